@@ -1,0 +1,115 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn an AWS IAM Identity Center (SSO) login into temporary role
+/// credentials, delivered to the credentials file, your shell, a
+/// credential_process or any other registered sink.
+#[derive(Debug, Parser)]
+#[command(name = "ssocred", version, args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage, 3 AWS config, \
+4 login required, 5 role not assigned, 6 SSO portal unreachable or failing, 7 output error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub get: GetArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every registered sink.
+    Sinks {
+        /// Show each sink's argument and options.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+}
+
+/// Fetch one role's credentials and deliver them to the sinks.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The SSO profile in the AWS config file [default: $AWS_PROFILE, else default].
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The role, as an IAM role ARN (arn:aws:iam::123456789012:role/NAME).
+    #[arg(short = 'r', long, value_name = "ARN", conflicts_with_all = ["account", "role"])]
+    pub role_arn: Option<String>,
+
+    /// The account id of the role (with --role).
+    #[arg(long, value_name = "ID", requires = "role")]
+    pub account: Option<String>,
+
+    /// The role name (with --account).
+    #[arg(long, value_name = "NAME", requires = "account")]
+    pub role: Option<String>,
+
+    /// The region to put next to the credentials [default: the profile's
+    /// region, else its sso_region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Where the credentials go: NAME[:ARG][,KEY=VALUE...]; repeatable.
+    /// See `ssocred sinks` [default: credentials-file].
+    #[arg(short, long = "sink", value_name = "SPEC")]
+    pub sinks: Vec<String>,
+
+    /// Same as --sink env (the predecessor's flag).
+    #[arg(long = "env_vars", visible_alias = "env-vars")]
+    pub env_vars: bool,
+
+    /// Same as --sink process (the predecessor's flag).
+    #[arg(long = "external-source", visible_alias = "external_source")]
+    pub external_source: bool,
+
+    /// Explain each step on stderr (never secrets).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl GetArgs {
+    /// The sink specs in the order given, the predecessor's flags last.
+    pub fn sink_specs(&self) -> Vec<String> {
+        let mut specs = self.sinks.clone();
+        if self.env_vars {
+            specs.push("env".to_owned());
+        }
+        if self.external_source {
+            specs.push("process".to_owned());
+        }
+        if specs.is_empty() {
+            specs.push("credentials-file".to_owned());
+        }
+        specs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn predecessor_flags_and_default_sink() {
+        let cli = Cli::try_parse_from(["ssocred", "-p", "x"]).unwrap();
+        assert_eq!(cli.get.sink_specs(), ["credentials-file"]);
+        let cli = Cli::try_parse_from(["ssocred", "--env_vars", "--sink", "json"]).unwrap();
+        assert_eq!(cli.get.sink_specs(), ["json", "env"]);
+        let cli = Cli::try_parse_from(["ssocred", "--external-source"]).unwrap();
+        assert_eq!(cli.get.sink_specs(), ["process"]);
+        assert!(
+            Cli::try_parse_from(["ssocred", "-r", "a", "--account", "1", "--role", "x"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["ssocred", "--account", "1"]).is_err());
+    }
+}

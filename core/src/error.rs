@@ -1,0 +1,138 @@
+use std::path::PathBuf;
+
+use crate::sink::SinkError;
+
+/// The process exit codes of ssocred; each failure class has its own.
+///
+/// The numbers are part of the command-line contract and documented in the
+/// README: scripts may depend on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Everything asked for was delivered.
+    Success = 0,
+    /// A bug or an unexpected condition.
+    Internal = 1,
+    /// A flag or argument is wrong: a malformed role ARN, an unknown sink, a
+    /// bad sink option.
+    Usage = 2,
+    /// The AWS config files do not describe a usable SSO profile.
+    Config = 3,
+    /// No valid SSO login: the token is missing, expired, unreadable or was
+    /// rejected. Logging in again fixes it.
+    LoginRequired = 4,
+    /// The role is not assigned to this login.
+    RoleNotAssigned = 5,
+    /// The SSO portal could not be reached or kept failing.
+    Portal = 6,
+    /// A sink could not deliver its output (file not writable or not
+    /// parseable).
+    Output = 7,
+}
+
+/// Everything that can stop an invocation, each with a message that names the
+/// file, profile or flag at fault and says what to do next.
+///
+/// No variant ever holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A flag or argument is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The profile is in neither AWS file.
+    #[error(
+        "profile `{profile}` not found in {config} (or {credentials}); pass an SSO profile with -p/--profile"
+    )]
+    UnknownProfile {
+        /// The profile asked for.
+        profile: String,
+        /// The config file searched.
+        config: PathBuf,
+        /// The credentials file searched.
+        credentials: PathBuf,
+    },
+    /// The profile exists but carries no SSO settings.
+    #[error(
+        "profile `{profile}` in {config} has no SSO settings: it needs `sso_session` or `sso_start_url` and `sso_region`"
+    )]
+    NotSsoProfile {
+        /// The profile asked for.
+        profile: String,
+        /// The config file.
+        config: PathBuf,
+    },
+    /// The profile's SSO settings are incomplete or point nowhere.
+    #[error("profile `{profile}` in {config}: {problem}")]
+    BadSsoProfile {
+        /// The profile asked for.
+        profile: String,
+        /// The config file.
+        config: PathBuf,
+        /// What is wrong, naming the key or section.
+        problem: String,
+    },
+    /// An AWS config or credentials file could not be read or parsed.
+    #[error("{path}: {message}")]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong, with the line where there is one.
+        message: String,
+    },
+    /// There is no usable SSO access token.
+    #[error("{reason}; log in with `{login_command}`")]
+    LoginRequired {
+        /// Why the login is needed, naming the token file where there is one.
+        reason: String,
+        /// The command that logs in.
+        login_command: String,
+    },
+    /// The portal says the role is not assigned to this login.
+    #[error(
+        "role `{role_name}` in account {account_id} is not assigned to SSO profile `{profile}`; run `ssocred list -p {profile}` to see the roles you have"
+    )]
+    RoleNotAssigned {
+        /// The account asked for.
+        account_id: String,
+        /// The role asked for.
+        role_name: String,
+        /// The SSO profile.
+        profile: String,
+    },
+    /// The portal could not be reached.
+    #[error("cannot reach the SSO portal at {endpoint}: {message}")]
+    Unreachable {
+        /// The endpoint tried.
+        endpoint: String,
+        /// The transport error.
+        message: String,
+    },
+    /// The portal answered with an error other than the ones above.
+    #[error("the SSO portal at {endpoint} failed: {message}")]
+    Portal {
+        /// The endpoint used.
+        endpoint: String,
+        /// The service error.
+        message: String,
+    },
+    /// A sink failed.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+impl Error {
+    /// The exit code this error ends the process with.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Usage(_) => ExitCode::Usage,
+            Error::UnknownProfile { .. }
+            | Error::NotSsoProfile { .. }
+            | Error::BadSsoProfile { .. }
+            | Error::ConfigFile { .. } => ExitCode::Config,
+            Error::LoginRequired { .. } => ExitCode::LoginRequired,
+            Error::RoleNotAssigned { .. } => ExitCode::RoleNotAssigned,
+            Error::Unreachable { .. } | Error::Portal { .. } => ExitCode::Portal,
+            Error::Sink(e) => e.exit_code(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The domain of ssocred.
+//!
+//! An invocation flows through this crate in one direction: the AWS config
+//! files name an SSO profile ([`profile`]), the token cache yields its access
+//! token ([`token`]), the portal turns a role into a [`CredentialSet`]
+//! ([`portal`]), and every selected [`Sink`] receives the sets and commits its
+//! output ([`sink`]). Sinks live in crates of their own and register
+//! themselves with [`inventory`].
+
+#![deny(missing_docs)]
+
+pub mod arn;
+mod credentials;
+mod error;
+pub mod fs;
+pub mod ini_edit;
+pub mod portal;
+pub mod profile;
+pub mod sink;
+pub mod time_fmt;
+pub mod token;
+
+pub use arn::RoleArn;
+pub use credentials::CredentialSet;
+pub use error::{Error, ExitCode};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use sink::{
+    Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
+};
+
+#[doc(hidden)]
+pub use inventory;

@@ -1,0 +1,249 @@
+//! The AWS SSO portal: role credentials (and, later, account and role
+//! listings) through `aws-sdk-sso`.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sso::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
+use aws_smithy_http_client::tls;
+use secrecy::{ExposeSecret, SecretString};
+use time::OffsetDateTime;
+
+use crate::arn::RoleArn;
+use crate::profile::SsoProfile;
+use crate::{CredentialSet, Error};
+
+/// Attempts per call, the first included; throttling (429) and transient
+/// network errors are retried with exponential backoff and jitter.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The endpoint override for the portal from the environment, resolved by
+/// ssocred itself: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`, unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+pub fn endpoint_override(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        })
+}
+
+/// The public portal endpoint of a region, as the SDK resolves it.
+pub fn default_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://portal.sso.{region}.{suffix}")
+}
+
+/// A portal client for one SSO profile.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    client: aws_sdk_sso::Client,
+    endpoint: String,
+    profile: String,
+}
+
+impl Portal {
+    /// A client in the profile's `sso_region`, at `endpoint` when given.
+    /// Plain `http://` endpoints (local emulators) get a client without TLS.
+    pub fn new(profile: &SsoProfile, endpoint: Option<String>) -> Self {
+        let http = match &endpoint {
+            Some(url) if url.starts_with("http://") => {
+                aws_smithy_http_client::Builder::new().build_http()
+            }
+            _ => aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        };
+        let mut config = aws_sdk_sso::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(profile.sso_region.clone()))
+            .http_client(http)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(15))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(url) = &endpoint {
+            config = config.endpoint_url(url);
+        }
+        Portal {
+            client: aws_sdk_sso::Client::from_conf(config.build()),
+            endpoint: endpoint.unwrap_or_else(|| default_endpoint(&profile.sso_region)),
+            profile: profile.name.clone(),
+        }
+    }
+
+    /// The endpoint in use, for messages.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// GetRoleCredentials for `role`, as a [`CredentialSet`] carrying
+    /// `region` and the profile's identity.
+    pub async fn credential_set(
+        &self,
+        token: &SecretString,
+        profile: &SsoProfile,
+        role: &RoleArn,
+        region: Option<String>,
+    ) -> Result<CredentialSet, Error> {
+        let out = self
+            .client
+            .get_role_credentials()
+            .access_token(token.expose_secret())
+            .account_id(role.account_id())
+            .role_name(role.role_name())
+            .send()
+            .await
+            .map_err(|e| self.role_error(e, role))?;
+        let creds = out
+            .role_credentials
+            .ok_or_else(|| self.malformed("no roleCredentials"))?;
+        let (Some(key), Some(secret), Some(session)) = (
+            creds.access_key_id,
+            creds.secret_access_key,
+            creds.session_token,
+        ) else {
+            return Err(self.malformed("roleCredentials lacks a key, secret or session token"));
+        };
+        let expiration =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(creds.expiration) * 1_000_000)
+                .map_err(|_| self.malformed("expiration out of range"))?;
+        Ok(CredentialSet {
+            account_id: role.account_id().to_owned(),
+            account_name: None,
+            role_name: role.role_name().to_owned(),
+            role_arn: role.as_str().to_owned(),
+            access_key_id: key,
+            secret_access_key: SecretString::from(secret),
+            session_token: SecretString::from(session),
+            expiration,
+            region,
+            sso_profile: profile.name.clone(),
+            sso_session: profile.session.clone(),
+            start_url: profile.start_url.clone(),
+        })
+    }
+
+    fn malformed(&self, what: &str) -> Error {
+        Error::Portal {
+            endpoint: self.endpoint.clone(),
+            message: format!("malformed GetRoleCredentials response: {what}"),
+        }
+    }
+
+    fn role_error<R>(&self, err: SdkError<GetRoleCredentialsError, R>, role: &RoleArn) -> Error
+    where
+        R: std::fmt::Debug,
+    {
+        match &err {
+            SdkError::ServiceError(service) => match service.err() {
+                GetRoleCredentialsError::UnauthorizedException(_) => self.login_required(),
+                GetRoleCredentialsError::ResourceNotFoundException(_) => Error::RoleNotAssigned {
+                    account_id: role.account_id().to_owned(),
+                    role_name: role.role_name().to_owned(),
+                    profile: self.profile.clone(),
+                },
+                GetRoleCredentialsError::TooManyRequestsException(_) => Error::Portal {
+                    endpoint: self.endpoint.clone(),
+                    message: format!("still throttled (429) after {MAX_ATTEMPTS} attempts"),
+                },
+                other => Error::Portal {
+                    endpoint: self.endpoint.clone(),
+                    message: DisplayErrorContext(other).to_string(),
+                },
+            },
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
+                endpoint: self.endpoint.clone(),
+                message: DisplayErrorContext(&err).to_string(),
+            },
+            _ => Error::Portal {
+                endpoint: self.endpoint.clone(),
+                message: DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
+
+    fn login_required(&self) -> Error {
+        Error::LoginRequired {
+            reason: format!(
+                "the SSO portal rejected the access token of profile `{}` (401)",
+                self.profile
+            ),
+            login_command: login_command(&self.profile),
+        }
+    }
+}
+
+/// The command that logs profile `profile` in.
+pub fn login_command(profile: &str) -> String {
+    format!("aws sso login --profile {profile}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_overrides_follow_aws_precedence() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(endpoint_override(env(&[])), None);
+        assert_eq!(
+            endpoint_override(env(&[("AWS_ENDPOINT_URL", "http://all")])).as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint_override(env(&[
+                ("AWS_ENDPOINT_URL", "http://all"),
+                ("AWS_ENDPOINT_URL_SSO", "http://sso")
+            ]))
+            .as_deref(),
+            Some("http://sso")
+        );
+        assert_eq!(
+            endpoint_override(env(&[
+                ("AWS_ENDPOINT_URL_SSO", "http://sso"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+            ])),
+            None
+        );
+        assert_eq!(
+            default_endpoint("eu-west-1"),
+            "https://portal.sso.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            default_endpoint("cn-north-1"),
+            "https://portal.sso.cn-north-1.amazonaws.com.cn"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Timestamps as the AWS tools write and read them.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// Formats an instant as RFC 3339 in UTC with a literal `Z` and whole seconds
+/// (`2026-11-26T15:04:05Z`), the one form every AWS SDK accepts.
+pub fn utc_z(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    // The description has no component that can fail on a valid date.
+    at.format(&fmt).unwrap_or_default()
+}
+
+/// Parses an expiry as found in token caches: RFC 3339 with `Z` or an offset
+/// such as `+00:00`, or the legacy `2026-01-01T00:00:00UTC` form.
+pub fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if let Some(naive) = text.strip_suffix("UTC") {
+        let fmt = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        return PrimitiveDateTime::parse(naive, &fmt)
+            .ok()
+            .map(PrimitiveDateTime::assume_utc);
+    }
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn accepts_all_three_expiry_forms() {
+        let want = datetime!(2026-03-04 05:06:07 UTC);
+        for form in [
+            "2026-03-04T05:06:07Z",
+            "2026-03-04T05:06:07UTC",
+            "2026-03-04T05:06:07+00:00",
+            "2026-03-04T07:06:07+02:00",
+        ] {
+            assert_eq!(parse_expiry(form), Some(want), "{form}");
+        }
+        assert_eq!(
+            parse_expiry("2026-03-04T05:06:07.250Z").map(|t| t.unix_timestamp()),
+            Some(want.unix_timestamp())
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for form in ["", "tomorrow", "2026-03-04", "2026-03-04T05:06:07"] {
+            assert_eq!(parse_expiry(form), None, "{form}");
+        }
+    }
+
+    #[test]
+    fn formats_utc_with_z() {
+        let at = datetime!(2026-03-04 07:06:07.9 +02:00);
+        assert_eq!(utc_z(at), "2026-03-04T05:06:07Z");
+    }
+}

@@ -1,0 +1,223 @@
+//! The `credentials-file` sink: writes one profile of the shared credentials
+//! file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`).
+//!
+//! Only the keys it owns in its own section change; every other byte of the
+//! file stays. The file is rewritten atomically at 0600 under a sidecar lock,
+//! and a file the SDK parser rejects is left untouched.
+
+#![deny(missing_docs)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::{
+    Capacity, CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit,
+    profile,
+};
+
+const NAME: &str = "credentials-file";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    /// The profile (section) to write.
+    profile: Option<String>,
+    /// Another file to write instead of the shared credentials file.
+    path: Option<String>,
+}
+
+struct CredentialsFileSink {
+    path: PathBuf,
+    profile: String,
+    pending: Vec<(String, Vec<(&'static str, String)>)>,
+}
+
+/// Whether the SDKs accept `name` as a profile name.
+fn valid_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
+}
+
+impl Sink for CredentialsFileSink {
+    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+        let mut entries = vec![
+            ("aws_access_key_id", set.access_key_id.clone()),
+            (
+                "aws_secret_access_key",
+                set.secret_access_key.expose_secret().to_owned(),
+            ),
+            (
+                "aws_session_token",
+                set.session_token.expose_secret().to_owned(),
+            ),
+        ];
+        if let Some(region) = &set.region {
+            entries.push(("region", region.clone()));
+        }
+        for (key, value) in &entries {
+            if value.contains(['\n', '\r']) || value.trim() != value || value.is_empty() {
+                return Err(SinkError::refused(
+                    NAME,
+                    format!("the value of {key} cannot be written to an INI file"),
+                ));
+            }
+        }
+        self.pending.push((self.profile.clone(), entries));
+        Ok(())
+    }
+
+    fn commit(&mut self, _stdout: &mut dyn Write) -> Result<(), SinkError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        update(&self.path, &pending)
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity::One
+    }
+}
+
+/// Applies the section updates to `path` under its lock.
+fn update(
+    path: &Path,
+    sections: &[(String, Vec<(&'static str, String)>)],
+) -> Result<(), SinkError> {
+    let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+    let before = read_optional(path)
+        .map_err(|e| SinkError::io(path, &e))?
+        .unwrap_or_default();
+    profile::parse_sections(None, Some(&before)).map_err(|detail| SinkError::Unparseable {
+        path: path.to_path_buf(),
+        detail,
+    })?;
+    let mut after = before;
+    for (section, entries) in sections {
+        let entries: Vec<(&str, &str)> = entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        after = ini_edit::set_section(&after, section, &entries);
+    }
+    write_atomic(path, after.as_bytes()).map_err(|e| SinkError::io(path, &e))
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let options: Options = spec.options_as(Some("profile"))?;
+    let profile = options.profile.unwrap_or_else(|| "default".to_owned());
+    if !valid_profile_name(&profile) {
+        return Err(SinkError::usage(
+            NAME,
+            format!("`{profile}` is not a valid profile name (letters, digits and -/.%@_:+)"),
+        ));
+    }
+    let path = match options.path {
+        Some(p) => ctx.resolve(&p),
+        None => ctx.credentials_file.clone(),
+    };
+    Ok(Box::new(CredentialsFileSink {
+        path,
+        profile,
+        pending: Vec::new(),
+    }))
+}
+
+inventory::submit! {
+    ssocred_core::SinkRegistration {
+        name: NAME,
+        description: "a profile in the shared credentials file, edited in place (atomic, 0600, locked)",
+        argument: Some("PROFILE"),
+        options: &[
+            ("profile", "the profile to write (default: default)"),
+            ("path", "write this file instead of AWS_SHARED_CREDENTIALS_FILE"),
+        ],
+        build,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn set() -> CredentialSet {
+        CredentialSet {
+            account_id: "123456789012".into(),
+            account_name: None,
+            role_name: "ReadOnly".into(),
+            role_arn: "arn:aws:iam::123456789012:role/ReadOnly".into(),
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "se/cr+et".to_owned().into(),
+            session_token: "tok==".to_owned().into(),
+            expiration: time::macros::datetime!(2030-01-01 00:00 UTC),
+            region: Some("eu-west-1".into()),
+            sso_profile: "sso".into(),
+            sso_session: None,
+            start_url: "https://x/start".into(),
+        }
+    }
+
+    fn run(path: &Path, spec: &str) -> Result<(), SinkError> {
+        let ctx = SinkContext {
+            config_file: path.with_file_name("config"),
+            credentials_file: path.to_path_buf(),
+            cwd: path.parent().unwrap().to_path_buf(),
+        };
+        let mut sink = build(&SinkSpec::parse(spec).unwrap(), &ctx)?;
+        sink.accept(&set())?;
+        sink.commit(&mut Vec::new())
+    }
+
+    #[test]
+    fn keeps_every_byte_outside_its_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let before = "# my creds\n\n[alpha]\naws_access_key_id=A1   ; note\naws_secret_access_key = s1\n\n\
+                      [dev]   # the one\nregion = us-east-1\naws_access_key_id = OLD\n  \n[beta]\nx = y\n\tcont\n\n\
+                      ; trailing\n[gamma]\nk=v\n[delta]\nk = v";
+        std::fs::write(&path, before).unwrap();
+        run(&path, "credentials-file:dev").unwrap();
+        let after = std::fs::read_to_string(&path).unwrap();
+        let expected = before.replace(
+            "region = us-east-1\naws_access_key_id = OLD\n",
+            "region = eu-west-1\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = se/cr+et\naws_session_token = tok==\n",
+        );
+        assert_eq!(after, expected);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn leaves_an_unparseable_file_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let before = "[ok]\nk = v\n[broken\n";
+        std::fs::write(&path, before).unwrap();
+        let err = run(&path, "credentials-file").unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("left untouched"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn rejects_bad_profile_names_and_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        assert!(run(&path, "credentials-file:has space").is_err());
+        assert!(run(&path, "credentials-file:a]b").is_err());
+        let e = run(&path, "credentials-file:x,colour=red")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("credentials-file") && e.contains("colour"),
+            "{e}"
+        );
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,276 @@
+//! Bad input: a clear message naming the profile, file or flag, the
+//! documented exit code, and nothing written.
+
+use crate::world::*;
+
+struct Case {
+    name: &'static str,
+    args: Vec<&'static str>,
+    code: i32,
+    message: Vec<&'static str>,
+}
+
+fn check(w: &World, case: &Case, before: Option<&str>) {
+    let out = w.run(&case.args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(case.code),
+        "{}: {stderr}",
+        case.name
+    );
+    assert!(out.stdout.is_empty(), "{}: wrote to stdout", case.name);
+    for fragment in &case.message {
+        assert!(
+            stderr.contains(fragment),
+            "{}: `{fragment}` not in: {stderr}",
+            case.name
+        );
+    }
+    assert!(!stderr.contains(TOKEN), "{}: token leaked", case.name);
+    assert_eq!(
+        std::fs::read_to_string(w.credentials_path())
+            .ok()
+            .as_deref(),
+        before,
+        "{}: credentials file changed",
+        case.name
+    );
+}
+
+fn case(name: &'static str, args: &[&'static str], code: i32, message: &[&'static str]) -> Case {
+    Case {
+        name,
+        args: args.to_vec(),
+        code,
+        message: message.to_vec(),
+    }
+}
+
+#[test]
+fn config_and_usage_errors() {
+    let w = World::new();
+    let cases = [
+        case(
+            "unknown profile",
+            &["-p", "nope", "-r", READ_ONLY_ARN],
+            3,
+            &["profile `nope` not found", ".aws/config"],
+        ),
+        case(
+            "no SSO settings",
+            &["-p", "plain", "-r", READ_ONLY_ARN],
+            3,
+            &["profile `plain`", "no SSO settings"],
+        ),
+        case(
+            "missing sso-session",
+            &["-p", "dangling", "-r", READ_ONLY_ARN],
+            3,
+            &[
+                "profile `dangling`",
+                "[sso-session missing]",
+                "does not exist",
+            ],
+        ),
+        case(
+            "malformed ARN",
+            &["-p", "modern", "-r", "arn:aws:iam::12345:role/X"],
+            2,
+            &[
+                "--role-arn",
+                "malformed role ARN `arn:aws:iam::12345:role/X`",
+                "12 digits",
+            ],
+        ),
+        case(
+            "no role",
+            &["-p", "modern"],
+            2,
+            &["no role selected", "-r/--role-arn"],
+        ),
+        case(
+            "unknown sink",
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "nosuch"],
+            2,
+            &[
+                "sink `nosuch`",
+                "registered sinks: credentials-file, env, process",
+            ],
+        ),
+        case(
+            "bad sink option",
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env:zsh"],
+            2,
+            &["sink `env`", "zsh"],
+        ),
+        case("bad flag", &["--no-such-flag"], 2, &["--no-such-flag"]),
+    ];
+    for c in &cases {
+        check(&w, c, None);
+    }
+    assert!(
+        w.emulator.issued().is_empty(),
+        "no case may reach the portal"
+    );
+}
+
+#[test]
+fn login_required_errors() {
+    let w = World::new();
+    let corp = w.token_path("corp");
+    let legacy = w.token_path("https://d-legacy.awsapps.com/start");
+
+    std::fs::remove_file(&corp).unwrap();
+    let missing = case(
+        "missing token",
+        &["-p", "modern", "-r", READ_ONLY_ARN],
+        4,
+        &[
+            "no SSO login found for corp",
+            "aws sso login --profile modern",
+        ],
+    );
+    check(&w, &missing, None);
+
+    w.write_token("corp", TOKEN, "2001-01-01T00:00:00+00:00");
+    let expired = case(
+        "expired token",
+        &["-p", "modern", "-r", READ_ONLY_ARN],
+        4,
+        &[
+            "expired at 2001-01-01T00:00:00Z",
+            "aws sso login --profile modern",
+        ],
+    );
+    check(&w, &expired, None);
+
+    std::fs::write(
+        &legacy,
+        format!("{{\"accessToken\": \"{TOKEN}\", \"expiresAt\": "),
+    )
+    .unwrap();
+    let garbled = case(
+        "garbled token",
+        &["-p", "legacy", "-r", READ_ONLY_ARN],
+        4,
+        &["unreadable", "aws sso login --profile legacy"],
+    );
+    check(&w, &garbled, None);
+
+    w.write_token("corp", "tok-REVOKED-by-the-portal", "2099-01-01T00:00:00Z");
+    let rejected = case(
+        "token rejected",
+        &["-p", "modern", "-r", READ_ONLY_ARN],
+        4,
+        &[
+            "rejected the access token of profile `modern` (401)",
+            "aws sso login --profile modern",
+        ],
+    );
+    check(&w, &rejected, None);
+    assert!(w.emulator.issued().is_empty());
+}
+
+#[test]
+fn portal_errors() {
+    let w = World::new();
+    let not_assigned = case(
+        "role not assigned",
+        &[
+            "-p",
+            "modern",
+            "-r",
+            "arn:aws:iam::123456789012:role/Admin2",
+        ],
+        5,
+        &["role `Admin2` in account 123456789012 is not assigned to SSO profile `modern`"],
+    );
+    check(&w, &not_assigned, None);
+
+    w.emulator.set_throttle_every(Some(1));
+    let throttled = case(
+        "throttled past the retry limit",
+        &["-p", "modern", "-r", READ_ONLY_ARN],
+        6,
+        &["throttled (429)"],
+    );
+    check(&w, &throttled, None);
+    assert_eq!(w.emulator.throttled(), 5, "MAX_ATTEMPTS attempts");
+}
+
+#[test]
+fn unreachable_endpoint_is_named() {
+    let w = World::new();
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = w.cmd();
+    let out = cmd
+        .env("AWS_ENDPOINT_URL_SSO", &url)
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach the SSO portal at {url}")),
+        "{stderr}"
+    );
+    assert!(!w.credentials_path().exists());
+}
+
+#[test]
+fn output_errors_leave_files_alone() {
+    let w = World::new();
+    let broken = "[ok]\naws_access_key_id = A\n[broken\nkey = value\n";
+    std::fs::write(w.credentials_path(), broken).unwrap();
+    let unparseable = case(
+        "unparseable credentials file",
+        &["-p", "modern", "-r", READ_ONLY_ARN],
+        7,
+        &[".aws/credentials", "line 3", "left untouched"],
+    );
+    check(&w, &unparseable, Some(broken));
+
+    let other = w.home().join("other-credentials");
+    std::fs::write(&other, broken).unwrap();
+    let out = w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "credentials-file:x,path=other-credentials",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains("other-credentials")
+            && stderr.contains("line 3")
+            && stderr.contains("left untouched"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), broken);
+
+    // Not writable: the parent "directory" is a regular file.
+    std::fs::remove_file(w.credentials_path()).unwrap();
+    let blocker = w.home().join("blocker");
+    std::fs::write(&blocker, "").unwrap();
+    let mut cmd = w.cmd();
+    let out = cmd
+        .env("AWS_SHARED_CREDENTIALS_FILE", blocker.join("credentials"))
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains("blocker/credentials") || stderr.contains("blocker"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,334 @@
+//! Every sink's whole output, for both profile styles.
+
+use std::os::unix::fs::PermissionsExt;
+
+use ssocred_emulator::Operation;
+
+use crate::world::*;
+
+#[test]
+fn process_sink_prints_credential_process_json_for_both_profile_styles() {
+    for (profile, region) in [("legacy", "eu-central-1"), ("modern", "us-east-1")] {
+        let w = World::new();
+        let out = ok(&w.run(&["-p", profile, "-r", READ_ONLY_ARN, "--sink", "process"]));
+        let i = w.only_issued();
+        assert_eq!(
+            (i.account_id.as_str(), i.role_name.as_str()),
+            (PROD, "ReadOnly")
+        );
+        let expected = format!(
+            "{{\"Version\":1,\"AccessKeyId\":\"{}\",\"SecretAccessKey\":\"{}\",\"SessionToken\":\"{}\",\"Expiration\":\"{}\",\"AccountId\":\"{PROD}\"}}\n",
+            i.access_key_id,
+            i.secret_access_key,
+            i.session_token,
+            expiration_z(&i)
+        );
+        assert_eq!(out, expected, "profile {profile} (region {region})");
+        assert!(
+            !w.credentials_path().exists(),
+            "process must not write files"
+        );
+    }
+}
+
+#[test]
+fn env_sink_writes_every_shell_syntax() {
+    let w = World::new();
+    let cases = [
+        ("env", "export {K}='{V}'\n"),
+        ("env:sh", "export {K}='{V}'\n"),
+        ("env:no-export", "{K}='{V}'\n"),
+        ("env:fish", "set -gx {K} '{V}';\n"),
+        ("env:powershell", "$env:{K} = '{V}'\n"),
+        ("env:cmd", "set \"{K}={V}\"\r\n"),
+    ];
+    for (spec, pattern) in cases {
+        w.emulator.reset_counts();
+        let out = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", spec]));
+        let i = w.emulator.issued().pop().unwrap();
+        let exp = expiration_z(&i);
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", i.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", i.secret_access_key.as_str()),
+            ("AWS_SESSION_TOKEN", i.session_token.as_str()),
+            ("AWS_CREDENTIAL_EXPIRATION", exp.as_str()),
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_DEFAULT_REGION", "eu-central-1"),
+        ];
+        let expected: String = vars
+            .iter()
+            .map(|(k, v)| pattern.replace("{K}", k).replace("{V}", v))
+            .collect();
+        assert_eq!(out, expected, "{spec}");
+    }
+}
+
+#[test]
+fn env_output_evaluated_by_sh_sets_exactly_the_credentials() {
+    let w = World::new();
+    let out = ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "env",
+        "--region",
+        "ap-south-1",
+    ]));
+    let i = w.only_issued();
+    let script = format!(
+        "{out}\nprintf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\" \"$AWS_REGION\" \"$AWS_DEFAULT_REGION\""
+    );
+    let shell = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(shell.status.success());
+    let expected = format!(
+        "{}\n{}\n{}\n{}\nap-south-1\nap-south-1\n",
+        i.access_key_id,
+        i.secret_access_key,
+        i.session_token,
+        expiration_z(&i)
+    );
+    assert_eq!(String::from_utf8(shell.stdout).unwrap(), expected);
+}
+
+#[test]
+fn credentials_file_is_created_private_with_the_default_profile() {
+    let w = World::new();
+    assert!(!w.credentials_path().exists());
+    let out = w.run(&["-p", "modern", "-r", READ_ONLY_ARN]);
+    assert_eq!(ok(&out), "");
+    let i = w.only_issued();
+    let text = std::fs::read_to_string(w.credentials_path()).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\nregion = us-east-1\n",
+            i.access_key_id, i.secret_access_key, i.session_token
+        )
+    );
+    let mode = std::fs::metadata(w.credentials_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn credentials_file_in_a_missing_aws_dir_creates_it_0700() {
+    let w = World::new();
+    let elsewhere = w.home().join("fresh/.aws/credentials");
+    let mut cmd = w.cmd();
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &elsewhere);
+    ok(&cmd
+        .args(["-p", "legacy", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap());
+    let dir_mode = std::fs::metadata(elsewhere.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+    assert!(
+        std::fs::read_to_string(&elsewhere)
+            .unwrap()
+            .starts_with("[default]\naws_access_key_id = ASIA")
+    );
+}
+
+#[test]
+fn credentials_file_keeps_every_byte_outside_the_written_section() {
+    let w = World::new();
+    let before = "# Managed by hand; do not lose this comment\n\
+[default]\n\
+aws_access_key_id=AKIAOLDDEFAULT ; old\n\
+aws_secret_access_key   =   old/secret\n\
+\n\
+[work]   # the work profile\n\
+region = eu-north-1\n\
+aws_access_key_id = AKIAOLDWORK\n\
+aws_secret_access_key = s3cr3t\n\
+aws_session_token = oldtoken\n\
+cli_pager=\n\
+\n\
+\n\
+[personal]\n\
+aws_access_key_id = AKIAPERSONAL\n\
+\taws_secret_access_key = continuation-looking\n\
+; between profiles\n\
+[ci]\r\n\
+aws_access_key_id = AKIACI\n\
+[last]\n\
+x = 1";
+    std::fs::write(w.credentials_path(), before).unwrap();
+    ok(&w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "credentials-file:work",
+    ]));
+    let i = w.only_issued();
+    let after = std::fs::read_to_string(w.credentials_path()).unwrap();
+    let expected = before.replace(
+        "region = eu-north-1\naws_access_key_id = AKIAOLDWORK\naws_secret_access_key = s3cr3t\naws_session_token = oldtoken\n",
+        &format!(
+            "region = eu-central-1\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            i.access_key_id, i.secret_access_key, i.session_token
+        ),
+    );
+    assert_ne!(expected, before);
+    assert_eq!(after, expected);
+
+    // A new profile is appended after a blank line; the rest stays.
+    ok(&w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "credentials-file:brand-new",
+    ]));
+    let again = std::fs::read_to_string(w.credentials_path()).unwrap();
+    assert!(
+        again.starts_with(&format!("{after}\n\n[brand-new]\naws_access_key_id = ")),
+        "{again}"
+    );
+}
+
+#[test]
+fn several_sinks_are_served_from_one_api_call() {
+    let w = World::new();
+    let out = ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "env",
+        "--sink",
+        "credentials-file:both",
+        "--sink",
+        "process",
+    ]));
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+    let i = w.only_issued();
+    assert!(out.starts_with(&format!("export AWS_ACCESS_KEY_ID='{}'\n", i.access_key_id)));
+    assert!(out.ends_with(&format!("\"AccountId\":\"{PROD}\"}}\n")));
+    let creds = std::fs::read_to_string(w.credentials_path()).unwrap();
+    assert!(creds.contains(&format!(
+        "[both]\naws_access_key_id = {}\n",
+        i.access_key_id
+    )));
+}
+
+#[test]
+fn predecessor_flags_are_aliases() {
+    let w = World::new();
+    let env = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--env_vars"]));
+    assert!(env.starts_with("export AWS_ACCESS_KEY_ID='ASIA"), "{env}");
+    let json = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--external-source"]));
+    assert!(json.starts_with("{\"Version\":1,"), "{json}");
+    assert!(!w.credentials_path().exists());
+}
+
+#[test]
+fn roles_by_account_and_name_and_from_the_profile() {
+    let w = World::new();
+    let out = ok(&w.run(&[
+        "-p",
+        "modern",
+        "--account",
+        DEV,
+        "--role",
+        "My.Role+x=y,z@w",
+        "--sink",
+        "process",
+    ]));
+    let i = w.only_issued();
+    assert_eq!(
+        (i.account_id.as_str(), i.role_name.as_str()),
+        (DEV, "My.Role+x=y,z@w")
+    );
+    assert!(out.contains(&format!("\"AccountId\":\"{DEV}\"")));
+
+    let w = World::new();
+    ok(&w.run(&["-p", "pinned", "--sink", "process"]));
+    let i = w.only_issued();
+    assert_eq!(
+        (i.account_id.as_str(), i.role_name.as_str()),
+        (DEV, "Developer")
+    );
+}
+
+#[test]
+fn aws_profile_and_generic_endpoint_variables_are_honoured() {
+    let w = World::new();
+    let url = w.emulator.url();
+    let mut cmd = w.cmd();
+    cmd.env_remove("AWS_ENDPOINT_URL_SSO")
+        .env("AWS_ENDPOINT_URL", url)
+        .env("AWS_PROFILE", "modern");
+    ok(&cmd
+        .args(["-r", READ_ONLY_ARN, "--sink", "process"])
+        .output()
+        .unwrap());
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+}
+
+#[test]
+fn throttling_is_retried() {
+    let w = World::new();
+    // Request 1 passes; request 2 is throttled, its retry (3) passes.
+    w.emulator.set_throttle_every(Some(2));
+    ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    let out = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    assert!(out.starts_with("{\"Version\":1"));
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 3);
+    assert_eq!(w.emulator.throttled(), 1);
+}
+
+#[test]
+fn sinks_lists_exactly_the_registered_sinks() {
+    let w = World::new();
+    let out = ok(&w.run(&["sinks"]));
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["credentials-file", "env", "process"]);
+    for line in out.lines() {
+        assert!(
+            line.split_whitespace().count() > 2,
+            "no description: {line}"
+        );
+    }
+    let verbose = ok(&w.run(&["sinks", "--verbose"]));
+    assert!(verbose.contains("usage: --sink env[:SHELL]"), "{verbose}");
+}
+
+#[test]
+fn verbose_output_never_shows_secrets() {
+    let w = World::new();
+    let out = w.run(&[
+        "-v",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "credentials-file",
+    ]);
+    ok(&out);
+    let i = w.only_issued();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("GetRoleCredentials"), "{stderr}");
+    for secret in [TOKEN, &i.secret_access_key, &i.session_token] {
+        assert!(!stderr.contains(secret), "secret in stderr: {stderr}");
+    }
+}

@@ -1,0 +1,162 @@
+//! The test world: an emulator, a throwaway HOME with AWS files and a token
+//! cache, and a way to run ssocred in it with nothing leaking in from the
+//! real environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha1::{Digest, Sha1};
+use ssocred_emulator::{Account, Emulator, EmulatorConfig, IssuedCredentials};
+
+/// The access token the emulator accepts.
+pub const TOKEN: &str = "tok-VALID-access-token-SECRET";
+
+/// A config with one profile of each style, plus odd ones for error tests.
+pub const CONFIG: &str = "\
+[profile legacy]
+sso_start_url = https://d-legacy.awsapps.com/start
+sso_region = eu-west-1
+region = eu-central-1
+
+[profile modern]
+sso_session = corp
+
+[sso-session corp]
+sso_start_url = https://d-corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile plain]
+region = us-west-2
+
+[profile dangling]
+sso_session = missing
+
+[profile pinned]
+sso_session = corp
+sso_account_id = 210987654321
+sso_role_name = Developer
+";
+
+pub const PROD: &str = "123456789012";
+pub const DEV: &str = "210987654321";
+pub const READ_ONLY_ARN: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+
+pub struct World {
+    pub home: tempfile::TempDir,
+    pub emulator: Emulator,
+}
+
+impl World {
+    /// An emulator with two accounts, the standard config, and valid tokens
+    /// for both SSO logins.
+    pub fn new() -> World {
+        Self::with_emulator(base_emulator())
+    }
+
+    pub fn with_emulator(config: EmulatorConfig) -> World {
+        let home = tempfile::tempdir().unwrap();
+        let emulator = Emulator::start(config).unwrap();
+        let world = World { home, emulator };
+        world.write_config(CONFIG);
+        world.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
+        world.write_token(
+            "https://d-legacy.awsapps.com/start",
+            TOKEN,
+            "2099-01-01T00:00:00UTC",
+        );
+        world
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn aws_dir(&self) -> PathBuf {
+        self.home().join(".aws")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.aws_dir().join("config")
+    }
+
+    pub fn credentials_path(&self) -> PathBuf {
+        self.aws_dir().join("credentials")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.aws_dir()).unwrap();
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// The token-cache file of a login, named as the AWS CLI names it.
+    pub fn token_path(&self, key: &str) -> PathBuf {
+        let hex: String = Sha1::digest(key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.aws_dir().join("sso/cache").join(format!("{hex}.json"))
+    }
+
+    pub fn write_token(&self, key: &str, token: &str, expires_at: &str) {
+        let path = self.token_path(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let body = serde_json::json!({
+            "startUrl": "https://unused/start",
+            "region": "us-east-1",
+            "accessToken": token,
+            "expiresAt": expires_at,
+        });
+        std::fs::write(path, body.to_string()).unwrap();
+    }
+
+    /// ssocred with a clean environment: HOME, PATH and the emulator endpoint.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssocred"));
+        cmd.env_clear()
+            .env("HOME", self.home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL_SSO", self.emulator.url())
+            .current_dir(self.home());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// The one set of credentials the emulator issued.
+    pub fn only_issued(&self) -> IssuedCredentials {
+        let issued = self.emulator.issued();
+        assert_eq!(issued.len(), 1, "expected exactly one GetRoleCredentials");
+        issued.into_iter().next().unwrap()
+    }
+}
+
+pub fn base_emulator() -> EmulatorConfig {
+    EmulatorConfig::new()
+        .account(Account::new(PROD, "Prod").role("ReadOnly").role("Admin"))
+        .account(
+            Account::new(DEV, "Dev ünïcode 'quoted'")
+                .role("Developer")
+                .role("My.Role+x=y,z@w"),
+        )
+        .with_token(TOKEN)
+}
+
+/// stdout of a successful run.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "ssocred failed with {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The expiration of issued credentials as ssocred writes it.
+pub fn expiration_z(issued: &IssuedCredentials) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(issued.expiration_epoch_ms / 1000).unwrap();
+    ssocred_core::time_fmt::utc_z(t)
+}

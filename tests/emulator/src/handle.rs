@@ -1,0 +1,214 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::IntoFuture;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+use crate::config::EmulatorConfig;
+use crate::credentials::IssuedCredentials;
+use crate::server;
+use crate::state::{Operation, Shared};
+
+/// How long a stopping server waits for requests still in flight (say, one
+/// held back by a long latency) before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// A running emulator. Dropping it (or calling [`Emulator::shutdown`]) stops
+/// the server and joins its thread.
+///
+/// Every method is synchronous: the server runs on a thread of its own with
+/// its own tokio runtime, so callers need no runtime, and async tests may
+/// call these methods too.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts serving `config` on a free port of 127.0.0.1.
+    ///
+    /// Returns once the port is bound, so requests may be sent at once.
+    pub fn start(config: EmulatorConfig) -> io::Result<Self> {
+        Self::start_on_port(config, 0)
+    }
+
+    /// Starts serving `config` on 127.0.0.1:`port`; port 0 picks a free one.
+    pub fn start_on_port(config: EmulatorConfig, port: u16) -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ssocred-emulator-worker")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+
+        let shared = Arc::new(Shared::new(config));
+        let app = server::router(Arc::clone(&shared));
+        let (stop, stop_requested) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("ssocred-emulator".to_owned())
+            .spawn(move || serve(runtime, listener, app, stop_requested))?;
+
+        Ok(Self {
+            addr,
+            shared,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash: the
+    /// value for `AWS_ENDPOINT_URL_SSO` or an SDK's endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// How many requests reached `operation`, failed and throttled ones
+    /// included.
+    pub fn count(&self, operation: Operation) -> u64 {
+        self.shared.count(operation)
+    }
+
+    /// How many requests were answered with 429 `TooManyRequestsException`.
+    pub fn throttled(&self) -> u64 {
+        self.shared.throttled()
+    }
+
+    /// Every operation's count under its model name (`GetRoleCredentials`,
+    /// ...), and the throttled count under `Throttled`. Zero counts are
+    /// included.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.shared.counts()
+    }
+
+    /// Zeroes every count and restarts the throttling cycle.
+    pub fn reset_counts(&self) {
+        self.shared.reset_counts();
+    }
+
+    /// Every set of credentials issued so far, oldest first.
+    pub fn issued(&self) -> Vec<IssuedCredentials> {
+        self.shared.issued()
+    }
+
+    /// The tokens logged out so far, in order.
+    pub fn logged_out_tokens(&self) -> Vec<String> {
+        self.shared.logged_out_tokens()
+    }
+
+    /// Replaces the accepted bearer tokens.
+    pub fn set_tokens<I, T>(&self, tokens: I)
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.shared
+            .set_tokens(tokens.into_iter().map(Into::into).collect());
+    }
+
+    /// Stops accepting every token, as when a session is revoked: each
+    /// request then gets 401 `UnauthorizedException`.
+    pub fn revoke_tokens(&self) {
+        self.shared.set_tokens(Vec::new());
+    }
+
+    /// Answers every `n`th authorised request from now on with 429, or no
+    /// request when `None` (or `Some(0)`).
+    pub fn set_throttle_every(&self, every: Option<u64>) {
+        self.shared.set_throttle_every(every);
+    }
+
+    /// Changes the lifetime of credentials issued from now on.
+    pub fn set_credential_lifetime(&self, lifetime: Duration) {
+        self.shared.set_credential_lifetime(lifetime);
+    }
+
+    /// Changes the delay before each portal request is answered.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.set_latency(latency);
+    }
+
+    /// Stops the server and waits for its thread; the same as dropping.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // Fails only if the server already ended, which is what we want.
+        let _ = self.stop.send(true);
+        if thread.join().is_err() {
+            eprintln!("ssocred-emulator: the server thread panicked");
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.url())
+            .field("running", &self.thread.is_some())
+            .finish()
+    }
+}
+
+/// The server thread's body: serve until asked to stop, let requests in
+/// flight finish for a moment, then tear the runtime down.
+fn serve(
+    runtime: Runtime,
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop_requested: watch::Receiver<bool>,
+) {
+    runtime.block_on(async move {
+        let server = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped(stop_requested.clone()))
+            .into_future();
+        let deadline = async {
+            stopped(stop_requested).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = server => {
+                if let Err(err) = result {
+                    eprintln!("ssocred-emulator: server failed: {err}");
+                }
+            }
+            () = deadline => {}
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+/// Resolves once a stop is requested or the handle is gone.
+async fn stopped(mut stop_requested: watch::Receiver<bool>) {
+    let _ = stop_requested.wait_for(|&stop| stop).await;
+}

@@ -1,0 +1,226 @@
+//! `ssocred-emulator`: the AWS SSO portal emulator as a process, for tests
+//! that are not written in Rust (botocore interop scripts) and for demos.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use clap::builder::TypedValueParser as _;
+use ssocred_emulator::{Emulator, EmulatorConfig};
+
+/// Serve an emulated AWS SSO portal API on 127.0.0.1 until interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "ssocred-emulator", version)]
+struct Args {
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+
+    /// Number of generated accounts (ids 100000000000, 100000000001, ...).
+    #[arg(long, default_value_t = 3)]
+    accounts: usize,
+
+    /// Roles in each generated account (ReadOnly, Admin, Developer, Role3, ...).
+    #[arg(long, default_value_t = 2)]
+    roles_per_account: usize,
+
+    /// A bearer token to accept; repeat for several.
+    #[arg(long = "token", value_name = "TOKEN", default_value = "emulator-token")]
+    tokens: Vec<String>,
+
+    /// Largest page a listing returns.
+    #[arg(long, default_value_t = EmulatorConfig::DEFAULT_PAGE_SIZE,
+          value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    page_size: usize,
+
+    /// Delay before answering each portal request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
+
+    /// Answer every Nth authorised portal request with 429.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    throttle_every: Option<u64>,
+
+    /// Lifetime of issued credentials, in seconds.
+    #[arg(long, value_name = "SECS",
+          default_value_t = EmulatorConfig::DEFAULT_CREDENTIAL_LIFETIME.as_secs())]
+    credential_lifetime_secs: u64,
+
+    /// End each listing with an empty page reached through a nextToken.
+    #[arg(long)]
+    trailing_empty_page: bool,
+
+    /// Write the port number to this file once listening (atomically).
+    #[arg(long, value_name = "PATH")]
+    port_file: Option<PathBuf>,
+
+    /// Also stop when standard input reaches end of file, so a test harness
+    /// that dies cannot leave the emulator behind.
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
+}
+
+impl Args {
+    fn config(&self) -> EmulatorConfig {
+        let config = self.tokens.iter().fold(
+            EmulatorConfig::generated(self.accounts, self.roles_per_account),
+            |config, token| config.with_token(token),
+        );
+        config
+            .page_size(self.page_size)
+            .latency(Duration::from_millis(self.latency_ms))
+            .throttle_every(self.throttle_every.unwrap_or(0))
+            .credential_lifetime(Duration::from_secs(self.credential_lifetime_secs))
+            .trailing_empty_page(self.trailing_empty_page)
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ssocred-emulator: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> io::Result<()> {
+    let emulator = Emulator::start_on_port(args.config(), args.port).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!("cannot listen on 127.0.0.1:{}: {err}", args.port),
+        )
+    })?;
+    if let Some(path) = &args.port_file {
+        write_port_file(path, emulator.port()).map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!("cannot write port file {}: {err}", path.display()),
+            )
+        })?;
+    }
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "ssocred-emulator listening on {}", emulator.url())?;
+    stdout.flush()?;
+    drop(stdout);
+
+    wait_for_stop(args.exit_on_stdin_eof)?;
+    emulator.shutdown();
+    Ok(())
+}
+
+/// Writes a temporary file next to `path` and renames it over `path`, so a
+/// reader polling for the file never sees it half written.
+fn write_port_file(path: &Path, port: u16) -> io::Result<()> {
+    let mut temp_name = path.file_name().unwrap_or_default().to_owned();
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        writeln!(file, "{port}")?;
+        file.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Blocks until SIGINT or SIGTERM, or until standard input ends when
+/// `on_stdin_eof` is set.
+fn wait_for_stop(on_stdin_eof: bool) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stdin_closed = async {
+            if on_stdin_eof {
+                stdin_eof().await
+            } else {
+                std::future::pending().await
+            }
+        };
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            result = terminated() => result,
+            result = stdin_closed => result,
+        }
+    })
+}
+
+/// Resolves when standard input reaches end of file. The read happens on a
+/// plain thread: tokio's stdin would need another feature, and a blocked
+/// read must not hold up the runtime's shutdown.
+async fn stdin_eof() -> io::Result<()> {
+    let (eof_tx, eof_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("stdin-watch".to_owned())
+        .spawn(move || {
+            let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+            let _ = eof_tx.send(());
+        })?;
+    let _ = eof_rx.await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn terminated() -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::terminate())?.recv().await;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn terminated() -> io::Result<()> {
+    std::future::pending().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let args = Args::try_parse_from([
+            "ssocred-emulator",
+            "--token",
+            "a",
+            "--token",
+            "b",
+            "--page-size",
+            "7",
+            "--throttle-every",
+            "3",
+            "--trailing-empty-page",
+        ])
+        .unwrap();
+        assert_eq!(args.tokens, ["a", "b"]);
+        let shown = format!("{:?}", args.config());
+        assert!(shown.contains("page_size: 7"), "{shown}");
+        assert!(shown.contains("throttle_every: Some(3)"), "{shown}");
+        assert!(shown.contains("trailing_empty_page: true"), "{shown}");
+        assert!(shown.contains("<2 redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn zero_page_size_and_throttle_are_rejected() {
+        assert!(Args::try_parse_from(["ssocred-emulator", "--page-size", "0"]).is_err());
+        assert!(Args::try_parse_from(["ssocred-emulator", "--throttle-every", "0"]).is_err());
+    }
+
+    #[test]
+    fn token_defaults_to_emulator_token() {
+        let args = Args::try_parse_from(["ssocred-emulator"]).unwrap();
+        assert_eq!(args.tokens, ["emulator-token"]);
+    }
+}

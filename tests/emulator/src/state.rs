@@ -1,0 +1,314 @@
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::config::{Account, EmulatorConfig};
+use crate::credentials::{IssuedCredentials, opaque_text};
+use crate::error::ApiError;
+
+/// The key under which [`crate::Emulator::counts`] reports throttled requests.
+pub(crate) const THROTTLED_KEY: &str = "Throttled";
+
+/// A portal operation, as the service model names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// `GET /federation/credentials`
+    GetRoleCredentials,
+    /// `GET /assignment/accounts`
+    ListAccounts,
+    /// `GET /assignment/roles`
+    ListAccountRoles,
+    /// `POST /logout`
+    Logout,
+}
+
+impl Operation {
+    /// Every operation, in declaration order.
+    pub const ALL: [Operation; 4] = [
+        Operation::GetRoleCredentials,
+        Operation::ListAccounts,
+        Operation::ListAccountRoles,
+        Operation::Logout,
+    ];
+
+    /// The operation's name in the service model, e.g. `ListAccountRoles`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::GetRoleCredentials => "GetRoleCredentials",
+            Operation::ListAccounts => "ListAccounts",
+            Operation::ListAccountRoles => "ListAccountRoles",
+            Operation::Logout => "Logout",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything the server and the handle share, behind one lock that is only
+/// ever held for a few statements (never across an `await`).
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    config: EmulatorConfig,
+    counts: [u64; Operation::ALL.len()],
+    throttled: u64,
+    /// Authorised requests since throttling was last configured or reset.
+    throttle_sequence: u64,
+    issued: Vec<IssuedCredentials>,
+    logged_out: Vec<String>,
+    /// Every `nextToken` handed out, and where it continues.
+    page_tokens: HashMap<String, PagePosition>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct PagePosition {
+    /// `accounts`, or `roles/{account id}`.
+    listing: String,
+    offset: usize,
+}
+
+/// One page of a listing and the token for the next one.
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next_token: Option<String>,
+}
+
+/// A listing request's paging parameters, as sent.
+pub(crate) struct PageRequest<'a> {
+    pub(crate) next_token: Option<&'a str>,
+    pub(crate) max_result: Option<usize>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: EmulatorConfig) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                config,
+                counts: [0; Operation::ALL.len()],
+                throttled: 0,
+                throttle_sequence: 0,
+                issued: Vec::new(),
+                logged_out: Vec::new(),
+                page_tokens: HashMap::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the counters half
+        // updated in a way that matters to a test double.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a request as it arrives and returns the latency to apply.
+    pub(crate) fn arrive(&self, operation: Operation) -> Duration {
+        let mut inner = self.lock();
+        inner.counts[operation.index()] += 1;
+        inner.config.latency
+    }
+
+    /// Checks the bearer token, then applies throttling.
+    pub(crate) fn authorise(&self, token: Option<&str>) -> Result<(), ApiError> {
+        let mut inner = self.lock();
+        let Some(token) = token else {
+            return Err(ApiError::Unauthorized(
+                "Missing x-amz-sso_bearer_token header".to_owned(),
+            ));
+        };
+        if !inner.config.tokens.iter().any(|known| known == token) {
+            return Err(ApiError::Unauthorized(
+                "Session token not found or invalid".to_owned(),
+            ));
+        }
+        inner.throttle_sequence += 1;
+        if let Some(every) = inner.config.throttle_every
+            && inner.throttle_sequence.is_multiple_of(every)
+        {
+            inner.throttled += 1;
+            return Err(ApiError::TooManyRequests);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn role_credentials(
+        &self,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<IssuedCredentials, ApiError> {
+        let mut inner = self.lock();
+        let assigned = inner
+            .account(account_id)
+            .is_some_and(|account| account.roles.iter().any(|role| role == role_name));
+        if !assigned {
+            return Err(ApiError::not_found("No access"));
+        }
+        let sequence = inner.issued.len() as u64 + 1;
+        let issued = IssuedCredentials::generate(
+            account_id,
+            role_name,
+            sequence,
+            inner.config.credential_lifetime,
+        );
+        inner.issued.push(issued.clone());
+        Ok(issued)
+    }
+
+    pub(crate) fn list_accounts(
+        &self,
+        request: PageRequest<'_>,
+    ) -> Result<Page<Account>, ApiError> {
+        let mut inner = self.lock();
+        let Inner {
+            config,
+            page_tokens,
+            ..
+        } = &mut *inner;
+        page_of(&config.accounts, "accounts", request, config, page_tokens)
+    }
+
+    pub(crate) fn list_account_roles(
+        &self,
+        account_id: &str,
+        request: PageRequest<'_>,
+    ) -> Result<Page<String>, ApiError> {
+        let mut inner = self.lock();
+        let Inner {
+            config,
+            page_tokens,
+            ..
+        } = &mut *inner;
+        let account = config
+            .accounts
+            .iter()
+            .find(|account| account.id == account_id)
+            .ok_or_else(|| ApiError::not_found("No access"))?;
+        let listing = format!("roles/{account_id}");
+        page_of(&account.roles, &listing, request, config, page_tokens)
+    }
+
+    /// Makes `token` unusable from now on and records it.
+    pub(crate) fn logout(&self, token: &str) {
+        let mut inner = self.lock();
+        inner.config.tokens.retain(|known| known != token);
+        inner.logged_out.push(token.to_owned());
+    }
+
+    pub(crate) fn count(&self, operation: Operation) -> u64 {
+        self.lock().counts[operation.index()]
+    }
+
+    pub(crate) fn throttled(&self) -> u64 {
+        self.lock().throttled
+    }
+
+    pub(crate) fn counts(&self) -> BTreeMap<String, u64> {
+        let inner = self.lock();
+        Operation::ALL
+            .iter()
+            .map(|op| (op.name().to_owned(), inner.counts[op.index()]))
+            .chain([(THROTTLED_KEY.to_owned(), inner.throttled)])
+            .collect()
+    }
+
+    /// Zeroes the counters and restarts the throttling cycle, so the next
+    /// `n` authorised requests behave as right after start.
+    pub(crate) fn reset_counts(&self) {
+        let mut inner = self.lock();
+        inner.counts = [0; Operation::ALL.len()];
+        inner.throttled = 0;
+        inner.throttle_sequence = 0;
+    }
+
+    pub(crate) fn issued(&self) -> Vec<IssuedCredentials> {
+        self.lock().issued.clone()
+    }
+
+    pub(crate) fn logged_out_tokens(&self) -> Vec<String> {
+        self.lock().logged_out.clone()
+    }
+
+    pub(crate) fn set_tokens(&self, tokens: Vec<String>) {
+        self.lock().config.tokens = tokens;
+    }
+
+    pub(crate) fn set_throttle_every(&self, every: Option<u64>) {
+        let mut inner = self.lock();
+        inner.config.throttle_every = every.filter(|&n| n > 0);
+        inner.throttle_sequence = 0;
+    }
+
+    pub(crate) fn set_credential_lifetime(&self, lifetime: Duration) {
+        self.lock().config.credential_lifetime = lifetime;
+    }
+
+    pub(crate) fn set_latency(&self, latency: Duration) {
+        self.lock().config.latency = latency;
+    }
+}
+
+impl Inner {
+    fn account(&self, id: &str) -> Option<&Account> {
+        self.config.accounts.iter().find(|account| account.id == id)
+    }
+}
+
+/// Cuts one page out of `items`. A page holds at most the configured page
+/// size, and fewer when the request's `max_result` says so.
+fn page_of<T: Clone>(
+    items: &[T],
+    listing: &str,
+    request: PageRequest<'_>,
+    config: &EmulatorConfig,
+    page_tokens: &mut HashMap<String, PagePosition>,
+) -> Result<Page<T>, ApiError> {
+    let offset = match request.next_token {
+        None => 0,
+        Some(token) => match page_tokens.get(token) {
+            Some(position) if position.listing == listing => position.offset,
+            _ => return Err(ApiError::invalid_request("Invalid next token")),
+        },
+    };
+    let size = request
+        .max_result
+        .map_or(config.page_size, |max| max.min(config.page_size));
+    let end = items.len().min(offset + size);
+    let page = items[offset..end].to_vec();
+    let more = end < items.len() || (config.trailing_empty_page && !page.is_empty());
+    let next_token = more.then(|| {
+        let position = PagePosition {
+            listing: listing.to_owned(),
+            offset: end,
+        };
+        let token = page_token(&position);
+        page_tokens.insert(token.clone(), position);
+        token
+    });
+    Ok(Page {
+        items: page,
+        next_token,
+    })
+}
+
+/// An opaque token like the service's: base64 text that holds `+`, `/` and
+/// `=`, so a client that forgets to URL-encode it gets a 400.
+fn page_token(position: &PagePosition) -> String {
+    let mut token = opaque_text(
+        &[position.listing.as_bytes(), &position.offset.to_le_bytes()],
+        62,
+    );
+    token.replace_range(20..21, "+");
+    token.replace_range(40..41, "/");
+    token.push_str("==");
+    token
+}

@@ -1,0 +1,144 @@
+//! botocore, pointed at the emulator with `AWS_ENDPOINT_URL_SSO`, works
+//! unchanged. Needs SSOCRED_PYTHON (see scripts/test).
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
+
+const TOKEN: &str = "boto-token";
+
+/// Drives every portal operation through botocore and prints what it got.
+const SCRIPT: &str = r#"
+import json, sys
+import botocore.session
+from botocore.exceptions import ClientError
+
+token = sys.argv[1]
+client = botocore.session.get_session().create_client("sso", region_name="eu-west-1")
+
+def items(operation, key, **kwargs):
+    pages = client.get_paginator(operation).paginate(accessToken=token, **kwargs)
+    return [item for page in pages for item in page[key]]
+
+def error(call, **kwargs):
+    try:
+        call(**kwargs)
+    except ClientError as err:
+        return [err.response["ResponseMetadata"]["HTTPStatusCode"], err.response["Error"]["Code"]]
+    return None
+
+accounts = items("list_accounts", "accountList")
+roles = items("list_account_roles", "roleList", accountId="210987654321")
+creds = client.get_role_credentials(
+    accessToken=token, accountId="210987654321", roleName="My.Role+x@y")["roleCredentials"]
+errors = [
+    error(client.get_role_credentials, accessToken="wrong", accountId="210987654321", roleName="Admin"),
+    error(client.get_role_credentials, accessToken=token, accountId="210987654321", roleName="Nope"),
+    error(client.list_accounts, accessToken=token, maxResults=101),
+]
+client.logout(accessToken=token)
+errors.append(error(client.list_accounts, accessToken=token))
+print(json.dumps({"accounts": accounts, "roles": roles, "creds": creds, "errors": errors}))
+"#;
+
+/// The Python to run botocore with: SSOCRED_PYTHON (set by scripts/test, with
+/// botocore installed). Without it the test skips loudly, unless
+/// SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
+fn python() -> Option<String> {
+    match std::env::var("SSOCRED_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
+            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
+        }
+        Err(_) => {
+            eprintln!(
+                "\n!!! SKIPPED: botocore emulator test: SSOCRED_PYTHON is not set; run scripts/test\n"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn botocore_uses_every_operation() {
+    let Some(python) = python() else { return };
+    let account = Account::new("210987654321", "Prüfung ✓")
+        .email("ops@example.com")
+        .roles(["My.Role+x@y", "Deploy=Prod,EU", "Admin"]);
+    let emulator = Emulator::start(
+        EmulatorConfig::generated(2, 1)
+            .account(account)
+            .page_size(1)
+            .trailing_empty_page(true)
+            .with_token(TOKEN),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+
+    let mut command = Command::new(python);
+    command.args(["-c", SCRIPT, TOKEN]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env("AWS_ENDPOINT_URL_SSO", emulator.url())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("credentials"),
+        )
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let ids: Vec<&str> = result["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|account| account["accountId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["100000000000", "100000000001", "210987654321"]);
+    assert_eq!(result["accounts"][2]["accountName"], "Prüfung ✓");
+    assert_eq!(
+        result["roles"],
+        json!([
+            {"roleName": "My.Role+x@y", "accountId": "210987654321"},
+            {"roleName": "Deploy=Prod,EU", "accountId": "210987654321"},
+            {"roleName": "Admin", "accountId": "210987654321"},
+        ])
+    );
+    let issued = &emulator.issued()[0];
+    assert_eq!(issued.role_name, "My.Role+x@y");
+    assert_eq!(
+        result["creds"],
+        json!({
+            "accessKeyId": issued.access_key_id,
+            "secretAccessKey": issued.secret_access_key,
+            "sessionToken": issued.session_token,
+            "expiration": issued.expiration_epoch_ms,
+        })
+    );
+    assert_eq!(
+        result["errors"],
+        json!([
+            [401, "UnauthorizedException"],
+            [404, "ResourceNotFoundException"],
+            [400, "InvalidRequestException"],
+            [401, "UnauthorizedException"],
+        ])
+    );
+    // 3 accounts one per page, then the trailing empty page; the same for
+    // 3 roles; then the call with max_result=101 and the one after logout.
+    assert_eq!(emulator.count(Operation::ListAccounts), 6);
+    assert_eq!(emulator.count(Operation::ListAccountRoles), 4);
+    assert_eq!(emulator.logged_out_tokens(), [TOKEN]);
+}
