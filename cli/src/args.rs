@@ -28,6 +28,22 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+/// What `ssocred cache` does.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Remove every cached SSO role credential (other AWS CLI entries stay).
+    Clear {
+        /// Explain each step on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+    },
 }
 
 /// Fetch one role's credentials and deliver them to the sinks.
@@ -70,6 +86,20 @@ pub struct GetArgs {
     /// Explain each step on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Neither read nor write the role-credential cache: always call the portal.
+    #[arg(long, env = "SSOCRED_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+
+    /// Treat cached role credentials as expired this many minutes before they
+    /// expire.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        env = "SSOCRED_CACHE_WINDOW",
+        default_value_t = 15
+    )]
+    pub cache_window: u32,
 }
 
 impl GetArgs {

@@ -12,7 +12,8 @@ use crate::args::{Cli, Command, GetArgs};
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Some(Command::Sinks { verbose }) => list_sinks(verbose),
-        None => get(&cli.get),
+        Some(Command::Cache { action }) => crate::cache::run(&action),
+        None => crate::cache::answer_from_cache(&cli.get).unwrap_or_else(|| get(&cli.get)),
     }
 }
 
@@ -91,35 +92,49 @@ fn get(args: &GetArgs) -> Result<(), Error> {
         .or_else(|| profile.region.clone())
         .or_else(|| Some(profile.sso_region.clone()));
 
-    let cache_dir = paths.sso_cache_dir();
-    say(verbose, || {
-        format!(
-            "token file {}",
-            token::cache_path(&cache_dir, &profile).display()
-        )
-    });
-    let token = token::load(&cache_dir, &profile, OffsetDateTime::now_utc()).map_err(|e| {
-        Error::LoginRequired {
-            reason: e.to_string(),
-            login_command: portal::login_command(&profile.name),
-        }
-    })?;
+    let fetch = || -> Result<ssocred_core::CredentialSet, Error> {
+        let cache_dir = paths.sso_cache_dir();
+        say(verbose, || {
+            format!(
+                "token file {}",
+                token::cache_path(&cache_dir, &profile).display()
+            )
+        });
+        let token = token::load(&cache_dir, &profile, OffsetDateTime::now_utc()).map_err(|e| {
+            Error::LoginRequired {
+                reason: e.to_string(),
+                login_command: portal::login_command(&profile.name),
+            }
+        })?;
 
-    let endpoint = portal::endpoint_override(env);
-    let portal = portal::Portal::new(&profile, endpoint);
-    say(verbose, || {
-        format!("GetRoleCredentials for {role} at {}", portal.endpoint())
-    });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let set = runtime.block_on(portal.credential_set(
-        &token.token.access_token,
-        &profile,
-        &role,
-        region,
-    ))?;
+        let endpoint = portal::endpoint_override(env);
+        let portal = portal::Portal::new(&profile, endpoint);
+        say(verbose, || {
+            format!("GetRoleCredentials for {role} at {}", portal.endpoint())
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(portal.credential_set(
+            &token.token.access_token,
+            &profile,
+            &role,
+            region.clone(),
+        ))
+    };
+    // The role cache (unless --no-cache) answers first, and makes concurrent
+    // invocations for one role share a single GetRoleCredentials call.
+    let set = match crate::cache::role_cache(args, &paths) {
+        Some(cache) => {
+            let mut note = |m: String| say(verbose, || m);
+            let now = OffsetDateTime::now_utc;
+            cache
+                .obtain(&profile, &role, region.clone(), now, &mut note, fetch)?
+                .0
+        }
+        None => fetch()?,
+    };
     say(verbose, || {
         format!(
             "got {} for {}, expires {}",
@@ -135,7 +150,7 @@ fn get(args: &GetArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
+pub(crate) fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
     let usage = |e: ssocred_core::arn::ArnError| Error::Usage(format!("--role-arn: {e}"));
     if let Some(arn) = &args.role_arn {
         return RoleArn::parse(arn).map_err(usage);

@@ -16,6 +16,7 @@ pub mod fs;
 pub mod ini_edit;
 pub mod portal;
 pub mod profile;
+pub mod role_cache;
 pub mod sink;
 pub mod time_fmt;
 pub mod token;

@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+mod cache;
+mod cache_interop;
 mod errors;
 mod interop;
 mod sinks;
