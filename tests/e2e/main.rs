@@ -3,6 +3,7 @@
 
 mod cache;
 mod cache_interop;
+mod concurrency;
 mod errors;
 mod interop;
 mod sinks;
