@@ -5,6 +5,7 @@ mod cache;
 mod cache_interop;
 mod concurrency;
 mod errors;
+mod faults;
 mod interop;
 mod sinks;
 mod world;
