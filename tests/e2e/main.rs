@@ -7,5 +7,6 @@ mod concurrency;
 mod errors;
 mod faults;
 mod interop;
+mod secrets;
 mod sinks;
 mod world;
