@@ -129,9 +129,17 @@ fn get(args: &GetArgs) -> Result<(), Error> {
         Some(cache) => {
             let mut note = |m: String| say(verbose, || m);
             let now = OffsetDateTime::now_utc;
-            cache
-                .obtain(&profile, &role, region.clone(), now, &mut note, fetch)?
-                .0
+            let (set, source) =
+                cache.obtain(&profile, &role, region.clone(), now, &mut note, fetch)?;
+            if source == ssocred_core::role_cache::Source::Cache {
+                say(verbose, || {
+                    format!(
+                        "from the role cache {}",
+                        cache.path(&profile, &role).display()
+                    )
+                });
+            }
+            set
         }
         None => fetch()?,
     };
