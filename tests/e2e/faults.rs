@@ -257,6 +257,7 @@ fn a_read_only_directory_is_a_clear_error_and_the_file_stays() {
     mount.remount("ro");
     let out = write_to(&w, &path);
     assert_output_error(&out, &path, "Read-only file system");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the file was left as it was"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
 
@@ -281,6 +282,7 @@ fn a_full_disk_is_a_clear_error_and_the_file_stays() {
     drop(f);
     let out = write_to(&w, &path);
     assert_output_error(&out, &path, "No space left on device");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the file was left as it was"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert_only_private_leftovers_except(&dir, "credentials", "filler");
 }
@@ -327,6 +329,7 @@ fn a_write_cut_short_by_a_file_size_limit_is_a_clear_error_and_the_file_stays() 
         .output()
         .unwrap();
     assert_output_error(&out, &path, "File too large");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the file was left as it was"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert_only_private_leftovers_except(&w.aws_dir(), "credentials", "config");
 }

@@ -88,7 +88,13 @@ fn update(
     path: &Path,
     sections: &[(String, Vec<(&'static str, String)>)],
 ) -> Result<(), SinkError> {
-    let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+    // Failures name the step, and say that the file is as it was: every
+    // step before the rename leaves it untouched.
+    let failed = |step: &str, e: std::io::Error| SinkError::Io {
+        path: path.to_path_buf(),
+        message: format!("cannot {step}: {e}; the file was left as it was"),
+    };
+    let _lock = FileLock::acquire(path).map_err(|e| failed("lock it", e))?;
     let before = read_optional(path)
         .map_err(|e| SinkError::io(path, &e))?
         .unwrap_or_default();
@@ -101,7 +107,7 @@ fn update(
         let entries: Vec<(&str, &str)> = entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
         after = ini_edit::set_section(&after, section, &entries);
     }
-    write_atomic(path, after.as_bytes()).map_err(|e| SinkError::io(path, &e))
+    write_atomic(path, after.as_bytes()).map_err(|e| failed("write it", e))
 }
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
