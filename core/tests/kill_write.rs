@@ -90,7 +90,12 @@ fn kill_loop(kind: &str, target: &Path) {
     let [a, b] = versions(kind);
     std::fs::write(target, &a).unwrap();
     let (mut seen_a, mut seen_b) = (0, 0);
-    for i in 0..40u32 {
+    // 40 delays over the child's first writes; more, longer ones only if a
+    // loaded machine kept it from writing both versions by then.
+    for i in 0..200u32 {
+        if i >= 40 && seen_a > 0 && seen_b > 0 {
+            break;
+        }
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "rewrite_forever_when_asked",
@@ -104,7 +109,12 @@ fn kill_loop(kind: &str, target: &Path) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(5) + Duration::from_micros(1500) * i);
+        let delay = if i < 40 {
+            Duration::from_millis(5) + Duration::from_micros(1500) * i
+        } else {
+            Duration::from_millis(10) * (i - 30)
+        };
+        std::thread::sleep(delay);
         child.kill().unwrap();
         child.wait().unwrap();
         let now = std::fs::read_to_string(target).unwrap();

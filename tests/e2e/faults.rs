@@ -63,7 +63,15 @@ fn kill_loop(
     let full = start.elapsed();
     const POINTS: u32 = 40;
     let (mut old, mut new) = (0, 0);
-    for i in 0..=POINTS {
+    // Delays spread over twice a calibrated run, then (only if a loaded
+    // machine slowed the runs down) longer ones until a run completes.
+    let delays = (0..=POINTS)
+        .map(|i| full * 2 * i / POINTS)
+        .chain((3..30).map(|k| full * k));
+    for delay in delays {
+        if loop_done(old, new, POINTS) {
+            break;
+        }
         reset();
         let mut child = w
             .cmd()
@@ -72,7 +80,7 @@ fn kill_loop(
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(full * 2 * i / POINTS);
+        std::thread::sleep(delay);
         let _ = child.kill();
         child.wait().unwrap();
         match check() {
@@ -81,6 +89,11 @@ fn kill_loop(
         }
     }
     (old, new)
+}
+
+/// Whether the loop has covered its spread and seen a completed write.
+fn loop_done(old: usize, new: usize, points: u32) -> bool {
+    old + new > points as usize && new > 0
 }
 
 /// Files a killed writer may leave next to its target: only its own 0600
