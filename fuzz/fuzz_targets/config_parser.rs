@@ -23,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
         &[("aws_access_key_id", "ASIAFUZZ"), ("region", "eu-west-1")],
     );
     let sections = parse_sections(None, Some(&edited)).expect("an edit broke a valid file");
-    let profile = sections.get_profile("fuzzed").expect("edited profile missing");
+    let profile = sections
+        .get_profile("fuzzed")
+        .expect("edited profile missing");
     assert_eq!(profile.get("aws_access_key_id"), Some("ASIAFUZZ"));
     assert_eq!(profile.get("region"), Some("eu-west-1"));
     let removed = ini_edit::remove_section(&edited, "fuzzed");
