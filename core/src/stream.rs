@@ -313,8 +313,11 @@ mod tests {
         }
     }
 
+    /// The key ids of each committed round.
+    type Rounds = Rc<RefCell<Vec<Vec<String>>>>;
+
     /// Records, per commit, the key ids accepted since the last one.
-    struct Recorder(Rc<RefCell<Vec<Vec<String>>>>, Vec<String>);
+    struct Recorder(Rounds, Vec<String>);
 
     impl Sink for Recorder {
         fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
@@ -327,7 +330,7 @@ mod tests {
         }
     }
 
-    fn recorder() -> (Vec<SelectedSink>, Rc<RefCell<Vec<Vec<String>>>>) {
+    fn recorder() -> (Vec<SelectedSink>, Rounds) {
         let rounds = Rc::new(RefCell::new(Vec::new()));
         let sink = SelectedSink {
             spec: SinkSpec::named("recorder"),

@@ -49,7 +49,11 @@ fn child_gets_the_credentials_and_its_exit_code_is_returned() {
         expiration_z(&i)
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -81,7 +85,9 @@ fn a_child_killed_by_a_signal_gives_128_plus_the_signal() {
         let out = exec_cmd(&w, &[], &["sh", "-c", &script]).output().unwrap();
         assert_eq!(out.status.code(), Some(code), "{signal}");
     }
-    let out = exec_cmd(&w, &[], &["sh", "-c", "exit 255"]).output().unwrap();
+    let out = exec_cmd(&w, &[], &["sh", "-c", "exit 255"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(255));
     let out = exec_cmd(&w, &[], &["true"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -145,9 +151,22 @@ fn nesting_is_refused_unless_forced() {
 
     // A real nested run: the inner ssocred sees the outer marker.
     let exe = env!("CARGO_BIN_EXE_ssocred");
-    let out = exec_cmd(&w, &[], &[exe, "exec", "-p", "modern", "-r", READ_ONLY_ARN, "--", "true"])
-        .output()
-        .unwrap();
+    let out = exec_cmd(
+        &w,
+        &[],
+        &[
+            exe,
+            "exec",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--",
+            "true",
+        ],
+    )
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already inside"));
 }
@@ -155,20 +174,39 @@ fn nesting_is_refused_unless_forced() {
 #[test]
 fn a_missing_command_is_127_and_failures_before_it_keep_their_codes() {
     let w = World::new();
-    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"]).output().unwrap();
+    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run `no-such-command-ssocred`"));
 
     let out = w
         .cmd()
-        .args(["exec", "-p", "modern", "-r", "arn:aws:iam::999999999999:role/Nope", "--", "true"])
+        .args([
+            "exec",
+            "-p",
+            "modern",
+            "-r",
+            "arn:aws:iam::999999999999:role/Nope",
+            "--",
+            "true",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5));
 
     let out = w.run(&["exec", "-p", "modern", "-r", READ_ONLY_ARN]);
     assert_eq!(out.status.code(), Some(2), "a command is required");
-    let out = w.run(&["exec", "--watch", "-p", "modern", "-r", READ_ONLY_ARN, "--", "true"]);
+    let out = w.run(&[
+        "exec",
+        "--watch",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--",
+        "true",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--via serve"));
 }

@@ -146,7 +146,11 @@ pub fn parse_exports(lines: &[String]) -> Vec<(String, String)> {
         .map(|line| {
             let rest = line.strip_prefix("export ").expect(line);
             let (name, value) = rest.split_once('=').unwrap();
-            let value = value.strip_prefix('\'').unwrap().strip_suffix('\'').unwrap();
+            let value = value
+                .strip_prefix('\'')
+                .unwrap()
+                .strip_suffix('\'')
+                .unwrap();
             (name.to_owned(), value.to_owned())
         })
         .collect()

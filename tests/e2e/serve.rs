@@ -13,7 +13,8 @@ use crate::world::*;
 
 fn serve(w: &World, extra: &[&str]) -> Running {
     let mut cmd = w.cmd();
-    cmd.args(["serve", "-p", "modern", "-r", READ_ONLY_ARN]).args(extra);
+    cmd.args(["serve", "-p", "modern", "-r", READ_ONLY_ARN])
+        .args(extra);
     Running::spawn(cmd)
 }
 
@@ -61,7 +62,13 @@ fn answers_the_token_holder_and_nobody_else() {
     );
     let wrong = format!("{}0", &token[..63]);
     let bearer = format!("Bearer {token}");
-    for auth in [None, Some(""), Some(wrong.as_str()), Some(&token[..10]), Some(bearer.as_str())] {
+    for auth in [
+        None,
+        Some(""),
+        Some(wrong.as_str()),
+        Some(&token[..10]),
+        Some(bearer.as_str()),
+    ] {
         let (status, body) = http_get(&url, auth);
         assert_eq!(status, 401, "{auth:?}");
         assert!(
@@ -104,15 +111,42 @@ fn refreshes_in_the_background_before_expiry() {
 #[test]
 fn listens_beyond_loopback_only_when_asked() {
     let w = World::new();
-    let out = w.run(&["serve", "-p", "modern", "-r", READ_ONLY_ARN, "--listen", "0.0.0.0:0"]);
+    let out = w.run(&[
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--listen",
+        "0.0.0.0:0",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("0.0.0.0:0") && err.contains("--allow-non-loopback"), "{err}");
+    assert!(
+        err.contains("0.0.0.0:0") && err.contains("--allow-non-loopback"),
+        "{err}"
+    );
     assert!(w.emulator.issued().is_empty());
 
-    let out = w.run(&["serve", "-p", "modern", "-r", READ_ONLY_ARN, "--listen", "nowhere"]);
+    let out = w.run(&[
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--listen",
+        "nowhere",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    let out = w.run(&["serve", "-p", "modern", "-r", READ_ONLY_ARN, "--shell", "tcsh"]);
+    let out = w.run(&[
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--shell",
+        "tcsh",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 
     let mut running = serve(&w, &["--listen", "0.0.0.0:0", "--allow-non-loopback"]);
@@ -139,7 +173,10 @@ fn the_serve_sink_works_from_the_main_command_with_other_sinks() {
     ]);
     let mut running = Running::spawn(cmd);
     let uri = running.stdout_line();
-    assert!(uri.starts_with("set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:"), "{uri}");
+    assert!(
+        uri.starts_with("set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:"),
+        "{uri}"
+    );
     running.stderr_line_with("delivered credentials");
     let i = w.only_issued();
     let text = std::fs::read_to_string(w.credentials_path()).unwrap();
@@ -202,7 +239,11 @@ fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
         .env("AWS_REGION", "us-east-1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     check_two_sets(&w, &got);
 
@@ -233,11 +274,26 @@ fn boto3_in_exec_via_serve_sees_refreshed_credentials() {
     let py = python.to_string_lossy().into_owned();
     let out = w
         .cmd()
-        .args(["exec", "--via", "serve", "--refresh-before", "2", "-p", "modern", "-r", READ_ONLY_ARN, "--"])
+        .args([
+            "exec",
+            "--via",
+            "serve",
+            "--refresh-before",
+            "2",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--",
+        ])
         .args([py.as_str(), SCRIPT, "20"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     check_two_sets(&w, &got);
     assert_eq!(got["region"], "us-east-1");

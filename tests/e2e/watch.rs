@@ -45,7 +45,10 @@ fn rewrites_the_credentials_file_across_refreshes_and_stops_cleanly_on_sigterm()
     let mut keys = Vec::new();
     for round in 0..3 {
         let line = running.stderr_line_with("delivered credentials");
-        assert!(line.contains("valid for") && line.contains("next refresh in"), "{line}");
+        assert!(
+            line.contains("valid for") && line.contains("next refresh in"),
+            "{line}"
+        );
         let issued = w.emulator.issued();
         assert_eq!(issued.len(), round + 1, "one GetRoleCredentials per round");
         let i = issued.last().unwrap();
@@ -101,7 +104,14 @@ fn a_revoked_login_is_retried_until_the_credentials_expire_then_exits_4() {
     );
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(4), "{stderr}");
-    assert!(stderr.lines().last().unwrap().starts_with("ssocred: error:"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("ssocred: error:"),
+        "{stderr}"
+    );
 }
 
 #[test]
