@@ -44,7 +44,7 @@ fn list_sinks(verbose: bool) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("cannot write to stdout: {e}")))
 }
 
-pub(crate) fn say(verbose: bool, message: impl FnOnce() -> String) {
+fn say(verbose: bool, message: impl FnOnce() -> String) {
     if verbose {
         eprintln!("ssocred: {}", message());
     }
@@ -87,7 +87,7 @@ pub(crate) struct RoleFetch {
     region: Option<String>,
     cache_dir: PathBuf,
     portal: portal::Portal,
-    pub(crate) verbose: bool,
+    verbose: bool,
 }
 
 impl RoleFetch {
