@@ -2,7 +2,6 @@
 //! check, background refresh, loopback only unless asked, and boto3's
 //! container provider reading from it.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -185,21 +184,6 @@ fn the_serve_sink_works_from_the_main_command_with_other_sinks() {
     assert_eq!(running.finish().0.code(), Some(0));
 }
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: boto3 container-credentials interop test: SSOCRED_PYTHON is not set. Run scripts/test to install boto3 and run it.\n"
-            );
-            None
-        }
-    }
-}
-
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/interop/boto3_container.py"
@@ -225,7 +209,9 @@ fn check_two_sets(w: &World, got: &Value) {
 
 #[test]
 fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 container-provider interop test") else {
+        return;
+    };
     let w = World::with_emulator(base_emulator().credential_lifetime(Duration::from_secs(4)));
     let mut running = serve(&w, &["--refresh-before", "2"]);
     let (url, token) = endpoint(&mut running);
@@ -269,7 +255,9 @@ fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
 
 #[test]
 fn boto3_in_exec_via_serve_sees_refreshed_credentials() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 in exec --via serve interop test") else {
+        return;
+    };
     let w = World::with_emulator(base_emulator().credential_lifetime(Duration::from_secs(4)));
     let py = python.to_string_lossy().into_owned();
     let out = w
