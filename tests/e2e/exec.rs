@@ -248,7 +248,7 @@ fn ctrl_c_at_a_terminal_reaches_the_child_once() {
         "/../tests/interop/pty_ctrl_c.py"
     );
     let exe = env!("CARGO_BIN_EXE_ssocred");
-    let mut cmd = w.cmd();
+    let cmd = w.cmd();
     let out = std::process::Command::new(python)
         .arg(pty)
         .args([
