@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use rustix::process::Pid;
 use ssocred_core::shell::credential_variables;
 use ssocred_core::sink::SelectedSink;
+use ssocred_core::stream::Event;
 use ssocred_core::{CredentialStream, Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
 
@@ -55,6 +56,11 @@ pub enum Via {
 
 /// The arguments of `ssocred exec`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit code: the command's own, or 128 + the signal that killed it; \
+127 if it is not found, 126 if it cannot be run. Before the command starts, ssocred's own \
+codes apply (see ssocred --help)."
+)]
 pub struct ExecArgs {
     #[command(flatten)]
     pub get: GetArgs,
@@ -137,6 +143,7 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
         }
     };
     let forwarder = caught.forward_to(Pid::from_child(&child));
+    let verbose = args.get.verbose;
     let status = if args.via == Via::Serve {
         runtime.block_on(async {
             let waiting = tokio::task::spawn_blocking(move || child.wait());
@@ -144,7 +151,13 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
             let never = std::future::pending::<()>();
             tokio::select! {
                 status = &mut waiting => status,
-                failed = stream.run(&mut sinks, &mut stdout, never, log) => {
+                failed = stream.run(&mut sinks, &mut stdout, never, |event| {
+                    // The command's stderr is the user's: refreshes are
+                    // only worth a line there when asked for or failing.
+                    if verbose || matches!(event, Event::Failed { .. }) {
+                        log(event);
+                    }
+                }) => {
                     if let Err(e) = failed {
                         eprintln!(
                             "ssocred: error: {e}; `{shown}` keeps running, but the endpoint has no valid credentials"
@@ -171,5 +184,42 @@ fn exit_code(status: ExitStatus) -> u8 {
         (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
         (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(255),
         (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::args::{Cli, Command as Sub};
+
+    fn parse(args: &[&str]) -> ExecArgs {
+        match Cli::try_parse_from(args).unwrap().command {
+            Some(Sub::Exec(exec)) => exec,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_keeps_its_own_flags() {
+        let e = parse(&[
+            "ssocred", "exec", "-p", "x", "--", "ls", "-la", "--via", "y",
+        ]);
+        assert_eq!(e.command, ["ls", "-la", "--via", "y"]);
+        assert_eq!((e.via, e.get.profile.as_deref()), (Via::Env, Some("x")));
+        let e = parse(&["ssocred", "exec", "--via", "serve", "aws", "-v", "s3", "ls"]);
+        assert_eq!(e.command, ["aws", "-v", "s3", "ls"]);
+        assert!(!e.get.verbose);
+        assert_eq!(e.via, Via::Serve);
+        assert!(Cli::try_parse_from(["ssocred", "exec", "-p", "x"]).is_err());
+    }
+
+    #[test]
+    fn exit_codes_follow_the_shell() {
+        assert_eq!(exit_code(ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
     }
 }
