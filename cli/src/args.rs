@@ -28,6 +28,11 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Run a command with a role's credentials and region in its environment.
+    Exec(crate::exec::ExecArgs),
+    /// Serve a role's credentials on a local container-credentials endpoint,
+    /// refreshed before they expire, until SIGINT or SIGTERM.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// Fetch one role's credentials and deliver them to the sinks.
@@ -70,6 +75,16 @@ pub struct GetArgs {
     /// Explain each step on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Keep running: fetch again before the credentials expire and rewrite
+    /// every sink with each refreshed set, until SIGINT or SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// In --watch, serve and exec --via serve: fetch again this many seconds
+    /// before the credentials expire.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub refresh_before: u64,
 }
 
 impl GetArgs {

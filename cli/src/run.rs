@@ -1,18 +1,22 @@
 //! One invocation: settings, then the core pipeline, then the sinks.
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::{SelectedSink, registered};
-use ssocred_core::{Error, RoleArn, SinkContext, deliver, portal, token};
+use ssocred_core::{CredentialSet, Error, RoleArn, SinkContext, portal, token};
 use time::OffsetDateTime;
 
 use crate::args::{Cli, Command, GetArgs};
 
-pub fn run(cli: Cli) -> Result<(), Error> {
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Some(Command::Sinks { verbose }) => list_sinks(verbose),
-        None => get(&cli.get),
+        Some(Command::Sinks { verbose }) => list_sinks(verbose).map(|()| ExitCode::SUCCESS),
+        Some(Command::Exec(args)) => crate::exec::exec(&args),
+        Some(Command::Serve(args)) => crate::serve::serve(&args).map(|()| ExitCode::SUCCESS),
+        None => get(&cli.get).map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -47,9 +51,16 @@ fn say(verbose: bool, message: impl FnOnce() -> String) {
 }
 
 fn get(args: &GetArgs) -> Result<(), Error> {
-    let verbose = args.verbose;
-    let env = |name: &str| std::env::var(name).ok();
-    let paths = AwsPaths::from_env(env)?;
+    let (paths, ctx) = sink_context()?;
+    // Sinks are built first, so a bad --sink fails before any network call.
+    let mut sinks = build_sinks(&args.sink_specs(), &ctx)?;
+    let fetch = RoleFetch::resolve(args, &paths)?;
+    crate::rounds::deliver(&fetch, &mut sinks, args)
+}
+
+/// The AWS file paths and what every sink may know.
+pub(crate) fn sink_context() -> Result<(AwsPaths, SinkContext), Error> {
+    let paths = AwsPaths::from_env(|name| std::env::var(name).ok())?;
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
     let ctx = SinkContext {
@@ -57,82 +68,124 @@ fn get(args: &GetArgs) -> Result<(), Error> {
         credentials_file: paths.credentials.clone(),
         cwd,
     };
-    // Sinks are built first, so a bad --sink fails before any network call.
-    let mut sinks = args
-        .sink_specs()
+    Ok((paths, ctx))
+}
+
+/// Parses and builds each `--sink` value.
+pub(crate) fn build_sinks(specs: &[String], ctx: &SinkContext) -> Result<Vec<SelectedSink>, Error> {
+    specs
         .iter()
-        .map(|spec| SelectedSink::from_spec(spec, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|spec| Ok(SelectedSink::from_spec(spec, ctx)?))
+        .collect()
+}
 
-    let profile_name = args
-        .profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_owned());
-    let files = ProfileFiles::load(&paths)?;
-    let profile = files.sso_profile(&profile_name)?;
-    say(verbose, || {
-        format!(
-            "profile `{}`: start URL {}, SSO region {}{}",
-            profile.name,
-            profile.start_url,
-            profile.sso_region,
-            profile
-                .session
-                .as_ref()
-                .map(|s| format!(", sso-session {s}"))
-                .unwrap_or_default()
-        )
-    });
-    let role = select_role(args, &profile)?;
-    let region = args
-        .region
-        .clone()
-        .or_else(|| profile.region.clone())
-        .or_else(|| Some(profile.sso_region.clone()));
+/// Everything one round's fetch needs, resolved once; each fetch reads the
+/// token cache again, so a login made meanwhile is picked up.
+pub(crate) struct RoleFetch {
+    profile: SsoProfile,
+    role: RoleArn,
+    region: Option<String>,
+    cache_dir: PathBuf,
+    portal: portal::Portal,
+    verbose: bool,
+}
 
-    let cache_dir = paths.sso_cache_dir();
-    say(verbose, || {
-        format!(
-            "token file {}",
-            token::cache_path(&cache_dir, &profile).display()
-        )
-    });
-    let token = token::load(&cache_dir, &profile, OffsetDateTime::now_utc()).map_err(|e| {
-        Error::LoginRequired {
-            reason: e.to_string(),
-            login_command: portal::login_command(&profile.name),
-        }
-    })?;
+impl RoleFetch {
+    /// Resolves the profile, the role and the region of an invocation.
+    pub(crate) fn resolve(args: &GetArgs, paths: &AwsPaths) -> Result<RoleFetch, Error> {
+        let verbose = args.verbose;
+        let env = |name: &str| std::env::var(name).ok();
+        let profile_name = args
+            .profile
+            .clone()
+            .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
+            .unwrap_or_else(|| "default".to_owned());
+        let files = ProfileFiles::load(paths)?;
+        let profile = files.sso_profile(&profile_name)?;
+        say(verbose, || {
+            format!(
+                "profile `{}`: start URL {}, SSO region {}{}",
+                profile.name,
+                profile.start_url,
+                profile.sso_region,
+                profile
+                    .session
+                    .as_ref()
+                    .map(|s| format!(", sso-session {s}"))
+                    .unwrap_or_default()
+            )
+        });
+        let role = select_role(args, &profile)?;
+        let region = args
+            .region
+            .clone()
+            .or_else(|| profile.region.clone())
+            .or_else(|| Some(profile.sso_region.clone()));
+        let endpoint = portal::endpoint_override(env);
+        let portal = portal::Portal::new(&profile, endpoint);
+        Ok(RoleFetch {
+            cache_dir: paths.sso_cache_dir(),
+            profile,
+            role,
+            region,
+            portal,
+            verbose,
+        })
+    }
 
-    let endpoint = portal::endpoint_override(env);
-    let portal = portal::Portal::new(&profile, endpoint);
-    say(verbose, || {
-        format!("GetRoleCredentials for {role} at {}", portal.endpoint())
-    });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    let set = runtime.block_on(portal.credential_set(
-        &token.token.access_token,
-        &profile,
-        &role,
-        region,
-    ))?;
-    say(verbose, || {
-        format!(
-            "got {} for {}, expires {}",
-            set.access_key_id,
-            set.role_arn,
-            set.expiration_utc()
-        )
-    });
+    /// The role's ARN.
+    pub(crate) fn role(&self) -> &RoleArn {
+        &self.role
+    }
 
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    deliver(std::slice::from_ref(&set), &mut sinks, &mut stdout)?;
-    Ok(())
+    /// The region put next to the credentials.
+    pub(crate) fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// One round: the cached token, then GetRoleCredentials.
+    pub(crate) async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let verbose = self.verbose;
+        let profile = &self.profile;
+        say(verbose, || {
+            format!(
+                "token file {}",
+                token::cache_path(&self.cache_dir, profile).display()
+            )
+        });
+        let token =
+            token::load(&self.cache_dir, profile, OffsetDateTime::now_utc()).map_err(|e| {
+                Error::LoginRequired {
+                    reason: e.to_string(),
+                    login_command: portal::login_command(&profile.name),
+                }
+            })?;
+        say(verbose, || {
+            format!(
+                "GetRoleCredentials for {} at {}",
+                self.role,
+                self.portal.endpoint()
+            )
+        });
+        let set = self
+            .portal
+            .credential_set(
+                &token.token.access_token,
+                profile,
+                &self.role,
+                self.region.clone(),
+            )
+            .await?;
+        say(verbose, || {
+            format!(
+                "got {} for {}, expires {}",
+                set.access_key_id,
+                set.role_arn,
+                set.expiration_utc()
+            )
+        });
+        Ok(vec![set])
+    }
 }
 
 fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {

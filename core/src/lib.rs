@@ -16,7 +16,9 @@ pub mod fs;
 pub mod ini_edit;
 pub mod portal;
 pub mod profile;
+pub mod shell;
 pub mod sink;
+pub mod stream;
 pub mod time_fmt;
 pub mod token;
 
@@ -27,6 +29,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
 };
+pub use stream::{CredentialStream, RefreshPolicy};
 
 #[doc(hidden)]
 pub use inventory;

@@ -45,6 +45,13 @@ pub trait Sink {
     fn capacity(&self) -> Capacity {
         Capacity::Many
     }
+
+    /// Whether the sink's output is only of use while ssocred keeps running
+    /// (a served endpoint). `true` makes the producer keep refreshing the
+    /// sets, round after round, until it is stopped, as `--watch` does.
+    fn serves_continuously(&self) -> bool {
+        false
+    }
 }
 
 /// What every sink may know about the invocation.

@@ -2,6 +2,10 @@
 //! throwaway HOME with a clean environment.
 
 mod errors;
+mod exec;
 mod interop;
+mod running;
+mod serve;
 mod sinks;
+mod watch;
 mod world;
