@@ -14,9 +14,12 @@ mod credentials;
 mod error;
 pub mod fs;
 pub mod ini_edit;
+pub mod login;
+pub mod oidc;
 pub mod portal;
 pub mod profile;
 pub mod sink;
+pub mod sso_cache;
 pub mod time_fmt;
 pub mod token;
 
