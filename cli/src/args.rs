@@ -28,6 +28,11 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Log in to IAM Identity Center natively (browser or device code) and
+    /// cache the token where the AWS CLI and SDKs find it.
+    Login(crate::login::LoginCommand),
+    /// End the SSO session and remove its cached token.
+    Logout(crate::login::LogoutCommand),
 }
 
 /// Fetch one role's credentials and deliver them to the sinks.
@@ -70,6 +75,12 @@ pub struct GetArgs {
     /// Explain each step on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub flow: crate::login::FlowArgs,
+
+    #[command(flatten)]
+    pub token: crate::login::TokenArgs,
 }
 
 impl GetArgs {

@@ -2,6 +2,7 @@
 //! `ssocred-core` and the sink crates.
 
 mod args;
+mod login;
 mod run;
 
 // Each sink crate registers itself with inventory; naming the crates here

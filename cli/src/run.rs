@@ -5,13 +5,14 @@ use std::io::Write;
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::{SelectedSink, registered};
 use ssocred_core::{Error, RoleArn, SinkContext, deliver, portal, token};
-use time::OffsetDateTime;
 
 use crate::args::{Cli, Command, GetArgs};
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Some(Command::Sinks { verbose }) => list_sinks(verbose),
+        Some(Command::Login(cmd)) => crate::login::run_login(&cmd),
+        Some(Command::Logout(cmd)) => crate::login::run_logout(&cmd),
         None => get(&cli.get),
     }
 }
@@ -98,12 +99,8 @@ fn get(args: &GetArgs) -> Result<(), Error> {
             token::cache_path(&cache_dir, &profile).display()
         )
     });
-    let token = token::load(&cache_dir, &profile, OffsetDateTime::now_utc()).map_err(|e| {
-        Error::LoginRequired {
-            reason: e.to_string(),
-            login_command: portal::login_command(&profile.name),
-        }
-    })?;
+    let login_target = crate::login::target(&paths, &files, &profile);
+    let token = crate::login::token_for(&args.flow, &args.token, verbose, &login_target)?;
 
     let endpoint = portal::endpoint_override(env);
     let portal = portal::Portal::new(&profile, endpoint);

@@ -316,10 +316,12 @@ impl Oidc {
     fn token_failure<R: fmt::Debug>(&self, err: SdkError<CreateTokenError, R>) -> TokenFailure {
         if let SdkError::ServiceError(service) = &err {
             let e = service.err();
-            let message = || {
-                e.message()
-                    .unwrap_or(e.code().unwrap_or("refused"))
-                    .to_owned()
+            let why = || {
+                let code = e.code().unwrap_or("refused");
+                match e.message() {
+                    Some(message) => format!("{code}: {message}"),
+                    None => code.to_owned(),
+                }
             };
             match e {
                 CreateTokenError::AuthorizationPendingException(_) => return TokenFailure::Pending,
@@ -330,11 +332,7 @@ impl Oidc {
                 | CreateTokenError::AccessDeniedException(_)
                 | CreateTokenError::UnauthorizedClientException(_)
                 | CreateTokenError::InvalidScopeException(_) => {
-                    return TokenFailure::Refused(format!(
-                        "{}: {}",
-                        e.code().unwrap_or("refused"),
-                        message()
-                    ));
+                    return TokenFailure::Refused(why());
                 }
                 _ => {}
             }

@@ -3,5 +3,6 @@
 
 mod errors;
 mod interop;
+mod login;
 mod sinks;
 mod world;

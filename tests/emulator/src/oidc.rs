@@ -412,7 +412,10 @@ impl OidcState {
             },
         );
         let state = percent_encode(get("state"));
-        Ok(format!("{redirect_uri}?code={code}&state={state}"))
+        Ok(format!(
+            "{redirect_uri}?code={}&state={state}",
+            percent_encode(&code)
+        ))
     }
 
     fn create_token(&self, input: TokenInput) -> Result<TokenOutput, OidcError> {
