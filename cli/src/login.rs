@@ -177,8 +177,9 @@ pub fn run_login(cmd: &LoginCommand) -> Result<(), Error> {
             target.token_path().display()
         );
     }
-    let _lock = ssocred_core::fs::FileLock::acquire_path(&target.lock_path(), LOGIN_TIMEOUT)
-        .map_err(|e| Error::Usage(format!("cannot take the login lock: {e}")))?;
+    let lock_path = target.lock_path();
+    let _lock = ssocred_core::fs::FileLock::acquire_path(&lock_path, LOGIN_TIMEOUT)
+        .map_err(|e| login::file_error(&lock_path, "cannot take the login lock", &e))?;
     let mut stderr = std::io::stderr();
     runtime()?.block_on(login::login(&target, &settings, &mut stderr))?;
     Ok(())

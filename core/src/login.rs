@@ -170,11 +170,15 @@ fn new_token_file(
 
 fn write_token(target: &LoginTarget, file: &TokenFile) -> Result<(), Error> {
     let path = target.token_path();
-    write_atomic(&path, &file.to_json()).map_err(|e| {
-        Error::Usage(format!(
-            "cannot write the SSO token cache {}: {e}",
-            path.display()
-        ))
+    write_atomic(&path, &file.to_json())
+        .map_err(|e| file_error(&path, "cannot write the SSO token cache", &e))
+}
+
+/// A cache or lock file that cannot be written: the "output" failure class.
+pub fn file_error(path: &Path, what: &str, err: &std::io::Error) -> Error {
+    Error::Sink(crate::SinkError::Io {
+        path: path.to_path_buf(),
+        message: format!("{what}: {err}"),
     })
 }
 
@@ -230,12 +234,8 @@ async fn registration(target: &LoginTarget, pkce: bool) -> Result<RegistrationFi
             .then(|| vec!["authorization_code".to_owned(), "refresh_token".to_owned()]),
         other: Default::default(),
     };
-    write_atomic(&path, &file.to_json()).map_err(|e| {
-        Error::Usage(format!(
-            "cannot write the SSO registration cache {}: {e}",
-            path.display()
-        ))
-    })?;
+    write_atomic(&path, &file.to_json())
+        .map_err(|e| file_error(&path, "cannot write the SSO registration cache", &e))?;
     Ok(file)
 }
 
@@ -556,6 +556,9 @@ pub async fn obtain_token(
                 note(ui, format!("{e}; using the current token"));
                 return Ok(valid);
             }
+            if e.kind() != std::io::ErrorKind::TimedOut {
+                return Err(file_error(&lock_path, "cannot take the login lock", &e));
+            }
             return Err(Error::LoginRequired {
                 reason: format!(
                     "another ssocred process is refreshing or logging in profile `{}` ({e})",
@@ -750,12 +753,9 @@ pub async fn logout(
     lock_timeout: Duration,
 ) -> Result<LogoutOutcome, Error> {
     let path = target.token_path();
-    let _lock = FileLock::acquire_path(&target.lock_path(), lock_timeout).map_err(|e| {
-        Error::Usage(format!(
-            "cannot take the login lock {}: {e}",
-            target.lock_path().display()
-        ))
-    })?;
+    let lock_path = target.lock_path();
+    let _lock = FileLock::acquire_path(&lock_path, lock_timeout)
+        .map_err(|e| file_error(&lock_path, "cannot take the login lock", &e))?;
     let (current, _) = read_token(target);
     let portal_error = match &current {
         Some(file) => portal.logout(&file.access_token).await.err(),
@@ -765,10 +765,7 @@ pub async fn logout(
         Ok(()) => Some(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(Error::Usage(format!(
-                "cannot remove the SSO token file {}: {e}",
-                path.display()
-            )));
+            return Err(file_error(&path, "cannot remove the SSO token file", &e));
         }
     };
     forget_cached_role_credentials(target)?;
