@@ -657,3 +657,41 @@ fn ssocred_uses_a_login_made_in_the_aws_cli_format() {
     device_login(&w);
     assert_eq!(w.emulator.oidc_count(OidcOperation::RegisterClient), 1);
 }
+
+#[test]
+fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
+    let Some(python) = python() else { return };
+    let w = auto_approving();
+    w.write_token("corp", TOKEN, &in_minutes(-5));
+    // Python's pty module gives ssocred a terminal for stdin, stdout and
+    // stderr, as a shell would.
+    let cmd = w.cmd();
+    let exe = env!("CARGO_BIN_EXE_ssocred");
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+            exe,
+            "-p",
+            "modern",
+            "-r",
+            DEV_ARN,
+            "--sink",
+            "process",
+            "--no-browser",
+        ])
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("enter the code"), "{shown}");
+    assert!(shown.contains("\"AccessKeyId\""), "{shown}");
+    assert_eq!(
+        w.emulator
+            .create_token_count("urn:ietf:params:oauth:grant-type:device_code"),
+        1
+    );
+}
