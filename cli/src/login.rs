@@ -55,7 +55,8 @@ pub struct TokenArgs {
     pub refresh_window: u64,
 
     /// Wait at most this many seconds for another ssocred process that is
-    /// refreshing or logging in the same SSO session.
+    /// refreshing or logging in the same SSO session (a process that would
+    /// log in itself waits up to 10 minutes, as long as a login may take).
     #[arg(
         long,
         value_name = "SECS",

@@ -488,12 +488,18 @@ pub enum OnExpiry {
     Command(String),
 }
 
+/// How long a process that would run `--login-command` itself waits for
+/// another process's login.
+const COMMAND_LOGIN_WAIT: Duration = Duration::from_secs(600);
+
 /// How [`obtain_token`] behaves.
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {
     /// Refresh when less than this is left.
     pub refresh_window: Duration,
-    /// How long to wait for another process's refresh or login.
+    /// How long to wait for another process's refresh or login; a process
+    /// with an expired token that may log in itself waits at least as long
+    /// as a login may take.
     pub lock_timeout: Duration,
     /// What to do when no valid token can be had otherwise.
     pub on_expiry: OnExpiry,
@@ -549,7 +555,14 @@ pub async fn obtain_token(
         ui,
         format!("waiting for the login lock {}", lock_path.display()),
     );
-    let _lock = match FileLock::acquire_path(&lock_path, policy.lock_timeout) {
+    // A process that would log in itself waits as long as a login may take:
+    // the holder is most likely a person approving a sign-in.
+    let wait = match (&policy.on_expiry, &still_valid) {
+        (OnExpiry::Login(settings), None) => policy.lock_timeout.max(settings.timeout),
+        (OnExpiry::Command(_), None) => policy.lock_timeout.max(COMMAND_LOGIN_WAIT),
+        _ => policy.lock_timeout,
+    };
+    let _lock = match FileLock::acquire_path(&lock_path, wait) {
         Ok(lock) => lock,
         Err(e) => {
             if let Some(valid) = still_valid {

@@ -521,7 +521,27 @@ fn waiters_time_out_and_use_a_still_valid_token() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("another ssocred process"), "{stderr}");
+
+    // A waiter that could log in itself waits past --lock-timeout for the
+    // holder's login, then uses the token it wrote.
+    let waiter = w
+        .cmd()
+        .args(["-p", "modern", "-r", DEV_ARN, "--sink", "process"])
+        .args(["--auto-login", "--lock-timeout", "1", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    w.write_token("corp", TOKEN, &in_minutes(60));
     drop(held);
+    ok(&waiter.wait_with_output().unwrap());
+    assert_eq!(
+        w.emulator
+            .oidc_count(OidcOperation::StartDeviceAuthorization),
+        1,
+        "only the first login's"
+    );
 }
 
 #[test]
