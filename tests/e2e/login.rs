@@ -344,9 +344,18 @@ fn a_token_near_expiry_is_refreshed_keeping_the_client_fields() {
     let path = corp_token(&w);
     patch(&path, &[("expiresAt", &in_minutes(5))]);
     let before = read_json(&path);
-    ok(&get_dev(&w, &[]));
+    let out = get_dev(&w, &["-v"]);
+    ok(&out);
     assert_eq!(w.emulator.create_token_count(REFRESH), 1);
     let after = read_json(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refreshing the token"), "{stderr}");
+    for secret in ["accessToken", "refreshToken", "clientSecret"] {
+        for file in [&before, &after] {
+            let value = file[secret].as_str().unwrap();
+            assert!(!stderr.contains(value), "{secret} leaked: {stderr}");
+        }
+    }
     assert_ne!(after["accessToken"], before["accessToken"]);
     assert_ne!(after["refreshToken"], before["refreshToken"], "rotated");
     assert_eq!(after["clientId"], before["clientId"]);
