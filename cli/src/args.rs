@@ -33,6 +33,11 @@ pub enum Command {
     /// Serve a role's credentials on a local container-credentials endpoint,
     /// refreshed before they expire, until SIGINT or SIGTERM.
     Serve(crate::serve::ServeArgs),
+    /// Log in to IAM Identity Center natively (browser or device code) and
+    /// cache the token where the AWS CLI and SDKs find it.
+    Login(crate::login::LoginCommand),
+    /// End the SSO session and remove its cached token.
+    Logout(crate::login::LogoutCommand),
 }
 
 /// Fetch one role's credentials and deliver them to the sinks.
@@ -85,6 +90,11 @@ pub struct GetArgs {
     /// before the credentials expire.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub refresh_before: u64,
+    #[command(flatten)]
+    pub flow: crate::login::FlowArgs,
+
+    #[command(flatten)]
+    pub token: crate::login::TokenArgs,
 }
 
 impl GetArgs {

@@ -3,6 +3,7 @@
 
 mod args;
 mod exec;
+mod login;
 mod rounds;
 mod run;
 mod serve;

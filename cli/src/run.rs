@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::{SelectedSink, registered};
 use ssocred_core::{CredentialSet, Error, RoleArn, SinkContext, portal, token};
-use time::OffsetDateTime;
 
 use crate::args::{Cli, Command, GetArgs};
 
@@ -16,6 +15,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Sinks { verbose }) => list_sinks(verbose).map(|()| ExitCode::SUCCESS),
         Some(Command::Exec(args)) => crate::exec::exec(&args),
         Some(Command::Serve(args)) => crate::serve::serve(&args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Login(cmd)) => crate::login::run_login(&cmd).map(|()| ExitCode::SUCCESS),
+        Some(Command::Logout(cmd)) => crate::login::run_logout(&cmd).map(|()| ExitCode::SUCCESS),
         None => get(&cli.get).map(|()| ExitCode::SUCCESS),
     }
 }
@@ -87,6 +88,8 @@ pub(crate) struct RoleFetch {
     region: Option<String>,
     cache_dir: PathBuf,
     portal: portal::Portal,
+    login: ssocred_core::login::LoginTarget,
+    policy: ssocred_core::login::TokenPolicy,
     verbose: bool,
 }
 
@@ -123,7 +126,11 @@ impl RoleFetch {
             .or_else(|| Some(profile.sso_region.clone()));
         let endpoint = portal::endpoint_override(env);
         let portal = portal::Portal::new(&profile, endpoint);
+        let login = crate::login::target(paths, &files, &profile);
+        let policy = crate::login::policy(&args.flow, &args.token, verbose);
         Ok(RoleFetch {
+            login,
+            policy,
             cache_dir: paths.sso_cache_dir(),
             profile,
             role,
@@ -153,13 +160,11 @@ impl RoleFetch {
                 token::cache_path(&self.cache_dir, profile).display()
             )
         });
+        // Refreshes or logs in as the flags and the terminal allow; a
+        // concurrent process doing the same is waited for, not repeated.
         let token =
-            token::load(&self.cache_dir, profile, OffsetDateTime::now_utc()).map_err(|e| {
-                Error::LoginRequired {
-                    reason: e.to_string(),
-                    login_command: portal::login_command(&profile.name),
-                }
-            })?;
+            ssocred_core::login::obtain_token(&self.login, &self.policy, &mut std::io::stderr())
+                .await?;
         say(verbose, || {
             format!(
                 "GetRoleCredentials for {} at {}",

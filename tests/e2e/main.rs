@@ -4,6 +4,7 @@
 mod errors;
 mod exec;
 mod interop;
+mod login;
 mod running;
 mod serve;
 mod sinks;

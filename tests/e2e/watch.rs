@@ -99,7 +99,7 @@ fn a_revoked_login_is_retried_until_the_credentials_expire_then_exits_4() {
     w.emulator.revoke_tokens();
     let line = running.stderr_line_with("refresh failed");
     assert!(
-        line.contains("aws sso login --profile modern") && line.contains("retrying in"),
+        line.contains("ssocred login -p modern") && line.contains("retrying in"),
         "{line}"
     );
     let (status, _, stderr) = running.finish();

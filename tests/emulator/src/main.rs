@@ -52,6 +52,15 @@ struct Args {
     #[arg(long)]
     trailing_empty_page: bool,
 
+    /// Approve each OIDC device code by itself this many milliseconds after
+    /// it was issued (default: only when its verification URL is visited).
+    #[arg(long, value_name = "MS")]
+    approve_after_ms: Option<u64>,
+
+    /// Lifetime of access tokens issued by the OIDC endpoints, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 8 * 3600)]
+    oidc_token_lifetime_secs: u64,
+
     /// Write the port number to this file once listening (atomically).
     #[arg(long, value_name = "PATH")]
     port_file: Option<PathBuf>,
@@ -74,6 +83,11 @@ impl Args {
             .throttle_every(self.throttle_every.unwrap_or(0))
             .credential_lifetime(Duration::from_secs(self.credential_lifetime_secs))
             .trailing_empty_page(self.trailing_empty_page)
+            .oidc(
+                ssocred_emulator::OidcConfig::default()
+                    .approval_delay(self.approve_after_ms.map(Duration::from_millis))
+                    .token_lifetime(Duration::from_secs(self.oidc_token_lifetime_secs)),
+            )
     }
 }
 
@@ -217,6 +231,8 @@ mod tests {
             "--throttle-every",
             "3",
             "--trailing-empty-page",
+            "--approve-after-ms",
+            "250",
         ])
         .unwrap();
         assert_eq!(args.tokens, ["a", "b"]);
@@ -225,6 +241,7 @@ mod tests {
         assert!(shown.contains("throttle_every: Some(3)"), "{shown}");
         assert!(shown.contains("trailing_empty_page: true"), "{shown}");
         assert!(shown.contains("<2 redacted>"), "{shown}");
+        assert!(shown.contains("approval_delay: Some(250ms)"), "{shown}");
     }
 
     #[test]
