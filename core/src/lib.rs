@@ -19,6 +19,7 @@ pub mod profile;
 pub mod sink;
 pub mod time_fmt;
 pub mod token;
+pub mod variables;
 
 pub use arn::RoleArn;
 pub use credentials::CredentialSet;
