@@ -2,7 +2,11 @@
 //! `ssocred-core` and the sink crates.
 
 mod args;
+mod config;
+mod config_cmd;
 mod run;
+mod settings;
+mod shell;
 
 // Each sink crate registers itself with inventory; naming the crates here
 // keeps the linker from dropping them.

@@ -3,15 +3,20 @@
 use std::io::Write;
 
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
-use ssocred_core::sink::{SelectedSink, registered};
+use ssocred_core::sink::registered;
 use ssocred_core::{Error, RoleArn, SinkContext, deliver, portal, token};
 use time::OffsetDateTime;
 
 use crate::args::{Cli, Command, GetArgs};
+use crate::settings::{RoleChoice, Settings};
+use crate::{config_cmd, shell};
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Some(Command::Sinks { verbose }) => list_sinks(verbose),
+        Some(Command::Config { action }) => config_cmd::run(action),
+        Some(Command::Completions { shell }) => shell::completions(shell),
+        Some(Command::Man) => shell::man(),
         None => get(&cli.get),
     }
 }
@@ -57,18 +62,18 @@ fn get(args: &GetArgs) -> Result<(), Error> {
         credentials_file: paths.credentials.clone(),
         cwd,
     };
+    let config = config_cmd::load(args.config.as_deref(), &env)?;
+    let settings = Settings::resolve(args, &env, config)?;
     // Sinks are built first, so a bad --sink fails before any network call.
-    let mut sinks = args
-        .sink_specs()
-        .iter()
-        .map(|spec| SelectedSink::from_spec(spec, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut sinks = settings.build_sinks(&ctx)?;
 
-    let profile_name = args
-        .profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_owned());
+    let profile_name = settings.profile.value.clone();
+    say(verbose, || {
+        format!(
+            "SSO profile `{profile_name}` from {}",
+            settings.profile.source
+        )
+    });
     let files = ProfileFiles::load(&paths)?;
     let profile = files.sso_profile(&profile_name)?;
     say(verbose, || {
@@ -84,10 +89,11 @@ fn get(args: &GetArgs) -> Result<(), Error> {
                 .unwrap_or_default()
         )
     });
-    let role = select_role(args, &profile)?;
-    let region = args
+    let role = select_role(&settings, &profile)?;
+    let region = settings
         .region
-        .clone()
+        .as_ref()
+        .map(|r| r.value.clone())
         .or_else(|| profile.region.clone())
         .or_else(|| Some(profile.sso_region.clone()));
 
@@ -135,13 +141,21 @@ fn get(args: &GetArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
-    let usage = |e: ssocred_core::arn::ArnError| Error::Usage(format!("--role-arn: {e}"));
-    if let Some(arn) = &args.role_arn {
-        return RoleArn::parse(arn).map_err(usage);
-    }
-    let account = args.account.as_ref().or(profile.account_id.as_ref());
-    let role = args.role.as_ref().or(profile.role_name.as_ref());
+fn select_role(settings: &Settings, profile: &SsoProfile) -> Result<RoleArn, Error> {
+    let source = settings.role.as_ref().map(|r| &r.source);
+    let usage = |e: ssocred_core::arn::ArnError| match source {
+        Some(crate::settings::Source::Config(_)) => {
+            settings.config.error(None, format!("role_arn: {e}"))
+        }
+        _ => Error::Usage(format!("--role-arn: {e}")),
+    };
+    let (account, role) = match settings.role.as_ref().map(|r| &r.value) {
+        Some(RoleChoice::Arn(arn)) => return RoleArn::parse(arn).map_err(usage),
+        Some(RoleChoice::AccountRole(account, role)) => (Some(account), Some(role)),
+        None => (None, None),
+    };
+    let account = account.or(profile.account_id.as_ref());
+    let role = role.or(profile.role_name.as_ref());
     match (account, role) {
         (Some(account), Some(role)) => {
             if !ssocred_core::arn::is_account_id(account) {
