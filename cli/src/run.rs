@@ -39,6 +39,12 @@ fn list_sinks(verbose: bool) -> Result<(), Error> {
             }
         }
     }
+    if verbose {
+        out.push_str(
+            "\nA sink spec is NAME[:ARG][,KEY=VALUE...]: ARG is shorthand for the sink's first option,\n\
+             and options may also follow the name directly (json,format=array).\n",
+        );
+    }
     std::io::stdout()
         .lock()
         .write_all(out.as_bytes())

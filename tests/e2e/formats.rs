@@ -252,3 +252,21 @@ fn bad_sink_options_name_the_sink_and_option() {
     }
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
 }
+
+#[test]
+fn sinks_verbose_documents_every_new_sink_and_the_syntax() {
+    let w = World::new();
+    let out = ok(&w.run(&["sinks", "--verbose"]));
+    for fragment in [
+        "usage: --sink dotenv[:PATH][,KEY=VALUE...]",
+        "usage: --sink docker-env[:PATH][,KEY=VALUE...]",
+        "usage: --sink json[:FORMAT][,KEY=VALUE...]",
+        "usage: --sink template[:NAME|PATH][,KEY=VALUE...]",
+        "format: ndjson (default: one object per line) or array",
+        "out: write this file (atomic, 0600) instead of stdout",
+        "template: a bundled template (credentials-ini, envrc, github-actions, k8s-secret, powershell, tfvars)",
+        "A sink spec is NAME[:ARG][,KEY=VALUE...]",
+    ] {
+        assert!(out.contains(fragment), "`{fragment}` not in:\n{out}");
+    }
+}

@@ -77,7 +77,11 @@ fn posix_shells_set_exactly_the_values_and_run_nothing() {
                     value,
                     "",
                 ];
-                assert_eq!(got.split('\0').collect::<Vec<_>>(), want, "{shell} {spec} {value:?}");
+                assert_eq!(
+                    got.split('\0').collect::<Vec<_>>(),
+                    want,
+                    "{shell} {spec} {value:?}"
+                );
                 assert_eq!(
                     std::fs::read_dir(dir.path()).unwrap().count(),
                     0,

@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn writes_every_field_as_ndjson_or_array() {
         let one = sample_set();
-        assert_eq!(run("json", &[one.clone()]).unwrap(), format!("{OBJECT}\n"));
+        assert_eq!(
+            run("json", std::slice::from_ref(&one)).unwrap(),
+            format!("{OBJECT}\n")
+        );
         assert_eq!(
             run("json:ndjson", &[one.clone(), one.clone()]).unwrap(),
             format!("{OBJECT}\n{OBJECT}\n")

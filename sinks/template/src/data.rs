@@ -55,13 +55,14 @@ pub fn set_object(set: &CredentialSet) -> Map<String, Value> {
 
 /// The whole context of one render: the first set's fields, `sets` and
 /// `count`.
-pub fn context(sets: &[Map<String, Value>]) -> Value {
+pub fn context(sets: Vec<Map<String, Value>>) -> Value {
     let mut top = sets.first().cloned().unwrap_or_default();
+    let count = sets.len();
     top.insert(
         "sets".to_owned(),
-        Value::Array(sets.iter().cloned().map(Value::Object).collect()),
+        Value::Array(sets.into_iter().map(Value::Object).collect()),
     );
-    top.insert("count".to_owned(), Value::from(sets.len()));
+    top.insert("count".to_owned(), Value::from(count));
     Value::Object(top)
 }
 

@@ -149,8 +149,9 @@ fn date(value: &Value, format: &Value) -> Result<Value, String> {
             .as_i64()
             .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
             .ok_or("the number is not a Unix time in seconds")?,
+        // The value is not echoed: it could be a secret.
         Value::String(s) => OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|_| format!("`{s}` is not an RFC 3339 time"))?,
+            .map_err(|_| "the value is not an RFC 3339 time".to_owned())?,
         _ => return Err("expects an RFC 3339 string or Unix seconds".into()),
     }
     .to_offset(UtcOffset::UTC);

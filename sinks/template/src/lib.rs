@@ -141,7 +141,7 @@ impl Template {
     }
 
     /// Renders the sets (see [`data`]).
-    pub fn render(&self, sets: &[Map<String, Value>]) -> Result<String, SinkError> {
+    pub fn render(&self, sets: Vec<Map<String, Value>>) -> Result<String, SinkError> {
         self.registry
             .render(&self.label, &data::context(sets))
             .map_err(|e| render_error(&self.label, &e))
@@ -196,7 +196,7 @@ impl Sink for TemplateSink {
             return Ok(());
         }
         let sets = std::mem::take(&mut self.sets);
-        let text = self.template.render(&sets)?;
+        let text = self.template.render(sets)?;
         match &self.out {
             None => stdout
                 .write_all(text.as_bytes())

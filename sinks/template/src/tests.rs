@@ -25,7 +25,7 @@ fn run(spec: &str, sets: &[CredentialSet]) -> Result<String, SinkError> {
 }
 
 fn render(text: &str, set: &CredentialSet) -> Result<String, SinkError> {
-    Template::compile("t", text, true)?.render(&[data::set_object(set)])
+    Template::compile("t", text, true)?.render(vec![data::set_object(set)])
 }
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
@@ -249,7 +249,7 @@ profile_name=123456789012-ReadOnly\ncount=1\n"
         true,
     )
     .unwrap()
-    .render(&[
+    .render(vec![
         data::set_object(&sample_set()),
         data::set_object(&sample_set()),
     ])
