@@ -38,6 +38,37 @@ pub enum Command {
     Login(crate::login::LoginCommand),
     /// End the SSO session and remove its cached token.
     Logout(crate::login::LogoutCommand),
+    /// Check or show the ssocred config file (TOML).
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    Man,
+}
+
+/// `ssocred config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file: syntax, keys, values and every sink's options.
+    Check {
+        /// The file [default: --config, $SSOCRED_CONFIG, else
+        /// $XDG_CONFIG_HOME/ssocred/config.toml].
+        path: Option<std::path::PathBuf>,
+        /// The ssocred config file.
+        #[arg(long, value_name = "PATH")]
+        config: Option<std::path::PathBuf>,
+    },
+    /// Print the effective settings and where each comes from (never a secret).
+    Show {
+        #[command(flatten)]
+        get: GetArgs,
+    },
 }
 
 /// Fetch one role's credentials and deliver them to the sinks.
@@ -95,11 +126,20 @@ pub struct GetArgs {
 
     #[command(flatten)]
     pub token: crate::login::TokenArgs,
+    /// The ssocred config file [default: $SSOCRED_CONFIG, else
+    /// $XDG_CONFIG_HOME/ssocred/config.toml, else ~/.config/ssocred/config.toml].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Use the named preset of the config file ([preset.NAME]) [env: SSOCRED_PRESET].
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 }
 
 impl GetArgs {
-    /// The sink specs in the order given, the predecessor's flags last.
-    pub fn sink_specs(&self) -> Vec<String> {
+    /// The sink specs the flags give (none when no sink flag is used), the
+    /// predecessor's flags last.
+    pub fn flag_sink_specs(&self) -> Vec<String> {
         let mut specs = self.sinks.clone();
         if self.env_vars {
             specs.push("env".to_owned());
@@ -107,6 +147,15 @@ impl GetArgs {
         if self.external_source {
             specs.push("process".to_owned());
         }
+        specs
+    }
+
+    /// The sink specs in the order given, the predecessor's flags last, or
+    /// the built-in default. (The config file comes between the two: see
+    /// `settings`.)
+    #[cfg(test)]
+    pub fn sink_specs(&self) -> Vec<String> {
+        let mut specs = self.flag_sink_specs();
         if specs.is_empty() {
             specs.push("credentials-file".to_owned());
         }

@@ -17,7 +17,7 @@ use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
 
 use crate::args::GetArgs;
 use crate::rounds::{explicit_sink_specs, log, policy, runtime};
-use crate::run::{RoleFetch, build_sinks, sink_context};
+use crate::run::{RoleFetch, build_sinks, resolve_settings, sink_context};
 use crate::signals::Caught;
 
 /// The environment variable that marks a process as run by `ssocred exec`;
@@ -97,7 +97,7 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
     }
     let (paths, ctx) = sink_context()?;
     let mut sinks = build_sinks(&explicit_sink_specs(&args.get), &ctx)?;
-    let fetch = RoleFetch::resolve(&args.get, &paths)?;
+    let fetch = RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?;
     let served_vars = match args.via {
         Via::Env => None,
         Via::Serve => {

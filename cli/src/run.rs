@@ -9,6 +9,8 @@ use ssocred_core::sink::{SelectedSink, registered};
 use ssocred_core::{CredentialSet, Error, RoleArn, SinkContext, portal, token};
 
 use crate::args::{Cli, Command, GetArgs};
+use crate::settings::{RoleChoice, Settings};
+use crate::{config_cmd, shell};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
@@ -18,6 +20,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Login(cmd)) => crate::login::run_login(&cmd).map(|()| ExitCode::SUCCESS),
         Some(Command::Logout(cmd)) => crate::login::run_logout(&cmd).map(|()| ExitCode::SUCCESS),
         None => get(&cli.get).map(|()| ExitCode::SUCCESS),
+        Some(Command::Config { action }) => config_cmd::run(action).map(|()| ExitCode::SUCCESS),
+        Some(Command::Completions { shell }) => {
+            shell::completions(shell).map(|()| ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => shell::man().map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -39,6 +46,12 @@ fn list_sinks(verbose: bool) -> Result<(), Error> {
             }
         }
     }
+    if verbose {
+        out.push_str(
+            "\nA sink spec is NAME[:ARG][,KEY=VALUE...]: ARG is shorthand for the sink's first option,\n\
+             and options may also follow the name directly (json,format=array).\n",
+        );
+    }
     std::io::stdout()
         .lock()
         .write_all(out.as_bytes())
@@ -53,10 +66,18 @@ fn say(verbose: bool, message: impl FnOnce() -> String) {
 
 fn get(args: &GetArgs) -> Result<(), Error> {
     let (paths, ctx) = sink_context()?;
+    let settings = resolve_settings(args)?;
     // Sinks are built first, so a bad --sink fails before any network call.
-    let mut sinks = build_sinks(&args.sink_specs(), &ctx)?;
-    let fetch = RoleFetch::resolve(args, &paths)?;
+    let mut sinks = settings.build_sinks(&ctx)?;
+    let fetch = RoleFetch::resolve(args, &settings, &paths)?;
     crate::rounds::deliver(&fetch, &mut sinks, args)
+}
+
+/// Flags over environment over the ssocred config file over defaults.
+pub(crate) fn resolve_settings(args: &GetArgs) -> Result<Settings, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = config_cmd::load(args.config.as_deref(), &env)?;
+    Settings::resolve(args, &env, config)
 }
 
 /// The AWS file paths and what every sink may know.
@@ -95,14 +116,20 @@ pub(crate) struct RoleFetch {
 
 impl RoleFetch {
     /// Resolves the profile, the role and the region of an invocation.
-    pub(crate) fn resolve(args: &GetArgs, paths: &AwsPaths) -> Result<RoleFetch, Error> {
+    pub(crate) fn resolve(
+        args: &GetArgs,
+        settings: &Settings,
+        paths: &AwsPaths,
+    ) -> Result<RoleFetch, Error> {
         let verbose = args.verbose;
         let env = |name: &str| std::env::var(name).ok();
-        let profile_name = args
-            .profile
-            .clone()
-            .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
-            .unwrap_or_else(|| "default".to_owned());
+        let profile_name = settings.profile.value.clone();
+        say(verbose, || {
+            format!(
+                "SSO profile `{profile_name}` from {}",
+                settings.profile.source
+            )
+        });
         let files = ProfileFiles::load(paths)?;
         let profile = files.sso_profile(&profile_name)?;
         say(verbose, || {
@@ -118,10 +145,11 @@ impl RoleFetch {
                     .unwrap_or_default()
             )
         });
-        let role = select_role(args, &profile)?;
-        let region = args
+        let role = select_role(settings, &profile)?;
+        let region = settings
             .region
-            .clone()
+            .as_ref()
+            .map(|r| r.value.clone())
             .or_else(|| profile.region.clone())
             .or_else(|| Some(profile.sso_region.clone()));
         let endpoint = portal::endpoint_override(env);
@@ -193,13 +221,21 @@ impl RoleFetch {
     }
 }
 
-fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
-    let usage = |e: ssocred_core::arn::ArnError| Error::Usage(format!("--role-arn: {e}"));
-    if let Some(arn) = &args.role_arn {
-        return RoleArn::parse(arn).map_err(usage);
-    }
-    let account = args.account.as_ref().or(profile.account_id.as_ref());
-    let role = args.role.as_ref().or(profile.role_name.as_ref());
+fn select_role(settings: &Settings, profile: &SsoProfile) -> Result<RoleArn, Error> {
+    let source = settings.role.as_ref().map(|r| &r.source);
+    let usage = |e: ssocred_core::arn::ArnError| match source {
+        Some(crate::settings::Source::Config(_)) => {
+            settings.config.error(None, format!("role_arn: {e}"))
+        }
+        _ => Error::Usage(format!("--role-arn: {e}")),
+    };
+    let (account, role) = match settings.role.as_ref().map(|r| &r.value) {
+        Some(RoleChoice::Arn(arn)) => return RoleArn::parse(arn).map_err(usage),
+        Some(RoleChoice::AccountRole(account, role)) => (Some(account), Some(role)),
+        None => (None, None),
+    };
+    let account = account.or(profile.account_id.as_ref());
+    let role = role.or(profile.role_name.as_ref());
     match (account, role) {
         (Some(account), Some(role)) => {
             if !ssocred_core::arn::is_account_id(account) {

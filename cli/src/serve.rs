@@ -9,7 +9,7 @@ use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
 
 use crate::args::GetArgs;
 use crate::rounds::{deliver, explicit_sink_specs};
-use crate::run::{RoleFetch, build_sinks, sink_context};
+use crate::run::{RoleFetch, build_sinks, resolve_settings, sink_context};
 
 /// The arguments of `ssocred serve`.
 #[derive(Debug, Args)]
@@ -54,6 +54,6 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
-    let fetch = RoleFetch::resolve(&args.get, &paths)?;
+    let fetch = RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?;
     deliver(&fetch, &mut sinks, &args.get)
 }

@@ -24,6 +24,7 @@ pub mod sso_cache;
 pub mod stream;
 pub mod time_fmt;
 pub mod token;
+pub mod variables;
 
 pub use arn::RoleArn;
 pub use credentials::CredentialSet;

@@ -95,7 +95,7 @@ fn config_and_usage_errors() {
             2,
             &[
                 "sink `nosuch`",
-                "registered sinks: credentials-file, env, process, serve",
+                "registered sinks: credentials-file, docker-env, dotenv, env, json, process, serve, template",
             ],
         ),
         case(

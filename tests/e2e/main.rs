@@ -1,12 +1,15 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+mod config;
 mod errors;
 mod exec;
+mod formats;
 mod interop;
 mod login;
 mod running;
 mod serve;
+mod shell;
 mod sinks;
 mod watch;
 mod world;
