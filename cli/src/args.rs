@@ -53,6 +53,8 @@ pub enum Command {
 }
 
 /// `ssocred config ...`.
+// Parsed once per process; boxing the flags would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate a config file: syntax, keys, values and every sink's options.
