@@ -28,10 +28,53 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Run a command with a role's credentials and region in its environment.
+    Exec(crate::exec::ExecArgs),
+    /// Serve a role's credentials on a local container-credentials endpoint,
+    /// refreshed before they expire, until SIGINT or SIGTERM.
+    Serve(crate::serve::ServeArgs),
+    /// Log in to IAM Identity Center natively (browser or device code) and
+    /// cache the token where the AWS CLI and SDKs find it.
+    Login(crate::login::LoginCommand),
+    /// End the SSO session and remove its cached token.
+    Logout(crate::login::LogoutCommand),
+    /// Check or show the ssocred config file (TOML).
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    Man,
     /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+    },
+}
+
+/// `ssocred config ...`.
+// Parsed once per process; boxing the flags would only add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file: syntax, keys, values and every sink's options.
+    Check {
+        /// The file [default: --config, $SSOCRED_CONFIG, else
+        /// $XDG_CONFIG_HOME/ssocred/config.toml].
+        path: Option<std::path::PathBuf>,
+        /// The ssocred config file.
+        #[arg(long, value_name = "PATH")]
+        config: Option<std::path::PathBuf>,
+    },
+    /// Print the effective settings and where each comes from (never a secret).
+    Show {
+        #[command(flatten)]
+        get: GetArgs,
     },
 }
 
@@ -87,6 +130,29 @@ pub struct GetArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Keep running: fetch again before the credentials expire and rewrite
+    /// every sink with each refreshed set, until SIGINT or SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// In --watch, serve and exec --via serve: fetch again this many seconds
+    /// before the credentials expire.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub refresh_before: u64,
+    #[command(flatten)]
+    pub flow: crate::login::FlowArgs,
+
+    #[command(flatten)]
+    pub token: crate::login::TokenArgs,
+    /// The ssocred config file [default: $SSOCRED_CONFIG, else
+    /// $XDG_CONFIG_HOME/ssocred/config.toml, else ~/.config/ssocred/config.toml].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Use the named preset of the config file ([preset.NAME]) [env: SSOCRED_PRESET].
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+
     /// Neither read nor write the role-credential cache: always call the portal.
     #[arg(long, env = "SSOCRED_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cache: bool,
@@ -103,8 +169,9 @@ pub struct GetArgs {
 }
 
 impl GetArgs {
-    /// The sink specs in the order given, the predecessor's flags last.
-    pub fn sink_specs(&self) -> Vec<String> {
+    /// The sink specs the flags give (none when no sink flag is used), the
+    /// predecessor's flags last.
+    pub fn flag_sink_specs(&self) -> Vec<String> {
         let mut specs = self.sinks.clone();
         if self.env_vars {
             specs.push("env".to_owned());
@@ -112,6 +179,15 @@ impl GetArgs {
         if self.external_source {
             specs.push("process".to_owned());
         }
+        specs
+    }
+
+    /// The sink specs in the order given, the predecessor's flags last, or
+    /// the built-in default. (The config file comes between the two: see
+    /// `settings`.)
+    #[cfg(test)]
+    pub fn sink_specs(&self) -> Vec<String> {
+        let mut specs = self.flag_sink_specs();
         if specs.is_empty() {
             specs.push("credentials-file".to_owned());
         }

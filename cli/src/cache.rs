@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use ssocred_core::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::role_cache::{self, RoleCache};
-use ssocred_core::sink::SelectedSink;
 use ssocred_core::{Error, SinkContext, deliver};
 use time::OffsetDateTime;
 
@@ -30,29 +29,33 @@ pub fn role_cache(args: &GetArgs, paths: &AwsPaths) -> Option<RoleCache> {
 
 /// Answers a `--sink process` call from the cache. `None` means the full
 /// pipeline must run: the cache is off, missed, or the call is not one the
-/// fast path serves.
+/// fast path serves. Settings resolve exactly as for the full pipeline
+/// (flags, environment, the ssocred config file), so both agree on the
+/// profile, role, region and sinks.
 pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
-    if args.sink_specs() != ["process"] {
+    if args.no_cache || args.watch {
         return None;
     }
-    let env = |name: &str| std::env::var(name).ok();
-    let paths = AwsPaths::from_env(env).ok()?;
+    let settings = crate::run::resolve_settings(args).ok()?;
+    let [choice] = settings.sinks.value.as_slice() else {
+        return None;
+    };
+    if choice.spec.name != "process" {
+        return None;
+    }
+    let paths = AwsPaths::from_env(|name| std::env::var(name).ok()).ok()?;
     let cache = role_cache(args, &paths)?;
-    let profile_name = args
-        .profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_owned());
     let profile = ProfileFiles::load_config(&paths)
-        .and_then(|files| files.sso_profile(&profile_name))
+        .and_then(|files| files.sso_profile(&settings.profile.value))
         .ok()?;
-    let role = crate::run::select_role(args, &profile).ok()?;
+    let role = crate::run::select_role(&settings, &profile).ok()?;
     let cached = cache
         .lookup(&profile, &role, OffsetDateTime::now_utc())
         .ok()?;
-    let region = args
+    let region = settings
         .region
-        .clone()
+        .as_ref()
+        .map(|r| r.value.clone())
         .or_else(|| profile.region.clone())
         .or_else(|| Some(profile.sso_region.clone()));
     let set = cache.to_set(cached, &profile, &role, region);
@@ -71,7 +74,7 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
         cwd: std::path::PathBuf::new(),
     };
     Some((|| {
-        let mut sinks = [SelectedSink::from_spec("process", &ctx)?];
+        let mut sinks = settings.build_sinks(&ctx)?;
         let stdout = std::io::stdout();
         deliver(std::slice::from_ref(&set), &mut sinks, &mut stdout.lock())?;
         Ok(())

@@ -3,18 +3,32 @@
 
 mod args;
 mod cache;
+mod config;
+mod config_cmd;
+mod exec;
+mod login;
+mod rounds;
 mod run;
+mod serve;
+mod settings;
+mod shell;
+mod signals;
 
 // Each sink crate registers itself with inventory; naming the crates here
 // keeps the linker from dropping them.
 use ssocred_sink_credentials_file as _;
+use ssocred_sink_docker_env as _;
+use ssocred_sink_dotenv as _;
 use ssocred_sink_env as _;
+use ssocred_sink_json as _;
 use ssocred_sink_process as _;
+use ssocred_sink_serve as _;
+use ssocred_sink_template as _;
 
 fn main() -> std::process::ExitCode {
     let cli = <args::Cli as clap::Parser>::parse();
     match run::run(cli) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("ssocred: error: {err}");
             std::process::ExitCode::from(err.exit_code() as u8)

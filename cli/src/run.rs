@@ -1,19 +1,33 @@
 //! One invocation: settings, then the core pipeline, then the sinks.
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::{SelectedSink, registered};
-use ssocred_core::{Error, RoleArn, SinkContext, deliver, portal, token};
-use time::OffsetDateTime;
+use ssocred_core::{CredentialSet, Error, RoleArn, SinkContext, portal, token};
 
 use crate::args::{Cli, Command, GetArgs};
+use crate::settings::{RoleChoice, Settings};
+use crate::{config_cmd, shell};
 
-pub fn run(cli: Cli) -> Result<(), Error> {
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Some(Command::Sinks { verbose }) => list_sinks(verbose),
-        Some(Command::Cache { action }) => crate::cache::run(&action),
-        None => crate::cache::answer_from_cache(&cli.get).unwrap_or_else(|| get(&cli.get)),
+        Some(Command::Sinks { verbose }) => list_sinks(verbose).map(|()| ExitCode::SUCCESS),
+        Some(Command::Exec(args)) => crate::exec::exec(&args),
+        Some(Command::Serve(args)) => crate::serve::serve(&args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Login(cmd)) => crate::login::run_login(&cmd).map(|()| ExitCode::SUCCESS),
+        Some(Command::Logout(cmd)) => crate::login::run_logout(&cmd).map(|()| ExitCode::SUCCESS),
+        None => crate::cache::answer_from_cache(&cli.get)
+            .unwrap_or_else(|| get(&cli.get))
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Cache { action }) => crate::cache::run(&action).map(|()| ExitCode::SUCCESS),
+        Some(Command::Config { action }) => config_cmd::run(action).map(|()| ExitCode::SUCCESS),
+        Some(Command::Completions { shell }) => {
+            shell::completions(shell).map(|()| ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => shell::man().map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -35,6 +49,12 @@ fn list_sinks(verbose: bool) -> Result<(), Error> {
             }
         }
     }
+    if verbose {
+        out.push_str(
+            "\nA sink spec is NAME[:ARG][,KEY=VALUE...]: ARG is shorthand for the sink's first option,\n\
+             and options may also follow the name directly (json,format=array).\n",
+        );
+    }
     std::io::stdout()
         .lock()
         .write_all(out.as_bytes())
@@ -48,9 +68,24 @@ fn say(verbose: bool, message: impl FnOnce() -> String) {
 }
 
 fn get(args: &GetArgs) -> Result<(), Error> {
-    let verbose = args.verbose;
+    let (paths, ctx) = sink_context()?;
+    let settings = resolve_settings(args)?;
+    // Sinks are built first, so a bad --sink fails before any network call.
+    let mut sinks = settings.build_sinks(&ctx)?;
+    let fetch = RoleFetch::resolve(args, &settings, &paths)?;
+    crate::rounds::deliver(&fetch, &mut sinks, args)
+}
+
+/// Flags over environment over the ssocred config file over defaults.
+pub(crate) fn resolve_settings(args: &GetArgs) -> Result<Settings, Error> {
     let env = |name: &str| std::env::var(name).ok();
-    let paths = AwsPaths::from_env(env)?;
+    let config = config_cmd::load(args.config.as_deref(), &env)?;
+    Settings::resolve(args, &env, config)
+}
+
+/// The AWS file paths and what every sink may know.
+pub(crate) fn sink_context() -> Result<(AwsPaths, SinkContext), Error> {
+    let paths = AwsPaths::from_env(|name| std::env::var(name).ok())?;
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
     let ctx = SinkContext {
@@ -58,113 +93,182 @@ fn get(args: &GetArgs) -> Result<(), Error> {
         credentials_file: paths.credentials.clone(),
         cwd,
     };
-    // Sinks are built first, so a bad --sink fails before any network call.
-    let mut sinks = args
-        .sink_specs()
+    Ok((paths, ctx))
+}
+
+/// Parses and builds each `--sink` value.
+pub(crate) fn build_sinks(specs: &[String], ctx: &SinkContext) -> Result<Vec<SelectedSink>, Error> {
+    specs
         .iter()
-        .map(|spec| SelectedSink::from_spec(spec, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|spec| Ok(SelectedSink::from_spec(spec, ctx)?))
+        .collect()
+}
 
-    let profile_name = args
-        .profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()))
-        .unwrap_or_else(|| "default".to_owned());
-    let files = ProfileFiles::load(&paths)?;
-    let profile = files.sso_profile(&profile_name)?;
-    say(verbose, || {
-        format!(
-            "profile `{}`: start URL {}, SSO region {}{}",
-            profile.name,
-            profile.start_url,
-            profile.sso_region,
-            profile
-                .session
-                .as_ref()
-                .map(|s| format!(", sso-session {s}"))
-                .unwrap_or_default()
-        )
-    });
-    let role = select_role(args, &profile)?;
-    let region = args
-        .region
-        .clone()
-        .or_else(|| profile.region.clone())
-        .or_else(|| Some(profile.sso_region.clone()));
+/// Everything one round's fetch needs, resolved once; each fetch reads the
+/// token cache again, so a login made meanwhile is picked up.
+pub(crate) struct RoleFetch {
+    profile: SsoProfile,
+    role: RoleArn,
+    region: Option<String>,
+    cache_dir: PathBuf,
+    portal: portal::Portal,
+    login: ssocred_core::login::LoginTarget,
+    policy: ssocred_core::login::TokenPolicy,
+    cache: Option<ssocred_core::role_cache::RoleCache>,
+    verbose: bool,
+}
 
-    let fetch = || -> Result<ssocred_core::CredentialSet, Error> {
-        let cache_dir = paths.sso_cache_dir();
+impl RoleFetch {
+    /// Resolves the profile, the role and the region of an invocation.
+    pub(crate) fn resolve(
+        args: &GetArgs,
+        settings: &Settings,
+        paths: &AwsPaths,
+    ) -> Result<RoleFetch, Error> {
+        let verbose = args.verbose;
+        let env = |name: &str| std::env::var(name).ok();
+        let profile_name = settings.profile.value.clone();
+        say(verbose, || {
+            format!(
+                "SSO profile `{profile_name}` from {}",
+                settings.profile.source
+            )
+        });
+        let files = ProfileFiles::load(paths)?;
+        let profile = files.sso_profile(&profile_name)?;
+        say(verbose, || {
+            format!(
+                "profile `{}`: start URL {}, SSO region {}{}",
+                profile.name,
+                profile.start_url,
+                profile.sso_region,
+                profile
+                    .session
+                    .as_ref()
+                    .map(|s| format!(", sso-session {s}"))
+                    .unwrap_or_default()
+            )
+        });
+        let role = select_role(settings, &profile)?;
+        let region = settings
+            .region
+            .as_ref()
+            .map(|r| r.value.clone())
+            .or_else(|| profile.region.clone())
+            .or_else(|| Some(profile.sso_region.clone()));
+        let endpoint = portal::endpoint_override(env);
+        let portal = portal::Portal::new(&profile, endpoint);
+        let login = crate::login::target(paths, &files, &profile);
+        let policy = crate::login::policy(&args.flow, &args.token, verbose);
+        Ok(RoleFetch {
+            cache: crate::cache::role_cache(args, paths),
+            login,
+            policy,
+            cache_dir: paths.sso_cache_dir(),
+            profile,
+            role,
+            region,
+            portal,
+            verbose,
+        })
+    }
+
+    /// The role's ARN.
+    pub(crate) fn role(&self) -> &RoleArn {
+        &self.role
+    }
+
+    /// The region put next to the credentials.
+    pub(crate) fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// One round: the role cache (unless --no-cache), else a fetch that
+    /// concurrent processes asking for the same role share.
+    pub(crate) async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let Some(cache) = &self.cache else {
+            return self.fetch_from_portal().await;
+        };
+        let (profile, role) = (&self.profile, &self.role);
+        let mut note = |m: String| say(self.verbose, || m);
+        let (set, source) = cache
+            .obtain(profile, role, self.region.clone(), &mut note, || async {
+                let mut sets = self.fetch_from_portal().await?;
+                sets.pop()
+                    .ok_or_else(|| Error::Usage("the portal returned no credentials".to_owned()))
+            })
+            .await?;
+        if source == ssocred_core::role_cache::Source::Cache {
+            say(self.verbose, || {
+                format!(
+                    "{} for {role} from the role cache {}, expires {}",
+                    set.access_key_id,
+                    cache.path(profile, role).display(),
+                    set.expiration_utc()
+                )
+            });
+        }
+        Ok(vec![set])
+    }
+
+    /// The cached token, then GetRoleCredentials.
+    async fn fetch_from_portal(&self) -> Result<Vec<CredentialSet>, Error> {
+        let verbose = self.verbose;
+        let profile = &self.profile;
         say(verbose, || {
             format!(
                 "token file {}",
-                token::cache_path(&cache_dir, &profile).display()
+                token::cache_path(&self.cache_dir, profile).display()
             )
         });
-        let token = token::load(&cache_dir, &profile, OffsetDateTime::now_utc()).map_err(|e| {
-            Error::LoginRequired {
-                reason: e.to_string(),
-                login_command: portal::login_command(&profile.name),
-            }
-        })?;
-
-        let endpoint = portal::endpoint_override(env);
-        let portal = portal::Portal::new(&profile, endpoint);
+        // Refreshes or logs in as the flags and the terminal allow; a
+        // concurrent process doing the same is waited for, not repeated.
+        let token =
+            ssocred_core::login::obtain_token(&self.login, &self.policy, &mut std::io::stderr())
+                .await?;
         say(verbose, || {
-            format!("GetRoleCredentials for {role} at {}", portal.endpoint())
+            format!(
+                "GetRoleCredentials for {} at {}",
+                self.role,
+                self.portal.endpoint()
+            )
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(portal.credential_set(
-            &token.token.access_token,
-            &profile,
-            &role,
-            region.clone(),
-        ))
-    };
-    // The role cache (unless --no-cache) answers first, and makes concurrent
-    // invocations for one role share a single GetRoleCredentials call.
-    let set = match crate::cache::role_cache(args, &paths) {
-        Some(cache) => {
-            let mut note = |m: String| say(verbose, || m);
-            let now = OffsetDateTime::now_utc;
-            let (set, source) =
-                cache.obtain(&profile, &role, region.clone(), now, &mut note, fetch)?;
-            if source == ssocred_core::role_cache::Source::Cache {
-                say(verbose, || {
-                    format!(
-                        "from the role cache {}",
-                        cache.path(&profile, &role).display()
-                    )
-                });
-            }
-            set
-        }
-        None => fetch()?,
-    };
-    say(verbose, || {
-        format!(
-            "got {} for {}, expires {}",
-            set.access_key_id,
-            set.role_arn,
-            set.expiration_utc()
-        )
-    });
-
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    deliver(std::slice::from_ref(&set), &mut sinks, &mut stdout)?;
-    Ok(())
+        let set = self
+            .portal
+            .credential_set(
+                &token.token.access_token,
+                profile,
+                &self.role,
+                self.region.clone(),
+            )
+            .await?;
+        say(verbose, || {
+            format!(
+                "got {} for {}, expires {}",
+                set.access_key_id,
+                set.role_arn,
+                set.expiration_utc()
+            )
+        });
+        Ok(vec![set])
+    }
 }
 
-pub(crate) fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
-    let usage = |e: ssocred_core::arn::ArnError| Error::Usage(format!("--role-arn: {e}"));
-    if let Some(arn) = &args.role_arn {
-        return RoleArn::parse(arn).map_err(usage);
-    }
-    let account = args.account.as_ref().or(profile.account_id.as_ref());
-    let role = args.role.as_ref().or(profile.role_name.as_ref());
+pub(crate) fn select_role(settings: &Settings, profile: &SsoProfile) -> Result<RoleArn, Error> {
+    let source = settings.role.as_ref().map(|r| &r.source);
+    let usage = |e: ssocred_core::arn::ArnError| match source {
+        Some(crate::settings::Source::Config(_)) => {
+            settings.config.error(None, format!("role_arn: {e}"))
+        }
+        _ => Error::Usage(format!("--role-arn: {e}")),
+    };
+    let (account, role) = match settings.role.as_ref().map(|r| &r.value) {
+        Some(RoleChoice::Arn(arn)) => return RoleArn::parse(arn).map_err(usage),
+        Some(RoleChoice::AccountRole(account, role)) => (Some(account), Some(role)),
+        None => (None, None),
+    };
+    let account = account.or(profile.account_id.as_ref());
+    let role = role.or(profile.role_name.as_ref());
     match (account, role) {
         (Some(account), Some(role)) => {
             if !ssocred_core::arn::is_account_id(account) {

@@ -14,12 +14,18 @@ mod credentials;
 mod error;
 pub mod fs;
 pub mod ini_edit;
+pub mod login;
+pub mod oidc;
 pub mod portal;
 pub mod profile;
 pub mod role_cache;
+pub mod shell;
 pub mod sink;
+pub mod sso_cache;
+pub mod stream;
 pub mod time_fmt;
 pub mod token;
+pub mod variables;
 
 pub use arn::RoleArn;
 pub use credentials::CredentialSet;
@@ -28,6 +34,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
 };
+pub use stream::{CredentialStream, RefreshPolicy};
 
 #[doc(hidden)]
 pub use inventory;

@@ -149,6 +149,38 @@ impl Portal {
         })
     }
 
+    /// Logout: ends the portal session of `token`. A token the portal no
+    /// longer accepts (401) is already logged out, which is not an error.
+    pub async fn logout(&self, token: &SecretString) -> Result<(), Error> {
+        let result = self
+            .client
+            .logout()
+            .access_token(token.expose_secret())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    aws_sdk_sso::operation::logout::LogoutError::UnauthorizedException(_)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) => {
+                Err(Error::Unreachable {
+                    endpoint: self.endpoint.clone(),
+                    message: DisplayErrorContext(&err).to_string(),
+                })
+            }
+            Err(err) => Err(Error::Portal {
+                endpoint: self.endpoint.clone(),
+                message: format!("Logout failed: {}", DisplayErrorContext(&err)),
+            }),
+        }
+    }
+
     fn malformed(&self, what: &str) -> Error {
         Error::Portal {
             endpoint: self.endpoint.clone(),
@@ -201,7 +233,7 @@ impl Portal {
 
 /// The command that logs profile `profile` in.
 pub fn login_command(profile: &str) -> String {
-    format!("aws sso login --profile {profile}")
+    format!("ssocred login -p {profile}")
 }
 
 #[cfg(test)]

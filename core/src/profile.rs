@@ -129,6 +129,22 @@ impl ProfileFiles {
         &self.sections
     }
 
+    /// The `sso_registration_scopes` of `profile`'s sso-session, split on
+    /// commas with blanks dropped, as the AWS CLI reads them; `None` when the
+    /// key is absent or the profile is a legacy one (the CLI ignores it
+    /// there).
+    pub fn registration_scopes(&self, profile: &SsoProfile) -> Option<Vec<String>> {
+        let session = self.sections.sso_session(profile.session.as_deref()?)?;
+        let raw = session.get("sso_registration_scopes")?;
+        Some(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
     /// The SSO settings of profile `name`.
     pub fn sso_profile(&self, name: &str) -> Result<SsoProfile, Error> {
         let config = &self.paths.config;

@@ -22,6 +22,7 @@
 //! a role once ([`RoleCache::obtain`]).
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -306,29 +307,33 @@ impl RoleCache {
         write_atomic(&path, &entry_json(set))
     }
 
-    /// Returns the role's credentials from the cache, or calls `fetch` and
+    /// Returns the role's credentials from the cache, or awaits `fetch` and
     /// stores its result.
     ///
     /// Concurrent processes asking for the same role fetch it once: a miss
     /// takes the role's lock file, looks again (another process may have
-    /// stored the entry meanwhile) and only then fetches. The cache never
-    /// stops an invocation: a lock or a write that fails is reported through
-    /// `note` and the credentials are fetched or returned all the same.
-    pub fn obtain<E>(
+    /// stored the entry meanwhile) and only then fetches. The lock is polled
+    /// without blocking the runtime. The cache never stops an invocation: a
+    /// lock or a write that fails is reported through `note` and the
+    /// credentials are fetched or returned all the same.
+    pub async fn obtain<E, F>(
         &self,
         profile: &SsoProfile,
         role: &RoleArn,
         region: Option<String>,
-        now: impl Fn() -> OffsetDateTime,
         note: &mut dyn FnMut(String),
-        fetch: impl FnOnce() -> Result<CredentialSet, E>,
-    ) -> Result<(CredentialSet, Source), E> {
+        fetch: impl FnOnce() -> F,
+    ) -> Result<(CredentialSet, Source), E>
+    where
+        F: Future<Output = Result<CredentialSet, E>>,
+    {
+        let now = OffsetDateTime::now_utc;
         let path = self.path(profile, role);
         match self.lookup(profile, role, now()) {
             Ok(hit) => return Ok((self.to_set(hit, profile, role, region), Source::Cache)),
             Err(miss) => note(format!("{miss} in {}", path.display())),
         }
-        let _lock = match FileLock::acquire_path(&crate::fs::lock_path(&path), LOCK_TIMEOUT) {
+        let _lock = match lock(&crate::fs::lock_path(&path)).await {
             Ok(lock) => {
                 // Another process may have fetched while this one waited.
                 if let Ok(hit) = self.lookup(profile, role, now()) {
@@ -344,7 +349,7 @@ impl RoleCache {
                 None
             }
         };
-        let set = fetch()?;
+        let set = fetch().await?;
         match self.store(profile, &set) {
             Ok(()) => note(format!("cached in {}", path.display())),
             Err(e) => note(format!(
@@ -406,6 +411,20 @@ impl RoleCache {
             }
         }
         Ok(removed)
+    }
+}
+
+/// Takes the lock file at `path`, polling every few milliseconds for up to
+/// [`LOCK_TIMEOUT`] without blocking the async runtime.
+async fn lock(path: &Path) -> io::Result<FileLock> {
+    let start = std::time::Instant::now();
+    loop {
+        match FileLock::acquire_path(path, Duration::ZERO) {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut && start.elapsed() < LOCK_TIMEOUT => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -546,44 +565,52 @@ mod tests {
 
     #[test]
     fn obtain_fetches_once_and_then_hits() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let cache = RoleCache::new(dir.path().to_path_buf(), DEFAULT_WINDOW);
         let p = profile(Some("corp"));
-        let now = || datetime!(2026-01-01 00:00 UTC);
         let mut notes = Vec::new();
         let mut note = |n: String| notes.push(n);
-        let fetched = set(datetime!(2026-01-01 01:00 UTC));
-        let (got, source) = cache
-            .obtain(&p, &role(), None, now, &mut note, || {
+        // Valid for an hour from now, well outside the window.
+        let fetched = set(OffsetDateTime::now_utc() + Duration::from_secs(3600));
+        let (got, source) = runtime
+            .block_on(cache.obtain(&p, &role(), None, &mut note, || async {
                 Ok::<_, ()>(fetched.clone())
-            })
+            }))
             .unwrap();
         assert_eq!(
             (source, got.access_key_id.as_str()),
             (Source::Fetched, "ASIAEXAMPLE")
         );
-        let (got, source) = cache
-            .obtain(
-                &p,
-                &role(),
-                Some("eu-west-1".into()),
-                now,
-                &mut note,
-                || Err::<CredentialSet, _>("must not fetch"),
+        let (got, source) = runtime
+            .block_on(
+                cache.obtain(&p, &role(), Some("eu-west-1".into()), &mut note, || async {
+                    Err::<CredentialSet, _>("must not fetch")
+                }),
             )
             .unwrap();
         assert_eq!(source, Source::Cache);
         assert_eq!(got.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(got.expiration, fetched.expiration);
+        assert_eq!(
+            got.expiration.unix_timestamp(),
+            fetched.expiration.unix_timestamp()
+        );
         // A fetch error passes through and stores nothing.
         let other = RoleArn::parse("arn:aws:iam::123456789012:role/Admin").unwrap();
-        let e = cache
-            .obtain(&p, &other, None, now, &mut note, || {
+        let e = runtime
+            .block_on(cache.obtain(&p, &other, None, &mut note, || async {
                 Err::<CredentialSet, _>("boom")
-            })
+            }))
             .unwrap_err();
         assert_eq!(e, "boom");
         assert!(!cache.path(&p, &other).exists());
+        assert!(
+            notes.iter().any(|n| n.starts_with("cached in")),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub trait Sink {
     fn capacity(&self) -> Capacity {
         Capacity::Many
     }
+
+    /// Whether the sink's output is only of use while ssocred keeps running
+    /// (a served endpoint). `true` makes the producer keep refreshing the
+    /// sets, round after round, until it is stopped, as `--watch` does.
+    fn serves_continuously(&self) -> bool {
+        false
+    }
 }
 
 /// What every sink may know about the invocation.
@@ -190,8 +197,10 @@ impl SinkSpec {
 
     /// Parses `NAME[:ARG][,KEY=VALUE...]`.
     pub fn parse(text: &str) -> Result<Self, SinkError> {
-        let (name, rest) = match text.split_once(':') {
-            Some((name, rest)) => (name, Some(rest)),
+        // Options may follow the name directly (`json,format=array`) as the
+        // grammar NAME[:ARG][,KEY=VALUE...] reads.
+        let (name, rest) = match text.find([':', ',']) {
+            Some(at) => (&text[..at], Some(&text[at + 1..])),
             None => (text, None),
         };
         if name.is_empty()
@@ -364,13 +373,26 @@ mod tests {
         assert_eq!(s.options["mode"], "0600");
         let s = SinkSpec::parse("dotenv:path=a=b.env").unwrap();
         assert_eq!((s.arg, s.options["path"].as_str()), (None, "a=b.env"));
+        let s = SinkSpec::parse("json,format=array,out=x.json").unwrap();
+        assert_eq!((s.name.as_str(), s.arg.as_deref()), ("json", None));
+        assert_eq!(s.options["format"], "array");
         let s = SinkSpec::parse("dotenv:./dir/A=b.env").unwrap();
         assert_eq!(s.arg.as_deref(), Some("./dir/A=b.env"));
     }
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in ["", ":x", "Env", "env:a,b", "env:a,,b", "x:k=1,k=2", "a b"] {
+        for bad in [
+            "",
+            ":x",
+            ",x",
+            "Env",
+            "env:a,b",
+            "env:a,,b",
+            "x:k=1,k=2",
+            "a b",
+            "json,",
+        ] {
             assert!(SinkSpec::parse(bad).is_err(), "{bad}");
         }
     }

@@ -95,7 +95,7 @@ fn config_and_usage_errors() {
             2,
             &[
                 "sink `nosuch`",
-                "registered sinks: credentials-file, env, process",
+                "registered sinks: credentials-file, docker-env, dotenv, env, json, process, serve, template",
             ],
         ),
         case(
@@ -126,10 +126,7 @@ fn login_required_errors() {
         "missing token",
         &["-p", "modern", "-r", READ_ONLY_ARN],
         4,
-        &[
-            "no SSO login found for corp",
-            "aws sso login --profile modern",
-        ],
+        &["no SSO login found for corp", "ssocred login -p modern"],
     );
     check(&w, &missing, None);
 
@@ -138,10 +135,7 @@ fn login_required_errors() {
         "expired token",
         &["-p", "modern", "-r", READ_ONLY_ARN],
         4,
-        &[
-            "expired at 2001-01-01T00:00:00Z",
-            "aws sso login --profile modern",
-        ],
+        &["expired at 2001-01-01T00:00:00Z", "ssocred login -p modern"],
     );
     check(&w, &expired, None);
 
@@ -154,7 +148,7 @@ fn login_required_errors() {
         "garbled token",
         &["-p", "legacy", "-r", READ_ONLY_ARN],
         4,
-        &["unreadable", "aws sso login --profile legacy"],
+        &["unreadable", "ssocred login -p legacy"],
     );
     check(&w, &garbled, None);
 
@@ -165,7 +159,7 @@ fn login_required_errors() {
         4,
         &[
             "rejected the access token of profile `modern` (401)",
-            "aws sso login --profile modern",
+            "ssocred login -p modern",
         ],
     );
     check(&w, &rejected, None);

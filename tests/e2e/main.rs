@@ -4,9 +4,17 @@
 mod cache;
 mod cache_interop;
 mod concurrency;
+mod config;
 mod errors;
+mod exec;
 mod faults;
+mod formats;
 mod interop;
+mod login;
+mod running;
 mod secrets;
+mod serve;
+mod shell;
 mod sinks;
+mod watch;
 mod world;

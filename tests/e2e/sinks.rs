@@ -311,7 +311,19 @@ fn sinks_lists_exactly_the_registered_sinks() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, ["credentials-file", "env", "process"]);
+    assert_eq!(
+        names,
+        [
+            "credentials-file",
+            "docker-env",
+            "dotenv",
+            "env",
+            "json",
+            "process",
+            "serve",
+            "template"
+        ]
+    );
     for line in out.lines() {
         assert!(
             line.split_whitespace().count() > 2,

@@ -82,6 +82,7 @@ pub struct EmulatorConfig {
     pub(crate) throttle_every: Option<u64>,
     pub(crate) credential_lifetime: Duration,
     pub(crate) trailing_empty_page: bool,
+    pub(crate) oidc: crate::OidcConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -97,6 +98,7 @@ impl Default for EmulatorConfig {
             throttle_every: None,
             credential_lifetime: Self::DEFAULT_CREDENTIAL_LIFETIME,
             trailing_empty_page: false,
+            oidc: crate::OidcConfig::default(),
         }
     }
 }
@@ -182,6 +184,12 @@ impl EmulatorConfig {
         self.trailing_empty_page = enabled;
         self
     }
+
+    /// How the SSO OIDC endpoints (login, refresh) behave.
+    pub fn oidc(mut self, oidc: crate::OidcConfig) -> Self {
+        self.oidc = oidc;
+        self
+    }
 }
 
 /// Tokens are redacted: they are bearer credentials, even in tests.
@@ -195,6 +203,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("throttle_every", &self.throttle_every)
             .field("credential_lifetime", &self.credential_lifetime)
             .field("trailing_empty_page", &self.trailing_empty_page)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::EmulatorConfig;
 use crate::credentials::IssuedCredentials;
+use crate::oidc::{OidcConfig, OidcOperation, OidcState};
 use crate::server;
 use crate::state::{Operation, Shared};
 
@@ -29,6 +30,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    oidc: Arc<OidcState>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -57,8 +59,10 @@ impl Emulator {
             tokio::net::TcpListener::from_std(listener)?
         };
 
+        let oidc_config = config.oidc.clone();
         let shared = Arc::new(Shared::new(config));
-        let app = server::router(Arc::clone(&shared));
+        let oidc = Arc::new(OidcState::new(oidc_config, Arc::clone(&shared)));
+        let app = server::router(Arc::clone(&shared)).merge(crate::oidc::router(Arc::clone(&oidc)));
         let (stop, stop_requested) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("ssocred-emulator".to_owned())
@@ -67,6 +71,7 @@ impl Emulator {
         Ok(Self {
             addr,
             shared,
+            oidc,
             stop,
             thread: Some(thread),
         })
@@ -146,6 +151,45 @@ impl Emulator {
     /// Changes the delay before each portal request is answered.
     pub fn set_latency(&self, latency: Duration) {
         self.shared.set_latency(latency);
+    }
+
+    /// How many requests reached an OIDC `operation`, failed ones included.
+    pub fn oidc_count(&self, operation: OidcOperation) -> u64 {
+        self.oidc.count(operation)
+    }
+
+    /// How many CreateToken requests carried `grant_type`
+    /// (`refresh_token`, `authorization_code`,
+    /// `urn:ietf:params:oauth:grant-type:device_code`).
+    pub fn create_token_count(&self, grant_type: &str) -> u64 {
+        self.oidc.grant_count(grant_type)
+    }
+
+    /// Every OIDC operation's count under its model name, zeroes included,
+    /// and CreateToken per grant type under `CreateToken:GRANT`.
+    pub fn oidc_counts(&self) -> BTreeMap<String, u64> {
+        self.oidc.counts()
+    }
+
+    /// Approves the device authorization with this user code, as the user
+    /// would in the browser; `false` if no device has that code.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.oidc.approve(user_code)
+    }
+
+    /// Makes every refresh token invalid from now on (`InvalidGrantException`).
+    pub fn revoke_refresh_tokens(&self) {
+        self.oidc.revoke_refresh_tokens();
+    }
+
+    /// Expires every client registration made so far.
+    pub fn expire_registrations(&self) {
+        self.oidc.expire_registrations();
+    }
+
+    /// Replaces the OIDC behaviour from now on.
+    pub fn set_oidc(&self, config: OidcConfig) {
+        self.oidc.set_config(config);
     }
 
     /// Stops the server and waits for its thread; the same as dropping.

@@ -1,5 +1,9 @@
 //! An AWS SSO portal emulator (service `sso`, restJson1) on 127.0.0.1.
 //!
+//! It also serves the SSO OIDC API (RegisterClient, StartDeviceAuthorization,
+//! CreateToken and the `/authorize` page), whose access tokens the portal
+//! then accepts.
+//!
 //! It answers `GetRoleCredentials`, `ListAccounts`, `ListAccountRoles` and
 //! `Logout` on the same paths, query parameters, headers and error shapes as
 //! `portal.sso.{region}.amazonaws.com`, so that `aws-sdk-sso` and botocore
@@ -25,10 +29,12 @@ mod config;
 mod credentials;
 mod error;
 mod handle;
+mod oidc;
 mod server;
 mod state;
 
 pub use config::{Account, EmulatorConfig};
 pub use credentials::IssuedCredentials;
 pub use handle::Emulator;
+pub use oidc::{OidcConfig, OidcOperation};
 pub use state::Operation;

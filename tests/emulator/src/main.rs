@@ -52,6 +52,15 @@ struct Args {
     #[arg(long)]
     trailing_empty_page: bool,
 
+    /// Approve each OIDC device code by itself this many milliseconds after
+    /// it was issued (default: only when its verification URL is visited).
+    #[arg(long, value_name = "MS")]
+    approve_after_ms: Option<u64>,
+
+    /// Lifetime of access tokens issued by the OIDC endpoints, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 8 * 3600)]
+    oidc_token_lifetime_secs: u64,
+
     /// Write the port number to this file once listening (atomically).
     #[arg(long, value_name = "PATH")]
     port_file: Option<PathBuf>,
@@ -74,6 +83,11 @@ impl Args {
             .throttle_every(self.throttle_every.unwrap_or(0))
             .credential_lifetime(Duration::from_secs(self.credential_lifetime_secs))
             .trailing_empty_page(self.trailing_empty_page)
+            .oidc(
+                ssocred_emulator::OidcConfig::default()
+                    .approval_delay(self.approve_after_ms.map(Duration::from_millis))
+                    .token_lifetime(Duration::from_secs(self.oidc_token_lifetime_secs)),
+            )
     }
 }
 
@@ -89,6 +103,15 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> io::Result<()> {
+    // Signal handlers are installed before the port is announced, so a
+    // caller that signals as soon as it reads the port never kills us early.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stop_signals = {
+        let _context = runtime.enter();
+        StopSignals::install()?
+    };
     let emulator = Emulator::start_on_port(args.config(), args.port).map_err(|err| {
         io::Error::new(
             err.kind(),
@@ -108,7 +131,7 @@ fn run(args: &Args) -> io::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    wait_for_stop(args.exit_on_stdin_eof)?;
+    wait_for_stop(&runtime, stop_signals, args.exit_on_stdin_eof)?;
     emulator.shutdown();
     Ok(())
 }
@@ -130,12 +153,30 @@ fn write_port_file(path: &Path, port: u16) -> io::Result<()> {
     result
 }
 
+/// SIGINT and SIGTERM listeners.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Installs both handlers; must run inside the runtime's context.
+    fn install() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+}
+
 /// Blocks until SIGINT or SIGTERM, or until standard input ends when
 /// `on_stdin_eof` is set.
-fn wait_for_stop(on_stdin_eof: bool) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+fn wait_for_stop(
+    runtime: &tokio::runtime::Runtime,
+    mut signals: StopSignals,
+    on_stdin_eof: bool,
+) -> io::Result<()> {
     runtime.block_on(async {
         let stdin_closed = async {
             if on_stdin_eof {
@@ -145,8 +186,8 @@ fn wait_for_stop(on_stdin_eof: bool) -> io::Result<()> {
             }
         };
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            result = terminated() => result,
+            _ = signals.interrupt.recv() => Ok(()),
+            _ = signals.terminate.recv() => Ok(()),
             result = stdin_closed => result,
         }
     })
@@ -165,18 +206,6 @@ async fn stdin_eof() -> io::Result<()> {
         })?;
     let _ = eof_rx.await;
     Ok(())
-}
-
-#[cfg(unix)]
-async fn terminated() -> io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    signal(SignalKind::terminate())?.recv().await;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-async fn terminated() -> io::Result<()> {
-    std::future::pending().await
 }
 
 #[cfg(test)]
@@ -202,6 +231,8 @@ mod tests {
             "--throttle-every",
             "3",
             "--trailing-empty-page",
+            "--approve-after-ms",
+            "250",
         ])
         .unwrap();
         assert_eq!(args.tokens, ["a", "b"]);
@@ -210,6 +241,7 @@ mod tests {
         assert!(shown.contains("throttle_every: Some(3)"), "{shown}");
         assert!(shown.contains("trailing_empty_page: true"), "{shown}");
         assert!(shown.contains("<2 redacted>"), "{shown}");
+        assert!(shown.contains("approval_delay: Some(250ms)"), "{shown}");
     }
 
     #[test]

@@ -238,6 +238,11 @@ impl Shared {
         self.lock().logged_out.clone()
     }
 
+    /// Accepts one more bearer token, as when the OIDC side issues one.
+    pub(crate) fn accept_token(&self, token: String) {
+        self.lock().config.tokens.push(token);
+    }
+
     pub(crate) fn set_tokens(&self, tokens: Vec<String>) {
         self.lock().config.tokens = tokens;
     }

@@ -1,0 +1,506 @@
+//! ssocred's own TOML config file: defaults and named presets.
+//!
+//! ```toml
+//! profile = "my-sso"            # the SSO profile in ~/.aws/config
+//! region = "eu-west-1"
+//! sinks = ["credentials-file"]  # sink specs, or [[sink]] tables
+//!
+//! [login]
+//! method = "device-code"        # device-code, pkce or aws-cli
+//! open_browser = true
+//!
+//! [preset.ci]
+//! role_arn = "arn:aws:iam::123456789012:role/Deploy"
+//! [[preset.ci.sink]]
+//! type = "dotenv"
+//! path = ".env"
+//! ```
+//!
+//! Every table denies unknown keys, so a typo is an error naming the file,
+//! line and key, never a silent default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use ssocred_core::{Error, SinkSpec};
+use toml::Spanned;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The SSO profile.
+    pub profile: Option<String>,
+    /// The region written next to the credentials.
+    pub region: Option<String>,
+    /// The role, as an ARN.
+    pub role_arn: Option<String>,
+    /// The role's account (with `role`).
+    pub account: Option<String>,
+    /// The role name (with `account`).
+    pub role: Option<String>,
+    /// Sink specs, `NAME[:ARG][,KEY=VALUE...]`.
+    pub sinks: Option<Vec<Spanned<String>>>,
+    /// Sinks as tables: `type` and the sink's options.
+    pub sink: Option<Vec<Spanned<SinkTable>>>,
+    /// Login behaviour.
+    pub login: Option<Login>,
+    /// Named presets, chosen with `--preset NAME`.
+    #[serde(default)]
+    pub preset: BTreeMap<String, Preset>,
+}
+
+/// A `[preset.NAME]` table: the same keys as the top level, except presets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    /// The SSO profile.
+    pub profile: Option<String>,
+    /// The region.
+    pub region: Option<String>,
+    /// The role, as an ARN.
+    pub role_arn: Option<String>,
+    /// The role's account.
+    pub account: Option<String>,
+    /// The role name.
+    pub role: Option<String>,
+    /// Sink specs.
+    pub sinks: Option<Vec<Spanned<String>>>,
+    /// Sinks as tables.
+    pub sink: Option<Vec<Spanned<SinkTable>>>,
+    /// Login behaviour.
+    pub login: Option<Login>,
+}
+
+/// A `[[sink]]` table: `type = "NAME"` and that sink's options.
+#[derive(Debug, Deserialize)]
+pub struct SinkTable {
+    /// The sink name.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Every other key: the sink's options, validated by the sink.
+    #[serde(flatten)]
+    pub options: BTreeMap<String, toml::Value>,
+}
+
+/// How ssocred logs in when no valid token is cached.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// `device-code`, `pkce` or `aws-cli`.
+    pub method: Option<LoginMethod>,
+    /// Whether to open a browser for the user.
+    pub open_browser: Option<bool>,
+}
+
+/// The login flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginMethod {
+    /// OAuth device authorization (works over SSH).
+    DeviceCode,
+    /// Authorization code with PKCE and a loopback redirect.
+    Pkce,
+    /// Run `aws sso login`.
+    AwsCli,
+}
+
+impl LoginMethod {
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginMethod::DeviceCode => "device-code",
+            LoginMethod::Pkce => "pkce",
+            LoginMethod::AwsCli => "aws-cli",
+        }
+    }
+}
+
+/// A sink from the config, with the line it was declared on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSink {
+    /// The parsed spec.
+    pub spec: SinkSpec,
+    /// The 1-based line of its declaration.
+    pub line: usize,
+}
+
+/// A loaded config: the parsed file and where it came from.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The file, when one was read.
+    pub path: Option<PathBuf>,
+    /// Its text, for turning spans into lines.
+    text: String,
+    /// The parsed file.
+    pub file: ConfigFile,
+}
+
+/// Where the config file is: `--config`, else `SSOCRED_CONFIG`, else
+/// `$XDG_CONFIG_HOME/ssocred/config.toml`, else
+/// `~/.config/ssocred/config.toml`. The bool says whether the user named it
+/// (then it must exist).
+pub fn locate(
+    flag: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(PathBuf, bool)> {
+    if let Some(path) = flag {
+        return Some((path.to_path_buf(), true));
+    }
+    if let Some(path) = env("SSOCRED_CONFIG").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(path), true));
+    }
+    let base = match env("XDG_CONFIG_HOME").filter(|p| Path::new(p).is_absolute()) {
+        Some(xdg) => PathBuf::from(xdg),
+        None => PathBuf::from(env("HOME").filter(|h| !h.is_empty())?).join(".config"),
+    };
+    Some((base.join("ssocred").join("config.toml"), false))
+}
+
+impl Config {
+    /// Reads the config at `path`; a missing file is an error only when
+    /// `required`.
+    pub fn load(path: &Path, required: bool) -> Result<Config, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(file_error(
+                path,
+                format!("cannot read the ssocred config: {e}"),
+            )),
+        }
+    }
+
+    /// Parses config text read from `path`.
+    pub fn parse(path: &Path, text: String) -> Result<Config, Error> {
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let (line, col) = line_col(&text, s.start);
+                    match key_on_line(&text, line) {
+                        Some(key) => format!("line {line}, column {col}, key `{key}`: "),
+                        None => format!("line {line}, column {col}: "),
+                    }
+                })
+                .unwrap_or_default();
+            file_error(path, format!("{at}{}", e.message().trim_end()))
+        })?;
+        let config = Config {
+            path: Some(path.to_path_buf()),
+            text,
+            file,
+        };
+        config.check_shape()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: a section uses `sinks` or `[[sink]]`, not
+    /// both; `account` and `role` come together; every sink declaration
+    /// parses.
+    fn check_shape(&self) -> Result<(), Error> {
+        let top = (
+            "the top level",
+            &self.file.sinks,
+            &self.file.sink,
+            &self.file.account,
+            &self.file.role,
+        );
+        let presets = self
+            .file
+            .preset
+            .iter()
+            .map(|(name, p)| (name.as_str(), &p.sinks, &p.sink, &p.account, &p.role));
+        for (section, sinks, tables, account, role) in std::iter::once(top).chain(presets) {
+            let section = if section == "the top level" {
+                section.to_owned()
+            } else {
+                format!("[preset.{section}]")
+            };
+            if sinks.is_some() && tables.is_some() {
+                return Err(self.error(
+                    None,
+                    format!("{section} has both `sinks` and [[sink]] tables; use one of them"),
+                ));
+            }
+            if account.is_some() != role.is_some() {
+                return Err(self.error(
+                    None,
+                    format!("{section} needs `account` and `role` together"),
+                ));
+            }
+            self.sinks_of(sinks, tables)?;
+        }
+        Ok(())
+    }
+
+    /// The names of the presets.
+    pub fn preset_names(&self) -> Vec<&str> {
+        self.file.preset.keys().map(String::as_str).collect()
+    }
+
+    /// The preset called `name`, or an error listing the presets there are.
+    pub fn preset(&self, name: &str) -> Result<&Preset, Error> {
+        self.file.preset.get(name).ok_or_else(|| {
+            let where_ = match &self.path {
+                Some(p) => p.display().to_string(),
+                None => "the ssocred config (no file found)".to_owned(),
+            };
+            let names = self.preset_names();
+            Error::Usage(format!(
+                "--preset: no preset `{name}` in {where_}; {}",
+                if names.is_empty() {
+                    "it defines none: add a [preset.NAME] table".to_owned()
+                } else {
+                    format!("presets: {}", names.join(", "))
+                }
+            ))
+        })
+    }
+
+    /// The sinks a section declares, with their lines; `None` when it
+    /// declares none.
+    pub fn sinks_of(
+        &self,
+        specs: &Option<Vec<Spanned<String>>>,
+        tables: &Option<Vec<Spanned<SinkTable>>>,
+    ) -> Result<Option<Vec<ConfigSink>>, Error> {
+        if let Some(specs) = specs {
+            let parsed = specs
+                .iter()
+                .map(|s| {
+                    let line = self.line_of(s.span().start);
+                    SinkSpec::parse(s.get_ref())
+                        .map(|spec| ConfigSink { spec, line })
+                        .map_err(|e| self.error(Some(line), format!("sinks: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Some(parsed));
+        }
+        let Some(tables) = tables else {
+            return Ok(None);
+        };
+        let parsed = tables
+            .iter()
+            .map(|t| {
+                let line = self.line_of(t.span().start);
+                self.table_spec(t.get_ref(), line)
+                    .map(|spec| ConfigSink { spec, line })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(parsed))
+    }
+
+    fn table_spec(&self, table: &SinkTable, line: usize) -> Result<SinkSpec, Error> {
+        let mut spec = SinkSpec::parse(&table.kind)
+            .map_err(|e| self.error(Some(line), format!("[[sink]] type: {e}")))?;
+        if spec.arg.is_some() || !spec.options.is_empty() {
+            return Err(self.error(
+                Some(line),
+                format!(
+                    "[[sink]] type `{}` must be a bare sink name; give options as keys of the table",
+                    table.kind
+                ),
+            ));
+        }
+        for (key, value) in &table.options {
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                _ => {
+                    return Err(self.error(
+                        Some(line),
+                        format!(
+                            "sink `{}`: option `{key}` must be a string, number or boolean",
+                            spec.name
+                        ),
+                    ));
+                }
+            };
+            spec.options.insert(key.clone(), text);
+        }
+        Ok(spec)
+    }
+
+    /// An error in this file, at `line` when known.
+    pub fn error(&self, line: Option<usize>, message: String) -> Error {
+        let path = self.path.clone().unwrap_or_default();
+        match line {
+            Some(line) => file_error(&path, format!("line {line}: {message}")),
+            None => file_error(&path, message),
+        }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        line_col(&self.text, offset).0
+    }
+}
+
+fn file_error(path: &Path, message: String) -> Error {
+    Error::ConfigFile {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// The key assigned on a 1-based line, if the line is `key = value`.
+fn key_on_line(text: &str, line: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(line - 1)?.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with(['[', '#'])).then_some(key)
+}
+
+/// The 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("/cfg/config.toml"), text.to_owned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parses_defaults_presets_and_sink_tables() {
+        let c = parse(
+            r#"
+profile = "corp"
+region = "eu-west-1"
+sinks = ["credentials-file:dev", "env:fish"]
+
+[login]
+method = "pkce"
+open_browser = false
+
+[preset.ci]
+role_arn = "arn:aws:iam::123456789012:role/Deploy"
+
+[[preset.ci.sink]]
+type = "dotenv"
+path = ".env"
+
+[[preset.ci.sink]]
+type = "json"
+format = "array"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.file.profile.as_deref(), Some("corp"));
+        assert_eq!(
+            c.file.login.as_ref().unwrap().method,
+            Some(LoginMethod::Pkce)
+        );
+        let top = c.sinks_of(&c.file.sinks, &c.file.sink).unwrap().unwrap();
+        assert_eq!(top[1].spec, SinkSpec::parse("env:fish").unwrap());
+        assert_eq!(top[1].line, 4);
+        let ci = c.preset("ci").unwrap();
+        let sinks = c.sinks_of(&ci.sinks, &ci.sink).unwrap().unwrap();
+        assert_eq!(sinks[0].spec, SinkSpec::parse("dotenv:path=.env").unwrap());
+        assert_eq!(sinks[0].line, 13);
+        assert_eq!(sinks[1].spec, SinkSpec::parse("json:format=array").unwrap());
+        assert_eq!(c.preset_names(), ["ci"]);
+    }
+
+    #[test]
+    fn every_error_names_the_file_line_and_key() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "profile = 'a'\ncolour = 1\n",
+                &["/cfg/config.toml", "line 2", "unknown field `colour`"],
+            ),
+            (
+                "[preset.ci]\nprofle = 'x'\n",
+                &["line 2", "unknown field `profle`"],
+            ),
+            (
+                "[login]\nmethod = 'carrier-pigeon'\n",
+                &["line 2", "carrier-pigeon", "device-code"],
+            ),
+            (
+                "[login]\nopen_browser = 'yes'\n",
+                &["line 2", "open_browser", "bool"],
+            ),
+            ("region = 3\n", &["line 1", "string"]),
+            ("profile = \n", &["line 1"]),
+            ("sinks = ['Env']\n", &["line 1", "sinks", "lowercase name"]),
+            ("sinks = 'env'\n", &["line 1", "sequence"]),
+            (
+                "sinks = ['env']\n[[sink]]\ntype = 'json'\n",
+                &["both `sinks` and [[sink]]"],
+            ),
+            ("[[sink]]\npath = 'x'\n", &["line 1", "type"]),
+            (
+                "[[sink]]\ntype = 'dotenv:.env'\n",
+                &["line 1", "bare sink name"],
+            ),
+            (
+                "\n[[preset.x.sink]]\ntype = 'json'\nformat = ['a']\n",
+                &["line 2", "sink `json`", "`format`"],
+            ),
+            (
+                "account = '123456789012'\n",
+                &["`account` and `role` together"],
+            ),
+            ("[preset]\nci = 1\n", &["line 2", "ci"]),
+        ];
+        for (text, fragments) in cases {
+            let e = parse(text).unwrap_err();
+            for f in *fragments {
+                assert!(e.contains(f), "{text:?}: `{f}` not in: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn locates_the_file() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let home = env(&[("HOME", "/h")]);
+        assert_eq!(
+            locate(None, &home),
+            Some((PathBuf::from("/h/.config/ssocred/config.toml"), false))
+        );
+        let xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+        assert_eq!(
+            locate(None, &xdg),
+            Some((PathBuf::from("/x/ssocred/config.toml"), false))
+        );
+        let relative_xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")]);
+        assert_eq!(
+            locate(None, &relative_xdg).unwrap().0,
+            PathBuf::from("/h/.config/ssocred/config.toml")
+        );
+        let both = env(&[("HOME", "/h"), ("SSOCRED_CONFIG", "/e.toml")]);
+        assert_eq!(locate(None, &both), Some((PathBuf::from("/e.toml"), true)));
+        assert_eq!(
+            locate(Some(Path::new("/f.toml")), &both),
+            Some((PathBuf::from("/f.toml"), true))
+        );
+    }
+
+    #[test]
+    fn a_missing_default_file_is_empty_but_a_named_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.toml");
+        assert!(Config::load(&path, false).unwrap().path.is_none());
+        let e = Config::load(&path, true).unwrap_err();
+        assert!(e.to_string().contains("none.toml"), "{e}");
+        assert_eq!(e.exit_code(), ssocred_core::ExitCode::Config);
+    }
+}

@@ -1,0 +1,225 @@
+//! `ssocred exec`: run a command with a role's credentials in its
+//! environment, either as static keys or as a local container-credentials
+//! endpoint that stays fresh while the command runs.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitCode, ExitStatus};
+
+use clap::{Args, ValueEnum};
+use rustix::process::Pid;
+use ssocred_core::shell::credential_variables;
+use ssocred_core::sink::SelectedSink;
+use ssocred_core::stream::Event;
+use ssocred_core::{CredentialStream, Error, SinkSpec};
+use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
+
+use crate::args::GetArgs;
+use crate::rounds::{explicit_sink_specs, log, policy, runtime};
+use crate::run::{RoleFetch, build_sinks, resolve_settings, sink_context};
+use crate::signals::Caught;
+
+/// The environment variable that marks a process as run by `ssocred exec`;
+/// its value is the role ARN.
+pub const MARKER: &str = "SSOCRED_EXEC";
+
+/// Variables the command must not inherit: credentials or pointers to
+/// credentials that AWS SDKs would use instead of (or before) the ones
+/// ssocred gives it.
+const CLEARED: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+];
+
+/// How the command receives the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Static keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    /// AWS_SESSION_TOKEN; they expire with the session.
+    Env,
+    /// A container-credentials endpoint on 127.0.0.1, refreshed before each
+    /// expiry for as long as the command runs.
+    Serve,
+}
+
+/// The arguments of `ssocred exec`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit code: the command's own, or 128 + the signal that killed it; \
+127 if it is not found, 126 if it cannot be run. Before the command starts, ssocred's own \
+codes apply (see ssocred --help)."
+)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub get: GetArgs,
+
+    /// How the command gets the credentials.
+    #[arg(long, value_enum, default_value_t = Via::Env)]
+    pub via: Via,
+
+    /// Run even inside another `ssocred exec` (SSOCRED_EXEC is set).
+    #[arg(long)]
+    pub force: bool,
+
+    /// The command to run and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
+}
+
+pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
+    if let Some(outer) = std::env::var_os(MARKER).filter(|_| !args.force) {
+        return Err(Error::Usage(format!(
+            "already inside `ssocred exec` for {} ({MARKER} is set); the command would run with other credentials than its parent's. Pass --force to nest anyway",
+            outer.to_string_lossy()
+        )));
+    }
+    if args.get.watch {
+        return Err(Error::Usage(
+            "--watch does not apply to exec; use --via serve to keep a long-running command's credentials fresh".to_owned(),
+        ));
+    }
+    let (paths, ctx) = sink_context()?;
+    let mut sinks = build_sinks(&explicit_sink_specs(&args.get), &ctx)?;
+    let fetch = RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?;
+    let served_vars = match args.via {
+        Via::Env => None,
+        Via::Serve => {
+            let sink = ServeSink::new(Endpoint::start(DEFAULT_LISTEN, false)?, None);
+            let vars = sink.endpoint().variables(fetch.region());
+            sinks.push(SelectedSink {
+                spec: SinkSpec::named("serve"),
+                sink: Box::new(sink),
+            });
+            Some(vars)
+        }
+    };
+
+    let runtime = runtime()?;
+    let mut stream = CredentialStream::new(|| fetch.fetch(), policy(&args.get));
+    let mut stdout = std::io::stdout();
+    let sets = runtime.block_on(stream.first_round(&mut sinks, &mut stdout))?;
+    let vars = match served_vars {
+        Some(vars) => vars,
+        None => sets.first().map(credential_variables).unwrap_or_default(),
+    };
+
+    let mut command = Command::new(&args.command[0]);
+    command.args(&args.command[1..]);
+    for name in CLEARED {
+        command.env_remove(name);
+    }
+    command.envs(vars).env(MARKER, fetch.role().as_str());
+
+    let caught = Caught::install()?;
+    let shown = args.command[0].to_string_lossy();
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            // The shell's codes: 127 not found, 126 found but not runnable.
+            let code = if e.kind() == ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            eprintln!("ssocred: error: cannot run `{shown}`: {e}");
+            return Ok(ExitCode::from(code));
+        }
+    };
+    let forwarder = caught.forward_to(Pid::from_child(&child));
+    let verbose = args.get.verbose;
+    let status = if args.via == Via::Serve {
+        runtime.block_on(async {
+            let waiting = tokio::task::spawn_blocking(move || child.wait());
+            let mut waiting = std::pin::pin!(waiting);
+            let never = std::future::pending::<()>();
+            tokio::select! {
+                status = &mut waiting => status,
+                failed = stream.run(&mut sinks, &mut stdout, never, |event| {
+                    // The command's stderr is the user's: refreshes are
+                    // only worth a line there when asked for or failing.
+                    if verbose || matches!(event, Event::Failed { .. }) {
+                        log(event);
+                    }
+                }) => {
+                    if let Err(e) = failed {
+                        eprintln!(
+                            "ssocred: error: {e}; `{shown}` keeps running, but the endpoint has no valid credentials"
+                        );
+                    }
+                    waiting.await
+                }
+            }
+        })
+        .map_err(std::io::Error::other)
+        .and_then(|status| status)
+    } else {
+        child.wait()
+    };
+    forwarder.stop();
+    let status = status.map_err(|e| Error::Usage(format!("waiting for `{shown}` failed: {e}")))?;
+    Ok(ExitCode::from(exit_code(status)))
+}
+
+/// The child's exit code, or 128 + the signal that killed it, as shells
+/// report it.
+fn exit_code(status: ExitStatus) -> u8 {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
+        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(255),
+        (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::args::{Cli, Command as Sub};
+
+    fn parse(args: &[&str]) -> ExecArgs {
+        match Cli::try_parse_from(args).unwrap().command {
+            Some(Sub::Exec(exec)) => exec,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_keeps_its_own_flags() {
+        let e = parse(&[
+            "ssocred", "exec", "-p", "x", "--", "ls", "-la", "--via", "y",
+        ]);
+        assert_eq!(e.command, ["ls", "-la", "--via", "y"]);
+        assert_eq!((e.via, e.get.profile.as_deref()), (Via::Env, Some("x")));
+        let e = parse(&["ssocred", "exec", "--via", "serve", "aws", "-v", "s3", "ls"]);
+        assert_eq!(e.command, ["aws", "-v", "s3", "ls"]);
+        assert!(!e.get.verbose);
+        assert_eq!(e.via, Via::Serve);
+        assert!(Cli::try_parse_from(["ssocred", "exec", "-p", "x"]).is_err());
+    }
+
+    #[test]
+    fn exit_codes_follow_the_shell() {
+        assert_eq!(exit_code(ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+}

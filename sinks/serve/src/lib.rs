@@ -1,0 +1,434 @@
+//! The `serve` sink: a container-credentials endpoint on 127.0.0.1, the
+//! protocol the AWS SDKs use on ECS and EKS.
+//!
+//! Clients find it through `AWS_CONTAINER_CREDENTIALS_FULL_URI` and send
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN` as the `Authorization` header; the
+//! endpoint answers `{AccessKeyId, SecretAccessKey, Token, Expiration}` only
+//! to a request carrying the random token it generated, and the sink swaps in
+//! each refreshed set as the credential stream delivers it. The server runs
+//! on a thread of its own while the sink lives.
+
+#![deny(missing_docs)]
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use ssocred_core::shell::{Shell, region_variables, script};
+use ssocred_core::{
+    Capacity, CredentialSet, ExposeSecret, SecretString, Sink, SinkContext, SinkError, SinkSpec,
+};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+const NAME: &str = "serve";
+
+/// The path credentials are served on.
+pub const PATH: &str = "/credentials";
+
+/// The address used when none is given: a free port of 127.0.0.1.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// A running endpoint: the listening server and the token it requires.
+/// Dropping it stops the server.
+pub struct Endpoint {
+    url: String,
+    token: SecretString,
+    current: Arc<RwLock<Option<CredentialSet>>>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// Binds `listen` and starts serving (with no credentials until the
+    /// first [`Endpoint::publish`]). A non-loopback address is refused unless
+    /// `allow_non_loopback`: the credentials would then be one token away
+    /// for every host that can reach the port.
+    pub fn start(listen: SocketAddr, allow_non_loopback: bool) -> Result<Endpoint, SinkError> {
+        if !listen.ip().is_loopback() && !allow_non_loopback {
+            return Err(SinkError::usage(
+                NAME,
+                format!(
+                    "{listen} is not a loopback address; to serve credentials to other hosts, say so with --allow-non-loopback (sink option allow-non-loopback=true)"
+                ),
+            ));
+        }
+        let io_error =
+            |e: &std::io::Error| SinkError::io(Path::new(&format!("listen address {listen}")), e);
+        let listener = TcpListener::bind(listen).map_err(|e| io_error(&e))?;
+        listener.set_nonblocking(true).map_err(|e| io_error(&e))?;
+        let addr = listener.local_addr().map_err(|e| io_error(&e))?;
+        let token = random_token().map_err(|e| io_error(&e))?;
+        let current = Arc::new(RwLock::new(None));
+        let app = Router::new()
+            .route(PATH, axum::routing::get(credentials))
+            .with_state(Arc::new(AppState {
+                token: token.clone(),
+                current: Arc::clone(&current),
+            }));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| io_error(&e))?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(|e| io_error(&e))?
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("ssocred-serve".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    });
+                    if let Err(e) = served.await {
+                        eprintln!("ssocred: serve: the endpoint failed: {e}");
+                    }
+                });
+            })
+            .map_err(|e| io_error(&e))?;
+        Ok(Endpoint {
+            url: format!("http://{addr}{PATH}"),
+            token,
+            current,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The value for `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The value for `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    pub fn token(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// The variables that point a client at this endpoint (and the region,
+    /// which the endpoint cannot convey).
+    pub fn variables(&self, region: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut vars = vec![
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", self.url.clone()),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                self.token.expose_secret().to_owned(),
+            ),
+        ];
+        vars.extend(region_variables(region));
+        vars
+    }
+
+    /// Serves `set` from now on.
+    pub fn publish(&self, set: CredentialSet) {
+        // A poisoned lock only means a reader panicked; the data is whole.
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(set);
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// 32 random bytes from the operating system, hex-encoded.
+fn random_token() -> std::io::Result<SecretString> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(SecretString::from(hex))
+}
+
+struct AppState {
+    token: SecretString,
+    current: Arc<RwLock<Option<CredentialSet>>>,
+}
+
+/// The container-credentials document.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    expiration: String,
+    account_id: &'a str,
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "code": code, "message": message });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn credentials(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    let expected = state.token.expose_secret().as_bytes();
+    if !bool::from(given.ct_eq(expected)) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "the Authorization header must carry AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        );
+    }
+    let current = state.current.read().unwrap_or_else(|p| p.into_inner());
+    let Some(set) = current.as_ref() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NotReady",
+            "ssocred has not fetched credentials yet",
+        );
+    };
+    if set.expiration <= OffsetDateTime::now_utc() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Expired",
+            "the credentials have expired and ssocred could not refresh them; see its log",
+        );
+    }
+    let doc = Document {
+        access_key_id: &set.access_key_id,
+        secret_access_key: set.secret_access_key.expose_secret(),
+        token: set.session_token.expose_secret(),
+        expiration: set.expiration_utc(),
+        account_id: &set.account_id,
+    };
+    let mut response = axum::Json(doc).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The sink over an [`Endpoint`]: each round's set is served once committed;
+/// the first commit prints the variables that point a client at it.
+#[derive(Debug)]
+pub struct ServeSink {
+    endpoint: Endpoint,
+    announce: Option<Shell>,
+    pending: Option<CredentialSet>,
+}
+
+impl ServeSink {
+    /// A sink serving through `endpoint`; the first commit prints its
+    /// variables in `announce`'s syntax, or nothing when `None` (the caller
+    /// hands them to a child itself).
+    pub fn new(endpoint: Endpoint, announce: Option<Shell>) -> Self {
+        ServeSink {
+            endpoint,
+            announce,
+            pending: None,
+        }
+    }
+
+    /// The endpoint served.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl Sink for ServeSink {
+    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+        self.pending = Some(set.clone());
+        Ok(())
+    }
+
+    fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
+        let Some(set) = self.pending.take() else {
+            return Ok(());
+        };
+        let region = set.region.clone();
+        self.endpoint.publish(set);
+        if let Some(shell) = self.announce.take() {
+            let text = script(shell, &self.endpoint.variables(region.as_deref()))
+                .map_err(|reason| SinkError::refused(NAME, reason))?;
+            stdout
+                .write_all(text.as_bytes())
+                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))?;
+        }
+        Ok(())
+    }
+
+    fn capacity(&self) -> Capacity {
+        Capacity::One
+    }
+
+    fn serves_continuously(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Options {
+    shell: Option<Shell>,
+    listen: Option<String>,
+    allow_non_loopback: Option<String>,
+}
+
+/// Parses a listen address: `HOST:PORT`, or a bare port on 127.0.0.1.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(DEFAULT_LISTEN.ip(), port));
+    }
+    text.parse().map_err(|_| {
+        format!("listen address `{text}` is not IP:PORT (such as 127.0.0.1:9911) or a port")
+    })
+}
+
+fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let options: Options = spec.options_as(Some("shell"))?;
+    let listen = match &options.listen {
+        Some(text) => parse_listen(text).map_err(|m| SinkError::usage(NAME, m))?,
+        None => DEFAULT_LISTEN,
+    };
+    let allow = match options.allow_non_loopback.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(SinkError::usage(
+                NAME,
+                format!("allow-non-loopback is true or false, not `{other}`"),
+            ));
+        }
+    };
+    let endpoint = Endpoint::start(listen, allow)?;
+    Ok(Box::new(ServeSink::new(
+        endpoint,
+        Some(options.shell.unwrap_or_default()),
+    )))
+}
+
+inventory::submit! {
+    ssocred_core::SinkRegistration {
+        name: NAME,
+        description: "a container-credentials endpoint on 127.0.0.1, refreshed while ssocred runs",
+        argument: Some("SHELL"),
+        options: &[
+            ("shell", "the syntax of the printed variables: sh (default), no-export, fish, powershell or cmd"),
+            ("listen", "IP:PORT or PORT to listen on (default: a free port of 127.0.0.1)"),
+            ("allow-non-loopback", "true to allow a listen address other hosts can reach"),
+        ],
+        build,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    fn set() -> CredentialSet {
+        CredentialSet {
+            account_id: "123456789012".into(),
+            account_name: None,
+            role_name: "R".into(),
+            role_arn: "arn:aws:iam::123456789012:role/R".into(),
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "SECRET/key+x".to_owned().into(),
+            session_token: "SESSION=tok".to_owned().into(),
+            expiration: OffsetDateTime::now_utc() + time::Duration::hours(1),
+            region: Some("eu-west-1".into()),
+            sso_profile: "p".into(),
+            sso_session: None,
+            start_url: "https://x/start".into(),
+        }
+    }
+
+    /// A raw HTTP/1.1 GET, so the test sees exactly what a client would.
+    async fn get(url: &str, authorization: Option<&str>) -> String {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn answers_only_the_right_token() {
+        let mut sink = ServeSink::new(Endpoint::start(DEFAULT_LISTEN, false).unwrap(), None);
+        let url = sink.endpoint().url().to_owned();
+        let token = sink.endpoint().token().expose_secret().to_owned();
+        assert_eq!(token.len(), 64);
+        let early = get(&url, Some(&token)).await;
+        assert!(early.starts_with("HTTP/1.1 503"), "{early}");
+        sink.accept(&set()).unwrap();
+        sink.commit(&mut Vec::new()).unwrap();
+        let ok = get(&url, Some(&token)).await;
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        let body = ok.split("\r\n\r\n").nth(1).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(doc["AccessKeyId"], "ASIAEXAMPLE");
+        assert_eq!(doc["SecretAccessKey"], "SECRET/key+x");
+        assert_eq!(doc["Token"], "SESSION=tok");
+        assert!(doc["Expiration"].as_str().unwrap().ends_with('Z'));
+        let wrong = format!("{}x", &token[..63]);
+        for auth in [None, Some(""), Some(wrong.as_str()), Some(&token[..32])] {
+            let denied = get(&url, auth).await;
+            assert!(denied.starts_with("HTTP/1.1 401"), "{auth:?}: {denied}");
+            assert!(!denied.contains("SECRET") && !denied.contains("SESSION"));
+        }
+    }
+
+    #[test]
+    fn prints_the_variables_once_and_refuses_open_addresses() {
+        let endpoint = Endpoint::start(DEFAULT_LISTEN, false).unwrap();
+        let url = endpoint.url().to_owned();
+        let token = endpoint.token().expose_secret().to_owned();
+        let mut sink = ServeSink::new(endpoint, Some(Shell::Fish));
+        let mut out = Vec::new();
+        sink.accept(&set()).unwrap();
+        sink.commit(&mut out).unwrap();
+        sink.accept(&set()).unwrap();
+        sink.commit(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI '{url}';\n\
+                 set -gx AWS_CONTAINER_AUTHORIZATION_TOKEN '{token}';\n\
+                 set -gx AWS_REGION 'eu-west-1';\nset -gx AWS_DEFAULT_REGION 'eu-west-1';\n"
+            )
+        );
+        let open = parse_listen("0.0.0.0:0").unwrap();
+        let e = Endpoint::start(open, false).unwrap_err().to_string();
+        assert!(e.contains("allow-non-loopback"), "{e}");
+        assert_eq!(parse_listen("9911").unwrap().to_string(), "127.0.0.1:9911");
+        assert!(parse_listen("localhost").is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! The `template` sink: renders a handlebars template, bundled (by name) or
+//! the user's own (by path), to stdout or to a file.
+//!
+//! Templates run in strict mode, so a misspelt field is an error rather than
+//! an empty string, and without HTML escaping, which would rewrite the `=` of
+//! base64 secrets. The template is read and compiled when the sink is built,
+//! before any network call; it is rendered at commit, and a render error
+//! writes nothing. See [`data`] for the fields and [`helpers`] for the helpers.
+
+#![deny(missing_docs)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use handlebars::{Handlebars, RenderError, TemplateError};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use ssocred_core::fs::{FileLock, write_atomic};
+use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkSpec};
+
+pub mod data;
+pub mod helpers;
+
+const NAME: &str = "template";
+
+/// A template shipped inside the binary.
+#[derive(Debug)]
+pub struct Bundled {
+    /// The name used in `--sink template:NAME`.
+    pub name: &'static str,
+    /// What it produces.
+    pub description: &'static str,
+    /// Whether it renders every set of a multi-role run (otherwise it uses
+    /// the top-level fields, so the sink refuses runs with several sets).
+    pub many: bool,
+    /// The template text.
+    pub text: &'static str,
+}
+
+/// The bundled templates, from `templates/` at the root of the repository.
+pub const BUNDLED: &[Bundled] = &[
+    Bundled {
+        name: "credentials-ini",
+        description: "credentials-file INI sections, one [ACCOUNT-ROLE] per set",
+        many: true,
+        text: include_str!("../../../templates/credentials-ini.hbs"),
+    },
+    Bundled {
+        name: "envrc",
+        description: "a direnv .envrc (export lines, sh-quoted)",
+        many: false,
+        text: include_str!("../../../templates/envrc.hbs"),
+    },
+    Bundled {
+        name: "github-actions",
+        description: "a bash snippet: ::add-mask:: for the keys, then the variables appended to $GITHUB_ENV",
+        many: false,
+        text: include_str!("../../../templates/github-actions.hbs"),
+    },
+    Bundled {
+        name: "k8s-secret",
+        description: "a Kubernetes Secret manifest (stringData) named aws-credentials",
+        many: false,
+        text: include_str!("../../../templates/k8s-secret.hbs"),
+    },
+    Bundled {
+        name: "powershell",
+        description: "PowerShell $env: assignments for Invoke-Expression",
+        many: false,
+        text: include_str!("../../../templates/powershell.hbs"),
+    },
+    Bundled {
+        name: "tfvars",
+        description: "a Terraform/OpenTofu .tfvars file (HCL strings)",
+        many: false,
+        text: include_str!("../../../templates/tfvars.hbs"),
+    },
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    /// A bundled template's name, or the path of a template file.
+    template: Option<String>,
+    /// A file to write instead of stdout.
+    out: Option<String>,
+}
+
+/// A compiled template, ready to render credential sets.
+#[derive(Debug)]
+pub struct Template {
+    registry: Handlebars<'static>,
+    /// How the template was named: the bundled name or the path given.
+    label: String,
+    many: bool,
+}
+
+impl Template {
+    /// Compiles `text`, naming it `label` in errors.
+    pub fn compile(label: &str, text: &str, many: bool) -> Result<Template, SinkError> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        helpers::register(&mut registry);
+        registry
+            .register_template_string(label, text)
+            .map_err(|e| syntax_error(label, &e))?;
+        Ok(Template {
+            registry,
+            label: label.to_owned(),
+            many,
+        })
+    }
+
+    /// Finds a template by bundled name or by path (resolved against `cwd`).
+    ///
+    /// A bundled name wins; anything else with a `/` or a `.` is a path. A
+    /// bare word that is not bundled is an error listing the bundled names.
+    pub fn load(name_or_path: &str, cwd: &Path) -> Result<Template, SinkError> {
+        if let Some(b) = BUNDLED.iter().find(|b| b.name == name_or_path) {
+            return Template::compile(b.name, b.text, b.many);
+        }
+        if !name_or_path.contains(['/', '.']) {
+            let names: Vec<_> = BUNDLED.iter().map(|b| b.name).collect();
+            return Err(SinkError::usage(
+                NAME,
+                format!(
+                    "no bundled template `{name_or_path}`; bundled: {}. For a file, give a path such as ./{name_or_path}.hbs",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let path = cwd.join(name_or_path);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            SinkError::usage(
+                NAME,
+                format!("cannot read template file {}: {e}", path.display()),
+            )
+        })?;
+        Template::compile(name_or_path, &text, true)
+    }
+
+    /// Renders the sets (see [`data`]).
+    pub fn render(&self, sets: Vec<Map<String, Value>>) -> Result<String, SinkError> {
+        self.registry
+            .render(&self.label, &data::context(sets))
+            .map_err(|e| render_error(&self.label, &e))
+    }
+}
+
+fn syntax_error(label: &str, e: &TemplateError) -> SinkError {
+    let at = e
+        .pos()
+        .map(|(line, col)| format!(" line {line}, column {col}"))
+        .unwrap_or_default();
+    SinkError::usage(
+        NAME,
+        format!(
+            "template `{label}`{at}: {}; nothing was written",
+            e.reason()
+        ),
+    )
+}
+
+fn render_error(label: &str, e: &RenderError) -> SinkError {
+    let at = match (e.line_no, e.column_no) {
+        (Some(line), Some(col)) => format!(" line {line}, column {col}"),
+        _ => String::new(),
+    };
+    let reason = match e.reason() {
+        handlebars::RenderErrorReason::MissingVariable(Some(path)) => format!(
+            "unknown field `{path}` (strict mode); see the template data model in the README"
+        ),
+        other => other.to_string(),
+    };
+    SinkError::refused(
+        NAME,
+        format!("template `{label}`{at}: {reason}; nothing was written"),
+    )
+}
+
+struct TemplateSink {
+    template: Template,
+    out: Option<PathBuf>,
+    sets: Vec<Map<String, Value>>,
+}
+
+impl Sink for TemplateSink {
+    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+        self.sets.push(data::set_object(set));
+        Ok(())
+    }
+
+    fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
+        if self.sets.is_empty() {
+            return Ok(());
+        }
+        let sets = std::mem::take(&mut self.sets);
+        let text = self.template.render(sets)?;
+        match &self.out {
+            None => stdout
+                .write_all(text.as_bytes())
+                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e)),
+            Some(path) => {
+                let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+                write_atomic(path, text.as_bytes()).map_err(|e| SinkError::io(path, &e))
+            }
+        }
+    }
+
+    fn capacity(&self) -> Capacity {
+        if self.template.many {
+            Capacity::Many
+        } else {
+            Capacity::One
+        }
+    }
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let options: Options = spec.options_as(Some("template"))?;
+    let Some(name) = options.template.filter(|t| !t.is_empty()) else {
+        let names: Vec<_> = BUNDLED.iter().map(|b| b.name).collect();
+        return Err(SinkError::usage(
+            NAME,
+            format!(
+                "needs a template: template:NAME or template:PATH; bundled: {}",
+                names.join(", ")
+            ),
+        ));
+    };
+    if options.out.as_deref() == Some("") {
+        return Err(SinkError::usage(NAME, "`out` is empty".to_owned()));
+    }
+    Ok(Box::new(TemplateSink {
+        template: Template::load(&name, &ctx.cwd)?,
+        out: options.out.map(|p| ctx.resolve(&p)),
+        sets: Vec::new(),
+    }))
+}
+
+inventory::submit! {
+    ssocred_core::SinkRegistration {
+        name: NAME,
+        description: "renders a handlebars template (bundled by name, or a file) to stdout or a file",
+        argument: Some("NAME|PATH"),
+        options: &[
+            (
+                "template",
+                "a bundled template (credentials-ini, envrc, github-actions, k8s-secret, powershell, tfvars) or a template file path",
+            ),
+            ("out", "write this file (atomic, 0600) instead of stdout"),
+        ],
+        build,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,409 @@
+use super::*;
+use ssocred_core::variables::sample_set;
+
+fn ctx(dir: &Path) -> SinkContext {
+    SinkContext {
+        config_file: dir.join("config"),
+        credentials_file: dir.join("credentials"),
+        cwd: dir.to_path_buf(),
+    }
+}
+
+fn run_in(dir: &Path, spec: &str, sets: &[CredentialSet]) -> Result<String, SinkError> {
+    let mut sink = build(&SinkSpec::parse(spec).unwrap(), &ctx(dir))?;
+    for set in sets {
+        sink.accept(set)?;
+    }
+    let mut out = Vec::new();
+    sink.commit(&mut out)?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+fn run(spec: &str, sets: &[CredentialSet]) -> Result<String, SinkError> {
+    let dir = tempfile::tempdir().unwrap();
+    run_in(dir.path(), spec, sets)
+}
+
+fn render(text: &str, set: &CredentialSet) -> Result<String, SinkError> {
+    Template::compile("t", text, true)?.render(vec![data::set_object(set)])
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+
+#[test]
+fn bundled_envrc() {
+    assert_eq!(
+        run("template:envrc", &[sample_set()]).unwrap(),
+        format!(
+            "# direnv: credentials for role {ROLE}, expiring 2030-01-02T03:04:05Z.\n\
+export AWS_ACCESS_KEY_ID='ASIAEXAMPLEKEY'\n\
+export AWS_SECRET_ACCESS_KEY='wJalr/XUtnFEMI+K7MDENG=='\n\
+export AWS_SESSION_TOKEN='IQoJb3JpZ2luX2VjE/token+=='\n\
+export AWS_CREDENTIAL_EXPIRATION='2030-01-02T03:04:05Z'\n\
+export AWS_REGION='eu-west-1'\n\
+export AWS_DEFAULT_REGION='eu-west-1'\n"
+        )
+    );
+}
+
+#[test]
+fn bundled_github_actions() {
+    let out = run("template:github-actions", &[sample_set()]).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "# GitHub Actions: masks the secrets in the log and appends the credentials to\n\
+# $GITHUB_ENV for the following steps. Role {ROLE}, expires 2030-01-02T03:04:05Z.\n\
+# Use in a bash step: eval \"$(ssocred ... --sink template:github-actions)\"\n\
+printf '::add-mask::%s\\n' 'ASIAEXAMPLEKEY'\n\
+printf '::add-mask::%s\\n' 'wJalr/XUtnFEMI+K7MDENG=='\n\
+printf '::add-mask::%s\\n' 'IQoJb3JpZ2luX2VjE/token+=='\n\
+{{\n\
+printf 'AWS_ACCESS_KEY_ID=%s\\n' 'ASIAEXAMPLEKEY'\n\
+printf 'AWS_SECRET_ACCESS_KEY=%s\\n' 'wJalr/XUtnFEMI+K7MDENG=='\n\
+printf 'AWS_SESSION_TOKEN=%s\\n' 'IQoJb3JpZ2luX2VjE/token+=='\n\
+printf 'AWS_CREDENTIAL_EXPIRATION=%s\\n' '2030-01-02T03:04:05Z'\n\
+printf 'AWS_REGION=%s\\n' 'eu-west-1'\n\
+printf 'AWS_DEFAULT_REGION=%s\\n' 'eu-west-1'\n\
+}} >> \"$GITHUB_ENV\"\n"
+        )
+    );
+}
+
+#[test]
+fn github_actions_snippet_run_by_sh_masks_and_sets_exactly_the_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = sample_set();
+    set.region = Some("x'$(touch pwned)`id`\\".to_owned());
+    let script = run("template:github-actions", &[set.clone()]).unwrap();
+    let env_file = dir.path().join("github_env");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("GITHUB_ENV", &env_file)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "::add-mask::ASIAEXAMPLEKEY\n::add-mask::wJalr/XUtnFEMI+K7MDENG==\n::add-mask::IQoJb3JpZ2luX2VjE/token+==\n"
+    );
+    let region = set.region.as_deref().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&env_file).unwrap(),
+        format!(
+            "AWS_ACCESS_KEY_ID=ASIAEXAMPLEKEY\nAWS_SECRET_ACCESS_KEY=wJalr/XUtnFEMI+K7MDENG==\n\
+AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjE/token+==\nAWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z\n\
+AWS_REGION={region}\nAWS_DEFAULT_REGION={region}\n"
+        )
+    );
+    assert!(!dir.path().join("pwned").exists());
+    // A line break would let a value inject another variable: refused.
+    set.region = Some("x\nEVIL=1".to_owned());
+    let e = run("template:github-actions", &[set])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line break") && e.contains("github-actions"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bundled_k8s_secret() {
+    let want = r#"# A Kubernetes Secret for role ROLE; apply with kubectl apply -f -
+apiVersion: v1
+kind: Secret
+metadata:
+  name: aws-credentials
+  annotations:
+    ssocred/role-arn: "ROLE"
+    ssocred/account-name: "Prod"
+    ssocred/expiration: "2030-01-02T03:04:05Z"
+type: Opaque
+stringData:
+  AWS_ACCESS_KEY_ID: "ASIAEXAMPLEKEY"
+  AWS_SECRET_ACCESS_KEY: "wJalr/XUtnFEMI+K7MDENG=="
+  AWS_SESSION_TOKEN: "IQoJb3JpZ2luX2VjE/token+=="
+  AWS_CREDENTIAL_EXPIRATION: "2030-01-02T03:04:05Z"
+  AWS_REGION: "eu-west-1"
+  AWS_DEFAULT_REGION: "eu-west-1"
+"#;
+    assert_eq!(
+        run("template:k8s-secret", &[sample_set()]).unwrap(),
+        want.replace("ROLE", ROLE)
+    );
+}
+
+#[test]
+fn bundled_tfvars() {
+    let mut set = sample_set();
+    set.region = None;
+    assert_eq!(
+        run("template:tfvars", &[set]).unwrap(),
+        format!(
+            "# Terraform / OpenTofu variables for role {ROLE}, expiring 2030-01-02T03:04:05Z.\n\
+aws_access_key_id         = \"ASIAEXAMPLEKEY\"\n\
+aws_secret_access_key     = \"wJalr/XUtnFEMI+K7MDENG==\"\n\
+aws_session_token         = \"IQoJb3JpZ2luX2VjE/token+==\"\n\
+aws_credential_expiration = \"2030-01-02T03:04:05Z\"\n\
+aws_account_id            = \"123456789012\"\n\
+aws_role_arn              = \"{ROLE}\"\n\
+aws_account_name          = \"Prod\"\n"
+        )
+    );
+}
+
+#[test]
+fn bundled_powershell() {
+    let mut set = sample_set();
+    set.region = Some("it's".to_owned());
+    assert_eq!(
+        run("template:powershell", &[set]).unwrap(),
+        format!(
+            "# PowerShell: credentials for role '{ROLE}'; run with | Invoke-Expression\n\
+$env:AWS_ACCESS_KEY_ID = 'ASIAEXAMPLEKEY'\n\
+$env:AWS_SECRET_ACCESS_KEY = 'wJalr/XUtnFEMI+K7MDENG=='\n\
+$env:AWS_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE/token+=='\n\
+$env:AWS_CREDENTIAL_EXPIRATION = '2030-01-02T03:04:05Z'\n\
+$env:AWS_REGION = 'it''s'\n\
+$env:AWS_DEFAULT_REGION = 'it''s'\n"
+        )
+    );
+}
+
+#[test]
+fn bundled_credentials_ini_holds_every_set_and_parses() {
+    let mut second = sample_set();
+    second.account_id = "210987654321".into();
+    second.role_name = "My Role+x=y,z@w".into();
+    second.region = None;
+    let out = run("template:credentials-ini", &[sample_set(), second]).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "# {ROLE}, expires 2030-01-02T03:04:05Z\n[123456789012-ReadOnly]\n\
+aws_access_key_id = ASIAEXAMPLEKEY\naws_secret_access_key = wJalr/XUtnFEMI+K7MDENG==\n\
+aws_session_token = IQoJb3JpZ2luX2VjE/token+==\nregion = eu-west-1\n\n\
+# {ROLE}, expires 2030-01-02T03:04:05Z\n[210987654321-My_Role+x_y_z@w]\n\
+aws_access_key_id = ASIAEXAMPLEKEY\naws_secret_access_key = wJalr/XUtnFEMI+K7MDENG==\n\
+aws_session_token = IQoJb3JpZ2luX2VjE/token+==\n"
+        )
+    );
+    let ini = ini::Ini::load_from_str(&out).unwrap();
+    let first = ini.section(Some("123456789012-ReadOnly")).unwrap();
+    assert_eq!(
+        first.get("aws_secret_access_key"),
+        Some("wJalr/XUtnFEMI+K7MDENG==")
+    );
+    assert_eq!(first.get("region"), Some("eu-west-1"));
+    let second = ini.section(Some("210987654321-My_Role+x_y_z@w")).unwrap();
+    assert_eq!(
+        second.get("aws_session_token"),
+        Some("IQoJb3JpZ2luX2VjE/token+==")
+    );
+    assert_eq!(second.get("region"), None);
+}
+
+#[test]
+fn one_set_templates_refuse_several_sets() {
+    let two = [sample_set(), sample_set()];
+    let dir = tempfile::tempdir().unwrap();
+    let sink = build(
+        &SinkSpec::parse("template:envrc").unwrap(),
+        &ctx(dir.path()),
+    )
+    .unwrap();
+    assert_eq!(sink.capacity(), Capacity::One);
+    assert_eq!(
+        run("template:credentials-ini", &two)
+            .unwrap()
+            .matches('[')
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn data_model_exposes_every_documented_field() {
+    let text: String = data::FIELDS
+        .iter()
+        .filter(|f| !matches!(**f, "sets"))
+        .map(|f| format!("{f}={{{{{f}}}}}\n"))
+        .collect();
+    let out = render(&text, &sample_set()).unwrap();
+    assert_eq!(
+        out,
+        "account_id=123456789012\naccount_name=Prod\nrole_name=ReadOnly\n\
+role_arn=arn:aws:iam::123456789012:role/ReadOnly\naccess_key_id=ASIAEXAMPLEKEY\n\
+secret_access_key=wJalr/XUtnFEMI+K7MDENG==\nsession_token=IQoJb3JpZ2luX2VjE/token+==\n\
+expiration=2030-01-02T03:04:05Z\nexpiration_unix=1893553445\nexpiration_unix_ms=1893553445000\n\
+expiration_rfc2822=Wed, 02 Jan 2030 03:04:05 +0000\nregion=eu-west-1\nsso_profile=my-sso\n\
+profile=my-sso\nsso_session=corp\nstart_url=https://d-corp.awsapps.com/start\n\
+profile_name=123456789012-ReadOnly\ncount=1\n"
+    );
+    let many = Template::compile(
+        "t",
+        "{{#each sets}}{{@index}}:{{role_name}};{{/each}}",
+        true,
+    )
+    .unwrap()
+    .render(vec![
+        data::set_object(&sample_set()),
+        data::set_object(&sample_set()),
+    ])
+    .unwrap();
+    assert_eq!(many, "0:ReadOnly;1:ReadOnly;");
+}
+
+#[test]
+fn helpers() {
+    let mut set = sample_set();
+    set.account_name = Some("Dév 'a' \"b\" $x `y` \\z".to_owned());
+    let cases = [
+        ("{{sh account_name}}", r#"'Dév '\''a'\'' "b" $x `y` \z'"#),
+        (
+            "{{powershell account_name}}",
+            r#"'Dév ''a'' "b" $x `y` \z'"#,
+        ),
+        ("{{json account_name}}", r#""Dév 'a' \"b\" $x `y` \\z""#),
+        ("{{json count}}", "1"),
+        ("{{hcl account_name}}", r#""Dév 'a' \"b\" $x `y` \\z""#),
+        ("{{hcl \"${a} %{b} $c\"}}", r#""$${a} %%{b} $c""#),
+        (
+            "{{upper role_name}} {{lower role_name}}",
+            "READONLY readonly",
+        ),
+        ("{{sh (upper role_name)}}", "'READONLY'"),
+        (
+            "{{date expiration \"[year]/[month]/[day] [hour]h\"}}",
+            "2030/01/02 03h",
+        ),
+        (
+            "{{date expiration_unix \"rfc3339\"}}",
+            "2030-01-02T03:04:05Z",
+        ),
+        ("{{date expiration \"unix\"}}", "1893553445"),
+        (
+            "{{date expiration \"rfc2822\"}}",
+            "Wed, 02 Jan 2030 03:04:05 +0000",
+        ),
+        ("{{line role_name}}", "ReadOnly"),
+        // No HTML escaping.
+        ("{{secret_access_key}}<&>", "wJalr/XUtnFEMI+K7MDENG==<&>"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(render(text, &set).unwrap(), want, "{text}");
+    }
+    for (text, word) in [
+        ("{{date role_name \"unix\"}}", "RFC 3339"),
+        ("{{date expiration \"[nonsense]\"}}", "bad format"),
+        ("{{sh}}", "takes 1 parameter"),
+    ] {
+        let e = render(text, &set).unwrap_err().to_string();
+        assert!(e.contains(word), "{text}: {e}");
+    }
+    set.role_name = "a\nb".to_owned();
+    let e = render("{{line role_name}}", &set).unwrap_err().to_string();
+    assert!(e.contains("line break"), "{e}");
+    set.region = None;
+    let e = render("{{sh region}}", &set).unwrap_err().to_string();
+    assert!(e.contains("null"), "{e}");
+    assert_eq!(
+        render("{{#if region}}x{{else}}none{{/if}}", &set).unwrap(),
+        "none"
+    );
+}
+
+#[test]
+fn user_templates_by_path_and_out_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.hbs"), "key={{access_key_id}}\n").unwrap();
+    assert_eq!(
+        run_in(dir.path(), "template:mine.hbs", &[sample_set()]).unwrap(),
+        "key=ASIAEXAMPLEKEY\n"
+    );
+    assert_eq!(
+        run_in(
+            dir.path(),
+            "template:./mine.hbs,out=sub/out.txt",
+            &[sample_set()]
+        )
+        .unwrap(),
+        ""
+    );
+    let out = dir.path().join("sub/out.txt");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "key=ASIAEXAMPLEKEY\n"
+    );
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn template_errors_are_clear_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.hbs"),
+        "line one\nline two {{#if x}}{{/each}}\nline three\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("typo.hbs"), "ok\n{{acess_key_id}}\n").unwrap();
+    let err = |spec: &str| {
+        run_in(dir.path(), spec, &[sample_set()])
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("template:missing.hbs,out=o");
+    assert!(
+        e.contains("cannot read template file") && e.contains("missing.hbs"),
+        "{e}"
+    );
+    let e = err("template:bad.hbs,out=o");
+    assert!(
+        e.contains("template `bad.hbs` line 2") && e.contains("nothing was written"),
+        "{e}"
+    );
+    let e = err("template:typo.hbs,out=o");
+    assert!(
+        e.contains("unknown field `acess_key_id`") && e.contains("line 2"),
+        "{e}"
+    );
+    let e = err("template:nope,out=o");
+    assert!(
+        e.contains("no bundled template `nope`") && e.contains("k8s-secret"),
+        "{e}"
+    );
+    let e = err("template");
+    assert!(e.contains("needs a template"), "{e}");
+    let e = err("template:envrc,colour=red");
+    assert!(e.contains("sink `template`") && e.contains("colour"), "{e}");
+    assert!(!dir.path().join("o").exists());
+}
+
+#[test]
+fn every_bundled_template_is_in_templates_dir_and_documented() {
+    let readme = include_str!("../../../README.md");
+    for b in BUNDLED {
+        assert!(
+            readme.contains(&format!("`{}`", b.name)),
+            "{} not in README",
+            b.name
+        );
+        Template::compile(b.name, b.text, b.many).unwrap();
+    }
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".hbs").map(str::to_owned)
+            })
+            .collect();
+    on_disk.sort();
+    let bundled: Vec<_> = BUNDLED.iter().map(|b| b.name.to_owned()).collect();
+    assert_eq!(on_disk, bundled);
+}
