@@ -99,10 +99,41 @@ fn no_command_prints_a_secret_where_it_should_not() {
         let out = run(&w, &get("credentials-file:out", extra), false);
         assert!(out.status.success());
     }
+    // A command run by exec that fails.
+    let out = run(
+        &w,
+        &[
+            "exec",
+            "-v",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--",
+            "sh",
+            "-c",
+            "exit 3",
+        ],
+        false,
+    );
+    assert_eq!(out.status.code(), Some(3));
     for args in [
         &["sinks", "-v"][..],
         &["--help"],
         &["--version"],
+        &["config", "show", "-v", "-p", "modern", "-r", READ_ONLY_ARN],
+        &["completions", "bash"],
+        &["man"],
+        &[
+            "exec",
+            "-v",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--",
+            "true",
+        ],
         &["cache", "clear", "-v"],
     ] {
         assert!(run(&w, args, false).status.success(), "{args:?}");
@@ -175,6 +206,8 @@ fn no_command_prints_a_secret_where_it_should_not() {
     for secret in secrets(&w) {
         assert!(!stderr.contains(&secret), "{stderr}");
     }
+    // Logging out, verbosely: the token goes to the portal, never to a stream.
+    assert!(run(&w, &["logout", "-p", "modern"], false).status.success());
 }
 
 #[test]
