@@ -123,6 +123,18 @@ fn chunks(text: &str) -> Vec<(Option<String>, String)> {
     out
 }
 
+/// How many differently written headers name the section `name`.
+fn header_forms(text: &str, name: &str) -> usize {
+    let mut forms: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with('[') && l.trim_matches(['[', ']', ' ']) == name)
+        .collect();
+    forms.sort();
+    forms.dedup();
+    forms.len()
+}
+
 fn without(chunks: Vec<(Option<String>, String)>, name: &str) -> Vec<String> {
     chunks
         .into_iter()
@@ -183,9 +195,13 @@ proptest! {
         for (k, v) in &entries {
             prop_assert_eq!(profile.get(k), Some(v.as_str()), "{} in {:?}", k, after);
         }
-        // Every other profile reads exactly as before.
+        // Every other profile reads exactly as before. A profile whose
+        // header is written two ways (`[p]` and `[ p ]`) is skipped: the SDK
+        // keeps those apart while parsing and merges them in hash-map order,
+        // so even the unedited file may read differently from one parse to
+        // the next.
         for name in old.profiles() {
-            if name == target {
+            if name == target || header_forms(&text, name) > 1 {
                 continue;
             }
             let (a, b) = (old.get_profile(name).unwrap(), new.get_profile(name).unwrap());
