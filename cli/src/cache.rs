@@ -19,10 +19,14 @@ use crate::args::{CacheAction, GetArgs};
 
 /// The cache an invocation uses, or `None` with `--no-cache`.
 pub fn role_cache(args: &GetArgs, paths: &AwsPaths) -> Option<RoleCache> {
+    // A long-running mode refetches `refresh_before` ahead of expiry; a
+    // narrower window would answer that refetch with the same credentials
+    // and the refresh would come round again at once.
+    let window = (u64::from(args.cache_window) * 60).max(args.refresh_before + 60);
     (!args.no_cache).then(|| {
         RoleCache::new(
             role_cache::default_dir(&paths.home),
-            Duration::from_secs(u64::from(args.cache_window) * 60),
+            Duration::from_secs(window),
         )
     })
 }

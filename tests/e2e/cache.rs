@@ -122,6 +122,11 @@ fn entries_close_to_expiry_are_refetched() {
         .unwrap();
     ok(&out);
     assert_eq!(calls(&w), 2);
+    // The window never falls below --refresh-before (plus a minute), or a
+    // long-running refresh would get the same credentials back.
+    narrow.extend(["--refresh-before", "600"]);
+    ok(&w.run(&narrow));
+    assert_eq!(calls(&w), 3);
 }
 
 #[test]
