@@ -11,9 +11,11 @@
 
 pub mod arn;
 mod credentials;
+pub mod discovery;
 mod error;
 pub mod fs;
 pub mod ini_edit;
+pub mod naming;
 pub mod portal;
 pub mod profile;
 pub mod sink;
@@ -27,6 +29,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
 };
+pub use sink::{RoleProfile, deliver_named, deliver_roles};
 
 #[doc(hidden)]
 pub use inventory;
