@@ -126,10 +126,12 @@ impl Portal {
         let mut entries = Vec::new();
         for (account, names) in accounts.into_iter().zip(roles) {
             for role_name in names.unwrap_or_default() {
-                let arn = RoleArn::for_role(&account.id, &role_name, self.sso_region())
-                    .map_err(|e| Error::Portal {
-                        endpoint: self.endpoint().to_owned(),
-                        message: format!("the portal listed a role that has no valid ARN: {e}"),
+                let arn =
+                    RoleArn::for_role(&account.id, &role_name, self.sso_region()).map_err(|e| {
+                        Error::Portal {
+                            endpoint: self.endpoint().to_owned(),
+                            message: format!("the portal listed a role that has no valid ARN: {e}"),
+                        }
                     })?;
                 entries.push(RoleEntry {
                     account_id: account.id.clone(),
@@ -194,16 +196,20 @@ impl Portal {
         loop {
             while running.len() < concurrency.max(1) && next < roles.len() {
                 let entry = &roles[next];
-                let arn = RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
+                let arn =
+                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
                 let (portal, token, profile, region) =
                     (self.clone(), token.clone(), profile.clone(), region.clone());
                 let (index, account_name) = (next, entry.account_name.clone());
                 running.spawn(async move {
                     let set = portal.credential_set(&token, &profile, &arn, region).await;
-                    (index, set.map(|s| CredentialSet {
-                        account_name: Some(account_name),
-                        ..s
-                    }))
+                    (
+                        index,
+                        set.map(|s| CredentialSet {
+                            account_name: Some(account_name),
+                            ..s
+                        }),
+                    )
                 });
                 next += 1;
             }
@@ -286,12 +292,13 @@ impl RoleFilter {
             require_literal_leading_dot: false,
         };
         let hit = |p: &glob::Pattern, text: &str| p.matches_with(text, options);
-        self.account.as_ref().is_none_or(|(_, p)| {
-            hit(p, &entry.account_id) || hit(p, &entry.account_name)
-        }) && self
-            .role
+        self.account
             .as_ref()
-            .is_none_or(|(_, p)| hit(p, &entry.role_name))
+            .is_none_or(|(_, p)| hit(p, &entry.account_id) || hit(p, &entry.account_name))
+            && self
+                .role
+                .as_ref()
+                .is_none_or(|(_, p)| hit(p, &entry.role_name))
     }
 
     /// The flags as given, for messages: `--account 'x' --role 'y'`.
