@@ -95,7 +95,7 @@ fn config_and_usage_errors() {
             2,
             &[
                 "sink `nosuch`",
-                "registered sinks: credentials-file, env, process",
+                "registered sinks: config-profiles, credentials-file, env, process",
             ],
         ),
         case(
