@@ -2,10 +2,14 @@
 //! `ssocred-core` and the sink crates.
 
 mod args;
+mod discover;
+mod progress;
 mod run;
+mod select;
 
 // Each sink crate registers itself with inventory; naming the crates here
 // keeps the linker from dropping them.
+use ssocred_sink_config_profiles as _;
 use ssocred_sink_credentials_file as _;
 use ssocred_sink_env as _;
 use ssocred_sink_process as _;

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
+use ssocred_core::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::sink::{SelectedSink, registered};
-use ssocred_core::{Error, RoleArn, SinkContext, deliver, portal, token};
+use ssocred_core::{Error, SinkContext, deliver, portal, token};
 use time::OffsetDateTime;
 
 use crate::args::{Cli, Command, GetArgs};
@@ -12,6 +12,9 @@ use crate::args::{Cli, Command, GetArgs};
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Some(Command::Sinks { verbose }) => list_sinks(verbose),
+        Some(Command::List(args)) => crate::discover::list(&args),
+        Some(Command::Discover(args)) => crate::discover::discover(&args),
+        None if cli.get.discover_roles => crate::discover::discover(&cli.get.as_discover()),
         None => get(&cli.get),
     }
 }
@@ -84,7 +87,7 @@ fn get(args: &GetArgs) -> Result<(), Error> {
                 .unwrap_or_default()
         )
     });
-    let role = select_role(args, &profile)?;
+    let plan = crate::select::plan(args, &profile)?;
     let region = args
         .region
         .clone()
@@ -107,13 +110,25 @@ fn get(args: &GetArgs) -> Result<(), Error> {
 
     let endpoint = portal::endpoint_override(env);
     let portal = portal::Portal::new(&profile, endpoint);
-    say(verbose, || {
-        format!("GetRoleCredentials for {role} at {}", portal.endpoint())
-    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let session = crate::discover::Session {
+        profile: &profile,
+        token: &token.token.access_token,
+        portal: &portal,
+        runtime: &runtime,
+    };
+    let role = match crate::select::resolve(plan, args, &session)? {
+        crate::select::Resolved::One(role) => role,
+        crate::select::Resolved::Many(entries) => {
+            return crate::select::deliver_all(args, &session, &entries, region, &mut sinks);
+        }
+    };
+    say(verbose, || {
+        format!("GetRoleCredentials for {role} at {}", portal.endpoint())
+    });
     let set = runtime.block_on(portal.credential_set(
         &token.token.access_token,
         &profile,
@@ -133,28 +148,4 @@ fn get(args: &GetArgs) -> Result<(), Error> {
     let mut stdout = stdout.lock();
     deliver(std::slice::from_ref(&set), &mut sinks, &mut stdout)?;
     Ok(())
-}
-
-fn select_role(args: &GetArgs, profile: &SsoProfile) -> Result<RoleArn, Error> {
-    let usage = |e: ssocred_core::arn::ArnError| Error::Usage(format!("--role-arn: {e}"));
-    if let Some(arn) = &args.role_arn {
-        return RoleArn::parse(arn).map_err(usage);
-    }
-    let account = args.account.as_ref().or(profile.account_id.as_ref());
-    let role = args.role.as_ref().or(profile.role_name.as_ref());
-    match (account, role) {
-        (Some(account), Some(role)) => {
-            if !ssocred_core::arn::is_account_id(account) {
-                return Err(Error::Usage(format!(
-                    "--account `{account}` is not a 12-digit account id"
-                )));
-            }
-            RoleArn::for_role(account, role, &profile.sso_region)
-                .map_err(|e| Error::Usage(format!("--role: {e}")))
-        }
-        _ => Err(Error::Usage(format!(
-            "no role selected: pass -r/--role-arn ARN, or --account ID --role NAME, or set sso_account_id and sso_role_name in profile `{}`",
-            profile.name
-        ))),
-    }
 }

@@ -237,7 +237,8 @@ pub fn deliver_roles(
     commit_all(sinks, stdout)
 }
 
-fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkError> {
+/// Refuses a round of `count` sets if a sink holds only one.
+pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkError> {
     for selected in sinks {
         if selected.sink.capacity() == Capacity::One && count > 1 {
             return Err(SinkError::refused(

@@ -301,7 +301,10 @@ fn sinks_lists_exactly_the_registered_sinks() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, ["config-profiles", "credentials-file", "env", "process"]);
+    assert_eq!(
+        names,
+        ["config-profiles", "credentials-file", "env", "process"]
+    );
     for line in out.lines() {
         assert!(
             line.split_whitespace().count() > 2,

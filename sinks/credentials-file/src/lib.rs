@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use ssocred_core::fs::{FileLock, read_optional, write_atomic};
 use ssocred_core::{
-    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit,
-    profile,
+    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit, profile,
 };
 
 const NAME: &str = "credentials-file";
@@ -120,14 +119,10 @@ impl Sink for CredentialsFileSink {
         let pending = std::mem::take(&mut self.pending);
         update(&self.path, &pending)
     }
-
 }
 
 /// Applies the section updates to `path` under its lock.
-fn update(
-    path: &Path,
-    sections: &[Pending],
-) -> Result<(), SinkError> {
+fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
     let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
     let before = read_optional(path)
         .map_err(|e| SinkError::io(path, &e))?
@@ -254,12 +249,21 @@ mod tests {
         sink.accept_named("a-Admin", &other).unwrap();
         sink.commit(&mut Vec::new()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("[a-ReadOnly]\naws_access_key_id = ASIAEXAMPLE\n"), "{text}");
-        assert!(text.contains("\n[a-Admin]\naws_access_key_id = ASIAOTHER\n"), "{text}");
+        assert!(
+            text.starts_with("[a-ReadOnly]\naws_access_key_id = ASIAEXAMPLE\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n[a-Admin]\naws_access_key_id = ASIAOTHER\n"),
+            "{text}"
+        );
 
         let mut sink = build(&SinkSpec::parse("credentials-file:ci").unwrap(), &ctx).unwrap();
         sink.accept_named("a-ReadOnly", &set()).unwrap();
-        let e = sink.accept_named("a-Admin", &other).unwrap_err().to_string();
+        let e = sink
+            .accept_named("a-Admin", &other)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("`ci`") && e.contains("role/ReadOnly") && e.contains("role/Admin"),
             "{e}"
