@@ -2,6 +2,7 @@
 //! throwaway HOME with a clean environment.
 
 mod discovery;
+mod discovery_interop;
 mod errors;
 mod interop;
 mod sinks;
