@@ -164,3 +164,62 @@ fn the_chooser_runs_on_a_terminal() {
         "{result:#}"
     );
 }
+
+/// `ssocred ARGS` with stdin and stderr on a pseudo-terminal: (exit code,
+/// stdout, what the terminal showed).
+fn on_terminal(w: &World, python: &Path, args: &[&str]) -> (i64, String, String) {
+    let out = Command::new(python)
+        .arg(script("pty_run.py"))
+        .arg("[]")
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .args(args)
+        .env_clear()
+        .env("HOME", w.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        r["code"].as_i64().unwrap(),
+        r["stdout"].as_str().unwrap().to_owned(),
+        r["screen"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn the_progress_bar_shows_only_on_a_terminal_and_not_with_quiet() {
+    let Some(python) = python() else { return };
+    let w = World::new();
+    w.emulator
+        .set_latency(std::time::Duration::from_millis(150));
+    let (code, stdout, screen) =
+        on_terminal(&w, &python, &["list", "-p", "modern", "--concurrency", "1"]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("listing roles"), "{screen:?}");
+    assert!(
+        !stdout.contains("listing roles") && stdout.contains("My.Role+x=y,z@w"),
+        "{stdout}"
+    );
+    let (code, _, screen) = on_terminal(
+        &w,
+        &python,
+        &["list", "-p", "modern", "--concurrency", "1", "-q"],
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("listing roles"), "{screen:?}");
+    // Not a terminal: no bar on stderr.
+    let out = w.run(&["list", "-p", "modern"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -38,6 +38,10 @@ def main() -> int:
                 chunk = os.read(master, 65536)
             except OSError:
                 chunk = b""
+            if not chunk:
+                # Every copy of the terminal's other end is closed: the
+                # command has exited.
+                break
             screen += chunk
             # Answer cursor-position queries as a terminal would.
             if b"\x1b[6n" in chunk:
