@@ -132,7 +132,7 @@ pub fn deliver_all(
     sinks: &mut [SelectedSink],
 ) -> Result<(), Error> {
     let namer = ProfileNamer::new(&args.profile_name)?;
-    let names = namer.name_all(entries, &login.profile)?;
+    let names = namer.name_all(entries, login.profile)?;
     // Refuse before spending calls on credentials a sink cannot hold.
     check_capacity(entries.len(), sinks)?;
     let sets = login.runtime.block_on(login.portal.credential_sets(
