@@ -10,7 +10,8 @@ use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::portal::{self, Portal};
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::SelectedSink;
-use ssocred_core::{Error, RoleProfile, SecretString, SinkContext, deliver_roles, token};
+use ssocred_core::sink::{commit_all, offer_roles};
+use ssocred_core::{Error, RoleProfile, SecretString, SinkContext, token};
 use time::OffsetDateTime;
 
 use crate::progress::ListingBar;
@@ -302,9 +303,15 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
         );
         return Ok(());
     }
+    // The sink keeps what it needs; at 10,000 accounts the listing is worth
+    // freeing before the file is rendered.
+    offer_roles(&roles, &mut sinks)?;
+    drop(roles);
+    drop(names);
+    drop(entries);
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    deliver_roles(&roles, &mut sinks, &mut stdout)?;
+    commit_all(&mut sinks, &mut stdout)?;
     Ok(())
 }
 

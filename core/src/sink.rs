@@ -224,6 +224,14 @@ pub fn deliver_roles(
     sinks: &mut [SelectedSink],
     stdout: &mut dyn Write,
 ) -> Result<(), SinkError> {
+    offer_roles(roles, sinks)?;
+    commit_all(sinks, stdout)
+}
+
+/// The first half of [`deliver_roles`]: every sink accepts every role, and
+/// nothing is written yet. A caller with many roles can free its own copies
+/// before [`commit_all`] writes.
+pub fn offer_roles(roles: &[RoleProfile<'_>], sinks: &mut [SelectedSink]) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
         for role in roles {
             if !selected.sink.accept_role(role)? {
@@ -234,7 +242,7 @@ pub fn deliver_roles(
             }
         }
     }
-    commit_all(sinks, stdout)
+    Ok(())
 }
 
 /// Refuses a round of `count` sets if a sink holds only one.
@@ -252,7 +260,8 @@ pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkEr
     Ok(())
 }
 
-fn commit_all(sinks: &mut [SelectedSink], stdout: &mut dyn Write) -> Result<(), SinkError> {
+/// Commits every sink in turn, then flushes `stdout`.
+pub fn commit_all(sinks: &mut [SelectedSink], stdout: &mut dyn Write) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
         selected.sink.commit(stdout)?;
     }

@@ -175,14 +175,20 @@ impl ConfigProfilesSink {
             path: path.clone(),
             detail,
         };
-        profile::parse_sections(Some(&before), None).map_err(&unparseable)?;
         let split = Split::find(&before, instance).map_err(&unparseable)?;
+        // Everything but ssocred's own block must parse. The block is parsed
+        // by ssocred alone and replaced whole, so a large block never goes
+        // through the SDK parser in one piece (it needs ~1.5 KiB per profile).
         let outside = format!("{}{}", split.before, split.after);
-        let taken: BTreeSet<String> = profile::parse_sections(Some(&outside), None)
-            .map_err(&unparseable)?
-            .profiles()
-            .map(str::to_owned)
-            .collect();
+        let taken: BTreeSet<String> = match profile::parse_sections(Some(&outside), None) {
+            Ok(sections) => sections.profiles().map(str::to_owned).collect(),
+            // Line numbers in the error should count the whole file.
+            Err(detail) => {
+                let whole = profile::parse_sections(Some(&before), None).err();
+                return Err(unparseable(whole.unwrap_or(detail)));
+            }
+        };
+        drop(outside);
         let old = parse_block(split.block);
 
         let mut next: BTreeMap<String, String> = BTreeMap::new();
@@ -208,18 +214,20 @@ impl ConfigProfilesSink {
         }
         report.added = next.len() - report.unchanged - report.changed - report.kept;
 
-        let eol = line_ending(&before);
-        let block = render_block(instance, &next, eol);
-        let after = split.join(&block, eol);
-        profile::parse_sections(Some(&after), None).map_err(|detail| {
+        validate_block(&next).map_err(|detail| {
             SinkError::refused(
                 NAME,
                 format!(
-                    "the edited {} would not parse ({detail}); nothing was written",
+                    "the new block for {} would not parse ({detail}); nothing was written",
                     path.display()
                 ),
             )
         })?;
+        let eol = line_ending(&before);
+        let after = split.join(eol, next.is_empty(), |out| {
+            render_block(out, instance, &next, eol)
+        });
+        drop(next);
 
         for name in &clashes {
             eprintln!(
@@ -345,14 +353,19 @@ impl<'a> Split<'a> {
         }
     }
 
-    /// The file with `block` in place of the old one (appended after a blank
-    /// line when there was none; the old one removed when `block` is empty).
-    fn join(&self, block: &str, eol: &str) -> String {
-        if self.found || block.is_empty() {
-            return format!("{}{block}{}", self.before, self.after);
+    /// The file with the block `render` writes in place of the old one
+    /// (appended after a blank line when there was none; the old one removed
+    /// when there are no profiles). The block is rendered straight into the
+    /// new text, so a large one is never held twice.
+    fn join(&self, eol: &str, empty: bool, render: impl FnOnce(&mut String)) -> String {
+        let mut out =
+            String::with_capacity(self.before.len() + self.block.len() + self.after.len() + 4096);
+        out.push_str(self.before);
+        if empty {
+            out.push_str(self.after);
+            return out;
         }
-        let mut out = self.before.to_owned();
-        if !out.is_empty() {
+        if !self.found && !out.is_empty() {
             if !out.ends_with('\n') {
                 out.push_str(eol);
             }
@@ -360,7 +373,8 @@ impl<'a> Split<'a> {
                 out.push_str(eol);
             }
         }
-        out.push_str(block);
+        render(&mut out);
+        out.push_str(self.after);
         out
     }
 }
@@ -393,19 +407,49 @@ fn parse_block(block: &str) -> BTreeMap<String, String> {
     out
 }
 
-fn render_block(instance: &str, profiles: &BTreeMap<String, String>, eol: &str) -> String {
-    if profiles.is_empty() {
-        return String::new();
-    }
-    let mut out = format!("{}\n{NOTE}\n", begin_marker(instance));
+/// Checks the generated profiles with the SDK's parser, a bounded number at a
+/// time so memory stays flat however many roles there are.
+fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
+    const CHUNK: usize = 256;
+    let mut names: Vec<&String> = Vec::with_capacity(CHUNK);
+    let mut text = String::new();
+    let check = |names: &mut Vec<&String>, text: &mut String| -> Result<(), String> {
+        let sections = profile::parse_sections(Some(text), None)?;
+        // The SDK drops a profile whose name it rejects, with only a log line.
+        if let Some(lost) = names.iter().find(|n| sections.get_profile(n).is_none()) {
+            return Err(format!("profile `{lost}` is not read by the AWS SDKs"));
+        }
+        names.clear();
+        text.clear();
+        Ok(())
+    };
     for (name, body) in profiles {
-        out.push_str(&format!("\n[profile {name}]\n{body}"));
+        text.push_str(&format!("[profile {name}]\n{body}"));
+        names.push(name);
+        if names.len() == CHUNK {
+            check(&mut names, &mut text)?;
+        }
     }
-    out.push_str(&format!("\n{}\n", end_marker(instance)));
-    if eol == "\r\n" {
-        out = out.replace('\n', "\r\n");
+    check(&mut names, &mut text)
+}
+
+fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<String, String>, eol: &str) {
+    out.push_str(&begin_marker(instance));
+    out.push_str(eol);
+    out.push_str(NOTE);
+    out.push_str(eol);
+    for (name, body) in profiles {
+        out.push_str(eol);
+        out.push_str(&format!("[profile {name}]"));
+        out.push_str(eol);
+        for line in body.lines() {
+            out.push_str(line);
+            out.push_str(eol);
+        }
     }
-    out
+    out.push_str(eol);
+    out.push_str(&end_marker(instance));
+    out.push_str(eol);
 }
 
 fn line_ending(text: &str) -> &'static str {
