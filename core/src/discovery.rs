@@ -123,7 +123,8 @@ impl Portal {
             }
             progress(state);
         }
-        let mut entries = Vec::new();
+        let total = roles.iter().flatten().map(Vec::len).sum();
+        let mut entries = Vec::with_capacity(total);
         for (account, names) in accounts.into_iter().zip(roles) {
             for role_name in names.unwrap_or_default() {
                 let arn =

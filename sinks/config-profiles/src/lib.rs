@@ -224,7 +224,7 @@ impl ConfigProfilesSink {
             )
         })?;
         let eol = line_ending(&before);
-        let after = split.join(eol, next.is_empty(), |out| {
+        let after = split.join(eol, block_size(instance, &next, eol), |out| {
             render_block(out, instance, &next, eol)
         });
         drop(next);
@@ -357,11 +357,12 @@ impl<'a> Split<'a> {
     /// (appended after a blank line when there was none; the old one removed
     /// when there are no profiles). The block is rendered straight into the
     /// new text, so a large one is never held twice.
-    fn join(&self, eol: &str, empty: bool, render: impl FnOnce(&mut String)) -> String {
-        let mut out =
-            String::with_capacity(self.before.len() + self.block.len() + self.after.len() + 4096);
+    fn join(&self, eol: &str, size: usize, render: impl FnOnce(&mut String)) -> String {
+        // Sized up front: growing a multi-megabyte string by doubling would
+        // briefly hold two copies.
+        let mut out = String::with_capacity(self.before.len() + size + self.after.len() + 4);
         out.push_str(self.before);
-        if empty {
+        if size == 0 {
             out.push_str(self.after);
             return out;
         }
@@ -431,6 +432,23 @@ fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
         }
     }
     check(&mut names, &mut text)
+}
+
+/// The exact length [`render_block`] writes; 0 for no profiles.
+fn block_size(instance: &str, profiles: &BTreeMap<String, String>, eol: &str) -> usize {
+    if profiles.is_empty() {
+        return 0;
+    }
+    let lines: usize = profiles.values().map(|body| body.lines().count()).sum();
+    let text: usize = profiles
+        .iter()
+        .map(|(name, body)| "[profile ]".len() + name.len() + body.len() - body.lines().count())
+        .sum();
+    begin_marker(instance).len()
+        + NOTE.len()
+        + end_marker(instance).len()
+        + text
+        + eol.len() * (4 + 2 * profiles.len() + lines)
 }
 
 fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<String, String>, eol: &str) {

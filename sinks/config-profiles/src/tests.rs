@@ -287,3 +287,23 @@ fn refuses_credentials_and_bad_options() {
     }
     assert!(!f.path.exists());
 }
+
+#[test]
+fn block_size_is_exact() {
+    let mut profiles = BTreeMap::new();
+    profiles.insert("a".to_owned(), "k = v\nregion = x\n".to_owned());
+    profiles.insert(
+        "bb".to_owned(),
+        "credential_process = \"/x y\" -p p\n".to_owned(),
+    );
+    for eol in ["\n", "\r\n"] {
+        let mut out = String::new();
+        render_block(&mut out, "sso-session s", &profiles, eol);
+        assert_eq!(
+            out.len(),
+            block_size("sso-session s", &profiles, eol),
+            "{eol:?}"
+        );
+    }
+    assert_eq!(block_size("x", &BTreeMap::new(), "\n"), 0);
+}
