@@ -286,27 +286,24 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
         .clone()
         .or_else(|| login.profile.region.clone())
         .unwrap_or_else(|| login.profile.sso_region.clone());
-    let roles: Vec<RoleProfile<'_>> = entries
-        .iter()
-        .zip(&names)
-        .map(|(role, name)| RoleProfile {
-            name,
-            role,
-            sso: &login.profile,
-            region: Some(&region),
-        })
-        .collect();
-    if roles.is_empty() {
+    if entries.is_empty() {
         eprintln!(
             "ssocred: profile `{}` has no roles assigned; nothing to write",
             login.profile.name
         );
         return Ok(());
     }
-    // The sink keeps what it needs; at 10,000 accounts the listing is worth
-    // freeing before the file is rendered.
-    offer_roles(&roles, &mut sinks)?;
-    drop(roles);
+    // One role at a time, and the listing freed before the file is rendered:
+    // the sink keeps what it needs, and 10,000 accounts make this matter.
+    for (role, name) in entries.iter().zip(&names) {
+        let role = RoleProfile {
+            name,
+            role,
+            sso: &login.profile,
+            region: Some(&region),
+        };
+        offer_roles(std::slice::from_ref(&role), &mut sinks)?;
+    }
     drop(names);
     drop(entries);
     let stdout = std::io::stdout();

@@ -6,8 +6,6 @@
 //! misspelt field an error, and nothing is HTML-escaped. The rendered name is
 //! then sanitised to the characters every AWS SDK accepts in a profile name.
 
-use std::collections::HashMap;
-
 use handlebars::Handlebars;
 use serde::Serialize;
 
@@ -93,18 +91,19 @@ impl ProfileNamer {
     /// The names of every role, in order. Two roles with one name are an
     /// error naming both, since one profile would silently replace the other.
     pub fn name_all(&self, roles: &[RoleEntry], sso: &SsoProfile) -> Result<Vec<String>, Error> {
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(roles.len());
-        let mut names = Vec::with_capacity(roles.len());
-        for (index, role) in roles.iter().enumerate() {
-            let name = self.name(role, sso)?;
-            if let Some(&first) = seen.get(&name) {
-                return Err(Error::Usage(format!(
-                    "--profile-name `{}` gives both {} and {} the profile name `{name}`; add fields such as {{{{account_id}}}} and {{{{role_name}}}} so every role gets its own name",
-                    self.template, roles[first].role_arn, role.role_arn
-                )));
-            }
-            seen.insert(name.clone(), index);
-            names.push(name);
+        let names = roles
+            .iter()
+            .map(|role| self.name(role, sso))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Sorting indices finds duplicates without a second copy of every name.
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by(|&a, &b| names[a].cmp(&names[b]).then(a.cmp(&b)));
+        if let Some(pair) = order.windows(2).find(|w| names[w[0]] == names[w[1]]) {
+            let (first, second) = (&roles[pair[0]], &roles[pair[1]]);
+            return Err(Error::Usage(format!(
+                "--profile-name `{}` gives both {} and {} the profile name `{}`; add fields such as {{{{account_id}}}} and {{{{role_name}}}} so every role gets its own name",
+                self.template, first.role_arn, second.role_arn, names[pair[0]]
+            )));
         }
         Ok(names)
     }
