@@ -295,17 +295,16 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
     }
     // One role at a time, and the listing freed before the file is rendered:
     // the sink keeps what it needs, and 10,000 accounts make this matter.
-    for (role, name) in entries.iter().zip(&names) {
+    // Consuming the lists frees each role's strings once the sink has it.
+    for (role, name) in entries.into_iter().zip(names) {
         let role = RoleProfile {
-            name,
-            role,
+            name: &name,
+            role: &role,
             sso: &login.profile,
             region: Some(&region),
         };
         offer_roles(std::slice::from_ref(&role), &mut sinks)?;
     }
-    drop(names);
-    drop(entries);
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     commit_all(&mut sinks, &mut stdout)?;
