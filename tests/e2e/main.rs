@@ -2,6 +2,8 @@
 //! throwaway HOME with a clean environment.
 
 mod config;
+mod discovery;
+mod discovery_interop;
 mod errors;
 mod exec;
 mod formats;
