@@ -1,5 +1,6 @@
 //! The command line.
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 /// Turn an AWS IAM Identity Center (SSO) login into temporary role
@@ -28,6 +29,10 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// List every account and role the login may use.
+    List(crate::discover::ListArgs),
+    /// Write one profile per account and role into the AWS config file.
+    Discover(crate::discover::DiscoverArgs),
     /// Run a command with a role's credentials and region in its environment.
     Exec(crate::exec::ExecArgs),
     /// Serve a role's credentials on a local container-credentials endpoint,
@@ -100,13 +105,36 @@ pub struct GetArgs {
     #[arg(short = 'r', long, value_name = "ARN", conflicts_with_all = ["account", "role"])]
     pub role_arn: Option<String>,
 
-    /// The account id of the role (with --role).
-    #[arg(long, value_name = "ID", requires = "role")]
+    /// The account of the role: an id, or with --all (or to narrow the
+    /// chooser) a glob over account ids and names.
+    #[arg(long, value_name = "ID")]
     pub account: Option<String>,
 
-    /// The role name (with --account).
-    #[arg(long, value_name = "NAME", requires = "account")]
+    /// The role name, or a glob with --all.
+    #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
+
+    /// Take every role matching --account and --role (all roles without
+    /// them); each set goes to its own profile, named by --profile-name.
+    #[arg(long, conflicts_with = "role_arn")]
+    pub all: bool,
+
+    /// The profile-name template for --all (handlebars; see `ssocred discover --help`).
+    #[arg(long, value_name = "TEMPLATE", default_value = ssocred_core::naming::DEFAULT_TEMPLATE)]
+    pub profile_name: String,
+
+    /// How many portal calls run at once when listing or with --all.
+    #[arg(long, value_name = "N", default_value_t = ssocred_core::discovery::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    pub concurrency: usize,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Same as `ssocred discover` (the predecessor's -d).
+    #[arg(short = 'd', long = "discover-roles", conflicts_with_all = ["role_arn", "account", "role", "all"])]
+    pub discover_roles: bool,
 
     /// The region to put next to the credentials [default: the profile's
     /// region, else its sso_region].
@@ -216,6 +244,11 @@ mod tests {
         assert!(
             Cli::try_parse_from(["ssocred", "-r", "a", "--account", "1", "--role", "x"]).is_err()
         );
-        assert!(Cli::try_parse_from(["ssocred", "--account", "1"]).is_err());
+        assert!(Cli::try_parse_from(["ssocred", "--all", "-r", "a"]).is_err());
+        let cli = Cli::try_parse_from(["ssocred", "--account", "Prod*", "--all"]).unwrap();
+        assert!(cli.get.all && cli.get.role.is_none());
+        let cli = Cli::try_parse_from(["ssocred", "-p", "x", "--discover-roles"]).unwrap();
+        assert!(cli.get.discover_roles);
+        assert!(Cli::try_parse_from(["ssocred", "--concurrency", "0", "--all"]).is_err());
     }
 }

@@ -37,7 +37,7 @@ pub fn role_cache(args: &GetArgs, paths: &AwsPaths) -> Option<RoleCache> {
 /// (flags, environment, the ssocred config file), so both agree on the
 /// profile, role, region and sinks.
 pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
-    if args.no_cache || args.watch {
+    if args.no_cache || args.watch || args.discover_roles {
         return None;
     }
     let settings = crate::run::resolve_settings(args).ok()?;
@@ -52,7 +52,11 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
     let profile = ProfileFiles::load_config(&paths)
         .and_then(|files| files.sso_profile(&settings.profile.value))
         .ok()?;
-    let role = crate::run::select_role(&settings, &profile).ok()?;
+    // Only a role named outright; the chooser and --all need the portal.
+    let crate::select::Plan::Role(role) = crate::select::plan(args, &settings, &profile).ok()?
+    else {
+        return None;
+    };
     let cached = cache
         .lookup(&profile, &role, OffsetDateTime::now_utc())
         .ok()?;

@@ -97,7 +97,8 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
     }
     let (paths, ctx) = sink_context()?;
     let mut sinks = build_sinks(&explicit_sink_specs(&args.get), &ctx)?;
-    let fetch = RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?;
+    let fetch =
+        RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?.one("exec")?;
     let served_vars = match args.via {
         Via::Env => None,
         Via::Serve => {

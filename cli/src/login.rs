@@ -48,7 +48,7 @@ pub struct TokenArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 900,
+        default_value_t = DEFAULT_REFRESH_WINDOW_SECS,
         env = "SSOCRED_REFRESH_WINDOW"
     )]
     pub refresh_window: u64,
@@ -59,7 +59,7 @@ pub struct TokenArgs {
     #[arg(
         long,
         value_name = "SECS",
-        default_value_t = 60,
+        default_value_t = DEFAULT_LOCK_TIMEOUT_SECS,
         env = "SSOCRED_LOCK_TIMEOUT"
     )]
     pub lock_timeout: u64,
@@ -91,6 +91,11 @@ pub struct LogoutCommand {
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
+
+/// Refresh a token with less than this many seconds left (as the AWS CLI does).
+const DEFAULT_REFRESH_WINDOW_SECS: u64 = 900;
+/// How long to wait for another process's refresh before giving up.
+const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 60;
 
 /// The profile named by `-p`, else `$AWS_PROFILE`, else `default`.
 pub fn profile_name(flag: Option<&String>) -> String {
@@ -148,6 +153,23 @@ pub fn policy(flow: &FlowArgs, token: &TokenArgs, verbose: bool) -> TokenPolicy 
         on_expiry,
         verbose,
     }
+}
+
+/// The token policy of commands without login flags (`list`, `discover`):
+/// the defaults of the flags, so a person at a terminal is logged in and a
+/// headless run fails at once.
+pub fn default_policy(verbose: bool) -> TokenPolicy {
+    let flow = FlowArgs {
+        device_code: false,
+        no_browser: false,
+    };
+    let token = TokenArgs {
+        auto_login: false,
+        login_command: None,
+        refresh_window: DEFAULT_REFRESH_WINDOW_SECS,
+        lock_timeout: DEFAULT_LOCK_TIMEOUT_SECS,
+    };
+    policy(&flow, &token, verbose)
 }
 
 /// `ssocred login -p P`: a new login, whatever the cache holds.

@@ -5,10 +5,13 @@ mod args;
 mod cache;
 mod config;
 mod config_cmd;
+mod discover;
 mod exec;
 mod login;
+mod progress;
 mod rounds;
 mod run;
+mod select;
 mod serve;
 mod settings;
 mod shell;
@@ -16,6 +19,7 @@ mod signals;
 
 // Each sink crate registers itself with inventory; naming the crates here
 // keeps the linker from dropping them.
+use ssocred_sink_config_profiles as _;
 use ssocred_sink_credentials_file as _;
 use ssocred_sink_docker_env as _;
 use ssocred_sink_dotenv as _;

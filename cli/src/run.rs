@@ -9,7 +9,7 @@ use ssocred_core::sink::{SelectedSink, registered};
 use ssocred_core::{CredentialSet, Error, RoleArn, SinkContext, portal, token};
 
 use crate::args::{Cli, Command, GetArgs};
-use crate::settings::{RoleChoice, Settings};
+use crate::settings::Settings;
 use crate::{config_cmd, shell};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -19,6 +19,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Serve(args)) => crate::serve::serve(&args).map(|()| ExitCode::SUCCESS),
         Some(Command::Login(cmd)) => crate::login::run_login(&cmd).map(|()| ExitCode::SUCCESS),
         Some(Command::Logout(cmd)) => crate::login::run_logout(&cmd).map(|()| ExitCode::SUCCESS),
+        None if cli.get.discover_roles => {
+            crate::discover::discover(&cli.get.as_discover()).map(|()| ExitCode::SUCCESS)
+        }
         None => crate::cache::answer_from_cache(&cli.get)
             .unwrap_or_else(|| get(&cli.get))
             .map(|()| ExitCode::SUCCESS),
@@ -28,6 +31,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             shell::completions(shell).map(|()| ExitCode::SUCCESS)
         }
         Some(Command::Man) => shell::man().map(|()| ExitCode::SUCCESS),
+        Some(Command::List(args)) => crate::discover::list(&args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Discover(args)) => {
+            crate::discover::discover(&args).map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -72,8 +79,23 @@ fn get(args: &GetArgs) -> Result<(), Error> {
     let settings = resolve_settings(args)?;
     // Sinks are built first, so a bad --sink fails before any network call.
     let mut sinks = settings.build_sinks(&ctx)?;
-    let fetch = RoleFetch::resolve(args, &settings, &paths)?;
-    crate::rounds::deliver(&fetch, &mut sinks, args)
+    match RoleFetch::resolve(args, &settings, &paths)? {
+        Selection::One(fetch) => crate::rounds::deliver(&fetch, &mut sinks, args),
+        Selection::Many(many) => {
+            if args.watch {
+                return Err(Error::Usage(
+                    "--watch keeps one role fresh; it cannot be combined with --all".to_owned(),
+                ));
+            }
+            crate::select::deliver_all(
+                args,
+                &many.session(),
+                &many.entries,
+                many.region.clone(),
+                &mut sinks,
+            )
+        }
+    }
 }
 
 /// Flags over environment over the ssocred config file over defaults.
@@ -104,6 +126,41 @@ pub(crate) fn build_sinks(specs: &[String], ctx: &SinkContext) -> Result<Vec<Sel
         .collect()
 }
 
+/// The roles an invocation is for.
+// Made once per process, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Selection {
+    /// One role, fetched round after round.
+    One(RoleFetch),
+    /// Every role `--all` matched, fetched once.
+    Many(Box<ManyRoles>),
+}
+
+impl Selection {
+    /// The one role, or a usage error naming `command` for `--all`.
+    pub(crate) fn one(self, command: &str) -> Result<RoleFetch, Error> {
+        match self {
+            Selection::One(fetch) => Ok(fetch),
+            Selection::Many(_) => Err(Error::Usage(format!(
+                "`ssocred {command}` runs with one role; drop --all and select one role"
+            ))),
+        }
+    }
+}
+
+/// The roles `--all` matched, with the login that listed them.
+pub(crate) struct ManyRoles {
+    login: crate::discover::Login,
+    entries: Vec<ssocred_core::discovery::RoleEntry>,
+    region: Option<String>,
+}
+
+impl ManyRoles {
+    fn session(&self) -> crate::discover::Session<'_> {
+        self.login.session()
+    }
+}
+
 /// Everything one round's fetch needs, resolved once; each fetch reads the
 /// token cache again, so a login made meanwhile is picked up.
 pub(crate) struct RoleFetch {
@@ -124,7 +181,7 @@ impl RoleFetch {
         args: &GetArgs,
         settings: &Settings,
         paths: &AwsPaths,
-    ) -> Result<RoleFetch, Error> {
+    ) -> Result<Selection, Error> {
         let verbose = args.verbose;
         let env = |name: &str| std::env::var(name).ok();
         let profile_name = settings.profile.value.clone();
@@ -149,7 +206,7 @@ impl RoleFetch {
                     .unwrap_or_default()
             )
         });
-        let role = select_role(settings, &profile)?;
+        let plan = crate::select::plan(args, settings, &profile)?;
         let region = settings
             .region
             .as_ref()
@@ -160,7 +217,44 @@ impl RoleFetch {
         let portal = portal::Portal::new(&profile, endpoint);
         let login = crate::login::target(paths, &files, &profile);
         let policy = crate::login::policy(&args.flow, &args.token, verbose);
-        Ok(RoleFetch {
+        let role = match plan {
+            crate::select::Plan::Role(role) => role,
+            plan => {
+                // The chooser and --all need the role listing, so the token
+                // is needed before the first round.
+                let runtime = crate::discover::runtime()?;
+                let token = runtime
+                    .block_on(ssocred_core::login::obtain_token(
+                        &login,
+                        &policy,
+                        &mut std::io::stderr(),
+                    ))?
+                    .token
+                    .access_token;
+                let session = crate::discover::Session {
+                    profile: &profile,
+                    token: &token,
+                    portal: &portal,
+                    runtime: &runtime,
+                };
+                match crate::select::resolve(plan, args, &session)? {
+                    crate::select::Resolved::One(role) => role,
+                    crate::select::Resolved::Many(entries) => {
+                        return Ok(Selection::Many(Box::new(ManyRoles {
+                            login: crate::discover::Login {
+                                profile,
+                                token,
+                                portal,
+                                runtime,
+                            },
+                            entries,
+                            region,
+                        })));
+                    }
+                }
+            }
+        };
+        Ok(Selection::One(RoleFetch {
             cache: crate::cache::role_cache(args, paths),
             login,
             policy,
@@ -170,7 +264,7 @@ impl RoleFetch {
             region,
             portal,
             verbose,
-        })
+        }))
     }
 
     /// The role's ARN.
@@ -251,37 +345,5 @@ impl RoleFetch {
             )
         });
         Ok(vec![set])
-    }
-}
-
-pub(crate) fn select_role(settings: &Settings, profile: &SsoProfile) -> Result<RoleArn, Error> {
-    let source = settings.role.as_ref().map(|r| &r.source);
-    let usage = |e: ssocred_core::arn::ArnError| match source {
-        Some(crate::settings::Source::Config(_)) => {
-            settings.config.error(None, format!("role_arn: {e}"))
-        }
-        _ => Error::Usage(format!("--role-arn: {e}")),
-    };
-    let (account, role) = match settings.role.as_ref().map(|r| &r.value) {
-        Some(RoleChoice::Arn(arn)) => return RoleArn::parse(arn).map_err(usage),
-        Some(RoleChoice::AccountRole(account, role)) => (Some(account), Some(role)),
-        None => (None, None),
-    };
-    let account = account.or(profile.account_id.as_ref());
-    let role = role.or(profile.role_name.as_ref());
-    match (account, role) {
-        (Some(account), Some(role)) => {
-            if !ssocred_core::arn::is_account_id(account) {
-                return Err(Error::Usage(format!(
-                    "--account `{account}` is not a 12-digit account id"
-                )));
-            }
-            RoleArn::for_role(account, role, &profile.sso_region)
-                .map_err(|e| Error::Usage(format!("--role: {e}")))
-        }
-        _ => Err(Error::Usage(format!(
-            "no role selected: pass -r/--role-arn ARN, or --account ID --role NAME, or set sso_account_id and sso_role_name in profile `{}`",
-            profile.name
-        ))),
     }
 }

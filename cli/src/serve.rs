@@ -54,6 +54,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
-    let fetch = RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?;
+    let fetch =
+        RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?.one("serve")?;
     deliver(&fetch, &mut sinks, &args.get)
 }

@@ -11,10 +11,12 @@
 
 pub mod arn;
 mod credentials;
+pub mod discovery;
 mod error;
 pub mod fs;
 pub mod ini_edit;
 pub mod login;
+pub mod naming;
 pub mod oidc;
 pub mod portal;
 pub mod profile;
@@ -34,6 +36,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
 };
+pub use sink::{RoleProfile, deliver_named, deliver_roles};
 pub use stream::{CredentialStream, RefreshPolicy};
 
 #[doc(hidden)]

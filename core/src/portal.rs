@@ -54,6 +54,7 @@ pub struct Portal {
     client: aws_sdk_sso::Client,
     endpoint: String,
     profile: String,
+    sso_region: String,
 }
 
 impl Portal {
@@ -94,7 +95,18 @@ impl Portal {
             client: aws_sdk_sso::Client::from_conf(config.build()),
             endpoint: endpoint.unwrap_or_else(|| default_endpoint(&profile.sso_region)),
             profile: profile.name.clone(),
+            sso_region: profile.sso_region.clone(),
         }
+    }
+
+    /// The SDK client, for the listing calls in [`crate::discovery`].
+    pub(crate) fn client(&self) -> &aws_sdk_sso::Client {
+        &self.client
+    }
+
+    /// The region of the IAM Identity Center instance.
+    pub(crate) fn sso_region(&self) -> &str {
+        &self.sso_region
     }
 
     /// The endpoint in use, for messages.
@@ -220,7 +232,7 @@ impl Portal {
         }
     }
 
-    fn login_required(&self) -> Error {
+    pub(crate) fn login_required(&self) -> Error {
         Error::LoginRequired {
             reason: format!(
                 "the SSO portal rejected the access token of profile `{}` (401)",

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+use crate::discovery::RoleEntry;
+use crate::profile::SsoProfile;
 use crate::{CredentialSet, ExitCode};
 
 /// How many credential sets a sink can hold in one round.
@@ -52,6 +54,41 @@ pub trait Sink {
     fn serves_continuously(&self) -> bool {
         false
     }
+    /// Takes one set of a multi-role round (`--all`), with the profile name
+    /// the `--profile-name` template gives its role.
+    ///
+    /// Sinks that write named profiles use `name`; the default ignores it and
+    /// calls [`accept`](Sink::accept). `Ok` and `Err` mean what they mean
+    /// there.
+    fn accept_named(&mut self, name: &str, set: &CredentialSet) -> Result<(), SinkError> {
+        let _ = name;
+        self.accept(set)
+    }
+
+    /// Takes one discovered role, without credentials (`ssocred discover`).
+    ///
+    /// `Ok(true)` means the role is buffered for the next
+    /// [`commit`](Sink::commit); `Ok(false)`, the default, means this sink
+    /// does not write role profiles, and the producer stops with an error
+    /// naming it; `Err` stops the invocation before anything is committed.
+    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
+        let _ = role;
+        Ok(false)
+    }
+}
+
+/// A discovered role and the profile that should point at it: what
+/// discovery hands to sinks instead of credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleProfile<'a> {
+    /// The profile name (from the `--profile-name` template, sanitised).
+    pub name: &'a str,
+    /// The role as the portal lists it.
+    pub role: &'a RoleEntry,
+    /// The SSO profile the role was discovered through.
+    pub sso: &'a SsoProfile,
+    /// The region to write next to it, when one is known.
+    pub region: Option<&'a str>,
 }
 
 /// What every sink may know about the invocation.
@@ -161,6 +198,76 @@ pub fn deliver(
             selected.sink.accept(set)?;
         }
     }
+    for selected in sinks.iter_mut() {
+        selected.sink.commit(stdout)?;
+    }
+    stdout
+        .flush()
+        .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))
+}
+
+/// Delivers one round of sets of several roles (`--all`), each with its
+/// profile name: as [`deliver`], through [`Sink::accept_named`].
+pub fn deliver_named(
+    sets: &[(String, CredentialSet)],
+    sinks: &mut [SelectedSink],
+    stdout: &mut dyn Write,
+) -> Result<(), SinkError> {
+    check_capacity(sets.len(), sinks)?;
+    for selected in sinks.iter_mut() {
+        for (name, set) in sets {
+            selected.sink.accept_named(name, set)?;
+        }
+    }
+    commit_all(sinks, stdout)
+}
+
+/// Delivers discovered roles: every sink must take role profiles
+/// ([`Sink::accept_role`]); nothing is written unless all of them took all
+/// the roles.
+pub fn deliver_roles(
+    roles: &[RoleProfile<'_>],
+    sinks: &mut [SelectedSink],
+    stdout: &mut dyn Write,
+) -> Result<(), SinkError> {
+    offer_roles(roles, sinks)?;
+    commit_all(sinks, stdout)
+}
+
+/// The first half of [`deliver_roles`]: every sink accepts every role, and
+/// nothing is written yet. A caller with many roles can free its own copies
+/// before [`commit_all`] writes.
+pub fn offer_roles(roles: &[RoleProfile<'_>], sinks: &mut [SelectedSink]) -> Result<(), SinkError> {
+    for selected in sinks.iter_mut() {
+        for role in roles {
+            if !selected.sink.accept_role(role)? {
+                return Err(SinkError::refused(
+                    &selected.spec.name,
+                    "writes credentials, not role profiles; discovery writes through the config-profiles sink".to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a round of `count` sets if a sink holds only one.
+pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkError> {
+    for selected in sinks {
+        if selected.sink.capacity() == Capacity::One && count > 1 {
+            return Err(SinkError::refused(
+                &selected.spec.name,
+                format!(
+                    "holds one credential set, but this run produced {count}; select one role or use a sink that holds many (credentials-file)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Commits every sink in turn, then flushes `stdout`.
+pub fn commit_all(sinks: &mut [SelectedSink], stdout: &mut dyn Write) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
         selected.sink.commit(stdout)?;
     }

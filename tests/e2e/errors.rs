@@ -95,7 +95,7 @@ fn config_and_usage_errors() {
             2,
             &[
                 "sink `nosuch`",
-                "registered sinks: credentials-file, docker-env, dotenv, env, json, process, serve, template",
+                "registered sinks: config-profiles, credentials-file, docker-env, dotenv, env, json, process, serve, template",
             ],
         ),
         case(

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::world::*;
 
-pub fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     match std::env::var_os("SSOCRED_PYTHON") {
         Some(p) => Some(PathBuf::from(p)),
         None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {

@@ -5,6 +5,8 @@ mod cache;
 mod cache_interop;
 mod concurrency;
 mod config;
+mod discovery;
+mod discovery_interop;
 mod errors;
 mod exec;
 mod faults;

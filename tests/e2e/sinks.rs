@@ -314,6 +314,7 @@ fn sinks_lists_exactly_the_registered_sinks() {
     assert_eq!(
         names,
         [
+            "config-profiles",
             "credentials-file",
             "docker-env",
             "dotenv",

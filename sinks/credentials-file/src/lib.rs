@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use ssocred_core::fs::{FileLock, read_optional, write_atomic};
 use ssocred_core::{
-    Capacity, CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit,
-    profile,
+    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit, profile,
 };
 
 const NAME: &str = "credentials-file";
@@ -31,7 +30,17 @@ struct Options {
 struct CredentialsFileSink {
     path: PathBuf,
     profile: String,
-    pending: Vec<(String, Vec<(&'static str, String)>)>,
+    /// Whether the profile was given in the spec, so it overrides the names
+    /// of a multi-role round.
+    explicit: bool,
+    pending: Vec<Pending>,
+}
+
+/// One section to write, and the role it is for (to name it in a clash).
+struct Pending {
+    profile: String,
+    role_arn: String,
+    entries: Vec<(&'static str, String)>,
 }
 
 /// Whether the SDKs accept `name` as a profile name.
@@ -42,8 +51,22 @@ fn valid_profile_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
 }
 
-impl Sink for CredentialsFileSink {
-    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+impl CredentialsFileSink {
+    fn buffer(&mut self, profile: String, set: &CredentialSet) -> Result<(), SinkError> {
+        if let Some(earlier) = self.pending.iter().find(|p| p.profile == profile) {
+            let hint = if self.explicit {
+                "; leave out the profile argument so each role gets the profile --profile-name gives it"
+            } else {
+                "; pick a --profile-name that tells them apart"
+            };
+            return Err(SinkError::refused(
+                NAME,
+                format!(
+                    "profile `{profile}` would hold both {} and {}{hint}",
+                    earlier.role_arn, set.role_arn
+                ),
+            ));
+        }
         let mut entries = vec![
             ("aws_access_key_id", set.access_key_id.clone()),
             (
@@ -66,8 +89,27 @@ impl Sink for CredentialsFileSink {
                 ));
             }
         }
-        self.pending.push((self.profile.clone(), entries));
+        self.pending.push(Pending {
+            profile,
+            role_arn: set.role_arn.clone(),
+            entries,
+        });
         Ok(())
+    }
+}
+
+impl Sink for CredentialsFileSink {
+    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+        self.buffer(self.profile.clone(), set)
+    }
+
+    fn accept_named(&mut self, name: &str, set: &CredentialSet) -> Result<(), SinkError> {
+        let profile = if self.explicit {
+            self.profile.clone()
+        } else {
+            name.to_owned()
+        };
+        self.buffer(profile, set)
     }
 
     fn commit(&mut self, _stdout: &mut dyn Write) -> Result<(), SinkError> {
@@ -77,17 +119,10 @@ impl Sink for CredentialsFileSink {
         let pending = std::mem::take(&mut self.pending);
         update(&self.path, &pending)
     }
-
-    fn capacity(&self) -> Capacity {
-        Capacity::One
-    }
 }
 
 /// Applies the section updates to `path` under its lock.
-fn update(
-    path: &Path,
-    sections: &[(String, Vec<(&'static str, String)>)],
-) -> Result<(), SinkError> {
+fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
     // Failures name the step, and say that the file is as it was: every
     // step before the rename leaves it untouched.
     let failed = |step: &str, e: std::io::Error| SinkError::Io {
@@ -103,15 +138,20 @@ fn update(
         detail,
     })?;
     let mut after = before;
-    for (section, entries) in sections {
-        let entries: Vec<(&str, &str)> = entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        after = ini_edit::set_section(&after, section, &entries);
+    for section in sections {
+        let entries: Vec<(&str, &str)> = section
+            .entries
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        after = ini_edit::set_section(&after, &section.profile, &entries);
     }
     write_atomic(path, after.as_bytes()).map_err(|e| failed("write it", e))
 }
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
     let options: Options = spec.options_as(Some("profile"))?;
+    let explicit = options.profile.is_some();
     let profile = options.profile.unwrap_or_else(|| "default".to_owned());
     if !valid_profile_name(&profile) {
         return Err(SinkError::usage(
@@ -126,6 +166,7 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
     Ok(Box::new(CredentialsFileSink {
         path,
         profile,
+        explicit,
         pending: Vec::new(),
     }))
 }
@@ -194,6 +235,44 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
+        );
+    }
+
+    #[test]
+    fn writes_one_profile_per_named_set_and_refuses_clashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let ctx = SinkContext {
+            config_file: path.with_file_name("config"),
+            credentials_file: path.clone(),
+            cwd: dir.path().to_path_buf(),
+        };
+        let mut other = set();
+        other.role_arn = "arn:aws:iam::123456789012:role/Admin".into();
+        other.access_key_id = "ASIAOTHER".into();
+        let mut sink = build(&SinkSpec::parse("credentials-file").unwrap(), &ctx).unwrap();
+        sink.accept_named("a-ReadOnly", &set()).unwrap();
+        sink.accept_named("a-Admin", &other).unwrap();
+        sink.commit(&mut Vec::new()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("[a-ReadOnly]\naws_access_key_id = ASIAEXAMPLE\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n[a-Admin]\naws_access_key_id = ASIAOTHER\n"),
+            "{text}"
+        );
+
+        let mut sink = build(&SinkSpec::parse("credentials-file:ci").unwrap(), &ctx).unwrap();
+        sink.accept_named("a-ReadOnly", &set()).unwrap();
+        let e = sink
+            .accept_named("a-Admin", &other)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`ci`") && e.contains("role/ReadOnly") && e.contains("role/Admin"),
+            "{e}"
         );
     }
 

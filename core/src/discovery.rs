@@ -1,0 +1,355 @@
+//! Discovery: every account and role a login may use, listed through the
+//! portal's ListAccounts and ListAccountRoles with the fewest calls the API
+//! allows, and role selection by glob.
+//!
+//! The listing asks for the largest page (100) and starts each account's
+//! ListAccountRoles as soon as the account page that names it arrives, at most
+//! `concurrency` at a time, so account paging and role listing overlap. A
+//! throttled call is retried by the client (see [`crate::portal::MAX_ATTEMPTS`]);
+//! a 401 anywhere stops the whole listing at once with
+//! [`Error::LoginRequired`], cancelling the calls still in flight.
+
+use std::collections::VecDeque;
+
+use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::arn::RoleArn;
+use crate::portal::{MAX_ATTEMPTS, Portal};
+use crate::profile::SsoProfile;
+use crate::{CredentialSet, Error};
+
+/// The largest page ListAccounts and ListAccountRoles return.
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// How many ListAccountRoles (or GetRoleCredentials) calls run at once unless
+/// the caller says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// One role a login may use, as the portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleEntry {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The account's display name.
+    pub account_name: String,
+    /// The role (permission set) name.
+    pub role_name: String,
+    /// The role ARN, in the partition of the SSO region.
+    pub role_arn: String,
+}
+
+/// How far a listing has got, reported after every page and role listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingProgress {
+    /// Accounts named by the account pages so far.
+    pub accounts_found: usize,
+    /// Accounts whose roles are fully listed.
+    pub accounts_done: usize,
+    /// Whether the last account page has arrived (so `accounts_found` is final).
+    pub all_accounts_found: bool,
+}
+
+struct Account {
+    id: String,
+    name: String,
+}
+
+type RoleListing = (usize, Result<Vec<String>, Error>);
+
+impl Portal {
+    /// Every role the token may use, ordered as the portal lists accounts and
+    /// their roles. `progress` is called after every page and role listing.
+    pub async fn list_roles(
+        &self,
+        token: &SecretString,
+        concurrency: usize,
+        progress: &mut dyn FnMut(ListingProgress),
+    ) -> Result<Vec<RoleEntry>, Error> {
+        let concurrency = concurrency.max(1);
+        let mut pages = self
+            .client()
+            .list_accounts()
+            .access_token(token.expose_secret())
+            .max_results(MAX_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut roles: Vec<Option<Vec<String>>> = Vec::new();
+        let mut waiting: VecDeque<usize> = VecDeque::new();
+        let mut running: JoinSet<RoleListing> = JoinSet::new();
+        let mut state = ListingProgress {
+            accounts_found: 0,
+            accounts_done: 0,
+            all_accounts_found: false,
+        };
+        loop {
+            while running.len() < concurrency
+                && let Some(index) = waiting.pop_front()
+            {
+                running.spawn(self.account_roles(token.clone(), index, accounts[index].id.clone()));
+            }
+            if state.all_accounts_found && running.is_empty() {
+                break;
+            }
+            // Dropping `running` on an early return aborts the calls in flight.
+            tokio::select! {
+                page = pages.next(), if !state.all_accounts_found => match page {
+                    None => state.all_accounts_found = true,
+                    Some(Err(e)) => return Err(self.listing_error(e, "ListAccounts")),
+                    Some(Ok(out)) => {
+                        for info in out.account_list.unwrap_or_default() {
+                            let Some(id) = info.account_id else { continue };
+                            waiting.push_back(accounts.len());
+                            accounts.push(Account {
+                                name: info.account_name.unwrap_or_else(|| id.clone()),
+                                id,
+                            });
+                            roles.push(None);
+                        }
+                        state.accounts_found = accounts.len();
+                    }
+                },
+                Some(joined) = running.join_next(), if !running.is_empty() => {
+                    let (index, listed) = joined.map_err(|e| Error::Portal {
+                        endpoint: self.endpoint().to_owned(),
+                        message: format!("a role listing task failed: {e}"),
+                    })?;
+                    roles[index] = Some(listed?);
+                    state.accounts_done += 1;
+                }
+            }
+            progress(state);
+        }
+        let total = roles.iter().flatten().map(Vec::len).sum();
+        let mut entries = Vec::with_capacity(total);
+        for (account, names) in accounts.into_iter().zip(roles) {
+            for role_name in names.unwrap_or_default() {
+                let arn =
+                    RoleArn::for_role(&account.id, &role_name, self.sso_region()).map_err(|e| {
+                        Error::Portal {
+                            endpoint: self.endpoint().to_owned(),
+                            message: format!("the portal listed a role that has no valid ARN: {e}"),
+                        }
+                    })?;
+                entries.push(RoleEntry {
+                    account_id: account.id.clone(),
+                    account_name: account.name.clone(),
+                    role_name,
+                    role_arn: arn.as_str().to_owned(),
+                });
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Every page of ListAccountRoles for one account.
+    fn account_roles(
+        &self,
+        token: SecretString,
+        index: usize,
+        account_id: String,
+    ) -> impl Future<Output = RoleListing> + Send + 'static {
+        let portal = self.clone();
+        async move {
+            let mut pages = portal
+                .client()
+                .list_account_roles()
+                .access_token(token.expose_secret())
+                .account_id(&account_id)
+                .max_results(MAX_PAGE_SIZE)
+                .into_paginator()
+                .send();
+            let mut names = Vec::new();
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(out) => names.extend(
+                        out.role_list
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|r| r.role_name),
+                    ),
+                    Err(e) => {
+                        let what = format!("ListAccountRoles for account {account_id}");
+                        return (index, Err(portal.listing_error(e, &what)));
+                    }
+                }
+            }
+            (index, Ok(names))
+        }
+    }
+
+    /// GetRoleCredentials for each role, at most `concurrency` at a time, in
+    /// the order given. Any failure stops the rest.
+    pub async fn credential_sets(
+        &self,
+        token: &SecretString,
+        profile: &SsoProfile,
+        roles: &[RoleEntry],
+        region: Option<String>,
+        concurrency: usize,
+    ) -> Result<Vec<CredentialSet>, Error> {
+        let mut sets: Vec<Option<CredentialSet>> = vec![None; roles.len()];
+        let mut running = JoinSet::new();
+        let mut next = 0;
+        loop {
+            while running.len() < concurrency.max(1) && next < roles.len() {
+                let entry = &roles[next];
+                let arn =
+                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
+                let (portal, token, profile, region) =
+                    (self.clone(), token.clone(), profile.clone(), region.clone());
+                let (index, account_name) = (next, entry.account_name.clone());
+                running.spawn(async move {
+                    let set = portal.credential_set(&token, &profile, &arn, region).await;
+                    (
+                        index,
+                        set.map(|s| CredentialSet {
+                            account_name: Some(account_name),
+                            ..s
+                        }),
+                    )
+                });
+                next += 1;
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let (index, set) = joined.map_err(|e| Error::Portal {
+                endpoint: self.endpoint().to_owned(),
+                message: format!("a credentials task failed: {e}"),
+            })?;
+            sets[index] = Some(set?);
+        }
+        Ok(sets.into_iter().flatten().collect())
+    }
+
+    fn listing_error<E, R>(&self, err: SdkError<E, R>, operation: &str) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        if let SdkError::ServiceError(service) = &err {
+            match service.err().code() {
+                Some("UnauthorizedException") => return self.login_required(),
+                Some("TooManyRequestsException") => {
+                    return Error::Portal {
+                        endpoint: self.endpoint().to_owned(),
+                        message: format!(
+                            "{operation} still throttled (429) after {MAX_ATTEMPTS} attempts; try again later or lower --concurrency"
+                        ),
+                    };
+                }
+                _ => {}
+            }
+        }
+        match err {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
+                endpoint: self.endpoint().to_owned(),
+                message: DisplayErrorContext(&err).to_string(),
+            },
+            _ => Error::Portal {
+                endpoint: self.endpoint().to_owned(),
+                message: format!("{operation}: {}", DisplayErrorContext(&err)),
+            },
+        }
+    }
+}
+
+/// Which listed roles a run takes: `--account GLOB` (matched against the id
+/// and the name) and `--role GLOB`, both case-insensitive; an absent pattern
+/// matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct RoleFilter {
+    account: Option<(String, glob::Pattern)>,
+    role: Option<(String, glob::Pattern)>,
+}
+
+impl RoleFilter {
+    /// A filter from the two optional patterns; a malformed pattern is a
+    /// usage error naming its flag.
+    pub fn new(account: Option<&str>, role: Option<&str>) -> Result<Self, Error> {
+        let compile = |flag: &str, text: Option<&str>| -> Result<_, Error> {
+            text.map(|t| {
+                glob::Pattern::new(t)
+                    .map(|p| (t.to_owned(), p))
+                    .map_err(|e| Error::Usage(format!("{flag} `{t}` is not a valid pattern: {e}")))
+            })
+            .transpose()
+        };
+        Ok(RoleFilter {
+            account: compile("--account", account)?,
+            role: compile("--role", role)?,
+        })
+    }
+
+    /// Whether `entry` is selected.
+    pub fn matches(&self, entry: &RoleEntry) -> bool {
+        let options = glob::MatchOptions {
+            case_sensitive: false,
+            require_literal_separator: false,
+            require_literal_leading_dot: false,
+        };
+        let hit = |p: &glob::Pattern, text: &str| p.matches_with(text, options);
+        self.account
+            .as_ref()
+            .is_none_or(|(_, p)| hit(p, &entry.account_id) || hit(p, &entry.account_name))
+            && self
+                .role
+                .as_ref()
+                .is_none_or(|(_, p)| hit(p, &entry.role_name))
+    }
+
+    /// The flags as given, for messages: `--account 'x' --role 'y'`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some((t, _)) = &self.account {
+            parts.push(format!("--account '{t}'"));
+        }
+        if let Some((t, _)) = &self.role {
+            parts.push(format!("--role '{t}'"));
+        }
+        if parts.is_empty() {
+            "no filter".to_owned()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+/// Whether `text` holds a glob metacharacter, so it cannot be an exact name.
+pub fn is_pattern(text: &str) -> bool {
+    text.contains(['*', '?', '['])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, name: &str, role: &str) -> RoleEntry {
+        RoleEntry {
+            account_id: id.into(),
+            account_name: name.into(),
+            role_name: role.into(),
+            role_arn: format!("arn:aws:iam::{id}:role/{role}"),
+        }
+    }
+
+    #[test]
+    fn filters_match_ids_names_and_roles_case_insensitively() {
+        let prod = entry("123456789012", "Prod EU", "ReadOnly");
+        let dev = entry("210987654321", "dev", "AdministratorAccess");
+        let f = RoleFilter::new(Some("prod*"), None).unwrap();
+        assert!(f.matches(&prod) && !f.matches(&dev));
+        let f = RoleFilter::new(Some("2109*"), Some("admin*")).unwrap();
+        assert!(!f.matches(&prod) && f.matches(&dev));
+        let f = RoleFilter::new(None, Some("readonly")).unwrap();
+        assert!(f.matches(&prod) && !f.matches(&dev));
+        assert!(RoleFilter::default().matches(&prod));
+        let e = RoleFilter::new(Some("[x"), None).unwrap_err().to_string();
+        assert!(e.contains("--account `[x`"), "{e}");
+        assert!(is_pattern("Prod*") && !is_pattern("Prod"));
+    }
+}

@@ -1,0 +1,576 @@
+//! The `config-profiles` sink: one profile per discovered role in the AWS
+//! config file (`AWS_CONFIG_FILE`, default `~/.aws/config`), inside a block
+//! that ssocred owns.
+//!
+//! Each SSO instance gets its own block, between marker comments that name
+//! its sso-session or start URL. Only that block is rewritten: every byte
+//! outside it stays, a profile the user wrote outside it is never replaced
+//! (a clash is reported and the role skipped), profiles are sorted by name
+//! so a rerun gives a byte-identical file, roles no longer listed stay unless
+//! `prune=true`, and `dry-run=true` prints a unified diff instead of writing.
+//! The file is parsed with the SDK's parser before and after the edit, and
+//! written atomically under a sidecar lock.
+
+#![deny(missing_docs)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::{RoleProfile, Sink, SinkContext, SinkError, SinkSpec, profile};
+
+const NAME: &str = "config-profiles";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    style: Option<String>,
+    prune: Option<String>,
+    #[serde(rename = "dry-run")]
+    dry_run: Option<String>,
+    path: Option<String>,
+    command: Option<String>,
+}
+
+/// What a generated profile holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `credential_process` pointing back at ssocred, and `region`.
+    Process,
+    /// Native SSO keys, for tools that log in through SSO themselves.
+    Sso,
+}
+
+struct ConfigProfilesSink {
+    path: PathBuf,
+    style: Style,
+    prune: bool,
+    dry_run: bool,
+    command: String,
+    /// The block's identity, set by the first role.
+    instance: Option<String>,
+    pending: BTreeMap<String, String>,
+}
+
+impl Sink for ConfigProfilesSink {
+    fn accept(&mut self, _set: &ssocred_core::CredentialSet) -> Result<(), SinkError> {
+        Err(SinkError::refused(
+            NAME,
+            "writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
+                .to_owned(),
+        ))
+    }
+
+    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
+        let instance = instance_of(role);
+        match &self.instance {
+            Some(known) if *known != instance => {
+                return Err(SinkError::refused(
+                    NAME,
+                    format!(
+                        "one run writes the block of one SSO instance ({known}), not also {instance}"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => self.instance = Some(instance),
+        }
+        let body = self.render(role)?;
+        if self.pending.insert(role.name.to_owned(), body).is_some() {
+            return Err(SinkError::refused(
+                NAME,
+                format!("two roles share the profile name `{}`", role.name),
+            ));
+        }
+        Ok(true)
+    }
+
+    fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
+        let Some(instance) = self.instance.take() else {
+            return Ok(());
+        };
+        let pending = std::mem::take(&mut self.pending);
+        self.update(&instance, pending, stdout)
+    }
+}
+
+/// The identity a block is marked with: the sso-session, else the start URL.
+fn instance_of(role: &RoleProfile<'_>) -> String {
+    match &role.sso.session {
+        Some(session) => format!("sso-session {session}"),
+        None => format!("start URL {}", role.sso.start_url),
+    }
+}
+
+fn begin_marker(instance: &str) -> String {
+    format!("# BEGIN ssocred discover: {instance}")
+}
+
+fn end_marker(instance: &str) -> String {
+    format!("# END ssocred discover: {instance}")
+}
+
+const NOTE: &str =
+    "# Written by `ssocred discover`; edits inside this block are replaced on the next run.";
+
+impl ConfigProfilesSink {
+    /// The profile's lines after its header, each ending in `\n`.
+    fn render(&self, role: &RoleProfile<'_>) -> Result<String, SinkError> {
+        let mut entries: Vec<(&str, String)> = Vec::new();
+        match self.style {
+            Style::Process => {
+                let line = format!(
+                    "{} -p {} -r {} --sink process",
+                    self.command,
+                    shell_word(&role.sso.name)?,
+                    shell_word(&role.role.role_arn)?
+                );
+                entries.push(("credential_process", line));
+            }
+            Style::Sso => {
+                match &role.sso.session {
+                    Some(session) => entries.push(("sso_session", session.clone())),
+                    None => {
+                        entries.push(("sso_start_url", role.sso.start_url.clone()));
+                        entries.push(("sso_region", role.sso.sso_region.clone()));
+                    }
+                }
+                entries.push(("sso_account_id", role.role.account_id.clone()));
+                entries.push(("sso_role_name", role.role.role_name.clone()));
+            }
+        }
+        if let Some(region) = role.region {
+            entries.push(("region", region.to_owned()));
+        }
+        let mut body = String::new();
+        for (key, value) in entries {
+            if value.contains(['\n', '\r']) || value.trim() != value || value.is_empty() {
+                return Err(SinkError::refused(
+                    NAME,
+                    format!(
+                        "the value of {key} for profile `{}` cannot be written to an INI file",
+                        role.name
+                    ),
+                ));
+            }
+            body.push_str(&format!("{key} = {value}\n"));
+        }
+        Ok(body)
+    }
+
+    fn update(
+        &self,
+        instance: &str,
+        pending: BTreeMap<String, String>,
+        stdout: &mut dyn Write,
+    ) -> Result<(), SinkError> {
+        let path = &self.path;
+        let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+        let before = read_optional(path)
+            .map_err(|e| SinkError::io(path, &e))?
+            .unwrap_or_default();
+        let unparseable = |detail: String| SinkError::Unparseable {
+            path: path.clone(),
+            detail,
+        };
+        let split = Split::find(&before, instance).map_err(&unparseable)?;
+        // Everything but ssocred's own block must parse. The block is parsed
+        // by ssocred alone and replaced whole, so a large block never goes
+        // through the SDK parser in one piece (it needs ~1.5 KiB per profile).
+        let outside = format!("{}{}", split.before, split.after);
+        let taken: BTreeSet<String> = match profile::parse_sections(Some(&outside), None) {
+            Ok(sections) => sections.profiles().map(str::to_owned).collect(),
+            // Line numbers in the error should count the whole file.
+            Err(detail) => {
+                let whole = profile::parse_sections(Some(&before), None).err();
+                return Err(unparseable(whole.unwrap_or(detail)));
+            }
+        };
+        drop(outside);
+        let old = parse_block(split.block);
+
+        let mut next: BTreeMap<String, String> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        for (name, body) in pending {
+            if taken.contains(&name) {
+                clashes.push(name);
+            } else {
+                next.insert(name, body);
+            }
+        }
+        let mut report = Report::default();
+        for (name, body) in &old {
+            match next.get(name) {
+                Some(new) if new == body => report.unchanged += 1,
+                Some(_) => report.changed += 1,
+                None if self.prune => report.removed += 1,
+                None => {
+                    report.kept += 1;
+                    next.insert(name.clone(), body.clone());
+                }
+            }
+        }
+        report.added = next.len() - report.unchanged - report.changed - report.kept;
+
+        validate_block(&next).map_err(|detail| {
+            SinkError::refused(
+                NAME,
+                format!(
+                    "the new block for {} would not parse ({detail}); nothing was written",
+                    path.display()
+                ),
+            )
+        })?;
+        let eol = line_ending(&before);
+        let after = split.join(eol, block_size(instance, &next, eol), |out| {
+            render_block(out, instance, &next, eol)
+        });
+        drop(next);
+
+        for name in &clashes {
+            eprintln!(
+                "ssocred: warning: {}: profile `{name}` already exists outside ssocred's block and was left alone; rename or delete it, or pick other names with --profile-name",
+                path.display()
+            );
+        }
+        let io = |e: std::io::Error| SinkError::io(Path::new("<stdout>"), &e);
+        if self.dry_run {
+            if after != before {
+                let shown = path.display().to_string();
+                let diff = similar::TextDiff::from_lines(&before, &after);
+                write!(stdout, "{}", diff.unified_diff().header(&shown, &shown)).map_err(io)?;
+            }
+            eprintln!(
+                "ssocred: {}: dry run, nothing written; {}",
+                path.display(),
+                report.describe(clashes.len())
+            );
+            return Ok(());
+        }
+        if after != before {
+            write_atomic(path, after.as_bytes()).map_err(|e| SinkError::io(path, &e))?;
+        }
+        eprintln!(
+            "ssocred: {}: {}",
+            path.display(),
+            report.describe(clashes.len())
+        );
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    added: usize,
+    changed: usize,
+    unchanged: usize,
+    kept: usize,
+    removed: usize,
+}
+
+impl Report {
+    fn describe(&self, skipped: usize) -> String {
+        let mut text = format!(
+            "{} added, {} changed, {} unchanged, {} removed",
+            self.added, self.changed, self.unchanged, self.removed
+        );
+        if self.kept > 0 {
+            text.push_str(&format!(
+                ", {} no longer assigned but kept (--prune removes them)",
+                self.kept
+            ));
+        }
+        if skipped > 0 {
+            text.push_str(&format!(
+                ", {skipped} skipped (name taken outside the block)"
+            ));
+        }
+        text
+    }
+}
+
+/// The file cut around one instance's block.
+struct Split<'a> {
+    before: &'a str,
+    block: &'a str,
+    after: &'a str,
+    found: bool,
+}
+
+impl<'a> Split<'a> {
+    fn find(text: &'a str, instance: &str) -> Result<Self, String> {
+        let (begin, end) = (begin_marker(instance), end_marker(instance));
+        let mut offset = 0;
+        let mut start: Option<(usize, usize)> = None;
+        for (number, line) in text.split_inclusive('\n').enumerate() {
+            let content = line.trim_end_matches(['\n', '\r']);
+            if content == begin {
+                if start.is_some() {
+                    return Err(format!(
+                        "line {}: a second `{begin}`; remove one of the blocks",
+                        number + 1
+                    ));
+                }
+                start = Some((offset, number + 1));
+            } else if content == end {
+                let Some((from, _)) = start else {
+                    return Err(format!(
+                        "line {}: `{end}` without its `{begin}`",
+                        number + 1
+                    ));
+                };
+                let to = offset + line.len();
+                if text[to..]
+                    .lines()
+                    .any(|l| l.trim_end_matches('\r') == begin)
+                {
+                    return Err(format!(
+                        "a second `{begin}` after line {}; remove one of the blocks",
+                        number + 1
+                    ));
+                }
+                return Ok(Split {
+                    before: &text[..from],
+                    block: &text[from..to],
+                    after: &text[to..],
+                    found: true,
+                });
+            }
+            offset += line.len();
+        }
+        match start {
+            Some((_, line)) => Err(format!(
+                "line {line}: `{begin}` has no `{end}` after it; restore the end marker or delete the block"
+            )),
+            None => Ok(Split {
+                before: text,
+                block: "",
+                after: "",
+                found: false,
+            }),
+        }
+    }
+
+    /// The file with the block `render` writes in place of the old one
+    /// (appended after a blank line when there was none; the old one removed
+    /// when there are no profiles). The block is rendered straight into the
+    /// new text, so a large one is never held twice.
+    fn join(&self, eol: &str, size: usize, render: impl FnOnce(&mut String)) -> String {
+        // Sized up front: growing a multi-megabyte string by doubling would
+        // briefly hold two copies.
+        let mut out = String::with_capacity(self.before.len() + size + self.after.len() + 4);
+        out.push_str(self.before);
+        if size == 0 {
+            out.push_str(self.after);
+            return out;
+        }
+        if !self.found && !out.is_empty() {
+            if !out.ends_with('\n') {
+                out.push_str(eol);
+            }
+            if !out.ends_with(&format!("{eol}{eol}")) && out != eol {
+                out.push_str(eol);
+            }
+        }
+        render(&mut out);
+        out.push_str(self.after);
+        out
+    }
+}
+
+/// The profiles of an existing block: name and body with `\n` line endings,
+/// blank lines dropped.
+fn parse_block(block: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in block.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(header) = line.strip_prefix('[') {
+            if let Some((name, body)) = current.take() {
+                out.insert(name, body);
+            }
+            let inner = header.split(']').next().unwrap_or_default().trim();
+            let name = inner.strip_prefix("profile").map_or(inner, str::trim);
+            current = Some((name.to_owned(), String::new()));
+        } else if let Some((_, body)) = current.as_mut()
+            && !line.trim().is_empty()
+            && !line.starts_with('#')
+        {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    if let Some((name, body)) = current {
+        out.insert(name, body);
+    }
+    out
+}
+
+/// Checks the generated profiles with the SDK's parser, a bounded number at a
+/// time so memory stays flat however many roles there are.
+fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
+    const CHUNK: usize = 256;
+    let mut names: Vec<&String> = Vec::with_capacity(CHUNK);
+    let mut text = String::new();
+    let check = |names: &mut Vec<&String>, text: &mut String| -> Result<(), String> {
+        let sections = profile::parse_sections(Some(text), None)?;
+        // The SDK drops a profile whose name it rejects, with only a log line.
+        if let Some(lost) = names.iter().find(|n| sections.get_profile(n).is_none()) {
+            return Err(format!("profile `{lost}` is not read by the AWS SDKs"));
+        }
+        names.clear();
+        text.clear();
+        Ok(())
+    };
+    for (name, body) in profiles {
+        text.push_str(&format!("[profile {name}]\n{body}"));
+        names.push(name);
+        if names.len() == CHUNK {
+            check(&mut names, &mut text)?;
+        }
+    }
+    check(&mut names, &mut text)
+}
+
+/// The exact length [`render_block`] writes; 0 for no profiles.
+fn block_size(instance: &str, profiles: &BTreeMap<String, String>, eol: &str) -> usize {
+    if profiles.is_empty() {
+        return 0;
+    }
+    let lines: usize = profiles.values().map(|body| body.lines().count()).sum();
+    let text: usize = profiles
+        .iter()
+        .map(|(name, body)| "[profile ]".len() + name.len() + body.len() - body.lines().count())
+        .sum();
+    begin_marker(instance).len()
+        + NOTE.len()
+        + end_marker(instance).len()
+        + text
+        + eol.len() * (4 + 2 * profiles.len() + lines)
+}
+
+fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<String, String>, eol: &str) {
+    out.push_str(&begin_marker(instance));
+    out.push_str(eol);
+    out.push_str(NOTE);
+    out.push_str(eol);
+    for (name, body) in profiles {
+        out.push_str(eol);
+        out.push_str(&format!("[profile {name}]"));
+        out.push_str(eol);
+        for line in body.lines() {
+            out.push_str(line);
+            out.push_str(eol);
+        }
+    }
+    out.push_str(eol);
+    out.push_str(&end_marker(instance));
+    out.push_str(eol);
+}
+
+fn line_ending(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    if crlf > 0 && crlf * 2 > text.matches('\n').count() {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// One word of the credential_process line, readable by both `sh -c` (the
+/// Rust and Go SDKs) and `shlex.split` (botocore): bare when it holds only
+/// safe characters, else in single quotes.
+fn shell_word(word: &str) -> Result<String, SinkError> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return Ok(word.to_owned());
+    }
+    if word.contains(['\'', '\n', '\r']) {
+        return Err(SinkError::refused(
+            NAME,
+            format!("`{word}` cannot be quoted safely in a credential_process line"),
+        ));
+    }
+    Ok(format!("'{word}'"))
+}
+
+/// The executable in double quotes, so a path with spaces works; characters
+/// that `sh` would still expand inside double quotes are refused.
+fn command_word(path: &str) -> Result<String, SinkError> {
+    if path.contains(['"', '\\', '$', '`', '\n', '\r']) {
+        return Err(SinkError::usage(
+            NAME,
+            format!(
+                "the path `{path}` cannot be quoted safely in a credential_process line; install ssocred somewhere else or pass command=PATH"
+            ),
+        ));
+    }
+    Ok(format!("\"{path}\""))
+}
+
+fn flag(name: &str, value: Option<String>) -> Result<bool, SinkError> {
+    match value.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") | Some("") => Ok(true),
+        Some(other) => Err(SinkError::usage(
+            NAME,
+            format!("option {name}={other}: expected true or false"),
+        )),
+    }
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let options: Options = spec.options_as(Some("path"))?;
+    let style = match options.style.as_deref() {
+        None | Some("process") => Style::Process,
+        Some("sso") => Style::Sso,
+        Some(other) => {
+            return Err(SinkError::usage(
+                NAME,
+                format!("option style={other}: expected process or sso"),
+            ));
+        }
+    };
+    let command = match options.command {
+        Some(c) => c,
+        None => std::env::current_exe()
+            .map_err(|e| {
+                SinkError::usage(NAME, format!("cannot find the ssocred executable: {e}"))
+            })?
+            .to_string_lossy()
+            .into_owned(),
+    };
+    Ok(Box::new(ConfigProfilesSink {
+        path: match options.path {
+            Some(p) => ctx.resolve(&p),
+            None => ctx.config_file.clone(),
+        },
+        style,
+        prune: flag("prune", options.prune)?,
+        dry_run: flag("dry-run", options.dry_run)?,
+        command: command_word(&command)?,
+        instance: None,
+        pending: BTreeMap::new(),
+    }))
+}
+
+inventory::submit! {
+    ssocred_core::SinkRegistration {
+        name: NAME,
+        description: "one profile per discovered role in a managed block of the AWS config file (ssocred discover)",
+        argument: Some("PATH"),
+        options: &[
+            ("path", "write this file instead of AWS_CONFIG_FILE"),
+            ("style", "process (credential_process pointing at ssocred, default) or sso (native SSO keys)"),
+            ("prune", "true removes profiles of roles no longer assigned"),
+            ("dry-run", "true prints a unified diff and writes nothing"),
+            ("command", "the executable credential_process runs (default: this ssocred)"),
+        ],
+        build,
+    }
+}
+
+#[cfg(test)]
+mod tests;

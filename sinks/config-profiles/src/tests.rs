@@ -1,0 +1,309 @@
+use super::*;
+use ssocred_core::discovery::RoleEntry;
+use ssocred_core::profile::SsoProfile;
+
+fn sso(session: Option<&str>) -> SsoProfile {
+    SsoProfile {
+        name: "corp".into(),
+        session: session.map(str::to_owned),
+        start_url: "https://d-1.awsapps.com/start".into(),
+        sso_region: "eu-west-1".into(),
+        region: None,
+        account_id: None,
+        role_name: None,
+    }
+}
+
+fn role(id: &str, name: &str) -> RoleEntry {
+    RoleEntry {
+        account_id: id.into(),
+        account_name: format!("acct {id}"),
+        role_name: name.into(),
+        role_arn: format!("arn:aws:iam::{id}:role/{name}"),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Fixture {
+    fn new(initial: Option<&str>) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        if let Some(text) = initial {
+            std::fs::write(&path, text).unwrap();
+        }
+        Fixture { _dir: dir, path }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.path).unwrap()
+    }
+
+    /// Runs the sink with `options` over `roles` (named `ID-ROLE`); returns stdout.
+    fn run(
+        &self,
+        options: &str,
+        sso: &SsoProfile,
+        roles: &[RoleEntry],
+    ) -> Result<String, SinkError> {
+        let ctx = SinkContext {
+            config_file: self.path.clone(),
+            credentials_file: self.path.with_file_name("credentials"),
+            cwd: self.path.parent().unwrap().to_path_buf(),
+        };
+        let spec = format!("config-profiles:command=/opt/my tools/ssocred{options}");
+        let mut sink = build(&SinkSpec::parse(&spec).unwrap(), &ctx)?;
+        let names: Vec<String> = roles
+            .iter()
+            .map(|r| format!("{}-{}", r.account_id, r.role_name))
+            .collect();
+        for (role, name) in roles.iter().zip(&names) {
+            let profile = RoleProfile {
+                name,
+                role,
+                sso,
+                region: Some("eu-central-1"),
+            };
+            assert!(sink.accept_role(&profile)?);
+        }
+        let mut out = Vec::new();
+        sink.commit(&mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+}
+
+const BLOCK_TWO: &str = "\
+# BEGIN ssocred discover: start URL https://d-1.awsapps.com/start
+# Written by `ssocred discover`; edits inside this block are replaced on the next run.
+
+[profile 111111111111-Admin]
+credential_process = \"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process
+region = eu-central-1
+
+[profile 111111111111-ReadOnly]
+credential_process = \"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/ReadOnly --sink process
+region = eu-central-1
+
+# END ssocred discover: start URL https://d-1.awsapps.com/start
+";
+
+fn two() -> Vec<RoleEntry> {
+    vec![
+        role("111111111111", "ReadOnly"),
+        role("111111111111", "Admin"),
+    ]
+}
+
+#[test]
+fn writes_a_sorted_block_into_a_new_file() {
+    let f = Fixture::new(None);
+    f.run("", &sso(None), &two()).unwrap();
+    assert_eq!(f.text(), BLOCK_TWO);
+}
+
+#[test]
+fn keeps_every_byte_outside_the_block_and_reruns_identically() {
+    let user = "# my config ; with comments\n[default]\nregion = us-east-1   # inline\n\n[profile mine]\ncredential_process = /bin/true\n\tcontinued = x\n";
+    let f = Fixture::new(Some(user));
+    f.run("", &sso(None), &two()).unwrap();
+    let first = f.text();
+    assert_eq!(first, format!("{user}\n{BLOCK_TWO}"));
+    f.run("", &sso(None), &two()).unwrap();
+    assert_eq!(f.text(), first, "a rerun must give identical bytes");
+
+    // Text after the block, and edits around it, survive a rewrite.
+    let edited = format!("# above\n{first}[profile after]\nregion = x\n; tail");
+    std::fs::write(&f.path, &edited).unwrap();
+    f.run("", &sso(None), &[role("111111111111", "Admin")])
+        .unwrap();
+    assert_eq!(f.text(), edited, "the stale role is kept without prune");
+    f.run(",prune=true", &sso(None), &[role("111111111111", "Admin")])
+        .unwrap();
+    let pruned = f.text();
+    assert!(!pruned.contains("ReadOnly"), "{pruned}");
+    assert!(pruned.starts_with(&format!("# above\n{user}\n# BEGIN")));
+    assert!(pruned.ends_with("# END ssocred discover: start URL https://d-1.awsapps.com/start\n[profile after]\nregion = x\n; tail"));
+}
+
+#[test]
+fn prune_replaces_the_block_contents() {
+    let f = Fixture::new(Some("[default]\nregion = x\n"));
+    f.run("", &sso(None), &two()).unwrap();
+    // A run with no roles has no instance, so it changes nothing.
+    f.run(",prune=true", &sso(None), &[]).unwrap();
+    assert!(f.text().contains("BEGIN"));
+    let only_new = [role("333333333333", "X")];
+    f.run(",prune=true", &sso(None), &only_new).unwrap();
+    let text = f.text();
+    assert!(
+        text.contains("333333333333-X") && !text.contains("111111111111"),
+        "{text}"
+    );
+}
+
+#[test]
+fn never_overwrites_a_profile_written_outside_the_block() {
+    let user = "[profile 111111111111-ReadOnly]\n# hand written\nregion = ap-south-1\n";
+    let f = Fixture::new(Some(user));
+    f.run("", &sso(None), &two()).unwrap();
+    let text = f.text();
+    assert!(text.starts_with(user), "{text}");
+    assert_eq!(text.matches("111111111111-ReadOnly").count(), 1, "{text}");
+    assert!(text.contains("[profile 111111111111-Admin]"), "{text}");
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let user = "[default]\nregion = us-east-1\n";
+    let f = Fixture::new(Some(user));
+    let out = f.run(",dry-run=true", &sso(None), &two()).unwrap();
+    assert_eq!(f.text(), user);
+    let path = f.path.display().to_string();
+    assert!(
+        out.starts_with(&format!("--- {path}\n+++ {path}\n@@ -1,2 +1,15 @@\n")),
+        "{out}"
+    );
+    assert!(out.contains("+[profile 111111111111-Admin]\n"), "{out}");
+    assert!(out.contains(" region = us-east-1\n"), "{out}");
+    // Nothing to change: an empty diff.
+    f.run("", &sso(None), &two()).unwrap();
+    let out = f.run(",dry-run=true", &sso(None), &two()).unwrap();
+    assert_eq!(out, "");
+    let missing = Fixture::new(None);
+    missing.run(",dry-run", &sso(None), &two()).unwrap();
+    assert!(!missing.path.exists());
+}
+
+#[test]
+fn sso_style_writes_native_keys_and_never_credential_process() {
+    let f = Fixture::new(None);
+    f.run(
+        ",style=sso",
+        &sso(Some("corp-session")),
+        &[role("111111111111", "Admin")],
+    )
+    .unwrap();
+    assert_eq!(
+        f.text(),
+        "# BEGIN ssocred discover: sso-session corp-session\n\
+         # Written by `ssocred discover`; edits inside this block are replaced on the next run.\n\n\
+         [profile 111111111111-Admin]\nsso_session = corp-session\nsso_account_id = 111111111111\n\
+         sso_role_name = Admin\nregion = eu-central-1\n\n\
+         # END ssocred discover: sso-session corp-session\n"
+    );
+    let f = Fixture::new(None);
+    f.run(",style=sso", &sso(None), &[role("111111111111", "Admin")])
+        .unwrap();
+    let text = f.text();
+    assert!(text.contains("sso_start_url = https://d-1.awsapps.com/start\nsso_region = eu-west-1\nsso_account_id = 111111111111\n"), "{text}");
+    // Switching style replaces the keys: no profile holds both kinds.
+    f.run("", &sso(None), &[role("111111111111", "Admin")])
+        .unwrap();
+    let text = f.text();
+    assert!(
+        text.contains("credential_process") && !text.contains("sso_account_id"),
+        "{text}"
+    );
+}
+
+#[test]
+fn each_sso_instance_has_its_own_block() {
+    let f = Fixture::new(None);
+    f.run("", &sso(None), &two()).unwrap();
+    f.run("", &sso(Some("s2")), &[role("222222222222", "Dev")])
+        .unwrap();
+    let text = f.text();
+    assert!(text.starts_with(BLOCK_TWO), "{text}");
+    assert!(
+        text.ends_with("# END ssocred discover: sso-session s2\n"),
+        "{text}"
+    );
+    // Rerunning the first keeps the second as it is.
+    f.run(",prune=true", &sso(None), &[role("111111111111", "Admin")])
+        .unwrap();
+    assert!(f.text().contains("222222222222-Dev"));
+}
+
+#[test]
+fn leaves_broken_files_untouched() {
+    for (text, expect) in [
+        ("[profile ok]\na = b\n[broken\n", "line 3"),
+        (
+            "# BEGIN ssocred discover: start URL https://d-1.awsapps.com/start\n[profile x]\na = b\n",
+            "has no `# END",
+        ),
+        (
+            "# END ssocred discover: start URL https://d-1.awsapps.com/start\n",
+            "without its",
+        ),
+    ] {
+        let f = Fixture::new(Some(text));
+        let e = f.run("", &sso(None), &two()).unwrap_err().to_string();
+        assert!(e.contains(expect) && e.contains("left untouched"), "{e}");
+        assert_eq!(f.text(), text);
+    }
+}
+
+#[test]
+fn follows_crlf_files() {
+    let f = Fixture::new(Some("[default]\r\nregion = x\r\n"));
+    f.run("", &sso(None), &two()).unwrap();
+    let text = f.text();
+    assert_eq!(
+        text,
+        format!(
+            "[default]\r\nregion = x\r\n\r\n{}",
+            BLOCK_TWO.replace('\n', "\r\n")
+        )
+    );
+    f.run("", &sso(None), &two()).unwrap();
+    assert_eq!(f.text(), text);
+}
+
+#[test]
+fn quotes_the_command_line_for_sh_and_shlex() {
+    assert_eq!(shell_word("corp").unwrap(), "corp");
+    assert_eq!(
+        shell_word("arn:aws:iam::1:role/My.Role+x=y,z@w").unwrap(),
+        "arn:aws:iam::1:role/My.Role+x=y,z@w"
+    );
+    assert_eq!(shell_word("has space").unwrap(), "'has space'");
+    assert!(shell_word("it's").is_err());
+    assert_eq!(command_word("/a b/ssocred").unwrap(), "\"/a b/ssocred\"");
+    for bad in ["/a\"b", "/a$b", "/a`b", "/a\\b"] {
+        assert!(command_word(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn refuses_credentials_and_bad_options() {
+    let f = Fixture::new(None);
+    for bad in [",style=both", ",prune=yes", ",colour=red"] {
+        let e = f.run(bad, &sso(None), &two()).unwrap_err().to_string();
+        assert!(e.contains("config-profiles"), "{e}");
+    }
+    assert!(!f.path.exists());
+}
+
+#[test]
+fn block_size_is_exact() {
+    let mut profiles = BTreeMap::new();
+    profiles.insert("a".to_owned(), "k = v\nregion = x\n".to_owned());
+    profiles.insert(
+        "bb".to_owned(),
+        "credential_process = \"/x y\" -p p\n".to_owned(),
+    );
+    for eol in ["\n", "\r\n"] {
+        let mut out = String::new();
+        render_block(&mut out, "sso-session s", &profiles, eol);
+        assert_eq!(
+            out.len(),
+            block_size("sso-session s", &profiles, eol),
+            "{eol:?}"
+        );
+    }
+    assert_eq!(block_size("x", &BTreeMap::new(), "\n"), 0);
+}
