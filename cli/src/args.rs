@@ -55,6 +55,11 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout.
     Man,
+    /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
 }
 
 /// `ssocred config ...`.
@@ -75,6 +80,17 @@ pub enum ConfigCommand {
     Show {
         #[command(flatten)]
         get: GetArgs,
+    },
+}
+
+/// What `ssocred cache` does.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Remove every cached SSO role credential (other AWS CLI entries stay).
+    Clear {
+        /// Explain each step on stderr.
+        #[arg(short, long)]
+        verbose: bool,
     },
 }
 
@@ -164,6 +180,20 @@ pub struct GetArgs {
     /// Use the named preset of the config file ([preset.NAME]) [env: SSOCRED_PRESET].
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
+
+    /// Neither read nor write the role-credential cache: always call the portal.
+    #[arg(long, env = "SSOCRED_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+
+    /// Treat cached role credentials as expired this many minutes before they
+    /// expire.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        env = "SSOCRED_CACHE_WINDOW",
+        default_value_t = 15
+    )]
+    pub cache_window: u32,
 }
 
 impl GetArgs {

@@ -2,6 +2,7 @@
 //! `ssocred-core` and the sink crates.
 
 mod args;
+mod cache;
 mod config;
 mod config_cmd;
 mod discover;

@@ -22,7 +22,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None if cli.get.discover_roles => {
             crate::discover::discover(&cli.get.as_discover()).map(|()| ExitCode::SUCCESS)
         }
-        None => get(&cli.get).map(|()| ExitCode::SUCCESS),
+        None => crate::cache::answer_from_cache(&cli.get)
+            .unwrap_or_else(|| get(&cli.get))
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Cache { action }) => crate::cache::run(&action).map(|()| ExitCode::SUCCESS),
         Some(Command::Config { action }) => config_cmd::run(action).map(|()| ExitCode::SUCCESS),
         Some(Command::Completions { shell }) => {
             shell::completions(shell).map(|()| ExitCode::SUCCESS)
@@ -168,6 +171,7 @@ pub(crate) struct RoleFetch {
     portal: portal::Portal,
     login: ssocred_core::login::LoginTarget,
     policy: ssocred_core::login::TokenPolicy,
+    cache: Option<ssocred_core::role_cache::RoleCache>,
     verbose: bool,
 }
 
@@ -251,6 +255,7 @@ impl RoleFetch {
             }
         };
         Ok(Selection::One(RoleFetch {
+            cache: crate::cache::role_cache(args, paths),
             login,
             policy,
             cache_dir: paths.sso_cache_dir(),
@@ -272,8 +277,36 @@ impl RoleFetch {
         self.region.as_deref()
     }
 
-    /// One round: the cached token, then GetRoleCredentials.
+    /// One round: the role cache (unless --no-cache), else a fetch that
+    /// concurrent processes asking for the same role share.
     pub(crate) async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let Some(cache) = &self.cache else {
+            return self.fetch_from_portal().await;
+        };
+        let (profile, role) = (&self.profile, &self.role);
+        let mut note = |m: String| say(self.verbose, || m);
+        let (set, source) = cache
+            .obtain(profile, role, self.region.clone(), &mut note, || async {
+                let mut sets = self.fetch_from_portal().await?;
+                sets.pop()
+                    .ok_or_else(|| Error::Usage("the portal returned no credentials".to_owned()))
+            })
+            .await?;
+        if source == ssocred_core::role_cache::Source::Cache {
+            say(self.verbose, || {
+                format!(
+                    "{} for {role} from the role cache {}, expires {}",
+                    set.access_key_id,
+                    cache.path(profile, role).display(),
+                    set.expiration_utc()
+                )
+            });
+        }
+        Ok(vec![set])
+    }
+
+    /// The cached token, then GetRoleCredentials.
+    async fn fetch_from_portal(&self) -> Result<Vec<CredentialSet>, Error> {
         let verbose = self.verbose;
         let profile = &self.profile;
         say(verbose, || {

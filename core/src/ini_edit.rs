@@ -30,8 +30,17 @@ fn classify(line: &str) -> Kind {
     if body.starts_with([' ', '\t']) {
         return Kind::Continuation;
     }
-    if let Some(rest) = body.strip_prefix('[') {
-        let name = rest.split(']').next().unwrap_or_default();
+    if body.starts_with('[') {
+        // As the SDK reads a header: a comment (`#` or `;`, no space needed)
+        // ends the line, and the name runs to the LAST `]`, so `[a]x]` is
+        // the (invalid, ignored) profile `a]x`, not `a`.
+        let line = body.trim_matches([' ', '\t']);
+        let line = line
+            .find(['#', ';'])
+            .map_or(line, |i| &line[..i])
+            .trim_matches([' ', '\t']);
+        let inner = &line[1..];
+        let name = inner.strip_suffix(']').unwrap_or(inner);
         return Kind::Section(name.trim_matches([' ', '\t']).to_owned());
     }
     match body.split_once('=') {
@@ -254,6 +263,21 @@ mod tests {
         let before = "[ default ]\nk = 1\n[profile default]\nk = 2\n";
         let after = set_section(before, "default", &[("k", "9")]);
         assert_eq!(after, "[ default ]\nk = 9\n[profile default]\nk = 2\n");
+    }
+
+    #[test]
+    fn reads_header_names_as_the_sdk_does() {
+        // Found by the config_parser fuzz target: the SDK names this profile
+        // `p]x` and ignores it, so an edit of `p` must not land inside it.
+        let before = "[p]x]\nk = 1\n";
+        let after = set_section(before, "p", &[("k", "2")]);
+        assert_eq!(after, "[p]x]\nk = 1\n\n[p]\nk = 2\n");
+        let sections = crate::profile::parse_sections(None, Some(&after)).unwrap();
+        assert_eq!(sections.get_profile("p").unwrap().get("k"), Some("2"));
+        assert_eq!(
+            section_headers("[a];c]\n[b]#x\n[ c ] ; y\n"),
+            ["a", "b", "c"]
+        );
     }
 
     #[test]

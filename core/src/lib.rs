@@ -20,6 +20,7 @@ pub mod naming;
 pub mod oidc;
 pub mod portal;
 pub mod profile;
+pub mod role_cache;
 pub mod shell;
 pub mod sink;
 pub mod sso_cache;

@@ -100,6 +100,20 @@ impl ProfileFiles {
         })
     }
 
+    /// Reads and parses the config file alone, as botocore and the AWS CLI
+    /// do when they resolve an SSO profile. The role-cache fast path uses it
+    /// to skip reading a credentials file that may hold hundreds of profiles.
+    pub fn load_config(paths: &AwsPaths) -> Result<Self, Error> {
+        let config = read_optional(&paths.config)?;
+        let sections =
+            parse_sections(Some(&config), None).map_err(|m| config_error(&paths.config, &m))?;
+        Ok(ProfileFiles {
+            sections,
+            paths: paths.clone(),
+            credentials_problem: None,
+        })
+    }
+
     /// Why the credentials file was left out, if it was.
     pub fn credentials_problem(&self) -> Option<&str> {
         self.credentials_problem.as_deref()

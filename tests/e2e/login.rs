@@ -70,7 +70,16 @@ fn device_login(w: &World) {
 }
 
 fn get_dev(w: &World, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["-p", "modern", "-r", DEV_ARN, "--sink", "process"];
+    // --no-cache: every call must go through the token, not the role cache.
+    let mut args = vec![
+        "-p",
+        "modern",
+        "-r",
+        DEV_ARN,
+        "--sink",
+        "process",
+        "--no-cache",
+    ];
     args.extend_from_slice(extra);
     w.run(&args)
 }
@@ -497,11 +506,19 @@ fn twenty_processes_refresh_once() {
     let children: Vec<Child> = (0..20)
         .map(|_| {
             let mut cmd = w.cmd();
-            cmd.args(["-p", "modern", "-r", DEV_ARN, "--sink", "process"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            cmd.args([
+                "-p",
+                "modern",
+                "-r",
+                DEV_ARN,
+                "--sink",
+                "process",
+                "--no-cache",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     for child in children {

@@ -1,15 +1,20 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+mod cache;
+mod cache_interop;
+mod concurrency;
 mod config;
 mod discovery;
 mod discovery_interop;
 mod errors;
 mod exec;
+mod faults;
 mod formats;
 mod interop;
 mod login;
 mod running;
+mod secrets;
 mod serve;
 mod shell;
 mod sinks;

@@ -286,8 +286,18 @@ fn throttling_is_retried() {
     let w = World::new();
     // Request 1 passes; request 2 is throttled, its retry (3) passes.
     w.emulator.set_throttle_every(Some(2));
-    ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
-    let out = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    // --no-cache: the second call must reach the portal, not the role cache.
+    let args = [
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "process",
+        "--no-cache",
+    ];
+    ok(&w.run(&args));
+    let out = ok(&w.run(&args));
     assert!(out.starts_with("{\"Version\":1"));
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 3);
     assert_eq!(w.emulator.throttled(), 1);

@@ -73,10 +73,10 @@ fn rewrites_the_credentials_file_across_refreshes_and_stops_cleanly_on_sigterm()
         assert!(!stderr.contains(&secret.session_token));
     }
     // No temp file is left behind: only the files that were there, the lock
-    // sidecar and the token cache.
+    // sidecar, the token cache and the role cache (cli/cache).
     assert_eq!(
         files_in(&w.aws_dir()),
-        [".credentials.lock", "config", "credentials", "sso"]
+        [".credentials.lock", "cli", "config", "credentials", "sso"]
     );
 }
 

@@ -123,7 +123,13 @@ impl Sink for CredentialsFileSink {
 
 /// Applies the section updates to `path` under its lock.
 fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
-    let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+    // Failures name the step, and say that the file is as it was: every
+    // step before the rename leaves it untouched.
+    let failed = |step: &str, e: std::io::Error| SinkError::Io {
+        path: path.to_path_buf(),
+        message: format!("cannot {step}: {e}; the file was left as it was"),
+    };
+    let _lock = FileLock::acquire(path).map_err(|e| failed("lock it", e))?;
     let before = read_optional(path)
         .map_err(|e| SinkError::io(path, &e))?
         .unwrap_or_default();
@@ -140,7 +146,7 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
             .collect();
         after = ini_edit::set_section(&after, &section.profile, &entries);
     }
-    write_atomic(path, after.as_bytes()).map_err(|e| SinkError::io(path, &e))
+    write_atomic(path, after.as_bytes()).map_err(|e| failed("write it", e))
 }
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {

@@ -1,0 +1,194 @@
+//! The role-credential cache: hits, misses, the expiry window, corrupt
+//! entries, `--no-cache` and `ssocred cache clear`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ssocred_emulator::Operation;
+
+use crate::world::*;
+
+const PROCESS: &[&str] = &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"];
+
+pub fn cache_dir(w: &World) -> PathBuf {
+    w.aws_dir().join("cli/cache")
+}
+
+/// The `.json` entries in the cache directory.
+pub fn entries(w: &World) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(cache_dir(w)) else {
+        return Vec::new();
+    };
+    let mut all: Vec<_> = dir
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    all.sort();
+    all
+}
+
+fn calls(w: &World) -> u64 {
+    w.emulator.count(Operation::GetRoleCredentials)
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_second_call_is_answered_from_the_cache() {
+    let w = World::new();
+    let first = ok(&w.run(PROCESS));
+    assert_eq!(calls(&w), 1);
+    let [entry] = entries(&w).try_into().unwrap();
+    assert_eq!(mode(&entry), 0o600);
+    assert_eq!(mode(&cache_dir(&w)), 0o700);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    let issued = w.only_issued();
+    assert_eq!(json["ProviderType"], "sso");
+    assert_eq!(json["Credentials"]["AccessKeyId"], issued.access_key_id);
+    assert_eq!(json["Credentials"]["Expiration"], expiration_z(&issued));
+
+    let second = ok(&w.run(PROCESS));
+    assert_eq!(calls(&w), 1, "the cache hit called the portal");
+    assert_eq!(first, second);
+
+    // The hit needs no SSO login: cached credentials outlive the token, as in the AWS CLI.
+    std::fs::remove_dir_all(w.aws_dir().join("sso")).unwrap();
+    assert_eq!(ok(&w.run(PROCESS)), first);
+    // Every sink is served from the cache, not only `process`.
+    ok(&w.run(&["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env"]));
+    assert_eq!(calls(&w), 1);
+    // A different role, or the same role through another login, is another entry.
+    w.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
+    w.write_token(
+        "https://d-legacy.awsapps.com/start",
+        TOKEN,
+        "2099-01-01T00:00:00Z",
+    );
+    ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        "arn:aws:iam::123456789012:role/Admin",
+        "--sink",
+        "process",
+    ]));
+    ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    assert_eq!(calls(&w), 3);
+    assert_eq!(entries(&w).len(), 3);
+}
+
+#[test]
+fn no_cache_neither_reads_nor_writes() {
+    let w = World::new();
+    let mut no_cache = PROCESS.to_vec();
+    no_cache.push("--no-cache");
+    ok(&w.run(&no_cache));
+    assert!(entries(&w).is_empty());
+    ok(&w.run(PROCESS));
+    assert_eq!(calls(&w), 2);
+    ok(&w.run(&no_cache));
+    assert_eq!(calls(&w), 3);
+    let out = w
+        .cmd()
+        .args(PROCESS)
+        .env("SSOCRED_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(calls(&w), 4);
+}
+
+#[test]
+fn entries_close_to_expiry_are_refetched() {
+    let w = World::new();
+    // Ten minutes of life is inside the default fifteen-minute window.
+    w.emulator.set_credential_lifetime(Duration::from_secs(600));
+    ok(&w.run(PROCESS));
+    ok(&w.run(PROCESS));
+    assert_eq!(calls(&w), 2);
+    let mut narrow = PROCESS.to_vec();
+    narrow.extend(["--cache-window", "5"]);
+    let out = ok(&w.run(&narrow));
+    assert_eq!(calls(&w), 2, "a 5-minute window accepts a 10-minute entry");
+    assert!(out.contains(&w.emulator.issued()[1].access_key_id));
+    let out = w
+        .cmd()
+        .args(PROCESS)
+        .env("SSOCRED_CACHE_WINDOW", "5")
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(calls(&w), 2);
+    // The window never falls below --refresh-before (plus a minute), or a
+    // long-running refresh would get the same credentials back.
+    narrow.extend(["--refresh-before", "600"]);
+    ok(&w.run(&narrow));
+    assert_eq!(calls(&w), 3);
+}
+
+#[test]
+fn corrupt_entries_are_ignored_and_replaced() {
+    let w = World::new();
+    ok(&w.run(PROCESS));
+    let [entry] = entries(&w).try_into().unwrap();
+    for garbage in [
+        &b""[..],
+        b"{\"ProviderType\":\"sso\",\"Cred",
+        b"\xff\x00garbage",
+        b"[]",
+    ] {
+        std::fs::write(&entry, garbage).unwrap();
+        let before = calls(&w);
+        let out = w.run(&[PROCESS, &["-v"]].concat());
+        let stdout = ok(&out);
+        assert_eq!(calls(&w), before + 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("unusable cache entry"), "{stderr}");
+        let latest = w.emulator.issued().pop().unwrap();
+        assert!(stdout.contains(&latest.access_key_id));
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+        assert_eq!(json["Credentials"]["AccessKeyId"], latest.access_key_id);
+    }
+    // A directory where the entry should be: still not fatal.
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::create_dir(&entry).unwrap();
+    ok(&w.run(PROCESS));
+}
+
+#[test]
+fn an_unwritable_cache_is_not_fatal() {
+    let w = World::new();
+    std::fs::create_dir_all(w.aws_dir().join("cli")).unwrap();
+    // A file where the cache directory should be.
+    std::fs::write(cache_dir(&w), "not a directory").unwrap();
+    let out = w.run(&[PROCESS, &["-v"]].concat());
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fetching without it"), "{stderr}");
+}
+
+#[test]
+fn cache_clear_removes_sso_entries_only() {
+    let w = World::new();
+    ok(&w.run(PROCESS));
+    ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    let other = cache_dir(&w).join("assume-role.json");
+    std::fs::write(&other, r#"{"Credentials":{"AccessKeyId":"A"}}"#).unwrap();
+    assert_eq!(entries(&w).len(), 3);
+    let out = ok(&w.run(&["cache", "clear"]));
+    assert!(
+        out.starts_with("removed 2 cached role credential(s)"),
+        "{out}"
+    );
+    assert_eq!(entries(&w), [other]);
+    ok(&w.run(PROCESS));
+    assert_eq!(calls(&w), 3);
+    // Nothing to clear is fine too.
+    let empty = World::new();
+    let out = ok(&empty.run(&["cache", "clear"]));
+    assert!(out.starts_with("removed 0"), "{out}");
+}
