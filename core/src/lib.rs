@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod portal;
 pub mod profile;
 pub mod role_cache;
+pub mod sdk;
 pub mod shell;
 pub mod sink;
 pub mod sso_cache;

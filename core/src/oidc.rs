@@ -4,15 +4,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ssooidc::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
-use aws_smithy_http_client::tls;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
+use crate::sdk;
 
 /// The grant type of the device code flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -159,33 +157,12 @@ impl Oidc {
     /// A client in `region`, at `endpoint` when given. Plain `http://`
     /// endpoints (local emulators) get a client without TLS.
     pub fn new(region: &str, endpoint: Option<String>) -> Self {
-        let http = match &endpoint {
-            Some(url) if url.starts_with("http://") => {
-                aws_smithy_http_client::Builder::new().build_http()
-            }
-            _ => aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-        };
         let mut config = aws_sdk_ssooidc::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .http_client(http)
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(crate::portal::MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(15))
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            );
+            .http_client(sdk::http_client(endpoint.as_deref()))
+            .retry_config(sdk::retry_config())
+            .timeout_config(sdk::timeout_config());
         if let Some(url) = &endpoint {
             config = config.endpoint_url(url);
         }

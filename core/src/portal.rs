@@ -1,24 +1,18 @@
 //! The AWS SSO portal: role credentials (and, later, account and role
 //! listings) through `aws-sdk-sso`.
 
-use std::time::Duration;
-
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sso::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
-use aws_smithy_http_client::tls;
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::arn::RoleArn;
 use crate::profile::SsoProfile;
+use crate::sdk;
 use crate::{CredentialSet, Error};
 
-/// Attempts per call, the first included; throttling (429) and transient
-/// network errors are retried with exponential backoff and jitter.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub use crate::sdk::MAX_ATTEMPTS;
 
 /// The endpoint override for the portal from the environment, resolved by
 /// ssocred itself: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`, unless
@@ -61,33 +55,12 @@ impl Portal {
     /// A client in the profile's `sso_region`, at `endpoint` when given.
     /// Plain `http://` endpoints (local emulators) get a client without TLS.
     pub fn new(profile: &SsoProfile, endpoint: Option<String>) -> Self {
-        let http = match &endpoint {
-            Some(url) if url.starts_with("http://") => {
-                aws_smithy_http_client::Builder::new().build_http()
-            }
-            _ => aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-        };
         let mut config = aws_sdk_sso::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(profile.sso_region.clone()))
-            .http_client(http)
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(15))
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            );
+            .http_client(sdk::http_client(endpoint.as_deref()))
+            .retry_config(sdk::retry_config())
+            .timeout_config(sdk::timeout_config());
         if let Some(url) = &endpoint {
             config = config.endpoint_url(url);
         }

@@ -4,7 +4,6 @@
 //! Shared by the `env` sink (static keys), the `serve` sink (the container
 //! endpoint's two variables) and `ssocred exec`.
 
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::CredentialSet;
@@ -41,23 +40,10 @@ impl Shell {
     }
 }
 
-/// The variables a set becomes, in output order: the three credentials, the
-/// expiration (UTC, `Z`) and, when a region is known, both region variables.
+/// The variables a set becomes, in output order (see
+/// [`crate::variables::aws_environment`]).
 pub fn credential_variables(set: &CredentialSet) -> Vec<(&'static str, String)> {
-    let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", set.access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            set.secret_access_key.expose_secret().to_owned(),
-        ),
-        (
-            "AWS_SESSION_TOKEN",
-            set.session_token.expose_secret().to_owned(),
-        ),
-        ("AWS_CREDENTIAL_EXPIRATION", set.expiration_utc()),
-    ];
-    vars.extend(region_variables(set.region.as_deref()));
-    vars
+    crate::variables::aws_environment(set)
 }
 
 /// `AWS_REGION` and `AWS_DEFAULT_REGION`, when a region is known.

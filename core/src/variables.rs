@@ -24,10 +24,7 @@ pub fn aws_environment(set: &CredentialSet) -> Vec<(&'static str, String)> {
         ),
         ("AWS_CREDENTIAL_EXPIRATION", set.expiration_utc()),
     ];
-    if let Some(region) = &set.region {
-        vars.push(("AWS_REGION", region.clone()));
-        vars.push(("AWS_DEFAULT_REGION", region.clone()));
-    }
+    vars.extend(crate::shell::region_variables(set.region.as_deref()));
     vars
 }
 

@@ -3,13 +3,9 @@
 //! ssocred reuses what botocore cached, neither calling the portal again.
 //! Skips loudly without SSOCRED_PYTHON, fails with SSOCRED_REQUIRE_INTEROP=1.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 use ssocred_emulator::Operation;
 
-use crate::interop::python;
 use crate::world::*;
 
 /// Profiles pinned to one role each, one per key style: an sso-session
@@ -44,29 +40,6 @@ fn world() -> World {
     w
 }
 
-fn botocore(w: &World, python: &Path, profile: &str) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/interop/botocore_role_cache.py"
-    );
-    let out = Command::new(python)
-        .arg(script)
-        .arg(profile)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "botocore failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn ssocred(w: &World, profile: &str) -> Value {
     serde_json::from_str(&ok(&w.run(&["-p", profile, "--sink", "process"]))).unwrap()
 }
@@ -79,12 +52,14 @@ const PROFILES: [&str; 3] = ["by-session", "by-odd-session", "by-url"];
 
 #[test]
 fn botocore_reuses_what_ssocred_cached() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore role-cache interop test") else {
+        return;
+    };
     let w = world();
     for (n, profile) in PROFILES.into_iter().enumerate() {
         let ours = ssocred(&w, profile);
         assert_eq!(calls(&w), n as u64 + 1);
-        let theirs = botocore(&w, &python, profile);
+        let theirs = python_json(&w, &python, "botocore_role_cache.py", &[profile]);
         assert_eq!(
             calls(&w),
             n as u64 + 1,
@@ -99,10 +74,12 @@ fn botocore_reuses_what_ssocred_cached() {
 
 #[test]
 fn ssocred_reuses_what_botocore_cached() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore role-cache interop test") else {
+        return;
+    };
     let w = world();
     for (n, profile) in PROFILES.into_iter().enumerate() {
-        let theirs = botocore(&w, &python, profile);
+        let theirs = python_json(&w, &python, "botocore_role_cache.py", &[profile]);
         assert_eq!(
             calls(&w),
             n as u64 + 1,

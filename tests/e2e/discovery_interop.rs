@@ -12,34 +12,18 @@ use std::process::Command;
 use serde_json::Value;
 use ssocred_emulator::IssuedCredentials;
 
-use crate::interop::python;
 use crate::world::*;
 
-fn script(name: &str) -> String {
-    format!("{}/../tests/interop/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 fn boto3_profiles(w: &World, python: &Path, profiles: &[String]) -> Vec<Value> {
-    let out = Command::new(python)
-        .arg(script("boto3_profiles.py"))
-        .args(profiles)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "boto3 failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
+    let args: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    python_json(w, python, "boto3_profiles.py", &args)
         .as_array()
         .unwrap()
         .clone()
+}
+
+fn script(name: &str) -> String {
+    format!("{}/../tests/interop/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The profile names inside ssocred's blocks of the config file.
@@ -90,7 +74,9 @@ const EXPECTED: [(&str, &str, &str); 4] = [
 
 #[test]
 fn boto3_resolves_every_discovered_credential_process_profile() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 discovery interop test") else {
+        return;
+    };
     let w = World::new();
     ok(&w.run(&["discover", "-p", "modern", "--region", "ap-northeast-1"]));
     let profiles = generated_profiles(&w);
@@ -102,7 +88,9 @@ fn boto3_resolves_every_discovered_credential_process_profile() {
 
 #[test]
 fn boto3_resolves_every_sso_style_profile_through_its_own_sso_provider() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 discovery interop test") else {
+        return;
+    };
     for profile in ["modern", "legacy"] {
         let w = World::new();
         ok(&w.run(&["discover", "-p", profile, "--style", "sso"]));
@@ -116,7 +104,9 @@ fn boto3_resolves_every_sso_style_profile_through_its_own_sso_provider() {
 
 #[test]
 fn the_chooser_runs_on_a_terminal() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 discovery interop test") else {
+        return;
+    };
     let w = World::new();
     let steps = serde_json::json!([
         ["Account:", "Dev"],
@@ -196,7 +186,9 @@ fn on_terminal(w: &World, python: &Path, args: &[&str]) -> (i64, String, String)
 
 #[test]
 fn the_progress_bar_shows_only_on_a_terminal_and_not_with_quiet() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("boto3 discovery interop test") else {
+        return;
+    };
     let w = World::new();
     w.emulator
         .set_latency(std::time::Duration::from_millis(150));

@@ -5,55 +5,13 @@
 //! it into .venv and sets SSOCRED_PYTHON and SSOCRED_REQUIRE_INTEROP=1, which
 //! makes a missing interpreter a failure instead of a loud skip.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use serde_json::Value;
-
 use crate::world::*;
-
-pub(crate) fn python() -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: botocore interop test: SSOCRED_PYTHON is not set. Run scripts/test to install boto3 and run it.\n"
-            );
-            None
-        }
-    }
-}
-
-/// What botocore resolves for `profile` in the world's HOME.
-fn botocore_credentials(w: &World, python: &PathBuf, profile: &str) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/interop/botocore_creds.py"
-    );
-    let out = Command::new(python)
-        .arg(script)
-        .arg(profile)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "botocore failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn botocore_reads_the_credentials_file_ssocred_wrote() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore interop test") else {
+        return;
+    };
     let w = World::new();
     std::fs::write(
         w.credentials_path(),
@@ -69,24 +27,26 @@ fn botocore_reads_the_credentials_file_ssocred_wrote() {
         "credentials-file:from-ssocred",
     ]));
     let i = w.only_issued();
-    let got = botocore_credentials(&w, &python, "from-ssocred");
+    let got = python_json(&w, &python, "botocore_creds.py", &["from-ssocred"]);
     assert_eq!(got["method"], "shared-credentials-file");
     assert_eq!(got["access_key"], i.access_key_id.as_str());
     assert_eq!(got["secret_key"], i.secret_access_key.as_str());
     assert_eq!(got["token"], i.session_token.as_str());
-    let other = botocore_credentials(&w, &python, "other");
+    let other = python_json(&w, &python, "botocore_creds.py", &["other"]);
     assert_eq!(other["access_key"], "AKIAOTHER");
 }
 
 #[test]
 fn botocore_resolves_a_credential_process_profile_through_ssocred() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore interop test") else {
+        return;
+    };
     let w = World::new();
     let exe = env!("CARGO_BIN_EXE_ssocred");
     w.write_config(&format!(
         "{CONFIG}\n[profile via-process]\ncredential_process = \"{exe}\" -p modern -r arn:aws:iam::{DEV}:role/My.Role+x=y,z@w --sink process\nregion = eu-west-3\n"
     ));
-    let got = botocore_credentials(&w, &python, "via-process");
+    let got = python_json(&w, &python, "botocore_creds.py", &["via-process"]);
     let i = w.only_issued();
     assert_eq!(
         (i.account_id.as_str(), i.role_name.as_str()),

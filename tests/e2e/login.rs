@@ -613,49 +613,15 @@ fn logout_ends_the_session_and_removes_the_token() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("was not logged in"));
 }
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: botocore login interop test: SSOCRED_PYTHON is not set. Run scripts/test to install botocore and run it.\n"
-            );
-            None
-        }
-    }
-}
-
-fn python_script(w: &World, python: &Path, script: &str, args: &[&str]) -> Value {
-    let path = format!("{}/../tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python)
-        .arg(path)
-        .args(args)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", w.emulator.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn botocore_resolves_an_sso_session_profile_from_ssocred_login() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore login interop test") else {
+        return;
+    };
     let w = auto_approving();
     device_login(&w);
     // `pinned` is an sso-session profile with sso_account_id/sso_role_name.
-    let got = python_script(&w, &python, "botocore_creds.py", &["pinned"]);
+    let got = python_json(&w, &python, "botocore_creds.py", &["pinned"]);
     assert_eq!(got["method"], "sso");
     assert_eq!(got["access_key"], w.only_issued().access_key_id.as_str());
 
@@ -664,7 +630,7 @@ fn botocore_resolves_an_sso_session_profile_from_ssocred_login() {
     let path = corp_token(&w);
     patch(&path, &[("expiresAt", &in_minutes(5))]);
     let before = read_json(&path);
-    python_script(&w, &python, "botocore_creds.py", &["pinned"]);
+    python_json(&w, &python, "botocore_creds.py", &["pinned"]);
     assert_eq!(w.emulator.create_token_count(REFRESH), 1);
     let after = read_json(&path);
     assert_ne!(after["accessToken"], before["accessToken"]);
@@ -674,10 +640,12 @@ fn botocore_resolves_an_sso_session_profile_from_ssocred_login() {
 
 #[test]
 fn ssocred_uses_a_login_made_in_the_aws_cli_format() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore login interop test") else {
+        return;
+    };
     let w = World::new();
     std::fs::remove_file(corp_token(&w)).unwrap();
-    let files = python_script(
+    let files = python_json(
         &w,
         &python,
         "aws_cli_login.py",
@@ -706,7 +674,9 @@ fn ssocred_uses_a_login_made_in_the_aws_cli_format() {
 
 #[test]
 fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("botocore login interop test") else {
+        return;
+    };
     let w = auto_approving();
     w.write_token("corp", TOKEN, &in_minutes(-5));
     // Python's pty module gives ssocred a terminal for stdin, stdout and

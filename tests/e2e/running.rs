@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -176,21 +175,4 @@ pub fn http_get(url: &str, authorization: Option<&str>) -> (u16, String) {
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, body.to_owned())
-}
-
-/// The Python of the interop tests, or `None` (with a loud skip) when
-/// SSOCRED_PYTHON is not set; a failure when SSOCRED_REQUIRE_INTEROP=1.
-pub fn python(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: {what}: SSOCRED_PYTHON is not set. Run scripts/test to install it and run this test.\n"
-            );
-            None
-        }
-    }
 }

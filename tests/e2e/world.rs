@@ -161,3 +161,45 @@ pub fn expiration_z(issued: &IssuedCredentials) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(issued.expiration_epoch_ms / 1000).unwrap();
     ssocred_core::time_fmt::utc_z(t)
 }
+
+/// The Python of the interop tests, or `None` (with a loud skip) when
+/// SSOCRED_PYTHON is not set; a failure when SSOCRED_REQUIRE_INTEROP=1, as
+/// scripts/test and CI set it.
+pub fn python(what: &str) -> Option<PathBuf> {
+    match std::env::var_os("SSOCRED_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
+            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
+        }
+        None => {
+            eprintln!(
+                "\n!!! SKIPPED: {what}: SSOCRED_PYTHON is not set. Run scripts/test to install it and run this test.\n"
+            );
+            None
+        }
+    }
+}
+
+/// Runs `tests/interop/SCRIPT ARGS...` in the world's HOME, with a clean
+/// environment pointing both SSO endpoints at the emulator, and parses what
+/// it prints as JSON.
+pub fn python_json(w: &World, python: &Path, script: &str, args: &[&str]) -> serde_json::Value {
+    let path = format!("{}/../tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python)
+        .arg(path)
+        .args(args)
+        .env_clear()
+        .env("HOME", w.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", w.emulator.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,0 +1,45 @@
+//! The settings every AWS SDK client of ssocred shares: the HTTP client
+//! (TLS only where the endpoint needs it), retries and timeouts.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sso::config::SharedHttpClient;
+use aws_smithy_http_client::tls;
+
+/// Attempts per call, the first included; throttling (429) and transient
+/// network errors are retried with exponential backoff and jitter.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The HTTP client for `endpoint`: plain HTTP for an `http://` override (a
+/// local emulator), so no TLS roots are loaded; rustls with ring otherwise.
+pub fn http_client(endpoint: Option<&str>) -> SharedHttpClient {
+    match endpoint {
+        Some(url) if url.starts_with("http://") => {
+            aws_smithy_http_client::Builder::new().build_http()
+        }
+        _ => aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https(),
+    }
+}
+
+/// Standard retries: [`MAX_ATTEMPTS`] attempts, backoff from 200 ms to 5 s.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(5))
+}
+
+/// Connect within 5 s, each attempt within 15 s, the whole call within 60 s.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(15))
+        .operation_timeout(Duration::from_secs(60))
+        .build()
+}
