@@ -72,30 +72,10 @@ pub fn cache_key(profile: &SsoProfile, account_id: &str, role_name: &str) -> Str
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends `text` as a JSON string the way Python's `json.dumps` does with
-/// its default `ensure_ascii=True`: everything outside printable ASCII as
-/// `\uXXXX` (UTF-16, lowercase hex), so non-ASCII session names hash alike.
+/// Appends `text` as Python's `json.dumps` writes a string (see
+/// [`crate::sso_cache`]), so non-ASCII session names hash alike.
 fn push_python_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
+    out.push_str(&crate::sso_cache::py_json_string(text));
 }
 
 /// Why a lookup found nothing usable; for verbose output, never fatal.

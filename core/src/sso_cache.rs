@@ -256,7 +256,7 @@ pub fn registration_path(
 }
 
 /// A string as Python's `json.dumps` writes it with `ensure_ascii=True`.
-fn py_json_string(text: &str) -> String {
+pub(crate) fn py_json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
