@@ -149,7 +149,11 @@ pub enum TokenFailure {
 /// An SSO OIDC client for one region.
 #[derive(Debug, Clone)]
 pub struct Oidc {
-    client: aws_sdk_ssooidc::Client,
+    region: String,
+    endpoint_override: Option<String>,
+    /// Built on first use: building an HTTPS client loads the system's TLS
+    /// roots, which a run that needs no refresh or login should not pay for.
+    client: std::sync::OnceLock<aws_sdk_ssooidc::Client>,
     endpoint: String,
 }
 
@@ -157,19 +161,27 @@ impl Oidc {
     /// A client in `region`, at `endpoint` when given. Plain `http://`
     /// endpoints (local emulators) get a client without TLS.
     pub fn new(region: &str, endpoint: Option<String>) -> Self {
-        let mut config = aws_sdk_ssooidc::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .http_client(sdk::http_client(endpoint.as_deref()))
-            .retry_config(sdk::retry_config())
-            .timeout_config(sdk::timeout_config());
-        if let Some(url) = &endpoint {
-            config = config.endpoint_url(url);
-        }
         Oidc {
-            client: aws_sdk_ssooidc::Client::from_conf(config.build()),
-            endpoint: endpoint.unwrap_or_else(|| default_endpoint(region)),
+            region: region.to_owned(),
+            client: std::sync::OnceLock::new(),
+            endpoint: endpoint.clone().unwrap_or_else(|| default_endpoint(region)),
+            endpoint_override: endpoint,
         }
+    }
+
+    fn client(&self) -> &aws_sdk_ssooidc::Client {
+        self.client.get_or_init(|| {
+            let mut config = aws_sdk_ssooidc::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(self.region.clone()))
+                .http_client(sdk::http_client(self.endpoint_override.as_deref()))
+                .retry_config(sdk::retry_config())
+                .timeout_config(sdk::timeout_config());
+            if let Some(url) = &self.endpoint_override {
+                config = config.endpoint_url(url);
+            }
+            aws_sdk_ssooidc::Client::from_conf(config.build())
+        })
     }
 
     /// The endpoint in use; the authorize page lives under it.
@@ -186,7 +198,7 @@ impl Oidc {
         pkce: Option<(&str, &str)>,
     ) -> Result<Registered, Error> {
         let mut request = self
-            .client
+            .client()
             .register_client()
             .client_name(client_name)
             .client_type("public")
@@ -220,7 +232,7 @@ impl Oidc {
         start_url: &str,
     ) -> Result<DeviceAuthorization, Error> {
         let out = self
-            .client
+            .client()
             .start_device_authorization()
             .client_id(client_id)
             .client_secret(client_secret.expose_secret())
@@ -256,7 +268,7 @@ impl Oidc {
         grant: Grant<'_>,
     ) -> Result<Tokens, TokenFailure> {
         let request = self
-            .client
+            .client()
             .create_token()
             .client_id(client_id)
             .client_secret(client_secret.expose_secret());
