@@ -49,7 +49,7 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
     }
     let paths = AwsPaths::from_env(|name| std::env::var(name).ok()).ok()?;
     let cache = role_cache(args, &paths)?;
-    let profile = ProfileFiles::load_config(&paths)
+    let profile = ProfileFiles::load_config(&paths, &settings.profile.value)
         .and_then(|files| files.sso_profile(&settings.profile.value))
         .ok()?;
     // Only a role named outright; the chooser and --all need the portal.

@@ -164,8 +164,9 @@ impl Login {
     pub fn open(profile_flag: Option<&str>, verbose: bool) -> Result<Login, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let paths = AwsPaths::from_env(env)?;
-        let files = ProfileFiles::load(&paths)?;
-        let profile = files.sso_profile(&profile_name(profile_flag))?;
+        let name = profile_name(profile_flag);
+        let files = ProfileFiles::load_for(&paths, &name)?;
+        let profile = files.sso_profile(&name)?;
         say(verbose, || {
             format!(
                 "token file {}",

@@ -175,8 +175,9 @@ pub fn default_policy(verbose: bool) -> TokenPolicy {
 /// `ssocred login -p P`: a new login, whatever the cache holds.
 pub fn run_login(cmd: &LoginCommand) -> Result<(), Error> {
     let paths = AwsPaths::from_env(env)?;
-    let files = ProfileFiles::load(&paths)?;
-    let profile = files.sso_profile(&profile_name(cmd.profile.as_ref()))?;
+    let name = profile_name(cmd.profile.as_ref());
+    let files = ProfileFiles::load_for(&paths, &name)?;
+    let profile = files.sso_profile(&name)?;
     let target = target(&paths, &files, &profile);
     let settings = settings(&cmd.flow, true);
     if cmd.verbose {
@@ -203,8 +204,9 @@ pub fn run_login(cmd: &LoginCommand) -> Result<(), Error> {
 /// `ssocred logout -p P`.
 pub fn run_logout(cmd: &LogoutCommand) -> Result<(), Error> {
     let paths = AwsPaths::from_env(env)?;
-    let files = ProfileFiles::load(&paths)?;
-    let profile = files.sso_profile(&profile_name(cmd.profile.as_ref()))?;
+    let name = profile_name(cmd.profile.as_ref());
+    let files = ProfileFiles::load_for(&paths, &name)?;
+    let profile = files.sso_profile(&name)?;
     let target = target(&paths, &files, &profile);
     let portal = Portal::new(&profile, portal::endpoint_override(env));
     let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;

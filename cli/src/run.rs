@@ -191,7 +191,7 @@ impl RoleFetch {
                 settings.profile.source
             )
         });
-        let files = ProfileFiles::load(paths)?;
+        let files = ProfileFiles::load_for(paths, &profile_name)?;
         let profile = files.sso_profile(&profile_name)?;
         say(verbose, || {
             format!(

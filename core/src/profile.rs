@@ -82,7 +82,23 @@ impl ProfileFiles {
     /// SSO settings from it only as the SDKs would, and the credentials-file
     /// sink reports it when it would write there.
     pub fn load(paths: &AwsPaths) -> Result<Self, Error> {
+        Self::load_filtered(paths, None)
+    }
+
+    /// [`load`](Self::load) for a run that needs one profile: only the
+    /// sections that can matter to `profile` are parsed (see
+    /// [`relevant_sections`]), so a config holding thousands of generated
+    /// profiles costs memory in proportion to the ones read, not the file.
+    pub fn load_for(paths: &AwsPaths, profile: &str) -> Result<Self, Error> {
+        Self::load_filtered(paths, Some(profile))
+    }
+
+    fn load_filtered(paths: &AwsPaths, profile: Option<&str>) -> Result<Self, Error> {
         let config = read_optional(&paths.config)?;
+        let config = match profile {
+            Some(name) => relevant_sections(&config, name),
+            None => config,
+        };
         parse_sections(Some(&config), None).map_err(|m| config_error(&paths.config, &m))?;
         let (credentials, credentials_problem) = match read_optional(&paths.credentials) {
             Ok(text) => match parse_sections(None, Some(&text)) {
@@ -100,11 +116,11 @@ impl ProfileFiles {
         })
     }
 
-    /// Reads and parses the config file alone, as botocore and the AWS CLI
-    /// do when they resolve an SSO profile. The role-cache fast path uses it
-    /// to skip reading a credentials file that may hold hundreds of profiles.
-    pub fn load_config(paths: &AwsPaths) -> Result<Self, Error> {
-        let config = read_optional(&paths.config)?;
+    /// The config file alone, for `profile` (as [`load_for`](Self::load_for)):
+    /// the role-cache fast path needs the SSO settings, never the
+    /// credentials file.
+    pub fn load_config(paths: &AwsPaths, profile: &str) -> Result<Self, Error> {
+        let config = relevant_sections(&read_optional(&paths.config)?, profile);
         let sections =
             parse_sections(Some(&config), None).map_err(|m| config_error(&paths.config, &m))?;
         Ok(ProfileFiles {
@@ -210,6 +226,33 @@ impl ProfileFiles {
             role_name: get("sso_role_name").map(str::to_owned),
         })
     }
+}
+
+/// The config text with only the sections that can matter to `profile`
+/// kept: `[default]`, `[profile default]`, the profile's own, and every
+/// `[sso-session ...]` and `[services ...]` section. The lines of the other
+/// sections become empty lines, which the parser skips, so line numbers in
+/// errors stay those of the file. The test is generous (a header that merely
+/// contains the name is kept): keeping a section too many costs memory,
+/// dropping one would change what is read.
+pub fn relevant_sections(text: &str, profile: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut keep = true;
+    for line in text.split_inclusive('\n') {
+        if let Some(header) = line.strip_prefix('[') {
+            let first = header.split([' ', '\t', ']']).next().unwrap_or_default();
+            keep =
+                matches!(first, "default" | "sso-session" | "services") || header.contains(profile);
+        }
+        if keep {
+            out.push_str(line);
+        } else if line.ends_with("\r\n") {
+            out.push_str("\r\n");
+        } else if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn read_optional(path: &Path) -> Result<String, Error> {
@@ -393,6 +436,34 @@ mod tests {
         let files = ProfileFiles::load(&paths).unwrap();
         assert!(files.credentials_problem().unwrap().contains("line 2"));
         assert_eq!(files.sso_profile("ok").unwrap().start_url, "u");
+    }
+
+    #[test]
+    fn reading_one_profile_keeps_what_it_needs_and_the_line_numbers() {
+        let text = "[default]\nregion = a\n[profile gen-1]\nk = 1\n  cont\n[profile dev]\nsso_session = s\n\
+                    [sso-session s]\nsso_start_url = u\nsso_region = r\n[profile gen-2]\nk = 2\n[services x]\ns3 =\n  a = b\n";
+        let kept = relevant_sections(text, "dev");
+        assert_eq!(kept.lines().count(), text.lines().count());
+        let all = parse_sections(Some(text), None).unwrap();
+        let some = parse_sections(Some(&kept), None).unwrap();
+        for name in ["default", "dev"] {
+            assert_eq!(
+                some.get_profile(name)
+                    .map(|p| (p.get("region"), p.get("sso_session"))),
+                all.get_profile(name)
+                    .map(|p| (p.get("region"), p.get("sso_session")))
+            );
+        }
+        assert!(some.get_profile("gen-1").is_none() && some.get_profile("gen-2").is_none());
+        assert_eq!(
+            some.sso_session("s").and_then(|s| s.get("sso_start_url")),
+            Some("u")
+        );
+        // An error in a kept section still names its real line.
+        let broken = format!("{text}[profile dev]\n= nameless\n");
+        let e = parse_sections(Some(&relevant_sections(&broken, "dev")), None).unwrap_err();
+        assert!(e.starts_with("line 17:"), "{e}");
+        assert_eq!(e, parse_sections(Some(&broken), None).unwrap_err());
     }
 
     #[test]
