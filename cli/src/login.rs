@@ -210,6 +210,27 @@ pub fn run_logout(cmd: &LogoutCommand) -> Result<(), Error> {
     let target = target(&paths, &files, &profile);
     let portal = Portal::new(&profile, portal::endpoint_override(env));
     let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;
+    // Role credentials obtained with the token die with it. The AWS CLI's
+    // cache entries do not say which login they came from, so every SSO
+    // entry goes, as `aws sso logout` does; the next call fetches anew.
+    let role_cache = ssocred_core::role_cache::RoleCache::new(
+        ssocred_core::role_cache::default_dir(&paths.home),
+        ssocred_core::role_cache::DEFAULT_WINDOW,
+    );
+    let forgotten = role_cache.clear().map_err(|e| {
+        login::file_error(
+            role_cache.dir(),
+            "cannot remove cached role credentials",
+            &e,
+        )
+    })?;
+    if forgotten > 0 {
+        eprintln!(
+            "Removed {forgotten} cached role credential{} from {}",
+            if forgotten == 1 { "" } else { "s" },
+            role_cache.dir().display()
+        );
+    }
     match &outcome.removed {
         Some(path) => eprintln!(
             "Logged out of profile `{}`: removed {}",

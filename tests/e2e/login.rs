@@ -602,9 +602,31 @@ fn logout_ends_the_session_and_removes_the_token() {
     device_login(&w);
     let path = corp_token(&w);
     let access = read_json(&path)["accessToken"].as_str().unwrap().to_owned();
+    // A cached role credential, as a credential_process call leaves it.
+    ok(&w.run(&["-p", "modern", "-r", DEV_ARN, "--sink", "process"]));
+    let role_cache = w.aws_dir().join("cli/cache");
+    let cached = || {
+        std::fs::read_dir(&role_cache).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
+            .count()
+        })
+    };
+    assert_eq!(cached(), 1);
     let out = w.run(&["logout", "-p", "modern"]);
     ok(&out);
     assert!(!path.exists());
+    assert_eq!(
+        cached(),
+        0,
+        "logout must forget the cached role credentials"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 cached role credential"));
     assert_eq!(w.emulator.logged_out_tokens(), [access]);
     assert_eq!(get_dev(&w, &[]).status.code(), Some(4));
     // Logging out again is harmless.

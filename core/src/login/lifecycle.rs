@@ -352,16 +352,8 @@ pub async fn logout(
             return Err(file_error(&path, "cannot remove the SSO token file", &e));
         }
     };
-    forget_cached_role_credentials(target)?;
     Ok(LogoutOutcome {
         removed,
         portal_error,
     })
-}
-
-/// Hook for the role-credential cache (issue 6): removes the role
-/// credentials ssocred cached for this login. There is no such cache on this
-/// branch, so there is nothing to remove yet.
-fn forget_cached_role_credentials(_target: &LoginTarget) -> Result<(), Error> {
-    Ok(())
 }
