@@ -19,18 +19,7 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 /// `AWS_ENDPOINT_URL_SSO_OIDC`, else `AWS_ENDPOINT_URL`, unless
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
 pub fn endpoint_override(var: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    ["AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL"]
-        .into_iter()
-        .find_map(|name| {
-            var(name)
-                .map(|v| v.trim().trim_end_matches('/').to_owned())
-                .filter(|v| !v.is_empty())
-        })
+    sdk::endpoint_override(var, "AWS_ENDPOINT_URL_SSO_OIDC")
 }
 
 /// The public OIDC endpoint of a region.

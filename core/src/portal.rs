@@ -18,18 +18,7 @@ pub use crate::sdk::MAX_ATTEMPTS;
 /// ssocred itself: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`, unless
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
 pub fn endpoint_override(var: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"]
-        .into_iter()
-        .find_map(|name| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        })
+    sdk::endpoint_override(var, "AWS_ENDPOINT_URL_SSO")
 }
 
 /// The public portal endpoint of a region, as the SDK resolves it.

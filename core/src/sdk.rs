@@ -8,6 +8,29 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sso::config::SharedHttpClient;
 use aws_smithy_http_client::tls;
 
+/// The endpoint override for a service from the environment, resolved by
+/// ssocred itself (the SDK's own lookup of two-word service ids is not
+/// reliable): `service_variable` (such as `AWS_ENDPOINT_URL_SSO`), else
+/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+/// A trailing `/` is dropped, so paths join cleanly.
+pub fn endpoint_override(
+    var: impl Fn(&str) -> Option<String>,
+    service_variable: &str,
+) -> Option<String> {
+    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    [service_variable, "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| {
+            var(name)
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+        })
+}
+
 /// Attempts per call, the first included; throttling (429) and transient
 /// network errors are retried with exponential backoff and jitter.
 pub const MAX_ATTEMPTS: u32 = 5;
