@@ -215,34 +215,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoint_overrides_follow_aws_precedence() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert_eq!(endpoint_override(env(&[])), None);
-        assert_eq!(
-            endpoint_override(env(&[("AWS_ENDPOINT_URL", "http://all")])).as_deref(),
-            Some("http://all")
-        );
-        assert_eq!(
-            endpoint_override(env(&[
-                ("AWS_ENDPOINT_URL", "http://all"),
-                ("AWS_ENDPOINT_URL_SSO", "http://sso")
-            ]))
-            .as_deref(),
-            Some("http://sso")
-        );
-        assert_eq!(
-            endpoint_override(env(&[
-                ("AWS_ENDPOINT_URL_SSO", "http://sso"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
-            ])),
-            None
-        );
+    fn the_portal_reads_its_own_endpoint_variable() {
+        let env = crate::sdk::tests::env(&[
+            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc"),
+            ("AWS_ENDPOINT_URL_SSO", "http://sso"),
+        ]);
+        assert_eq!(endpoint_override(env).as_deref(), Some("http://sso"));
         assert_eq!(
             default_endpoint("eu-west-1"),
             "https://portal.sso.eu-west-1.amazonaws.com"

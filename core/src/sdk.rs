@@ -66,3 +66,52 @@ pub fn timeout_config() -> TimeoutConfig {
         .operation_timeout(Duration::from_secs(60))
         .build()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An environment lookup over fixed pairs.
+    pub(crate) fn env(
+        vars: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn endpoint_overrides_follow_aws_precedence() {
+        const SVC: &str = "AWS_ENDPOINT_URL_SSO";
+        assert_eq!(endpoint_override(env(&[]), SVC), None);
+        assert_eq!(
+            endpoint_override(env(&[("AWS_ENDPOINT_URL", "http://all")]), SVC).as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint_override(
+                env(&[("AWS_ENDPOINT_URL", "http://all"), (SVC, " http://sso/ ")]),
+                SVC
+            )
+            .as_deref(),
+            Some("http://sso")
+        );
+        assert_eq!(
+            endpoint_override(env(&[(SVC, ""), ("AWS_ENDPOINT_URL", "http://all")]), SVC)
+                .as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint_override(
+                env(&[
+                    (SVC, "http://sso"),
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE")
+                ]),
+                SVC
+            ),
+            None
+        );
+    }
+}
