@@ -59,7 +59,10 @@ fn answers_the_token_holder_and_nobody_else() {
             "AccountId": PROD,
         })
     );
-    let wrong = format!("{}0", &token[..63]);
+    // One character off: flip the last hex digit so it always differs.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &token[..63]);
+    assert_ne!(wrong, token);
     let bearer = format!("Bearer {token}");
     for auth in [
         None,
