@@ -297,10 +297,13 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
         .unwrap_or_else(|| login.profile.sso_region.clone());
     if entries.is_empty() {
         eprintln!(
-            "ssocred: profile `{}` has no roles assigned; nothing to write",
+            "ssocred: profile `{}` has no roles assigned",
             login.profile.name
         );
-        return Ok(());
+    }
+    // Named even when it has no roles, so that --prune can empty its block.
+    for selected in &mut sinks {
+        selected.sink.begin_roles(&login.profile)?;
     }
     // One role at a time, and the listing freed before the file is rendered:
     // the sink keeps what it needs, and 10,000 accounts make this matter.

@@ -75,6 +75,18 @@ pub trait Sink {
         let _ = role;
         Ok(false)
     }
+
+    /// Names the SSO instance whose roles follow (`ssocred discover`), once,
+    /// before any [`accept_role`](Sink::accept_role) and even when no role
+    /// follows, so a sink that mirrors an instance's roles can tell "this
+    /// instance has no roles now" from "nothing was discovered".
+    ///
+    /// `Err` stops the invocation before anything is committed; the default
+    /// does nothing.
+    fn begin_roles(&mut self, sso: &SsoProfile) -> Result<(), SinkError> {
+        let _ = sso;
+        Ok(())
+    }
 }
 
 /// A discovered role and the profile that should point at it: what

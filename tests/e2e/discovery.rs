@@ -330,6 +330,28 @@ fn prune_dry_run_and_names() {
         "{pruned}"
     );
 
+    // No roles assigned at all: the block is kept, and --prune removes it,
+    // leaving the user's lines as they were.
+    let w_none = World::with_emulator(EmulatorConfig::new().with_token(TOKEN));
+    w_none.write_config(&pruned);
+    let kept = ok(&w_none.run(&args));
+    assert!(kept.is_empty(), "{kept}");
+    assert_eq!(
+        std::fs::read_to_string(w_none.config_path()).unwrap(),
+        pruned
+    );
+    let out = w_none.run(&[&args[..], &["--prune"]].concat());
+    ok(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("profile `legacy` has no roles assigned")
+            && said.contains("0 added, 0 changed, 0 unchanged, 1 removed"),
+        "{said}"
+    );
+    let emptied = std::fs::read_to_string(w_none.config_path()).unwrap();
+    assert!(!emptied.contains("ssocred discover"), "{emptied}");
+    assert_eq!(emptied.trim_end(), CONFIG.trim_end());
+
     // Two roles, one name: an error naming both, nothing written.
     let w3 = World::new();
     let out = w3.run(&[

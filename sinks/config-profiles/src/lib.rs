@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, Sink, SinkContext, SinkError, SinkSpec, profile};
 
 const NAME: &str = "config-profiles";
@@ -63,20 +64,12 @@ impl Sink for ConfigProfilesSink {
         ))
     }
 
+    fn begin_roles(&mut self, sso: &SsoProfile) -> Result<(), SinkError> {
+        self.claim(instance_of(sso))
+    }
+
     fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
-        let instance = instance_of(role);
-        match &self.instance {
-            Some(known) if *known != instance => {
-                return Err(SinkError::refused(
-                    NAME,
-                    format!(
-                        "one run writes the block of one SSO instance ({known}), not also {instance}"
-                    ),
-                ));
-            }
-            Some(_) => {}
-            None => self.instance = Some(instance),
-        }
+        self.claim(instance_of(role.sso))?;
         let body = self.render(role)?;
         if self.pending.insert(role.name.to_owned(), body).is_some() {
             return Err(SinkError::refused(
@@ -97,10 +90,10 @@ impl Sink for ConfigProfilesSink {
 }
 
 /// The identity a block is marked with: the sso-session, else the start URL.
-fn instance_of(role: &RoleProfile<'_>) -> String {
-    match &role.sso.session {
+fn instance_of(sso: &SsoProfile) -> String {
+    match &sso.session {
         Some(session) => format!("sso-session {session}"),
-        None => format!("start URL {}", role.sso.start_url),
+        None => format!("start URL {}", sso.start_url),
     }
 }
 
@@ -116,6 +109,23 @@ const NOTE: &str =
     "# Written by `ssocred discover`; edits inside this block are replaced on the next run.";
 
 impl ConfigProfilesSink {
+    /// Binds this run to one instance's block; a second instance is refused.
+    fn claim(&mut self, instance: String) -> Result<(), SinkError> {
+        match &self.instance {
+            Some(known) if *known != instance => Err(SinkError::refused(
+                NAME,
+                format!(
+                    "one run writes the block of one SSO instance ({known}), not also {instance}"
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.instance = Some(instance);
+                Ok(())
+            }
+        }
+    }
+
     /// The profile's lines after its header, each ending in `\n`.
     fn render(&self, role: &RoleProfile<'_>) -> Result<String, SinkError> {
         let mut entries: Vec<(&str, String)> = Vec::new();
@@ -189,26 +199,28 @@ impl ConfigProfilesSink {
             }
         };
         drop(outside);
+        // The old block's profiles borrow from the file text and the new
+        // ones from `pending`: a rerun over 30,000 profiles copies none.
         let old = parse_block(split.block);
 
-        let mut next: BTreeMap<String, String> = BTreeMap::new();
+        let mut next: BTreeMap<&str, Body<'_>> = BTreeMap::new();
         let mut clashes = Vec::new();
-        for (name, body) in pending {
-            if taken.contains(&name) {
-                clashes.push(name);
+        for (name, body) in &pending {
+            if taken.contains(name) {
+                clashes.push(name.as_str());
             } else {
-                next.insert(name, body);
+                next.insert(name, Body::new(body));
             }
         }
         let mut report = Report::default();
-        for (name, body) in &old {
+        for (name, body) in old {
             match next.get(name) {
-                Some(new) if new == body => report.unchanged += 1,
+                Some(new) if *new == body => report.unchanged += 1,
                 Some(_) => report.changed += 1,
                 None if self.prune => report.removed += 1,
                 None => {
                     report.kept += 1;
-                    next.insert(name.clone(), body.clone());
+                    next.insert(name, body);
                 }
             }
         }
@@ -380,41 +392,64 @@ impl<'a> Split<'a> {
     }
 }
 
-/// The profiles of an existing block: name and body with `\n` line endings,
-/// blank lines dropped.
-fn parse_block(block: &str) -> BTreeMap<String, String> {
+/// A profile's lines after its header, borrowed from wherever they are:
+/// its setting lines, in order, without blank lines, comments or line ends.
+#[derive(Debug, Clone, Copy)]
+struct Body<'a> {
+    text: &'a str,
+}
+
+impl<'a> Body<'a> {
+    fn new(text: &'a str) -> Self {
+        Body { text }
+    }
+
+    fn lines(self) -> impl Iterator<Item = &'a str> {
+        self.text
+            .lines()
+            .map(|line| line.trim_end_matches('\r'))
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+    }
+}
+
+impl PartialEq for Body<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.lines().eq(other.lines())
+    }
+}
+
+/// The profiles of an existing block, by name, borrowing from `block`.
+fn parse_block(block: &str) -> BTreeMap<&str, Body<'_>> {
     let mut out = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
-    for line in block.lines() {
-        let line = line.trim_end_matches('\r');
-        if let Some(header) = line.strip_prefix('[') {
-            if let Some((name, body)) = current.take() {
-                out.insert(name, body);
+    let mut current: Option<(&str, usize)> = None;
+    let mut offset = 0;
+    for line in block.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if let Some(header) = content.strip_prefix('[') {
+            if let Some((name, from)) = current.take() {
+                out.insert(name, Body::new(&block[from..offset]));
             }
             let inner = header.split(']').next().unwrap_or_default().trim();
             let name = inner.strip_prefix("profile").map_or(inner, str::trim);
-            current = Some((name.to_owned(), String::new()));
-        } else if let Some((_, body)) = current.as_mut()
-            && !line.trim().is_empty()
-            && !line.starts_with('#')
-        {
-            body.push_str(line);
-            body.push('\n');
+            current = Some((name, offset + line.len()));
         }
+        offset += line.len();
     }
-    if let Some((name, body)) = current {
-        out.insert(name, body);
+    if let Some((name, from)) = current {
+        // The end marker and anything after the last profile are comments
+        // or blank, which `Body::lines` skips.
+        out.insert(name, Body::new(&block[from..]));
     }
     out
 }
 
 /// Checks the generated profiles with the SDK's parser, a bounded number at a
 /// time so memory stays flat however many roles there are.
-fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
+fn validate_block(profiles: &BTreeMap<&str, Body<'_>>) -> Result<(), String> {
     const CHUNK: usize = 256;
-    let mut names: Vec<&String> = Vec::with_capacity(CHUNK);
+    let mut names: Vec<&str> = Vec::with_capacity(CHUNK);
     let mut text = String::new();
-    let check = |names: &mut Vec<&String>, text: &mut String| -> Result<(), String> {
+    let check = |names: &mut Vec<&str>, text: &mut String| -> Result<(), String> {
         let sections = profile::parse_sections(Some(text), None)?;
         // The SDK drops a profile whose name it rejects, with only a log line.
         if let Some(lost) = names.iter().find(|n| sections.get_profile(n).is_none()) {
@@ -425,7 +460,11 @@ fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
         Ok(())
     };
     for (name, body) in profiles {
-        text.push_str(&format!("[profile {name}]\n{body}"));
+        text.push_str(&format!("[profile {name}]\n"));
+        for line in body.lines() {
+            text.push_str(line);
+            text.push('\n');
+        }
         names.push(name);
         if names.len() == CHUNK {
             check(&mut names, &mut text)?;
@@ -435,15 +474,18 @@ fn validate_block(profiles: &BTreeMap<String, String>) -> Result<(), String> {
 }
 
 /// The exact length [`render_block`] writes; 0 for no profiles.
-fn block_size(instance: &str, profiles: &BTreeMap<String, String>, eol: &str) -> usize {
+fn block_size(instance: &str, profiles: &BTreeMap<&str, Body<'_>>, eol: &str) -> usize {
     if profiles.is_empty() {
         return 0;
     }
-    let lines: usize = profiles.values().map(|body| body.lines().count()).sum();
-    let text: usize = profiles
-        .iter()
-        .map(|(name, body)| "[profile ]".len() + name.len() + body.len() - body.lines().count())
-        .sum();
+    let (mut lines, mut text) = (0, 0);
+    for (name, body) in profiles {
+        text += "[profile ]".len() + name.len();
+        for line in body.lines() {
+            lines += 1;
+            text += line.len();
+        }
+    }
     begin_marker(instance).len()
         + NOTE.len()
         + end_marker(instance).len()
@@ -451,7 +493,7 @@ fn block_size(instance: &str, profiles: &BTreeMap<String, String>, eol: &str) ->
         + eol.len() * (4 + 2 * profiles.len() + lines)
 }
 
-fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<String, String>, eol: &str) {
+fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<&str, Body<'_>>, eol: &str) {
     out.push_str(&begin_marker(instance));
     out.push_str(eol);
     out.push_str(NOTE);

@@ -56,6 +56,7 @@ impl Fixture {
         };
         let spec = format!("config-profiles:command=/opt/my tools/ssocred{options}");
         let mut sink = build(&SinkSpec::parse(&spec).unwrap(), &ctx)?;
+        sink.begin_roles(sso)?;
         let names: Vec<String> = roles
             .iter()
             .map(|r| format!("{}-{}", r.account_id, r.role_name))
@@ -132,9 +133,15 @@ fn keeps_every_byte_outside_the_block_and_reruns_identically() {
 fn prune_replaces_the_block_contents() {
     let f = Fixture::new(Some("[default]\nregion = x\n"));
     f.run("", &sso(None), &two()).unwrap();
-    // A run with no roles has no instance, so it changes nothing.
+    let listed = f.text();
+    // An instance with no roles left: kept without prune...
+    f.run("", &sso(None), &[]).unwrap();
+    assert_eq!(f.text(), listed);
+    // ...and its whole block removed with it, every other byte kept.
     f.run(",prune=true", &sso(None), &[]).unwrap();
-    assert!(f.text().contains("BEGIN"));
+    assert_eq!(f.text(), "[default]\nregion = x\n\n");
+    f.run("", &sso(None), &two()).unwrap();
+    assert_eq!(f.text(), listed, "the block comes back where it was");
     let only_new = [role("333333333333", "X")];
     f.run(",prune=true", &sso(None), &only_new).unwrap();
     let text = f.text();
@@ -291,11 +298,8 @@ fn refuses_credentials_and_bad_options() {
 #[test]
 fn block_size_is_exact() {
     let mut profiles = BTreeMap::new();
-    profiles.insert("a".to_owned(), "k = v\nregion = x\n".to_owned());
-    profiles.insert(
-        "bb".to_owned(),
-        "credential_process = \"/x y\" -p p\n".to_owned(),
-    );
+    profiles.insert("a", Body::new("k = v\n\n# note\nregion = x\r\n"));
+    profiles.insert("bb", Body::new("credential_process = \"/x y\" -p p\n"));
     for eol in ["\n", "\r\n"] {
         let mut out = String::new();
         render_block(&mut out, "sso-session s", &profiles, eol);
@@ -306,4 +310,28 @@ fn block_size_is_exact() {
         );
     }
     assert_eq!(block_size("x", &BTreeMap::new(), "\n"), 0);
+}
+
+#[test]
+fn a_profile_body_compares_by_its_setting_lines() {
+    let plain = Body::new("a = 1\nb = 2\n");
+    assert_eq!(plain, Body::new("a = 1\r\n\n# c\nb = 2"));
+    assert_ne!(plain, Body::new("a = 1\n"));
+    assert_ne!(plain, Body::new("b = 2\na = 1\n"));
+    assert_ne!(plain, Body::new("a = 1\nb = 3\n"));
+}
+
+#[test]
+fn an_existing_block_is_read_back_profile_by_profile() {
+    let block = parse_block(BLOCK_TWO);
+    let names: Vec<&str> = block.keys().copied().collect();
+    assert_eq!(names, ["111111111111-Admin", "111111111111-ReadOnly"]);
+    let admin: Vec<&str> = block["111111111111-Admin"].lines().collect();
+    assert_eq!(
+        admin,
+        [
+            "credential_process = \"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process",
+            "region = eu-central-1"
+        ]
+    );
 }
