@@ -181,19 +181,16 @@ pub struct GetArgs {
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
 
-    /// Neither read nor write the role-credential cache: always call the portal.
-    #[arg(long, env = "SSOCRED_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    /// Neither read nor write the role-credential cache: always call the portal
+    /// [env: SSOCRED_NO_CACHE=1; config: [cache] enabled = false].
+    #[arg(long)]
     pub no_cache: bool,
 
     /// Treat cached role credentials as expired this many minutes before they
-    /// expire.
-    #[arg(
-        long,
-        value_name = "MINUTES",
-        env = "SSOCRED_CACHE_WINDOW",
-        default_value_t = 15
-    )]
-    pub cache_window: u32,
+    /// expire [env: SSOCRED_CACHE_WINDOW; config: [cache] window_minutes;
+    /// default: 15].
+    #[arg(long, value_name = "MINUTES")]
+    pub cache_window: Option<u32>,
 }
 
 impl GetArgs {

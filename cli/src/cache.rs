@@ -16,14 +16,15 @@ use ssocred_core::{Error, SinkContext, deliver};
 use time::OffsetDateTime;
 
 use crate::args::{CacheAction, GetArgs};
+use crate::settings::Settings;
 
-/// The cache an invocation uses, or `None` with `--no-cache`.
-pub fn role_cache(args: &GetArgs, paths: &AwsPaths) -> Option<RoleCache> {
+/// The cache an invocation uses, or `None` when it is turned off.
+pub fn role_cache(settings: &Settings, args: &GetArgs, paths: &AwsPaths) -> Option<RoleCache> {
     // A long-running mode refetches `refresh_before` ahead of expiry; a
     // narrower window would answer that refetch with the same credentials
     // and the refresh would come round again at once.
-    let window = (u64::from(args.cache_window) * 60).max(args.refresh_before + 60);
-    (!args.no_cache).then(|| {
+    let window = (u64::from(settings.cache_window.value) * 60).max(args.refresh_before + 60);
+    settings.cache_enabled.value.then(|| {
         RoleCache::new(
             role_cache::default_dir(&paths.home),
             Duration::from_secs(window),
@@ -41,6 +42,9 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
         return None;
     }
     let settings = crate::run::resolve_settings(args).ok()?;
+    if !settings.cache_enabled.value {
+        return None;
+    }
     let [choice] = settings.sinks.value.as_slice() else {
         return None;
     };
@@ -48,7 +52,7 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
         return None;
     }
     let paths = AwsPaths::from_env(|name| std::env::var(name).ok()).ok()?;
-    let cache = role_cache(args, &paths)?;
+    let cache = role_cache(&settings, args, &paths)?;
     let profile = ProfileFiles::load_config(&paths, &settings.profile.value)
         .and_then(|files| files.sso_profile(&settings.profile.value))
         .ok()?;

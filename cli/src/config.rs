@@ -9,6 +9,10 @@
 //! method = "device-code"        # device-code, pkce or aws-cli
 //! open_browser = true
 //!
+//! [cache]                       # the role-credential cache
+//! enabled = true
+//! window_minutes = 15
+//!
 //! [preset.ci]
 //! role_arn = "arn:aws:iam::123456789012:role/Deploy"
 //! [[preset.ci.sink]]
@@ -46,6 +50,8 @@ pub struct ConfigFile {
     pub sink: Option<Vec<Spanned<SinkTable>>>,
     /// Login behaviour.
     pub login: Option<Login>,
+    /// The role-credential cache.
+    pub cache: Option<Cache>,
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
@@ -71,6 +77,19 @@ pub struct Preset {
     pub sink: Option<Vec<Spanned<SinkTable>>>,
     /// Login behaviour.
     pub login: Option<Login>,
+    /// The role-credential cache.
+    pub cache: Option<Cache>,
+}
+
+/// The `[cache]` table: the role-credential cache. Each key set in a
+/// preset's table overrides the same key at the top level.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// `false` neither reads nor writes the cache.
+    pub enabled: Option<bool>,
+    /// Cached credentials count as expired this many minutes early.
+    pub window_minutes: Option<u32>,
 }
 
 /// A `[[sink]]` table: `type = "NAME"` and that sink's options.

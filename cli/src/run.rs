@@ -255,7 +255,7 @@ impl RoleFetch {
             }
         };
         Ok(Selection::One(RoleFetch {
-            cache: crate::cache::role_cache(args, paths),
+            cache: crate::cache::role_cache(settings, args, paths),
             login,
             policy,
             cache_dir: paths.sso_cache_dir(),

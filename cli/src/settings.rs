@@ -10,6 +10,8 @@
 //! | role | `-r`, `--account`+`--role` | - | `role_arn`, `account`+`role` | the profile's `sso_account_id`+`sso_role_name` |
 //! | sinks | `--sink`, `--env_vars`, `--external-source` | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login | - | - | `[login]` | `device-code`, open the browser |
+//! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
+//! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
 
 use std::fmt;
 
@@ -91,6 +93,25 @@ pub struct Settings {
     pub sinks: Sourced<Vec<SinkChoice>>,
     /// Login behaviour.
     pub login: Sourced<Login>,
+    /// Whether the role-credential cache is read and written.
+    pub cache_enabled: Sourced<bool>,
+    /// How many minutes before expiry a cached set counts as expired.
+    pub cache_window: Sourced<u32>,
+}
+
+/// The role-credential cache's window when nothing sets one, in minutes:
+/// the AWS CLI's own margin.
+pub const DEFAULT_CACHE_WINDOW: u32 = 15;
+
+/// A yes/no environment value, as clap's boolish parser reads one.
+fn boolish(name: &str, value: &str) -> Result<bool, Error> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "on" => Ok(true),
+        "0" | "false" | "no" | "n" | "off" => Ok(false),
+        _ => Err(Error::Usage(format!(
+            "environment {name}={value}: expected 1 or 0 (true/false, yes/no, on/off)"
+        ))),
+    }
 }
 
 impl Settings {
@@ -180,6 +201,45 @@ impl Settings {
             (None, None) => sourced(Login::default(), Source::Default),
         };
 
+        // [cache] keys fall through one by one: the preset's, then the top's.
+        fn in_cache<T>(preset: Option<T>, top: Option<T>, in_preset: Source) -> Option<Sourced<T>> {
+            preset
+                .map(|v| sourced(v, in_preset))
+                .or_else(|| top.map(|v| sourced(v, Source::Config(None))))
+        }
+        let (preset_cache, top_cache) = (
+            preset.cache.clone().unwrap_or_default(),
+            file.cache.clone().unwrap_or_default(),
+        );
+        let cache_enabled = if args.no_cache {
+            sourced(false, Source::Flag("--no-cache"))
+        } else if let Some(v) = env("SSOCRED_NO_CACHE") {
+            sourced(
+                !boolish("SSOCRED_NO_CACHE", &v)?,
+                Source::Env("SSOCRED_NO_CACHE"),
+            )
+        } else {
+            in_cache(preset_cache.enabled, top_cache.enabled, in_preset())
+                .unwrap_or_else(|| sourced(true, Source::Default))
+        };
+        let cache_window = match (args.cache_window, env("SSOCRED_CACHE_WINDOW")) {
+            (Some(minutes), _) => sourced(minutes, Source::Flag("--cache-window")),
+            (None, Some(v)) => {
+                let minutes = v.parse().map_err(|_| {
+                    Error::Usage(format!(
+                        "environment SSOCRED_CACHE_WINDOW={v}: expected a whole number of minutes"
+                    ))
+                })?;
+                sourced(minutes, Source::Env("SSOCRED_CACHE_WINDOW"))
+            }
+            (None, None) => in_cache(
+                preset_cache.window_minutes,
+                top_cache.window_minutes,
+                in_preset(),
+            )
+            .unwrap_or_else(|| sourced(DEFAULT_CACHE_WINDOW, Source::Default)),
+        };
+
         Ok(Settings {
             preset: preset_name,
             profile,
@@ -187,6 +247,8 @@ impl Settings {
             role,
             sinks,
             login,
+            cache_enabled,
+            cache_window,
             config,
         })
     }
@@ -267,6 +329,13 @@ impl Settings {
         out.push_str(&format!(
             "open_browser = {}\n",
             login.open_browser.unwrap_or(true)
+        ));
+        out.push_str(&format!(
+            "\n[cache]\nenabled = {}  # {}\nwindow_minutes = {}  # {}\n",
+            self.cache_enabled.value,
+            self.cache_enabled.source,
+            self.cache_window.value,
+            self.cache_window.source
         ));
         let presets = self.config.preset_names();
         if !presets.is_empty() {

@@ -102,6 +102,63 @@ fn no_cache_neither_reads_nor_writes() {
 }
 
 #[test]
+fn the_config_file_sets_the_cache_and_flags_and_environment_override_it() {
+    let w = World::new();
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(
+        &config,
+        "[cache]\nenabled = false\n\n[preset.cached.cache]\nenabled = true\nwindow_minutes = 5\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let with = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = w.cmd();
+        cmd.args(PROCESS).args(["--config", config]).args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        ok(&cmd.output().unwrap());
+    };
+    // Off at the top level: every call reaches the portal, nothing is kept.
+    with(&[], &[]);
+    with(&[], &[]);
+    assert_eq!((calls(&w), entries(&w).len()), (2, 0));
+    // The environment turns it back on; the next call hits.
+    with(&[], &[("SSOCRED_NO_CACHE", "0")]);
+    with(&[], &[("SSOCRED_NO_CACHE", "false")]);
+    assert_eq!((calls(&w), entries(&w).len()), (3, 1));
+    // A preset turns it on, with its own window: ten minutes of life pass a
+    // five-minute window but not the default fifteen.
+    w.emulator.set_credential_lifetime(Duration::from_secs(600));
+    for entry in entries(&w) {
+        std::fs::remove_file(entry).unwrap();
+    }
+    with(&["--preset", "cached", "--no-cache"], &[]);
+    assert_eq!(calls(&w), 4, "--no-cache beats the preset");
+    with(&["--preset", "cached"], &[]);
+    assert_eq!(
+        calls(&w),
+        5,
+        "the entry from the --no-cache call was not written"
+    );
+    with(&["--preset", "cached"], &[]);
+    assert_eq!(calls(&w), 5, "the preset's 5-minute window accepts it");
+    with(&["--preset", "cached", "--cache-window", "15"], &[]);
+    with(&["--preset", "cached"], &[("SSOCRED_CACHE_WINDOW", "15")]);
+    assert_eq!(calls(&w), 7, "the flag and the environment beat the preset");
+    // A value that is not a yes/no is an error naming the variable.
+    let out = w
+        .cmd()
+        .args(PROCESS)
+        .env("SSOCRED_NO_CACHE", "maybe")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SSOCRED_NO_CACHE=maybe"));
+    assert_eq!(calls(&w), 7);
+}
+
+#[test]
 fn entries_close_to_expiry_are_refetched() {
     let w = World::new();
     // Ten minutes of life is inside the default fifteen-minute window.

@@ -14,6 +14,9 @@ profile = "modern"
 region = "ap-south-1"
 role_arn = "arn:aws:iam::210987654321:role/Developer"
 
+[preset.ci.cache]
+window_minutes = 5
+
 [[preset.ci.sink]]
 type = "dotenv"
 path = "ci.env"
@@ -109,7 +112,7 @@ fn a_preset_selects_profile_role_region_and_sinks() {
 #[test]
 fn config_errors_name_file_line_and_key_and_call_nothing() {
     let w = World::new();
-    let cases: [(&str, &str, i32, &[&str]); 6] = [
+    let cases: [(&str, &str, i32, &[&str]); 7] = [
         (
             "typo.toml",
             "profile = \"legacy\"\nsinkz = [\"env\"]\n",
@@ -121,6 +124,12 @@ fn config_errors_name_file_line_and_key_and_call_nothing() {
             "[login]\nmethod = \"telepathy\"\n",
             3,
             &["badval.toml", "line 2", "method", "telepathy"],
+        ),
+        (
+            "badcache.toml",
+            "[cache]\nenabled = \"sometimes\"\n",
+            3,
+            &["badcache.toml", "line 2", "enabled"],
         ),
         (
             "badsink.toml",
@@ -187,7 +196,7 @@ fn config_check_validates_every_preset() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("bad.toml: line 18: sink `template`: no bundled template `nope`"),
+        stderr.contains("bad.toml: line 21: sink `template`: no bundled template `nope`"),
         "{stderr}"
     );
 
@@ -236,6 +245,10 @@ sinks = [\"dotenv:path=ci.env\", \"json\"]  # config [preset.ci]\n\
 [login]  # default\n\
 method = \"device-code\"\n\
 open_browser = true\n\
+\n\
+[cache]\n\
+enabled = true  # default\n\
+window_minutes = 5  # config [preset.ci]\n\
 \n\
 # presets: ci\n",
             cfg.display()
