@@ -97,6 +97,16 @@ pub fn lock_path(target: &Path) -> PathBuf {
 /// is renamed over the target, so a crash leaves the old file or the new one.
 /// Missing directories are created 0700. The caller holds the lock.
 pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomic_with(target, |file| file.write_all(contents))
+}
+
+/// [`write_atomic`] for contents produced piece by piece: `fill` writes them
+/// into the (buffered) temp file, so a large file is never held in memory
+/// whole. An error from `fill` leaves the target as it was.
+pub fn write_atomic_with(
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let target = real_target(target)?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -109,15 +119,66 @@ pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
         .unwrap_or_default();
     // tempfile creates the file 0600 on Unix.
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+        .prefix(&temp_prefix(&name))
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RAND)
         .tempfile_in(&dir)?;
-    temp.write_all(contents)?;
+    {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+        fill(&mut out)?;
+        out.flush()?;
+    }
     temp.as_file().sync_all()?;
     temp.persist(&target).map_err(|e| e.error)?;
     // Make the rename itself durable.
     File::open(&dir)?.sync_all()?;
+    sweep_stale_temps(&dir, &name);
     Ok(())
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_RAND: usize = 6;
+
+/// How old another writer's temp file must be before it counts as left
+/// behind by a killed process. A live write takes milliseconds; this leaves
+/// a wide margin for a stalled disk.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.")
+}
+
+/// Removes this target's temp files that a killed writer left behind: the
+/// exact name pattern [`write_atomic_with`] uses, older than
+/// [`STALE_TEMP_AGE`]. Best effort: a failure here never fails the write
+/// that has already landed.
+fn sweep_stale_temps(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = temp_prefix(name);
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let is_ours = file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+            .is_some_and(|r| r.len() == TEMP_RAND && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !is_ours {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Reads `path` as UTF-8, or `None` when it does not exist.
@@ -150,6 +211,51 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_swept_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        let place = |name: &str, age: Duration| {
+            let path = dir.path().join(name);
+            let file = File::create(&path).unwrap();
+            file.set_modified(std::time::SystemTime::now() - age)
+                .unwrap();
+            path
+        };
+        let stale = place(
+            ".config.Ab12Cd.tmp",
+            STALE_TEMP_AGE + Duration::from_secs(1),
+        );
+        let live = place(".config.Zz99Yy.tmp", Duration::from_secs(5));
+        let other_file = place(".credentials.Ab12Cd.tmp", STALE_TEMP_AGE * 2);
+        let not_a_temp = place(".config.old-01.tmp", STALE_TEMP_AGE * 2);
+        write_atomic_with(&target, |out| {
+            out.write_all(b"[default]\n")?;
+            out.write_all(b"region = x\n")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"[default]\nregion = x\n");
+        assert!(!stale.exists(), "the stale temp file stayed");
+        for kept in [&live, &other_file, &not_a_temp] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+    }
+
+    #[test]
+    fn a_failing_fill_leaves_the_target_and_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        std::fs::write(&target, "keep").unwrap();
+        let err = write_atomic_with(&target, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("renderer failed"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "renderer failed");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -236,7 +236,8 @@ impl ProfileFiles {
 /// contains the name is kept): keeping a section too many costs memory,
 /// dropping one would change what is read.
 pub fn relevant_sections(text: &str, profile: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    // Mostly line endings for a large file: not sized like `text`.
+    let mut out = String::new();
     let mut keep = true;
     for line in text.split_inclusive('\n') {
         if let Some(header) = line.strip_prefix('[') {

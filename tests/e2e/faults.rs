@@ -348,6 +348,40 @@ fn a_write_cut_short_by_a_file_size_limit_is_a_clear_error_and_the_file_stays() 
 }
 
 #[test]
+fn a_discover_write_cut_short_midway_is_a_clear_error_and_the_config_stays() {
+    // 600 profiles make a block of about 90 KiB, streamed into the temp
+    // file; a 64 KiB file-size limit stops it partway through.
+    let w =
+        World::with_emulator(ssocred_emulator::EmulatorConfig::generated(600, 1).with_token(TOKEN));
+    let path = w.config_path();
+    let before = std::fs::read_to_string(&path).unwrap();
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_ssocred"),
+            "discover",
+            "-p",
+            "modern",
+            "-q",
+        ])
+        .env_clear()
+        .env("HOME", w.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
+        .output()
+        .unwrap();
+    assert_output_error(&out, &path, "File too large");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert_only_private_leftovers_except(&w.aws_dir(), "config", "credentials");
+    // Without the limit the same run lands whole.
+    ok(&w.run(&["discover", "-p", "modern", "-q"]));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(after.len() > 64 * 1024 && after.starts_with(&before));
+    assert_eq!(after.matches("credential_process = ").count(), 600);
+}
+
+#[test]
 fn symlinked_targets_are_followed_and_stay_links() {
     let w = World::new();
     let dotfiles = w.home().join("dotfiles");

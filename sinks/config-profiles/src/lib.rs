@@ -14,11 +14,12 @@
 #![deny(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::fs::{FileLock, read_optional, write_atomic_with};
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, Sink, SinkContext, SinkError, SinkSpec, profile};
 
@@ -52,7 +53,95 @@ struct ConfigProfilesSink {
     command: String,
     /// The block's identity, set by the first role.
     instance: Option<String>,
-    pending: BTreeMap<String, String>,
+    pending: Pending,
+}
+
+/// The profiles accepted for the next commit, packed: names and bodies
+/// back to back in fixed-size chunks of text, with an index. Discovery can
+/// hand over tens of thousands of roles; two small allocations per role
+/// (plus a map node) would cost more than the text itself, and one string
+/// grown by doubling would leave its old copies behind in the allocator.
+#[derive(Default)]
+struct Pending {
+    chunks: Vec<String>,
+    spots: Vec<Spot>,
+    scratch: String,
+}
+
+/// Where one profile sits in [`Pending::chunks`]: the name, then the body.
+struct Spot {
+    chunk: u32,
+    start: u32,
+    name_len: u32,
+    body_len: u32,
+}
+
+/// The size of one chunk of [`Pending`] text.
+const CHUNK: usize = 64 * 1024;
+
+impl Pending {
+    /// Appends a profile whose body `render` writes; nothing stays when it
+    /// fails.
+    fn push(
+        &mut self,
+        name: &str,
+        render: impl FnOnce(&mut String) -> Result<(), SinkError>,
+    ) -> Result<(), SinkError> {
+        self.scratch.clear();
+        self.scratch.push_str(name);
+        render(&mut self.scratch)?;
+        let entry = self.scratch.as_str();
+        let too_long = |_| SinkError::refused(NAME, format!("profile `{name}` is too long"));
+        let fits = |chunk: &String| chunk.capacity() - chunk.len() >= entry.len();
+        if !self.chunks.last().is_some_and(fits) {
+            self.chunks
+                .push(String::with_capacity(CHUNK.max(entry.len())));
+        }
+        let index = u32::try_from(self.chunks.len() - 1).map_err(too_long)?;
+        let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
+        let spot = Spot {
+            chunk: index,
+            start: u32::try_from(chunk.len()).map_err(too_long)?,
+            name_len: u32::try_from(name.len()).map_err(too_long)?,
+            body_len: u32::try_from(entry.len() - name.len()).map_err(too_long)?,
+        };
+        chunk.push_str(entry);
+        self.spots.push(spot);
+        Ok(())
+    }
+
+    fn name(&self, spot: &Spot) -> &str {
+        let start = spot.start as usize;
+        &self.chunks[spot.chunk as usize][start..start + spot.name_len as usize]
+    }
+
+    fn body(&self, spot: &Spot) -> Body<'_> {
+        let start = (spot.start + spot.name_len) as usize;
+        Body::new(&self.chunks[spot.chunk as usize][start..start + spot.body_len as usize])
+    }
+
+    /// Every profile, sorted by name; two with one name are refused.
+    fn sorted(&mut self) -> Result<Vec<(&str, Body<'_>)>, SinkError> {
+        let mut spots = std::mem::take(&mut self.spots);
+        spots.sort_unstable_by(|a, b| self.name(a).cmp(self.name(b)));
+        self.spots = spots;
+        let this = &*self;
+        if let Some(pair) = this
+            .spots
+            .windows(2)
+            .find(|w| this.name(&w[0]) == this.name(&w[1]))
+        {
+            return Err(SinkError::refused(
+                NAME,
+                format!("two roles share the profile name `{}`", this.name(&pair[0])),
+            ));
+        }
+        Ok(this
+            .spots
+            .iter()
+            .map(|spot| (this.name(spot), this.body(spot)))
+            .collect())
+    }
 }
 
 impl Sink for ConfigProfilesSink {
@@ -70,13 +159,9 @@ impl Sink for ConfigProfilesSink {
 
     fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
         self.claim(instance_of(role.sso))?;
-        let body = self.render(role)?;
-        if self.pending.insert(role.name.to_owned(), body).is_some() {
-            return Err(SinkError::refused(
-                NAME,
-                format!("two roles share the profile name `{}`", role.name),
-            ));
-        }
+        let (style, command) = (self.style, self.command.as_str());
+        self.pending
+            .push(role.name, |out| render(style, command, role, out))?;
         Ok(true)
     }
 
@@ -108,6 +193,56 @@ fn end_marker(instance: &str) -> String {
 const NOTE: &str =
     "# Written by `ssocred discover`; edits inside this block are replaced on the next run.";
 
+/// Writes a profile's lines after its header, each ending in `\n`.
+fn render(
+    style: Style,
+    command: &str,
+    role: &RoleProfile<'_>,
+    out: &mut String,
+) -> Result<(), SinkError> {
+    let mut entries: Vec<(&str, String)> = Vec::new();
+    match style {
+        Style::Process => {
+            let line = format!(
+                "{command} -p {} -r {} --sink process",
+                shell_word(&role.sso.name)?,
+                shell_word(&role.role.role_arn)?
+            );
+            entries.push(("credential_process", line));
+        }
+        Style::Sso => {
+            match &role.sso.session {
+                Some(session) => entries.push(("sso_session", session.clone())),
+                None => {
+                    entries.push(("sso_start_url", role.sso.start_url.clone()));
+                    entries.push(("sso_region", role.sso.sso_region.clone()));
+                }
+            }
+            entries.push(("sso_account_id", role.role.account_id.clone()));
+            entries.push(("sso_role_name", role.role.role_name.clone()));
+        }
+    }
+    if let Some(region) = role.region {
+        entries.push(("region", region.to_owned()));
+    }
+    for (key, value) in entries {
+        if value.contains(['\n', '\r']) || value.trim() != value || value.is_empty() {
+            return Err(SinkError::refused(
+                NAME,
+                format!(
+                    "the value of {key} for profile `{}` cannot be written to an INI file",
+                    role.name
+                ),
+            ));
+        }
+        out.push_str(key);
+        out.push_str(" = ");
+        out.push_str(&value);
+        out.push('\n');
+    }
+    Ok(())
+}
+
 impl ConfigProfilesSink {
     /// Binds this run to one instance's block; a second instance is refused.
     fn claim(&mut self, instance: String) -> Result<(), SinkError> {
@@ -126,54 +261,10 @@ impl ConfigProfilesSink {
         }
     }
 
-    /// The profile's lines after its header, each ending in `\n`.
-    fn render(&self, role: &RoleProfile<'_>) -> Result<String, SinkError> {
-        let mut entries: Vec<(&str, String)> = Vec::new();
-        match self.style {
-            Style::Process => {
-                let line = format!(
-                    "{} -p {} -r {} --sink process",
-                    self.command,
-                    shell_word(&role.sso.name)?,
-                    shell_word(&role.role.role_arn)?
-                );
-                entries.push(("credential_process", line));
-            }
-            Style::Sso => {
-                match &role.sso.session {
-                    Some(session) => entries.push(("sso_session", session.clone())),
-                    None => {
-                        entries.push(("sso_start_url", role.sso.start_url.clone()));
-                        entries.push(("sso_region", role.sso.sso_region.clone()));
-                    }
-                }
-                entries.push(("sso_account_id", role.role.account_id.clone()));
-                entries.push(("sso_role_name", role.role.role_name.clone()));
-            }
-        }
-        if let Some(region) = role.region {
-            entries.push(("region", region.to_owned()));
-        }
-        let mut body = String::new();
-        for (key, value) in entries {
-            if value.contains(['\n', '\r']) || value.trim() != value || value.is_empty() {
-                return Err(SinkError::refused(
-                    NAME,
-                    format!(
-                        "the value of {key} for profile `{}` cannot be written to an INI file",
-                        role.name
-                    ),
-                ));
-            }
-            body.push_str(&format!("{key} = {value}\n"));
-        }
-        Ok(body)
-    }
-
     fn update(
         &self,
         instance: &str,
-        pending: BTreeMap<String, String>,
+        mut pending: Pending,
         stdout: &mut dyn Write,
     ) -> Result<(), SinkError> {
         let path = &self.path;
@@ -205,11 +296,11 @@ impl ConfigProfilesSink {
 
         let mut next: BTreeMap<&str, Body<'_>> = BTreeMap::new();
         let mut clashes = Vec::new();
-        for (name, body) in &pending {
+        for (name, body) in pending.sorted()? {
             if taken.contains(name) {
-                clashes.push(name.as_str());
+                clashes.push(name);
             } else {
-                next.insert(name, Body::new(body));
+                next.insert(name, body);
             }
         }
         let mut report = Report::default();
@@ -236,10 +327,11 @@ impl ConfigProfilesSink {
             )
         })?;
         let eol = line_ending(&before);
-        let after = split.join(eol, block_size(instance, &next, eol), |out| {
-            render_block(out, instance, &next, eol)
-        });
-        drop(next);
+        let new_file = |out: &mut dyn fmt::Write| split.write_with(out, eol, instance, &next);
+        // Compared as it is rendered, so an unchanged file is never built.
+        let mut same = SameAs::new(&before);
+        new_file(&mut same).expect("comparing never fails");
+        let changed = !same.matched();
 
         for name in &clashes {
             eprintln!(
@@ -249,7 +341,10 @@ impl ConfigProfilesSink {
         }
         let io = |e: std::io::Error| SinkError::io(Path::new("<stdout>"), &e);
         if self.dry_run {
-            if after != before {
+            if changed {
+                let size = before.len() + block_size(instance, &next, eol) + 4;
+                let mut after = String::with_capacity(size);
+                new_file(&mut after).expect("a String takes any text");
                 let shown = path.display().to_string();
                 let diff = similar::TextDiff::from_lines(&before, &after);
                 write!(stdout, "{}", diff.unified_diff().header(&shown, &shown)).map_err(io)?;
@@ -261,8 +356,17 @@ impl ConfigProfilesSink {
             );
             return Ok(());
         }
-        if after != before {
-            write_atomic(path, after.as_bytes()).map_err(|e| SinkError::io(path, &e))?;
+        if changed {
+            // Streamed into the temp file: the new text never exists whole
+            // next to the old one.
+            write_atomic_with(path, |file| {
+                let mut out = IoText {
+                    inner: file,
+                    error: None,
+                };
+                new_file(&mut out).map_err(|fmt::Error| out.take_error())
+            })
+            .map_err(|e| SinkError::io(path, &e))?;
         }
         eprintln!(
             "ssocred: {}: {}",
@@ -365,30 +469,102 @@ impl<'a> Split<'a> {
         }
     }
 
-    /// The file with the block `render` writes in place of the old one
+    /// Writes the file with a block of `profiles` in place of the old one
     /// (appended after a blank line when there was none; the old one removed
-    /// when there are no profiles). The block is rendered straight into the
-    /// new text, so a large one is never held twice.
-    fn join(&self, eol: &str, size: usize, render: impl FnOnce(&mut String)) -> String {
-        // Sized up front: growing a multi-megabyte string by doubling would
-        // briefly hold two copies.
-        let mut out = String::with_capacity(self.before.len() + size + self.after.len() + 4);
-        out.push_str(self.before);
-        if size == 0 {
-            out.push_str(self.after);
-            return out;
-        }
-        if !self.found && !out.is_empty() {
-            if !out.ends_with('\n') {
-                out.push_str(eol);
+    /// when there are no profiles).
+    fn write_with(
+        &self,
+        out: &mut dyn fmt::Write,
+        eol: &str,
+        instance: &str,
+        profiles: &BTreeMap<&str, Body<'_>>,
+    ) -> fmt::Result {
+        out.write_str(self.before)?;
+        if !profiles.is_empty() {
+            if !self.found {
+                out.write_str(&separator(self.before, eol))?;
             }
-            if !out.ends_with(&format!("{eol}{eol}")) && out != eol {
-                out.push_str(eol);
-            }
+            render_block(out, instance, profiles, eol)?;
         }
-        render(&mut out);
-        out.push_str(self.after);
-        out
+        out.write_str(self.after)
+    }
+}
+
+/// What goes between the user's text and a newly appended block: an end to
+/// an unfinished last line, then one blank line, unless the text is empty,
+/// already ends in a blank line, or is a lone line ending.
+fn separator(before: &str, eol: &str) -> String {
+    if before.is_empty() {
+        return String::new();
+    }
+    // The decision needs only the last few bytes.
+    let mut cut = before.len().saturating_sub(8);
+    while !before.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut tail = before[cut..].to_owned();
+    let kept = tail.len();
+    if !tail.ends_with('\n') {
+        tail.push_str(eol);
+    }
+    let lone = cut == 0 && tail == eol;
+    if !tail.ends_with(&format!("{eol}{eol}")) && !lone {
+        tail.push_str(eol);
+    }
+    tail.split_off(kept)
+}
+
+/// A `fmt::Write` that checks the text written equals `expected`, keeping
+/// none of it.
+struct SameAs<'a> {
+    rest: &'a str,
+    same: bool,
+}
+
+impl<'a> SameAs<'a> {
+    fn new(expected: &'a str) -> Self {
+        SameAs {
+            rest: expected,
+            same: true,
+        }
+    }
+
+    /// Whether everything written, and nothing more, was `expected`.
+    fn matched(&self) -> bool {
+        self.same && self.rest.is_empty()
+    }
+}
+
+impl fmt::Write for SameAs<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.rest.strip_prefix(s) {
+            Some(rest) if self.same => self.rest = rest,
+            _ => self.same = false,
+        }
+        Ok(())
+    }
+}
+
+/// Text into an `io::Write`, keeping the I/O error that `fmt` cannot carry.
+struct IoText<'a> {
+    inner: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl IoText<'_> {
+    fn take_error(&mut self) -> std::io::Error {
+        self.error
+            .take()
+            .unwrap_or_else(|| std::io::Error::other("the profile block could not be rendered"))
+    }
+}
+
+impl fmt::Write for IoText<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
     }
 }
 
@@ -493,23 +669,21 @@ fn block_size(instance: &str, profiles: &BTreeMap<&str, Body<'_>>, eol: &str) ->
         + eol.len() * (4 + 2 * profiles.len() + lines)
 }
 
-fn render_block(out: &mut String, instance: &str, profiles: &BTreeMap<&str, Body<'_>>, eol: &str) {
-    out.push_str(&begin_marker(instance));
-    out.push_str(eol);
-    out.push_str(NOTE);
-    out.push_str(eol);
+fn render_block(
+    out: &mut dyn fmt::Write,
+    instance: &str,
+    profiles: &BTreeMap<&str, Body<'_>>,
+    eol: &str,
+) -> fmt::Result {
+    write!(out, "{}{eol}{NOTE}{eol}", begin_marker(instance))?;
     for (name, body) in profiles {
-        out.push_str(eol);
-        out.push_str(&format!("[profile {name}]"));
-        out.push_str(eol);
+        write!(out, "{eol}[profile {name}]{eol}")?;
         for line in body.lines() {
-            out.push_str(line);
-            out.push_str(eol);
+            out.write_str(line)?;
+            out.write_str(eol)?;
         }
     }
-    out.push_str(eol);
-    out.push_str(&end_marker(instance));
-    out.push_str(eol);
+    write!(out, "{eol}{}{eol}", end_marker(instance))
 }
 
 fn line_ending(text: &str) -> &'static str {
@@ -594,7 +768,7 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
         dry_run: flag("dry-run", options.dry_run)?,
         command: command_word(&command)?,
         instance: None,
-        pending: BTreeMap::new(),
+        pending: Pending::default(),
     }))
 }
 

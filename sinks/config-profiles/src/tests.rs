@@ -302,7 +302,7 @@ fn block_size_is_exact() {
     profiles.insert("bb", Body::new("credential_process = \"/x y\" -p p\n"));
     for eol in ["\n", "\r\n"] {
         let mut out = String::new();
-        render_block(&mut out, "sso-session s", &profiles, eol);
+        render_block(&mut out, "sso-session s", &profiles, eol).unwrap();
         assert_eq!(
             out.len(),
             block_size("sso-session s", &profiles, eol),
@@ -334,4 +334,120 @@ fn an_existing_block_is_read_back_profile_by_profile() {
             "region = eu-central-1"
         ]
     );
+}
+
+#[test]
+fn an_appended_block_is_set_off_by_exactly_one_blank_line() {
+    for (before, eol, sep) in [
+        ("", "\n", ""),
+        ("\n", "\n", ""),
+        ("\r\n", "\r\n", ""),
+        ("x = 1", "\n", "\n\n"),
+        ("x = 1\n", "\n", "\n"),
+        ("x = 1\n\n", "\n", ""),
+        ("x = 1\r\n", "\r\n", "\r\n"),
+        ("x = 1\r\n\r\n", "\r\n", ""),
+        ("; a long comment that ends in é", "\n", "\n\n"),
+        ("; ends in ééééé\n", "\n", "\n"),
+    ] {
+        assert_eq!(separator(before, eol), sep, "{before:?}");
+    }
+}
+
+#[test]
+fn same_as_tells_an_identical_rendering_from_any_other() {
+    use std::fmt::Write as _;
+    let check = |pieces: &[&str]| {
+        let mut same = SameAs::new("abc\ndef\n");
+        for p in pieces {
+            same.write_str(p).unwrap();
+        }
+        same.matched()
+    };
+    assert!(check(&["abc\n", "def\n"]));
+    assert!(check(&["a", "bc\nde", "f\n"]));
+    assert!(!check(&["abc\n"]), "a prefix is not the whole");
+    assert!(!check(&["abc\n", "def\n", "x"]), "nor is a longer text");
+    assert!(!check(&["abc\n", "dEf\n"]));
+    assert!(!check(&["abd", "c\ndef\n"]), "a mismatch is never undone");
+}
+
+#[test]
+fn two_roles_with_one_profile_name_are_refused_and_nothing_is_written() {
+    let f = Fixture::new(Some("[default]\n"));
+    // The fixture names roles ID-ROLE, so the same role twice collides.
+    let twice = [role("111111111111", "Admin"), role("111111111111", "Admin")];
+    let err = f.run("", &sso(None), &twice).unwrap_err().to_string();
+    assert!(
+        err.contains("two roles share the profile name `111111111111-Admin`"),
+        "{err}"
+    );
+    assert_eq!(f.text(), "[default]\n");
+}
+
+#[test]
+fn a_refused_profile_leaves_no_trace_in_the_pending_set() {
+    let mut pending = Pending::default();
+    pending
+        .push("a", |out| {
+            out.push_str("k = 1\n");
+            Ok(())
+        })
+        .unwrap();
+    let refused = pending.push("b", |out| {
+        out.push_str("half");
+        Err(SinkError::refused(NAME, "no".to_owned()))
+    });
+    assert!(refused.is_err());
+    pending
+        .push("c", |out| {
+            out.push_str("k = 3\n");
+            Ok(())
+        })
+        .unwrap();
+    let all = pending.sorted().unwrap();
+    let seen: Vec<(&str, Vec<&str>)> = all
+        .iter()
+        .map(|(name, body)| (*name, body.lines().collect()))
+        .collect();
+    assert_eq!(seen, [("a", vec!["k = 1"]), ("c", vec!["k = 3"])]);
+}
+
+#[test]
+fn pending_profiles_survive_many_chunks_and_one_larger_than_a_chunk() {
+    let mut pending = Pending::default();
+    let big = "x".repeat(CHUNK + 10);
+    for i in (0..3000).rev() {
+        let name = format!("p{i:05}");
+        let value = if i == 1500 {
+            big.clone()
+        } else {
+            format!("v{i:0>100}")
+        };
+        pending
+            .push(&name, |out| {
+                out.push_str(&format!("k = {value}\n"));
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert!(pending.chunks.len() > 3, "{} chunks", pending.chunks.len());
+    assert!(
+        pending
+            .chunks
+            .iter()
+            .all(|c| c.len() <= c.capacity() && c.capacity() >= CHUNK),
+        "no chunk grew past what it was given"
+    );
+    let all = pending.sorted().unwrap();
+    assert_eq!(all.len(), 3000);
+    for (i, (name, body)) in all.iter().enumerate() {
+        assert_eq!(*name, format!("p{i:05}"));
+        let want = if i == 1500 {
+            format!("k = {big}")
+        } else {
+            format!("k = v{i:0>100}")
+        };
+        assert_eq!(body.lines().collect::<Vec<_>>(), [want.as_str()]);
+    }
 }
