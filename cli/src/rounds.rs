@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use ssocred_core::sink::SelectedSink;
+use ssocred_core::naming::ProfileNamer;
+use ssocred_core::sink::{SelectedSink, check_capacity};
 use ssocred_core::stream::{Event, human};
 use ssocred_core::{CredentialStream, Error, RefreshPolicy};
 
 use crate::args::GetArgs;
-use crate::run::RoleFetch;
+use crate::run::{ManyRoles, RoleFetch};
 use crate::signals::StopSignal;
 
 /// The runtime every mode runs its async work on.
@@ -55,6 +56,27 @@ pub(crate) fn deliver(
     // Caught before the first fetch, so a stop at any moment is clean.
     let mut stop = StopSignal::install()?;
     runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
+}
+
+/// `--all` with `--watch` (or a sink that serves continuously): every
+/// matched role, named by `--profile-name`, delivered round after round
+/// until SIGINT or SIGTERM. Each round reads the token cache again, as for
+/// one role.
+pub(crate) fn deliver_many(
+    many: &ManyRoles,
+    sinks: &mut [SelectedSink],
+    args: &GetArgs,
+) -> Result<(), Error> {
+    let session = many.session();
+    let names = ProfileNamer::new(&args.profile_name)?.name_all(many.entries(), session.profile)?;
+    // Refuse before spending calls on credentials a sink cannot hold.
+    check_capacity(many.entries().len(), sinks)?;
+    let mut stream =
+        CredentialStream::new(|| many.fetch(args.concurrency), policy(args)).named(names);
+    let mut stop = StopSignal::install()?;
+    session
+        .runtime
+        .block_on(stream.run(sinks, &mut std::io::stdout(), stop.received(), log))
 }
 
 /// Logs a round of a long-running mode on stderr: what was delivered and for

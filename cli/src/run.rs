@@ -82,10 +82,8 @@ fn get(args: &GetArgs) -> Result<(), Error> {
     match RoleFetch::resolve(args, &settings, &paths)? {
         Selection::One(fetch) => crate::rounds::deliver(&fetch, &mut sinks, args),
         Selection::Many(many) => {
-            if args.watch {
-                return Err(Error::Usage(
-                    "--watch keeps one role fresh; it cannot be combined with --all".to_owned(),
-                ));
+            if args.watch || sinks.iter().any(|s| s.sink.serves_continuously()) {
+                return crate::rounds::deliver_many(&many, &mut sinks, args);
             }
             crate::select::deliver_all(
                 args,
@@ -153,11 +151,36 @@ pub(crate) struct ManyRoles {
     login: crate::discover::Login,
     entries: Vec<ssocred_core::discovery::RoleEntry>,
     region: Option<String>,
+    /// What a later round needs to obtain the token again.
+    target: ssocred_core::login::LoginTarget,
+    policy: ssocred_core::login::TokenPolicy,
 }
 
 impl ManyRoles {
-    fn session(&self) -> crate::discover::Session<'_> {
+    pub(crate) fn session(&self) -> crate::discover::Session<'_> {
         self.login.session()
+    }
+
+    pub(crate) fn entries(&self) -> &[ssocred_core::discovery::RoleEntry] {
+        &self.entries
+    }
+
+    /// One round: the token from the cache (refreshed as it nears expiry, as
+    /// for one role), then every role's credentials.
+    pub(crate) async fn fetch(&self, concurrency: usize) -> Result<Vec<CredentialSet>, Error> {
+        let token =
+            ssocred_core::login::obtain_token(&self.target, &self.policy, &mut std::io::stderr())
+                .await?;
+        self.login
+            .portal
+            .credential_sets(
+                &token.token.access_token,
+                &self.login.profile,
+                &self.entries,
+                self.region.clone(),
+                concurrency,
+            )
+            .await
     }
 }
 
@@ -249,6 +272,8 @@ impl RoleFetch {
                             },
                             entries,
                             region,
+                            target: login,
+                            policy,
                         })));
                     }
                 }

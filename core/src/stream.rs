@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::sink::{SelectedSink, deliver};
+use crate::sink::{SelectedSink, deliver, deliver_named};
 use crate::{CredentialSet, Error};
 
 /// When to fetch again and how to retry a failed fetch.
@@ -111,6 +111,8 @@ pub struct CredentialStream<F> {
     fetch: F,
     policy: RefreshPolicy,
     expiry: Option<OffsetDateTime>,
+    /// The profile name of each set of a round, in order (`--all`).
+    names: Option<Vec<String>>,
 }
 
 impl<F> std::fmt::Debug for CredentialStream<F> {
@@ -133,7 +135,37 @@ where
             fetch,
             policy,
             expiry: None,
+            names: None,
         }
+    }
+
+    /// Delivers every round through [`Sink::accept_named`](crate::Sink::accept_named),
+    /// the `i`th set with `names[i]`; a round with another number of sets
+    /// than names is refused.
+    pub fn named(mut self, names: Vec<String>) -> Self {
+        self.names = Some(names);
+        self
+    }
+
+    fn deliver(
+        &self,
+        sets: &[CredentialSet],
+        sinks: &mut [SelectedSink],
+        stdout: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let Some(names) = &self.names else {
+            return Ok(deliver(sets, sinks, stdout)?);
+        };
+        if names.len() != sets.len() {
+            return Err(Error::Usage(format!(
+                "a round brought {} credential sets for {} roles",
+                sets.len(),
+                names.len()
+            )));
+        }
+        let named: Vec<(String, CredentialSet)> =
+            names.iter().cloned().zip(sets.iter().cloned()).collect();
+        Ok(deliver_named(&named, sinks, stdout)?)
     }
 
     /// Fetches one round and delivers it to every sink. A failure here is
@@ -144,7 +176,7 @@ where
         stdout: &mut dyn Write,
     ) -> Result<Vec<CredentialSet>, Error> {
         let sets = (self.fetch)().await?;
-        deliver(&sets, sinks, stdout)?;
+        self.deliver(&sets, sinks, stdout)?;
         self.expiry = earliest_expiry(&sets);
         Ok(sets)
     }
@@ -183,7 +215,7 @@ where
                 fetched = (self.fetch)() => fetched,
                 () = &mut stop => return Ok(()),
             };
-            match fetched.and_then(|sets| Ok(deliver(&sets, sinks, stdout).map(|()| sets)?)) {
+            match fetched.and_then(|sets| self.deliver(&sets, sinks, stdout).map(|()| sets)) {
                 Ok(sets) => {
                     failures = 0;
                     self.expiry = earliest_expiry(&sets);
@@ -328,6 +360,10 @@ mod tests {
             self.0.borrow_mut().push(std::mem::take(&mut self.1));
             Ok(())
         }
+        fn accept_named(&mut self, name: &str, set: &CredentialSet) -> Result<(), SinkError> {
+            self.1.push(format!("{name}={}", set.access_key_id));
+            Ok(())
+        }
     }
 
     fn recorder() -> (Vec<SelectedSink>, Rounds) {
@@ -436,5 +472,42 @@ mod tests {
             rounds[..2],
             [vec!["ASIA1".to_owned()], vec!["ASIA3".to_owned()]]
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_named_stream_delivers_each_set_under_its_name() {
+        let (mut sinks, rounds) = recorder();
+        let mut n = 0;
+        let mut stream = CredentialStream::new(
+            || {
+                n += 1;
+                let sets = if n == 1 {
+                    vec![
+                        set(1, Duration::from_secs(60)),
+                        set(2, Duration::from_secs(60)),
+                    ]
+                } else {
+                    vec![set(3, Duration::from_secs(60))]
+                };
+                async move { Ok(sets) }
+            },
+            policy(),
+        )
+        .named(vec!["dev".into(), "prod".into()]);
+        stream
+            .first_round(&mut sinks, &mut Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(*rounds.borrow(), [["dev=ASIA1", "prod=ASIA2"]]);
+        // A round that lost a role cannot be matched to the names.
+        let err = stream
+            .first_round(&mut sinks, &mut Vec::new())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("1 credential sets for 2 roles"),
+            "{err}"
+        );
+        assert_eq!(rounds.borrow().len(), 1, "nothing was committed");
     }
 }

@@ -132,3 +132,63 @@ fn a_new_login_during_the_retries_is_picked_up() {
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn watches_every_role_of_all_under_its_profile_name() {
+    let w = short_lived();
+    let mut cmd = w.cmd();
+    cmd.args([
+        "-p",
+        "modern",
+        "--account",
+        "dev*",
+        "--all",
+        "--profile-name",
+        "dev-{{role_name}}",
+        "--watch",
+        "--refresh-before",
+        "2",
+    ]);
+    let mut running = Running::spawn(cmd);
+    let mut rounds: Vec<Vec<String>> = Vec::new();
+    for round in 0..2 {
+        // One log line per role and round; the file holds both once the
+        // round's second line is out.
+        let lines = [
+            running.stderr_line_with("delivered credentials"),
+            running.stderr_line_with("delivered credentials"),
+        ];
+        let issued = w.emulator.issued();
+        assert_eq!(issued.len(), 2 * (round + 1), "two calls per round");
+        let this_round = &issued[2 * round..];
+        let text = std::fs::read_to_string(w.credentials_path()).unwrap();
+        for i in this_round {
+            assert!(
+                lines.iter().any(|l| l.contains(&i.access_key_id)),
+                "{lines:?}"
+            );
+            let name = if i.role_name == "Developer" {
+                "dev-Developer"
+            } else {
+                "dev-My.Role+x_y_z@w"
+            };
+            assert!(
+                text.contains(&format!(
+                    "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+                    i.access_key_id, i.secret_access_key, i.session_token
+                )),
+                "round {round}: {text}"
+            );
+        }
+        assert_eq!(text.matches("aws_access_key_id").count(), 2, "{text}");
+        rounds.push(this_round.iter().map(|i| i.access_key_id.clone()).collect());
+    }
+    assert!(
+        rounds[0].iter().all(|k| !rounds[1].contains(k)),
+        "{rounds:?}"
+    );
+    running.signal("TERM");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("stopping on SIGTERM"), "{stderr}");
+}
