@@ -409,24 +409,12 @@ fn ok_err(out: &Output) -> String {
 #[test]
 fn all_streams_every_matching_role() {
     let w = World::new();
-    ok(&w.run(&[
-        "-p",
-        "modern",
-        "--account",
-        "dev*",
-        "--all",
-        "--profile-name",
-        "dev-{{role_name}}",
-    ]));
+    ok(&w.run(ALL_DEV));
     let issued = w.emulator.issued();
     assert_eq!(issued.len(), 2);
     let creds = std::fs::read_to_string(w.credentials_path()).unwrap();
     for i in &issued {
-        let name = if i.role_name == "Developer" {
-            "dev-Developer"
-        } else {
-            "dev-My.Role+x_y_z@w"
-        };
+        let name = all_dev_profile(&i.role_name);
         assert!(
             creds.contains(&format!(
                 "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",

@@ -314,33 +314,44 @@ fn assert_only_private_leftovers_except(dir: &Path, target: &str, other: &str) {
     assert_eq!(names, [format!(".{target}.lock"), target.to_owned()]);
 }
 
+/// Runs ssocred with `args` under `ulimit -f 128` (512-byte blocks in sh):
+/// any write past 64 KiB fails with EFBIG, as a full disk fails a write;
+/// SIGXFSZ is ignored so the write returns the error instead of killing the
+/// process.
+fn with_64k_file_limit(w: &World, args: &[&str]) -> Output {
+    Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_ssocred"),
+        ])
+        .args(args)
+        .env_clear()
+        .env("HOME", w.home())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_write_cut_short_by_a_file_size_limit_is_a_clear_error_and_the_file_stays() {
     let w = World::new();
     let path = w.credentials_path();
     let before = big_credentials(1000);
     std::fs::write(&path, &before).unwrap();
-    // `ulimit -f` (512-byte blocks in sh) makes any write past 64 KiB fail
-    // with EFBIG, as a full disk fails a write; SIGXFSZ is ignored so the
-    // write returns the error instead of killing the process.
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"",
-            env!("CARGO_BIN_EXE_ssocred"),
+    // The new file is larger than 64 KiB, so writing it fails.
+    let out = with_64k_file_limit(
+        &w,
+        &[
             "-p",
             "modern",
             "-r",
             READ_ONLY_ARN,
             "--sink",
             "credentials-file:new",
-        ])
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .output()
-        .unwrap();
+        ],
+    );
     assert_output_error(&out, &path, "File too large");
     assert!(String::from_utf8_lossy(&out.stderr).contains("the file was left as it was"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
@@ -355,22 +366,7 @@ fn a_discover_write_cut_short_midway_is_a_clear_error_and_the_config_stays() {
         World::with_emulator(ssocred_emulator::EmulatorConfig::generated(600, 1).with_token(TOKEN));
     let path = w.config_path();
     let before = std::fs::read_to_string(&path).unwrap();
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"",
-            env!("CARGO_BIN_EXE_ssocred"),
-            "discover",
-            "-p",
-            "modern",
-            "-q",
-        ])
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .output()
-        .unwrap();
+    let out = with_64k_file_limit(&w, &["discover", "-p", "modern", "-q"]);
     assert_output_error(&out, &path, "File too large");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert_only_private_leftovers_except(&w.aws_dir(), "config", "credentials");

@@ -137,18 +137,7 @@ fn a_new_login_during_the_retries_is_picked_up() {
 fn watches_every_role_of_all_under_its_profile_name() {
     let w = short_lived();
     let mut cmd = w.cmd();
-    cmd.args([
-        "-p",
-        "modern",
-        "--account",
-        "dev*",
-        "--all",
-        "--profile-name",
-        "dev-{{role_name}}",
-        "--watch",
-        "--refresh-before",
-        "2",
-    ]);
+    cmd.args(ALL_DEV).args(["--watch", "--refresh-before", "2"]);
     let mut running = Running::spawn(cmd);
     let mut rounds: Vec<Vec<String>> = Vec::new();
     for round in 0..2 {
@@ -167,11 +156,7 @@ fn watches_every_role_of_all_under_its_profile_name() {
                 lines.iter().any(|l| l.contains(&i.access_key_id)),
                 "{lines:?}"
             );
-            let name = if i.role_name == "Developer" {
-                "dev-Developer"
-            } else {
-                "dev-My.Role+x_y_z@w"
-            };
+            let name = all_dev_profile(&i.role_name);
             assert!(
                 text.contains(&format!(
                     "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",

@@ -42,6 +42,26 @@ pub const PROD: &str = "123456789012";
 pub const DEV: &str = "210987654321";
 pub const READ_ONLY_ARN: &str = "arn:aws:iam::123456789012:role/ReadOnly";
 
+/// `--all` over the dev account's two roles, each named `dev-ROLE`.
+pub const ALL_DEV: &[&str] = &[
+    "-p",
+    "modern",
+    "--account",
+    "dev*",
+    "--all",
+    "--profile-name",
+    "dev-{{role_name}}",
+];
+
+/// The profile [`ALL_DEV`] names a dev role's credentials after (the role
+/// name sanitised).
+pub fn all_dev_profile(role_name: &str) -> &'static str {
+    match role_name {
+        "Developer" => "dev-Developer",
+        _ => "dev-My.Role+x_y_z@w",
+    }
+}
+
 pub struct World {
     pub home: tempfile::TempDir,
     pub emulator: Emulator,
