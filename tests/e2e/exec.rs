@@ -1,9 +1,6 @@
 //! `ssocred exec`: the child's environment, stdio, exit codes, signal
 //! forwarding, the nesting guard and `--via serve`.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::Value;
 use ssocred_emulator::Operation;
 
@@ -59,19 +56,10 @@ fn child_gets_the_credentials_and_its_exit_code_is_returned() {
 #[test]
 fn stdin_and_stdout_pass_through() {
     let w = World::new();
-    let mut child = exec_cmd(&w, &[], &["sh", "-c", "tr a-z A-Z; echo err >&2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"hello\nworld\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = ssocred_test_support::run_with_stdin(
+        &mut exec_cmd(&w, &[], &["sh", "-c", "tr a-z A-Z; echo err >&2"]),
+        b"hello\nworld\n",
+    );
     assert!(out.status.success());
     assert_eq!(out.stdout, b"HELLO\nWORLD\n");
     assert_eq!(out.stderr, b"err\n");

@@ -182,23 +182,7 @@ pub fn expiration_z(issued: &IssuedCredentials) -> String {
     ssocred_core::time_fmt::utc_z(t)
 }
 
-/// The Python of the interop tests, or `None` (with a loud skip) when
-/// SSOCRED_PYTHON is not set; a failure when SSOCRED_REQUIRE_INTEROP=1, as
-/// scripts/test and CI set it.
-pub fn python(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: {what}: SSOCRED_PYTHON is not set. Run scripts/test to install it and run this test.\n"
-            );
-            None
-        }
-    }
-}
+pub use ssocred_test_support::python;
 
 /// Runs `tests/interop/SCRIPT ARGS...` in the world's HOME, with a clean
 /// environment pointing both SSO endpoints at the emulator, and parses what

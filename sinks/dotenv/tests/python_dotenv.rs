@@ -5,56 +5,11 @@
 //! installs it and sets SSOCRED_PYTHON. Without it this test skips loudly,
 //! unless SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-use serde_json::{Value, json};
+use serde_json::json;
 use ssocred_core::variables::sample_set;
 use ssocred_core::{CredentialSet, SinkContext, SinkSpec, sink};
 use ssocred_sink_dotenv as _;
-
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: python-dotenv interop test: SSOCRED_PYTHON is not set. Run scripts/test to install python-dotenv.\n"
-            );
-            None
-        }
-    }
-}
-
-fn dotenv_values(python: &PathBuf, text: &str) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/interop/parse_format.py"
-    );
-    let mut child = Command::new(python)
-        .args([script, "dotenv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use ssocred_test_support::{parse_format, python};
 
 fn run(spec: &str, set: &CredentialSet, cwd: &std::path::Path) -> String {
     let ctx = SinkContext {
@@ -71,7 +26,9 @@ fn run(spec: &str, set: &CredentialSet, cwd: &std::path::Path) -> String {
 
 #[test]
 fn python_dotenv_reads_exactly_the_values() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("python-dotenv interop test") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let hostile = "a'b\"c`d\\e\\nf\nnext # not a comment ü 'x' \\\" ;";
     let mut set = sample_set();
@@ -85,7 +42,7 @@ fn python_dotenv_reads_exactly_the_values() {
         "AWS_DEFAULT_REGION": hostile,
     });
     assert_eq!(
-        dotenv_values(&python, &run("dotenv", &set, dir.path())),
+        parse_format(&python, "dotenv", &run("dotenv", &set, dir.path())),
         expected
     );
 
@@ -101,6 +58,6 @@ fn python_dotenv_reads_exactly_the_values() {
     let mut want = expected.clone();
     want["APP"] = json!("single # kept");
     want["MULTI"] = json!("one\nAWS_REGION=not-a-key");
-    let got = dotenv_values(&python, &std::fs::read_to_string(&path).unwrap());
+    let got = parse_format(&python, "dotenv", &std::fs::read_to_string(&path).unwrap());
     assert_eq!(got, want);
 }

@@ -6,59 +6,14 @@
 //! `scripts/test` installs them and sets SSOCRED_PYTHON. Without it these
 //! checks skip loudly, unless SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use serde_json::Value;
 use ssocred_core::variables::sample_set;
 use ssocred_core::{CredentialSet, SinkContext, SinkSpec, sink};
 use ssocred_sink_template as _;
+use ssocred_test_support::{parse_format, python};
 
 const HOSTILE: &str = "Dév 'q' \"dq\" $HOME ${X} %{if} `id` \\ back\\slash #x ;y: z";
-
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: template parser interop test: SSOCRED_PYTHON is not set. Run scripts/test to install PyYAML and python-hcl2.\n"
-            );
-            None
-        }
-    }
-}
-
-fn parse_with_python(python: &PathBuf, format: &str, text: &str) -> Value {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/interop/parse_format.py"
-    );
-    let mut child = Command::new(python)
-        .arg(script)
-        .arg(format)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{format} parser rejected:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn hostile_set() -> CredentialSet {
     let mut set = sample_set();
@@ -84,9 +39,11 @@ fn render(name: &str, set: &CredentialSet) -> String {
 
 #[test]
 fn k8s_secret_is_yaml_with_exact_values() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("template parser interop test (PyYAML, python-hcl2)") else {
+        return;
+    };
     for set in [sample_set(), hostile_set()] {
-        let docs = parse_with_python(&python, "yaml", &render("k8s-secret", &set));
+        let docs = parse_format(&python, "yaml", &render("k8s-secret", &set));
         let doc = &docs[0];
         assert_eq!(docs.as_array().unwrap().len(), 1);
         assert_eq!(doc["kind"], "Secret");
@@ -107,9 +64,11 @@ fn k8s_secret_is_yaml_with_exact_values() {
 
 #[test]
 fn tfvars_is_hcl_with_exact_values() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("template parser interop test (PyYAML, python-hcl2)") else {
+        return;
+    };
     for set in [sample_set(), hostile_set()] {
-        let vars = parse_with_python(&python, "hcl", &render("tfvars", &set));
+        let vars = parse_format(&python, "hcl", &render("tfvars", &set));
         // python-hcl2 returns the template text of a string: HCL's `$${` and
         // `%%{` escapes (a literal `${` and `%{`) are left for the caller.
         let value = |key: &str| {
