@@ -37,7 +37,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
 };
-pub use sink::{RoleProfile, deliver_named, deliver_roles};
+pub use sink::{Destination, RoleProfile, deliver_named, deliver_roles, write_stdout};
 pub use stream::{CredentialStream, RefreshPolicy};
 
 #[doc(hidden)]

@@ -121,6 +121,50 @@ impl SinkContext {
     }
 }
 
+/// Where a sink's text goes: stdout, or a file it replaces whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// The invocation's stdout.
+    Stdout,
+    /// A file, written atomically (0600) under its sidecar lock.
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Reads a sink's file option (`path`, `out`): absent means stdout, an
+    /// empty value is refused naming the option, and a relative path
+    /// resolves against the working directory.
+    pub fn from_option(
+        sink: &str,
+        option: &str,
+        value: Option<String>,
+        ctx: &SinkContext,
+    ) -> Result<Self, SinkError> {
+        match value.as_deref() {
+            None => Ok(Destination::Stdout),
+            Some("") => Err(SinkError::usage(sink, format!("`{option}` is empty"))),
+            Some(path) => Ok(Destination::File(ctx.resolve(path))),
+        }
+    }
+
+    /// Writes `text` to stdout, or replaces the file with it.
+    pub fn write(&self, stdout: &mut dyn Write, text: &[u8]) -> Result<(), SinkError> {
+        match self {
+            Destination::Stdout => write_stdout(stdout, text),
+            Destination::File(path) => {
+                let _lock =
+                    crate::fs::FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
+                crate::fs::write_atomic(path, text).map_err(|e| SinkError::io(path, &e))
+            }
+        }
+    }
+}
+
+/// Writes `text` to a sink's stdout; a failure names `<stdout>`.
+pub fn write_stdout(stdout: &mut dyn Write, text: &[u8]) -> Result<(), SinkError> {
+    stdout.write_all(text).map_err(|e| SinkError::stdout(&e))
+}
+
 /// The constructor a sink registers: builds the sink from its parsed spec.
 pub type BuildSink = fn(&SinkSpec, &SinkContext) -> Result<Box<dyn Sink>, SinkError>;
 
@@ -213,9 +257,7 @@ pub fn deliver(
     for selected in sinks.iter_mut() {
         selected.sink.commit(stdout)?;
     }
-    stdout
-        .flush()
-        .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))
+    stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
 /// Delivers one round of sets of several roles (`--all`), each with its
@@ -283,9 +325,7 @@ pub fn commit_all(sinks: &mut [SelectedSink], stdout: &mut dyn Write) -> Result<
     for selected in sinks.iter_mut() {
         selected.sink.commit(stdout)?;
     }
-    stdout
-        .flush()
-        .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))
+    stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
 /// A parsed `--sink` value: `NAME[:ARG][,KEY=VALUE...]`.
@@ -449,6 +489,11 @@ impl SinkError {
         }
     }
 
+    /// A failed write to stdout.
+    pub fn stdout(err: &std::io::Error) -> Self {
+        Self::io(Path::new("<stdout>"), err)
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
         SinkError::Io {
@@ -477,6 +522,38 @@ impl SinkError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_destination_is_stdout_or_a_resolved_file_never_an_empty_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = SinkContext {
+            config_file: dir.path().join("config"),
+            credentials_file: dir.path().join("credentials"),
+            cwd: dir.path().to_path_buf(),
+        };
+        assert_eq!(
+            Destination::from_option("json", "out", None, &ctx).unwrap(),
+            Destination::Stdout
+        );
+        let err = Destination::from_option("json", "out", Some(String::new()), &ctx).unwrap_err();
+        assert_eq!(err.to_string(), "sink `json`: `out` is empty");
+        assert_eq!(err.exit_code(), ExitCode::Usage);
+        let file =
+            Destination::from_option("json", "out", Some("sub/x.json".into()), &ctx).unwrap();
+        let target = dir.path().join("sub/x.json");
+        assert_eq!(file, Destination::File(target.clone()));
+
+        let mut stdout = Vec::new();
+        Destination::Stdout
+            .write(&mut stdout, b"to stdout")
+            .unwrap();
+        file.write(&mut stdout, b"to the file").unwrap();
+        assert_eq!(stdout, b"to stdout");
+        assert_eq!(std::fs::read(&target).unwrap(), b"to the file");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     #[test]
     fn parses_specs() {

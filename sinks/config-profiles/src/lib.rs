@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use ssocred_core::fs::{FileLock, read_optional, write_atomic_with};
@@ -339,7 +339,7 @@ impl ConfigProfilesSink {
                 path.display()
             );
         }
-        let io = |e: std::io::Error| SinkError::io(Path::new("<stdout>"), &e);
+        let io = |e: std::io::Error| SinkError::stdout(&e);
         if self.dry_run {
             if changed {
                 let size = before.len() + block_size(instance, &next, eol) + 4;

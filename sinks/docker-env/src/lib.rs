@@ -9,12 +9,10 @@
 #![deny(missing_docs)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use ssocred_core::fs::{FileLock, write_atomic};
 use ssocred_core::variables::aws_environment;
-use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec};
 
 const NAME: &str = "docker-env";
 
@@ -26,7 +24,7 @@ struct Options {
 }
 
 struct DockerEnvSink {
-    path: Option<PathBuf>,
+    to: Destination,
     text: Option<String>,
 }
 
@@ -57,15 +55,7 @@ impl Sink for DockerEnvSink {
         let Some(text) = self.text.take() else {
             return Ok(());
         };
-        match &self.path {
-            None => stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e)),
-            Some(path) => {
-                let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-                write_atomic(path, text.as_bytes()).map_err(|e| SinkError::io(path, &e))
-            }
-        }
+        self.to.write(stdout, text.as_bytes())
     }
 
     fn capacity(&self) -> Capacity {
@@ -75,11 +65,8 @@ impl Sink for DockerEnvSink {
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
     let options: Options = spec.options_as(Some("path"))?;
-    if options.path.as_deref() == Some("") {
-        return Err(SinkError::usage(NAME, "`path` is empty".to_owned()));
-    }
     Ok(Box::new(DockerEnvSink {
-        path: options.path.map(|p| ctx.resolve(&p)),
+        to: Destination::from_option(NAME, "path", options.path, ctx)?,
         text: None,
     }))
 }
@@ -103,6 +90,7 @@ mod tests {
     use ssocred_core::variables::sample_set;
     use std::collections::BTreeMap;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     /// Parses an env-file by the rules of Docker's `opts/envfile.go`
     /// (`parseKeyValueFile`): a UTF-8 BOM is dropped, lines are split on

@@ -9,12 +9,13 @@
 #![deny(missing_docs)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use ssocred_core::fs::{FileLock, read_optional, write_atomic};
 use ssocred_core::variables::aws_environment;
-use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{
+    Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec, write_stdout,
+};
 
 const NAME: &str = "dotenv";
 
@@ -181,7 +182,7 @@ fn merge(text: &str, vars: &[(&str, String)]) -> String {
 }
 
 struct DotenvSink {
-    path: Option<PathBuf>,
+    to: Destination,
     lines: Option<Vec<(&'static str, String)>>,
 }
 
@@ -199,14 +200,13 @@ impl Sink for DotenvSink {
         let Some(vars) = self.lines.take() else {
             return Ok(());
         };
-        match &self.path {
-            None => {
+        match &self.to {
+            Destination::Stdout => {
                 let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-                stdout
-                    .write_all(text.as_bytes())
-                    .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))
+                write_stdout(stdout, text.as_bytes())
             }
-            Some(path) => {
+            // Merged, not replaced: every line that is not ssocred's stays.
+            Destination::File(path) => {
                 let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
                 let before = read_optional(path)
                     .map_err(|e| SinkError::io(path, &e))?
@@ -224,11 +224,8 @@ impl Sink for DotenvSink {
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
     let options: Options = spec.options_as(Some("path"))?;
-    if options.path.as_deref() == Some("") {
-        return Err(SinkError::usage(NAME, "`path` is empty".to_owned()));
-    }
     Ok(Box::new(DotenvSink {
-        path: options.path.map(|p| ctx.resolve(&p)),
+        to: Destination::from_option(NAME, "path", options.path, ctx)?,
         lines: None,
     }))
 }
@@ -251,6 +248,7 @@ mod tests {
     use super::*;
     use ssocred_core::variables::sample_set;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     fn ctx(dir: &Path) -> SinkContext {
         SinkContext {

@@ -30,7 +30,7 @@ impl Sink for EnvSink {
     fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
         stdout
             .write_all(std::mem::take(&mut self.text).as_bytes())
-            .map_err(|e| SinkError::io(std::path::Path::new("<stdout>"), &e))
+            .map_err(|e| SinkError::stdout(&e))
     }
 
     fn capacity(&self) -> Capacity {

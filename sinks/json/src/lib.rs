@@ -5,11 +5,11 @@
 #![deny(missing_docs)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use ssocred_core::fs::{FileLock, write_atomic};
-use ssocred_core::{CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{
+    CredentialSet, Destination, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec,
+};
 
 const NAME: &str = "json";
 
@@ -72,7 +72,7 @@ fn to_json(set: &CredentialSet) -> String {
 
 struct JsonSink {
     format: Format,
-    out: Option<PathBuf>,
+    out: Destination,
     sets: Vec<String>,
 }
 
@@ -94,26 +94,15 @@ impl Sink for JsonSink {
     fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
         let text = self.render();
         self.sets.clear();
-        match &self.out {
-            None => stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e)),
-            Some(path) => {
-                let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-                write_atomic(path, text.as_bytes()).map_err(|e| SinkError::io(path, &e))
-            }
-        }
+        self.out.write(stdout, text.as_bytes())
     }
 }
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
     let options: Options = spec.options_as(Some("format"))?;
-    if options.out.as_deref() == Some("") {
-        return Err(SinkError::usage(NAME, "`out` is empty".to_owned()));
-    }
     Ok(Box::new(JsonSink {
         format: options.format.unwrap_or_default(),
-        out: options.out.map(|p| ctx.resolve(&p)),
+        out: Destination::from_option(NAME, "out", options.out, ctx)?,
         sets: Vec::new(),
     }))
 }

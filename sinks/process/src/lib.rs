@@ -46,8 +46,7 @@ impl Sink for ProcessSink {
 
     fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
         if let Some(json) = self.output.take() {
-            writeln!(stdout, "{json}")
-                .map_err(|e| SinkError::io(std::path::Path::new("<stdout>"), &e))?;
+            writeln!(stdout, "{json}").map_err(|e| SinkError::stdout(&e))?;
         }
         Ok(())
     }

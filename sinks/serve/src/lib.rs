@@ -272,7 +272,7 @@ impl Sink for ServeSink {
                 .map_err(|reason| SinkError::refused(NAME, reason))?;
             stdout
                 .write_all(text.as_bytes())
-                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e))?;
+                .map_err(|e| SinkError::stdout(&e))?;
         }
         Ok(())
     }

@@ -10,13 +10,12 @@
 #![deny(missing_docs)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use handlebars::{Handlebars, RenderError, TemplateError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use ssocred_core::fs::{FileLock, write_atomic};
-use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec};
 
 pub mod data;
 pub mod helpers;
@@ -181,7 +180,7 @@ fn render_error(label: &str, e: &RenderError) -> SinkError {
 
 struct TemplateSink {
     template: Template,
-    out: Option<PathBuf>,
+    out: Destination,
     sets: Vec<Map<String, Value>>,
 }
 
@@ -197,15 +196,7 @@ impl Sink for TemplateSink {
         }
         let sets = std::mem::take(&mut self.sets);
         let text = self.template.render(sets)?;
-        match &self.out {
-            None => stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| SinkError::io(Path::new("<stdout>"), &e)),
-            Some(path) => {
-                let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-                write_atomic(path, text.as_bytes()).map_err(|e| SinkError::io(path, &e))
-            }
-        }
+        self.out.write(stdout, text.as_bytes())
     }
 
     fn capacity(&self) -> Capacity {
@@ -229,12 +220,9 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
             ),
         ));
     };
-    if options.out.as_deref() == Some("") {
-        return Err(SinkError::usage(NAME, "`out` is empty".to_owned()));
-    }
     Ok(Box::new(TemplateSink {
         template: Template::load(&name, &ctx.cwd)?,
-        out: options.out.map(|p| ctx.resolve(&p)),
+        out: Destination::from_option(NAME, "out", options.out, ctx)?,
         sets: Vec::new(),
     }))
 }
