@@ -7,7 +7,6 @@
 //! loudly without it.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use ssocred_emulator::IssuedCredentials;
@@ -114,17 +113,14 @@ fn the_chooser_runs_on_a_terminal() {
         ["Role in", "My.R"],
         ["My.R", "\r"]
     ]);
-    let out = Command::new(&python)
+    let out = w
+        .command(&python)
         .arg(script("pty_run.py"))
         .arg(steps.to_string())
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(["-p", "modern", "--sink", "process"])
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("TERM", "xterm")
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
         .output()
         .unwrap();
     assert!(
@@ -158,17 +154,14 @@ fn the_chooser_runs_on_a_terminal() {
 /// `ssocred ARGS` with stdin and stderr on a pseudo-terminal: (exit code,
 /// stdout, what the terminal showed).
 fn on_terminal(w: &World, python: &Path, args: &[&str]) -> (i64, String, String) {
-    let out = Command::new(python)
+    let out = w
+        .command(python)
         .arg(script("pty_run.py"))
         .arg("[]")
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(args)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("TERM", "xterm")
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
         .output()
         .unwrap();
     assert!(

@@ -236,8 +236,8 @@ fn ctrl_c_at_a_terminal_reaches_the_child_once() {
         "/../tests/interop/pty_ctrl_c.py"
     );
     let exe = env!("CARGO_BIN_EXE_ssocred");
-    let cmd = w.cmd();
-    let out = std::process::Command::new(python)
+    let out = w
+        .command(python)
         .arg(pty)
         .args([
             exe,
@@ -251,9 +251,6 @@ fn ctrl_c_at_a_terminal_reaches_the_child_once() {
             "-c",
             script,
         ])
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .current_dir(w.home())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

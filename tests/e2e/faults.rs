@@ -319,17 +319,13 @@ fn assert_only_private_leftovers_except(dir: &Path, target: &str, other: &str) {
 /// SIGXFSZ is ignored so the write returns the error instead of killing the
 /// process.
 fn with_64k_file_limit(w: &World, args: &[&str]) -> Output {
-    Command::new("sh")
+    w.command("sh")
         .args([
             "-c",
             "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"",
             env!("CARGO_BIN_EXE_ssocred"),
         ])
         .args(args)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
         .output()
         .unwrap()
 }

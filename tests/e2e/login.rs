@@ -703,9 +703,9 @@ fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
     w.write_token("corp", TOKEN, &in_minutes(-5));
     // Python's pty module gives ssocred a terminal for stdin, stdout and
     // stderr, as a shell would.
-    let cmd = w.cmd();
     let exe = env!("CARGO_BIN_EXE_ssocred");
-    let out = Command::new(&python)
+    let out = w
+        .command(&python)
         .args([
             "-c",
             "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
@@ -718,8 +718,6 @@ fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
             "process",
             "--no-browser",
         ])
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
         .stdin(Stdio::null())
         .output()
         .unwrap();

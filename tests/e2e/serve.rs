@@ -2,7 +2,6 @@
 //! check, background refresh, loopback only unless asked, and boto3's
 //! container provider reading from it.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -218,11 +217,9 @@ fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
     let w = World::with_emulator(base_emulator().credential_lifetime(Duration::from_secs(4)));
     let mut running = serve(&w, &["--refresh-before", "2"]);
     let (url, token) = endpoint(&mut running);
-    let out = Command::new(&python)
+    let out = w
+        .command(&python)
         .args([SCRIPT, "20"])
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token)
         .env("AWS_REGION", "us-east-1")
@@ -237,10 +234,9 @@ fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
     check_two_sets(&w, &got);
 
     // The wrong token gets nothing out of boto3 either.
-    let out = Command::new(&python)
+    let out = w
+        .command(&python)
         .args([SCRIPT, "0"])
-        .env_clear()
-        .env("HOME", w.home())
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "not-the-token")
         .output()

@@ -131,8 +131,16 @@ impl World {
     }
 
     /// ssocred with a clean environment: HOME, PATH and the emulator endpoint.
+    /// ssocred in this world: see [`World::command`].
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssocred"));
+        self.command(env!("CARGO_BIN_EXE_ssocred"))
+    }
+
+    /// `program` with nothing of the test's environment but PATH: HOME is
+    /// the world's, both SSO endpoints point at its emulator, and it runs in
+    /// HOME.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         cmd.env_clear()
             .env("HOME", self.home())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -189,16 +197,7 @@ pub use ssocred_test_support::python;
 /// it prints as JSON.
 pub fn python_json(w: &World, python: &Path, script: &str, args: &[&str]) -> serde_json::Value {
     let path = format!("{}/../tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python)
-        .arg(path)
-        .args(args)
-        .env_clear()
-        .env("HOME", w.home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_SSO", w.emulator.url())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", w.emulator.url())
-        .output()
-        .unwrap();
+    let out = w.command(python).arg(path).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{script} failed: {}\n{}",
