@@ -123,12 +123,7 @@ fn the_chooser_runs_on_a_terminal() {
         .env("TERM", "xterm")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = ok_json(&out);
     assert_eq!(result["code"], 0, "{result:#}");
     let i = w.only_issued();
     assert_eq!(
@@ -164,12 +159,7 @@ fn on_terminal(w: &World, python: &Path, args: &[&str]) -> (i64, String, String)
         .env("TERM", "xterm")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = ok_json(&out);
     (
         r["code"].as_i64().unwrap(),
         r["stdout"].as_str().unwrap().to_owned(),

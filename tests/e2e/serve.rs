@@ -225,12 +225,7 @@ fn boto3_reads_serve_through_the_two_variables_and_picks_up_a_refresh() {
         .env("AWS_REGION", "us-east-1")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = ok_json(&out);
     check_two_sets(&w, &got);
 
     // The wrong token gets nothing out of boto3 either.
@@ -276,12 +271,7 @@ fn boto3_in_exec_via_serve_sees_refreshed_credentials() {
         .args([py.as_str(), SCRIPT, "20"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = ok_json(&out);
     check_two_sets(&w, &got);
     assert_eq!(got["region"], "us-east-1");
 }

@@ -173,6 +173,22 @@ pub fn base_emulator() -> EmulatorConfig {
         .with_token(TOKEN)
 }
 
+/// What a successful run printed, as JSON; a failure shows its stderr.
+pub fn ok_json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// stdout of a successful run.
 pub fn ok(out: &Output) -> String {
     assert!(
