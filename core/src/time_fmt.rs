@@ -6,15 +6,35 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// Formats an instant as RFC 3339 in UTC with a literal `Z` and whole seconds
 /// (`2026-11-26T15:04:05Z`), the one form every AWS SDK accepts.
+///
+/// Total: an instant whose UTC date falls outside the years -9999..=9999
+/// (possible only with an extreme offset) is clamped to the nearest
+/// representable second instead of panicking.
 pub fn utc_z(at: OffsetDateTime) -> String {
-    let at = at.to_offset(UtcOffset::UTC);
+    let at = to_utc(at);
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     // The description has no component that can fail on a valid date.
     at.format(&fmt).unwrap_or_default()
 }
 
+/// `at` in UTC, clamped to the range `time` can represent.
+fn to_utc(at: OffsetDateTime) -> OffsetDateTime {
+    at.checked_to_offset(UtcOffset::UTC).unwrap_or_else(|| {
+        let edge = if at.year() > 0 {
+            PrimitiveDateTime::MAX
+        } else {
+            PrimitiveDateTime::MIN
+        };
+        edge.assume_utc()
+    })
+}
+
 /// Parses an expiry as found in token caches: RFC 3339 with `Z` or an offset
 /// such as `+00:00`, or the legacy `2026-01-01T00:00:00UTC` form.
+///
+/// The result is always in UTC. A text whose instant has no UTC date in the
+/// representable range (`9999-12-31T23:59:59-23:59`) is `None`, like any
+/// other garbage, so callers never hold a value that panics when converted.
 pub fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
     let text = text.trim();
     if let Some(naive) = text.strip_suffix("UTC") {
@@ -25,7 +45,9 @@ pub fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
             .ok()
             .map(PrimitiveDateTime::assume_utc);
     }
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()?
+        .checked_to_offset(UtcOffset::UTC)
 }
 
 #[cfg(test)]
@@ -55,6 +77,28 @@ mod tests {
         for form in ["", "tomorrow", "2026-03-04", "2026-03-04T05:06:07"] {
             assert_eq!(parse_expiry(form), None, "{form}");
         }
+    }
+
+    #[test]
+    fn rejects_instants_outside_the_utc_range() {
+        for form in [
+            "9999-12-31T23:59:59-23:59",
+            "9999-12-31T23:00:00-01:00",
+            "-9999-01-01T00:00:00+23:59",
+        ] {
+            assert_eq!(parse_expiry(form), None, "{form}");
+        }
+        let edge = parse_expiry("9999-12-31T23:59:59+00:00").unwrap();
+        assert_eq!(edge.offset(), UtcOffset::UTC);
+        assert_eq!(utc_z(edge), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn formats_extreme_offsets_clamped_instead_of_panicking() {
+        let late = datetime!(9999-12-31 23:59:59 -23:59);
+        assert_eq!(utc_z(late), "9999-12-31T23:59:59Z");
+        let early = datetime!(-9999-01-01 00:00:00 +23:59);
+        assert_eq!(utc_z(early), "-9999-01-01T00:00:00Z");
     }
 
     #[test]

@@ -210,6 +210,31 @@ fn corrupt_entries_are_ignored_and_replaced() {
             serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
         assert_eq!(json["Credentials"]["AccessKeyId"], latest.access_key_id);
     }
+    // Well-formed entries whose values are hostile: each is ignored and
+    // replaced, never a panic (a panic would dump a core holding the secret).
+    let valid: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    for (field, value) in [
+        ("Expiration", serde_json::json!("9999-12-31T23:59:59-23:59")),
+        ("Expiration", serde_json::json!("-0001-01-01T00:00:00+23:59")),
+        ("Expiration", serde_json::json!("2026-02-30T00:00:00Z")),
+        ("Expiration", serde_json::json!(1e308)),
+        ("Expiration", serde_json::json!(null)),
+        ("AccessKeyId", serde_json::json!(-1)),
+        ("SessionToken", serde_json::json!("")),
+    ] {
+        let mut hostile = valid.clone();
+        hostile["Credentials"][field] = value.clone();
+        std::fs::write(&entry, serde_json::to_vec(&hostile).unwrap()).unwrap();
+        let before = calls(&w);
+        let out = w.run(&[PROCESS, &["-v"]].concat());
+        let stdout = ok(&out);
+        assert_eq!(calls(&w), before + 1, "{field} = {value}");
+        let latest = w.emulator.issued().pop().unwrap();
+        assert!(stdout.contains(&latest.access_key_id), "{field} = {value}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+        assert_eq!(json["Credentials"]["AccessKeyId"], latest.access_key_id);
+    }
     // A directory where the entry should be: still not fatal.
     std::fs::remove_file(&entry).unwrap();
     std::fs::create_dir(&entry).unwrap();
