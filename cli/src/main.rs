@@ -30,6 +30,7 @@ use ssocred_sink_serve as _;
 use ssocred_sink_template as _;
 
 fn main() -> std::process::ExitCode {
+    make_undumpable();
     let cli = <args::Cli as clap::Parser>::parse();
     match run::run(cli) {
         Ok(code) => code,
@@ -38,4 +39,13 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(err.exit_code() as u8)
         }
     }
+}
+
+/// Keeps the secrets this process will hold out of core dumps and away from
+/// other processes of the same user (ptrace, `/proc/PID/mem`), before any is
+/// read. The kernel resets the flag on execve, so `ssocred exec`'s command
+/// keeps its own. A kernel that refuses leaves the process as it was: there
+/// is nothing better to do than go on.
+fn make_undumpable() {
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }

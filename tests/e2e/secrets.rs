@@ -217,3 +217,63 @@ fn an_emulator_with_a_throttled_portal_still_hides_secrets() {
     let out = run(&w, &get("process", &[]), false);
     assert_eq!(out.status.code(), Some(6));
 }
+
+/// A process that holds secrets cannot be dumped or read through
+/// `/proc/PID/mem` by another process of the same user. The kernel shows it:
+/// the `/proc/PID` files of a non-dumpable process belong to root. That is
+/// visible only for a process that does not run as root, so this test runs
+/// ssocred as `nobody`, which needs root (as on CI).
+#[test]
+fn the_process_makes_itself_non_dumpable() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("\n!!! SKIPPED: non-dumpable test: running ssocred as another user needs root\n");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let w = World::new();
+    // Opening its config, a FIFO nobody writes to, holds ssocred alive after
+    // its start without any secret or network.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let fifo = dir.path().join("config.toml");
+    let made = std::process::Command::new("mkfifo")
+        .args(["-m", "0666"])
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut child = w
+        .cmd()
+        .args(["config", "check"])
+        .arg(&fifo)
+        .current_dir("/")
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it reach the open, where it waits.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(child.try_wait().unwrap(), None, "ssocred exited early");
+    let status = format!("/proc/{}/status", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut owner = None;
+    while std::time::Instant::now() < deadline {
+        owner = std::fs::metadata(&status).ok().map(|m| m.uid());
+        if owner == Some(0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        owner,
+        Some(0),
+        "ssocred running as uid {NOBODY} stayed dumpable ({status} owned by {owner:?})"
+    );
+}
