@@ -709,7 +709,26 @@ fn shell_word(word: &str) -> Result<String, SinkError> {
             format!("`{word}` cannot be quoted safely in a credential_process line"),
         ));
     }
-    Ok(format!("'{word}'"))
+    Ok(comment_proof(&format!("'{word}'"), '\''))
+}
+
+/// Keeps a quoted word whole in the AWS config file: the SDKs' parsers end a
+/// value at whitespace followed by `#` or `;` (an inline comment). Closing
+/// and reopening the quotes right after such whitespace (`"a ""#b"`) leaves
+/// the word the same for `sh` and `shlex`, and no whitespace stands before
+/// the `#` or `;` any more.
+fn comment_proof(quoted: &str, quote: char) -> String {
+    let mut out = String::with_capacity(quoted.len() + 4);
+    let mut after_space = false;
+    for c in quoted.chars() {
+        if after_space && (c == '#' || c == ';') {
+            out.push(quote);
+            out.push(quote);
+        }
+        out.push(c);
+        after_space = c.is_whitespace();
+    }
+    out
 }
 
 /// The executable in double quotes, so a path with spaces works; characters
@@ -723,7 +742,7 @@ fn command_word(path: &str) -> Result<String, SinkError> {
             ),
         ));
     }
-    Ok(format!("\"{path}\""))
+    Ok(comment_proof(&format!("\"{path}\""), '"'))
 }
 
 fn flag(name: &str, value: Option<String>) -> Result<bool, SinkError> {

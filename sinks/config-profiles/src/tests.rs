@@ -286,6 +286,30 @@ fn quotes_the_command_line_for_sh_and_shlex() {
 }
 
 #[test]
+fn comment_markers_in_the_command_line_survive_the_sdk_parser_and_sh() {
+    let path = "/opt/my #tools ;x/ssocred";
+    let line = format!(
+        "{} -p {} -r arn:aws:iam::1:role/R --sink process",
+        command_word(path).unwrap(),
+        shell_word("corp #1 ;2").unwrap()
+    );
+    assert!(!line.contains(" #") && !line.contains(" ;"), "{line}");
+    let text = format!("[profile p]\ncredential_process = {line}\n");
+    let sections = ssocred_core::profile::parse_sections(Some(&text), None).unwrap();
+    let read = sections.get_profile("p").unwrap().get("credential_process");
+    assert_eq!(read, Some(line.as_str()));
+    let words = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s\\n' {line}"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(words.stdout).unwrap(),
+        format!("{path}\n-p\ncorp #1 ;2\n-r\narn:aws:iam::1:role/R\n--sink\nprocess\n")
+    );
+}
+
+#[test]
 fn refuses_credentials_and_bad_options() {
     let f = Fixture::new(None);
     for bad in [",style=both", ",prune=yes", ",colour=red"] {
