@@ -138,7 +138,7 @@ pub struct GetArgs {
 
     /// The region to put next to the credentials [default: the profile's
     /// region, else its sso_region].
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = region)]
     pub region: Option<String>,
 
     /// Where the credentials go: NAME[:ARG][,KEY=VALUE...]; repeatable.
@@ -248,4 +248,9 @@ mod tests {
         assert!(cli.get.discover_roles);
         assert!(Cli::try_parse_from(["ssocred", "--concurrency", "0", "--all"]).is_err());
     }
+}
+
+/// Parses a `--region` value: a region name, or clap's usage error.
+pub fn region(value: &str) -> Result<String, String> {
+    ssocred_core::profile::check_region(value).map(|()| value.to_owned())
 }

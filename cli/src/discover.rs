@@ -73,7 +73,7 @@ pub struct DiscoverArgs {
 
     /// The region written into each profile [default: the SSO profile's
     /// region, else its sso_region].
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_parser = crate::args::region, value_name = "REGION")]
     pub region: Option<String>,
 
     /// What each profile holds.

@@ -216,15 +216,41 @@ impl ProfileFiles {
                 }
             },
         };
+        let sso_key = if session.is_some() {
+            "sso_region (of its sso-session)"
+        } else {
+            "sso_region"
+        };
+        check_region(&sso_region).map_err(|why| bad(format!("{sso_key} = {sso_region}: {why}")))?;
+        let region = get("region");
+        if let Some(region) = region {
+            check_region(region).map_err(|why| bad(format!("region = {region}: {why}")))?;
+        }
         Ok(SsoProfile {
             name: name.to_owned(),
             session,
             start_url,
             sso_region,
-            region: get("region").map(str::to_owned),
+            region: region.map(str::to_owned),
             account_id: get("sso_account_id").map(str::to_owned),
             role_name: get("sso_role_name").map(str::to_owned),
         })
+    }
+}
+
+/// Checks that `region` can be an AWS region: a DNS label of letters,
+/// digits and hyphens (`us-east-1`), since it becomes part of a host name.
+/// The error says what is wrong, for a message that names the setting.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let label = !region.is_empty()
+        && region.len() <= 63
+        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if label {
+        Ok(())
+    } else {
+        Err("not a region name (letters, digits and hyphens, such as us-east-1)".to_owned())
     }
 }
 
@@ -235,17 +261,34 @@ impl ProfileFiles {
 /// errors stay those of the file. The test is generous (a header that merely
 /// contains the name is kept): keeping a section too many costs memory,
 /// dropping one would change what is read.
+///
+/// A line the SDK parser would refuse is kept even in a dropped section, so
+/// the file is refused with the parser's own message and line whichever
+/// profile is read: a broken file is broken for every command alike.
 pub fn relevant_sections(text: &str, profile: &str) -> String {
     // Mostly line endings for a large file: not sized like `text`.
     let mut out = String::new();
     let mut keep = true;
+    let mut dropped = DroppedLines::default();
+    // Where the current section starts, in `text` and in `out`.
+    let (mut section_in, mut section_out) = (0, 0);
+    let mut at = 0;
     for line in text.split_inclusive('\n') {
         if let Some(header) = line.strip_prefix('[') {
             let first = header.split([' ', '\t', ']']).next().unwrap_or_default();
             keep =
                 matches!(first, "default" | "sso-session" | "services") || header.contains(profile);
+            dropped = DroppedLines::default();
+            (section_in, section_out) = (at, out.len());
         }
-        if keep {
+        at += line.len();
+        if !keep && dropped.refused(line) {
+            // The parser's message may depend on the lines before (a
+            // sub-property after an empty value): the section is kept whole.
+            out.truncate(section_out);
+            out.push_str(&text[section_in..at]);
+            keep = true;
+        } else if keep {
             out.push_str(line);
         } else if line.ends_with("\r\n") {
             out.push_str("\r\n");
@@ -254,6 +297,63 @@ pub fn relevant_sections(text: &str, profile: &str) -> String {
         }
     }
     out
+}
+
+/// The SDK parser's rules for the lines of a section that is dropped, enough
+/// to tell which of them it would refuse (aws-runtime's `env_config::parse`).
+#[derive(Default)]
+struct DroppedLines {
+    /// After a property line: `Some(true)` when its value was empty, so the
+    /// continuation lines are sub-properties (`k = v`).
+    property: Option<bool>,
+}
+
+impl DroppedLines {
+    const WHITESPACE: [char; 2] = [' ', '\t'];
+
+    fn refused(&mut self, line: &str) -> bool {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim_matches(Self::WHITESPACE).is_empty() || line.starts_with(['#', ';']) {
+            return false;
+        }
+        if line.starts_with('[') {
+            let header = Self::without_comment(line, false);
+            return !(header.starts_with('[') && header.ends_with(']'));
+        }
+        if line.starts_with(Self::WHITESPACE) {
+            return match self.property {
+                None => true,
+                Some(false) => false,
+                Some(true) => Self::property(line).is_none(),
+            };
+        }
+        match Self::property(line) {
+            Some(value_empty) => {
+                self.property = Some(value_empty);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// `Some(value is empty)` for a well-formed `key = value` line.
+    fn property(line: &str) -> Option<bool> {
+        let (key, value) = Self::without_comment(line, true).split_once('=')?;
+        let key = key.trim_matches(Self::WHITESPACE);
+        (!key.is_empty()).then(|| value.trim_matches(Self::WHITESPACE).is_empty())
+    }
+
+    fn without_comment(line: &str, comments_need_whitespace: bool) -> &str {
+        let line = line.trim_matches(Self::WHITESPACE);
+        let mut after_whitespace = false;
+        for (at, c) in line.char_indices() {
+            if matches!(c, '#' | ';') && (after_whitespace || !comments_need_whitespace) {
+                return line[..at].trim_matches(Self::WHITESPACE);
+            }
+            after_whitespace = c.is_whitespace();
+        }
+        line
+    }
 }
 
 fn read_optional(path: &Path) -> Result<String, Error> {
@@ -465,6 +565,39 @@ mod tests {
         let e = parse_sections(Some(&relevant_sections(&broken, "dev")), None).unwrap_err();
         assert!(e.starts_with("line 17:"), "{e}");
         assert_eq!(e, parse_sections(Some(&broken), None).unwrap_err());
+    }
+
+    #[test]
+    fn a_line_the_parser_refuses_in_a_dropped_section_still_fails_the_read() {
+        let head = "[profile dev]\nsso_session = s\n[profile gen-1]\nk = 1\n";
+        for bad in [
+            "[broken\n",
+            "[profile x] junk\n",
+            "[profile a#b]\n",
+            "no equals sign\n",
+            "= nameless\n",
+            "k = ; comment\n  = nameless sub-property\n",
+            "k =\n  sub without equals\n",
+        ] {
+            let text = format!("{head}{bad}[profile gen-2]\nk = 2\n");
+            let whole = parse_sections(Some(&text), None).unwrap_err();
+            let kept = parse_sections(Some(&relevant_sections(&text, "dev")), None);
+            assert_eq!(kept.err().as_ref(), Some(&whole), "{bad:?}");
+        }
+        // What the parser accepts in a dropped section is still dropped.
+        for good in [
+            "k = v # comment\n",
+            "k=\n  a = b\n\n  c=d\n",
+            "k = v\n  continued\n",
+            "# comment\n; other\n\t\n",
+            "[profile ok] # note\n",
+        ] {
+            let text = format!("{head}{good}[profile gen-2]\nk = 2\n");
+            parse_sections(Some(&text), None).unwrap();
+            let kept = relevant_sections(&text, "dev");
+            assert!(parse_sections(Some(&kept), None).is_ok(), "{good:?}");
+            assert!(!kept.contains("k = 1") && !kept.contains("k = 2"), "{kept}");
+        }
     }
 
     #[test]

@@ -268,3 +268,79 @@ fn output_errors_leave_files_alone() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_region_is_a_config_or_usage_error() {
+    let w = World::new();
+    w.write_config(&format!(
+        "{CONFIG}\n[profile bad-sso-region]\nsso_start_url = https://d-x.awsapps.com/start\nsso_region = us_east!1\n\n\
+         [profile bad-region]\nsso_session = corp\nregion = eu west\n"
+    ));
+    let cases = [
+        case(
+            "sso_region not a region",
+            &["-p", "bad-sso-region", "-r", READ_ONLY_ARN],
+            3,
+            &["profile `bad-sso-region`", "sso_region = us_east!1", "not a region name"],
+        ),
+        case(
+            "region not a region",
+            &["-p", "bad-region", "-r", READ_ONLY_ARN],
+            3,
+            &["profile `bad-region`", "region = eu west"],
+        ),
+        case(
+            "--region not a region",
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--region", "a/b"],
+            2,
+            &["--region", "not a region name"],
+        ),
+        case(
+            "discover --region not a region",
+            &["discover", "-p", "modern", "--region", "a b"],
+            2,
+            &["--region", "not a region name"],
+        ),
+    ];
+    for c in &cases {
+        check(&w, c, None);
+    }
+    assert!(w.emulator.issued().is_empty());
+}
+
+#[test]
+fn a_broken_config_line_is_the_same_config_error_for_every_command() {
+    let w = World::new();
+    let config = format!("{CONFIG}\n[profile generated]\nregion = x\n[broken\n");
+    w.write_config(&config);
+    let line = config.lines().count();
+    let fragment = format!("line {line}");
+    let path = w.config_path();
+    let expected = [path.to_str().unwrap(), fragment.as_str()];
+    for args in [
+        &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"][..],
+        &["discover", "-p", "modern"],
+        &["list", "-p", "modern"],
+    ] {
+        let out = w.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        for f in expected {
+            assert!(stderr.contains(f), "{args:?}: `{f}` not in {stderr}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(w.config_path()).unwrap(), config);
+    assert!(w.emulator.issued().is_empty());
+}
+
+#[test]
+fn a_busy_listen_address_is_an_output_error() {
+    let w = World::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = w.run(&["serve", "-p", "modern", "-r", READ_ONLY_ARN, "--listen", &addr]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains(&format!("listen address {addr}")), "{stderr}");
+    assert!(stderr.contains("in use"), "{stderr}");
+}
