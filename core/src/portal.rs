@@ -107,6 +107,16 @@ impl Portal {
         let expiration =
             OffsetDateTime::from_unix_timestamp_nanos(i128::from(creds.expiration) * 1_000_000)
                 .map_err(|_| self.malformed("expiration out of range"))?;
+        // An absent or null expiration reads as 0. Expired credentials are
+        // useless to every sink, and a long-running mode would refetch them
+        // at once, forever.
+        if expiration <= OffsetDateTime::now_utc() {
+            return Err(self.malformed(&format!(
+                "the credentials for {role} are already expired (expiration {} ms = {})",
+                creds.expiration,
+                crate::time_fmt::utc_z(expiration)
+            )));
+        }
         Ok(CredentialSet {
             account_id: role.account_id().to_owned(),
             account_name: None,

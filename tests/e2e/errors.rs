@@ -344,3 +344,31 @@ fn a_busy_listen_address_is_an_output_error() {
     assert!(stderr.contains(&format!("listen address {addr}")), "{stderr}");
     assert!(stderr.contains("in use"), "{stderr}");
 }
+
+#[test]
+fn already_expired_credentials_from_the_portal_are_refused() {
+    let w = World::with_emulator(base_emulator().credential_lifetime(std::time::Duration::ZERO));
+    let expired = case(
+        "expired credentials",
+        &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"],
+        6,
+        &[
+            "malformed GetRoleCredentials response",
+            "already expired",
+            READ_ONLY_ARN,
+        ],
+    );
+    check(&w, &expired, None);
+    // --watch does not refetch them forever: it fails the same way.
+    let mut watch = w.cmd();
+    watch.args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env", "--watch"]);
+    let started = std::time::Instant::now();
+    let out = watch.output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(w.emulator.issued().len(), 2, "one fetch per run");
+    assert!(
+        crate::cache::entries(&w).is_empty(),
+        "expired credentials were cached"
+    );
+}
