@@ -189,6 +189,9 @@ impl ManyRoles {
 pub(crate) struct RoleFetch {
     profile: SsoProfile,
     role: RoleArn,
+    /// The account's name, when a listing (patterns, the chooser) gave it;
+    /// a role named outright by ARN is fetched without one.
+    account_name: Option<String>,
     region: Option<String>,
     cache_dir: PathBuf,
     portal: portal::Portal,
@@ -240,8 +243,8 @@ impl RoleFetch {
         let portal = portal::Portal::new(&profile, endpoint);
         let login = crate::login::target(paths, &files, &profile);
         let policy = crate::login::policy(&args.flow, &args.token, verbose);
-        let role = match plan {
-            crate::select::Plan::Role(role) => role,
+        let (role, account_name) = match plan {
+            crate::select::Plan::Role(role) => (role, None),
             plan => {
                 // The chooser and --all need the role listing, so the token
                 // is needed before the first round.
@@ -261,7 +264,7 @@ impl RoleFetch {
                     runtime: &runtime,
                 };
                 match crate::select::resolve(plan, args, &session)? {
-                    crate::select::Resolved::One(role) => role,
+                    crate::select::Resolved::One(role, name) => (role, name),
                     crate::select::Resolved::Many(entries) => {
                         return Ok(Selection::Many(Box::new(ManyRoles {
                             login: crate::discover::Login {
@@ -286,6 +289,7 @@ impl RoleFetch {
             cache_dir: paths.sso_cache_dir(),
             profile,
             role,
+            account_name,
             region,
             portal,
             verbose,
@@ -310,7 +314,7 @@ impl RoleFetch {
         };
         let (profile, role) = (&self.profile, &self.role);
         let mut note = |m: String| say(self.verbose, || m);
-        let (set, source) = cache
+        let (mut set, source) = cache
             .obtain(profile, role, self.region.clone(), &mut note, || async {
                 let mut sets = self.fetch_from_portal().await?;
                 sets.pop()
@@ -327,6 +331,7 @@ impl RoleFetch {
                 )
             });
         }
+        set.account_name.clone_from(&self.account_name);
         Ok(vec![set])
     }
 
@@ -352,7 +357,7 @@ impl RoleFetch {
                 self.portal.endpoint()
             )
         });
-        let set = self
+        let mut set = self
             .portal
             .credential_set(
                 &token.token.access_token,
@@ -369,6 +374,7 @@ impl RoleFetch {
                 set.expiration_utc()
             )
         });
+        set.account_name.clone_from(&self.account_name);
         Ok(vec![set])
     }
 }

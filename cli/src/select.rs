@@ -81,14 +81,15 @@ pub fn plan(args: &GetArgs, settings: &Settings, profile: &SsoProfile) -> Result
 
 /// The roles a plan that needs a listing resolves to.
 pub enum Resolved {
-    One(RoleArn),
+    /// One role, with its account's name when the listing gave it.
+    One(RoleArn, Option<String>),
     Many(Vec<RoleEntry>),
 }
 
 /// Lists the login's roles and applies the plan.
 pub fn resolve(plan: Plan, args: &GetArgs, login: &Session<'_>) -> Result<Resolved, Error> {
     let (filter, all) = match plan {
-        Plan::Role(role) => return Ok(Resolved::One(role)),
+        Plan::Role(role) => return Ok(Resolved::One(role, None)),
         Plan::One(filter) => (filter, false),
         Plan::All(filter) => (filter, true),
     };
@@ -116,7 +117,7 @@ pub fn resolve(plan: Plan, args: &GetArgs, login: &Session<'_>) -> Result<Resolv
     if matches.len() == 1 || interactive() {
         let chosen = choose(&matches, &mut InquirePrompt)?;
         return RoleArn::parse(&chosen.role_arn)
-            .map(Resolved::One)
+            .map(|role| Resolved::One(role, Some(chosen.account_name.clone())))
             .map_err(|e| Error::Usage(e.to_string()));
     }
     let shown: Vec<&str> = matches

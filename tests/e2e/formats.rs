@@ -270,3 +270,33 @@ fn sinks_verbose_documents_every_new_sink_and_the_syntax() {
         assert!(out.contains(fragment), "`{fragment}` not in:\n{out}");
     }
 }
+
+/// `account_name` is filled in wherever the accounts were listed to pick
+/// the role; a role named outright by ARN is fetched without a listing, and
+/// its account name is null (documented).
+#[test]
+fn account_name_comes_with_a_role_picked_from_the_listing() {
+    let w = World::new();
+    let name_of = |args: &[&str]| {
+        let json = ok_json(&w.run(&[args, &["--sink", "json"]].concat()));
+        json["account_name"].clone()
+    };
+    assert_eq!(
+        name_of(&["-p", "modern", "--account", "Dev*", "--role", "Developer"]),
+        "Dev ünïcode 'quoted'"
+    );
+    assert_eq!(
+        name_of(&["-p", "modern", "--account", PROD, "--role", "Read*"]),
+        "Prod"
+    );
+    // A cache hit of the same role still carries the name of this run's listing.
+    assert_eq!(
+        name_of(&["-p", "modern", "--account", PROD, "--role", "Read*"]),
+        "Prod"
+    );
+    assert_eq!(
+        name_of(&["-p", "modern", "-r", READ_ONLY_ARN]),
+        serde_json::Value::Null
+    );
+    assert_eq!(w.emulator.issued().len(), 2, "the third run was a cache hit");
+}
