@@ -23,7 +23,8 @@ pub fn role_cache(settings: &Settings, args: &GetArgs, paths: &AwsPaths) -> Opti
     // A long-running mode refetches `refresh_before` ahead of expiry; a
     // narrower window would answer that refetch with the same credentials
     // and the refresh would come round again at once.
-    let window = (u64::from(settings.cache_window.value) * 60).max(args.refresh_before + 60);
+    let window =
+        (u64::from(settings.cache_window.value) * 60).max(args.refresh_before.saturating_add(60));
     settings.cache_enabled.value.then(|| {
         RoleCache::new(
             role_cache::default_dir(&paths.home),
