@@ -244,7 +244,9 @@ impl ProfileFiles {
 pub fn check_region(region: &str) -> Result<(), String> {
     let label = !region.is_empty()
         && region.len() <= 63
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-')
         && !region.ends_with('-');
     if label {

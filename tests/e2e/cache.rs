@@ -215,7 +215,10 @@ fn corrupt_entries_are_ignored_and_replaced() {
     let valid: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     for (field, value) in [
         ("Expiration", serde_json::json!("9999-12-31T23:59:59-23:59")),
-        ("Expiration", serde_json::json!("-0001-01-01T00:00:00+23:59")),
+        (
+            "Expiration",
+            serde_json::json!("-0001-01-01T00:00:00+23:59"),
+        ),
         ("Expiration", serde_json::json!("2026-02-30T00:00:00Z")),
         ("Expiration", serde_json::json!(1e308)),
         ("Expiration", serde_json::json!(null)),

@@ -281,7 +281,11 @@ fn a_bad_region_is_a_config_or_usage_error() {
             "sso_region not a region",
             &["-p", "bad-sso-region", "-r", READ_ONLY_ARN],
             3,
-            &["profile `bad-sso-region`", "sso_region = us_east!1", "not a region name"],
+            &[
+                "profile `bad-sso-region`",
+                "sso_region = us_east!1",
+                "not a region name",
+            ],
         ),
         case(
             "region not a region",
@@ -338,10 +342,21 @@ fn a_busy_listen_address_is_an_output_error() {
     let w = World::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = w.run(&["serve", "-p", "modern", "-r", READ_ONLY_ARN, "--listen", &addr]);
+    let out = w.run(&[
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--listen",
+        &addr,
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
-    assert!(stderr.contains(&format!("listen address {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("listen address {addr}")),
+        "{stderr}"
+    );
     assert!(stderr.contains("in use"), "{stderr}");
 }
 
@@ -361,7 +376,15 @@ fn already_expired_credentials_from_the_portal_are_refused() {
     check(&w, &expired, None);
     // --watch does not refetch them forever: it fails the same way.
     let mut watch = w.cmd();
-    watch.args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env", "--watch"]);
+    watch.args([
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "env",
+        "--watch",
+    ]);
     let started = std::time::Instant::now();
     let out = watch.output().unwrap();
     assert_eq!(out.status.code(), Some(6), "{out:?}");

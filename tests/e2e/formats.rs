@@ -298,5 +298,9 @@ fn account_name_comes_with_a_role_picked_from_the_listing() {
         name_of(&["-p", "modern", "-r", READ_ONLY_ARN]),
         serde_json::Value::Null
     );
-    assert_eq!(w.emulator.issued().len(), 2, "the third run was a cache hit");
+    assert_eq!(
+        w.emulator.issued().len(),
+        2,
+        "the third run was a cache hit"
+    );
 }

@@ -236,8 +236,11 @@ fn the_process_makes_itself_non_dumpable() {
     // Opening its config, a FIFO nobody writes to, holds ssocred alive after
     // its start without any secret or network.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let fifo = dir.path().join("config.toml");
     let made = std::process::Command::new("mkfifo")
         .args(["-m", "0666"])
