@@ -18,6 +18,7 @@ pub mod ini_edit;
 pub mod login;
 pub mod naming;
 pub mod oidc;
+pub mod pipeline;
 pub mod portal;
 pub mod profile;
 pub mod role_cache;

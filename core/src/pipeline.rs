@@ -1,0 +1,460 @@
+//! One request for credentials, planned and run: which role (or roles), the
+//! SSO token, then the role cache or the portal, as the source of a
+//! [`CredentialStream`](crate::CredentialStream).
+//!
+//! The command line resolves its settings into a [`Request`]. [`Request::plan`]
+//! decides, without any network call, whether the role is known outright or
+//! the login's roles must be listed first. A listing opens a [`Login`] (the
+//! token and the portal client), and [`pick`] applies the plan to what it
+//! listed. Either way the result is a [`Fetch`], whose rounds feed the
+//! stream: one role ([`RoleFetch`]) or every matched role ([`ManyRoles`]).
+//!
+//! Prompting, progress bars and the async runtime belong to the caller: the
+//! chooser is a callback, listing progress a closure, and every step here is
+//! an `async fn`.
+
+use std::io::Write;
+
+use secrecy::SecretString;
+
+use crate::arn::RoleArn;
+use crate::discovery::{ListingProgress, RoleEntry, RoleFilter, is_pattern};
+use crate::login::{LoginTarget, TokenPolicy, obtain_token};
+use crate::portal::Portal;
+use crate::profile::SsoProfile;
+use crate::role_cache::{RoleCache, Source};
+use crate::{CredentialSet, Error};
+
+/// Diagnostics for `-v`: each step, on stderr, never a secret.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trace {
+    on: bool,
+}
+
+impl Trace {
+    /// Tracing on when `verbose`.
+    pub fn new(verbose: bool) -> Self {
+        Trace { on: verbose }
+    }
+
+    /// Whether tracing is on.
+    pub fn is_on(self) -> bool {
+        self.on
+    }
+
+    /// Prints `message()` as `ssocred: ...` on stderr when tracing is on.
+    pub fn say(self, message: impl FnOnce() -> String) {
+        if self.on {
+            eprintln!("ssocred: {}", message());
+        }
+    }
+}
+
+/// The region put next to the credentials: the setting (flag, environment,
+/// config file), else the profile's `region`, else its `sso_region`. The
+/// one place this rule is written.
+pub fn credentials_region(setting: Option<&str>, profile: &SsoProfile) -> String {
+    setting
+        .map(str::to_owned)
+        .or_else(|| profile.region.clone())
+        .unwrap_or_else(|| profile.sso_region.clone())
+}
+
+/// How the role was named, before the AWS profile is consulted.
+#[derive(Debug, Clone)]
+pub enum RoleChoice {
+    /// A role ARN.
+    Arn(RoleArn),
+    /// An account and a role name; either may be a glob.
+    AccountRole(String, String),
+    /// Globs over account ids and names and role names, from only one of
+    /// `--account` and `--role`, or from either with `--all`.
+    Patterns(RoleFilter),
+}
+
+/// What a request selects.
+#[derive(Debug, Clone)]
+pub struct RoleQuery {
+    /// The role, if one was named above the AWS profile.
+    pub choice: Option<RoleChoice>,
+    /// Every matching role, rather than one.
+    pub all: bool,
+}
+
+/// How the role (or roles) will be selected: decided before any network call.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// The role is known without listing.
+    Role(RoleArn),
+    /// List, filter, and take the one match (or let the user choose).
+    One(RoleFilter),
+    /// List, filter, and take every match.
+    All(RoleFilter),
+    /// Nothing names a role: only a person can choose one, from everything
+    /// listed.
+    Unselected,
+}
+
+/// Everything one invocation asks of the pipeline, resolved from settings.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The SSO profile.
+    pub profile: SsoProfile,
+    /// Which role or roles.
+    pub query: RoleQuery,
+    /// The region put next to the credentials (see [`credentials_region`]).
+    pub region: String,
+    /// The login: token cache, OIDC client, lock.
+    pub login: LoginTarget,
+    /// When to refresh the token, and what to do when it has expired.
+    pub token: TokenPolicy,
+    /// The role-credential cache, unless it is turned off.
+    pub cache: Option<RoleCache>,
+    /// The portal client.
+    pub portal: Portal,
+    /// How many portal calls run at once when listing or fetching many roles.
+    pub concurrency: usize,
+    /// `-v` diagnostics.
+    pub trace: Trace,
+}
+
+impl Request {
+    /// Decides how the role is selected. A role that cannot be named (a bad
+    /// role name for its account, say) is a usage error naming the setting.
+    pub fn plan(&self) -> Result<Plan, Error> {
+        plan(&self.query, &self.profile)
+    }
+
+    /// Obtains the token (refreshed or logged in as the policy allows, with
+    /// prompts on `ui`) and opens the portal for listing.
+    pub async fn open_login(&self, ui: &mut dyn Write) -> Result<Login, Error> {
+        let token = obtain_token(&self.login, &self.token, ui).await?;
+        Ok(Login {
+            profile: self.profile.clone(),
+            token: token.token.access_token,
+            portal: self.portal.clone(),
+            trace: self.trace,
+        })
+    }
+
+    /// The fetch of one role. `account_name` is the account's display name
+    /// when a listing gave it.
+    pub fn role_fetch(&self, role: RoleArn, account_name: Option<String>) -> RoleFetch {
+        RoleFetch {
+            request: self.clone(),
+            role,
+            account_name,
+        }
+    }
+
+    /// The fetch of every role in `entries`, through `login`.
+    pub fn many_roles(&self, login: Login, entries: Vec<RoleEntry>) -> ManyRoles {
+        ManyRoles {
+            request: self.clone(),
+            login,
+            entries,
+        }
+    }
+
+    /// Turns what [`pick`] chose into a fetch.
+    pub fn fetch(&self, picked: Picked, login: Login) -> Result<Fetch, Error> {
+        Ok(match picked {
+            Picked::One(entry) => {
+                let role =
+                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
+                Fetch::One(self.role_fetch(role, Some(entry.account_name)))
+            }
+            Picked::All(entries) => Fetch::Many(Box::new(self.many_roles(login, entries))),
+        })
+    }
+}
+
+/// How the role is selected for `query` in `profile`: the named choice, else
+/// the profile's own `sso_account_id` and `sso_role_name`, else nothing.
+pub fn plan(query: &RoleQuery, profile: &SsoProfile) -> Result<Plan, Error> {
+    let filter = |choice: &Option<RoleChoice>| -> Result<RoleFilter, Error> {
+        match choice {
+            None | Some(RoleChoice::Arn(_)) => Ok(RoleFilter::default()),
+            Some(RoleChoice::Patterns(filter)) => Ok(filter.clone()),
+            Some(RoleChoice::AccountRole(account, role)) => {
+                RoleFilter::new(Some(account), Some(role))
+            }
+        }
+    };
+    if query.all {
+        return Ok(Plan::All(filter(&query.choice)?));
+    }
+    match &query.choice {
+        Some(RoleChoice::Arn(arn)) => return Ok(Plan::Role(arn.clone())),
+        Some(RoleChoice::AccountRole(account, role))
+            if crate::arn::is_account_id(account) && !is_pattern(role) =>
+        {
+            return RoleArn::for_role(account, role, &profile.sso_region)
+                .map(Plan::Role)
+                .map_err(|e| Error::Usage(format!("--role: {e}")));
+        }
+        Some(_) => return Ok(Plan::One(filter(&query.choice)?)),
+        None => {}
+    }
+    if let (Some(account), Some(role)) = (&profile.account_id, &profile.role_name) {
+        return RoleArn::for_role(account, role, &profile.sso_region)
+            .map(Plan::Role)
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "profile `{}`: sso_account_id and sso_role_name: {e}",
+                    profile.name
+                ))
+            });
+    }
+    Ok(Plan::Unselected)
+}
+
+/// What a plan that needed a listing selected.
+#[derive(Debug)]
+pub enum Picked {
+    /// One role.
+    One(RoleEntry),
+    /// Every matched role.
+    All(Vec<RoleEntry>),
+}
+
+/// A way to ask a person to pick one of several roles: the index of the
+/// entry chosen. `None` where nobody can be asked (no terminal).
+pub type Chooser<'a> = Option<&'a mut dyn FnMut(&[RoleEntry]) -> Result<usize, Error>>;
+
+/// Applies a listing plan to the roles `listed` for `profile`: the single
+/// match, every match, or the one a person chooses. More than one match
+/// without `--all` and without a chooser is a usage error listing some.
+pub fn pick(
+    plan: Plan,
+    listed: Vec<RoleEntry>,
+    profile: &SsoProfile,
+    chooser: Chooser<'_>,
+) -> Result<Picked, Error> {
+    let (filter, all) = match plan {
+        Plan::Role(role) => {
+            return Err(Error::Usage(format!(
+                "{role} needs no listing; fetch it with Request::role_fetch"
+            )));
+        }
+        Plan::One(filter) => (filter, false),
+        Plan::All(filter) => (filter, true),
+        Plan::Unselected => (RoleFilter::default(), false),
+    };
+    let mut matches: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();
+    let name = &profile.name;
+    if matches.is_empty() {
+        return Err(Error::Usage(format!(
+            "no role of profile `{name}` matches {}; `ssocred list -p {name}` shows the roles you have",
+            filter.describe()
+        )));
+    }
+    if all {
+        return Ok(Picked::All(matches));
+    }
+    if matches.len() == 1 {
+        return Ok(Picked::One(matches.remove(0)));
+    }
+    if let Some(choose) = chooser {
+        let index = choose(&matches)?;
+        if index >= matches.len() {
+            return Err(Error::Usage("the chooser returned no role".to_owned()));
+        }
+        return Ok(Picked::One(matches.swap_remove(index)));
+    }
+    let shown: Vec<&str> = matches
+        .iter()
+        .take(10)
+        .map(|e| e.role_arn.as_str())
+        .collect();
+    Err(Error::Usage(format!(
+        "{} roles match {}: {}{}; pass -r ARN for one of them, narrow the patterns, or add --all to take every one",
+        matches.len(),
+        filter.describe(),
+        shown.join(", "),
+        if matches.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        }
+    )))
+}
+
+/// A login held for the portal calls of one run: the profile, its access
+/// token and the portal client.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The SSO profile.
+    pub profile: SsoProfile,
+    /// The access token (a secret: its Debug shows nothing).
+    pub token: SecretString,
+    /// The portal client.
+    pub portal: Portal,
+    trace: Trace,
+}
+
+impl Login {
+    /// Every role of the login; `progress` is called after every page.
+    pub async fn list(
+        &self,
+        concurrency: usize,
+        progress: &mut dyn FnMut(ListingProgress),
+    ) -> Result<Vec<RoleEntry>, Error> {
+        self.trace.say(|| {
+            format!(
+                "listing accounts and roles at {} ({concurrency} at a time)",
+                self.portal.endpoint()
+            )
+        });
+        let entries = self
+            .portal
+            .list_roles(&self.token, concurrency, progress)
+            .await?;
+        self.trace
+            .say(|| format!("{} roles listed", entries.len()));
+        Ok(entries)
+    }
+}
+
+/// The rounds of one invocation: one role, or every role `--all` matched.
+// Made once per process, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Fetch {
+    /// One role, fetched round after round.
+    One(RoleFetch),
+    /// Every matched role.
+    Many(Box<ManyRoles>),
+}
+
+/// One role's rounds: the role cache, else the token and GetRoleCredentials.
+/// Each round reads the token cache again, so a login made meanwhile is
+/// picked up.
+#[derive(Debug, Clone)]
+pub struct RoleFetch {
+    request: Request,
+    role: RoleArn,
+    account_name: Option<String>,
+}
+
+impl RoleFetch {
+    /// The role's ARN.
+    pub fn role(&self) -> &RoleArn {
+        &self.role
+    }
+
+    /// The region put next to the credentials.
+    pub fn region(&self) -> &str {
+        &self.request.region
+    }
+
+    /// One round: the role cache (unless it is off), else a fetch that
+    /// concurrent processes asking for the same role share.
+    pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let trace = self.request.trace;
+        let Some(cache) = &self.request.cache else {
+            return self.fetch_from_portal().await.map(|set| vec![set]);
+        };
+        let (profile, role) = (&self.request.profile, &self.role);
+        let mut note = |m: String| trace.say(|| m);
+        let (mut set, source) = cache
+            .obtain(
+                profile,
+                role,
+                Some(self.request.region.clone()),
+                &mut note,
+                || self.fetch_from_portal(),
+            )
+            .await?;
+        if source == Source::Cache {
+            trace.say(|| {
+                format!(
+                    "{} for {role} from the role cache {}, expires {}",
+                    set.access_key_id,
+                    cache.path(profile, role).display(),
+                    set.expiration_utc()
+                )
+            });
+        }
+        set.account_name.clone_from(&self.account_name);
+        Ok(vec![set])
+    }
+
+    /// The cached token (refreshed or logged in as the policy allows), then
+    /// GetRoleCredentials.
+    async fn fetch_from_portal(&self) -> Result<CredentialSet, Error> {
+        let request = &self.request;
+        let trace = request.trace;
+        trace.say(|| format!("token file {}", request.login.token_path().display()));
+        // A concurrent process refreshing or logging in is waited for, not
+        // repeated.
+        let token = obtain_token(&request.login, &request.token, &mut std::io::stderr()).await?;
+        trace.say(|| {
+            format!(
+                "GetRoleCredentials for {} at {}",
+                self.role,
+                request.portal.endpoint()
+            )
+        });
+        let mut set = request
+            .portal
+            .credential_set(
+                &token.token.access_token,
+                &request.profile,
+                &self.role,
+                Some(request.region.clone()),
+            )
+            .await?;
+        trace.say(|| {
+            format!(
+                "got {} for {}, expires {}",
+                set.access_key_id,
+                set.role_arn,
+                set.expiration_utc()
+            )
+        });
+        set.account_name.clone_from(&self.account_name);
+        Ok(set)
+    }
+}
+
+/// The rounds of every role `--all` matched, with the login that listed
+/// them.
+#[derive(Debug)]
+pub struct ManyRoles {
+    request: Request,
+    login: Login,
+    entries: Vec<RoleEntry>,
+}
+
+impl ManyRoles {
+    /// The matched roles.
+    pub fn entries(&self) -> &[RoleEntry] {
+        &self.entries
+    }
+
+    /// The SSO profile.
+    pub fn profile(&self) -> &SsoProfile {
+        &self.login.profile
+    }
+
+    /// One round: the token from the cache (refreshed as it nears expiry, as
+    /// for one role), then every role's credentials.
+    pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let request = &self.request;
+        let token = obtain_token(&request.login, &request.token, &mut std::io::stderr()).await?;
+        self.login
+            .portal
+            .credential_sets(
+                &token.token.access_token,
+                &request.profile,
+                &self.entries,
+                Some(request.region.clone()),
+                request.concurrency,
+            )
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests;
