@@ -223,3 +223,41 @@ fn sixteen_writers_through_a_link_and_sixteen_through_the_real_path_keep_all_32(
     let link = std::fs::symlink_metadata(w.credentials_path()).unwrap();
     assert!(link.file_type().is_symlink());
 }
+
+#[test]
+fn merging_sinks_refuse_a_fifo_instead_of_reading_it() {
+    let w = World::new();
+    let fifo = w.home().join("fifo");
+    run_ok(Command::new("mkfifo").arg(&fifo));
+    for sink in [
+        format!("credentials-file:profile=ci,path={}", fifo.display()),
+        format!("dotenv:{}", fifo.display()),
+    ] {
+        let mut child = w
+            .cmd()
+            .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", &sink])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Reading a FIFO nobody writes would block for ever; the margin is
+        // for a loaded machine.
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("{sink}: ssocred blocked on the FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let (code, stderr) = failed(&child.wait_with_output().unwrap());
+        assert_eq!(code, Some(7), "{sink}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{sink}: {stderr}");
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+    }
+}

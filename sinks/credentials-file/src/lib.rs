@@ -129,7 +129,7 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
         path: path.to_path_buf(),
         message: format!("cannot {step}: {e}; the file was left as it was"),
     };
-    let file = TargetFile::open_for_update(path).map_err(|e| failed("lock it", e))?;
+    let file = TargetFile::open_for_update(path).map_err(|e| failed("open and lock it", e))?;
     let before = file
         .read()
         .map_err(|e| SinkError::io(path, &e))?
