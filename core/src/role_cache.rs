@@ -313,7 +313,12 @@ impl RoleCache {
             Ok(hit) => return Ok((self.to_set(hit, profile, role, region), Source::Cache)),
             Err(miss) => note(format!("{miss} in {}", path.display())),
         }
-        let _lock = match lock(&crate::fs::lock_path(&path)).await {
+        // The lock belongs to the resolved file, so every name of it shares one.
+        let locked = match crate::fs::resolve(&path) {
+            Ok(target) => lock(&crate::fs::lock_path(target.path())).await,
+            Err(e) => Err(e),
+        };
+        let _lock = match locked {
             Ok(lock) => {
                 // Another process may have fetched while this one waited.
                 if let Ok(hit) = self.lookup(profile, role, now()) {

@@ -126,7 +126,8 @@ impl SinkContext {
 pub enum Destination {
     /// The invocation's stdout.
     Stdout,
-    /// A file, written atomically (0600) under its sidecar lock.
+    /// A file, written atomically (0600) under its sidecar lock; an existing
+    /// FIFO or character device is written in place ([`crate::fs::Target`]).
     File(PathBuf),
 }
 
@@ -151,11 +152,9 @@ impl Destination {
     pub fn write(&self, stdout: &mut dyn Write, text: &[u8]) -> Result<(), SinkError> {
         match self {
             Destination::Stdout => write_stdout(stdout, text),
-            Destination::File(path) => {
-                let _lock =
-                    crate::fs::FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-                crate::fs::write_atomic(path, text).map_err(|e| SinkError::io(path, &e))
-            }
+            Destination::File(path) => crate::fs::TargetFile::open(path)
+                .and_then(|file| file.write(text))
+                .map_err(|e| SinkError::io(path, &e)),
         }
     }
 }

@@ -11,6 +11,7 @@ mod errors;
 mod exec;
 mod faults;
 mod formats;
+mod hostile_files;
 mod interop;
 mod login;
 mod running;

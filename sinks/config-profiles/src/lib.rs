@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use ssocred_core::fs::{FileLock, read_optional, write_atomic_with};
+use ssocred_core::fs::TargetFile;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, Sink, SinkContext, SinkError, SinkSpec, profile};
 
@@ -268,8 +268,9 @@ impl ConfigProfilesSink {
         stdout: &mut dyn Write,
     ) -> Result<(), SinkError> {
         let path = &self.path;
-        let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-        let before = read_optional(path)
+        let file = TargetFile::open_for_update(path).map_err(|e| SinkError::io(path, &e))?;
+        let before = file
+            .read()
             .map_err(|e| SinkError::io(path, &e))?
             .unwrap_or_default();
         let unparseable = |detail: String| SinkError::Unparseable {
@@ -359,7 +360,7 @@ impl ConfigProfilesSink {
         if changed {
             // Streamed into the temp file: the new text never exists whole
             // next to the old one.
-            write_atomic_with(path, |file| {
+            file.write_with(|file| {
                 let mut out = IoText {
                     inner: file,
                     error: None,

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::fs::TargetFile;
 use ssocred_core::{
     CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit, profile,
 };
@@ -129,8 +129,9 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
         path: path.to_path_buf(),
         message: format!("cannot {step}: {e}; the file was left as it was"),
     };
-    let _lock = FileLock::acquire(path).map_err(|e| failed("lock it", e))?;
-    let before = read_optional(path)
+    let file = TargetFile::open_for_update(path).map_err(|e| failed("open and lock it", e))?;
+    let before = file
+        .read()
         .map_err(|e| SinkError::io(path, &e))?
         .unwrap_or_default();
     profile::parse_sections(None, Some(&before)).map_err(|detail| SinkError::Unparseable {
@@ -146,7 +147,8 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
             .collect();
         after = ini_edit::set_section(&after, &section.profile, &entries);
     }
-    write_atomic(path, after.as_bytes()).map_err(|e| failed("write it", e))
+    file.write(after.as_bytes())
+        .map_err(|e| failed("write it", e))
 }
 
 fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {

@@ -11,7 +11,7 @@
 use std::io::Write;
 
 use serde::Deserialize;
-use ssocred_core::fs::{FileLock, read_optional, write_atomic};
+use ssocred_core::fs::TargetFile;
 use ssocred_core::variables::aws_environment;
 use ssocred_core::{
     Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec, write_stdout,
@@ -207,12 +207,10 @@ impl Sink for DotenvSink {
             }
             // Merged, not replaced: every line that is not ssocred's stays.
             Destination::File(path) => {
-                let _lock = FileLock::acquire(path).map_err(|e| SinkError::io(path, &e))?;
-                let before = read_optional(path)
-                    .map_err(|e| SinkError::io(path, &e))?
-                    .unwrap_or_default();
-                write_atomic(path, merge(&before, &vars).as_bytes())
-                    .map_err(|e| SinkError::io(path, &e))
+                let io = |e: std::io::Error| SinkError::io(path, &e);
+                let file = TargetFile::open_for_update(path).map_err(io)?;
+                let before = file.read().map_err(io)?.unwrap_or_default();
+                file.write(merge(&before, &vars).as_bytes()).map_err(io)
             }
         }
     }
