@@ -346,18 +346,14 @@ async fn pkce_flow(
     if settings.open_browser {
         open_browser(&url);
     }
-    let answer = tokio::time::timeout(settings.timeout, listener.wait())
+    // Redirects with another state are ignored: the wait ends only with
+    // this login's answer, or at the timeout.
+    let answer = tokio::time::timeout(settings.timeout, listener.wait(&state))
         .await
         .map_err(|_| login_failed(target, "no sign-in arrived at the redirect in time"))?
         .map_err(|e| login_failed(target, &format!("the sign-in redirect failed: {e}")))?;
     let code = match answer {
-        callback::Answer::Code { code, state: got } if got == state => code,
-        callback::Answer::Code { .. } => {
-            return Err(login_failed(
-                target,
-                "the sign-in redirect carried the wrong state (a stale or forged request)",
-            ));
-        }
+        callback::Answer::Code(code) => code,
         callback::Answer::Error(why) => {
             return Err(login_failed(
                 target,
