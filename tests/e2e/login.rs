@@ -281,6 +281,46 @@ fn an_expired_device_code_ends_the_login() {
 }
 
 #[test]
+fn an_absurd_polling_interval_ends_with_the_device_code() {
+    // The server asks for polls every 68 years on a code that lives 5 s.
+    let w = World::with_emulator(
+        base_emulator().oidc(
+            OidcConfig::default()
+                .interval(2_147_483_647)
+                .device_code_lifetime(Duration::from_secs(5)),
+        ),
+    );
+    let mut child = w
+        .cmd()
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the login still waited after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("not approved in time"), "{stderr}");
+}
+
+#[test]
 fn pkce_login_end_to_end_with_the_test_as_browser() {
     let w = World::new();
     let mut cmd = w.cmd();
