@@ -1,0 +1,54 @@
+//! Text from the portal on the terminal: account and role names with
+//! control characters are shown escaped, and stay exact in JSON.
+
+use ssocred_emulator::Account;
+
+use crate::world::*;
+
+const HOSTILE: &str = "Evil\u{1b}[31m\nssocred: fake line\u{202e}";
+const SHOWN: &str = r"Evil\u{1b}[31m\nssocred: fake line\u{202e}";
+
+fn hostile_world(role: &str) -> World {
+    World::with_emulator(base_emulator().account(Account::new("333333333333", HOSTILE).role(role)))
+}
+
+#[test]
+fn list_shows_an_account_name_with_controls_escaped() {
+    let w = hostile_world("Admin");
+    let out = ok(&w.run(&["list", "-p", "modern"]));
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out:?}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("333333333333"))
+        .unwrap_or_else(|| panic!("no row for the account in {out}"));
+    assert!(row.contains(SHOWN), "{row}");
+    assert!(row.ends_with("arn:aws:iam::333333333333:role/Admin"), "{row}");
+    // A header and one line per role: the newline forged no line.
+    assert_eq!(out.lines().count(), 1 + 5, "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("ssocred:")), "{out}");
+
+    // JSON is for machines: the value stays exact, escaped by JSON itself.
+    let json = ok_json(&w.run(&["list", "-p", "modern", "--json"]));
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["account_name"].as_str())
+        .collect();
+    assert!(names.contains(&HOSTILE), "{names:?}");
+}
+
+#[test]
+fn a_role_name_that_smuggles_controls_into_its_arn_is_refused_escaped() {
+    let w = hostile_world("x\u{1b}[2J\nssocred: fake/Admin");
+    let out = w.run(&["list", "-p", "modern"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("no valid ARN"), "{stderr}");
+    assert!(
+        stderr.contains(r"role/x\u{1b}[2J\nssocred: fake/Admin"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
