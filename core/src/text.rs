@@ -38,6 +38,18 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`visible`] for a message that may span lines on purpose: newlines stay,
+/// every other character a terminal would act on is escaped. For the last
+/// line of defence (ssocred's own error messages), not for server text,
+/// which goes through [`visible`] where it enters a message.
+pub fn visible_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(visible).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// Whether a terminal would act on `c` instead of showing it.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -79,6 +91,15 @@ mod tests {
         assert_eq!(
             visible("admin\u{202e}txt.exe\u{2066}\u{2069}\u{200f}\u{61c}\u{2028}\u{2029}"),
             "admin\\u{202e}txt.exe\\u{2066}\\u{2069}\\u{200f}\\u{61c}\\u{2028}\\u{2029}"
+        );
+    }
+
+    #[test]
+    fn messages_keep_their_lines_and_lose_their_escapes() {
+        assert!(matches!(visible_lines("a\nb"), Cow::Borrowed("a\nb")));
+        assert_eq!(
+            visible_lines("line 1\n\u{1b}[2Jline 2\r\u{202e}"),
+            "line 1\n\\u{1b}[2Jline 2\\r\\u{202e}"
         );
     }
 
