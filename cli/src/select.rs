@@ -302,7 +302,11 @@ mod tests {
     #[test]
     fn the_chooser_shows_names_escaped() {
         let entries = [
-            entry("111111111111", "Prod\u{1b}[2J\nssocred: fake", "Read\u{202e}Only"),
+            entry(
+                "111111111111",
+                "Prod\u{1b}[2J\nssocred: fake",
+                "Read\u{202e}Only",
+            ),
             entry("111111111111", "Prod\u{1b}[2J\nssocred: fake", "Admin"),
             entry("222222222222", "Dev", "Developer"),
         ];

@@ -207,7 +207,12 @@ mod tests {
     #[test]
     fn a_listed_role_name_with_a_slash_cannot_smuggle_controls() {
         // The portal lists names, and a name holding `/` becomes a path.
-        for name in ["x\u{1b}[2J/Admin", "a\nssocred: fake/Admin", "p\u{202e}/Admin", "é/Admin"] {
+        for name in [
+            "x\u{1b}[2J/Admin",
+            "a\nssocred: fake/Admin",
+            "p\u{202e}/Admin",
+            "é/Admin",
+        ] {
             let err = RoleArn::for_role("123456789012", name, "us-east-1").unwrap_err();
             let shown = err.to_string();
             assert!(!shown.chars().any(char::is_control), "{shown:?}");

@@ -253,7 +253,10 @@ impl Portal {
             },
             _ => Error::Portal {
                 endpoint: self.endpoint().to_owned(),
-                message: format!("{operation}: {}", visible(&DisplayErrorContext(&err).to_string())),
+                message: format!(
+                    "{operation}: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             },
         }
     }

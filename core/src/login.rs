@@ -560,10 +560,7 @@ mod tests {
         let now = tokio::time::Instant::now();
         let deadline = now + Duration::from_secs(5);
         let huge = Duration::from_secs(2_147_483_647);
-        assert_eq!(
-            poll_wait(huge, deadline, now),
-            Some(Duration::from_secs(5))
-        );
+        assert_eq!(poll_wait(huge, deadline, now), Some(Duration::from_secs(5)));
         assert_eq!(
             poll_wait(Duration::MAX, deadline, now),
             Some(Duration::from_secs(5))
@@ -616,7 +613,9 @@ mod tests {
         };
         let prompt = device_prompt(&target(), &auth);
         assert!(
-            !prompt.chars().any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+            !prompt
+                .chars()
+                .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
             "{prompt:?}"
         );
         assert!(prompt.contains("    ABCD\\u{1b}[2J-EFGH\n"), "{prompt}");
@@ -624,10 +623,7 @@ mod tests {
             prompt.contains("    https://device.example/\\nssocred: Logged in\n"),
             "{prompt}"
         );
-        assert!(
-            prompt.contains("?c=\\u{202e}x\\u{9b}31m\n"),
-            "{prompt}"
-        );
+        assert!(prompt.contains("?c=\\u{202e}x\\u{9b}31m\n"), "{prompt}");
         assert!(!prompt.contains("SECRET"));
     }
 

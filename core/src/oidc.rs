@@ -340,7 +340,10 @@ impl Oidc {
             },
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!("{operation} failed: {}", visible(&DisplayErrorContext(&err).to_string())),
+                message: format!(
+                    "{operation} failed: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             },
         }
     }

@@ -151,7 +151,10 @@ impl Portal {
             }
             Err(err) => Err(Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!("Logout failed: {}", visible(&DisplayErrorContext(&err).to_string())),
+                message: format!(
+                    "Logout failed: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             }),
         }
     }

@@ -72,7 +72,13 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {
-        for text in ["", "Prod (EU)", "Dev ünïcode 'quoted'", "My.Role+x=y,z@w", "日本"] {
+        for text in [
+            "",
+            "Prod (EU)",
+            "Dev ünïcode 'quoted'",
+            "My.Role+x=y,z@w",
+            "日本",
+        ] {
             assert!(matches!(visible(text), Cow::Borrowed(t) if t == text));
         }
     }

@@ -16,13 +16,19 @@ fn hostile_world(role: &str) -> World {
 fn list_shows_an_account_name_with_controls_escaped() {
     let w = hostile_world("Admin");
     let out = ok(&w.run(&["list", "-p", "modern"]));
-    assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out:?}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
     let row = out
         .lines()
         .find(|l| l.starts_with("333333333333"))
         .unwrap_or_else(|| panic!("no row for the account in {out}"));
     assert!(row.contains(SHOWN), "{row}");
-    assert!(row.ends_with("arn:aws:iam::333333333333:role/Admin"), "{row}");
+    assert!(
+        row.ends_with("arn:aws:iam::333333333333:role/Admin"),
+        "{row}"
+    );
     // A header and one line per role: the newline forged no line.
     assert_eq!(out.lines().count(), 1 + 5, "{out}");
     assert!(!out.lines().any(|l| l.starts_with("ssocred:")), "{out}");

@@ -279,7 +279,11 @@ mod tests {
             "/oauth/callback?code=forged&state=0123456789abcdef0123456789abcdeF",
             "/oauth/callback?code=forged&state=0123456789abcdef0123456789abcde",
         ] {
-            assert_eq!(get(port, forged).await, "HTTP/1.1 400 Bad Request", "{forged}");
+            assert_eq!(
+                get(port, forged).await,
+                "HTTP/1.1 400 Bad Request",
+                "{forged}"
+            );
         }
         let real = format!("/oauth/callback?code=real&state={STATE}");
         assert_eq!(get(port, &real).await, "HTTP/1.1 200 OK");
@@ -302,7 +306,11 @@ mod tests {
             "/oauth/callback?error=access_denied&error_description=no",
             "/oauth/callback?error=access_denied&state=wrong",
         ] {
-            assert_eq!(get(port, wrong).await, "HTTP/1.1 400 Bad Request", "{wrong}");
+            assert_eq!(
+                get(port, wrong).await,
+                "HTTP/1.1 400 Bad Request",
+                "{wrong}"
+            );
         }
         let hostile = format!(
             "/oauth/callback?error=access_denied&error_description=%1b%5b2J%1b%5b31mred%0d%0assocred%3a+fake+line%e2%80%ae&state={STATE}"
@@ -328,7 +336,9 @@ mod tests {
         let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest))
             .await
             .expect("the silent connection was still open after 5 s");
-        assert!(closed.is_ok() || closed.is_err_and(|e| e.kind() == io::ErrorKind::ConnectionReset));
+        assert!(
+            closed.is_ok() || closed.is_err_and(|e| e.kind() == io::ErrorKind::ConnectionReset)
+        );
         assert!(rest.is_empty());
     }
 }
