@@ -58,3 +58,68 @@ fn a_role_name_that_smuggles_controls_into_its_arn_is_refused_escaped() {
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A server that answers every request with 400 and a hostile message, as
+/// both the portal and OIDC would word an error. Returns its URL.
+fn hostile_error_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = stream.read_exact(&mut body);
+            let reply = r#"{"__type":"InvalidRequestException","message":"\u001b[2Jbad\nssocred: fake line"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nx-amzn-errortype: InvalidRequestException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn portal_and_oidc_error_messages_are_shown_escaped() {
+    let w = World::new();
+    let url = hostile_error_server();
+    let portal = w
+        .cmd()
+        .env("AWS_ENDPOINT_URL_SSO", &url)
+        .args(["list", "-p", "modern"])
+        .output()
+        .unwrap();
+    let oidc = w
+        .cmd()
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .output()
+        .unwrap();
+    for out in [portal, oidc] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(6), "{stderr}");
+        assert!(
+            stderr.contains(r"\u{1b}[2Jbad\nssocred: fake line"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert!(
+            !stderr.lines().any(|l| l.starts_with("ssocred: fake")),
+            "{stderr}"
+        );
+    }
+}
