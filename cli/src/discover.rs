@@ -1,6 +1,7 @@
 //! `ssocred list` and `ssocred discover`: every account and role of a login,
 //! printed or written as profiles through the config-profiles sink.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use clap::builder::TypedValueParser as _;
@@ -11,6 +12,7 @@ use ssocred_core::portal::{self, Portal};
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
 use ssocred_core::sink::SelectedSink;
 use ssocred_core::sink::{commit_all, offer_roles};
+use ssocred_core::text::visible;
 use ssocred_core::{Error, RoleProfile, SecretString, SinkContext, token};
 
 use crate::progress::ListingBar;
@@ -103,9 +105,11 @@ pub struct Login {
     pub runtime: tokio::runtime::Runtime,
 }
 
+/// A `-v` line; what it quotes may come from the portal, so it is shown
+/// escaped and stays one line.
 pub fn say(verbose: bool, message: impl FnOnce() -> String) {
     if verbose {
-        eprintln!("ssocred: {}", message());
+        eprintln!("ssocred: {}", visible(&message()));
     }
 }
 
@@ -230,18 +234,29 @@ pub fn list(args: &ListArgs) -> Result<(), Error> {
     }
 }
 
-/// An aligned table: account id, account name, role, role ARN.
+/// An aligned table: account id, account name, role, role ARN. The names
+/// come from the portal, so their control characters are shown escaped.
 fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()> {
-    let width = |header: &str, field: fn(&RoleEntry) -> &str| {
-        entries
-            .iter()
-            .map(|e| field(e).chars().count())
+    let rows: Vec<[Cow<'_, str>; 4]> = entries
+        .iter()
+        .map(|e| {
+            [
+                visible(&e.account_id),
+                visible(&e.account_name),
+                visible(&e.role_name),
+                visible(&e.role_arn),
+            ]
+        })
+        .collect();
+    let width = |header: &str, column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
             .chain([header.len()])
             .max()
             .unwrap_or(0)
     };
-    let name_w = width("ACCOUNT NAME", |e| &e.account_name);
-    let role_w = width("ROLE", |e| &e.role_name);
+    let name_w = width("ACCOUNT NAME", 1);
+    let role_w = width("ROLE", 2);
     let row = |out: &mut dyn Write, id: &str, name: &str, role: &str, arn: &str| {
         let pad = |text: &str, w: usize| " ".repeat(w.saturating_sub(text.chars().count()));
         writeln!(
@@ -252,14 +267,8 @@ fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()
         )
     };
     row(out, "ACCOUNT ID", "ACCOUNT NAME", "ROLE", "ROLE ARN")?;
-    for e in entries {
-        row(
-            out,
-            &e.account_id,
-            &e.account_name,
-            &e.role_name,
-            &e.role_arn,
-        )?;
+    for [id, name, role, arn] in &rows {
+        row(out, id, name, role, arn)?;
     }
     Ok(())
 }

@@ -35,7 +35,12 @@ fn main() -> std::process::ExitCode {
     match run::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("ssocred: error: {err}");
+            // Server text is escaped where it enters a message; this is the
+            // net for anything that slipped through.
+            eprintln!(
+                "ssocred: error: {}",
+                ssocred_core::text::visible_lines(&err.to_string())
+            );
             std::process::ExitCode::from(err.exit_code() as u8)
         }
     }

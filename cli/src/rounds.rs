@@ -6,6 +6,7 @@ use std::time::Duration;
 use ssocred_core::naming::ProfileNamer;
 use ssocred_core::sink::{SelectedSink, check_capacity};
 use ssocred_core::stream::{Event, human};
+use ssocred_core::text::visible;
 use ssocred_core::{CredentialStream, Error, RefreshPolicy};
 
 use crate::args::GetArgs;
@@ -88,15 +89,17 @@ pub(crate) fn log(event: Event<'_>) {
             valid_for,
             next_refresh,
         } => {
+            // The key id and the ARN come from the portal: shown escaped.
             for set in sets {
-                eprintln!(
-                    "ssocred: delivered credentials {} for {}: valid for {} (until {}), next refresh in {}",
+                let line = format!(
+                    "delivered credentials {} for {}: valid for {} (until {}), next refresh in {}",
                     set.access_key_id,
                     set.role_arn,
                     human(valid_for),
                     set.expiration_utc(),
                     human(next_refresh)
                 );
+                eprintln!("ssocred: {}", visible(&line));
             }
         }
         Event::Failed {

@@ -70,7 +70,8 @@ fn list_sinks(verbose: bool) -> Result<(), Error> {
 
 fn say(verbose: bool, message: impl FnOnce() -> String) {
     if verbose {
-        eprintln!("ssocred: {}", message());
+        // Names and keys in these lines come from the portal.
+        eprintln!("ssocred: {}", ssocred_core::text::visible(&message()));
     }
 }
 

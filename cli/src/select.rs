@@ -6,6 +6,7 @@ use ssocred_core::discovery::{RoleEntry, RoleFilter, is_pattern};
 use ssocred_core::naming::ProfileNamer;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::sink::{SelectedSink, check_capacity};
+use ssocred_core::text::visible;
 use ssocred_core::{Error, RoleArn, deliver_named};
 
 use crate::args::GetArgs;
@@ -187,9 +188,10 @@ pub fn choose<'a>(
         0 => return Err(Error::Usage("there are no roles to choose from".to_owned())),
         1 => accounts[0].0,
         _ => {
+            // Names come from the portal: shown escaped.
             let labels = accounts
                 .iter()
-                .map(|(id, name)| format!("{name} ({id})"))
+                .map(|(id, name)| visible(&format!("{name} ({id})")).into_owned())
                 .collect();
             let index = prompt.select("Account:", labels)?;
             accounts
@@ -202,8 +204,11 @@ pub fn choose<'a>(
     let index = match roles.len() {
         1 => 0,
         _ => prompt.select(
-            &format!("Role in {account}:"),
-            roles.iter().map(|e| e.role_name.clone()).collect(),
+            &format!("Role in {}:", visible(account)),
+            roles
+                .iter()
+                .map(|e| visible(&e.role_name).into_owned())
+                .collect(),
         )?,
     };
     roles
@@ -290,6 +295,40 @@ mod tests {
                 (
                     "Role in 222222222222:".to_owned(),
                     vec!["Developer".to_owned(), "ReadOnly".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_chooser_shows_names_escaped() {
+        let entries = [
+            entry(
+                "111111111111",
+                "Prod\u{1b}[2J\nssocred: fake",
+                "Read\u{202e}Only",
+            ),
+            entry("111111111111", "Prod\u{1b}[2J\nssocred: fake", "Admin"),
+            entry("222222222222", "Dev", "Developer"),
+        ];
+        let mut p = Scripted {
+            answers: vec!["Prod", "Admin"],
+            shown: vec![],
+        };
+        assert_eq!(choose(&entries, &mut p).unwrap().role_name, "Admin");
+        assert_eq!(
+            p.shown,
+            [
+                (
+                    "Account:".to_owned(),
+                    vec![
+                        "Prod\\u{1b}[2J\\nssocred: fake (111111111111)".to_owned(),
+                        "Dev (222222222222)".to_owned()
+                    ]
+                ),
+                (
+                    "Role in 111111111111:".to_owned(),
+                    vec!["Read\\u{202e}Only".to_owned(), "Admin".to_owned()]
                 ),
             ]
         );

@@ -17,7 +17,11 @@ pub struct RoleArn {
 
 /// Why a role ARN was rejected; the message quotes the ARN and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed role ARN `{arn}`: {problem} (expected arn:aws:iam::123456789012:role/NAME)")]
+// The ARN may come from the portal (a role name holding `/`): shown escaped.
+#[error(
+    "malformed role ARN `{}`: {problem} (expected arn:aws:iam::123456789012:role/NAME)",
+    crate::text::visible(.arn)
+)]
 pub struct ArnError {
     arn: String,
     problem: &'static str,
@@ -66,6 +70,12 @@ impl RoleArn {
         }
         if path_and_name.split('/').any(str::is_empty) {
             return Err(fail("the role path has an empty segment"));
+        }
+        // IAM's rule for paths; it keeps controls out of a listed role's ARN.
+        if !path_and_name.chars().all(|c| ('!'..='\u{7f}').contains(&c)) {
+            return Err(fail(
+                "the role path must be ASCII characters from `!` to DEL",
+            ));
         }
         Ok(RoleArn {
             partition: partition.to_owned(),
@@ -192,6 +202,23 @@ mod tests {
             let err = RoleArn::parse(text).unwrap_err();
             assert!(err.to_string().contains(&format!("`{text}`")), "{err}");
         }
+    }
+
+    #[test]
+    fn a_listed_role_name_with_a_slash_cannot_smuggle_controls() {
+        // The portal lists names, and a name holding `/` becomes a path.
+        for name in [
+            "x\u{1b}[2J/Admin",
+            "a\nssocred: fake/Admin",
+            "p\u{202e}/Admin",
+            "é/Admin",
+        ] {
+            let err = RoleArn::for_role("123456789012", name, "us-east-1").unwrap_err();
+            let shown = err.to_string();
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(!shown.contains('\u{202e}'), "{shown:?}");
+        }
+        assert!(RoleArn::for_role("123456789012", "team!~/Admin", "us-east-1").is_ok());
     }
 
     #[test]

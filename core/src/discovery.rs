@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use crate::arn::RoleArn;
 use crate::portal::{MAX_ATTEMPTS, Portal};
 use crate::profile::SsoProfile;
+use crate::text::visible;
 use crate::{CredentialSet, Error};
 
 /// The largest page ListAccounts and ListAccountRoles return.
@@ -248,11 +249,14 @@ impl Portal {
         match err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
                 endpoint: self.endpoint().to_owned(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
             },
             _ => Error::Portal {
                 endpoint: self.endpoint().to_owned(),
-                message: format!("{operation}: {}", DisplayErrorContext(&err)),
+                message: format!(
+                    "{operation}: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             },
         }
     }

@@ -27,6 +27,7 @@ pub mod shell;
 pub mod sink;
 pub mod sso_cache;
 pub mod stream;
+pub mod text;
 pub mod time_fmt;
 pub mod token;
 pub mod variables;

@@ -17,6 +17,7 @@ use crate::fs::write_atomic;
 use crate::oidc::{Grant, Oidc, Registered, TokenFailure, Tokens};
 use crate::profile::SsoProfile;
 use crate::sso_cache::{self, RegistrationFile, TokenFile};
+use crate::text::visible;
 use crate::token;
 use crate::{Error, time_fmt};
 
@@ -258,23 +259,21 @@ async fn device_flow(
             &target.profile.start_url,
         )
         .await?;
-    let _ = writeln!(
-        ui,
-        "To sign in to {} (profile `{}`), open\n\n    {}\n\nand enter the code\n\n    {}\n\nor open this URL, which fills the code in:\n\n    {}\n",
-        target.profile.start_url,
-        target.profile.name,
-        auth.verification_uri,
-        auth.user_code,
-        auth.verification_uri_complete
-    );
+    let _ = writeln!(ui, "{}", device_prompt(target, &auth));
     let _ = ui.flush();
     if settings.open_browser && settings.display {
         open_browser(&auth.verification_uri_complete);
     }
-    let deadline = tokio::time::Instant::now() + auth.expires_in.min(settings.timeout);
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(auth.expires_in.min(settings.timeout))
+        .unwrap_or(now);
     let mut interval = auth.interval;
     loop {
-        tokio::time::sleep(interval).await;
+        let Some(wait) = poll_wait(interval, deadline, tokio::time::Instant::now()) else {
+            return Err(login_failed(target, "the sign-in was not approved in time"));
+        };
+        tokio::time::sleep(wait).await;
         let polled = oidc
             .create_token(
                 &registration.client_id,
@@ -286,11 +285,11 @@ async fn device_flow(
             Ok(tokens) => return Ok(tokens),
             Err(TokenFailure::Pending) => {}
             // RFC 8628 section 3.5: slow_down adds 5 seconds for good.
-            Err(TokenFailure::SlowDown) => interval += Duration::from_secs(5),
+            Err(TokenFailure::SlowDown) => interval = interval.saturating_add(SLOW_DOWN),
             Err(TokenFailure::Expired) => {
                 return Err(login_failed(
                     target,
-                    "the device code expired before the sign-in was approved",
+                    "the sign-in was not approved in time (the device code expired)",
                 ));
             }
             Err(TokenFailure::Refused(why)) => {
@@ -301,10 +300,35 @@ async fn device_flow(
             }
             Err(TokenFailure::Other(e)) => return Err(e),
         }
-        if tokio::time::Instant::now() + interval > deadline {
-            return Err(login_failed(target, "the sign-in was not approved in time"));
-        }
     }
+}
+
+/// What RFC 8628's `slow_down` adds to the polling interval.
+const SLOW_DOWN: Duration = Duration::from_secs(5);
+
+/// How long to sleep before the next poll: the interval, but never past the
+/// deadline, so that an absurd interval from the server cannot outlast the
+/// device code; `None` once the deadline has passed.
+fn poll_wait(
+    interval: Duration,
+    deadline: tokio::time::Instant,
+    now: tokio::time::Instant,
+) -> Option<Duration> {
+    let left = deadline.saturating_duration_since(now);
+    (!left.is_zero()).then(|| interval.min(left))
+}
+
+/// The device flow's instructions. The URLs and the code come from the
+/// server, so their control characters are made visible.
+fn device_prompt(target: &LoginTarget, auth: &crate::oidc::DeviceAuthorization) -> String {
+    format!(
+        "To sign in to {} (profile `{}`), open\n\n    {}\n\nand enter the code\n\n    {}\n\nor open this URL, which fills the code in:\n\n    {}\n",
+        target.profile.start_url,
+        target.profile.name,
+        visible(&auth.verification_uri),
+        visible(&auth.user_code),
+        visible(&auth.verification_uri_complete)
+    )
 }
 
 async fn pkce_flow(
@@ -346,18 +370,14 @@ async fn pkce_flow(
     if settings.open_browser {
         open_browser(&url);
     }
-    let answer = tokio::time::timeout(settings.timeout, listener.wait())
+    // Redirects with another state are ignored: the wait ends only with
+    // this login's answer, or at the timeout.
+    let answer = tokio::time::timeout(settings.timeout, listener.wait(&state))
         .await
         .map_err(|_| login_failed(target, "no sign-in arrived at the redirect in time"))?
         .map_err(|e| login_failed(target, &format!("the sign-in redirect failed: {e}")))?;
     let code = match answer {
-        callback::Answer::Code { code, state: got } if got == state => code,
-        callback::Answer::Code { .. } => {
-            return Err(login_failed(
-                target,
-                "the sign-in redirect carried the wrong state (a stale or forged request)",
-            ));
-        }
+        callback::Answer::Code(code) => code,
         callback::Answer::Error(why) => {
             return Err(login_failed(
                 target,
@@ -433,7 +453,13 @@ fn random_hex(n: usize) -> String {
 
 /// Opens `url` in the desktop's browser, best effort: failures are ignored
 /// because the URL has been printed.
+/// The device flow's URL comes from the server: anything but a plain web
+/// address (an option such as `--help`, a `file:` URL, control characters)
+/// is only printed.
 fn open_browser(url: &str) {
+    if !is_web_url(url) {
+        return;
+    }
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else {
@@ -449,6 +475,15 @@ fn open_browser(url: &str) {
         // Reap it without making the login wait for the browser.
         std::thread::spawn(move || child.wait());
     }
+}
+
+/// Whether `url` is an `http`/`https` address with nothing a terminal or a
+/// command line would treat specially.
+fn is_web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url.chars().any(char::is_whitespace)
+        && matches!(visible(url), std::borrow::Cow::Borrowed(_))
 }
 
 #[cfg(test)]
@@ -518,5 +553,98 @@ mod tests {
             "http%3A%2F%2F127.0.0.1%3A1%2Fcb"
         );
         assert_eq!(encode("a b"), "a%20b");
+    }
+
+    #[test]
+    fn polling_never_sleeps_past_the_deadline() {
+        let now = tokio::time::Instant::now();
+        let deadline = now + Duration::from_secs(5);
+        let huge = Duration::from_secs(2_147_483_647);
+        assert_eq!(poll_wait(huge, deadline, now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            poll_wait(Duration::MAX, deadline, now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            poll_wait(Duration::from_secs(1), deadline, now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(poll_wait(Duration::from_secs(1), deadline, deadline), None);
+        assert_eq!(
+            poll_wait(huge, deadline, deadline + Duration::from_secs(1)),
+            None
+        );
+        // slow_down on an absurd interval saturates instead of overflowing,
+        // and is clamped like any other.
+        let slowed = Duration::MAX.saturating_add(SLOW_DOWN);
+        assert_eq!(
+            poll_wait(slowed, deadline, now),
+            Some(Duration::from_secs(5))
+        );
+    }
+
+    fn target() -> LoginTarget {
+        LoginTarget {
+            profile: SsoProfile {
+                name: "dev".to_owned(),
+                session: None,
+                start_url: "https://d-1.awsapps.com/start".to_owned(),
+                sso_region: "us-east-1".to_owned(),
+                region: None,
+                account_id: None,
+                role_name: None,
+            },
+            scopes: None,
+            cache_dir: PathBuf::from("/nonexistent"),
+            lock_dir: PathBuf::from("/nonexistent"),
+            oidc: Oidc::new("us-east-1", Some("http://127.0.0.1:1".to_owned())),
+        }
+    }
+
+    #[test]
+    fn the_device_prompt_shows_server_text_visibly() {
+        let auth = crate::oidc::DeviceAuthorization {
+            device_code: SecretString::from("device-SECRET".to_owned()),
+            user_code: "ABCD\u{1b}[2J-EFGH".to_owned(),
+            verification_uri: "https://device.example/\nssocred: Logged in".to_owned(),
+            verification_uri_complete: "https://device.example/?c=\u{202e}x\u{9b}31m".to_owned(),
+            expires_in: Duration::from_secs(600),
+            interval: Duration::from_secs(5),
+        };
+        let prompt = device_prompt(&target(), &auth);
+        assert!(
+            !prompt
+                .chars()
+                .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+            "{prompt:?}"
+        );
+        assert!(prompt.contains("    ABCD\\u{1b}[2J-EFGH\n"), "{prompt}");
+        assert!(
+            prompt.contains("    https://device.example/\\nssocred: Logged in\n"),
+            "{prompt}"
+        );
+        assert!(prompt.contains("?c=\\u{202e}x\\u{9b}31m\n"), "{prompt}");
+        assert!(!prompt.contains("SECRET"));
+    }
+
+    #[test]
+    fn only_plain_web_urls_are_opened() {
+        for url in [
+            "https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH",
+            "http://127.0.0.1:8080/device?user_code=X",
+        ] {
+            assert!(is_web_url(url), "{url}");
+        }
+        for url in [
+            "--help",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://a.example/\u{1b}[2J",
+            "https://a.example/ --new-window",
+            "https",
+            "",
+        ] {
+            assert!(!is_web_url(url), "{url}");
+        }
     }
 }

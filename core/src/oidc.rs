@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
 use crate::sdk;
+use crate::text::visible;
 
 /// The grant type of the device code flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -294,12 +295,14 @@ impl Oidc {
     fn token_failure<R: fmt::Debug>(&self, err: SdkError<CreateTokenError, R>) -> TokenFailure {
         if let SdkError::ServiceError(service) = &err {
             let e = service.err();
+            // The service's words reach the terminal: escape them.
             let why = || {
                 let code = e.code().unwrap_or("refused");
-                match e.message() {
+                let text = match e.message() {
                     Some(message) => format!("{code}: {message}"),
                     None => code.to_owned(),
-                }
+                };
+                visible(&text).into_owned()
             };
             match e {
                 CreateTokenError::AuthorizationPendingException(_) => return TokenFailure::Pending,
@@ -333,11 +336,14 @@ impl Oidc {
         match &err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
                 endpoint: self.endpoint.clone(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
             },
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!("{operation} failed: {}", DisplayErrorContext(&err)),
+                message: format!(
+                    "{operation} failed: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             },
         }
     }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::arn::RoleArn;
 use crate::profile::SsoProfile;
 use crate::sdk;
+use crate::text::visible;
 use crate::{CredentialSet, Error};
 
 pub use crate::sdk::MAX_ATTEMPTS;
@@ -155,12 +156,15 @@ impl Portal {
             Err(err @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) => {
                 Err(Error::Unreachable {
                     endpoint: self.endpoint.clone(),
-                    message: DisplayErrorContext(&err).to_string(),
+                    message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
                 })
             }
             Err(err) => Err(Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!("Logout failed: {}", DisplayErrorContext(&err)),
+                message: format!(
+                    "Logout failed: {}",
+                    visible(&DisplayErrorContext(&err).to_string())
+                ),
             }),
         }
     }
@@ -190,16 +194,16 @@ impl Portal {
                 },
                 other => Error::Portal {
                     endpoint: self.endpoint.clone(),
-                    message: DisplayErrorContext(other).to_string(),
+                    message: visible(&DisplayErrorContext(other).to_string()).into_owned(),
                 },
             },
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
                 endpoint: self.endpoint.clone(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
             },
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
             },
         }
     }

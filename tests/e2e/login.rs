@@ -155,6 +155,10 @@ fn browser_get(url: &str) -> (u16, Option<String>) {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = TcpStream::connect(host).unwrap();
+    // A listener that never answers fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
@@ -277,6 +281,46 @@ fn an_expired_device_code_ends_the_login() {
 }
 
 #[test]
+fn an_absurd_polling_interval_ends_with_the_device_code() {
+    // The server asks for polls every 68 years on a code that lives 5 s.
+    let w = World::with_emulator(
+        base_emulator().oidc(
+            OidcConfig::default()
+                .interval(2_147_483_647)
+                .device_code_lifetime(Duration::from_secs(5)),
+        ),
+    );
+    let mut child = w
+        .cmd()
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the login still waited after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("not approved in time"), "{stderr}");
+}
+
+#[test]
 fn pkce_login_end_to_end_with_the_test_as_browser() {
     let w = World::new();
     let mut cmd = w.cmd();
@@ -318,7 +362,7 @@ fn pkce_login_end_to_end_with_the_test_as_browser() {
 }
 
 #[test]
-fn pkce_login_rejects_a_redirect_with_the_wrong_state() {
+fn pkce_login_ignores_redirects_without_its_state_and_takes_the_real_one() {
     let w = World::new();
     let mut cmd = w.cmd();
     cmd.env("DISPLAY", ":0")
@@ -327,11 +371,53 @@ fn pkce_login_rejects_a_redirect_with_the_wrong_state() {
     let authorize = url_in(&run.line_with("/authorize?"));
     let (_, location) = browser_get(&authorize);
     let callback = location.unwrap();
-    let forged = format!("{}forged", callback);
-    browser_get(&forged);
+    let port_end = callback.find("/oauth/callback").unwrap();
+    let base = &callback[..port_end];
+    // A stalled connection, a forged code and a forged error first: none
+    // of them ends or delays the login.
+    let mut stalled = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stalled.write_all(b"GET /oauth/callback?code=").unwrap();
+    let (status, _) = browser_get(&format!("{callback}forged"));
+    assert_eq!(status, 400);
+    let (status, _) = browser_get(&format!(
+        "{base}/oauth/callback?error=access_denied&error_description=forged"
+    ));
+    assert_eq!(status, 400);
+    let (status, _) = browser_get(&callback);
+    assert_eq!(status, 200);
+    let (code, _, stderr) = run.finish();
+    assert!(code.success(), "{stderr}");
+    assert!(!stderr.contains("forged"), "{stderr}");
+    assert_eq!(w.emulator.create_token_count("authorization_code"), 1);
+    drop(stalled);
+}
+
+#[test]
+fn a_pkce_error_with_the_right_state_ends_the_login_and_shows_its_text_visibly() {
+    let w = World::new();
+    let mut cmd = w.cmd();
+    cmd.env("DISPLAY", ":0")
+        .args(["login", "-p", "modern", "--no-browser"]);
+    let run = Running::start(cmd);
+    let authorize = url_in(&run.line_with("/authorize?"));
+    let (_, location) = browser_get(&authorize);
+    let callback = location.unwrap();
+    let (base, query) = callback.split_once('?').unwrap();
+    let state = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap();
+    let (status, _) = browser_get(&format!(
+        "{base}?error=access_denied&error_description=%1b%5b31mdenied%0assocred%3a+Logged+in&state={state}"
+    ));
+    assert_eq!(status, 200);
     let (code, _, stderr) = run.finish();
     assert_eq!(code.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("wrong state"), "{stderr}");
+    assert!(
+        stderr.contains(r"access_denied: \u{1b}[31mdenied\nssocred: Logged in"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
     assert_eq!(w.emulator.create_token_count("authorization_code"), 0);
 }
 

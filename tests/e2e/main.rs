@@ -19,5 +19,6 @@ mod secrets;
 mod serve;
 mod shell;
 mod sinks;
+mod terminal;
 mod watch;
 mod world;

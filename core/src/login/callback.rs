@@ -1,10 +1,24 @@
-//! The redirect listener of the PKCE flow: a one-shot HTTP endpoint on
-//! 127.0.0.1 at a random port that receives `/oauth/callback?code=&state=`.
+//! The redirect listener of the PKCE flow: an HTTP endpoint on 127.0.0.1 at
+//! a random port that waits for `/oauth/callback?code=&state=` with the
+//! state this login sent.
+//!
+//! Any local process can connect to the port, so the listener serves every
+//! connection concurrently and drops each one after
+//! [`CONNECTION_TIMEOUT`]; keeps at most [`MAX_CONNECTIONS`] open, closing
+//! the oldest first; and ignores a redirect whose state is not this login's
+//! (a stale tab or a forgery), so that the real redirect still arrives.
 
+use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
+use subtle::ConstantTimeEq;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::text::visible;
 
 /// The path the browser is redirected to.
 const CALLBACK_PATH: &str = "/oauth/callback";
@@ -12,29 +26,43 @@ const CALLBACK_PATH: &str = "/oauth/callback";
 /// A request line and headers larger than this are not a redirect.
 const MAX_REQUEST: usize = 16 * 1024;
 
+/// How long one connection may take to send its request and take the reply.
+/// A browser following a redirect needs milliseconds.
+pub(crate) const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; a new one past this closes the oldest.
+pub(crate) const MAX_CONNECTIONS: usize = 64;
+
 const DONE_PAGE: &str = "<!doctype html><title>ssocred</title><p>Signed in. You can close this tab and return to the terminal.</p>";
 const FAILED_PAGE: &str =
     "<!doctype html><title>ssocred</title><p>Sign-in failed. See the terminal for details.</p>";
+const NOT_OURS_PAGE: &str = "<!doctype html><title>ssocred</title><p>This sign-in link does not belong to the login ssocred is waiting for. Start again from the URL in the terminal.</p>";
 
-/// What the redirect carried.
-#[derive(Debug)]
+/// What the redirect with this login's state carried.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Answer {
-    /// An authorization code and the state sent with the request.
-    Code { code: String, state: String },
-    /// An OAuth `error` (and its description, when given).
+    /// An authorization code.
+    Code(String),
+    /// An OAuth `error` and its description, when given, with control
+    /// characters made visible (see [`visible`]).
     Error(String),
 }
 
 pub(crate) struct Listener {
     listener: TcpListener,
     port: u16,
+    timeout: Duration,
 }
 
 impl Listener {
     pub(crate) async fn bind() -> io::Result<Listener> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
-        Ok(Listener { listener, port })
+        Ok(Listener {
+            listener,
+            port,
+            timeout: CONNECTION_TIMEOUT,
+        })
     }
 
     /// `http://127.0.0.1:PORT/oauth/callback`.
@@ -42,40 +70,83 @@ impl Listener {
         format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
     }
 
-    /// Serves requests until one reaches the callback path with a code or an
-    /// error; anything else (a favicon, a port scan) gets 404 and is ignored.
-    pub(crate) async fn wait(self) -> io::Result<Answer> {
+    /// Serves requests until one reaches the callback path with `state` and
+    /// a code or an error. Anything else (another path, a missing or wrong
+    /// state, a request that never completes) is answered or dropped, and
+    /// the wait goes on; the caller bounds it.
+    pub(crate) async fn wait(self, state: &str) -> io::Result<Answer> {
+        let state: Arc<str> = Arc::from(state);
+        let mut connections: JoinSet<Option<Answer>> = JoinSet::new();
+        let mut open: VecDeque<AbortHandle> = VecDeque::new();
         loop {
-            let (mut stream, _) = self.listener.accept().await?;
-            let Ok(target) = read_request_target(&mut stream).await else {
-                continue;
-            };
-            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            if path != CALLBACK_PATH {
-                respond(&mut stream, "404 Not Found", "").await;
-                continue;
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        // A client that gave up before it was accepted.
+                        Err(e) if matches!(
+                            e.kind(),
+                            io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                        ) => continue,
+                        Err(e) => return Err(e),
+                    };
+                    open.retain(|task| !task.is_finished());
+                    if open.len() >= MAX_CONNECTIONS
+                        && let Some(oldest) = open.pop_front()
+                    {
+                        oldest.abort();
+                    }
+                    let served = serve(stream, Arc::clone(&state));
+                    let timeout = self.timeout;
+                    open.push_back(connections.spawn(async move {
+                        tokio::time::timeout(timeout, served).await.ok().flatten()
+                    }));
+                }
+                Some(done) = connections.join_next(), if !connections.is_empty() => {
+                    // Aborted and timed-out connections carry nothing.
+                    if let Ok(Some(answer)) = done {
+                        return Ok(answer);
+                    }
+                }
             }
-            let params = parse_query(query);
-            let get = |k: &str| {
-                params
-                    .iter()
-                    .find(|(name, _)| name == k)
-                    .map(|(_, v)| v.clone())
-            };
-            if let Some(error) = get("error") {
-                respond(&mut stream, "200 OK", FAILED_PAGE).await;
-                let description = get("error_description")
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default();
-                return Ok(Answer::Error(format!("{error}{description}")));
-            }
-            if let (Some(code), Some(state)) = (get("code"), get("state")) {
-                respond(&mut stream, "200 OK", DONE_PAGE).await;
-                return Ok(Answer::Code { code, state });
-            }
-            respond(&mut stream, "400 Bad Request", FAILED_PAGE).await;
         }
     }
+}
+
+/// Answers one connection; `Some` when it carried this login's answer.
+async fn serve(mut stream: TcpStream, state: Arc<str>) -> Option<Answer> {
+    let target = read_request_target(&mut stream).await.ok()?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != CALLBACK_PATH {
+        respond(&mut stream, "404 Not Found", "").await;
+        return None;
+    }
+    let params = parse_query(query);
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let ours = get("state").is_some_and(|got| bool::from(got.as_bytes().ct_eq(state.as_bytes())));
+    if !ours {
+        respond(&mut stream, "400 Bad Request", NOT_OURS_PAGE).await;
+        return None;
+    }
+    if let Some(error) = get("error") {
+        respond(&mut stream, "200 OK", FAILED_PAGE).await;
+        let text = match get("error_description") {
+            Some(description) => format!("{error}: {description}"),
+            None => error.to_owned(),
+        };
+        return Some(Answer::Error(visible(&text).into_owned()));
+    }
+    if let Some(code) = get("code") {
+        respond(&mut stream, "200 OK", DONE_PAGE).await;
+        return Some(Answer::Code(code.to_owned()));
+    }
+    respond(&mut stream, "400 Bad Request", FAILED_PAGE).await;
+    None
 }
 
 /// Reads the head of one request and returns its target (`/path?query`).
@@ -135,7 +206,11 @@ fn decode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
+
+    const STATE: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn queries_decode() {
@@ -149,33 +224,121 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_first_callback_with_a_code_wins() {
-        let listener = Listener::bind().await.unwrap();
-        let uri = listener.redirect_uri();
-        let port = uri
-            .trim_start_matches("http://127.0.0.1:")
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned();
-        let waiter = tokio::spawn(listener.wait());
-        for target in ["/favicon.ico", "/oauth/callback?code=c1&state=s1"] {
-            let mut s = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
-                .await
-                .unwrap();
+    fn port(listener: &Listener) -> u16 {
+        listener.port
+    }
+
+    /// Sends a GET for `target` and returns the status line of the reply,
+    /// which must come within 5 s.
+    async fn get(port: u16, target: &str) -> String {
+        let exchange = async {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
             s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
                 .await
                 .unwrap();
             let mut reply = String::new();
             s.read_to_string(&mut reply).await.unwrap();
-            assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+            reply.lines().next().unwrap_or_default().to_owned()
+        };
+        tokio::time::timeout(Duration::from_secs(5), exchange)
+            .await
+            .unwrap_or_else(|_| panic!("no reply to {target} within 5 s"))
+    }
+
+    /// A connection that sends half a request and then nothing.
+    async fn stalled(port: u16) -> TcpStream {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(b"GET /oauth/callback?code=").await.unwrap();
+        s
+    }
+
+    async fn answer(waiter: tokio::task::JoinHandle<io::Result<Answer>>) -> Answer {
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("the listener did not answer within 5 s")
+            .unwrap()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_real_redirect_wins_over_stalled_and_forged_requests() {
+        let listener = Listener::bind().await.unwrap();
+        let port = port(&listener);
+        let waiter = tokio::spawn(listener.wait(STATE));
+        // More stalled connections than the listener keeps, then requests
+        // that must not end the wait.
+        let mut idle = Vec::new();
+        for _ in 0..MAX_CONNECTIONS + 20 {
+            idle.push(stalled(port).await);
         }
-        match waiter.await.unwrap().unwrap() {
-            Answer::Code { code, state } => {
-                assert_eq!((code.as_str(), state.as_str()), ("c1", "s1"))
-            }
-            other => panic!("{other:?}"),
+        let started = Instant::now();
+        assert_eq!(get(port, "/favicon.ico").await, "HTTP/1.1 404 Not Found");
+        for forged in [
+            "/oauth/callback?code=forged&state=y",
+            "/oauth/callback?code=forged",
+            "/oauth/callback?code=forged&state=0123456789abcdef0123456789abcdeF",
+            "/oauth/callback?code=forged&state=0123456789abcdef0123456789abcde",
+        ] {
+            assert_eq!(
+                get(port, forged).await,
+                "HTTP/1.1 400 Bad Request",
+                "{forged}"
+            );
         }
+        let real = format!("/oauth/callback?code=real&state={STATE}");
+        assert_eq!(get(port, &real).await, "HTTP/1.1 200 OK");
+        assert_eq!(answer(waiter).await, Answer::Code("real".to_owned()));
+        // Each request is served at once: none waited for a stalled one.
+        assert!(
+            started.elapsed() < CONNECTION_TIMEOUT / 2,
+            "{:?}",
+            started.elapsed()
+        );
+        drop(idle);
+    }
+
+    #[tokio::test]
+    async fn an_error_needs_the_right_state_and_is_made_visible() {
+        let listener = Listener::bind().await.unwrap();
+        let port = port(&listener);
+        let waiter = tokio::spawn(listener.wait(STATE));
+        for wrong in [
+            "/oauth/callback?error=access_denied&error_description=no",
+            "/oauth/callback?error=access_denied&state=wrong",
+        ] {
+            assert_eq!(
+                get(port, wrong).await,
+                "HTTP/1.1 400 Bad Request",
+                "{wrong}"
+            );
+        }
+        let hostile = format!(
+            "/oauth/callback?error=access_denied&error_description=%1b%5b2J%1b%5b31mred%0d%0assocred%3a+fake+line%e2%80%ae&state={STATE}"
+        );
+        assert_eq!(get(port, &hostile).await, "HTTP/1.1 200 OK");
+        assert_eq!(
+            answer(waiter).await,
+            Answer::Error(
+                "access_denied: \\u{1b}[2J\\u{1b}[31mred\\r\\nssocred: fake line\\u{202e}"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_is_closed_after_the_timeout() {
+        let mut listener = Listener::bind().await.unwrap();
+        listener.timeout = Duration::from_millis(200);
+        let port = port(&listener);
+        let _waiter = tokio::spawn(listener.wait(STATE));
+        let mut silent = stalled(port).await;
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest))
+            .await
+            .expect("the silent connection was still open after 5 s");
+        assert!(
+            closed.is_ok() || closed.is_err_and(|e| e.kind() == io::ErrorKind::ConnectionReset)
+        );
+        assert!(rest.is_empty());
     }
 }

@@ -1,0 +1,119 @@
+//! Text from servers (account and role names, error descriptions,
+//! device-flow codes and URLs) made safe to show on a terminal.
+//!
+//! A hostile portal or redirect can put escape sequences in a name to
+//! recolour, clear or rewrite the screen, a newline to forge a line of
+//! ssocred's own output, or a bidi override to make text read backwards.
+//! [`visible`] renders each such character as a Rust-style escape, so the
+//! text reads as what it is and stays on its line.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// `text` with every character a terminal would act on rather than show
+/// written as an escape: C0 controls, DEL and C1 controls (`\n`, `\r`, `\t`
+/// by name, the rest as `\u{1b}`), the line and paragraph separators, and
+/// the bidi embedding, override, isolate and mark characters. Borrowed
+/// when there is nothing to escape.
+///
+/// Only for terminals and messages: machine output such as `list --json`
+/// keeps values exact and lets its own format escape them.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`visible`] for a message that may span lines on purpose: newlines stay,
+/// every other character a terminal would act on is escaped. For the last
+/// line of defence (ssocred's own error messages), not for server text,
+/// which goes through [`visible`] where it enters a message.
+pub fn visible_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(visible).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// Whether a terminal would act on `c` instead of showing it.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Line and paragraph separators.
+            '\u{2028}' | '\u{2029}'
+            // Arabic letter mark, left-to-right and right-to-left marks.
+            | '\u{061c}' | '\u{200e}' | '\u{200f}'
+            // Embeddings, overrides and their terminator.
+            | '\u{202a}'..='\u{202e}'
+            // Isolates and their terminator.
+            | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        for text in [
+            "",
+            "Prod (EU)",
+            "Dev ünïcode 'quoted'",
+            "My.Role+x=y,z@w",
+            "日本",
+        ] {
+            assert!(matches!(visible(text), Cow::Borrowed(t) if t == text));
+        }
+    }
+
+    #[test]
+    fn controls_are_made_visible() {
+        assert_eq!(
+            visible("a\u{1b}[31mred\u{1b}[0m\nssocred: fake\r\t\0"),
+            "a\\u{1b}[31mred\\u{1b}[0m\\nssocred: fake\\r\\t\\u{0}"
+        );
+        assert_eq!(visible("\u{7f}\u{85}\u{9b}2J"), "\\u{7f}\\u{85}\\u{9b}2J");
+    }
+
+    #[test]
+    fn bidi_and_separators_are_made_visible() {
+        assert_eq!(
+            visible("admin\u{202e}txt.exe\u{2066}\u{2069}\u{200f}\u{61c}\u{2028}\u{2029}"),
+            "admin\\u{202e}txt.exe\\u{2066}\\u{2069}\\u{200f}\\u{61c}\\u{2028}\\u{2029}"
+        );
+    }
+
+    #[test]
+    fn messages_keep_their_lines_and_lose_their_escapes() {
+        assert!(matches!(visible_lines("a\nb"), Cow::Borrowed("a\nb")));
+        assert_eq!(
+            visible_lines("line 1\n\u{1b}[2Jline 2\r\u{202e}"),
+            "line 1\n\\u{1b}[2Jline 2\\r\\u{202e}"
+        );
+    }
+
+    #[test]
+    fn the_result_never_holds_a_character_that_needs_escaping() {
+        let every: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        let shown = visible(&every);
+        assert!(!shown.chars().any(needs_escape));
+        assert!(!shown.contains('\n'));
+    }
+}
