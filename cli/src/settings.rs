@@ -154,6 +154,12 @@ impl Settings {
             .or_else(|| env("SSOCRED_REGION").map(|r| sourced(r, Source::Env("SSOCRED_REGION"))))
             .or_else(|| preset.region.clone().map(|r| sourced(r, in_preset())))
             .or_else(|| file.region.clone().map(|r| sourced(r, top())));
+        if let Some(r) = &region {
+            ssocred_core::profile::check_region(&r.value).map_err(|why| match &r.source {
+                Source::Config(_) => config.error(None, format!("region = {:?}: {why}", r.value)),
+                source => Error::Usage(format!("{source}: region {:?}: {why}", r.value)),
+            })?;
+        }
 
         let role_of = |arn: &Option<String>, account: &Option<String>, role: &Option<String>| match (
             arn, account, role,

@@ -86,26 +86,36 @@ fn docker_env_prints_unquoted_lines_and_writes_files() {
 }
 
 #[test]
-fn docker_env_refuses_a_region_with_a_line_break() {
+fn a_region_with_a_line_break_is_refused_before_any_sink_writes() {
     let w = World::new();
-    let out = w.run(&[
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--region",
-        "eu-west-1\nEVIL=1",
-        "--sink",
-        "docker-env:aws.env",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("sink `docker-env`") && stderr.contains("AWS_REGION"),
-        "{stderr}"
-    );
-    assert!(out.stdout.is_empty());
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(&config, "region = \"eu-west-1\\nEVIL=1\"\n").unwrap();
+    let sink = ["--sink", "docker-env:aws.env"];
+    let role = ["-p", "modern", "-r", READ_ONLY_ARN];
+    let flag = w.run(&[&role[..], &sink, &["--region", "eu-west-1\nEVIL=1"]].concat());
+    let env = w
+        .cmd()
+        .args(role)
+        .args(sink)
+        .env("SSOCRED_REGION", "eu-west-1\nEVIL=1")
+        .output()
+        .unwrap();
+    let file = w.run(&[&role[..], &sink, &["--config", config.to_str().unwrap()]].concat());
+    for (out, code, names) in [
+        (flag, 2, "--region"),
+        (env, 2, "SSOCRED_REGION"),
+        (file, 3, "ssocred.toml"),
+    ] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(
+            stderr.contains(names) && stderr.contains("not a region name"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
     assert!(!w.home().join("aws.env").exists());
+    assert!(w.emulator.issued().is_empty());
 }
 
 #[test]
