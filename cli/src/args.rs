@@ -220,6 +220,11 @@ impl GetArgs {
     }
 }
 
+/// Parses a `--region` value: a region name, or clap's usage error.
+pub fn region(value: &str) -> Result<String, String> {
+    ssocred_core::profile::check_region(value).map(|()| value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,9 +253,4 @@ mod tests {
         assert!(cli.get.discover_roles);
         assert!(Cli::try_parse_from(["ssocred", "--concurrency", "0", "--all"]).is_err());
     }
-}
-
-/// Parses a `--region` value: a region name, or clap's usage error.
-pub fn region(value: &str) -> Result<String, String> {
-    ssocred_core::profile::check_region(value).map(|()| value.to_owned())
 }
