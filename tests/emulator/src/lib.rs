@@ -30,8 +30,10 @@ mod credentials;
 mod error;
 mod handle;
 mod oidc;
+mod rate;
 mod server;
 mod state;
+pub mod tls;
 
 pub use config::{Account, EmulatorConfig};
 pub use credentials::IssuedCredentials;
