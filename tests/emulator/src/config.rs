@@ -80,6 +80,8 @@ pub struct EmulatorConfig {
     pub(crate) page_size: usize,
     pub(crate) latency: Duration,
     pub(crate) throttle_every: Option<u64>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) tls: bool,
     pub(crate) credential_lifetime: Duration,
     pub(crate) trailing_empty_page: bool,
     pub(crate) oidc: crate::OidcConfig,
@@ -87,8 +89,9 @@ pub struct EmulatorConfig {
 
 impl Default for EmulatorConfig {
     /// No accounts, no accepted tokens, pages of
-    /// [`EmulatorConfig::DEFAULT_PAGE_SIZE`], no latency, no throttling, and
-    /// credentials valid for [`EmulatorConfig::DEFAULT_CREDENTIAL_LIFETIME`].
+    /// [`EmulatorConfig::DEFAULT_PAGE_SIZE`], no latency, no throttling, no
+    /// rate limit, plain HTTP, and credentials valid for
+    /// [`EmulatorConfig::DEFAULT_CREDENTIAL_LIFETIME`].
     fn default() -> Self {
         Self {
             accounts: Vec::new(),
@@ -96,6 +99,8 @@ impl Default for EmulatorConfig {
             page_size: Self::DEFAULT_PAGE_SIZE,
             latency: Duration::ZERO,
             throttle_every: None,
+            rate_limit: None,
+            tls: false,
             credential_lifetime: Self::DEFAULT_CREDENTIAL_LIFETIME,
             trailing_empty_page: false,
             oidc: crate::OidcConfig::default(),
@@ -171,6 +176,31 @@ impl EmulatorConfig {
         self
     }
 
+    /// Limits authorised portal calls (GetRoleCredentials, ListAccounts,
+    /// ListAccountRoles, Logout; not OIDC) with a token bucket that holds
+    /// `burst` tokens, starts full and gains `per_second` tokens a second, as
+    /// the real portal throttles. A call that finds no whole token is
+    /// answered 429 `TooManyRequestsException`, counted in
+    /// [`crate::Emulator::throttled`], and takes no token.
+    ///
+    /// Like [`Self::throttle_every`], it applies after the bearer token is
+    /// checked, so a 401 is never hidden behind a 429. A `per_second` that is
+    /// not a positive finite number turns the limit off; a `burst` of 0
+    /// counts as 1.
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
+        self.rate_limit = RateLimit::new(per_second, burst);
+        self
+    }
+
+    /// When `true`, serve HTTPS instead of HTTP, with a certificate for
+    /// `127.0.0.1` and `localhost` signed by a CA generated at start-up;
+    /// [`crate::Emulator::ca_pem`] returns that CA's certificate for the
+    /// client's trust store.
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
     /// How long issued credentials stay valid (whole seconds count).
     pub fn credential_lifetime(mut self, lifetime: Duration) -> Self {
         self.credential_lifetime = lifetime;
@@ -201,10 +231,29 @@ impl fmt::Debug for EmulatorConfig {
             .field("page_size", &self.page_size)
             .field("latency", &self.latency)
             .field("throttle_every", &self.throttle_every)
+            .field("rate_limit", &self.rate_limit)
+            .field("tls", &self.tls)
             .field("credential_lifetime", &self.credential_lifetime)
             .field("trailing_empty_page", &self.trailing_empty_page)
             .field("oidc", &self.oidc)
             .finish()
+    }
+}
+
+/// A rate limit for portal calls: see [`EmulatorConfig::rate_limit`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RateLimit {
+    pub(crate) per_second: f64,
+    pub(crate) burst: u32,
+}
+
+impl RateLimit {
+    /// `None` unless `per_second` is positive and finite.
+    pub(crate) fn new(per_second: f64, burst: u32) -> Option<Self> {
+        (per_second.is_finite() && per_second > 0.0).then_some(Self {
+            per_second,
+            burst: burst.max(1),
+        })
     }
 }
 
@@ -237,6 +286,22 @@ mod tests {
         let config = EmulatorConfig::new().throttle_every(0).page_size(0);
         assert_eq!(config.throttle_every, None);
         assert_eq!(config.page_size, 1);
+    }
+
+    #[test]
+    fn rate_limits_that_admit_nothing_turn_the_limit_off() {
+        for per_second in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let config = EmulatorConfig::new().rate_limit(per_second, 5);
+            assert_eq!(config.rate_limit, None, "{per_second}");
+        }
+        let config = EmulatorConfig::new().rate_limit(2.5, 0);
+        assert_eq!(
+            config.rate_limit,
+            Some(RateLimit {
+                per_second: 2.5,
+                burst: 1
+            })
+        );
     }
 
     #[test]

@@ -11,11 +11,12 @@ use axum::Router;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
-use crate::config::EmulatorConfig;
+use crate::config::{EmulatorConfig, RateLimit};
 use crate::credentials::IssuedCredentials;
 use crate::oidc::{OidcConfig, OidcOperation, OidcState};
 use crate::server;
 use crate::state::{Operation, Shared};
+use crate::tls::{ServerTls, TlsListener};
 
 /// How long a stopping server waits for requests still in flight (say, one
 /// held back by a long latency) before it drops them.
@@ -29,6 +30,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// call these methods too.
 pub struct Emulator {
     addr: SocketAddr,
+    /// The CA certificate (PEM) in HTTPS mode.
+    ca_pem: Option<String>,
     shared: Arc<Shared>,
     oidc: Arc<OidcState>,
     stop: watch::Sender<bool>,
@@ -44,7 +47,11 @@ impl Emulator {
     }
 
     /// Starts serving `config` on 127.0.0.1:`port`; port 0 picks a free one.
+    ///
+    /// In HTTPS mode ([`EmulatorConfig::tls`]) this first generates the CA
+    /// and the server certificate.
     pub fn start_on_port(config: EmulatorConfig, port: u16) -> io::Result<Self> {
+        let tls = config.tls.then(ServerTls::generate).transpose()?;
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -54,9 +61,16 @@ impl Emulator {
             .thread_name("ssocred-emulator-worker")
             .enable_all()
             .build()?;
-        let listener = {
+        let (listener, ca_pem) = {
             let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
+            let tcp = tokio::net::TcpListener::from_std(listener)?;
+            match tls {
+                None => (Listener::Plain(tcp), None),
+                Some(tls) => (
+                    Listener::Tls(TlsListener::new(tcp, tls.acceptor)?),
+                    Some(tls.ca_pem),
+                ),
+            }
         };
 
         let oidc_config = config.oidc.clone();
@@ -70,6 +84,7 @@ impl Emulator {
 
         Ok(Self {
             addr,
+            ca_pem,
             shared,
             oidc,
             stop,
@@ -77,10 +92,23 @@ impl Emulator {
         })
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash: the
-    /// value for `AWS_ENDPOINT_URL_SSO` or an SDK's endpoint URL.
+    /// The base URL, `http://127.0.0.1:PORT` (`https://` in HTTPS mode),
+    /// without a trailing slash: the value for `AWS_ENDPOINT_URL_SSO` or an
+    /// SDK's endpoint URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// In HTTPS mode, the PEM certificate of the CA that signed the server's
+    /// certificate, for the client's trust store (`AWS_CA_BUNDLE`,
+    /// `ca_bundle`); `None` over plain HTTP. Each emulator has its own CA.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The port the server listens on.
@@ -106,7 +134,8 @@ impl Emulator {
         self.shared.counts()
     }
 
-    /// Zeroes every count and restarts the throttling cycle.
+    /// Zeroes every count, restarts the throttling cycle and refills the
+    /// rate limit's bucket.
     pub fn reset_counts(&self) {
         self.shared.reset_counts();
     }
@@ -141,6 +170,14 @@ impl Emulator {
     /// request when `None` (or `Some(0)`).
     pub fn set_throttle_every(&self, every: Option<u64>) {
         self.shared.set_throttle_every(every);
+    }
+
+    /// Replaces the rate limit from now on, with a full bucket (see
+    /// [`EmulatorConfig::rate_limit`]); `None` removes it.
+    pub fn set_rate_limit(&self, limit: Option<(f64, u32)>) {
+        self.shared.set_rate_limit(
+            limit.and_then(|(per_second, burst)| RateLimit::new(per_second, burst)),
+        );
     }
 
     /// Changes the lifetime of credentials issued from now on.
@@ -224,32 +261,44 @@ impl fmt::Debug for Emulator {
     }
 }
 
+/// Where connections come from: TCP for HTTP, or TCP then a TLS handshake.
+enum Listener {
+    Plain(tokio::net::TcpListener),
+    Tls(TlsListener),
+}
+
 /// The server thread's body: serve until asked to stop, let requests in
 /// flight finish for a moment, then tear the runtime down.
-fn serve(
-    runtime: Runtime,
-    listener: tokio::net::TcpListener,
-    app: Router,
-    stop_requested: watch::Receiver<bool>,
-) {
+fn serve(runtime: Runtime, listener: Listener, app: Router, stop_requested: watch::Receiver<bool>) {
     runtime.block_on(async move {
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(stopped(stop_requested.clone()))
-            .into_future();
-        let deadline = async {
-            stopped(stop_requested).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        tokio::select! {
-            result = server => {
-                if let Err(err) = result {
-                    eprintln!("ssocred-emulator: server failed: {err}");
-                }
-            }
-            () = deadline => {}
+        match listener {
+            Listener::Plain(tcp) => serve_until_stopped(tcp, app, stop_requested).await,
+            Listener::Tls(tls) => serve_until_stopped(tls, app, stop_requested).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+async fn serve_until_stopped<L>(listener: L, app: Router, stop_requested: watch::Receiver<bool>)
+where
+    L: axum::serve::Listener,
+    L::Addr: fmt::Debug,
+{
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(stopped(stop_requested.clone()))
+        .into_future();
+    let deadline = async {
+        stopped(stop_requested).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => {
+            if let Err(err) = result {
+                eprintln!("ssocred-emulator: server failed: {err}");
+            }
+        }
+        () = deadline => {}
+    }
 }
 
 /// Resolves once a stop is requested or the handle is gone.

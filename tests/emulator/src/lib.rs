@@ -23,6 +23,36 @@
 //! Out-of-process users read the same records over HTTP:
 //! `GET /_emulator/counts`, `GET /_emulator/issued` and
 //! `POST /_emulator/reset`.
+//!
+//! Two corporate-network conditions can be switched on:
+//!
+//! - **A rate limit** ([`EmulatorConfig::rate_limit`], `--rate-limit R
+//!   --rate-burst B`): a token bucket over authorised portal calls (not
+//!   OIDC) that holds `B` tokens and gains `R` a second. Calls over it get
+//!   429 `TooManyRequestsException` exactly like
+//!   [`EmulatorConfig::throttle_every`]'s, take no token, and are counted by
+//!   [`Emulator::throttled`].
+//! - **HTTPS** ([`EmulatorConfig::tls`], `--tls`, `--ca-out PATH`): a CA is
+//!   generated at start-up and signs a server certificate for `127.0.0.1`
+//!   and `localhost`; [`Emulator::url`] then starts with `https://` and
+//!   [`Emulator::ca_pem`] is the certificate a client must trust.
+//!   [`tls::unrelated_ca_pem`] makes a CA that signed nothing, for tests of
+//!   a trust store that lacks the right root.
+//!
+//! ```no_run
+//! use ssocred_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(
+//!     EmulatorConfig::generated(1, 1)
+//!         .with_token("t")
+//!         .rate_limit(20.0, 5)
+//!         .tls(true),
+//! )
+//! .unwrap();
+//! let bundle = emulator.ca_pem().unwrap(); // for AWS_CA_BUNDLE
+//! let untrusted = ssocred_emulator::tls::unrelated_ca_pem().unwrap();
+//! # let _ = (bundle, untrusted);
+//! ```
 #![deny(missing_docs)]
 
 mod config;
@@ -30,8 +60,10 @@ mod credentials;
 mod error;
 mod handle;
 mod oidc;
+mod rate;
 mod server;
 mod state;
+pub mod tls;
 
 pub use config::{Account, EmulatorConfig};
 pub use credentials::IssuedCredentials;

@@ -43,6 +43,27 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     throttle_every: Option<u64>,
 
+    /// Limit authorised portal calls to R a second (a token bucket); calls
+    /// over it are answered 429 TooManyRequestsException.
+    #[arg(long, value_name = "R", value_parser = positive_rate)]
+    rate_limit: Option<f64>,
+
+    /// Calls the rate limit lets through at once, after a quiet spell
+    /// [default: R rounded up].
+    #[arg(long, value_name = "B", requires = "rate_limit",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    rate_burst: Option<u32>,
+
+    /// Serve HTTPS, with a certificate for 127.0.0.1 and localhost signed by
+    /// a CA generated at start-up.
+    #[arg(long)]
+    tls: bool,
+
+    /// Write the CA certificate (PEM) to this file once listening
+    /// (atomically, before the port file).
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    ca_out: Option<PathBuf>,
+
     /// Lifetime of issued credentials, in seconds.
     #[arg(long, value_name = "SECS",
           default_value_t = EmulatorConfig::DEFAULT_CREDENTIAL_LIFETIME.as_secs())]
@@ -77,7 +98,18 @@ impl Args {
             EmulatorConfig::generated(self.accounts, self.roles_per_account),
             |config, token| config.with_token(token),
         );
+        let config = match self.rate_limit {
+            Some(per_second) => {
+                // `positive_rate` caps R, so the rounded value fits a u32.
+                let burst = self
+                    .rate_burst
+                    .unwrap_or_else(|| per_second.ceil().max(1.0) as u32);
+                config.rate_limit(per_second, burst)
+            }
+            None => config,
+        };
         config
+            .tls(self.tls)
             .page_size(self.page_size)
             .latency(Duration::from_millis(self.latency_ms))
             .throttle_every(self.throttle_every.unwrap_or(0))
@@ -88,6 +120,18 @@ impl Args {
                     .approval_delay(self.approve_after_ms.map(Duration::from_millis))
                     .token_lifetime(Duration::from_secs(self.oidc_token_lifetime_secs)),
             )
+    }
+}
+
+/// The largest `--rate-limit`: far beyond anything the emulator can serve.
+const MAX_RATE: f64 = 1_000_000.0;
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= MAX_RATE => Ok(rate),
+        _ => Err(format!(
+            "expected calls per second, a number above 0 and at most {MAX_RATE}"
+        )),
     }
 }
 
@@ -118,8 +162,16 @@ fn run(args: &Args) -> io::Result<()> {
             format!("cannot listen on 127.0.0.1:{}: {err}", args.port),
         )
     })?;
+    if let (Some(path), Some(ca_pem)) = (&args.ca_out, emulator.ca_pem()) {
+        write_atomic(path, ca_pem).map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!("cannot write CA certificate {}: {err}", path.display()),
+            )
+        })?;
+    }
     if let Some(path) = &args.port_file {
-        write_port_file(path, emulator.port()).map_err(|err| {
+        write_atomic(path, &format!("{}\n", emulator.port())).map_err(|err| {
             io::Error::new(
                 err.kind(),
                 format!("cannot write port file {}: {err}", path.display()),
@@ -138,12 +190,12 @@ fn run(args: &Args) -> io::Result<()> {
 
 /// Writes a temporary file next to `path` and renames it over `path`, so a
 /// reader polling for the file never sees it half written.
-fn write_port_file(path: &Path, port: u16) -> io::Result<()> {
+fn write_atomic(path: &Path, contents: &str) -> io::Result<()> {
     let mut temp_name = path.file_name().unwrap_or_default().to_owned();
     temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp = path.with_file_name(temp_name);
     let written = std::fs::File::create(&temp).and_then(|mut file| {
-        writeln!(file, "{port}")?;
+        file.write_all(contents.as_bytes())?;
         file.sync_all()
     });
     let result = written.and_then(|()| std::fs::rename(&temp, path));
@@ -242,6 +294,58 @@ mod tests {
         assert!(shown.contains("trailing_empty_page: true"), "{shown}");
         assert!(shown.contains("<2 redacted>"), "{shown}");
         assert!(shown.contains("approval_delay: Some(250ms)"), "{shown}");
+    }
+
+    #[test]
+    fn rate_limit_flags_reach_the_config() {
+        let args = Args::try_parse_from([
+            "ssocred-emulator",
+            "--rate-limit",
+            "2.5",
+            "--rate-burst",
+            "7",
+            "--tls",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", args.config());
+        assert!(
+            shown.contains("rate_limit: Some(RateLimit { per_second: 2.5, burst: 7 })"),
+            "{shown}"
+        );
+        assert!(shown.contains("tls: true"), "{shown}");
+
+        let args = Args::try_parse_from(["ssocred-emulator", "--rate-limit", "2.5"]).unwrap();
+        let shown = format!("{:?}", args.config());
+        assert!(shown.contains("per_second: 2.5, burst: 3"), "{shown}");
+
+        let args = Args::try_parse_from(["ssocred-emulator", "--rate-limit", "0.2"]).unwrap();
+        let shown = format!("{:?}", args.config());
+        assert!(shown.contains("per_second: 0.2, burst: 1"), "{shown}");
+    }
+
+    #[test]
+    fn defaults_are_plain_http_without_a_rate_limit() {
+        let args = Args::try_parse_from(["ssocred-emulator"]).unwrap();
+        let shown = format!("{:?}", args.config());
+        assert!(shown.contains("rate_limit: None"), "{shown}");
+        assert!(shown.contains("tls: false"), "{shown}");
+    }
+
+    #[test]
+    fn bad_rate_limit_flags_are_rejected() {
+        for bad in [
+            &["--rate-limit", "0"][..],
+            &["--rate-limit", "-1"],
+            &["--rate-limit", "NaN"],
+            &["--rate-limit", "inf"],
+            &["--rate-limit", "1e9"],
+            &["--rate-limit", "5", "--rate-burst", "0"],
+            &["--rate-burst", "5"],
+            &["--ca-out", "ca.pem"],
+        ] {
+            let argv = std::iter::once("ssocred-emulator").chain(bad.iter().copied());
+            assert!(Args::try_parse_from(argv).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

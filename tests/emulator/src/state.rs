@@ -1,11 +1,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::config::{Account, EmulatorConfig};
+use crate::config::{Account, EmulatorConfig, RateLimit};
 use crate::credentials::{IssuedCredentials, opaque_text};
 use crate::error::ApiError;
+use crate::rate::TokenBucket;
 
 /// The key under which [`crate::Emulator::counts`] reports throttled requests.
 pub(crate) const THROTTLED_KEY: &str = "Throttled";
@@ -65,6 +66,8 @@ struct Inner {
     throttled: u64,
     /// Authorised requests since throttling was last configured or reset.
     throttle_sequence: u64,
+    /// The rate limit's bucket, when one is configured.
+    bucket: Option<TokenBucket>,
     issued: Vec<IssuedCredentials>,
     logged_out: Vec<String>,
     /// Every `nextToken` handed out, and where it continues.
@@ -92,8 +95,10 @@ pub(crate) struct PageRequest<'a> {
 
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Self {
+        let bucket = new_bucket(config.rate_limit);
         Self {
             inner: Mutex::new(Inner {
+                bucket,
                 config,
                 counts: [0; Operation::ALL.len()],
                 throttled: 0,
@@ -118,7 +123,9 @@ impl Shared {
         inner.config.latency
     }
 
-    /// Checks the bearer token, then applies throttling.
+    /// Checks the bearer token, then applies the rate limit, then
+    /// `throttle_every`. A call refused by the rate limit does not advance
+    /// the `throttle_every` cycle.
     pub(crate) fn authorise(&self, token: Option<&str>) -> Result<(), ApiError> {
         let mut inner = self.lock();
         let Some(token) = token else {
@@ -130,6 +137,12 @@ impl Shared {
             return Err(ApiError::Unauthorized(
                 "Session token not found or invalid".to_owned(),
             ));
+        }
+        if let Some(bucket) = &mut inner.bucket
+            && !bucket.try_take(Instant::now())
+        {
+            inner.throttled += 1;
+            return Err(ApiError::TooManyRequests);
         }
         inner.throttle_sequence += 1;
         if let Some(every) = inner.config.throttle_every
@@ -221,13 +234,14 @@ impl Shared {
             .collect()
     }
 
-    /// Zeroes the counters and restarts the throttling cycle, so the next
-    /// `n` authorised requests behave as right after start.
+    /// Zeroes the counters, restarts the throttling cycle and refills the
+    /// rate limit's bucket, so the next requests behave as right after start.
     pub(crate) fn reset_counts(&self) {
         let mut inner = self.lock();
         inner.counts = [0; Operation::ALL.len()];
         inner.throttled = 0;
         inner.throttle_sequence = 0;
+        inner.bucket = new_bucket(inner.config.rate_limit);
     }
 
     pub(crate) fn issued(&self) -> Vec<IssuedCredentials> {
@@ -253,6 +267,13 @@ impl Shared {
         inner.throttle_sequence = 0;
     }
 
+    /// Replaces the rate limit with a full bucket, or removes it.
+    pub(crate) fn set_rate_limit(&self, rate_limit: Option<RateLimit>) {
+        let mut inner = self.lock();
+        inner.config.rate_limit = rate_limit;
+        inner.bucket = new_bucket(rate_limit);
+    }
+
     pub(crate) fn set_credential_lifetime(&self, lifetime: Duration) {
         self.lock().config.credential_lifetime = lifetime;
     }
@@ -266,6 +287,10 @@ impl Inner {
     fn account(&self, id: &str) -> Option<&Account> {
         self.config.accounts.iter().find(|account| account.id == id)
     }
+}
+
+fn new_bucket(rate_limit: Option<RateLimit>) -> Option<TokenBucket> {
+    rate_limit.map(|limit| TokenBucket::new(limit.per_second, limit.burst, Instant::now()))
 }
 
 /// Cuts one page out of `items`. A page holds at most the configured page

@@ -15,6 +15,8 @@ struct Running {
     child: Child,
     stdout: BufReader<ChildStdout>,
     port: u16,
+    /// The announced URL, without the newline.
+    url: String,
 }
 
 /// Starts the binary and reads its announcement line.
@@ -30,7 +32,11 @@ fn spawn(args: &[&str]) -> Running {
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let port = line
-        .strip_prefix("ssocred-emulator listening on http://127.0.0.1:")
+        .strip_prefix("ssocred-emulator listening on ")
+        .and_then(|url| {
+            url.strip_prefix("http://127.0.0.1:")
+                .or_else(|| url.strip_prefix("https://127.0.0.1:"))
+        })
         .and_then(|rest| rest.strip_suffix('\n'))
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
@@ -38,6 +44,12 @@ fn spawn(args: &[&str]) -> Running {
         child,
         stdout,
         port,
+        url: line
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 
@@ -178,6 +190,109 @@ fn a_taken_port_is_a_clear_error() {
     assert!(
         stderr.starts_with(&format!(
             "ssocred-emulator: error: cannot listen on 127.0.0.1:{port}: "
+        )),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn tls_serves_https_and_writes_the_ca_file() {
+    use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    let port_file = dir.path().join("emulator.port");
+    let mut running = spawn(&[
+        "--tls",
+        "--ca-out",
+        ca_file.to_str().unwrap(),
+        "--port-file",
+        port_file.to_str().unwrap(),
+    ]);
+
+    let ca_pem = std::fs::read_to_string(&ca_file).unwrap();
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    let trust_store = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(ca_pem.as_bytes());
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(trust_store)
+                .build()
+                .unwrap(),
+        )
+        .build_https();
+    let config = aws_sdk_sso::Config::builder()
+        .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
+        .region(aws_sdk_sso::config::Region::new("eu-west-1"))
+        .endpoint_url(&running.url)
+        .http_client(http_client)
+        .build();
+    let accounts = aws_sdk_sso::Client::from_conf(config)
+        .list_accounts()
+        .access_token("emulator-token")
+        .send()
+        .await;
+    running.child.kill().unwrap();
+    running.child.wait().unwrap();
+
+    assert_eq!(running.url, format!("https://127.0.0.1:{}", running.port));
+    assert!(
+        ca_pem.starts_with("-----BEGIN CERTIFICATE-----\n"),
+        "{ca_pem}"
+    );
+    assert!(
+        ca_pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+        "{ca_pem}"
+    );
+    assert_eq!(entries, 2, "the CA and port files, no temporary file");
+    let accounts = accounts.expect("the SDK trusts the emulator through the written CA");
+    assert_eq!(accounts.account_list().len(), 3);
+}
+
+#[test]
+fn rate_limit_flags_apply() {
+    let mut running = spawn(&["--rate-limit", "0.2", "--rate-burst", "2"]);
+    let port = running.port;
+
+    let statuses: Vec<u16> = (0..2)
+        .map(|_| get(port, "/assignment/accounts", Some("emulator-token")).status)
+        .collect();
+    let third = get(port, "/assignment/accounts", Some("emulator-token"));
+    let counts = get(port, "/_emulator/counts", None).json();
+    running.child.kill().unwrap();
+    running.child.wait().unwrap();
+
+    assert!(
+        running.url.starts_with("http://"),
+        "plain HTTP without --tls"
+    );
+    assert_eq!(statuses, [200, 200]);
+    third.expect_error(429, "TooManyRequestsException");
+    assert_eq!(counts["Throttled"], 1);
+}
+
+#[test]
+fn an_unwritable_ca_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("missing").join("ca.pem");
+
+    let output = Command::new(BINARY)
+        .args(["--tls", "--ca-out", ca_file.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.stdout, b"");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!(
+            "ssocred-emulator: error: cannot write CA certificate {}: ",
+            ca_file.display()
         )),
         "{stderr}"
     );
