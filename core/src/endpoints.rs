@@ -742,6 +742,10 @@ mod tests {
             of("eusc-de-east-1"),
             Ok(("aws-eusc", "amazonaws.eu", "api.amazonwebservices.eu"))
         );
+        assert_eq!(
+            of("us-isob-east-1"),
+            Ok(("aws-iso-b", "sc2s.sgov.gov", "api.aws.scloud"))
+        );
         // `us-` alone is commercial; only `us-gov-` is GovCloud.
         assert_eq!(of("us-west-2").map(|p| p.0), Ok("aws"));
         assert_eq!(of("US-GOV-WEST-1").map(|p| p.0), Ok("aws-us-gov"));
