@@ -35,7 +35,8 @@
 //!   fails on `https://oidc-fips.<region>.amazonaws.com`; the AWS FIPS page
 //!   lists no commercial FIPS endpoint for IAM Identity Center, and the
 //!   GovCloud ones carry no `fips` label), aws/aws-sdk#749 (an AWS maintainer:
-//!   the `oidc-fips` host is only a backlog item of the service team),
+//!   `oidc-fips.us-gov-west-1.amazonaws.com` is only a backlog item of the
+//!   service team; use `oidc.us-gov-west-1.amazonaws.com`),
 //!   aws/aws-sdk-go-v2#2166 (an AWS maintainer: "The SSO service does not
 //!   have non-gov fips endpoints defined"), boto/botocore#3419 and
 //!   gruntwork-io/terragrunt#3928 (the documented GovCloud FIPS endpoints are
