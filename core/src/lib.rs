@@ -12,6 +12,7 @@
 pub mod arn;
 mod credentials;
 pub mod discovery;
+pub mod endpoints;
 mod error;
 pub mod fs;
 pub mod ini_edit;
