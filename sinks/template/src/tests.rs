@@ -407,3 +407,27 @@ fn every_bundled_template_is_in_templates_dir_and_documented() {
     let bundled: Vec<_> = BUNDLED.iter().map(|b| b.name.to_owned()).collect();
     assert_eq!(on_disk, bundled);
 }
+
+#[test]
+fn date_helper_refuses_hostile_values_without_panicking() {
+    let set = sample_set();
+    for (text, word) in [
+        (r#"{{date "9999-12-31T23:59:59-23:59" "rfc3339"}}"#, "out of range"),
+        ("{{date 99999999999999999 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date -99999999999999999 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date 1E300 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date 1.5 \"rfc3339\"}}", "not a Unix time"),
+    ] {
+        let e = render(text, &set).unwrap_err().to_string();
+        assert!(e.contains(word) && e.contains("helper `date`"), "{text}: {e}");
+    }
+    // The extremes that are in range still format.
+    assert_eq!(
+        render(r#"{{date "9999-12-31T23:59:59Z" "rfc3339"}}"#, &set).unwrap(),
+        "9999-12-31T23:59:59Z"
+    );
+    assert_eq!(
+        render("{{date -62135596800 \"rfc3339\"}}", &set).unwrap(),
+        "0001-01-01T00:00:00Z"
+    );
+}
