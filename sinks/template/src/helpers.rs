@@ -167,9 +167,18 @@ fn date(value: &Value, format: &Value) -> Result<Value, String> {
         "unix" => at.unix_timestamp().to_string(),
         custom => {
             let desc = time::format_description::parse_borrowed::<2>(custom)
-                .map_err(|e| format!("bad format `{custom}`: {e}"))?;
+                .map_err(|e| format!("bad format `{}`: {e}", clip(custom)))?;
             at.format(&desc).map_err(|e| e.to_string())?
         }
     };
     Ok(Value::String(out))
+}
+
+/// The start of a long text, for an error message.
+fn clip(text: &str) -> String {
+    const SHOWN: usize = 60;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }

@@ -644,3 +644,19 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bad_date_format_is_quoted_short_in_the_error() {
+    let format = format!("[nonsense]{}", "x".repeat(50_000));
+    let e = render(
+        &format!("{{{{date expiration \"{format}\"}}}}"),
+        &sample_set(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad format `[nonsense]xxx") && e.contains("…`"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{} bytes: {e}", e.len());
+}
