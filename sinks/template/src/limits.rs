@@ -19,9 +19,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use handlebars::Path as JsonPath;
-use handlebars::template::{
-    DecoratorTemplate, HelperTemplate, Parameter, Template as Ast, TemplateElement,
-};
+use handlebars::template::{DecoratorTemplate, Parameter, Template as Ast, TemplateElement};
 
 /// The largest template file, in bytes.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024;
@@ -151,20 +149,25 @@ fn nesting() -> String {
 }
 
 /// The index just past the `}}` that ends the tag whose body starts at
-/// `from`, counting the tag's own nesting on top of `outer` levels.
+/// `from`, counting the tag's own nesting on top of `outer` levels. Brackets
+/// must match, so a tag cannot run on and swallow the tags after it.
 fn tag_end(b: &[u8], from: usize, outer: usize) -> Result<usize, String> {
-    let mut depth = 0usize;
+    let mut open: Vec<u8> = Vec::new();
     let mut i = from;
     while i < b.len() {
         match b[i] {
             q @ (b'"' | b'\'') => i = string_end(b, i + 1, q)?,
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if outer + depth > MAX_NESTING {
+            c @ (b'(' | b'[' | b'{') => {
+                open.push(match c {
+                    b'(' => b')',
+                    b'[' => b']',
+                    _ => b'}',
+                });
+                if outer + open.len() > MAX_NESTING {
                     return Err(nesting());
                 }
             }
-            b'}' if depth == 0 && b.get(i + 1) == Some(&b'}') => {
+            b'}' if open.is_empty() && b.get(i + 1) == Some(&b'}') => {
                 // `}}}}` ends a raw-block tag, `}}` any other.
                 let mut end = i + 2;
                 while b.get(end) == Some(&b'}') {
@@ -172,7 +175,12 @@ fn tag_end(b: &[u8], from: usize, outer: usize) -> Result<usize, String> {
                 }
                 return Ok(end);
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            c @ (b')' | b']' | b'}') => match open.pop() {
+                Some(want) if want != c => {
+                    return Err("the brackets inside a tag do not match".into());
+                }
+                _ => {}
+            },
             _ => {}
         }
         i += 1;
@@ -309,10 +317,10 @@ impl Graph {
         for element in &ast.elements {
             match element {
                 TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
-                    self.literals(h);
+                    self.parameters(node, level, h.params.iter().chain(h.hash.values()));
                 }
                 TemplateElement::HelperBlock(h) => {
-                    self.literals(h);
+                    self.parameters(node, level, h.params.iter().chain(h.hash.values()));
                     let each = matches!(&h.name, Parameter::Name(n) if n == "each");
                     let inner = loops + usize::from(each);
                     if each {
@@ -328,6 +336,7 @@ impl Graph {
                     }
                 }
                 TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+                    self.parameters(node, level, d.params.iter().chain(d.hash.values()));
                     let name = partial_name(d)?;
                     if name != "@partial-block" {
                         let entry = self.nodes.entry(node.to_owned()).or_default();
@@ -360,21 +369,38 @@ impl Graph {
         Ok(())
     }
 
-    /// Records the widest array or object literal among a helper's
-    /// parameters, subexpressions included.
-    fn literals(&mut self, h: &HelperTemplate) {
-        for p in h.params.iter().chain(h.hash.values()) {
-            match p {
-                Parameter::Literal(v) => self.widest_literal = self.widest_literal.max(widest(v)),
+    /// Records the widest array or object literal among parameters,
+    /// subexpressions included, and how deep they nest at block `level`.
+    fn parameters<'a>(
+        &mut self,
+        node: &str,
+        level: usize,
+        params: impl Iterator<Item = &'a Parameter>,
+    ) {
+        let depth = self.parameter_depth(params);
+        let entry = self.nodes.entry(node.to_owned()).or_default();
+        entry.depth = entry.depth.max(level + depth);
+    }
+
+    fn parameter_depth<'a>(&mut self, params: impl Iterator<Item = &'a Parameter>) -> usize {
+        let mut deepest = 0;
+        for p in params {
+            let depth = match p {
+                Parameter::Literal(v) => {
+                    self.widest_literal = self.widest_literal.max(widest(v));
+                    literal_depth(v)
+                }
                 Parameter::Subexpression(s) => match s.as_element() {
-                    TemplateElement::Expression(inner) | TemplateElement::HelperBlock(inner) => {
-                        self.literals(inner);
+                    TemplateElement::Expression(h) | TemplateElement::HelperBlock(h) => {
+                        1 + self.parameter_depth(h.params.iter().chain(h.hash.values()))
                     }
-                    _ => {}
+                    _ => 1,
                 },
-                _ => {}
-            }
+                _ => 0,
+            };
+            deepest = deepest.max(depth);
         }
+        deepest
     }
 }
 
@@ -383,6 +409,14 @@ fn add(counts: &mut Vec<u64>, at: usize, n: u64) {
         counts.resize(at + 1, 0);
     }
     counts[at] = counts[at].saturating_add(n);
+}
+
+fn literal_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(literal_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(literal_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn widest(v: &serde_json::Value) -> u64 {

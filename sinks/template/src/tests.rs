@@ -534,6 +534,19 @@ fn deep_nesting_is_refused_before_parsing() {
         1,
         &["`{{` or `}}`"],
     );
+    // A path key can hold quotes and brackets; such a tag must not hide the
+    // tags after it from the count.
+    let deep = format!("{}x{}", "{{#if count}}".repeat(100), "{{/if}}".repeat(100));
+    refused(
+        &format!("{{{{lookup this [it's]}}}}{deep}"),
+        1,
+        &["`{{` or `}}`"],
+    );
+    refused(
+        &format!("{{{{lookup this [x{{]}}}}{deep}"),
+        1,
+        &["brackets"],
+    );
     // Reasonable nesting renders.
     let ok = format!("{}x{}", "{{#if count}}".repeat(30), "{{/if}}".repeat(30));
     assert_eq!(hostile(&ok, 1).unwrap(), "x");
@@ -659,4 +672,32 @@ fn a_bad_date_format_is_quoted_short_in_the_error() {
         "{e}"
     );
     assert!(e.len() < 400, "{} bytes: {e}", e.len());
+}
+
+#[test]
+fn the_parsed_template_is_checked_for_depth_too() {
+    // Whatever the scan of the text lets through, the parsed template's
+    // depth is checked again before anything renders it.
+    let n = 100;
+    for text in [
+        format!("{}x{}", "{{#if count}}".repeat(n), "{{/if}}".repeat(n)),
+        format!(
+            "{{{{sh {}role_name{}}}}}",
+            "(upper ".repeat(n),
+            ")".repeat(n)
+        ),
+        format!("{{{{json {}1{}}}}}", "[".repeat(n), "]".repeat(n)),
+        format!("{{{{> p {}1{}}}}}", "[".repeat(n), "]".repeat(n)),
+    ] {
+        let ast = handlebars::Template::compile(&text).unwrap();
+        let e = limits::check_partials("t", &ast).unwrap_err();
+        assert!(e.contains("nest more than 64"), "{e}");
+    }
+    let ast = handlebars::Template::compile(&format!(
+        "{{{{sh {}role_name{}}}}}",
+        "(upper ".repeat(60),
+        ")".repeat(60)
+    ))
+    .unwrap();
+    limits::check_partials("t", &ast).unwrap();
 }
