@@ -6,6 +6,11 @@
 //! base64 secrets. The template is read and compiled when the sink is built,
 //! before any network call; it is rendered at commit, and a render error
 //! writes nothing. See [`data`] for the fields and [`helpers`] for the helpers.
+//!
+//! A template is untrusted text, so it is bounded: a file is read only if it
+//! is a regular file of at most 64 KiB, and its tags, nesting, partials, loop
+//! cost and output size are capped (the limits live in `limits.rs`); each
+//! refusal is a usage error naming the template.
 
 #![deny(missing_docs)]
 
