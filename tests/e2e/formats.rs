@@ -242,6 +242,83 @@ fn template_errors_are_clear_write_nothing_and_call_nothing() {
 }
 
 #[test]
+fn hostile_templates_exit_2_with_a_message_and_no_crash() {
+    let w = World::new();
+    let home = w.home();
+    std::fs::write(
+        home.join("rec.hbs"),
+        r#"{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}"#,
+    )
+    .unwrap();
+    let nested = |n| format!("{}x{}", "{{#if count}}".repeat(n), "{{/if}}".repeat(n));
+    std::fs::write(home.join("deep.hbs"), nested(3_000)).unwrap();
+    std::fs::write(home.join("huge.hbs"), nested(20_000)).unwrap();
+    std::fs::write(
+        home.join("date.hbs"),
+        r#"{{date "9999-12-31T23:59:59-23:59" "rfc3339"}}"#,
+    )
+    .unwrap();
+    let fifo = home.join("fifo.hbs");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let cases: [(&str, &[&str], u64); 6] = [
+        (
+            "template:rec.hbs,out=o.txt",
+            &["template `rec.hbs`", "the partial `p` includes itself"],
+            0,
+        ),
+        (
+            "template:deep.hbs,out=o.txt",
+            &["template `deep.hbs`", "nest more than 64 levels"],
+            0,
+        ),
+        (
+            "template:huge.hbs,out=o.txt",
+            &["huge.hbs", "larger than the 64 KiB"],
+            0,
+        ),
+        (
+            "template:/dev/zero,out=o.txt",
+            &["/dev/zero", "not a regular file"],
+            0,
+        ),
+        (
+            "template:fifo.hbs,out=o.txt",
+            &["fifo.hbs", "not a regular file"],
+            0,
+        ),
+        (
+            "template:date.hbs,out=o.txt",
+            &["template `date.hbs`", "helper `date`", "out of range"],
+            1,
+        ),
+    ];
+    for (spec, fragments, calls) in cases {
+        w.emulator.reset_counts();
+        let out = w.run(&["-p", "modern", "-r", READ_ONLY_ARN, "--sink", spec]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // Exit 2, not a panic (101) or a signal (no code).
+        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{spec}: {stderr}");
+        for f in fragments {
+            assert!(stderr.contains(f), "{spec}: `{f}` not in {stderr}");
+        }
+        assert!(out.stdout.is_empty(), "{spec}");
+        assert!(!home.join("o.txt").exists(), "{spec}");
+        assert_eq!(
+            w.emulator.count(Operation::GetRoleCredentials),
+            calls,
+            "{spec}"
+        );
+    }
+}
+
+#[test]
 fn bad_sink_options_name_the_sink_and_option() {
     let w = World::new();
     for (spec, fragments) in [

@@ -149,12 +149,15 @@ fn date(value: &Value, format: &Value) -> Result<Value, String> {
             .as_i64()
             .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
             .ok_or("the number is not a Unix time in seconds")?,
-        // The value is not echoed: it could be a secret.
+        // The value is not echoed: it could be a secret. A valid offset can
+        // still carry the instant past year 9999 in UTC, where `to_offset`
+        // panics, hence the checked conversion.
         Value::String(s) => OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|_| "the value is not an RFC 3339 time".to_owned())?,
+            .map_err(|_| "the value is not an RFC 3339 time".to_owned())?
+            .checked_to_offset(UtcOffset::UTC)
+            .ok_or("the time is out of range in UTC")?,
         _ => return Err("expects an RFC 3339 string or Unix seconds".into()),
-    }
-    .to_offset(UtcOffset::UTC);
+    };
     let Value::String(format) = format else {
         return Err("the format must be a string".into());
     };
@@ -164,9 +167,18 @@ fn date(value: &Value, format: &Value) -> Result<Value, String> {
         "unix" => at.unix_timestamp().to_string(),
         custom => {
             let desc = time::format_description::parse_borrowed::<2>(custom)
-                .map_err(|e| format!("bad format `{custom}`: {e}"))?;
+                .map_err(|e| format!("bad format `{}`: {e}", clip(custom)))?;
             at.format(&desc).map_err(|e| e.to_string())?
         }
     };
     Ok(Value::String(out))
+}
+
+/// The start of a long text, for an error message.
+fn clip(text: &str) -> String {
+    const SHOWN: usize = 60;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }

@@ -6,6 +6,11 @@
 //! base64 secrets. The template is read and compiled when the sink is built,
 //! before any network call; it is rendered at commit, and a render error
 //! writes nothing. See [`data`] for the fields and [`helpers`] for the helpers.
+//!
+//! A template is untrusted text, so it is bounded: a file is read only if it
+//! is a regular file of at most 64 KiB, and its tags, nesting, partials, loop
+//! cost and output size are capped (the limits live in `limits.rs`); each
+//! refusal is a usage error naming the template.
 
 #![deny(missing_docs)]
 
@@ -19,6 +24,7 @@ use ssocred_core::{Capacity, CredentialSet, Destination, Sink, SinkContext, Sink
 
 pub mod data;
 pub mod helpers;
+mod limits;
 
 const NAME: &str = "template";
 
@@ -92,11 +98,15 @@ pub struct Template {
     /// How the template was named: the bundled name or the path given.
     label: String,
     many: bool,
+    cost: limits::Cost,
 }
 
 impl Template {
-    /// Compiles `text`, naming it `label` in errors.
+    /// Compiles `text`, naming it `label` in errors. A text beyond the limits
+    /// (too many tags, nested too deep, partials that recurse) is refused
+    /// before or right after parsing.
     pub fn compile(label: &str, text: &str, many: bool) -> Result<Template, SinkError> {
+        limits::check_text(text).map_err(|why| limit_error(label, &why))?;
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
@@ -104,10 +114,17 @@ impl Template {
         registry
             .register_template_string(label, text)
             .map_err(|e| syntax_error(label, &e))?;
+        let cost = match registry.get_template(label) {
+            Some(ast) => {
+                limits::check_partials(label, ast).map_err(|why| limit_error(label, &why))?
+            }
+            None => limits::Cost::default(),
+        };
         Ok(Template {
             registry,
             label: label.to_owned(),
             many,
+            cost,
         })
     }
 
@@ -130,20 +147,32 @@ impl Template {
             ));
         }
         let path = cwd.join(name_or_path);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = limits::read_file(&path).map_err(|why| {
             SinkError::usage(
                 NAME,
-                format!("cannot read template file {}: {e}", path.display()),
+                format!("cannot read template file {}: {why}", path.display()),
             )
         })?;
         Template::compile(name_or_path, &text, true)
     }
 
-    /// Renders the sets (see [`data`]).
+    /// Renders the sets (see [`data`]). A template whose loops could cost
+    /// too much for this many sets is refused before rendering, and a render
+    /// stops once its output passes the cap.
     pub fn render(&self, sets: Vec<Map<String, Value>>) -> Result<String, SinkError> {
-        self.registry
-            .render(&self.label, &data::context(sets))
-            .map_err(|e| render_error(&self.label, &e))
+        self.cost
+            .check(sets.len())
+            .map_err(|why| limit_error(&self.label, &why))?;
+        let mut out = limits::Capped::default();
+        match self
+            .registry
+            .render_to_write(&self.label, &data::context(sets), &mut out)
+        {
+            Ok(()) => String::from_utf8(out.bytes)
+                .map_err(|_| limit_error(&self.label, "the output is not UTF-8 text")),
+            Err(_) if out.full => Err(limit_error(&self.label, &limits::output_exceeded())),
+            Err(e) => Err(render_error(&self.label, &e)),
+        }
     }
 }
 
@@ -158,6 +187,13 @@ fn syntax_error(label: &str, e: &TemplateError) -> SinkError {
             "template `{label}`{at}: {}; nothing was written",
             e.reason()
         ),
+    )
+}
+
+fn limit_error(label: &str, why: &str) -> SinkError {
+    SinkError::usage(
+        NAME,
+        format!("template `{label}`: {why}; nothing was written"),
     )
 }
 

@@ -407,3 +407,297 @@ fn every_bundled_template_is_in_templates_dir_and_documented() {
     let bundled: Vec<_> = BUNDLED.iter().map(|b| b.name.to_owned()).collect();
     assert_eq!(on_disk, bundled);
 }
+
+#[test]
+fn date_helper_refuses_hostile_values_without_panicking() {
+    let set = sample_set();
+    for (text, word) in [
+        (
+            r#"{{date "9999-12-31T23:59:59-23:59" "rfc3339"}}"#,
+            "out of range",
+        ),
+        ("{{date 99999999999999999 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date -99999999999999999 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date 1E300 \"rfc3339\"}}", "not a Unix time"),
+        ("{{date 1.5 \"rfc3339\"}}", "not a Unix time"),
+    ] {
+        let e = render(text, &set).unwrap_err().to_string();
+        assert!(
+            e.contains(word) && e.contains("helper `date`"),
+            "{text}: {e}"
+        );
+    }
+    // The extremes that are in range still format.
+    assert_eq!(
+        render(r#"{{date "9999-12-31T23:59:59Z" "rfc3339"}}"#, &set).unwrap(),
+        "9999-12-31T23:59:59Z"
+    );
+    assert_eq!(
+        render("{{date -62135596800 \"rfc3339\"}}", &set).unwrap(),
+        "0001-01-01T00:00:00Z"
+    );
+}
+
+/// Compiles and renders `text` for `sets` sample sets; the error's text and
+/// exit code, or the output.
+fn hostile(text: &str, sets: usize) -> Result<String, (String, ssocred_core::ExitCode)> {
+    let started = std::time::Instant::now();
+    let result = Template::compile("hostile.hbs", text, true)
+        .and_then(|t| t.render((0..sets).map(|_| data::set_object(&sample_set())).collect()))
+        .map_err(|e| (e.to_string(), e.exit_code()));
+    // Generous for a loaded machine and a debug build; the unguarded cases
+    // overflow the stack, or run for minutes.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    result
+}
+
+fn refused(text: &str, sets: usize, words: &[&str]) {
+    let (e, code) = hostile(text, sets).map(|_| ()).unwrap_err();
+    assert_eq!(code, ssocred_core::ExitCode::Usage, "{e}");
+    assert!(e.contains("template `hostile.hbs`"), "{e}");
+    for w in words {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+}
+
+#[test]
+fn recursive_partials_are_refused_before_rendering() {
+    for text in [
+        r#"{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}"#,
+        r#"{{#*inline "p"}}x{{> q}}{{/inline}}{{#*inline "q"}}{{#if count}}{{> p}}{{/if}}{{/inline}}{{> p}}"#,
+        r#"{{#*inline "p"}}{{> hostile.hbs}}{{/inline}}{{> p}}"#,
+        r#"{{#*inline "p"}}{{#> p}}{{/p}}{{/inline}}{{> p}}"#,
+    ] {
+        refused(text, 1, &["includes itself"]);
+    }
+    refused("{{> (upper role_name)}}", 1, &["written out"]);
+    refused(
+        r#"{{#*inline role_name}}x{{/inline}}"#,
+        1,
+        &["quoted string"],
+    );
+    // A chain of partials each using the previous one twice: 2^15 expansions.
+    let mut text = r#"{{#*inline "p0"}}x{{/inline}}"#.to_owned();
+    for k in 1..=15 {
+        text += &format!(
+            r#"{{{{#*inline "p{k}"}}}}{{{{> p{j}}}}}{{{{> p{j}}}}}{{{{/inline}}}}"#,
+            j = k - 1
+        );
+    }
+    refused(&(text.clone() + "{{> p15}}"), 1, &["expand more than 1000"]);
+    // A few partials are fine.
+    assert_eq!(hostile(&(text + "{{> p3}}"), 1).unwrap(), "x".repeat(8));
+}
+
+#[test]
+fn deep_nesting_is_refused_before_parsing() {
+    let blocks = format!(
+        "{}x{}",
+        "{{#if count}}".repeat(20_000),
+        "{{/if}}".repeat(20_000)
+    );
+    refused(&blocks, 1, &["nest more than 64"]);
+    let subexpressions = format!(
+        "{{{{sh {}role_name{}}}}}",
+        "(upper ".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    refused(&subexpressions, 1, &["nest more than 64"]);
+    let arrays = format!("{{{{json {}1{}}}}}", "[".repeat(60_000), "]".repeat(60_000));
+    refused(&arrays, 1, &["nest more than 64"]);
+    // An else-if chain nests in the parsed template, not in the text.
+    let chain = format!(
+        "{{{{#if region}}}}{}{{{{/if}}}}",
+        "{{else if count}}".repeat(500)
+    );
+    refused(&chain, 1, &["nest more than 64"]);
+    // Closing tags hidden where handlebars reads text still count.
+    for hide in [
+        r"{{!-- {{/if}} --}}",
+        r"{{! {{/if}} }}",
+        r"{{{{raw}}}}{{/if}}{{{{/raw}}}}",
+        r"\{{/if}}",
+    ] {
+        let text = format!(
+            "{}{}",
+            format!("{{{{#if count}}}}{hide}").repeat(100),
+            "{{/if}}".repeat(100)
+        );
+        refused(&text, 1, &["nest more than 64"]);
+    }
+    refused(
+        r#"{{#if count}}{{sh "}}{{/if}}"}}{{/if}}"#,
+        1,
+        &["`{{` or `}}`"],
+    );
+    // A path key can hold quotes and brackets; such a tag must not hide the
+    // tags after it from the count.
+    let deep = format!("{}x{}", "{{#if count}}".repeat(100), "{{/if}}".repeat(100));
+    refused(
+        &format!("{{{{lookup this [it's]}}}}{deep}"),
+        1,
+        &["`{{` or `}}`"],
+    );
+    refused(
+        &format!("{{{{lookup this [x{{]}}}}{deep}"),
+        1,
+        &["brackets"],
+    );
+    // Reasonable nesting renders.
+    let ok = format!("{}x{}", "{{#if count}}".repeat(30), "{{/if}}".repeat(30));
+    assert_eq!(hostile(&ok, 1).unwrap(), "x");
+    assert_eq!(
+        hostile(
+            r#"{{{{raw}}}}{{x}}{{{{/raw}}}} \{{y}} {{!-- }} --}}{{json "a\"b"}}"#,
+            1
+        )
+        .unwrap(),
+        r#"{{x}} {{y}} "a\"b""#
+    );
+}
+
+#[test]
+fn tags_and_loops_are_bounded() {
+    refused(&"{{count}}".repeat(2_001), 1, &["2001 `{{` tags", "2000"]);
+    // Six nested loops over the data: at least 32^6 steps.
+    let loops = format!("{}x{}", "{{#each @root}}".repeat(6), "{{/each}}".repeat(6));
+    refused(&loops, 1, &["more than 1000000 steps"]);
+    // The bound follows the number of sets.
+    let two = "{{#each sets}}{{#each ../sets}}{{#each ../../sets}}x{{/each}}{{/each}}{{/each}}";
+    assert_eq!(hostile(two, 3).unwrap(), "x".repeat(27));
+    refused(
+        two,
+        200,
+        &["200 credential set(s)", "more than 1000000 steps"],
+    );
+    let nested = "{{#each @root.sets}}{{#each @root.sets}}x{{/each}}{{/each}}";
+    assert_eq!(hostile(nested, 3).unwrap(), "x".repeat(9));
+    // Unguarded, 100^5 turns that write nothing: hours.
+    let five = format!(
+        "{}x{}",
+        "{{#each @root.sets}}".repeat(5),
+        "{{/each}}".repeat(5)
+    );
+    refused(&five, 100, &["more than 1000000 steps"]);
+    // A literal list counts as what a loop may run over.
+    let list = format!(
+        "{{{{#each [{}]}}}}{{{{#each [{}]}}}}x{{{{/each}}}}{{{{/each}}}}",
+        "1,".repeat(5_000) + "1",
+        "1"
+    );
+    refused(&list, 1, &["more than 1000000 steps"]);
+}
+
+#[test]
+fn output_is_capped() {
+    let big = format!("{{{{#each sets}}}}{}{{{{/each}}}}", "y".repeat(60_000));
+    refused(&big, 300, &["output grew past 16 MiB"]);
+    assert_eq!(hostile(&big, 2).unwrap().len(), 120_000);
+}
+
+#[test]
+fn template_files_are_regular_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = |spec: &str| {
+        let started = std::time::Instant::now();
+        let e = run_in(dir.path(), spec, &[sample_set()]).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(e.exit_code(), ssocred_core::ExitCode::Usage);
+        e.to_string()
+    };
+    let e = err("template:/dev/zero");
+    assert!(
+        e.contains("/dev/zero") && e.contains("not a regular file"),
+        "{e}"
+    );
+    std::fs::create_dir(dir.path().join("dir.hbs")).unwrap();
+    let e = err("template:dir.hbs");
+    assert!(e.contains("not a regular file"), "{e}");
+    std::fs::write(dir.path().join("big.hbs"), "x".repeat(64 * 1024 + 1)).unwrap();
+    let e = err("template:big.hbs");
+    assert!(e.contains("big.hbs") && e.contains("64 KiB"), "{e}");
+    std::fs::write(dir.path().join("max.hbs"), "x".repeat(64 * 1024)).unwrap();
+    assert_eq!(
+        run_in(dir.path(), "template:max.hbs", &[sample_set()])
+            .unwrap()
+            .len(),
+        64 * 1024
+    );
+    std::fs::write(dir.path().join("bin.hbs"), b"\xff\xfe").unwrap();
+    let e = err("template:bin.hbs");
+    assert!(e.contains("not UTF-8"), "{e}");
+}
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.hbs");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Run it on a thread: unguarded, opening the FIFO blocks for ever.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = dir.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _ =
+            tx.send(run_in(&path, "template:fifo.hbs", &[sample_set()]).map_err(|e| e.to_string()));
+    });
+    let e = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("opening the FIFO blocked")
+        .unwrap_err();
+    assert!(
+        e.contains("fifo.hbs") && e.contains("not a regular file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bad_date_format_is_quoted_short_in_the_error() {
+    let format = format!("[nonsense]{}", "x".repeat(50_000));
+    let e = render(
+        &format!("{{{{date expiration \"{format}\"}}}}"),
+        &sample_set(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad format `[nonsense]xxx") && e.contains("…`"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{} bytes: {e}", e.len());
+}
+
+#[test]
+fn the_parsed_template_is_checked_for_depth_too() {
+    // Whatever the scan of the text lets through, the parsed template's
+    // depth is checked again before anything renders it.
+    let n = 100;
+    for text in [
+        format!("{}x{}", "{{#if count}}".repeat(n), "{{/if}}".repeat(n)),
+        format!(
+            "{{{{sh {}role_name{}}}}}",
+            "(upper ".repeat(n),
+            ")".repeat(n)
+        ),
+        format!("{{{{json {}1{}}}}}", "[".repeat(n), "]".repeat(n)),
+        format!("{{{{> p {}1{}}}}}", "[".repeat(n), "]".repeat(n)),
+    ] {
+        let ast = handlebars::Template::compile(&text).unwrap();
+        let e = limits::check_partials("t", &ast).unwrap_err();
+        assert!(e.contains("nest more than 64"), "{e}");
+    }
+    let ast = handlebars::Template::compile(&format!(
+        "{{{{sh {}role_name{}}}}}",
+        "(upper ".repeat(60),
+        ")".repeat(60)
+    ))
+    .unwrap();
+    limits::check_partials("t", &ast).unwrap();
+}
