@@ -1,20 +1,17 @@
 //! The `ssocred` binary: arguments, settings and exit codes over
 //! `ssocred-core` and the sink crates.
 
-mod args;
-mod cache;
-mod config;
-mod config_cmd;
-mod discover;
-mod exec;
-mod login;
+mod commands;
+mod config_file;
+mod deliver;
+mod flags;
+mod output;
 mod progress;
-mod rounds;
-mod run;
-mod select;
-mod serve;
+mod prompt;
+mod request;
+mod runtime;
+mod selection;
 mod settings;
-mod shell;
 mod signals;
 
 // Each sink crate registers itself with inventory; naming the crates here
@@ -31,8 +28,8 @@ use ssocred_sink_template as _;
 
 fn main() -> std::process::ExitCode {
     make_undumpable();
-    let cli = <args::Cli as clap::Parser>::parse();
-    match run::run(cli) {
+    let cli = <commands::Cli as clap::Parser>::parse();
+    match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
             // Server text is escaped where it enters a message; this is the
@@ -41,7 +38,7 @@ fn main() -> std::process::ExitCode {
                 "ssocred: error: {}",
                 ssocred_core::text::visible_lines(&err.to_string())
             );
-            std::process::ExitCode::from(err.exit_code() as u8)
+            err.exit_code().into()
         }
     }
 }

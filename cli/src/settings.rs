@@ -1,5 +1,6 @@
-//! Settings resolution: flags > environment > the ssocred config (the
-//! selected preset, then the top level) > built-in defaults.
+//! One settings resolution for every command: flags > environment > the
+//! ssocred config (the selected preset, then the top level) > built-in
+//! defaults.
 //!
 //! | setting | flag | environment | config | default |
 //! |---|---|---|---|---|
@@ -8,17 +9,25 @@
 //! | SSO profile | `-p` | `SSOCRED_PROFILE`, then `AWS_PROFILE` | `profile` | `default` |
 //! | region | `--region` | `SSOCRED_REGION` | `region` | the profile's `region`, else its `sso_region` |
 //! | role | `-r`, `--account`+`--role` | - | `role_arn`, `account`+`role` | the profile's `sso_account_id`+`sso_role_name` |
-//! | sinks | `--sink`, `--env_vars`, `--external-source` | - | `sinks` / `[[sink]]` | `credentials-file` |
-//! | login | - | - | `[login]` | `device-code`, open the browser |
+//! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
+//! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
+//! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
 //! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
 //! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
+//! | refresh before expiry | `--refresh-before` | `SSOCRED_REFRESH_BEFORE` | `refresh_before` | 300 seconds |
+//!
+//! A command reads only the settings it honours, and only from the flags it
+//! has: [`Flags`] is what a command's arguments say, with `None` (or the
+//! empty value) where it has no such flag. `exec` and `serve` have outputs
+//! of their own, so their sinks come from `--sink` alone
+//! ([`SinkFlags::Explicit`]).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use ssocred_core::{Error, SelectedSink, SinkContext, SinkSpec, sink};
 
-use crate::args::GetArgs;
-use crate::config::{Config, ConfigSink, Login, LoginMethod, Preset};
+use crate::config_file::{self, Config, ConfigSink, LoginMethod, Preset};
 
 /// Where a setting's value came from, for `config show` and `-v`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +67,12 @@ fn sourced<T>(value: T, source: Source) -> Sourced<T> {
     Sourced { value, source }
 }
 
-/// How the role was chosen, before the AWS profile is consulted.
+/// How the role was named, before the AWS profile is consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleChoice {
     /// A role ARN.
     Arn(String),
-    /// An account id and role name.
+    /// An account id and role name (either may be a glob).
     AccountRole(String, String),
 }
 
@@ -74,6 +83,92 @@ pub struct SinkChoice {
     pub spec: SinkSpec,
     /// The config line, for errors.
     pub line: Option<usize>,
+}
+
+/// The sink flags of a command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SinkFlags {
+    /// The command has no sinks (`list`, `login`, ...).
+    #[default]
+    None,
+    /// Sinks from these flags, else the config, else `credentials-file`.
+    Chosen(Vec<String>),
+    /// Only the sinks these flags name: the command has an output of its own.
+    Explicit(Vec<String>),
+}
+
+/// What a command's flags say about the settings. A command fills in only
+/// the fields for the flags it has.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--preset`.
+    pub preset: Option<String>,
+    /// `-p/--profile`.
+    pub profile: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `-r/--role-arn`.
+    pub role_arn: Option<String>,
+    /// `--account` and `--role` given together (patterns alone are not a
+    /// setting: they narrow a listing).
+    pub account_role: Option<(String, String)>,
+    /// `--sink` and the predecessor's sink flags.
+    pub sinks: SinkFlags,
+    /// `--device-code`.
+    pub device_code: bool,
+    /// `--no-browser`.
+    pub no_browser: bool,
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// `--cache-window`.
+    pub cache_window: Option<u32>,
+    /// `--refresh-before`.
+    pub refresh_before: Option<u64>,
+}
+
+impl Flags {
+    /// The settings flags of `list` and `discover` (and, with `region`,
+    /// discover's region).
+    pub fn listing(f: &crate::flags::ListingCommandFlags, region: Option<String>) -> Flags {
+        Flags {
+            config: f.config.config.clone(),
+            preset: f.config.preset.clone(),
+            profile: f.profile.profile.clone(),
+            region,
+            device_code: f.flow.device_code,
+            no_browser: f.flow.no_browser,
+            ..Flags::default()
+        }
+    }
+
+    /// The settings flags of `exec` and `serve`.
+    pub fn one_role(f: &crate::flags::OneRoleFlags) -> Flags {
+        Flags {
+            config: f.config.config.clone(),
+            preset: f.config.preset.clone(),
+            profile: f.profile.profile.clone(),
+            region: f.region.region.clone(),
+            role_arn: f.role.role_arn.clone(),
+            account_role: f.role.account.clone().zip(f.role.role.clone()),
+            sinks: SinkFlags::Explicit(f.sinks.sinks.clone()),
+            device_code: f.flow.device_code,
+            no_browser: f.flow.no_browser,
+            no_cache: f.cache.no_cache,
+            cache_window: f.cache.cache_window,
+            refresh_before: f.refresh.refresh_before,
+        }
+    }
+}
+
+/// How ssocred logs in when no valid token is cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// The flow.
+    pub method: Sourced<LoginMethod>,
+    /// Whether a browser may be opened.
+    pub open_browser: Sourced<bool>,
 }
 
 /// The effective settings of one invocation.
@@ -89,19 +184,25 @@ pub struct Settings {
     pub region: Option<Sourced<String>>,
     /// The role, if one is set above the AWS profile.
     pub role: Option<Sourced<RoleChoice>>,
-    /// The sinks.
+    /// The sinks (none for a command without sinks).
     pub sinks: Sourced<Vec<SinkChoice>>,
     /// Login behaviour.
-    pub login: Sourced<Login>,
+    pub login: LoginSettings,
     /// Whether the role-credential cache is read and written.
     pub cache_enabled: Sourced<bool>,
     /// How many minutes before expiry a cached set counts as expired.
     pub cache_window: Sourced<u32>,
+    /// How many seconds before expiry long-running modes fetch again.
+    pub refresh_before: Sourced<u64>,
 }
 
 /// The role-credential cache's window when nothing sets one, in minutes:
 /// the AWS CLI's own margin.
 pub const DEFAULT_CACHE_WINDOW: u32 = 15;
+
+/// The refresh margin when nothing sets one: five minutes, as the AWS SDKs
+/// use for their own refreshable credentials.
+pub const DEFAULT_REFRESH_BEFORE: u64 = 300;
 
 /// A yes/no environment value, as clap's boolish parser reads one.
 fn boolish(name: &str, value: &str) -> Result<bool, Error> {
@@ -114,16 +215,53 @@ fn boolish(name: &str, value: &str) -> Result<bool, Error> {
     }
 }
 
+/// A whole number from the environment.
+fn number<T: std::str::FromStr>(name: &str, value: &str, unit: &str) -> Result<T, Error> {
+    value.parse().map_err(|_| {
+        Error::Usage(format!(
+            "environment {name}={value}: expected a whole number of {unit}"
+        ))
+    })
+}
+
+/// A key of the preset, else the same key at the top level, with its source.
+fn layered<T>(
+    of_preset: Option<T>,
+    of_top: Option<T>,
+    preset: &Option<Sourced<String>>,
+) -> Option<Sourced<T>> {
+    of_preset
+        .map(|v| sourced(v, Source::Config(preset.as_ref().map(|p| p.value.clone()))))
+        .or_else(|| of_top.map(|v| sourced(v, Source::Config(None))))
+}
+
+/// Loads the config named by `--config`, `SSOCRED_CONFIG` or the default
+/// location; a missing default file is an empty config.
+pub fn load_config(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+    match config_file::locate(flag, env) {
+        Some((path, required)) => Config::load(&path, required),
+        None => Ok(Config::default()),
+    }
+}
+
 impl Settings {
-    /// Resolves the settings from the flags, an environment lookup and the
-    /// loaded config.
+    /// Loads the config and resolves the settings from the process
+    /// environment.
+    pub fn from_process(flags: &Flags) -> Result<Settings, Error> {
+        let env = |name: &str| std::env::var(name).ok();
+        let config = load_config(flags.config.as_deref(), &env)?;
+        Settings::resolve(flags, &env, config)
+    }
+
+    /// Resolves the settings from a command's flags, an environment lookup
+    /// and the loaded config.
     pub fn resolve(
-        args: &GetArgs,
+        flags: &Flags,
         env: &dyn Fn(&str) -> Option<String>,
         config: Config,
     ) -> Result<Settings, Error> {
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
-        let preset_name = match (&args.preset, env("SSOCRED_PRESET")) {
+        let preset_name = match (&flags.preset, env("SSOCRED_PRESET")) {
             (Some(p), _) => Some(sourced(p.clone(), Source::Flag("--preset"))),
             (None, Some(p)) => Some(sourced(p, Source::Env("SSOCRED_PRESET"))),
             (None, None) => None,
@@ -137,23 +275,21 @@ impl Settings {
         let top = || Source::Config(None);
         let file = &config.file;
 
-        let profile = args
+        let profile = flags
             .profile
             .clone()
             .map(|p| sourced(p, Source::Flag("--profile")))
             .or_else(|| env("SSOCRED_PROFILE").map(|p| sourced(p, Source::Env("SSOCRED_PROFILE"))))
             .or_else(|| env("AWS_PROFILE").map(|p| sourced(p, Source::Env("AWS_PROFILE"))))
-            .or_else(|| preset.profile.clone().map(|p| sourced(p, in_preset())))
-            .or_else(|| file.profile.clone().map(|p| sourced(p, top())))
+            .or_else(|| layered(preset.profile.clone(), file.profile.clone(), &preset_name))
             .unwrap_or_else(|| sourced("default".to_owned(), Source::Default));
 
-        let region = args
+        let region = flags
             .region
             .clone()
             .map(|r| sourced(r, Source::Flag("--region")))
             .or_else(|| env("SSOCRED_REGION").map(|r| sourced(r, Source::Env("SSOCRED_REGION"))))
-            .or_else(|| preset.region.clone().map(|r| sourced(r, in_preset())))
-            .or_else(|| file.region.clone().map(|r| sourced(r, top())));
+            .or_else(|| layered(preset.region.clone(), file.region.clone(), &preset_name));
         if let Some(r) = &region {
             ssocred_core::profile::check_region(&r.value).map_err(|why| match &r.source {
                 Source::Config(_) => config.error(None, format!("region = {:?}: {why}", r.value)),
@@ -168,56 +304,80 @@ impl Settings {
             (None, Some(a), Some(r)) => Some(RoleChoice::AccountRole(a.clone(), r.clone())),
             _ => None,
         };
-        let role = role_of(&args.role_arn, &args.account, &args.role)
-            .map(|r| {
-                let flag = if args.role_arn.is_some() {
-                    "--role-arn"
-                } else {
-                    "--account/--role"
-                };
-                sourced(r, Source::Flag(flag))
-            })
-            .or_else(|| {
-                role_of(&preset.role_arn, &preset.account, &preset.role)
-                    .map(|r| sourced(r, in_preset()))
-            })
-            .or_else(|| {
-                role_of(&file.role_arn, &file.account, &file.role).map(|r| sourced(r, top()))
-            });
+        let role = match (&flags.role_arn, &flags.account_role) {
+            (Some(arn), _) => Some(sourced(
+                RoleChoice::Arn(arn.clone()),
+                Source::Flag("--role-arn"),
+            )),
+            (None, Some((a, r))) => Some(sourced(
+                RoleChoice::AccountRole(a.clone(), r.clone()),
+                Source::Flag("--account/--role"),
+            )),
+            (None, None) => role_of(&preset.role_arn, &preset.account, &preset.role)
+                .map(|r| sourced(r, in_preset()))
+                .or_else(|| role_of(&file.role_arn, &file.account, &file.role).map(|r| sourced(r, top()))),
+        };
 
-        let flag_sinks = args.flag_sink_specs();
-        let sinks = if !flag_sinks.is_empty() {
-            let specs = flag_sinks
+        let from_flags = |specs: &[String]| -> Result<Vec<SinkChoice>, Error> {
+            specs
                 .iter()
                 .map(|s| SinkSpec::parse(s).map(|spec| SinkChoice { spec, line: None }))
-                .collect::<Result<Vec<_>, _>>()?;
-            sourced(specs, Source::Flag("--sink"))
-        } else if let Some(s) = config.sinks_of(&preset.sinks, &preset.sink)? {
-            sourced(choices(s), in_preset())
-        } else if let Some(s) = config.sinks_of(&file.sinks, &file.sink)? {
-            sourced(choices(s), top())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(Error::from)
+        };
+        let sinks = match &flags.sinks {
+            SinkFlags::None => sourced(Vec::new(), Source::Default),
+            SinkFlags::Explicit(specs) if specs.is_empty() => sourced(Vec::new(), Source::Default),
+            SinkFlags::Explicit(specs) | SinkFlags::Chosen(specs) if !specs.is_empty() => {
+                sourced(from_flags(specs)?, Source::Flag("--sink"))
+            }
+            _ => {
+                if let Some(s) = config.sinks_of(&preset.sinks, &preset.sink)? {
+                    sourced(choices(s), in_preset())
+                } else if let Some(s) = config.sinks_of(&file.sinks, &file.sink)? {
+                    sourced(choices(s), top())
+                } else {
+                    let spec = SinkSpec::named("credentials-file");
+                    sourced(vec![SinkChoice { spec, line: None }], Source::Default)
+                }
+            }
+        };
+
+        let (preset_login, top_login) = (
+            preset.login.clone().unwrap_or_default(),
+            file.login.clone().unwrap_or_default(),
+        );
+        let method = if flags.device_code {
+            sourced(LoginMethod::DeviceCode, Source::Flag("--device-code"))
+        } else if let Some(v) = env("SSOCRED_LOGIN_METHOD") {
+            let method = LoginMethod::from_name(&v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "environment SSOCRED_LOGIN_METHOD={v}: expected one of {}",
+                    LoginMethod::ALL.map(LoginMethod::as_str).join(", ")
+                ))
+            })?;
+            sourced(method, Source::Env("SSOCRED_LOGIN_METHOD"))
         } else {
-            let spec = SinkSpec::named("credentials-file");
-            sourced(vec![SinkChoice { spec, line: None }], Source::Default)
+            layered(preset_login.method, top_login.method, &preset_name)
+                .unwrap_or_else(|| sourced(LoginMethod::Auto, Source::Default))
+        };
+        let open_browser = if flags.no_browser {
+            sourced(false, Source::Flag("--no-browser"))
+        } else if let Some(v) = env("SSOCRED_NO_BROWSER") {
+            sourced(
+                !boolish("SSOCRED_NO_BROWSER", &v)?,
+                Source::Env("SSOCRED_NO_BROWSER"),
+            )
+        } else {
+            layered(preset_login.open_browser, top_login.open_browser, &preset_name)
+                .unwrap_or_else(|| sourced(true, Source::Default))
         };
 
-        let login = match (&preset.login, &file.login) {
-            (Some(l), _) => sourced(l.clone(), in_preset()),
-            (None, Some(l)) => sourced(l.clone(), top()),
-            (None, None) => sourced(Login::default(), Source::Default),
-        };
-
-        // [cache] keys fall through one by one: the preset's, then the top's.
-        fn in_cache<T>(preset: Option<T>, top: Option<T>, in_preset: Source) -> Option<Sourced<T>> {
-            preset
-                .map(|v| sourced(v, in_preset))
-                .or_else(|| top.map(|v| sourced(v, Source::Config(None))))
-        }
         let (preset_cache, top_cache) = (
             preset.cache.clone().unwrap_or_default(),
             file.cache.clone().unwrap_or_default(),
         );
-        let cache_enabled = if args.no_cache {
+        let cache_enabled = if flags.no_cache {
             sourced(false, Source::Flag("--no-cache"))
         } else if let Some(v) = env("SSOCRED_NO_CACHE") {
             sourced(
@@ -225,25 +385,26 @@ impl Settings {
                 Source::Env("SSOCRED_NO_CACHE"),
             )
         } else {
-            in_cache(preset_cache.enabled, top_cache.enabled, in_preset())
+            layered(preset_cache.enabled, top_cache.enabled, &preset_name)
                 .unwrap_or_else(|| sourced(true, Source::Default))
         };
-        let cache_window = match (args.cache_window, env("SSOCRED_CACHE_WINDOW")) {
+        let cache_window = match (flags.cache_window, env("SSOCRED_CACHE_WINDOW")) {
             (Some(minutes), _) => sourced(minutes, Source::Flag("--cache-window")),
-            (None, Some(v)) => {
-                let minutes = v.parse().map_err(|_| {
-                    Error::Usage(format!(
-                        "environment SSOCRED_CACHE_WINDOW={v}: expected a whole number of minutes"
-                    ))
-                })?;
-                sourced(minutes, Source::Env("SSOCRED_CACHE_WINDOW"))
-            }
-            (None, None) => in_cache(
-                preset_cache.window_minutes,
-                top_cache.window_minutes,
-                in_preset(),
-            )
-            .unwrap_or_else(|| sourced(DEFAULT_CACHE_WINDOW, Source::Default)),
+            (None, Some(v)) => sourced(
+                number("SSOCRED_CACHE_WINDOW", &v, "minutes")?,
+                Source::Env("SSOCRED_CACHE_WINDOW"),
+            ),
+            (None, None) => layered(preset_cache.window_minutes, top_cache.window_minutes, &preset_name)
+                .unwrap_or_else(|| sourced(DEFAULT_CACHE_WINDOW, Source::Default)),
+        };
+        let refresh_before = match (flags.refresh_before, env("SSOCRED_REFRESH_BEFORE")) {
+            (Some(secs), _) => sourced(secs, Source::Flag("--refresh-before")),
+            (None, Some(v)) => sourced(
+                number("SSOCRED_REFRESH_BEFORE", &v, "seconds")?,
+                Source::Env("SSOCRED_REFRESH_BEFORE"),
+            ),
+            (None, None) => layered(preset.refresh_before, file.refresh_before, &preset_name)
+                .unwrap_or_else(|| sourced(DEFAULT_REFRESH_BEFORE, Source::Default)),
         };
 
         Ok(Settings {
@@ -252,11 +413,24 @@ impl Settings {
             region,
             role,
             sinks,
-            login,
+            login: LoginSettings {
+                method,
+                open_browser,
+            },
             cache_enabled,
             cache_window,
+            refresh_before,
             config,
         })
+    }
+
+    /// Checks every sink's options without building it: no port is opened
+    /// and no file touched. A sink from the config names the file and line.
+    pub fn validate_sinks(&self, ctx: &SinkContext) -> Result<(), Error> {
+        for choice in &self.sinks.value {
+            sink::build(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
+        }
+        Ok(())
     }
 
     /// Builds every sink, so a bad option fails before any network call; a
@@ -266,10 +440,7 @@ impl Settings {
             .value
             .iter()
             .map(|choice| {
-                let built = sink::build(&choice.spec, ctx).map_err(|e| match choice.line {
-                    Some(line) => self.config.error(Some(line), e.to_string()),
-                    None => Error::Sink(e),
-                })?;
+                let built = sink::build(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
                 Ok(SelectedSink {
                     spec: choice.spec.clone(),
                     sink: built,
@@ -278,9 +449,16 @@ impl Settings {
             .collect()
     }
 
-    /// The settings as TOML-like lines with their sources, for `config show`.
-    /// Holds no secret: the config has none.
-    pub fn show(&self) -> String {
+    fn sink_error(&self, choice: &SinkChoice, e: ssocred_core::SinkError) -> Error {
+        match choice.line {
+            Some(line) => self.config.error(Some(line), e.to_string()),
+            None => Error::Sink(e),
+        }
+    }
+
+    /// The settings `topics` cover, as TOML-like lines with their sources,
+    /// for `config show`. Holds no secret: the config has none.
+    pub fn show(&self, topics: &[Topic]) -> String {
         let mut out = String::new();
         let file = match &self.config.path {
             Some(p) => p.display().to_string(),
@@ -290,65 +468,82 @@ impl Settings {
         if let Some(p) = &self.preset {
             out.push_str(&format!("preset = {}  # {}\n", quoted(&p.value), p.source));
         }
-        out.push_str(&format!(
-            "profile = {}  # {}\n",
-            quoted(&self.profile.value),
-            self.profile.source
-        ));
-        match &self.region {
-            Some(r) => out.push_str(&format!("region = {}  # {}\n", quoted(&r.value), r.source)),
-            None => out.push_str("# region: the AWS profile's region, else its sso_region\n"),
-        }
-        match &self.role {
-            Some(Sourced {
-                value: RoleChoice::Arn(arn),
-                source,
-            }) => {
-                out.push_str(&format!("role_arn = {}  # {source}\n", quoted(arn)));
+        let line = |out: &mut String, key: &str, value: String, source: &Source| {
+            out.push_str(&format!("{key} = {value}  # {source}\n"));
+        };
+        for topic in topics {
+            match topic {
+                Topic::Profile => line(&mut out, "profile", quoted(&self.profile.value), &self.profile.source),
+                Topic::Region => match &self.region {
+                    Some(r) => line(&mut out, "region", quoted(&r.value), &r.source),
+                    None => out.push_str("# region: the AWS profile's region, else its sso_region\n"),
+                },
+                Topic::Role => match &self.role {
+                    Some(Sourced { value: RoleChoice::Arn(arn), source }) => {
+                        line(&mut out, "role_arn", quoted(arn), source);
+                    }
+                    Some(Sourced { value: RoleChoice::AccountRole(a, r), source }) => {
+                        line(&mut out, "account", quoted(a), source);
+                        line(&mut out, "role", quoted(r), source);
+                    }
+                    None => out.push_str("# role: the AWS profile's sso_account_id and sso_role_name, else the chooser\n"),
+                },
+                Topic::Sinks => {
+                    let specs: Vec<String> = self
+                        .sinks
+                        .value
+                        .iter()
+                        .map(|c| quoted(&spec_text(&c.spec)))
+                        .collect();
+                    line(&mut out, "sinks", format!("[{}]", specs.join(", ")), &self.sinks.source);
+                }
+                Topic::Refresh => line(
+                    &mut out,
+                    "refresh_before",
+                    self.refresh_before.value.to_string(),
+                    &self.refresh_before.source,
+                ),
+                Topic::Login => {
+                    out.push_str("\n[login]\n");
+                    let m = &self.login.method;
+                    line(&mut out, "method", quoted(m.value.as_str()), &m.source);
+                    let b = &self.login.open_browser;
+                    line(&mut out, "open_browser", b.value.to_string(), &b.source);
+                }
+                Topic::Cache => {
+                    out.push_str("\n[cache]\n");
+                    let e = &self.cache_enabled;
+                    line(&mut out, "enabled", e.value.to_string(), &e.source);
+                    let w = &self.cache_window;
+                    line(&mut out, "window_minutes", w.value.to_string(), &w.source);
+                }
             }
-            Some(Sourced {
-                value: RoleChoice::AccountRole(a, r),
-                source,
-            }) => {
-                out.push_str(&format!("account = {}  # {source}\n", quoted(a)));
-                out.push_str(&format!("role = {}  # {source}\n", quoted(r)));
-            }
-            None => out.push_str("# role: the AWS profile's sso_account_id and sso_role_name\n"),
         }
-        let specs: Vec<String> = self
-            .sinks
-            .value
-            .iter()
-            .map(|c| quoted(&spec_text(&c.spec)))
-            .collect();
-        out.push_str(&format!(
-            "sinks = [{}]  # {}\n",
-            specs.join(", "),
-            self.sinks.source
-        ));
-        let login = &self.login.value;
-        out.push_str(&format!("\n[login]  # {}\n", self.login.source));
-        out.push_str(&format!(
-            "method = {}\n",
-            quoted(login.method.unwrap_or(LoginMethod::DeviceCode).as_str())
-        ));
-        out.push_str(&format!(
-            "open_browser = {}\n",
-            login.open_browser.unwrap_or(true)
-        ));
-        out.push_str(&format!(
-            "\n[cache]\nenabled = {}  # {}\nwindow_minutes = {}  # {}\n",
-            self.cache_enabled.value,
-            self.cache_enabled.source,
-            self.cache_window.value,
-            self.cache_window.source
-        ));
         let presets = self.config.preset_names();
         if !presets.is_empty() {
             out.push_str(&format!("\n# presets: {}\n", presets.join(", ")));
         }
         out
     }
+}
+
+/// A group of settings a command reads, for `config show --command`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// The SSO profile.
+    Profile,
+    /// The region next to the credentials.
+    Region,
+    /// The role.
+    Role,
+    /// The sinks.
+    Sinks,
+    /// The refresh margin of long-running modes.
+    Refresh,
+    /// The login method and browser.
+    Login,
+    /// The role cache.
+    Cache,
 }
 
 fn choices(sinks: Vec<ConfigSink>) -> Vec<SinkChoice> {
@@ -375,244 +570,4 @@ pub fn spec_text(spec: &SinkSpec) -> String {
 /// A TOML basic string.
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::args::Cli;
-    use clap::Parser;
-    use std::path::Path;
-
-    const CONFIG: &str = r#"
-profile = "cfg-profile"
-region = "cfg-region"
-sinks = ["env"]
-[login]
-method = "aws-cli"
-[preset.ci]
-profile = "ci-profile"
-region = "ci-region"
-role_arn = "arn:aws:iam::123456789012:role/Deploy"
-[[preset.ci.sink]]
-type = "dotenv"
-path = ".env"
-[preset.bare]
-"#;
-
-    fn resolve(flags: &[&str], env: &[(&str, &str)], config: &str) -> Result<Settings, Error> {
-        let mut argv = vec!["ssocred"];
-        argv.extend(flags);
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let config = if config.is_empty() {
-            Config::default()
-        } else {
-            Config::parse(Path::new("/c.toml"), config.to_owned()).unwrap()
-        };
-        Settings::resolve(&cli.get, &lookup, config)
-    }
-
-    /// The precedence table: each row is flags, environment, config, and the
-    /// profile, region and sinks that must win, with their sources.
-    #[test]
-    fn precedence_table() {
-        type Row = (
-            &'static [&'static str],
-            &'static [(&'static str, &'static str)],
-            &'static str,
-            (&'static str, &'static str),
-            Option<(&'static str, &'static str)>,
-            (&'static str, &'static str),
-        );
-        let rows: &[Row] = &[
-            // Nothing anywhere: built-in defaults.
-            (
-                &[],
-                &[],
-                "",
-                ("default", "default"),
-                None,
-                ("credentials-file", "default"),
-            ),
-            // Config top level beats defaults.
-            (
-                &[],
-                &[],
-                CONFIG,
-                ("cfg-profile", "config"),
-                Some(("cfg-region", "config")),
-                ("env", "config"),
-            ),
-            // A preset beats the top level.
-            (
-                &["--preset", "ci"],
-                &[],
-                CONFIG,
-                ("ci-profile", "config [preset.ci]"),
-                Some(("ci-region", "config [preset.ci]")),
-                ("dotenv:path=.env", "config [preset.ci]"),
-            ),
-            // An empty preset falls through to the top level.
-            (
-                &["--preset", "bare"],
-                &[],
-                CONFIG,
-                ("cfg-profile", "config"),
-                Some(("cfg-region", "config")),
-                ("env", "config"),
-            ),
-            // The preset may come from the environment.
-            (
-                &[],
-                &[("SSOCRED_PRESET", "ci")],
-                CONFIG,
-                ("ci-profile", "config [preset.ci]"),
-                Some(("ci-region", "config [preset.ci]")),
-                ("dotenv:path=.env", "config [preset.ci]"),
-            ),
-            // Environment beats config, preset included.
-            (
-                &["--preset", "ci"],
-                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_REGION", "env-region")],
-                CONFIG,
-                ("aws-env", "environment AWS_PROFILE"),
-                Some(("env-region", "environment SSOCRED_REGION")),
-                ("dotenv:path=.env", "config [preset.ci]"),
-            ),
-            // SSOCRED_PROFILE beats AWS_PROFILE.
-            (
-                &[],
-                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_PROFILE", "ss-env")],
-                CONFIG,
-                ("ss-env", "environment SSOCRED_PROFILE"),
-                Some(("cfg-region", "config")),
-                ("env", "config"),
-            ),
-            // Flags beat everything.
-            (
-                &[
-                    "-p",
-                    "flag",
-                    "--region",
-                    "flag-region",
-                    "--sink",
-                    "json",
-                    "--preset",
-                    "ci",
-                ],
-                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_REGION", "env-region")],
-                CONFIG,
-                ("flag", "flag --profile"),
-                Some(("flag-region", "flag --region")),
-                ("json", "flag --sink"),
-            ),
-            // The predecessor's flags count as sink flags.
-            (
-                &["--env_vars"],
-                &[],
-                CONFIG,
-                ("cfg-profile", "config"),
-                Some(("cfg-region", "config")),
-                ("env", "flag --sink"),
-            ),
-            // Empty environment variables are unset.
-            (
-                &[],
-                &[("AWS_PROFILE", ""), ("SSOCRED_REGION", "")],
-                CONFIG,
-                ("cfg-profile", "config"),
-                Some(("cfg-region", "config")),
-                ("env", "config"),
-            ),
-        ];
-        for (i, (flags, env, config, profile, region, sinks)) in rows.iter().enumerate() {
-            let s = resolve(flags, env, config).unwrap();
-            assert_eq!(
-                (
-                    s.profile.value.as_str(),
-                    s.profile.source.to_string().as_str()
-                ),
-                *profile,
-                "row {i}"
-            );
-            let got_region = s
-                .region
-                .as_ref()
-                .map(|r| (r.value.clone(), r.source.to_string()));
-            assert_eq!(
-                got_region,
-                region.map(|(v, src)| (v.to_owned(), src.to_owned())),
-                "row {i}"
-            );
-            let specs: Vec<String> = s.sinks.value.iter().map(|c| spec_text(&c.spec)).collect();
-            assert_eq!(
-                (specs.join(" "), s.sinks.source.to_string()),
-                (sinks.0.to_owned(), sinks.1.to_owned()),
-                "row {i}"
-            );
-        }
-    }
-
-    #[test]
-    fn role_and_login_precedence() {
-        let s = resolve(&["--preset", "ci"], &[], CONFIG).unwrap();
-        assert_eq!(
-            s.role.unwrap().value,
-            RoleChoice::Arn("arn:aws:iam::123456789012:role/Deploy".into())
-        );
-        assert_eq!(s.login.value.method, Some(LoginMethod::AwsCli));
-        let s = resolve(
-            &["--preset", "ci", "--account", "1", "--role", "R"],
-            &[],
-            CONFIG,
-        )
-        .unwrap();
-        let role = s.role.unwrap();
-        assert_eq!(role.value, RoleChoice::AccountRole("1".into(), "R".into()));
-        assert_eq!(role.source, Source::Flag("--account/--role"));
-        assert!(resolve(&[], &[], CONFIG).unwrap().role.is_none());
-    }
-
-    #[test]
-    fn an_unknown_preset_lists_the_presets() {
-        let e = resolve(&["--preset", "nope"], &[], CONFIG).unwrap_err();
-        let m = e.to_string();
-        assert!(
-            m.contains("no preset `nope`") && m.contains("bare, ci") && m.contains("/c.toml"),
-            "{m}"
-        );
-        assert_eq!(e.exit_code(), ssocred_core::ExitCode::Usage);
-        let e = resolve(&[], &[("SSOCRED_PRESET", "x")], "")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("no file found"), "{e}");
-    }
-
-    #[test]
-    fn config_sink_options_are_validated_with_the_line() {
-        let config = "\n[[sink]]\ntype = \"json\"\nformat = \"yaml\"\n";
-        let s = resolve(&[], &[], config).unwrap();
-        let ctx = SinkContext {
-            config_file: "/nonexistent/config".into(),
-            credentials_file: "/nonexistent/credentials".into(),
-            cwd: "/".into(),
-        };
-        let e = s.build_sinks(&ctx).unwrap_err().to_string();
-        assert!(
-            e.contains("/c.toml: line 2: sink `json`") && e.contains("yaml"),
-            "{e}"
-        );
-        let config = "\n[[sink]]\ntype = \"nope\"\n";
-        let e = resolve(&[], &[], config)
-            .unwrap()
-            .build_sinks(&ctx)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("line 2") && e.contains("unknown sink"), "{e}");
-    }
 }

@@ -58,7 +58,7 @@
 
 use std::fmt;
 
-use crate::ExitCode;
+use crate::ExitClass;
 
 /// The two IAM Identity Center services ssocred calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,8 +321,8 @@ pub enum EndpointError {
 
 impl EndpointError {
     /// The exit code of every endpoint error: 3, a configuration error.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::Config
+    pub fn exit_code(&self) -> ExitClass {
+        ExitClass::Config
     }
 }
 
@@ -522,7 +522,7 @@ mod tests {
         match resolve(service, region, options) {
             Ok(url) => panic!("{service} {region} {options:?} resolved to {url}"),
             Err(e) => {
-                assert_eq!(e.exit_code(), ExitCode::Config);
+                assert_eq!(e.exit_code(), ExitClass::Config);
                 e.to_string()
             }
         }

@@ -2,13 +2,13 @@ use std::path::PathBuf;
 
 use crate::sink::SinkError;
 
-/// The process exit codes of ssocred; each failure class has its own.
-///
-/// The numbers are part of the command-line contract and documented in the
-/// README: scripts may depend on them.
+/// The classes of outcome, each with its process exit code; the numbers are
+/// part of the command-line contract and documented in docs/exit-codes.md:
+/// scripts may depend on them. (Named apart from
+/// `std::process::ExitCode`, which the binary turns each class into.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum ExitCode {
+pub enum ExitClass {
     /// Everything asked for was delivered.
     Success = 0,
     /// A bug or an unexpected condition.
@@ -25,9 +25,15 @@ pub enum ExitCode {
     RoleNotAssigned = 5,
     /// The SSO portal could not be reached or kept failing.
     Portal = 6,
-    /// A sink could not deliver its output (file not writable or not
-    /// parseable).
+    /// Local output failed: a file or stream ssocred writes is not writable,
+    /// not parseable, or refused as unsafe.
     Output = 7,
+}
+
+impl From<ExitClass> for std::process::ExitCode {
+    fn from(class: ExitClass) -> Self {
+        std::process::ExitCode::from(class as u8)
+    }
 }
 
 /// Everything that can stop an invocation, each with a message that names the
@@ -115,23 +121,46 @@ pub enum Error {
         /// The service error.
         message: String,
     },
+    /// A file or stream ssocred writes itself (not through a sink) failed:
+    /// stdout, a cache it manages.
+    #[error("{target}: {message}")]
+    Output {
+        /// What was written: a path, or `<stdout>`.
+        target: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A bug, or a condition ssocred cannot recover from (the async runtime
+    /// failed to start, a task panicked).
+    #[error("internal error: {0}; please report it")]
+    Internal(String),
     /// A sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
 }
 
 impl Error {
+    /// A failed write to stdout.
+    pub fn stdout(err: &std::io::Error) -> Error {
+        Error::Output {
+            target: "<stdout>".to_owned(),
+            message: format!("cannot write: {err}"),
+        }
+    }
+
     /// The exit code this error ends the process with.
-    pub fn exit_code(&self) -> ExitCode {
+    pub fn exit_code(&self) -> ExitClass {
         match self {
-            Error::Usage(_) => ExitCode::Usage,
+            Error::Usage(_) => ExitClass::Usage,
             Error::UnknownProfile { .. }
             | Error::NotSsoProfile { .. }
             | Error::BadSsoProfile { .. }
-            | Error::ConfigFile { .. } => ExitCode::Config,
-            Error::LoginRequired { .. } => ExitCode::LoginRequired,
-            Error::RoleNotAssigned { .. } => ExitCode::RoleNotAssigned,
-            Error::Unreachable { .. } | Error::Portal { .. } => ExitCode::Portal,
+            | Error::ConfigFile { .. } => ExitClass::Config,
+            Error::LoginRequired { .. } => ExitClass::LoginRequired,
+            Error::RoleNotAssigned { .. } => ExitClass::RoleNotAssigned,
+            Error::Unreachable { .. } | Error::Portal { .. } => ExitClass::Portal,
+            Error::Output { .. } => ExitClass::Output,
+            Error::Internal(_) => ExitClass::Internal,
             Error::Sink(e) => e.exit_code(),
         }
     }

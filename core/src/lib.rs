@@ -35,7 +35,7 @@ pub mod variables;
 
 pub use arn::RoleArn;
 pub use credentials::CredentialSet;
-pub use error::{Error, ExitCode};
+pub use error::{Error, ExitClass};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
     Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,

@@ -4,7 +4,7 @@
 //!
 //! The command line resolves its settings into a [`Request`]. [`Request::plan`]
 //! decides, without any network call, whether the role is known outright or
-//! the login's roles must be listed first. A listing opens a [`Login`] (the
+//! the login's roles must be listed first. A listing opens a [`Session`] (the
 //! token and the portal client), and [`pick`] applies the plan to what it
 //! listed. Either way the result is a [`Fetch`], whose rounds feed the
 //! stream: one role ([`RoleFetch`]) or every matched role ([`ManyRoles`]).
@@ -127,9 +127,9 @@ impl Request {
 
     /// Obtains the token (refreshed or logged in as the policy allows, with
     /// prompts on `ui`) and opens the portal for listing.
-    pub async fn open_login(&self, ui: &mut dyn Write) -> Result<Login, Error> {
+    pub async fn open_session(&self, ui: &mut dyn Write) -> Result<Session, Error> {
         let token = obtain_token(&self.login, &self.token, ui).await?;
-        Ok(Login {
+        Ok(Session {
             profile: self.profile.clone(),
             token: token.token.access_token,
             portal: self.portal.clone(),
@@ -147,24 +147,24 @@ impl Request {
         }
     }
 
-    /// The fetch of every role in `entries`, through `login`.
-    pub fn many_roles(&self, login: Login, entries: Vec<RoleEntry>) -> ManyRoles {
+    /// The fetch of every role in `entries`, through `session`.
+    pub fn many_roles(&self, session: Session, entries: Vec<RoleEntry>) -> ManyRoles {
         ManyRoles {
             request: self.clone(),
-            login,
+            session,
             entries,
         }
     }
 
     /// Turns what [`pick`] chose into a fetch.
-    pub fn fetch(&self, picked: Picked, login: Login) -> Result<Fetch, Error> {
+    pub fn fetch(&self, picked: Picked, session: Session) -> Result<Fetch, Error> {
         Ok(match picked {
             Picked::One(entry) => {
                 let role =
                     RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
                 Fetch::One(self.role_fetch(role, Some(entry.account_name)))
             }
-            Picked::All(entries) => Fetch::Many(Box::new(self.many_roles(login, entries))),
+            Picked::All(entries) => Fetch::Many(Box::new(self.many_roles(session, entries))),
         })
     }
 }
@@ -283,7 +283,7 @@ pub fn pick(
 /// A login held for the portal calls of one run: the profile, its access
 /// token and the portal client.
 #[derive(Debug, Clone)]
-pub struct Login {
+pub struct Session {
     /// The SSO profile.
     pub profile: SsoProfile,
     /// The access token (a secret: its Debug shows nothing).
@@ -293,7 +293,7 @@ pub struct Login {
     trace: Trace,
 }
 
-impl Login {
+impl Session {
     /// Every role of the login; `progress` is called after every page.
     pub async fn list(
         &self,
@@ -310,8 +310,7 @@ impl Login {
             .portal
             .list_roles(&self.token, concurrency, progress)
             .await?;
-        self.trace
-            .say(|| format!("{} roles listed", entries.len()));
+        self.trace.say(|| format!("{} roles listed", entries.len()));
         Ok(entries)
     }
 }
@@ -418,12 +417,12 @@ impl RoleFetch {
     }
 }
 
-/// The rounds of every role `--all` matched, with the login that listed
+/// The rounds of every role `--all` matched, with the session that listed
 /// them.
 #[derive(Debug)]
 pub struct ManyRoles {
     request: Request,
-    login: Login,
+    session: Session,
     entries: Vec<RoleEntry>,
 }
 
@@ -435,7 +434,7 @@ impl ManyRoles {
 
     /// The SSO profile.
     pub fn profile(&self) -> &SsoProfile {
-        &self.login.profile
+        &self.session.profile
     }
 
     /// One round: the token from the cache (refreshed as it nears expiry, as
@@ -443,7 +442,7 @@ impl ManyRoles {
     pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
         let request = &self.request;
         let token = obtain_token(&request.login, &request.token, &mut std::io::stderr()).await?;
-        self.login
+        self.session
             .portal
             .credential_sets(
                 &token.token.access_token,

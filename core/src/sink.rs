@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::discovery::RoleEntry;
 use crate::profile::SsoProfile;
-use crate::{CredentialSet, ExitCode};
+use crate::{CredentialSet, ExitClass};
 
 /// How many credential sets a sink can hold in one round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,10 +510,10 @@ impl SinkError {
     }
 
     /// The exit code this error ends the process with.
-    pub fn exit_code(&self) -> ExitCode {
+    pub fn exit_code(&self) -> ExitClass {
         match self {
-            SinkError::Usage { .. } | SinkError::Refused { .. } => ExitCode::Usage,
-            SinkError::Io { .. } | SinkError::Unparseable { .. } => ExitCode::Output,
+            SinkError::Usage { .. } | SinkError::Refused { .. } => ExitClass::Usage,
+            SinkError::Io { .. } | SinkError::Unparseable { .. } => ExitClass::Output,
         }
     }
 }
@@ -536,7 +536,7 @@ mod tests {
         );
         let err = Destination::from_option("json", "out", Some(String::new()), &ctx).unwrap_err();
         assert_eq!(err.to_string(), "sink `json`: `out` is empty");
-        assert_eq!(err.exit_code(), ExitCode::Usage);
+        assert_eq!(err.exit_code(), ExitClass::Usage);
         let file =
             Destination::from_option("json", "out", Some("sub/x.json".into()), &ctx).unwrap();
         let target = dir.path().join("sub/x.json");

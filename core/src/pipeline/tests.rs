@@ -85,10 +85,13 @@ fn plans_each_way_of_naming_a_role() {
     // A name that cannot be a role is a usage error naming the setting.
     let bad = RoleChoice::AccountRole(PROD.into(), "bad role".into());
     let e = plan(&query(Some(bad), false), &bare).unwrap_err();
-    assert_eq!(e.exit_code(), crate::ExitCode::Usage, "{e}");
+    assert_eq!(e.exit_code(), crate::ExitClass::Usage, "{e}");
     assert!(e.to_string().starts_with("--role:"), "{e}");
     let e = plan(&query(None, false), &profile(Some("12"), Some("R"))).unwrap_err();
-    assert!(e.to_string().contains("profile `corp`: sso_account_id"), "{e}");
+    assert!(
+        e.to_string().contains("profile `corp`: sso_account_id"),
+        "{e}"
+    );
 }
 
 fn entry(account: &str, name: &str, role: &str) -> RoleEntry {
@@ -182,8 +185,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
             on_expiry: OnExpiry::Fail,
             verbose: false,
         },
-        cache: cached
-            .then(|| RoleCache::new(dir.join("cli/cache"), Duration::from_secs(15 * 60))),
+        cache: cached.then(|| RoleCache::new(dir.join("cli/cache"), Duration::from_secs(15 * 60))),
         concurrency: 4,
         trace: Trace::default(),
     }
@@ -237,8 +239,8 @@ fn one_role_is_fetched_then_answered_from_the_role_cache() {
         assert_eq!(set.region.as_deref(), Some("us-east-1"));
     }
     // Without the cache every round calls the portal.
-    let uncached = request(&emulator, dir.path(), query(None, false), false)
-        .role_fetch(read_only, None);
+    let uncached =
+        request(&emulator, dir.path(), query(None, false), false).role_fetch(read_only, None);
     rt.block_on(uncached.fetch()).unwrap();
     assert_eq!(emulator.count(Operation::GetRoleCredentials), 2);
 }
@@ -254,15 +256,15 @@ fn a_listing_plan_lists_picks_and_fetches_every_match() {
         true,
     );
     let rt = runtime();
-    let login = rt.block_on(req.open_login(&mut Vec::new())).unwrap();
+    let session = rt.block_on(req.open_session(&mut Vec::new())).unwrap();
     let mut pages = 0;
     let listed = rt
-        .block_on(login.list(req.concurrency, &mut |_| pages += 1))
+        .block_on(session.list(req.concurrency, &mut |_| pages += 1))
         .unwrap();
     assert_eq!(listed.len(), 3);
     assert!(pages > 0);
     let picked = pick(req.plan().unwrap(), listed, &req.profile, None).unwrap();
-    let Fetch::Many(many) = req.fetch(picked, login).unwrap() else {
+    let Fetch::Many(many) = req.fetch(picked, session).unwrap() else {
         panic!("--all fetches many");
     };
     let sets = rt.block_on(many.fetch()).unwrap();
@@ -283,6 +285,6 @@ fn a_rejected_token_is_login_required() {
     emulator.revoke_tokens();
     let fetch = req.role_fetch(arn(&format!("arn:aws:iam::{DEV}:role/Developer")), None);
     let e = runtime().block_on(fetch.fetch()).unwrap_err();
-    assert_eq!(e.exit_code(), crate::ExitCode::LoginRequired, "{e}");
+    assert_eq!(e.exit_code(), crate::ExitClass::LoginRequired, "{e}");
     assert!(!e.to_string().contains(TOKEN));
 }

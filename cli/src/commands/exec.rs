@@ -15,9 +15,13 @@ use ssocred_core::stream::Event;
 use ssocred_core::{CredentialStream, Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
 
-use crate::args::GetArgs;
-use crate::rounds::{explicit_sink_specs, log, policy, runtime};
-use crate::run::{RoleFetch, build_sinks, resolve_settings, sink_context};
+use ssocred_core::pipeline::Fetch;
+
+use crate::deliver::{Rounds, log};
+use crate::flags::OneRoleFlags;
+use crate::request::{self, RequestParts};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
 use crate::signals::Caught;
 
 /// The environment variable that marks a process as run by `ssocred exec`;
@@ -63,7 +67,7 @@ codes apply (see ssocred --help)."
 )]
 pub struct ExecArgs {
     #[command(flatten)]
-    pub get: GetArgs,
+    pub role: OneRoleFlags,
 
     /// How the command gets the credentials.
     #[arg(long, value_enum, default_value_t = Via::Env)]
@@ -83,27 +87,41 @@ pub struct ExecArgs {
     pub command: Vec<OsString>,
 }
 
-pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
+/// Runs the command.
+pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     if let Some(outer) = std::env::var_os(MARKER).filter(|_| !args.force) {
         return Err(Error::Usage(format!(
             "already inside `ssocred exec` for {} ({MARKER} is set); the command would run with other credentials than its parent's. Pass --force to nest anyway",
             outer.to_string_lossy()
         )));
     }
-    if args.get.watch {
-        return Err(Error::Usage(
-            "--watch does not apply to exec; use --via serve to keep a long-running command's credentials fresh".to_owned(),
-        ));
+    let settings = Settings::from_process(&Flags::one_role(&args.role))?;
+    let paths = request::paths()?;
+    let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
+    let request = request::request(RequestParts {
+        query: request::role_query(&settings, &args.role.role, false)?,
+        settings: &settings,
+        paths: &paths,
+        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+        token: &args.role.token,
+        verbose: args.role.verbose.verbose,
+    })?;
+    let runtime = runtime()?;
+    let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?
+    else {
+        return Err(Error::Internal("exec selected more than one role".to_owned()));
+    };
+    let policy = Rounds {
+        watch: false,
+        refresh_before: settings.refresh_before.value,
+        profile_name: "",
     }
-    let (paths, ctx) = sink_context()?;
-    let mut sinks = build_sinks(&explicit_sink_specs(&args.get), &ctx)?;
-    let fetch =
-        RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?.one("exec")?;
+    .policy();
     let served_vars = match args.via {
         Via::Env => None,
         Via::Serve => {
             let sink = ServeSink::new(Endpoint::start(DEFAULT_LISTEN, false)?, None);
-            let vars = sink.endpoint().variables(fetch.region());
+            let vars = sink.endpoint().variables(Some(fetch.region()));
             sinks.push(SelectedSink {
                 spec: SinkSpec::named("serve"),
                 sink: Box::new(sink),
@@ -112,8 +130,7 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
         }
     };
 
-    let runtime = runtime()?;
-    let mut stream = CredentialStream::new(|| fetch.fetch(), policy(&args.get));
+    let mut stream = CredentialStream::new(|| fetch.fetch(), policy);
     let mut stdout = std::io::stdout();
     let sets = runtime.block_on(stream.first_round(&mut sinks, &mut stdout))?;
     let vars = match served_vars {
@@ -144,7 +161,7 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
         }
     };
     let forwarder = caught.forward_to(Pid::from_child(&child));
-    let verbose = args.get.verbose;
+    let verbose = args.role.verbose.verbose;
     let status = if args.via == Via::Serve {
         runtime.block_on(async {
             let waiting = tokio::task::spawn_blocking(move || child.wait());
@@ -174,7 +191,7 @@ pub(crate) fn exec(args: &ExecArgs) -> Result<ExitCode, Error> {
         child.wait()
     };
     forwarder.stop();
-    let status = status.map_err(|e| Error::Usage(format!("waiting for `{shown}` failed: {e}")))?;
+    let status = status.map_err(|e| Error::Internal(format!("waiting for `{shown}` failed: {e}")))?;
     Ok(ExitCode::from(exit_code(status)))
 }
 
@@ -193,7 +210,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::args::{Cli, Command as Sub};
+    use crate::commands::{Cli, Command as Sub};
 
     fn parse(args: &[&str]) -> ExecArgs {
         match Cli::try_parse_from(args).unwrap().command {
@@ -208,10 +225,13 @@ mod tests {
             "ssocred", "exec", "-p", "x", "--", "ls", "-la", "--via", "y",
         ]);
         assert_eq!(e.command, ["ls", "-la", "--via", "y"]);
-        assert_eq!((e.via, e.get.profile.as_deref()), (Via::Env, Some("x")));
+        assert_eq!(
+            (e.via, e.role.profile.profile.as_deref()),
+            (Via::Env, Some("x"))
+        );
         let e = parse(&["ssocred", "exec", "--via", "serve", "aws", "-v", "s3", "ls"]);
         assert_eq!(e.command, ["aws", "-v", "s3", "ls"]);
-        assert!(!e.get.verbose);
+        assert!(!e.role.verbose.verbose);
         assert_eq!(e.via, Via::Serve);
         assert!(Cli::try_parse_from(["ssocred", "exec", "-p", "x"]).is_err());
     }

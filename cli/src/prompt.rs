@@ -1,169 +1,19 @@
-//! Which role (or roles) a credentials run is for: an ARN, an account and a
-//! role, the profile's own sso_account_id/sso_role_name, patterns with
-//! `--all`, or the interactive chooser.
+//! The interactive chooser: the account first (skipped when there is one),
+//! then the role (skipped when the account has one), as the predecessor
+//! asked. Server names are shown escaped.
 
-use ssocred_core::discovery::{RoleEntry, RoleFilter, is_pattern};
-use ssocred_core::naming::ProfileNamer;
-use ssocred_core::profile::SsoProfile;
-use ssocred_core::sink::{SelectedSink, check_capacity};
+use ssocred_core::Error;
+use ssocred_core::discovery::RoleEntry;
 use ssocred_core::text::visible;
-use ssocred_core::{Error, RoleArn, deliver_named};
 
-use crate::args::GetArgs;
-use crate::discover::{ListingArgs, Session, interactive};
-use crate::settings::{RoleChoice, Settings};
-
-/// What selection needs before any network call is made.
-#[derive(Debug)]
-pub enum Plan {
-    /// The role is known without listing.
-    Role(RoleArn),
-    /// List, filter, and take the one match (or let the user choose).
-    One(RoleFilter),
-    /// List, filter, and take every match.
-    All(RoleFilter),
-}
-
-/// Decides how the role is selected; usage errors come here, before the
-/// token is read.
-pub fn plan(args: &GetArgs, settings: &Settings, profile: &SsoProfile) -> Result<Plan, Error> {
-    let filter = || RoleFilter::new(args.account.as_deref(), args.role.as_deref());
-    if args.all {
-        return Ok(Plan::All(filter()?));
-    }
-    // One of --account/--role alone is a pattern for the chooser.
-    if args.account.is_some() != args.role.is_some() {
-        return Ok(Plan::One(filter()?));
-    }
-    let from_config = matches!(
-        settings.role.as_ref().map(|r| &r.source),
-        Some(crate::settings::Source::Config(_))
-    );
-    match settings.role.as_ref().map(|r| &r.value) {
-        Some(RoleChoice::Arn(arn)) => {
-            return RoleArn::parse(arn).map(Plan::Role).map_err(|e| {
-                if from_config {
-                    settings.config.error(None, format!("role_arn: {e}"))
-                } else {
-                    Error::Usage(format!("--role-arn: {e}"))
-                }
-            });
-        }
-        Some(RoleChoice::AccountRole(account, role))
-            if ssocred_core::arn::is_account_id(account) && !is_pattern(role) =>
-        {
-            return RoleArn::for_role(account, role, &profile.sso_region)
-                .map(Plan::Role)
-                .map_err(|e| Error::Usage(format!("--role: {e}")));
-        }
-        Some(RoleChoice::AccountRole(account, role)) => {
-            return Ok(Plan::One(RoleFilter::new(Some(account), Some(role))?));
-        }
-        None => {}
-    }
-    if let (Some(account), Some(role)) = (&profile.account_id, &profile.role_name) {
-        return RoleArn::for_role(account, role, &profile.sso_region)
-            .map(Plan::Role)
-            .map_err(|e| {
-                Error::Usage(format!(
-                    "profile `{}`: sso_account_id and sso_role_name: {e}",
-                    profile.name
-                ))
-            });
-    }
-    if !interactive() {
-        return Err(Error::Usage(format!(
-            "no role selected and no terminal for the interactive chooser: pass -r/--role-arn ARN, or --account ID --role NAME, or --all with --account/--role patterns, or set sso_account_id and sso_role_name in profile `{}`; `ssocred list -p {}` shows the roles you have",
-            profile.name, profile.name
-        )));
-    }
-    Ok(Plan::One(RoleFilter::default()))
-}
-
-/// The roles a plan that needs a listing resolves to.
-pub enum Resolved {
-    /// One role, with its account's name when the listing gave it.
-    One(RoleArn, Option<String>),
-    Many(Vec<RoleEntry>),
-}
-
-/// Lists the login's roles and applies the plan.
-pub fn resolve(plan: Plan, args: &GetArgs, login: &Session<'_>) -> Result<Resolved, Error> {
-    let (filter, all) = match plan {
-        Plan::Role(role) => return Ok(Resolved::One(role, None)),
-        Plan::One(filter) => (filter, false),
-        Plan::All(filter) => (filter, true),
-    };
-    let listing = ListingArgs {
-        profile: None,
-        concurrency: args.concurrency,
-        quiet: args.quiet,
-        verbose: args.verbose,
-    };
-    let matches: Vec<RoleEntry> = login
-        .list(&listing)?
-        .into_iter()
-        .filter(|e| filter.matches(e))
-        .collect();
-    let name = &login.profile.name;
-    if matches.is_empty() {
-        return Err(Error::Usage(format!(
-            "no role of profile `{name}` matches {}; `ssocred list -p {name}` shows the roles you have",
-            filter.describe()
-        )));
-    }
-    if all {
-        return Ok(Resolved::Many(matches));
-    }
-    if matches.len() == 1 || interactive() {
-        let chosen = choose(&matches, &mut InquirePrompt)?;
-        return RoleArn::parse(&chosen.role_arn)
-            .map(|role| Resolved::One(role, Some(chosen.account_name.clone())))
-            .map_err(|e| Error::Usage(e.to_string()));
-    }
-    let shown: Vec<&str> = matches
+/// The chooser for [`ssocred_core::pipeline::pick`] on a terminal: the index
+/// of the entry chosen.
+pub fn choose_on_terminal(entries: &[RoleEntry]) -> Result<usize, Error> {
+    let chosen = choose(entries, &mut InquirePrompt)?;
+    entries
         .iter()
-        .take(10)
-        .map(|e| e.role_arn.as_str())
-        .collect();
-    Err(Error::Usage(format!(
-        "{} roles match {}: {}{}; pass -r ARN for one of them, narrow the patterns, or add --all to take every one",
-        matches.len(),
-        filter.describe(),
-        shown.join(", "),
-        if matches.len() > shown.len() {
-            ", ..."
-        } else {
-            ""
-        }
-    )))
-}
-
-/// Fetches credentials for every role and delivers them, each set named by
-/// the `--profile-name` template.
-pub fn deliver_all(
-    args: &GetArgs,
-    login: &Session<'_>,
-    entries: &[RoleEntry],
-    region: Option<String>,
-    sinks: &mut [SelectedSink],
-) -> Result<(), Error> {
-    let namer = ProfileNamer::new(&args.profile_name)?;
-    let names = namer.name_all(entries, login.profile)?;
-    // Refuse before spending calls on credentials a sink cannot hold.
-    check_capacity(entries.len(), sinks)?;
-    let sets = login.runtime.block_on(login.portal.credential_sets(
-        login.token,
-        login.profile,
-        entries,
-        region,
-        args.concurrency,
-    ))?;
-    let named: Vec<(String, _)> = names.into_iter().zip(sets).collect();
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    deliver_named(&named, sinks, &mut stdout)?;
-    Ok(())
+        .position(|e| std::ptr::eq(e, chosen))
+        .ok_or_else(|| Error::Internal("the chooser returned a role it was not shown".to_owned()))
 }
 
 /// A way to ask the user to pick one of several options.

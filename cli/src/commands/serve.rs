@@ -7,15 +7,17 @@ use ssocred_core::sink::SelectedSink;
 use ssocred_core::{Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
 
-use crate::args::GetArgs;
-use crate::rounds::{deliver, explicit_sink_specs};
-use crate::run::{RoleFetch, build_sinks, resolve_settings, sink_context};
+use crate::deliver::{Rounds, deliver};
+use crate::flags::OneRoleFlags;
+use crate::request::{self, RequestParts};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
 
 /// The arguments of `ssocred serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub get: GetArgs,
+    pub role: OneRoleFlags,
 
     /// The syntax of the printed variables: sh, no-export, fish, powershell
     /// or cmd.
@@ -32,7 +34,8 @@ pub struct ServeArgs {
     pub allow_non_loopback: bool,
 }
 
-pub(crate) fn serve(args: &ServeArgs) -> Result<(), Error> {
+/// Runs the command.
+pub fn run(args: &ServeArgs) -> Result<(), Error> {
     let shell = Shell::parse(&args.shell).ok_or_else(|| {
         Error::Usage(format!(
             "--shell `{}` is not one of {}",
@@ -44,8 +47,9 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Error> {
         Some(text) => parse_listen(text).map_err(|m| Error::Usage(format!("--listen: {m}")))?,
         None => DEFAULT_LISTEN,
     };
-    let (paths, ctx) = sink_context()?;
-    let mut sinks = build_sinks(&explicit_sink_specs(&args.get), &ctx)?;
+    let settings = Settings::from_process(&Flags::one_role(&args.role))?;
+    let paths = request::paths()?;
+    let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     let endpoint = Endpoint::start(listen, args.allow_non_loopback)?;
     sinks.insert(
         0,
@@ -54,7 +58,20 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
-    let fetch =
-        RoleFetch::resolve(&args.get, &resolve_settings(&args.get)?, &paths)?.one("serve")?;
-    deliver(&fetch, &mut sinks, &args.get)
+    let request = request::request(RequestParts {
+        query: request::role_query(&settings, &args.role.role, false)?,
+        settings: &settings,
+        paths: &paths,
+        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+        token: &args.role.token,
+        verbose: args.role.verbose.verbose,
+    })?;
+    let runtime = runtime()?;
+    let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
+    let rounds = Rounds {
+        watch: true,
+        refresh_before: settings.refresh_before.value,
+        profile_name: "",
+    };
+    deliver(&runtime, &fetch, &mut sinks, rounds)
 }

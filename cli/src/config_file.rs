@@ -6,8 +6,11 @@
 //! sinks = ["credentials-file"]  # sink specs, or [[sink]] tables
 //!
 //! [login]
-//! method = "device-code"        # device-code, pkce or aws-cli
+//! method = "auto"               # auto (PKCE for sso-session profiles, else
+//!                               # device code), device-code, pkce or aws-cli
 //! open_browser = true
+//!
+//! refresh_before = 300          # seconds: --watch, serve, exec --via serve
 //!
 //! [cache]                       # the role-credential cache
 //! enabled = true
@@ -48,6 +51,8 @@ pub struct ConfigFile {
     pub sinks: Option<Vec<Spanned<String>>>,
     /// Sinks as tables: `type` and the sink's options.
     pub sink: Option<Vec<Spanned<SinkTable>>>,
+    /// Seconds before expiry at which long-running modes fetch again.
+    pub refresh_before: Option<u64>,
     /// Login behaviour.
     pub login: Option<Login>,
     /// The role-credential cache.
@@ -75,6 +80,8 @@ pub struct Preset {
     pub sinks: Option<Vec<Spanned<String>>>,
     /// Sinks as tables.
     pub sink: Option<Vec<Spanned<SinkTable>>>,
+    /// Seconds before expiry at which long-running modes fetch again.
+    pub refresh_before: Option<u64>,
     /// Login behaviour.
     pub login: Option<Login>,
     /// The role-credential cache.
@@ -107,7 +114,7 @@ pub struct SinkTable {
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
-    /// `device-code`, `pkce` or `aws-cli`.
+    /// `auto`, `device-code`, `pkce` or `aws-cli`.
     pub method: Option<LoginMethod>,
     /// Whether to open a browser for the user.
     pub open_browser: Option<bool>,
@@ -117,6 +124,9 @@ pub struct Login {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoginMethod {
+    /// PKCE (a browser redirect to this machine) for sso-session profiles
+    /// where a browser can open, else the device code flow.
+    Auto,
     /// OAuth device authorization (works over SSH).
     DeviceCode,
     /// Authorization code with PKCE and a loopback redirect.
@@ -126,9 +136,23 @@ pub enum LoginMethod {
 }
 
 impl LoginMethod {
+    /// Every method, in the order the docs give them.
+    pub const ALL: [LoginMethod; 4] = [
+        LoginMethod::Auto,
+        LoginMethod::DeviceCode,
+        LoginMethod::Pkce,
+        LoginMethod::AwsCli,
+    ];
+
+    /// The method a name (as in the file) stands for.
+    pub fn from_name(name: &str) -> Option<LoginMethod> {
+        LoginMethod::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
     /// The name used in the file.
     pub fn as_str(self) -> &'static str {
         match self {
+            LoginMethod::Auto => "auto",
             LoginMethod::DeviceCode => "device-code",
             LoginMethod::Pkce => "pkce",
             LoginMethod::AwsCli => "aws-cli",
@@ -520,6 +544,6 @@ format = "array"
         assert!(Config::load(&path, false).unwrap().path.is_none());
         let e = Config::load(&path, true).unwrap_err();
         assert!(e.to_string().contains("none.toml"), "{e}");
-        assert_eq!(e.exit_code(), ssocred_core::ExitCode::Config);
+        assert_eq!(e.exit_code(), ssocred_core::ExitClass::Config);
     }
 }

@@ -1,0 +1,193 @@
+//! `ssocred config check|show`: validate the ssocred config file, and show
+//! the settings a command will use with where each comes from.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use ssocred_core::{Error, SinkContext, sink};
+
+use crate::config_file::{self, Config};
+use crate::flags::{
+    CacheFlags, ConfigFlags, FlowFlags, ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags,
+};
+use crate::output::write_stdout;
+use crate::request;
+use crate::settings::{self, Flags, Settings, Topic};
+
+/// `ssocred config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file: syntax, keys, values and every sink's options.
+    Check {
+        /// The file [default: --config, $SSOCRED_CONFIG, else
+        /// $XDG_CONFIG_HOME/ssocred/config.toml].
+        path: Option<PathBuf>,
+        /// The ssocred config file.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Print the settings a command will use and where each comes from
+    /// (never a secret).
+    Show(ShowArgs),
+}
+
+/// The commands whose settings `config show` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForCommand {
+    /// `ssocred` itself (credentials to sinks).
+    Get,
+    /// `ssocred exec`.
+    Exec,
+    /// `ssocred serve`.
+    Serve,
+    /// `ssocred list`.
+    List,
+    /// `ssocred discover`.
+    Discover,
+    /// `ssocred login`.
+    Login,
+    /// `ssocred logout`.
+    Logout,
+}
+
+impl ForCommand {
+    /// The settings the command reads.
+    pub fn topics(self) -> &'static [Topic] {
+        use Topic::*;
+        match self {
+            ForCommand::Get | ForCommand::Exec | ForCommand::Serve => {
+                &[Profile, Region, Role, Sinks, Refresh, Login, Cache]
+            }
+            ForCommand::List | ForCommand::Login => &[Profile, Login],
+            ForCommand::Discover => &[Profile, Region, Login],
+            ForCommand::Logout => &[Profile],
+        }
+    }
+}
+
+/// `ssocred config show`: the flags that feed settings, as the command
+/// given would read them.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// The command whose settings to show.
+    #[arg(long = "command", value_enum, default_value_t = ForCommand::Get)]
+    pub command: ForCommand,
+
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub region: RegionFlag,
+
+    #[command(flatten)]
+    pub sinks: SinkFlags,
+
+    #[command(flatten)]
+    pub refresh: RefreshFlag,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+
+    #[command(flatten)]
+    pub cache: CacheFlags,
+}
+
+impl ShowArgs {
+    /// The settings flags, keeping only those the command has.
+    pub fn flags(&self) -> Flags {
+        let all = Flags {
+            config: self.config.config.clone(),
+            preset: self.config.preset.clone(),
+            profile: self.profile.profile.clone(),
+            region: self.region.region.clone(),
+            role_arn: self.role.role_arn.clone(),
+            account_role: self.role.account.clone().zip(self.role.role.clone()),
+            sinks: settings::SinkFlags::Chosen(self.sinks.sinks.clone()),
+            device_code: self.flow.device_code,
+            no_browser: self.flow.no_browser,
+            no_cache: self.cache.no_cache,
+            cache_window: self.cache.cache_window,
+            refresh_before: self.refresh.refresh_before,
+        };
+        let base = Flags {
+            config: all.config.clone(),
+            preset: all.preset.clone(),
+            profile: all.profile.clone(),
+            ..Flags::default()
+        };
+        match self.command {
+            ForCommand::Get => all,
+            ForCommand::Exec | ForCommand::Serve => Flags {
+                sinks: settings::SinkFlags::Explicit(self.sinks.sinks.clone()),
+                ..all
+            },
+            ForCommand::List | ForCommand::Login => Flags {
+                device_code: all.device_code,
+                no_browser: all.no_browser,
+                ..base
+            },
+            ForCommand::Discover => Flags {
+                region: all.region,
+                device_code: all.device_code,
+                no_browser: all.no_browser,
+                ..base
+            },
+            ForCommand::Logout => base,
+        }
+    }
+}
+
+/// Runs the command.
+pub fn run(action: &ConfigCommand) -> Result<(), Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    match action {
+        ConfigCommand::Check { path, config } => {
+            let flag = path.as_deref().or(config.as_deref());
+            let Some((path, _)) = config_file::locate(flag, &env) else {
+                return Err(Error::Usage(
+                    "no config file to check: HOME is not set; pass a PATH".to_owned(),
+                ));
+            };
+            if flag.is_none() && !path.exists() {
+                return Err(Error::ConfigFile {
+                    path,
+                    message: "no ssocred config file here; create it or pass a PATH".to_owned(),
+                });
+            }
+            let config = Config::load(&path, true)?;
+            check(&config, &request::sink_context(&request::paths()?)?)?;
+            let presets = config.preset_names();
+            let summary = if presets.is_empty() {
+                "no presets".to_owned()
+            } else {
+                format!("presets: {}", presets.join(", "))
+            };
+            write_stdout(format!("{}: ok ({summary})\n", path.display()).as_bytes())
+        }
+        ConfigCommand::Show(show) => {
+            let settings = Settings::from_process(&show.flags())?;
+            settings.validate_sinks(&request::sink_context(&request::paths()?)?)?;
+            write_stdout(settings.show(show.command.topics()).as_bytes())
+        }
+    }
+}
+
+/// Validates every sink of every section, so an option a sink rejects is
+/// found now, with its line, rather than on the day the preset is used.
+fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
+    let file = &config.file;
+    let sections = std::iter::once((&file.sinks, &file.sink))
+        .chain(file.preset.values().map(|p| (&p.sinks, &p.sink)));
+    for (specs, tables) in sections {
+        for s in config.sinks_of(specs, tables)?.unwrap_or_default() {
+            sink::build(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! `ssocred discover`: every account and role of a login, written as one
+//! profile each into the AWS config file through the config-profiles sink.
+
+use clap::{Args, ValueEnum};
+use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
+use ssocred_core::pipeline::RoleQuery;
+use ssocred_core::sink::{SelectedSink, commit_all, offer_roles};
+use ssocred_core::{Error, RoleProfile};
+
+use crate::flags::{ListingCommandFlags, RegionFlag};
+use crate::request::{self, RequestParts};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+
+/// What a discovered profile holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Style {
+    /// `credential_process` running this ssocred, and `region`.
+    Process,
+    /// Native SSO keys (sso_session or sso_start_url/sso_region,
+    /// sso_account_id, sso_role_name) and `region`.
+    Sso,
+}
+
+/// `ssocred discover`.
+#[derive(Debug, Clone, Args)]
+pub struct DiscoverArgs {
+    #[command(flatten)]
+    pub common: ListingCommandFlags,
+
+    #[command(flatten)]
+    pub region: RegionFlag,
+
+    /// What each profile holds.
+    #[arg(long, value_enum, default_value_t = Style::Process)]
+    pub style: Style,
+
+    /// The profile-name template (handlebars): account_id, account_name,
+    /// role_name, role_arn, sso_profile, sso_session, sso_start_url,
+    /// sso_region; helpers lower and upper.
+    #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_TEMPLATE)]
+    pub profile_name: String,
+
+    /// Remove profiles of roles no longer assigned from ssocred's block.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Print a unified diff of the config file and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs the command.
+pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
+    let namer = ProfileNamer::new(&args.profile_name)?;
+    let settings = Settings::from_process(&Flags::listing(
+        &args.common,
+        args.region.region.clone(),
+    ))?;
+    let paths = request::paths()?;
+    let ctx = request::sink_context(&paths)?;
+    let mut spec = String::from("config-profiles:");
+    spec.push_str(match args.style {
+        Style::Process => "style=process",
+        Style::Sso => "style=sso",
+    });
+    if args.prune {
+        spec.push_str(",prune=true");
+    }
+    if args.dry_run {
+        spec.push_str(",dry-run=true");
+    }
+    let mut sinks = vec![SelectedSink::from_spec(&spec, &ctx)?];
+
+    let request = request::request(RequestParts {
+        query: RoleQuery {
+            choice: None,
+            all: true,
+        },
+        settings: &settings,
+        paths: &paths,
+        concurrency: args.common.listing.concurrency,
+        token: &args.common.token,
+        verbose: args.common.verbose.verbose,
+    })?;
+    let runtime = runtime()?;
+    let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
+    let entries = crate::selection::list(
+        &session,
+        &runtime,
+        request.concurrency,
+        args.common.listing.quiet,
+    )?;
+    let profile = &request.profile;
+    let names = namer.name_all(&entries, profile)?;
+    if entries.is_empty() {
+        eprintln!("ssocred: profile `{}` has no roles assigned", profile.name);
+    }
+    // Named even when it has no roles, so that --prune can empty its block.
+    for selected in &mut sinks {
+        selected.sink.begin_roles(profile)?;
+    }
+    // One role at a time, and the listing freed before the file is rendered:
+    // the sink keeps what it needs, and 10,000 accounts make this matter.
+    // Consuming the lists frees each role's strings once the sink has it.
+    for (role, name) in entries.into_iter().zip(names) {
+        let role = RoleProfile {
+            name: &name,
+            role: &role,
+            sso: profile,
+            region: Some(&request.region),
+        };
+        offer_roles(std::slice::from_ref(&role), &mut sinks)?;
+    }
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    commit_all(&mut sinks, &mut stdout)?;
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! `ssocred [-p PROFILE] (-r ARN | --account ID --role NAME | --all ...)
+//! [--sink SPEC]...`: fetch credentials and deliver them to the sinks, once
+//! or (`--watch`) round after round.
+
+use clap::Args;
+use ssocred_core::naming::DEFAULT_TEMPLATE;
+use ssocred_core::pipeline::{Plan, Trace, credentials_region, plan};
+use ssocred_core::profile::ProfileFiles;
+use ssocred_core::{Error, SinkContext, deliver as deliver_sets};
+use time::OffsetDateTime;
+
+use crate::deliver::{Rounds, deliver};
+use crate::flags::{
+    CacheFlags, ConfigFlags, FlowFlags, ListingFlags, ProfileFlag, RefreshFlag, RegionFlag,
+    RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
+};
+use crate::request::{self, RequestParts};
+use crate::runtime::runtime;
+use crate::settings::{self, Flags, Settings};
+
+/// Fetch a role's credentials (or every matching role's) and deliver them
+/// to the sinks.
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub role: RoleFlags,
+
+    /// Take every role matching --account and --role (all roles without
+    /// them); each set goes to its own profile, named by --profile-name.
+    #[arg(long, conflicts_with = "role_arn")]
+    pub all: bool,
+
+    /// The profile-name template for --all (handlebars; see `ssocred discover --help`).
+    #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_TEMPLATE)]
+    pub profile_name: String,
+
+    #[command(flatten)]
+    pub listing: ListingFlags,
+
+    /// Same as `ssocred discover` (the predecessor's -d).
+    #[arg(short = 'd', long = "discover-roles", conflicts_with_all = ["role_arn", "account", "role", "all"])]
+    pub discover_roles: bool,
+
+    #[command(flatten)]
+    pub region: RegionFlag,
+
+    #[command(flatten)]
+    pub sinks: SinkFlags,
+
+    /// Same as --sink env (the predecessor's flag).
+    #[arg(long = "env_vars", visible_alias = "env-vars")]
+    pub env_vars: bool,
+
+    /// Same as --sink process (the predecessor's flag).
+    #[arg(long = "external-source", visible_alias = "external_source")]
+    pub external_source: bool,
+
+    #[command(flatten)]
+    pub verbose: VerboseFlag,
+
+    /// Keep running: fetch again before the credentials expire and rewrite
+    /// every sink with each refreshed set, until SIGINT or SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+
+    #[command(flatten)]
+    pub refresh: RefreshFlag,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    #[command(flatten)]
+    pub token: TokenFlags,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+
+    #[command(flatten)]
+    pub cache: CacheFlags,
+}
+
+impl GetArgs {
+    /// The sink specs the flags give, the predecessor's flags last.
+    pub fn sink_specs(&self) -> Vec<String> {
+        let mut specs = self.sinks.sinks.clone();
+        if self.env_vars {
+            specs.push("env".to_owned());
+        }
+        if self.external_source {
+            specs.push("process".to_owned());
+        }
+        specs
+    }
+
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            config: self.config.config.clone(),
+            preset: self.config.preset.clone(),
+            profile: self.profile.profile.clone(),
+            region: self.region.region.clone(),
+            role_arn: self.role.role_arn.clone(),
+            account_role: self.role.account.clone().zip(self.role.role.clone()),
+            sinks: settings::SinkFlags::Chosen(self.sink_specs()),
+            device_code: self.flow.device_code,
+            no_browser: self.flow.no_browser,
+            no_cache: self.cache.no_cache,
+            cache_window: self.cache.cache_window,
+            refresh_before: self.refresh.refresh_before,
+        }
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &GetArgs) -> Result<(), Error> {
+    let settings = Settings::from_process(&args.flags())?;
+    if let Some(answer) = answer_from_cache(args, &settings) {
+        return answer;
+    }
+    let paths = request::paths()?;
+    // Sinks are built first, so a bad --sink fails before any network call.
+    let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
+    let request = request::request(RequestParts {
+        query: request::role_query(&settings, &args.role, args.all)?,
+        settings: &settings,
+        paths: &paths,
+        concurrency: args.listing.concurrency,
+        token: &args.token,
+        verbose: args.verbose.verbose,
+    })?;
+    let runtime = runtime()?;
+    let fetch = crate::selection::fetch(&request, &runtime, args.listing.quiet)?;
+    let rounds = Rounds {
+        watch: args.watch,
+        refresh_before: settings.refresh_before.value,
+        profile_name: &args.profile_name,
+    };
+    deliver(&runtime, &fetch, &mut sinks, rounds)
+}
+
+/// Answers a `--sink process` call from the role cache, before anything else
+/// an invocation does: it reads two small files (the AWS config and one
+/// cache entry), starts no async runtime, builds no SDK client and never
+/// touches the token cache or the credentials file. `None` means the full
+/// pipeline must run: the cache is off or missed, or the call is not one
+/// the fast path serves; the pipeline then reports any error with its
+/// proper message and exit code. The settings are the full pipeline's own,
+/// so both agree on the profile, role, region and sinks.
+fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), Error>> {
+    if args.watch || args.discover_roles {
+        return None;
+    }
+    let [choice] = settings.sinks.value.as_slice() else {
+        return None;
+    };
+    if choice.spec.name != "process" {
+        return None;
+    }
+    let paths = request::paths().ok()?;
+    let cache = request::role_cache(settings, &paths)?;
+    let profile = ProfileFiles::load_config(&paths, &settings.profile.value)
+        .and_then(|files| files.sso_profile(&settings.profile.value))
+        .ok()?;
+    // Only a role named outright; the chooser and --all need the portal.
+    let query = request::role_query(settings, &args.role, args.all).ok()?;
+    let Plan::Role(role) = plan(&query, &profile).ok()? else {
+        return None;
+    };
+    let cached = cache
+        .lookup(&profile, &role, OffsetDateTime::now_utc())
+        .ok()?;
+    let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
+    let set = cache.to_set(cached, &profile, &role, Some(region));
+    Trace::new(args.verbose.verbose).say(|| {
+        format!(
+            "{} for {} from the role cache {}, expires {}",
+            set.access_key_id,
+            role,
+            cache.path(&profile, &role).display(),
+            set.expiration_utc()
+        )
+    });
+    let ctx = SinkContext {
+        config_file: paths.config.clone(),
+        credentials_file: paths.credentials.clone(),
+        cwd: std::path::PathBuf::new(),
+    };
+    Some((|| {
+        let mut sinks = settings.build_sinks(&ctx)?;
+        let stdout = std::io::stdout();
+        deliver_sets(std::slice::from_ref(&set), &mut sinks, &mut stdout.lock())?;
+        Ok(())
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config_file::{Config, LoginMethod};
+    use crate::settings::{RoleChoice, Source, spec_text};
+    use clap::Parser;
+    use std::path::Path;
+
+    /// The main command's flags, parsed as the binary parses them.
+    #[derive(Debug, Parser)]
+    struct Main {
+        #[command(flatten)]
+        get: GetArgs,
+    }
+
+    const CONFIG: &str = r#"
+profile = "cfg-profile"
+region = "cfg-region"
+sinks = ["env"]
+[login]
+method = "aws-cli"
+[preset.ci]
+profile = "ci-profile"
+region = "ci-region"
+role_arn = "arn:aws:iam::123456789012:role/Deploy"
+[[preset.ci.sink]]
+type = "dotenv"
+path = ".env"
+[preset.bare]
+"#;
+
+    fn resolve(flags: &[&str], env: &[(&str, &str)], config: &str) -> Result<Settings, Error> {
+        let mut argv = vec!["ssocred"];
+        argv.extend(flags);
+        let cli = Main::try_parse_from(argv).unwrap();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let config = if config.is_empty() {
+            Config::default()
+        } else {
+            Config::parse(Path::new("/c.toml"), config.to_owned()).unwrap()
+        };
+        Settings::resolve(&cli.get.flags(), &lookup, config)
+    }
+
+    /// The precedence table: each row is flags, environment, config, and the
+    /// profile, region and sinks that must win, with their sources.
+    #[test]
+    fn precedence_table() {
+        type Row = (
+            &'static [&'static str],
+            &'static [(&'static str, &'static str)],
+            &'static str,
+            (&'static str, &'static str),
+            Option<(&'static str, &'static str)>,
+            (&'static str, &'static str),
+        );
+        let rows: &[Row] = &[
+            // Nothing anywhere: built-in defaults.
+            (
+                &[],
+                &[],
+                "",
+                ("default", "default"),
+                None,
+                ("credentials-file", "default"),
+            ),
+            // Config top level beats defaults.
+            (
+                &[],
+                &[],
+                CONFIG,
+                ("cfg-profile", "config"),
+                Some(("cfg-region", "config")),
+                ("env", "config"),
+            ),
+            // A preset beats the top level.
+            (
+                &["--preset", "ci"],
+                &[],
+                CONFIG,
+                ("ci-profile", "config [preset.ci]"),
+                Some(("ci-region", "config [preset.ci]")),
+                ("dotenv:path=.env", "config [preset.ci]"),
+            ),
+            // An empty preset falls through to the top level.
+            (
+                &["--preset", "bare"],
+                &[],
+                CONFIG,
+                ("cfg-profile", "config"),
+                Some(("cfg-region", "config")),
+                ("env", "config"),
+            ),
+            // The preset may come from the environment.
+            (
+                &[],
+                &[("SSOCRED_PRESET", "ci")],
+                CONFIG,
+                ("ci-profile", "config [preset.ci]"),
+                Some(("ci-region", "config [preset.ci]")),
+                ("dotenv:path=.env", "config [preset.ci]"),
+            ),
+            // Environment beats config, preset included.
+            (
+                &["--preset", "ci"],
+                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_REGION", "env-region")],
+                CONFIG,
+                ("aws-env", "environment AWS_PROFILE"),
+                Some(("env-region", "environment SSOCRED_REGION")),
+                ("dotenv:path=.env", "config [preset.ci]"),
+            ),
+            // SSOCRED_PROFILE beats AWS_PROFILE.
+            (
+                &[],
+                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_PROFILE", "ss-env")],
+                CONFIG,
+                ("ss-env", "environment SSOCRED_PROFILE"),
+                Some(("cfg-region", "config")),
+                ("env", "config"),
+            ),
+            // Flags beat everything.
+            (
+                &[
+                    "-p",
+                    "flag",
+                    "--region",
+                    "flag-region",
+                    "--sink",
+                    "json",
+                    "--preset",
+                    "ci",
+                ],
+                &[("AWS_PROFILE", "aws-env"), ("SSOCRED_REGION", "env-region")],
+                CONFIG,
+                ("flag", "flag --profile"),
+                Some(("flag-region", "flag --region")),
+                ("json", "flag --sink"),
+            ),
+            // The predecessor's flags count as sink flags.
+            (
+                &["--env_vars"],
+                &[],
+                CONFIG,
+                ("cfg-profile", "config"),
+                Some(("cfg-region", "config")),
+                ("env", "flag --sink"),
+            ),
+            // Empty environment variables are unset.
+            (
+                &[],
+                &[("AWS_PROFILE", ""), ("SSOCRED_REGION", "")],
+                CONFIG,
+                ("cfg-profile", "config"),
+                Some(("cfg-region", "config")),
+                ("env", "config"),
+            ),
+        ];
+        for (i, (flags, env, config, profile, region, sinks)) in rows.iter().enumerate() {
+            let s = resolve(flags, env, config).unwrap();
+            assert_eq!(
+                (
+                    s.profile.value.as_str(),
+                    s.profile.source.to_string().as_str()
+                ),
+                *profile,
+                "row {i}"
+            );
+            let got_region = s
+                .region
+                .as_ref()
+                .map(|r| (r.value.clone(), r.source.to_string()));
+            assert_eq!(
+                got_region,
+                region.map(|(v, src)| (v.to_owned(), src.to_owned())),
+                "row {i}"
+            );
+            let specs: Vec<String> = s.sinks.value.iter().map(|c| spec_text(&c.spec)).collect();
+            assert_eq!(
+                (specs.join(" "), s.sinks.source.to_string()),
+                (sinks.0.to_owned(), sinks.1.to_owned()),
+                "row {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_and_login_precedence() {
+        let s = resolve(&["--preset", "ci"], &[], CONFIG).unwrap();
+        assert_eq!(
+            s.role.unwrap().value,
+            RoleChoice::Arn("arn:aws:iam::123456789012:role/Deploy".into())
+        );
+        assert_eq!(s.login.method.value, LoginMethod::AwsCli);
+        let s = resolve(
+            &["--preset", "ci", "--account", "1", "--role", "R"],
+            &[],
+            CONFIG,
+        )
+        .unwrap();
+        let role = s.role.unwrap();
+        assert_eq!(role.value, RoleChoice::AccountRole("1".into(), "R".into()));
+        assert_eq!(role.source, Source::Flag("--account/--role"));
+        assert!(resolve(&[], &[], CONFIG).unwrap().role.is_none());
+    }
+
+    #[test]
+    fn an_unknown_preset_lists_the_presets() {
+        let e = resolve(&["--preset", "nope"], &[], CONFIG).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("no preset `nope`") && m.contains("bare, ci") && m.contains("/c.toml"),
+            "{m}"
+        );
+        assert_eq!(e.exit_code(), ssocred_core::ExitClass::Usage);
+        let e = resolve(&[], &[("SSOCRED_PRESET", "x")], "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no file found"), "{e}");
+    }
+
+    #[test]
+    fn config_sink_options_are_validated_with_the_line() {
+        let config = "\n[[sink]]\ntype = \"json\"\nformat = \"yaml\"\n";
+        let s = resolve(&[], &[], config).unwrap();
+        let ctx = ssocred_core::SinkContext {
+            config_file: "/nonexistent/config".into(),
+            credentials_file: "/nonexistent/credentials".into(),
+            cwd: "/".into(),
+        };
+        let e = s.build_sinks(&ctx).unwrap_err().to_string();
+        assert!(
+            e.contains("/c.toml: line 2: sink `json`") && e.contains("yaml"),
+            "{e}"
+        );
+        let config = "\n[[sink]]\ntype = \"nope\"\n";
+        let e = resolve(&[], &[], config)
+            .unwrap()
+            .build_sinks(&ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("unknown sink"), "{e}");
+    }
+}

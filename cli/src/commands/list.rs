@@ -1,0 +1,113 @@
+//! `ssocred list`: every account and role the login may use, as a table or
+//! JSON.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use clap::Args;
+use ssocred_core::discovery::{RoleEntry, RoleFilter};
+use ssocred_core::pipeline::RoleQuery;
+use ssocred_core::text::visible;
+use ssocred_core::Error;
+
+use crate::flags::ListingCommandFlags;
+use crate::output::stream_stdout;
+use crate::request::{self, RequestParts};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+
+/// `ssocred list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: ListingCommandFlags,
+
+    /// Only accounts whose id or name matches this glob (case-insensitive).
+    #[arg(long, value_name = "GLOB")]
+    pub account: Option<String>,
+
+    /// Only roles whose name matches this glob (case-insensitive).
+    #[arg(long, value_name = "GLOB")]
+    pub role: Option<String>,
+
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: &ListArgs) -> Result<(), Error> {
+    let filter = RoleFilter::new(args.account.as_deref(), args.role.as_deref())?;
+    let settings = Settings::from_process(&Flags::listing(&args.common, None))?;
+    let paths = request::paths()?;
+    let request = request::request(RequestParts {
+        query: RoleQuery {
+            choice: None,
+            all: true,
+        },
+        settings: &settings,
+        paths: &paths,
+        concurrency: args.common.listing.concurrency,
+        token: &args.common.token,
+        verbose: args.common.verbose.verbose,
+    })?;
+    let runtime = runtime()?;
+    let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
+    let entries: Vec<RoleEntry> = crate::selection::list(
+        &session,
+        &runtime,
+        request.concurrency,
+        args.common.listing.quiet,
+    )?
+    .into_iter()
+    .filter(|e| filter.matches(e))
+    .collect();
+    stream_stdout(|out| {
+        if args.json {
+            // Machines get the names exactly as the portal sent them.
+            serde_json::to_writer_pretty(&mut *out, &entries)?;
+            writeln!(out)
+        } else {
+            write_table(out, &entries)
+        }
+    })
+}
+
+/// An aligned table: account id, account name, role, role ARN, with server
+/// text escaped for the terminal.
+fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()> {
+    let rows: Vec<[Cow<'_, str>; 4]> = entries
+        .iter()
+        .map(|e| {
+            [
+                visible(&e.account_id),
+                visible(&e.account_name),
+                visible(&e.role_name),
+                visible(&e.role_arn),
+            ]
+        })
+        .collect();
+    let width = |header: &str, column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
+            .chain([header.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let name_w = width("ACCOUNT NAME", 1);
+    let role_w = width("ROLE", 2);
+    let row = |out: &mut dyn Write, id: &str, name: &str, role: &str, arn: &str| {
+        let pad = |text: &str, w: usize| " ".repeat(w.saturating_sub(text.chars().count()));
+        writeln!(
+            out,
+            "{id:<12}  {name}{}  {role}{}  {arn}",
+            pad(name, name_w),
+            pad(role, role_w)
+        )
+    };
+    row(out, "ACCOUNT ID", "ACCOUNT NAME", "ROLE", "ROLE ARN")?;
+    for [id, name, role, arn] in &rows {
+        row(out, id, name, role, arn)?;
+    }
+    Ok(())
+}

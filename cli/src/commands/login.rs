@@ -1,0 +1,62 @@
+//! `ssocred login`: a new native login (browser or device code), cached where
+//! the AWS CLI and SDKs find it, whatever the cache holds.
+
+use clap::Args;
+use ssocred_core::Error;
+use ssocred_core::login;
+
+use crate::flags::{ConfigFlags, FlowFlags, ProfileFlag, VerboseFlag};
+use crate::request::{self, LOGIN_TIMEOUT};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+
+/// `ssocred login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    #[command(flatten)]
+    pub verbose: VerboseFlag,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}
+
+/// Runs the command.
+pub fn run(args: &LoginArgs) -> Result<(), Error> {
+    let settings = Settings::from_process(&Flags {
+        config: args.config.config.clone(),
+        preset: args.config.preset.clone(),
+        profile: args.profile.profile.clone(),
+        device_code: args.flow.device_code,
+        no_browser: args.flow.no_browser,
+        ..Flags::default()
+    })?;
+    let paths = request::paths()?;
+    let (files, profile) = request::sso_profile(&settings, &paths)?;
+    let target = request::login_target(&paths, &files, &profile);
+    let login_settings = request::login_settings(&settings);
+    if args.verbose.verbose {
+        eprintln!(
+            "ssocred: {} login for profile `{}` at {}; token file {}",
+            if login_settings.uses_pkce(&profile) {
+                "authorization code (PKCE)"
+            } else {
+                "device code"
+            },
+            profile.name,
+            target.oidc.endpoint(),
+            target.token_path().display()
+        );
+    }
+    let lock_path = target.lock_path();
+    let _lock = ssocred_core::fs::FileLock::acquire_path(&lock_path, LOGIN_TIMEOUT)
+        .map_err(|e| login::file_error(&lock_path, "cannot take the login lock", &e))?;
+    let mut stderr = std::io::stderr();
+    runtime()?.block_on(login::login(&target, &login_settings, &mut stderr))?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! `ssocred logout`: end the SSO session, remove its cached token, and
+//! forget the role credentials obtained with it.
+
+use clap::Args;
+use ssocred_core::Error;
+use ssocred_core::login;
+
+use crate::flags::{ConfigFlags, ProfileFlag};
+use crate::request::{self, LOGIN_TIMEOUT};
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+
+/// `ssocred logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}
+
+/// Runs the command.
+pub fn run(args: &LogoutArgs) -> Result<(), Error> {
+    let settings = Settings::from_process(&Flags {
+        config: args.config.config.clone(),
+        preset: args.config.preset.clone(),
+        profile: args.profile.profile.clone(),
+        ..Flags::default()
+    })?;
+    let paths = request::paths()?;
+    let (files, profile) = request::sso_profile(&settings, &paths)?;
+    let target = request::login_target(&paths, &files, &profile);
+    let portal = request::portal(&profile);
+    let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;
+    // Role credentials obtained with the token die with it. The AWS CLI's
+    // cache entries do not say which login they came from, so every SSO
+    // entry goes, as `aws sso logout` does; the next call fetches anew.
+    let role_cache = ssocred_core::role_cache::RoleCache::new(
+        ssocred_core::role_cache::default_dir(&paths.home),
+        ssocred_core::role_cache::DEFAULT_WINDOW,
+    );
+    let forgotten = role_cache.clear().map_err(|e| {
+        login::file_error(
+            role_cache.dir(),
+            "cannot remove cached role credentials",
+            &e,
+        )
+    })?;
+    if forgotten > 0 {
+        eprintln!(
+            "Removed {forgotten} cached role credential{} from {}",
+            if forgotten == 1 { "" } else { "s" },
+            role_cache.dir().display()
+        );
+    }
+    match &outcome.removed {
+        Some(path) => eprintln!(
+            "Logged out of profile `{}`: removed {}",
+            profile.name,
+            path.display()
+        ),
+        None => eprintln!(
+            "Profile `{}` was not logged in (no token file {}).",
+            profile.name,
+            target.token_path().display()
+        ),
+    }
+    match outcome.portal_error {
+        None => Ok(()),
+        Some(Error::Unreachable { endpoint, message }) => Err(Error::Unreachable {
+            endpoint,
+            message: format!(
+                "{message}; the local token was removed, but the portal session may still be active until it expires"
+            ),
+        }),
+        Some(Error::Portal { endpoint, message }) => Err(Error::Portal {
+            endpoint,
+            message: format!(
+                "{message}; the local token was removed, but the portal session may still be active until it expires"
+            ),
+        }),
+        Some(other) => Err(other),
+    }
+}

@@ -1,0 +1,264 @@
+//! The flag groups commands share, and their value parsers: clap types
+//! only. Each command flattens the groups it honours, so its `--help` shows
+//! nothing it ignores.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use clap::builder::TypedValueParser as _;
+
+/// `-p/--profile`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileFlag {
+    /// The SSO profile in the AWS config file [env: SSOCRED_PROFILE, then
+    /// AWS_PROFILE; config: profile; default: default].
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+}
+
+/// `--config` and `--preset`: which ssocred config file, and which preset in it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigFlags {
+    /// The ssocred config file [env: SSOCRED_CONFIG; default:
+    /// $XDG_CONFIG_HOME/ssocred/config.toml, else ~/.config/ssocred/config.toml].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Use the named preset of the config file ([preset.NAME]) [env: SSOCRED_PRESET].
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+}
+
+/// `-r/--role-arn`, or `--account` and `--role`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RoleFlags {
+    /// The role, as an IAM role ARN (arn:aws:iam::123456789012:role/NAME).
+    #[arg(short = 'r', long, value_name = "ARN", conflicts_with_all = ["account", "role"])]
+    pub role_arn: Option<String>,
+
+    /// The account of the role: an id, or a glob over account ids and names
+    /// (to narrow the chooser, or with --all).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// The role name, or a glob.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+}
+
+/// `--region`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegionFlag {
+    /// The region to put next to the credentials [env: SSOCRED_REGION;
+    /// config: region; default: the profile's region, else its sso_region].
+    #[arg(long, value_name = "REGION", value_parser = region)]
+    pub region: Option<String>,
+}
+
+/// `--sink`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SinkFlags {
+    /// Where the credentials go: NAME[:ARG][,KEY=VALUE...]; repeatable.
+    /// See `ssocred sinks`.
+    #[arg(short, long = "sink", value_name = "SPEC")]
+    pub sinks: Vec<String>,
+}
+
+/// How many portal calls a listing makes at once, and its progress bar.
+#[derive(Debug, Clone, Args)]
+pub struct ListingFlags {
+    /// How many portal calls run at once when listing or with --all.
+    #[arg(long, value_name = "N", default_value_t = ssocred_core::discovery::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    pub concurrency: usize,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl Default for ListingFlags {
+    fn default() -> Self {
+        ListingFlags {
+            concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+            quiet: false,
+        }
+    }
+}
+
+/// `-q/--quiet` alone, for commands whose listing (for the chooser) runs at
+/// the default concurrency.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct QuietFlag {
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `-v/--verbose`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct VerboseFlag {
+    /// Explain each step on stderr (never secrets).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `--refresh-before`, for the modes that keep credentials fresh.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RefreshFlag {
+    /// Fetch again this many seconds before the credentials expire
+    /// [env: SSOCRED_REFRESH_BEFORE; config: refresh_before; default: 300].
+    #[arg(long, value_name = "SECS")]
+    pub refresh_before: Option<u64>,
+}
+
+/// `--no-cache` and `--cache-window`: the role-credential cache.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CacheFlags {
+    /// Neither read nor write the role-credential cache: always call the portal
+    /// [env: SSOCRED_NO_CACHE=1; config: [cache] enabled = false].
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Treat cached role credentials as expired this many minutes before they
+    /// expire [env: SSOCRED_CACHE_WINDOW; config: [cache] window_minutes;
+    /// default: 15].
+    #[arg(long, value_name = "MINUTES")]
+    pub cache_window: Option<u32>,
+}
+
+/// How a native login runs.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FlowFlags {
+    /// Log in with the device code flow (a code to enter on any device)
+    /// instead of a browser redirect to this machine [config: [login] method].
+    /// Automatic for legacy profiles and where there is no display (SSH).
+    #[arg(long)]
+    pub device_code: bool,
+
+    /// Never open a browser; the URL to open is printed either way
+    /// [config: [login] open_browser = false].
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+/// What happens when the SSO token is about to expire or has expired.
+#[derive(Debug, Clone, Args)]
+pub struct TokenFlags {
+    /// Log in when the login has expired even without a terminal (for
+    /// example from credential_process); may open a browser. Without it, a
+    /// command with no terminal fails at once with exit code 4.
+    #[arg(long)]
+    pub auto_login: bool,
+
+    /// Log in by running this shell command instead of natively, with its
+    /// output shown on stderr; `{profile}` is replaced by the profile name,
+    /// e.g. 'aws sso login --profile {profile}'.
+    #[arg(long, value_name = "COMMAND", env = "SSOCRED_LOGIN_COMMAND")]
+    pub login_command: Option<String>,
+
+    /// Refresh the SSO token when less than this many seconds are left.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_REFRESH_WINDOW_SECS,
+        env = "SSOCRED_REFRESH_WINDOW"
+    )]
+    pub refresh_window: u64,
+
+    /// Wait at most this many seconds for another ssocred process that is
+    /// refreshing or logging in the same SSO session (a process that would
+    /// log in itself waits up to 10 minutes, as long as a login may take).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_LOCK_TIMEOUT_SECS,
+        env = "SSOCRED_LOCK_TIMEOUT"
+    )]
+    pub lock_timeout: u64,
+}
+
+/// Refresh a token with less than this many seconds left (as the AWS CLI does).
+pub const DEFAULT_REFRESH_WINDOW_SECS: u64 = 900;
+/// How long to wait for another process's refresh before giving up.
+pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 60;
+
+impl Default for TokenFlags {
+    /// The flags' defaults, for commands that have none of them (`list`,
+    /// `discover`): a person at a terminal is logged in, a headless run
+    /// fails at once.
+    fn default() -> Self {
+        TokenFlags {
+            auto_login: false,
+            login_command: None,
+            refresh_window: DEFAULT_REFRESH_WINDOW_SECS,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT_SECS,
+        }
+    }
+}
+
+/// Parses a `--region` value: a region name, or clap's usage error.
+pub fn region(value: &str) -> Result<String, String> {
+    ssocred_core::profile::check_region(value).map(|()| value.to_owned())
+}
+
+/// The flags of a command that runs with one role and has an output of its
+/// own (`exec`, `serve`): no `--all`, no predecessor flags, and sinks only
+/// from `--sink`.
+#[derive(Debug, Clone, Args)]
+pub struct OneRoleFlags {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub quiet: QuietFlag,
+
+    #[command(flatten)]
+    pub region: RegionFlag,
+
+    #[command(flatten)]
+    pub sinks: SinkFlags,
+
+    #[command(flatten)]
+    pub verbose: VerboseFlag,
+
+    #[command(flatten)]
+    pub refresh: RefreshFlag,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    #[command(flatten)]
+    pub token: TokenFlags,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+
+    #[command(flatten)]
+    pub cache: CacheFlags,
+}
+
+/// The flags of a command that lists a login's roles (`list`, `discover`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListingCommandFlags {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub listing: ListingFlags,
+
+    #[command(flatten)]
+    pub verbose: VerboseFlag,
+
+    #[command(flatten)]
+    pub flow: FlowFlags,
+
+    #[command(flatten)]
+    pub token: TokenFlags,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}

@@ -1,0 +1,209 @@
+//! From resolved settings to what core needs: the AWS file paths, the sink
+//! context, the login (token cache, OIDC client, token policy), the role
+//! cache and the portal, gathered into a [`Request`].
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use ssocred_core::discovery::RoleFilter;
+use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
+use ssocred_core::oidc::{self, Oidc};
+use ssocred_core::pipeline::{Request, RoleChoice, RoleQuery, Trace, credentials_region};
+use ssocred_core::portal::{self, Portal};
+use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
+use ssocred_core::role_cache::{self, RoleCache};
+use ssocred_core::{Error, RoleArn, SinkContext};
+
+use crate::config_file::LoginMethod;
+use crate::flags::{RoleFlags, TokenFlags};
+use crate::settings::{self, Settings, Source};
+
+/// How long a login waits for the user.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The AWS files and caches, from the environment.
+pub fn paths() -> Result<AwsPaths, Error> {
+    AwsPaths::from_env(env)
+}
+
+/// What every sink may know about the invocation.
+pub fn sink_context(paths: &AwsPaths) -> Result<SinkContext, Error> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?;
+    Ok(SinkContext {
+        config_file: paths.config.clone(),
+        credentials_file: paths.credentials.clone(),
+        cwd,
+    })
+}
+
+/// Whether a person is there to log in or choose: stdin and stderr are
+/// terminals. A credential_process has its stderr captured, so it never
+/// counts.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// The SSO profile the settings name, read with only the config sections it
+/// needs.
+pub fn sso_profile(settings: &Settings, paths: &AwsPaths) -> Result<(ProfileFiles, SsoProfile), Error> {
+    let name = &settings.profile.value;
+    let files = ProfileFiles::load_for(paths, name)?;
+    let profile = files.sso_profile(name)?;
+    Ok((files, profile))
+}
+
+/// The login of `profile`, its OIDC client resolved from the environment.
+pub fn login_target(paths: &AwsPaths, files: &ProfileFiles, profile: &SsoProfile) -> LoginTarget {
+    LoginTarget {
+        profile: profile.clone(),
+        scopes: files.registration_scopes(profile),
+        cache_dir: paths.sso_cache_dir(),
+        lock_dir: login::ssocred_cache_dir(env, &paths.home).join("locks"),
+        oidc: Oidc::new(&profile.sso_region, oidc::endpoint_override(env)),
+    }
+}
+
+/// The portal client of `profile`.
+pub fn portal(profile: &SsoProfile) -> Portal {
+    Portal::new(profile, portal::endpoint_override(env))
+}
+
+/// How a native login runs, from the login settings.
+pub fn login_settings(settings: &Settings) -> LoginSettings {
+    LoginSettings {
+        device_code: settings.login.method.value == LoginMethod::DeviceCode,
+        open_browser: settings.login.open_browser.value,
+        display: login::has_display(env),
+        timeout: LOGIN_TIMEOUT,
+    }
+}
+
+/// How a run gets its token: refreshed, or logged in as the settings, the
+/// flags and the terminal allow.
+pub fn token_policy(settings: &Settings, token: &TokenFlags, verbose: bool) -> TokenPolicy {
+    let may_log_in = interactive() || token.auto_login;
+    let command = token.login_command.clone().or_else(|| {
+        (settings.login.method.value == LoginMethod::AwsCli)
+            .then(|| "aws sso login --profile {profile}".to_owned())
+    });
+    let on_expiry = match (command, may_log_in) {
+        (_, false) => OnExpiry::Fail,
+        (Some(command), true) => OnExpiry::Command(command),
+        (None, true) => OnExpiry::Login(login_settings(settings)),
+    };
+    TokenPolicy {
+        refresh_window: Duration::from_secs(token.refresh_window),
+        lock_timeout: Duration::from_secs(token.lock_timeout),
+        on_expiry,
+        verbose,
+    }
+}
+
+/// The role cache a run uses, or `None` when it is turned off.
+pub fn role_cache(settings: &Settings, paths: &AwsPaths) -> Option<RoleCache> {
+    // A long-running mode refetches `refresh_before` ahead of expiry; a
+    // narrower window would answer that refetch with the same credentials
+    // and the refresh would come round again at once.
+    let window = (u64::from(settings.cache_window.value) * 60)
+        .max(settings.refresh_before.value.saturating_add(60));
+    settings
+        .cache_enabled
+        .value
+        .then(|| RoleCache::new(role_cache::default_dir(&paths.home), Duration::from_secs(window)))
+}
+
+/// The role query of the settings and the role flags: patterns from only
+/// one of `--account`/`--role` (or from either with `--all`) narrow a
+/// listing; a full choice comes from the settings. A malformed ARN names the
+/// flag, or the config file it came from.
+pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<RoleQuery, Error> {
+    let patterns_only = flags.account.is_some() != flags.role.is_some();
+    if all || patterns_only {
+        let filter = RoleFilter::new(flags.account.as_deref(), flags.role.as_deref())?;
+        let choice = (flags.account.is_some() || flags.role.is_some())
+            .then_some(RoleChoice::Patterns(filter));
+        return Ok(RoleQuery { choice, all });
+    }
+    let choice = match settings.role.as_ref() {
+        None => None,
+        Some(role) => Some(match &role.value {
+            settings::RoleChoice::Arn(arn) => RoleArn::parse(arn)
+                .map(RoleChoice::Arn)
+                .map_err(|e| match &role.source {
+                    Source::Config(_) => settings.config.error(None, format!("role_arn: {e}")),
+                    _ => Error::Usage(format!("--role-arn: {e}")),
+                })?,
+            settings::RoleChoice::AccountRole(account, name) => {
+                RoleChoice::AccountRole(account.clone(), name.clone())
+            }
+        }),
+    };
+    Ok(RoleQuery { choice, all })
+}
+
+/// Everything core needs to plan and run the request.
+pub struct RequestParts<'a> {
+    /// The resolved settings.
+    pub settings: &'a Settings,
+    /// The AWS files.
+    pub paths: &'a AwsPaths,
+    /// The role query.
+    pub query: RoleQuery,
+    /// Portal calls at once.
+    pub concurrency: usize,
+    /// The token flags.
+    pub token: &'a TokenFlags,
+    /// `-v`.
+    pub verbose: bool,
+}
+
+/// The request of an invocation: the profile loaded, the login, the cache
+/// and the portal client built.
+pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
+    let RequestParts {
+        settings,
+        paths,
+        query,
+        concurrency,
+        token,
+        verbose,
+    } = parts;
+    let trace = Trace::new(verbose);
+    trace.say(|| {
+        format!(
+            "SSO profile `{}` from {}",
+            settings.profile.value, settings.profile.source
+        )
+    });
+    let (files, profile) = sso_profile(settings, paths)?;
+    trace.say(|| {
+        format!(
+            "profile `{}`: start URL {}, SSO region {}{}",
+            profile.name,
+            profile.start_url,
+            profile.sso_region,
+            profile
+                .session
+                .as_ref()
+                .map(|s| format!(", sso-session {s}"))
+                .unwrap_or_default()
+        )
+    });
+    let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
+    Ok(Request {
+        login: login_target(paths, &files, &profile),
+        token: token_policy(settings, token, verbose),
+        cache: role_cache(settings, paths),
+        portal: portal(&profile),
+        profile,
+        query,
+        region,
+        concurrency,
+        trace,
+    })
+}

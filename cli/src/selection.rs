@@ -1,0 +1,48 @@
+//! From a planned request to its fetch: a role named outright needs nothing
+//! more; otherwise the login's roles are listed (with a progress bar), and
+//! the plan picks one of them (on a terminal, the user may choose) or all.
+
+use ssocred_core::Error;
+use ssocred_core::discovery::RoleEntry;
+use ssocred_core::pipeline::{Fetch, Plan, Request, Session, pick};
+use tokio::runtime::Runtime;
+
+use crate::progress::ListingBar;
+use crate::request::interactive;
+
+/// The fetch of `request`, listing on `runtime` when the plan needs it.
+pub fn fetch(request: &Request, runtime: &Runtime, quiet: bool) -> Result<Fetch, Error> {
+    let plan = request.plan()?;
+    if let Plan::Role(role) = plan {
+        return Ok(Fetch::One(request.role_fetch(role, None)));
+    }
+    let person = interactive();
+    if matches!(plan, Plan::Unselected) && !person {
+        let name = &request.profile.name;
+        return Err(Error::Usage(format!(
+            "no role selected and no terminal for the interactive chooser: pass -r/--role-arn ARN, or --account ID --role NAME, or --all with --account/--role patterns, or set sso_account_id and sso_role_name in profile `{name}`; `ssocred list -p {name}` shows the roles you have"
+        )));
+    }
+    // The chooser and --all need the role listing, so the token is needed
+    // before the first round.
+    let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
+    let listed = list(&session, runtime, request.concurrency, quiet)?;
+    let mut choose = crate::prompt::choose_on_terminal;
+    let chooser: Option<&mut dyn FnMut(&[RoleEntry]) -> Result<usize, Error>> =
+        if person { Some(&mut choose) } else { None };
+    let picked = pick(plan, listed, &request.profile, chooser)?;
+    request.fetch(picked, session)
+}
+
+/// Every role of the session, with a progress bar unless `quiet`.
+pub fn list(
+    session: &Session,
+    runtime: &Runtime,
+    concurrency: usize,
+    quiet: bool,
+) -> Result<Vec<RoleEntry>, Error> {
+    let bar = ListingBar::new(quiet);
+    let listed = runtime.block_on(session.list(concurrency, &mut |p| bar.update(p)));
+    bar.finish();
+    listed
+}
