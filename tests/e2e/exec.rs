@@ -293,10 +293,12 @@ fn every_catchable_terminating_signal_is_forwarded_and_waited_for() {
             // The child traps the signal, so only a forwarded copy ends its
             // wait; it then works on for half a second and exits 40 + the
             // number of copies: ssocred returning 41 has waited for it and
-            // forwarded exactly one.
+            // forwarded exactly one. (It gives up after 20 s, so that an
+            // orphan left by a killed ssocred fails the test, not hangs it.)
             let script = format!(
-                "n=0; trap 'n=$((n+1))' {signal}; echo ready; \
-                 while [ $n -eq 0 ]; do sleep 0.05; done; sleep 0.5; exit $((40+n))"
+                "n=0; i=0; trap 'n=$((n+1))' {signal}; echo ready; \
+                 while [ $n -eq 0 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; \
+                 sleep 0.5; exit $((40+n))"
             );
             let mut running = Running::spawn(exec_cmd(&w, &["--via", via], &["sh", "-c", &script]));
             assert_eq!(running.stdout_line(), "ready");
@@ -308,7 +310,7 @@ fn every_catchable_terminating_signal_is_forwarded_and_waited_for() {
         let mut running = Running::spawn(exec_cmd(
             &w,
             &[],
-            &["sh", "-c", "ulimit -c 0; echo ready; exec sleep 60"],
+            &["sh", "-c", "ulimit -c 0; echo ready; exec sleep 20"],
         ));
         assert_eq!(running.stdout_line(), "ready");
         running.signal(signal);
