@@ -331,6 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn at_the_cap_only_an_idle_connection_makes_room() {
+        let table = Table::new(2);
+        let (first, mut first_evicted) = table.admit().unwrap();
+        let (second, mut second_evicted) = table.admit().unwrap();
+        table.lock().set_idle_since(first, None);
+        table.lock().set_idle_since(second, None);
+        assert!(table.admit().is_none(), "both are answering requests");
+        table.lock().set_idle_since(second, Some(Instant::now()));
+        let (third, _) = table.admit().unwrap();
+        assert!(second_evicted.try_recv().is_err(), "the idle one made room");
+        assert_eq!(
+            first_evicted.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty),
+            "the busy one stays"
+        );
+        let open = table.lock();
+        let mut ids: Vec<u64> = open.open.keys().copied().collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [first, third]);
+    }
+
+    #[test]
     fn a_stop_does_not_wait_for_a_half_sent_request() {
         let endpoint = endpoint(MAX_CONNECTIONS);
         let mut half = connect(&endpoint);
