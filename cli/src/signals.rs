@@ -1,21 +1,27 @@
-//! SIGINT and SIGTERM: a clean stop for the long-running modes, and
-//! forwarding to the child of `ssocred exec`.
+//! SIGINT and SIGTERM: a clean stop for the long-running modes; every
+//! catchable terminating signal: forwarding to the child of `ssocred exec`.
 
 use std::future::Future;
 use std::thread::JoinHandle;
 
 use rustix::process::{Pid, Signal, kill_process};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::iterator::{Handle, SignalsInfo};
 use signal_hook::low_level::siginfo::Cause;
 use ssocred_core::Error;
 use tokio::sync::oneshot;
 
-const CAUGHT: [i32; 2] = [SIGINT, SIGTERM];
+/// The signals that stop a long-running mode.
+const STOPPING: [i32; 2] = [SIGINT, SIGTERM];
 
-fn catch() -> Result<SignalsInfo<WithOrigin>, Error> {
-    SignalsInfo::<WithOrigin>::new(CAUGHT)
+/// The signals `exec` passes on: every one whose default action ends a
+/// process and that can be caught. (SIGKILL cannot be; SIGALRM, SIGPIPE and
+/// the like are about ssocred's own doings, not requests to the command.)
+const FORWARDED: [i32; 6] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2];
+
+fn catch(signals: &[i32]) -> Result<SignalsInfo<WithOrigin>, Error> {
+    SignalsInfo::<WithOrigin>::new(signals)
         .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))
 }
 
@@ -52,7 +58,7 @@ pub(crate) struct StopSignal {
 impl StopSignal {
     /// Catches SIGINT and SIGTERM from now on.
     pub(crate) fn install() -> Result<StopSignal, Error> {
-        let mut signals = catch()?;
+        let mut signals = catch(&STOPPING)?;
         let handle = signals.handle();
         let (tx, rx) = oneshot::channel();
         let thread = std::thread::spawn(move || {
@@ -90,23 +96,25 @@ impl StopSignal {
     }
 }
 
-/// SIGINT and SIGTERM caught before a child is spawned, so none is lost
-/// between the spawn and the start of forwarding.
+/// SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 caught before a
+/// child is spawned, so none is lost between the spawn and the start of
+/// forwarding, and none ends ssocred while the child runs on.
 pub(crate) struct Caught(SignalsInfo<WithOrigin>);
 
 impl Caught {
-    /// Catches SIGINT and SIGTERM from now on.
+    /// Catches the forwarded signals from now on.
     pub(crate) fn install() -> Result<Caught, Error> {
-        catch().map(Caught)
+        catch(&FORWARDED).map(Caught)
     }
 
     /// Forwards every caught signal to `child` until the returned forwarder
     /// is dropped.
     ///
-    /// A signal the kernel sent (Ctrl-C or Ctrl-\ at the terminal) is not
-    /// forwarded: the terminal signals its whole foreground process group,
-    /// the child included, and a second copy would make many programs skip
-    /// their graceful shutdown.
+    /// A signal the kernel sent (Ctrl-C or Ctrl-\ at the terminal, or the
+    /// SIGHUP of a terminal hanging up) is not forwarded: the kernel signals
+    /// the whole foreground process group, the child included, and a second
+    /// copy would make many programs skip their graceful shutdown. Whatever a
+    /// process sent with kill(2) reached ssocred alone and is passed on.
     pub(crate) fn forward_to(self, child: Pid) -> Forwarder {
         let mut signals = self.0;
         let handle = signals.handle();

@@ -266,3 +266,78 @@ fn ctrl_c_at_a_terminal_reaches_the_child_once() {
     // code.
     assert_eq!(stdout.lines().last(), Some("41"), "{stdout}");
 }
+
+/// Kills a process the test started indirectly, even when the test fails.
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn every_catchable_terminating_signal_is_forwarded_and_waited_for() {
+    let w = World::new();
+    let signals = [
+        ("HUP", 1),
+        ("QUIT", 3),
+        ("USR1", 10),
+        ("USR2", 12),
+        ("TERM", 15),
+    ];
+    for (signal, number) in signals {
+        for via in ["env", "serve"] {
+            // The child traps the signal, so only a forwarded copy ends its
+            // wait; it then works on for half a second and exits 40 + the
+            // number of copies: ssocred returning 41 has waited for it and
+            // forwarded exactly one. (It gives up after 20 s, so that an
+            // orphan left by a killed ssocred fails the test, not hangs it.)
+            let script = format!(
+                "n=0; i=0; trap 'n=$((n+1))' {signal}; echo ready; \
+                 while [ $n -eq 0 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; \
+                 sleep 0.5; exit $((40+n))"
+            );
+            let mut running = Running::spawn(exec_cmd(&w, &["--via", via], &["sh", "-c", &script]));
+            assert_eq!(running.stdout_line(), "ready");
+            running.signal(signal);
+            let (status, _, stderr) = running.finish();
+            assert_eq!(status.code(), Some(41), "{signal} via {via}: {stderr}");
+        }
+        // Untrapped, the signal ends the child, and ssocred says so.
+        let mut running = Running::spawn(exec_cmd(
+            &w,
+            &[],
+            &["sh", "-c", "ulimit -c 0; echo ready; exec sleep 20"],
+        ));
+        assert_eq!(running.stdout_line(), "ready");
+        running.signal(signal);
+        let (status, _, stderr) = running.finish();
+        assert_eq!(status.code(), Some(128 + number), "{signal}: {stderr}");
+    }
+}
+
+#[test]
+fn via_serve_ends_with_the_child_even_when_a_grandchild_holds_a_connection() {
+    let w = World::new();
+    // The child leaves a grandchild holding a half-sent request to the
+    // endpoint, waits until it is connected, and exits.
+    let script = r#"hp=${AWS_CONTAINER_CREDENTIALS_FULL_URI#http://}; hp=${hp%%/*}
+        ( exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}" || exit 1
+          printf 'GET /credentials HTTP/1.1\r\nHost: x\r\n' >&3
+          : > held; exec sleep 60 ) </dev/null >/dev/null 2>&1 &
+        echo $!
+        until [ -e held ]; do sleep 0.05; done
+        exit 3"#;
+    let mut running = Running::spawn(exec_cmd(&w, &["--via", "serve"], &["bash", "-c", script]));
+    let _grandchild = KillOnDrop(running.stdout_line());
+    let start = std::time::Instant::now();
+    let (status, _, stderr) = running.finish();
+    let took = start.elapsed();
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    // The endpoint stops within 250 ms; the rest is slack for a loaded
+    // machine (before, ssocred waited for the grandchild to let go).
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+}

@@ -1,7 +1,10 @@
 //! `ssocred serve` and the `serve` sink: the printed variables, the token
-//! check, background refresh, loopback only unless asked, and boto3's
-//! container provider reading from it.
+//! check, background refresh, loopback only unless asked, hostile clients
+//! (idle floods, half-sent requests) and boto3's container provider reading
+//! from it.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -184,6 +187,199 @@ fn the_serve_sink_works_from_the_main_command_with_other_sinks() {
     assert!(text.contains(&i.access_key_id), "{text}");
     running.signal("TERM");
     assert_eq!(running.finish().0.code(), Some(0));
+}
+
+/// The host:port of an endpoint URL.
+fn address(url: &str) -> SocketAddr {
+    let rest = url.strip_prefix("http://").unwrap();
+    rest.split('/').next().unwrap().parse().unwrap()
+}
+
+/// A GET that gives up after `patience` in all, connecting included
+/// (a starved server never even accepts): the status, or why it failed.
+fn get_within(url: &str, token: &str, patience: Duration) -> Result<u16, String> {
+    let mut stream =
+        TcpStream::connect_timeout(&address(url), patience).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(patience)).unwrap();
+    write!(
+        stream,
+        "GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("send: {e}"))?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| format!("read: {e}"))?;
+    let status = response.split_whitespace().nth(1).unwrap_or_default();
+    status.parse().map_err(|_| format!("answer: {response:?}"))
+}
+
+/// How long after `since` the server closed `stream` (whatever it sent
+/// first); fails the test when it is still open after [`PATIENCE`].
+fn closed_after(stream: &mut TcpStream, since: Instant) -> Duration {
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    loop {
+        match stream.read(&mut [0; 512]) {
+            Ok(0) => return since.elapsed(),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("still open after {:?}", since.elapsed())
+            }
+            Err(_) => return since.elapsed(),
+        }
+    }
+}
+
+const HALF_SENT: &[u8] = b"GET /credentials HTTP/1.1\r\nHost: x\r\nAuthoriz";
+
+/// The file-descriptor limit `serve` runs under in the flood test: well
+/// below the 1,000 connections, which would exhaust it without the cap.
+const SERVE_FD_LIMIT: u64 = 512;
+
+/// Idle clients in the flood test.
+const FLOOD: u64 = 1000;
+
+/// Raises this test process's soft file-descriptor limit to its hard one,
+/// so the flood fits beside the other tests running in it; returns how many
+/// idle clients to open (fewer, loudly, when the hard limit is too low).
+fn flood_size() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let hard = limit.maximum.unwrap_or(u64::MAX);
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        },
+    )
+    .unwrap();
+    // Room for the other tests' pipes, sockets and files.
+    let room = hard.saturating_sub(512);
+    if room < FLOOD {
+        eprintln!(
+            "\n!!! The hard file-descriptor limit is {hard}: the idle-client flood opens only {room} connections, not {FLOOD}.\n"
+        );
+    }
+    room.min(FLOOD)
+}
+
+#[test]
+fn the_token_holder_is_served_while_a_thousand_idle_clients_hold_on() {
+    let clients = flood_size();
+    let w = World::new();
+    let mut cmd = w.command("sh");
+    cmd.args([
+        "-c",
+        &format!("ulimit -n {SERVE_FD_LIMIT} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_ssocred"),
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+    ]);
+    let mut running = Running::spawn(cmd);
+    let (url, token) = endpoint(&mut running);
+    let addr = address(&url);
+    // Half say nothing, half send part of a request head; none ever leaves.
+    let mut idle = Vec::new();
+    let mut refused = None;
+    for i in 0..clients {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(mut stream) => {
+                if i % 2 == 1 {
+                    let _ = stream.write_all(HALF_SENT);
+                }
+                idle.push(stream);
+            }
+            Err(e) => {
+                refused = Some(format!("idle client {i} could not connect: {e}"));
+                break;
+            }
+        }
+    }
+    for _ in 0..3 {
+        let start = Instant::now();
+        let answer = get_within(&url, &token, Duration::from_secs(10));
+        assert_eq!(answer, Ok(200), "with {} idle clients", idle.len());
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    }
+    assert_eq!(refused, None);
+    // The cap keeps serve's sockets well below its descriptor limit.
+    if let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", running.pid())) {
+        let open = fds.count() as u64;
+        assert!(open <= SERVE_FD_LIMIT / 2, "{open} descriptors open");
+    }
+    drop(idle);
+    running.signal("TERM");
+    assert_eq!(running.finish().0.code(), Some(0));
+}
+
+#[test]
+fn a_half_sent_request_does_not_delay_the_stop() {
+    let w = World::new();
+    for signal in ["TERM", "INT"] {
+        let mut running = serve(&w, &[]);
+        let (url, token) = endpoint(&mut running);
+        let mut half = TcpStream::connect(address(&url)).unwrap();
+        half.write_all(HALF_SENT).unwrap();
+        let _silent = TcpStream::connect(address(&url)).unwrap();
+        assert_eq!(http_get(&url, Some(&token)).0, 200);
+        let start = Instant::now();
+        running.signal(signal);
+        let (status, _, stderr) = running.finish();
+        let took = start.elapsed();
+        assert_eq!(status.code(), Some(0), "{signal}: {stderr}");
+        // Open connections get 250 ms; the rest is slack for a loaded
+        // machine (before, the stop waited for the client to leave).
+        assert!(took < Duration::from_secs(2), "{signal}: took {took:?}");
+    }
+}
+
+#[test]
+fn silent_half_sent_and_idle_connections_are_closed_after_five_seconds() {
+    let w = World::new();
+    let mut running = serve(&w, &[]);
+    let (url, token) = endpoint(&mut running);
+    let addr = address(&url);
+    let mut silent = TcpStream::connect(addr).unwrap();
+    let silent_since = Instant::now();
+    let mut half = TcpStream::connect(addr).unwrap();
+    half.write_all(HALF_SENT).unwrap();
+    let half_since = Instant::now();
+    // A kept-alive connection after one answered request.
+    let mut idle = TcpStream::connect(addr).unwrap();
+    write!(
+        idle,
+        "GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    idle.set_read_timeout(Some(PATIENCE)).unwrap();
+    while !answer.ends_with(b"}") {
+        let mut chunk = [0; 4096];
+        let n = idle.read(&mut chunk).unwrap();
+        assert_ne!(n, 0, "closed before answering");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let idle_since = Instant::now();
+    for (name, stream, since) in [
+        ("silent", &mut silent, silent_since),
+        ("half-sent", &mut half, half_since),
+        ("idle", &mut idle, idle_since),
+    ] {
+        let after = closed_after(stream, since);
+        // 5 s, never earlier (a busy machine can only make it later).
+        assert!(
+            after > Duration::from_secs(4) && after < Duration::from_secs(10),
+            "{name}: closed after {after:?}"
+        );
+    }
+    // The endpoint itself serves on.
+    assert_eq!(http_get(&url, Some(&token)).0, 200);
 }
 
 const SCRIPT: &str = concat!(

@@ -6,9 +6,13 @@
 //! endpoint answers `{AccessKeyId, SecretAccessKey, Token, Expiration}` only
 //! to a request carrying the random token it generated, and the sink swaps in
 //! each refreshed set as the credential stream delivers it. The server runs
-//! on a thread of its own while the sink lives.
+//! on a thread of its own while the sink lives, with a header timeout, a
+//! connection cap and a prompt stop, so local clients can neither starve it
+//! nor hold it open.
 
 #![deny(missing_docs)]
+
+mod server;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -29,6 +33,8 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
+use crate::server::Limits;
+
 const NAME: &str = "serve";
 
 /// The path credentials are served on.
@@ -39,7 +45,8 @@ pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// A running endpoint: the listening server and the token it requires.
-/// Dropping it stops the server.
+/// Dropping it stops the server within a fraction of a second, whatever its
+/// clients are doing.
 pub struct Endpoint {
     url: String,
     token: SecretString,
@@ -63,6 +70,14 @@ impl Endpoint {
     /// `allow_non_loopback`: the credentials would then be one token away
     /// for every host that can reach the port.
     pub fn start(listen: SocketAddr, allow_non_loopback: bool) -> Result<Endpoint, SinkError> {
+        Endpoint::start_with(listen, allow_non_loopback, Limits::for_this_process())
+    }
+
+    fn start_with(
+        listen: SocketAddr,
+        allow_non_loopback: bool,
+        limits: Limits,
+    ) -> Result<Endpoint, SinkError> {
         if !listen.ip().is_loopback() && !allow_non_loopback {
             return Err(SinkError::usage(
                 NAME,
@@ -95,16 +110,7 @@ impl Endpoint {
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("ssocred-serve".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let served = axum::serve(listener, app).with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    });
-                    if let Err(e) = served.await {
-                        eprintln!("ssocred: serve: the endpoint failed: {e}");
-                    }
-                });
-            })
+            .spawn(move || runtime.block_on(server::run(listener, app, limits, stopped)))
             .map_err(|e| io_error(&e))?;
         Ok(Endpoint {
             url: format!("http://{addr}{PATH}"),
