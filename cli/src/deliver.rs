@@ -52,19 +52,24 @@ pub fn deliver(
         Fetch::One(one) => {
             let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
             if !continuous {
-                return runtime.block_on(stream.first_round(sinks, &mut stdout)).map(drop);
+                return runtime
+                    .block_on(stream.first_round(sinks, &mut stdout))
+                    .map(drop);
             }
             // Caught before the first fetch, so a stop at any moment is clean.
             let mut stop = StopSignal::install()?;
             runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
         }
         Fetch::Many(many) => {
-            let names = ProfileNamer::new(rounds.profile_name)?.name_all(many.entries(), many.profile())?;
+            let names =
+                ProfileNamer::new(rounds.profile_name)?.name_all(many.entries(), many.profile())?;
             // Refuse before spending calls on credentials a sink cannot hold.
             check_capacity(many.entries().len(), sinks)?;
             let mut stream = CredentialStream::new(|| many.fetch(), rounds.policy()).named(names);
             if !continuous {
-                return runtime.block_on(stream.first_round(sinks, &mut stdout)).map(drop);
+                return runtime
+                    .block_on(stream.first_round(sinks, &mut stdout))
+                    .map(drop);
             }
             let mut stop = StopSignal::install()?;
             runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))

@@ -13,7 +13,9 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
 
 /// Lets `write` stream into a buffered stdout, then flushes: large output
 /// is never held whole.
-pub fn stream_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+pub fn stream_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match write(&mut out).and_then(|()| out.flush()) {

@@ -50,7 +50,10 @@ pub fn interactive() -> bool {
 
 /// The SSO profile the settings name, read with only the config sections it
 /// needs.
-pub fn sso_profile(settings: &Settings, paths: &AwsPaths) -> Result<(ProfileFiles, SsoProfile), Error> {
+pub fn sso_profile(
+    settings: &Settings,
+    paths: &AwsPaths,
+) -> Result<(ProfileFiles, SsoProfile), Error> {
     let name = &settings.profile.value;
     let files = ProfileFiles::load_for(paths, name)?;
     let profile = files.sso_profile(name)?;
@@ -111,10 +114,12 @@ pub fn role_cache(settings: &Settings, paths: &AwsPaths) -> Option<RoleCache> {
     // and the refresh would come round again at once.
     let window = (u64::from(settings.cache_window.value) * 60)
         .max(settings.refresh_before.value.saturating_add(60));
-    settings
-        .cache_enabled
-        .value
-        .then(|| RoleCache::new(role_cache::default_dir(&paths.home), Duration::from_secs(window)))
+    settings.cache_enabled.value.then(|| {
+        RoleCache::new(
+            role_cache::default_dir(&paths.home),
+            Duration::from_secs(window),
+        )
+    })
 }
 
 /// The role query of the settings and the role flags: patterns from only
@@ -129,20 +134,21 @@ pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<R
             .then_some(RoleChoice::Patterns(filter));
         return Ok(RoleQuery { choice, all });
     }
-    let choice = match settings.role.as_ref() {
-        None => None,
-        Some(role) => Some(match &role.value {
-            settings::RoleChoice::Arn(arn) => RoleArn::parse(arn)
-                .map(RoleChoice::Arn)
-                .map_err(|e| match &role.source {
-                    Source::Config(_) => settings.config.error(None, format!("role_arn: {e}")),
-                    _ => Error::Usage(format!("--role-arn: {e}")),
-                })?,
-            settings::RoleChoice::AccountRole(account, name) => {
-                RoleChoice::AccountRole(account.clone(), name.clone())
-            }
-        }),
-    };
+    let choice =
+        match settings.role.as_ref() {
+            None => None,
+            Some(role) => Some(match &role.value {
+                settings::RoleChoice::Arn(arn) => RoleArn::parse(arn)
+                    .map(RoleChoice::Arn)
+                    .map_err(|e| match &role.source {
+                        Source::Config(_) => settings.config.error(None, format!("role_arn: {e}")),
+                        _ => Error::Usage(format!("--role-arn: {e}")),
+                    })?,
+                settings::RoleChoice::AccountRole(account, name) => {
+                    RoleChoice::AccountRole(account.clone(), name.clone())
+                }
+            }),
+        };
     Ok(RoleQuery { choice, all })
 }
 

@@ -4,7 +4,7 @@
 
 use ssocred_core::Error;
 use ssocred_core::discovery::RoleEntry;
-use ssocred_core::pipeline::{Fetch, Plan, Request, Session, pick};
+use ssocred_core::pipeline::{Chooser, Fetch, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
 use crate::progress::ListingBar;
@@ -28,8 +28,7 @@ pub fn fetch(request: &Request, runtime: &Runtime, quiet: bool) -> Result<Fetch,
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = list(&session, runtime, request.concurrency, quiet)?;
     let mut choose = crate::prompt::choose_on_terminal;
-    let chooser: Option<&mut dyn FnMut(&[RoleEntry]) -> Result<usize, Error>> =
-        if person { Some(&mut choose) } else { None };
+    let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     let picked = pick(plan, listed, &request.profile, chooser)?;
     request.fetch(picked, session)
 }

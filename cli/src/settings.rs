@@ -237,7 +237,10 @@ fn layered<T>(
 
 /// Loads the config named by `--config`, `SSOCRED_CONFIG` or the default
 /// location; a missing default file is an empty config.
-pub fn load_config(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+pub fn load_config(
+    flag: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Error> {
     match config_file::locate(flag, env) {
         Some((path, required)) => Config::load(&path, required),
         None => Ok(Config::default()),
@@ -315,7 +318,9 @@ impl Settings {
             )),
             (None, None) => role_of(&preset.role_arn, &preset.account, &preset.role)
                 .map(|r| sourced(r, in_preset()))
-                .or_else(|| role_of(&file.role_arn, &file.account, &file.role).map(|r| sourced(r, top()))),
+                .or_else(|| {
+                    role_of(&file.role_arn, &file.account, &file.role).map(|r| sourced(r, top()))
+                }),
         };
 
         let from_flags = |specs: &[String]| -> Result<Vec<SinkChoice>, Error> {
@@ -369,8 +374,12 @@ impl Settings {
                 Source::Env("SSOCRED_NO_BROWSER"),
             )
         } else {
-            layered(preset_login.open_browser, top_login.open_browser, &preset_name)
-                .unwrap_or_else(|| sourced(true, Source::Default))
+            layered(
+                preset_login.open_browser,
+                top_login.open_browser,
+                &preset_name,
+            )
+            .unwrap_or_else(|| sourced(true, Source::Default))
         };
 
         let (preset_cache, top_cache) = (
@@ -394,8 +403,12 @@ impl Settings {
                 number("SSOCRED_CACHE_WINDOW", &v, "minutes")?,
                 Source::Env("SSOCRED_CACHE_WINDOW"),
             ),
-            (None, None) => layered(preset_cache.window_minutes, top_cache.window_minutes, &preset_name)
-                .unwrap_or_else(|| sourced(DEFAULT_CACHE_WINDOW, Source::Default)),
+            (None, None) => layered(
+                preset_cache.window_minutes,
+                top_cache.window_minutes,
+                &preset_name,
+            )
+            .unwrap_or_else(|| sourced(DEFAULT_CACHE_WINDOW, Source::Default)),
         };
         let refresh_before = match (flags.refresh_before, env("SSOCRED_REFRESH_BEFORE")) {
             (Some(secs), _) => sourced(secs, Source::Flag("--refresh-before")),
@@ -440,7 +453,8 @@ impl Settings {
             .value
             .iter()
             .map(|choice| {
-                let built = sink::build(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
+                let built =
+                    sink::build(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
                 Ok(SelectedSink {
                     spec: choice.spec.clone(),
                     sink: built,

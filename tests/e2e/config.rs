@@ -241,10 +241,11 @@ profile = \"pinned\"  # flag --profile\n\
 region = \"eu-west-3\"  # environment SSOCRED_REGION\n\
 role_arn = \"arn:aws:iam::210987654321:role/Developer\"  # config [preset.ci]\n\
 sinks = [\"dotenv:path=ci.env\", \"json\"]  # config [preset.ci]\n\
+refresh_before = 300  # default\n\
 \n\
-[login]  # default\n\
-method = \"device-code\"\n\
-open_browser = true\n\
+[login]\n\
+method = \"auto\"  # default\n\
+open_browser = true  # default\n\
 \n\
 [cache]\n\
 enabled = true  # default\n\

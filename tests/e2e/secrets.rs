@@ -121,7 +121,7 @@ fn no_command_prints_a_secret_where_it_should_not() {
         &["sinks", "-v"][..],
         &["--help"],
         &["--version"],
-        &["config", "show", "-v", "-p", "modern", "-r", READ_ONLY_ARN],
+        &["config", "show", "-p", "modern", "-r", READ_ONLY_ARN],
         &["completions", "bash"],
         &["man"],
         &[

@@ -50,13 +50,17 @@ pub struct DiscoverArgs {
     pub dry_run: bool,
 }
 
+impl DiscoverArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags::listing(&self.common, self.region.region.clone())
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     let namer = ProfileNamer::new(&args.profile_name)?;
-    let settings = Settings::from_process(&Flags::listing(
-        &args.common,
-        args.region.region.clone(),
-    ))?;
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let ctx = request::sink_context(&paths)?;
     let mut spec = String::from("config-profiles:");

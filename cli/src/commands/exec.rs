@@ -73,6 +73,11 @@ pub struct ExecArgs {
     #[arg(long, value_enum, default_value_t = Via::Env)]
     pub via: Via,
 
+    /// Refused with a pointer to `--via serve`, which keeps a long-running
+    /// command's credentials fresh (hidden: it is not an option here).
+    #[arg(long, hide = true)]
+    pub watch: bool,
+
     /// Run even inside another `ssocred exec` (SSOCRED_EXEC is set).
     #[arg(long)]
     pub force: bool,
@@ -87,6 +92,13 @@ pub struct ExecArgs {
     pub command: Vec<OsString>,
 }
 
+impl ExecArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags::one_role(&self.role)
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     if let Some(outer) = std::env::var_os(MARKER).filter(|_| !args.force) {
@@ -95,7 +107,12 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
             outer.to_string_lossy()
         )));
     }
-    let settings = Settings::from_process(&Flags::one_role(&args.role))?;
+    if args.watch {
+        return Err(Error::Usage(
+            "--watch does not apply to exec; use --via serve to keep a long-running command's credentials fresh".to_owned(),
+        ));
+    }
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     let request = request::request(RequestParts {
@@ -109,7 +126,9 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?
     else {
-        return Err(Error::Internal("exec selected more than one role".to_owned()));
+        return Err(Error::Internal(
+            "exec selected more than one role".to_owned(),
+        ));
     };
     let policy = Rounds {
         watch: false,
@@ -191,7 +210,8 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
         child.wait()
     };
     forwarder.stop();
-    let status = status.map_err(|e| Error::Internal(format!("waiting for `{shown}` failed: {e}")))?;
+    let status =
+        status.map_err(|e| Error::Internal(format!("waiting for `{shown}` failed: {e}")))?;
     Ok(ExitCode::from(exit_code(status)))
 }
 

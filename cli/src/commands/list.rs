@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use clap::Args;
+use ssocred_core::Error;
 use ssocred_core::discovery::{RoleEntry, RoleFilter};
 use ssocred_core::pipeline::RoleQuery;
 use ssocred_core::text::visible;
-use ssocred_core::Error;
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;
@@ -35,10 +35,17 @@ pub struct ListArgs {
     pub json: bool,
 }
 
+impl ListArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags::listing(&self.common, None)
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &ListArgs) -> Result<(), Error> {
     let filter = RoleFilter::new(args.account.as_deref(), args.role.as_deref())?;
-    let settings = Settings::from_process(&Flags::listing(&args.common, None))?;
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let request = request::request(RequestParts {
         query: RoleQuery {

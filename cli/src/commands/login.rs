@@ -26,16 +26,23 @@ pub struct LoginArgs {
     pub config: ConfigFlags,
 }
 
+impl LoginArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            config: self.config.config.clone(),
+            preset: self.config.preset.clone(),
+            profile: self.profile.profile.clone(),
+            device_code: self.flow.device_code,
+            no_browser: self.flow.no_browser,
+            ..Flags::default()
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &LoginArgs) -> Result<(), Error> {
-    let settings = Settings::from_process(&Flags {
-        config: args.config.config.clone(),
-        preset: args.config.preset.clone(),
-        profile: args.profile.profile.clone(),
-        device_code: args.flow.device_code,
-        no_browser: args.flow.no_browser,
-        ..Flags::default()
-    })?;
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let (files, profile) = request::sso_profile(&settings, &paths)?;
     let target = request::login_target(&paths, &files, &profile);

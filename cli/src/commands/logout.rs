@@ -20,14 +20,21 @@ pub struct LogoutArgs {
     pub config: ConfigFlags,
 }
 
+impl LogoutArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            config: self.config.config.clone(),
+            preset: self.config.preset.clone(),
+            profile: self.profile.profile.clone(),
+            ..Flags::default()
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &LogoutArgs) -> Result<(), Error> {
-    let settings = Settings::from_process(&Flags {
-        config: args.config.config.clone(),
-        preset: args.config.preset.clone(),
-        profile: args.profile.profile.clone(),
-        ..Flags::default()
-    })?;
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let (files, profile) = request::sso_profile(&settings, &paths)?;
     let target = request::login_target(&paths, &files, &profile);

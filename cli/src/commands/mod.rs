@@ -164,6 +164,7 @@ mod tests {
             cli.find_subcommand(name)
                 .unwrap()
                 .get_arguments()
+                .filter(|a| !a.is_hide_set())
                 .filter_map(|a| a.get_long().map(str::to_owned))
                 .collect()
         };
@@ -171,19 +172,35 @@ mod tests {
         for command in ["serve", "exec", "list", "discover", "login", "logout"] {
             let offered = flags(command);
             for flag in predecessor {
-                assert!(!offered.iter().any(|f| f == flag), "{command} offers --{flag}");
+                assert!(
+                    !offered.iter().any(|f| f == flag),
+                    "{command} offers --{flag}"
+                );
             }
         }
         for command in ["serve", "exec"] {
             let offered = flags(command);
             for flag in ["all", "profile-name", "concurrency", "watch"] {
-                assert!(!offered.iter().any(|f| f == flag), "{command} offers --{flag}");
+                assert!(
+                    !offered.iter().any(|f| f == flag),
+                    "{command} offers --{flag}"
+                );
             }
         }
         for command in ["list", "login", "logout"] {
             let offered = flags(command);
-            for flag in ["sink", "region", "role-arn", "no-cache", "refresh-before", "watch"] {
-                assert!(!offered.iter().any(|f| f == flag), "{command} offers --{flag}");
+            for flag in [
+                "sink",
+                "region",
+                "role-arn",
+                "no-cache",
+                "refresh-before",
+                "watch",
+            ] {
+                assert!(
+                    !offered.iter().any(|f| f == flag),
+                    "{command} offers --{flag}"
+                );
             }
         }
         let main: Vec<String> = cli
@@ -191,7 +208,288 @@ mod tests {
             .filter_map(|a| a.get_long().map(str::to_owned))
             .collect();
         for flag in predecessor {
-            assert!(main.iter().any(|f| f == flag), "the main command lacks --{flag}");
+            assert!(
+                main.iter().any(|f| f == flag),
+                "the main command lacks --{flag}"
+            );
         }
+    }
+
+    use crate::config_file::Config;
+    use crate::settings::{Flags, Settings, Topic};
+
+    /// The settings flags of a parsed command line, as its command reads them.
+    fn flags_of(cli: Cli) -> Flags {
+        match cli.command {
+            None => cli.get.flags(),
+            Some(Command::Exec(a)) => a.flags(),
+            Some(Command::Serve(a)) => a.flags(),
+            Some(Command::List(a)) => a.flags(),
+            Some(Command::Discover(a)) => a.flags(),
+            Some(Command::Login(a)) => a.flags(),
+            Some(Command::Logout(a)) => a.flags(),
+            Some(Command::Config {
+                action: config::ConfigCommand::Show(a),
+            }) => a.flags(),
+            Some(other) => panic!("{other:?} reads no settings"),
+        }
+    }
+
+    /// Every setting at the top level and in `[preset.p]`, each with a value
+    /// of its own source.
+    const CONFIG: &str = r#"
+profile = "top-profile"
+region = "top-1"
+role_arn = "arn:aws:iam::111111111111:role/Top"
+sinks = ["dotenv"]
+refresh_before = 14
+[login]
+method = "pkce"
+open_browser = false
+[cache]
+enabled = false
+window_minutes = 10
+[preset.p]
+profile = "preset-profile"
+region = "preset-1"
+role_arn = "arn:aws:iam::222222222222:role/Preset"
+sinks = ["env"]
+refresh_before = 13
+[preset.p.login]
+method = "aws-cli"
+open_browser = true
+[preset.p.cache]
+enabled = true
+window_minutes = 9
+"#;
+
+    /// One setting: the flag that sets it, the environment variable, and
+    /// the value (as `config show` prints it) each source gives.
+    struct Case {
+        topic: Topic,
+        key: &'static str,
+        flag: &'static [&'static str],
+        env: Option<(&'static str, &'static str)>,
+        /// flag, environment, preset, top level, default.
+        values: [&'static str; 5],
+    }
+
+    fn cases() -> Vec<Case> {
+        vec![
+            Case {
+                topic: Topic::Profile,
+                key: "profile",
+                flag: &["-p", "flag-profile"],
+                env: Some(("SSOCRED_PROFILE", "env-profile")),
+                values: [
+                    "\"flag-profile\"",
+                    "\"env-profile\"",
+                    "\"preset-profile\"",
+                    "\"top-profile\"",
+                    "\"default\"",
+                ],
+            },
+            Case {
+                topic: Topic::Region,
+                key: "region",
+                flag: &["--region", "flag-1"],
+                env: Some(("SSOCRED_REGION", "env-1")),
+                values: ["\"flag-1\"", "\"env-1\"", "\"preset-1\"", "\"top-1\"", ""],
+            },
+            Case {
+                topic: Topic::Role,
+                key: "role_arn",
+                flag: &["-r", "arn:aws:iam::333333333333:role/Flag"],
+                env: None,
+                values: [
+                    "\"arn:aws:iam::333333333333:role/Flag\"",
+                    "",
+                    "\"arn:aws:iam::222222222222:role/Preset\"",
+                    "\"arn:aws:iam::111111111111:role/Top\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Sinks,
+                key: "sinks",
+                flag: &["--sink", "json"],
+                env: None,
+                values: [
+                    "[\"json\"]",
+                    "",
+                    "[\"env\"]",
+                    "[\"dotenv\"]",
+                    "[\"credentials-file\"]",
+                ],
+            },
+            Case {
+                topic: Topic::Refresh,
+                key: "refresh_before",
+                flag: &["--refresh-before", "11"],
+                env: Some(("SSOCRED_REFRESH_BEFORE", "12")),
+                values: ["11", "12", "13", "14", "300"],
+            },
+            Case {
+                topic: Topic::Login,
+                key: "method",
+                flag: &["--device-code"],
+                env: Some(("SSOCRED_LOGIN_METHOD", "pkce")),
+                values: [
+                    "\"device-code\"",
+                    "\"pkce\"",
+                    "\"aws-cli\"",
+                    "\"pkce\"",
+                    "\"auto\"",
+                ],
+            },
+            Case {
+                topic: Topic::Login,
+                key: "open_browser",
+                flag: &["--no-browser"],
+                env: Some(("SSOCRED_NO_BROWSER", "1")),
+                values: ["false", "false", "true", "false", "true"],
+            },
+            Case {
+                topic: Topic::Cache,
+                key: "enabled",
+                flag: &["--no-cache"],
+                env: Some(("SSOCRED_NO_CACHE", "1")),
+                values: ["false", "false", "true", "false", "true"],
+            },
+            Case {
+                topic: Topic::Cache,
+                key: "window_minutes",
+                flag: &["--cache-window", "7"],
+                env: Some(("SSOCRED_CACHE_WINDOW", "8")),
+                values: ["7", "8", "9", "10", "15"],
+            },
+        ]
+    }
+
+    /// The commands that read settings, how to name them on the command
+    /// line, and the `config show --command` value that shows theirs.
+    const COMMANDS: [(&[&str], &str, config::ForCommand); 7] = [
+        (&[], "get", config::ForCommand::Get),
+        (&["exec"], "exec", config::ForCommand::Exec),
+        (&["serve"], "serve", config::ForCommand::Serve),
+        (&["list"], "list", config::ForCommand::List),
+        (&["discover"], "discover", config::ForCommand::Discover),
+        (&["login"], "login", config::ForCommand::Login),
+        (&["logout"], "logout", config::ForCommand::Logout),
+    ];
+
+    /// `key = value  # source` from a `config show` text, or `None`.
+    fn shown<'a>(text: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+        text.lines().find_map(|line| {
+            let rest = line.strip_prefix(key)?.strip_prefix(" = ")?;
+            rest.split_once("  # ")
+        })
+    }
+
+    /// Every command × every setting it reads × every source: the value and
+    /// the source that wins, as `config show --command` prints it for the
+    /// same command line.
+    #[test]
+    fn each_command_resolves_each_setting_from_each_source_as_config_show_says() {
+        let expected_source = [
+            "flag",
+            "environment",
+            "config [preset.p]",
+            "config",
+            "default",
+        ];
+        let mut checked = 0;
+        for (words, name, show_as) in COMMANDS {
+            let command = match words.first() {
+                Some(sub) => Cli::command().find_subcommand(sub).unwrap().clone(),
+                None => Cli::command(),
+            };
+            let has_flag = |flag: &str| {
+                let flag = flag.trim_start_matches('-');
+                command.get_arguments().any(|a| {
+                    !a.is_hide_set()
+                        && (a.get_long() == Some(flag)
+                            || a.get_short().map(String::from).as_deref() == Some(flag))
+                })
+            };
+            for case in cases() {
+                if !show_as.topics().contains(&case.topic) {
+                    continue;
+                }
+                for (source, want) in case.values.iter().enumerate() {
+                    let mut argv: Vec<&str> = Vec::new();
+                    let mut env: Vec<(&str, &str)> = Vec::new();
+                    let mut config = "";
+                    // Each row also holds every lower source, which it must beat.
+                    match source {
+                        0 => {
+                            if !has_flag(case.flag[0]) {
+                                continue;
+                            }
+                            argv.extend(case.flag);
+                            argv.extend(["--preset", "p"]);
+                            env.extend(case.env);
+                            config = CONFIG;
+                        }
+                        1 => {
+                            let Some(var) = case.env else { continue };
+                            argv.extend(["--preset", "p"]);
+                            env.push(var);
+                            config = CONFIG;
+                        }
+                        2 => {
+                            argv.extend(["--preset", "p"]);
+                            config = CONFIG;
+                        }
+                        3 => config = CONFIG,
+                        _ => {}
+                    }
+                    if matches!(name, "exec" | "serve") && case.topic == Topic::Sinks && source > 0
+                    {
+                        // Their sinks come from --sink alone.
+                        continue;
+                    }
+                    let settings_for = |argv: &[&str]| {
+                        let lookup = |k: &str| {
+                            env.iter()
+                                .find(|(n, _)| *n == k)
+                                .map(|(_, v)| (*v).to_owned())
+                        };
+                        let config = if config.is_empty() {
+                            Config::default()
+                        } else {
+                            Config::parse(std::path::Path::new("/c.toml"), config.to_owned())
+                                .unwrap()
+                        };
+                        let cli =
+                            Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+                        Settings::resolve(&flags_of(cli), &lookup, config)
+                            .unwrap_or_else(|e| panic!("{name} {}: {e}", case.key))
+                            .show(show_as.topics())
+                    };
+                    let mut line: Vec<&str> = vec!["ssocred"];
+                    line.extend(words);
+                    line.extend(&argv);
+                    if name == "exec" {
+                        line.extend(["--", "true"]);
+                    }
+                    let text = settings_for(&line);
+                    let row = format!("{name} {} from source {source}:\n{text}", case.key);
+                    match shown(&text, case.key) {
+                        Some((value, from)) => {
+                            assert_eq!(value, *want, "{row}");
+                            assert!(from.starts_with(expected_source[source]), "{row}");
+                        }
+                        None => assert!(want.is_empty(), "{row}"),
+                    }
+                    // `config show --command NAME` with the same flags shows the same.
+                    let mut show: Vec<&str> = vec!["ssocred", "config", "show", "--command", name];
+                    show.extend(&argv);
+                    assert_eq!(settings_for(&show), text, "config show for {row}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 150, "only {checked} cells checked");
     }
 }

@@ -34,6 +34,13 @@ pub struct ServeArgs {
     pub allow_non_loopback: bool,
 }
 
+impl ServeArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags::one_role(&self.role)
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &ServeArgs) -> Result<(), Error> {
     let shell = Shell::parse(&args.shell).ok_or_else(|| {
@@ -47,7 +54,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         Some(text) => parse_listen(text).map_err(|m| Error::Usage(format!("--listen: {m}")))?,
         None => DEFAULT_LISTEN,
     };
-    let settings = Settings::from_process(&Flags::one_role(&args.role))?;
+    let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     let endpoint = Endpoint::start(listen, args.allow_non_loopback)?;

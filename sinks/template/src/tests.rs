@@ -440,7 +440,7 @@ fn date_helper_refuses_hostile_values_without_panicking() {
 
 /// Compiles and renders `text` for `sets` sample sets; the error's text and
 /// exit code, or the output.
-fn hostile(text: &str, sets: usize) -> Result<String, (String, ssocred_core::ExitCode)> {
+fn hostile(text: &str, sets: usize) -> Result<String, (String, ssocred_core::ExitClass)> {
     let started = std::time::Instant::now();
     let result = Template::compile("hostile.hbs", text, true)
         .and_then(|t| t.render((0..sets).map(|_| data::set_object(&sample_set())).collect()))
@@ -457,7 +457,7 @@ fn hostile(text: &str, sets: usize) -> Result<String, (String, ssocred_core::Exi
 
 fn refused(text: &str, sets: usize, words: &[&str]) {
     let (e, code) = hostile(text, sets).map(|_| ()).unwrap_err();
-    assert_eq!(code, ssocred_core::ExitCode::Usage, "{e}");
+    assert_eq!(code, ssocred_core::ExitClass::Usage, "{e}");
     assert!(e.contains("template `hostile.hbs`"), "{e}");
     for w in words {
         assert!(e.contains(w), "`{w}` not in: {e}");
@@ -606,7 +606,7 @@ fn template_files_are_regular_and_capped() {
         let started = std::time::Instant::now();
         let e = run_in(dir.path(), spec, &[sample_set()]).unwrap_err();
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        assert_eq!(e.exit_code(), ssocred_core::ExitCode::Usage);
+        assert_eq!(e.exit_code(), ssocred_core::ExitClass::Usage);
         e.to_string()
     };
     let e = err("template:/dev/zero");
