@@ -46,7 +46,7 @@ pub fn choose<'a>(
             let index = prompt.select("Account:", labels)?;
             accounts
                 .get(index)
-                .ok_or_else(|| Error::Usage("the chooser returned no account".to_owned()))?
+                .ok_or_else(|| Error::Internal("the chooser returned no account".to_owned()))?
                 .0
         }
     };
@@ -64,7 +64,7 @@ pub fn choose<'a>(
     roles
         .get(index)
         .copied()
-        .ok_or_else(|| Error::Usage("the chooser returned no role".to_owned()))
+        .ok_or_else(|| Error::Internal("the chooser returned no role".to_owned()))
 }
 
 /// The terminal chooser: a fuzzy-filtered list on stderr.

@@ -22,7 +22,7 @@ const FORWARDED: [i32; 6] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2]
 
 fn catch(signals: &[i32]) -> Result<SignalsInfo<WithOrigin>, Error> {
     SignalsInfo::<WithOrigin>::new(signals)
-        .map_err(|e| Error::Usage(format!("cannot install signal handlers: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
 }
 
 fn name(signal: i32) -> &'static str {

@@ -199,7 +199,7 @@ impl Portal {
             while running.len() < concurrency.max(1) && next < roles.len() {
                 let entry = &roles[next];
                 let arn =
-                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
+                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
                 let (portal, token, profile, region) =
                     (self.clone(), token.clone(), profile.clone(), region.clone());
                 let (index, account_name) = (next, entry.account_name.clone());

@@ -165,3 +165,71 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers are the command line's contract (docs/exit-codes.md);
+    /// each class of error maps to its own.
+    #[test]
+    fn each_error_class_has_its_documented_code() {
+        let cases: [(Error, u8); 9] = [
+            (Error::Internal("a task panicked".into()), 1),
+            (Error::Usage("--x".into()), 2),
+            (
+                Error::ConfigFile {
+                    path: "/c".into(),
+                    message: "line 1".into(),
+                },
+                3,
+            ),
+            (
+                Error::LoginRequired {
+                    reason: "expired".into(),
+                    login_command: "ssocred login".into(),
+                },
+                4,
+            ),
+            (
+                Error::RoleNotAssigned {
+                    account_id: "1".into(),
+                    role_name: "R".into(),
+                    profile: "p".into(),
+                },
+                5,
+            ),
+            (
+                Error::Unreachable {
+                    endpoint: "https://x".into(),
+                    message: "refused".into(),
+                },
+                6,
+            ),
+            (
+                Error::Portal {
+                    endpoint: "https://x".into(),
+                    message: "500".into(),
+                },
+                6,
+            ),
+            (Error::stdout(&std::io::Error::other("closed")), 7),
+            (
+                Error::Sink(SinkError::Io {
+                    path: "/f".into(),
+                    message: "read-only".into(),
+                }),
+                7,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.exit_code() as u8, code, "{error}");
+        }
+        assert_eq!(ExitClass::Success as u8, 0);
+        assert!(
+            Error::Internal("x".into())
+                .to_string()
+                .contains("please report it")
+        );
+    }
+}

@@ -161,7 +161,7 @@ impl Request {
         Ok(match picked {
             Picked::One(entry) => {
                 let role =
-                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Usage(e.to_string()))?;
+                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
                 Fetch::One(self.role_fetch(role, Some(entry.account_name)))
             }
             Picked::All(entries) => Fetch::Many(Box::new(self.many_roles(session, entries))),
@@ -233,7 +233,7 @@ pub fn pick(
 ) -> Result<Picked, Error> {
     let (filter, all) = match plan {
         Plan::Role(role) => {
-            return Err(Error::Usage(format!(
+            return Err(Error::Internal(format!(
                 "{role} needs no listing; fetch it with Request::role_fetch"
             )));
         }
@@ -258,7 +258,7 @@ pub fn pick(
     if let Some(choose) = chooser {
         let index = choose(&matches)?;
         if index >= matches.len() {
-            return Err(Error::Usage("the chooser returned no role".to_owned()));
+            return Err(Error::Internal("the chooser returned no role".to_owned()));
         }
         return Ok(Picked::One(matches.swap_remove(index)));
     }

@@ -157,7 +157,7 @@ where
             return Ok(deliver(sets, sinks, stdout)?);
         };
         if names.len() != sets.len() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Internal(format!(
                 "a round brought {} credential sets for {} roles",
                 sets.len(),
                 names.len()
