@@ -138,7 +138,10 @@ async fn wrong_proxy_credentials_fail_with_407_and_never_reach_the_portal() {
     let error = get_role_credentials(&client).await.unwrap_err();
 
     assert!(error.contains("407"), "{error}");
-    assert!(!error.contains("wrong"), "the error shows the password: {error}");
+    assert!(
+        !error.contains("wrong"),
+        "the error shows the password: {error}"
+    );
     assert_eq!(proxy.traffic().refused, [407]);
     assert_eq!(emulator.count(Operation::GetRoleCredentials), 0);
 }
@@ -170,7 +173,10 @@ async fn an_unreachable_proxy_is_a_connection_error_not_a_direct_call() {
     let error = get_role_credentials(&client).await.unwrap_err();
 
     assert!(error.contains("DispatchFailure"), "{error}");
-    assert!(!error.contains("hunter2"), "the error shows the password: {error}");
+    assert!(
+        !error.contains("hunter2"),
+        "the error shows the password: {error}"
+    );
     assert_eq!(emulator.count(Operation::GetRoleCredentials), 0);
 }
 
