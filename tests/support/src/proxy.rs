@@ -6,7 +6,8 @@
 //! and forwards. It serves one absolute-form request per connection: it asks
 //! the origin for `Connection: close` and answers the client with
 //! `Connection: close`, so a pooling client opens a new connection for its
-//! next request (and the proxy counts each one).
+//! next request (and the proxy counts each one). `Expect: 100-continue` is
+//! not handled specially.
 //!
 //! It only ever connects to loopback targets (127.0.0.0/8, `::1`,
 //! `localhost`); anything else gets 403, so a test can never reach the
@@ -341,16 +342,16 @@ fn forward(
     if head.header("host").is_none() {
         request.push_str(&format!("Host: {}\r\n", target.authority()));
     }
-    push_end_to_end_headers(&mut request, head);
+    push_end_to_end_headers(&mut request, &head.headers);
     upstream.write_all(request.as_bytes())?;
     let uploading = copy_then_close(from_client, upstream.try_clone()?)?;
 
     let mut from_upstream = BufReader::new(upstream.try_clone()?);
-    let answer = read_head(&mut from_upstream)?.and_then(|raw| Head::parse_status(&raw));
+    let answer = read_head(&mut from_upstream)?.and_then(|raw| Response::parse(&raw));
     let copied = match answer {
         Some(answer) => {
-            let mut response = format!("{}\r\n", answer.start_line);
-            push_end_to_end_headers(&mut response, &answer.head);
+            let mut response = format!("{}\r\n", answer.status_line);
+            push_end_to_end_headers(&mut response, &answer.headers);
             to_client.write_all(response.as_bytes())?;
             io::copy(&mut from_upstream, &mut to_client).map(drop)
         }
@@ -368,16 +369,16 @@ fn forward(
     copied
 }
 
-/// Appends `head`'s headers except the hop-by-hop ones, then
-/// `Connection: close` and the blank line.
-fn push_end_to_end_headers(out: &mut String, head: &Head) {
+/// Appends `headers` except the hop-by-hop ones, then `Connection: close`
+/// and the blank line.
+fn push_end_to_end_headers(out: &mut String, headers: &[(String, String)]) {
     const HOP_BY_HOP: [&str; 4] = [
         "proxy-authorization",
         "proxy-connection",
         "connection",
         "keep-alive",
     ];
-    for (name, value) in &head.headers {
+    for (name, value) in headers {
         if !HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop)) {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -439,8 +440,8 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
-/// A request or response head: its start line split in three, and its
-/// headers in order.
+/// A request head: its request line split in three, and its headers in
+/// order.
 struct Head {
     method: String,
     target: String,
@@ -448,24 +449,13 @@ struct Head {
     headers: Vec<(String, String)>,
 }
 
-struct Response {
-    start_line: String,
-    head: Head,
-}
-
 impl Head {
     fn parse(raw: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(raw).ok()?;
-        let mut lines = text.lines();
-        let mut start = lines.next()?.split(' ');
+        let (start_line, headers) = split_head(raw)?;
+        let mut start = start_line.split(' ');
         let (method, target, version) = (start.next()?, start.next()?, start.next()?);
         if start.next().is_some() || !version.starts_with("HTTP/1.") {
             return None;
-        }
-        let mut headers = Vec::new();
-        for line in lines.take_while(|line| !line.is_empty()) {
-            let (name, value) = line.split_once(':')?;
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
         Some(Self {
             method: method.to_owned(),
@@ -475,36 +465,42 @@ impl Head {
         })
     }
 
-    /// Parses a response head, whose reason phrase may hold spaces.
-    fn parse_status(raw: &[u8]) -> Option<Response> {
-        let text = std::str::from_utf8(raw).ok()?;
-        let (start_line, rest) = text.split_once('\n')?;
-        let start_line = start_line.trim_end_matches('\r');
-        if !start_line.starts_with("HTTP/1.") {
-            return None;
-        }
-        let mut headers = Vec::new();
-        for line in rest.lines().take_while(|line| !line.is_empty()) {
-            let (name, value) = line.split_once(':')?;
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-        Some(Response {
-            start_line: start_line.to_owned(),
-            head: Self {
-                method: String::new(),
-                target: String::new(),
-                version: String::new(),
-                headers,
-            },
-        })
-    }
-
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A response head: its status line whole (the reason phrase may hold
+/// spaces), and its headers in order.
+struct Response {
+    status_line: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Option<Self> {
+        let (status_line, headers) = split_head(raw)?;
+        status_line.starts_with("HTTP/1.").then(|| Self {
+            status_line: status_line.to_owned(),
+            headers,
+        })
+    }
+}
+
+/// Splits a head into its start line and its `(name, value)` headers.
+fn split_head(raw: &[u8]) -> Option<(&str, Vec<(String, String)>)> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let mut lines = text.lines();
+    let start_line = lines.next()?;
+    let mut headers = Vec::new();
+    for line in lines.take_while(|line| !line.is_empty()) {
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    Some((start_line, headers))
 }
 
 /// Where a request goes: a host (brackets stripped), a port, and for
