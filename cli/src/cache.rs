@@ -89,7 +89,12 @@ pub fn answer_from_cache(args: &GetArgs) -> Option<Result<(), Error>> {
     Some((|| {
         let mut sinks = settings.build_sinks(&ctx)?;
         let stdout = std::io::stdout();
-        deliver(std::slice::from_ref(&set), &mut sinks, &mut stdout.lock())?;
+        deliver(
+            std::slice::from_ref(&set),
+            None,
+            &mut sinks,
+            &mut stdout.lock(),
+        )?;
         Ok(())
     })())
 }

@@ -10,10 +10,9 @@ use ssocred_core::discovery::{DEFAULT_CONCURRENCY, RoleEntry, RoleFilter};
 use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::portal::{self, Portal};
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
-use ssocred_core::sink::SelectedSink;
-use ssocred_core::sink::{commit_all, offer_roles};
+use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 use ssocred_core::text::visible;
-use ssocred_core::{Error, RoleProfile, SecretString, SinkContext, token};
+use ssocred_core::{Error, SecretString, SinkContext, token};
 
 use crate::progress::ListingBar;
 
@@ -294,7 +293,7 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
     if args.dry_run {
         spec.push_str(",dry-run=true");
     }
-    let mut sinks = vec![SelectedSink::from_spec(&spec, &ctx)?];
+    let mut sinks = vec![SelectedRoleSink::from_spec(&spec, &ctx)?];
 
     let login = Login::open(args.listing.profile.as_deref(), args.listing.verbose)?;
     let entries = login.session().list(&args.listing)?;
@@ -310,25 +309,20 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), Error> {
             login.profile.name
         );
     }
-    // Named even when it has no roles, so that --prune can empty its block.
-    for selected in &mut sinks {
-        selected.sink.begin_roles(&login.profile)?;
-    }
-    // One role at a time, and the listing freed before the file is rendered:
-    // the sink keeps what it needs, and 10,000 accounts make this matter.
-    // Consuming the lists frees each role's strings once the sink has it.
-    for (role, name) in entries.into_iter().zip(names) {
-        let role = RoleProfile {
-            name: &name,
-            role: &role,
-            sso: &login.profile,
-            region: Some(&region),
-        };
-        offer_roles(std::slice::from_ref(&role), &mut sinks)?;
-    }
+    // The instance is named even when it has no roles, so that --prune can
+    // empty its block. Roles go one at a time, and the listing is freed
+    // before the file is rendered: the sink keeps what it needs, and 10,000
+    // accounts make this matter. Consuming the lists frees each role's
+    // strings once the sink has it.
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    commit_all(&mut sinks, &mut stdout)?;
+    deliver_roles(
+        &login.profile,
+        Some(&region),
+        entries.into_iter().zip(names),
+        &mut sinks,
+        &mut stdout,
+    )?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use ssocred_core::naming::ProfileNamer;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::sink::{SelectedSink, check_capacity};
 use ssocred_core::text::visible;
-use ssocred_core::{Error, RoleArn, deliver_named};
+use ssocred_core::{Error, RoleArn, deliver};
 
 use crate::args::GetArgs;
 use crate::discover::{ListingArgs, Session, interactive};
@@ -159,10 +159,9 @@ pub fn deliver_all(
         region,
         args.concurrency,
     ))?;
-    let named: Vec<(String, _)> = names.into_iter().zip(sets).collect();
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    deliver_named(&named, sinks, &mut stdout)?;
+    deliver(&sets, Some(&names), sinks, &mut stdout)?;
     Ok(())
 }
 

@@ -278,6 +278,18 @@ impl Settings {
             .collect()
     }
 
+    /// Checks every sink without building it (no port opened, no file
+    /// touched); a sink from the config names the file and line.
+    pub fn validate_sinks(&self, ctx: &SinkContext) -> Result<(), Error> {
+        for choice in &self.sinks.value {
+            sink::validate(&choice.spec, ctx).map_err(|e| match choice.line {
+                Some(line) => self.config.error(Some(line), e.to_string()),
+                None => Error::Sink(e),
+            })?;
+        }
+        Ok(())
+    }
+
     /// The settings as TOML-like lines with their sources, for `config show`.
     /// Holds no secret: the config has none.
     pub fn show(&self) -> String {

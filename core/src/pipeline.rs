@@ -310,8 +310,7 @@ impl Login {
             .portal
             .list_roles(&self.token, concurrency, progress)
             .await?;
-        self.trace
-            .say(|| format!("{} roles listed", entries.len()));
+        self.trace.say(|| format!("{} roles listed", entries.len()));
         Ok(entries)
     }
 }

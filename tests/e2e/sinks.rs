@@ -355,3 +355,58 @@ fn verbose_output_never_shows_secrets() {
         assert!(!stderr.contains(secret), "secret in stderr: {stderr}");
     }
 }
+
+#[test]
+fn a_role_sink_chosen_for_credentials_is_refused_before_any_call() {
+    let w = World::new();
+    let out = w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "config-profiles",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sink `config-profiles`: writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    let config = std::fs::read_to_string(w.config_path()).unwrap();
+    assert!(!config.contains("ssocred discover"), "{config}");
+}
+
+#[test]
+fn config_check_and_show_validate_sinks_without_opening_ports_or_files() {
+    let w = World::new();
+    // A port in use: building the serve sink would fail to bind it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let template = w.home().join("missing.hbs");
+    let config = w.home().join("team.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", \"template:{}\"]\n",
+            template.display()
+        ),
+    )
+    .unwrap();
+    let path = config.to_str().unwrap();
+    let out = ok(&w.run(&["config", "check", path]));
+    assert_eq!(out, format!("{path}: ok (no presets)\n"));
+    let out = ok(&w.run(&["config", "show", "--config", path]));
+    assert!(out.contains(&format!("listen=127.0.0.1:{port}")), "{out}");
+    assert!(!template.exists());
+    // Building them is what reports the port and the file.
+    let out = w.run(&["--config", path, "-r", READ_ONLY_ARN]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    drop(taken);
+}

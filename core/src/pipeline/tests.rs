@@ -88,7 +88,10 @@ fn plans_each_way_of_naming_a_role() {
     assert_eq!(e.exit_code(), crate::ExitCode::Usage, "{e}");
     assert!(e.to_string().starts_with("--role:"), "{e}");
     let e = plan(&query(None, false), &profile(Some("12"), Some("R"))).unwrap_err();
-    assert!(e.to_string().contains("profile `corp`: sso_account_id"), "{e}");
+    assert!(
+        e.to_string().contains("profile `corp`: sso_account_id"),
+        "{e}"
+    );
 }
 
 fn entry(account: &str, name: &str, role: &str) -> RoleEntry {
@@ -182,8 +185,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
             on_expiry: OnExpiry::Fail,
             verbose: false,
         },
-        cache: cached
-            .then(|| RoleCache::new(dir.join("cli/cache"), Duration::from_secs(15 * 60))),
+        cache: cached.then(|| RoleCache::new(dir.join("cli/cache"), Duration::from_secs(15 * 60))),
         concurrency: 4,
         trace: Trace::default(),
     }
@@ -237,8 +239,8 @@ fn one_role_is_fetched_then_answered_from_the_role_cache() {
         assert_eq!(set.region.as_deref(), Some("us-east-1"));
     }
     // Without the cache every round calls the portal.
-    let uncached = request(&emulator, dir.path(), query(None, false), false)
-        .role_fetch(read_only, None);
+    let uncached =
+        request(&emulator, dir.path(), query(None, false), false).role_fetch(read_only, None);
     rt.block_on(uncached.fetch()).unwrap();
     assert_eq!(emulator.count(Operation::GetRoleCredentials), 2);
 }
