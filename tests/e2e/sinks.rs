@@ -6,6 +6,17 @@ use ssocred_emulator::Operation;
 
 use crate::world::*;
 
+/// The sinks the binary must list: one per `ssocred-sink-NAME` crate it
+/// links (cli/build.rs reads them from cli/Cargo.toml), named NAME, sorted.
+pub fn linked_sinks() -> Vec<&'static str> {
+    let mut names: Vec<&str> = env!("SSOCRED_SINK_CRATES")
+        .split(',')
+        .map(|c| c.strip_prefix("ssocred-sink-").unwrap())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 #[test]
 fn process_sink_prints_credential_process_json_for_both_profile_styles() {
     for (profile, region) in [("legacy", "eu-central-1"), ("modern", "us-east-1")] {
@@ -311,20 +322,7 @@ fn sinks_lists_exactly_the_registered_sinks() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "config-profiles",
-            "credentials-file",
-            "docker-env",
-            "dotenv",
-            "env",
-            "json",
-            "process",
-            "serve",
-            "template"
-        ]
-    );
+    assert_eq!(names, linked_sinks());
     for line in out.lines() {
         assert!(
             line.split_whitespace().count() > 2,
@@ -354,6 +352,42 @@ fn verbose_output_never_shows_secrets() {
     for secret in [TOKEN, &i.secret_access_key, &i.session_token] {
         assert!(!stderr.contains(secret), "secret in stderr: {stderr}");
     }
+}
+
+#[test]
+fn the_example_sink_registers_and_runs_with_only_its_dependency_line() {
+    // Linked through its one line in cli/Cargo.toml, under the feature of
+    // its name that scripts/test turns on; listed only when linked.
+    let w = World::new();
+    let listed = ok(&w.run(&["sinks", "--verbose"]));
+    let linked = cfg!(feature = "ssocred-sink-example");
+    assert_eq!(linked_sinks().contains(&"example"), linked);
+    let described = listed
+        .lines()
+        .any(|l| l.starts_with("example ") && l.contains("ACCOUNT_ID ROLE_NAME lines"));
+    assert_eq!(described, linked, "{listed}");
+    if !linked {
+        let out = w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "example"]);
+        assert_eq!(out.status.code(), Some(2));
+        return;
+    }
+    // Its option help comes from the doc comment of its options field.
+    assert!(
+        listed.contains("    prefix: the text before each line (default: none)\n"),
+        "{listed}"
+    );
+    let out = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "example:> "]));
+    assert_eq!(out, format!("> {PROD} ReadOnly\n"));
+    let out = w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "example,colour=red",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sink `example`: bad option"));
 }
 
 #[test]
