@@ -14,17 +14,10 @@ mod selection;
 mod settings;
 mod signals;
 
-// Each sink crate registers itself with inventory; naming the crates here
-// keeps the linker from dropping them.
-use ssocred_sink_config_profiles as _;
-use ssocred_sink_credentials_file as _;
-use ssocred_sink_docker_env as _;
-use ssocred_sink_dotenv as _;
-use ssocred_sink_env as _;
-use ssocred_sink_json as _;
-use ssocred_sink_process as _;
-use ssocred_sink_serve as _;
-use ssocred_sink_template as _;
+// Each sink crate registers itself with inventory; a `use … as _;` line per
+// ssocred-sink-* dependency of Cargo.toml (made by build.rs) keeps the
+// linker from dropping it.
+include!(concat!(env!("OUT_DIR"), "/sinks.rs"));
 
 fn main() -> std::process::ExitCode {
     make_undumpable();

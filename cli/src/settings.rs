@@ -441,7 +441,7 @@ impl Settings {
     /// and no file touched. A sink from the config names the file and line.
     pub fn validate_sinks(&self, ctx: &SinkContext) -> Result<(), Error> {
         for choice in &self.sinks.value {
-            sink::build(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
+            sink::validate(&choice.spec, ctx).map_err(|e| self.sink_error(choice, e))?;
         }
         Ok(())
     }

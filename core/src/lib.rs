@@ -38,9 +38,10 @@ pub use credentials::CredentialSet;
 pub use error::{Error, ExitClass};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::{
-    Capacity, SelectedSink, Sink, SinkContext, SinkError, SinkRegistration, SinkSpec, deliver,
+    Capacity, RoleSink, SelectedRoleSink, SelectedSink, Sink, SinkContext, SinkError, SinkKind,
+    SinkRegistration, SinkSpec, deliver,
 };
-pub use sink::{Destination, RoleProfile, deliver_named, deliver_roles, write_stdout};
+pub use sink::{Destination, RoleProfile, deliver_roles, write_stdout};
 pub use stream::{CredentialStream, RefreshPolicy};
 
 #[doc(hidden)]

@@ -45,7 +45,8 @@ impl Trace {
     /// Prints `message()` as `ssocred: ...` on stderr when tracing is on.
     pub fn say(self, message: impl FnOnce() -> String) {
         if self.on {
-            eprintln!("ssocred: {}", message());
+            // What a step quotes may come from the portal: escaped, one line.
+            eprintln!("ssocred: {}", crate::text::visible(&message()));
         }
     }
 }

@@ -1,13 +1,40 @@
-//! The sink contract: how credential sets leave ssocred.
+//! The sink contract: how credential sets and discovered roles leave ssocred.
+//!
+//! There are two kinds of sink, and a registration says which one it is
+//! ([`SinkKind`]):
+//!
+//! - a [`Sink`] takes credential sets (`ssocred get`, `exec`, `serve`);
+//! - a [`RoleSink`] takes discovered roles, without credentials
+//!   (`ssocred discover`).
+//!
+//! Choosing a sink of the wrong kind is a usage error when the sinks are
+//! chosen ([`build`], [`build_role_sink`], [`validate`]), before any call to
+//! the portal.
 //!
 //! The producer drives and the sink only reacts. For each round of sets (the
-//! first fetch, and every refresh in a long-running mode) the producer calls
-//! [`Sink::accept`] once per set and then [`Sink::commit`] once. Sinks buffer
-//! in `accept` and write in `commit`, so a failure anywhere before the commit
-//! writes nothing.
+//! first fetch, and every refresh in a long-running mode) [`deliver`] calls
+//! [`Sink::accept`] (or [`Sink::accept_named`]) once per set, then
+//! [`Sink::commit`] once; for roles, [`deliver_roles`] calls
+//! [`RoleSink::begin_roles`], [`RoleSink::accept_role`] per role and
+//! [`RoleSink::commit`]. Sinks buffer while accepting and write when
+//! committing, so a failure anywhere before the commit writes nothing.
 //!
-//! Sink crates register a [`SinkRegistration`] with `inventory::submit!`; the
-//! binary must name each sink crate so the linker keeps it.
+//! A registration has two functions: `validate` parses and checks a spec's
+//! options with no side effect (`ssocred config check` and `config show` call
+//! only this), and `build` makes the sink, which may open a port or read a
+//! template.
+//!
+//! # Writing a sink
+//!
+//! A sink is a crate under `sinks/` that registers a [`SinkRegistration`]
+//! with `inventory::submit!`, and the binary links it once
+//! `cli/Cargo.toml` depends on it: that is the whole of adding one (README,
+//! "Writing a sink"). Its options are a struct declared with
+//! [`sink_options!`](crate::sink_options), whose doc comments are the help
+//! of `ssocred sinks --verbose`. The `example` sink (`sinks/example`), one
+//! `ACCOUNT_ID ROLE_NAME` line per set, is a complete one:
+//!
+#![doc = concat!("```ignore\n", include_str!("../../sinks/example/src/lib.rs"), "```")]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,9 +42,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+pub use crate::CredentialSet;
+use crate::ExitClass;
 use crate::discovery::RoleEntry;
 use crate::profile::SsoProfile;
-use crate::{CredentialSet, ExitClass};
 
 /// How many credential sets a sink can hold in one round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +82,7 @@ pub trait Sink {
     fn serves_continuously(&self) -> bool {
         false
     }
+
     /// Takes one set of a multi-role round (`--all`), with the profile name
     /// the `--profile-name` template gives its role.
     ///
@@ -64,22 +93,15 @@ pub trait Sink {
         let _ = name;
         self.accept(set)
     }
+}
 
-    /// Takes one discovered role, without credentials (`ssocred discover`).
-    ///
-    /// `Ok(true)` means the role is buffered for the next
-    /// [`commit`](Sink::commit); `Ok(false)`, the default, means this sink
-    /// does not write role profiles, and the producer stops with an error
-    /// naming it; `Err` stops the invocation before anything is committed.
-    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
-        let _ = role;
-        Ok(false)
-    }
-
-    /// Names the SSO instance whose roles follow (`ssocred discover`), once,
-    /// before any [`accept_role`](Sink::accept_role) and even when no role
-    /// follows, so a sink that mirrors an instance's roles can tell "this
-    /// instance has no roles now" from "nothing was discovered".
+/// A destination for discovered roles, without credentials
+/// (`ssocred discover`).
+pub trait RoleSink {
+    /// Names the SSO instance whose roles follow, once, before any
+    /// [`accept_role`](RoleSink::accept_role) and even when no role follows,
+    /// so a sink that mirrors an instance's roles can tell "this instance has
+    /// no roles now" from "nothing was discovered".
     ///
     /// `Err` stops the invocation before anything is committed; the default
     /// does nothing.
@@ -87,6 +109,20 @@ pub trait Sink {
         let _ = sso;
         Ok(())
     }
+
+    /// Takes one discovered role.
+    ///
+    /// `Ok(())` means the role is buffered for the next
+    /// [`commit`](RoleSink::commit); `Err` stops the invocation before
+    /// anything is committed.
+    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<(), SinkError>;
+
+    /// Delivers every role accepted: writes its file atomically, or prints
+    /// to `stdout`.
+    ///
+    /// `Ok(())` means the output is complete and durable; `Err` means this
+    /// sink delivered nothing and left any file it targets as it was.
+    fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError>;
 }
 
 /// A discovered role and the profile that should point at it: what
@@ -164,8 +200,88 @@ pub fn write_stdout(stdout: &mut dyn Write, text: &[u8]) -> Result<(), SinkError
     stdout.write_all(text).map_err(|e| SinkError::stdout(&e))
 }
 
-/// The constructor a sink registers: builds the sink from its parsed spec.
+/// Checks a spec's options without any side effect: no port is opened, no
+/// file is read or written.
+pub type ValidateSink = fn(&SinkSpec, &SinkContext) -> Result<(), SinkError>;
+
+/// Builds a credential sink from its spec; may open ports or read files.
 pub type BuildSink = fn(&SinkSpec, &SinkContext) -> Result<Box<dyn Sink>, SinkError>;
+
+/// Builds a role sink from its spec; may read files.
+pub type BuildRoleSink = fn(&SinkSpec, &SinkContext) -> Result<Box<dyn RoleSink>, SinkError>;
+
+/// What a sink takes, and how it is built.
+#[derive(Debug, Clone, Copy)]
+pub enum SinkKind {
+    /// Credential sets: a [`Sink`].
+    Credentials(BuildSink),
+    /// Discovered roles: a [`RoleSink`].
+    Roles(BuildRoleSink),
+}
+
+/// One option of a sink, for `ssocred sinks --verbose`: made by
+/// [`sink_options!`](crate::sink_options) from the options type's field and
+/// its doc comment.
+#[derive(Debug)]
+pub struct SinkOption {
+    field: &'static str,
+    doc: &'static [&'static str],
+}
+
+impl SinkOption {
+    /// An option from its field name and doc comment lines.
+    pub const fn new(field: &'static str, doc: &'static [&'static str]) -> Self {
+        SinkOption { field, doc }
+    }
+
+    /// The option's name as a spec spells it (kebab-case).
+    pub fn name(&self) -> String {
+        self.field.replace('_', "-")
+    }
+
+    /// What the option means: its doc comment on one line.
+    pub fn help(&self) -> String {
+        let lines: Vec<&str> = self.doc.iter().map(|l| l.trim()).collect();
+        lines.join(" ")
+    }
+}
+
+/// Declares a sink's options type: a struct whose fields are the options,
+/// each with a one-line doc comment that is its help.
+///
+/// It derives `serde::Deserialize` (so the sink crate depends on `serde`)
+/// with unknown options refused and kebab-case names (`dry_run` is
+/// `dry-run`), and adds `HELP`, the options with their help, for the
+/// registration's `options`. The help is never kept in a second list.
+#[macro_export]
+macro_rules! sink_options {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident : $ty:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(::serde::Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        $vis struct $name {
+            $(
+                $(#[doc = $doc])+
+                $field: $ty,
+            )*
+        }
+
+        impl $name {
+            /// Each option and its help, from the fields and their docs.
+            $vis const HELP: &'static [$crate::sink::SinkOption] = &[
+                $($crate::sink::SinkOption::new(stringify!($field), &[$($doc),+]),)*
+            ];
+        }
+    };
+}
 
 /// A sink's entry in the registry.
 #[derive(Debug)]
@@ -176,10 +292,13 @@ pub struct SinkRegistration {
     pub description: &'static str,
     /// The form of the positional argument, e.g. `PROFILE`, if the sink takes one.
     pub argument: Option<&'static str>,
-    /// Each option as (name, meaning), for `ssocred sinks --verbose`.
-    pub options: &'static [(&'static str, &'static str)],
-    /// Builds the sink from its spec.
-    pub build: BuildSink,
+    /// The options with their help: the `HELP` of the options type
+    /// [`sink_options!`](crate::sink_options) declares.
+    pub options: &'static [SinkOption],
+    /// Checks a spec without side effects.
+    pub validate: ValidateSink,
+    /// What the sink takes, and its constructor.
+    pub kind: SinkKind,
 }
 
 inventory::collect!(SinkRegistration);
@@ -191,20 +310,63 @@ pub fn registered() -> Vec<&'static SinkRegistration> {
     all
 }
 
-/// Builds the sink a spec names; an unknown name lists the registered ones.
-pub fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+/// The registration a spec names; an unknown name lists the registered ones.
+pub fn find(spec: &SinkSpec) -> Result<&'static SinkRegistration, SinkError> {
     let registry = registered();
-    let Some(entry) = registry.iter().find(|r| r.name == spec.name) else {
-        let names: Vec<_> = registry.iter().map(|r| r.name).collect();
-        return Err(SinkError::usage(
-            &spec.name,
-            format!("unknown sink; registered sinks: {}", names.join(", ")),
-        ));
-    };
-    (entry.build)(spec, ctx)
+    if let Some(entry) = registry.iter().find(|r| r.name == spec.name) {
+        return Ok(entry);
+    }
+    let names: Vec<_> = registry.iter().map(|r| r.name).collect();
+    Err(SinkError::usage(
+        &spec.name,
+        format!("unknown sink; registered sinks: {}", names.join(", ")),
+    ))
 }
 
-/// A sink built from a spec, ready to receive sets.
+/// The credential sink a spec names, and its constructor; a role sink is
+/// refused naming what it takes.
+fn credential_sink(spec: &SinkSpec) -> Result<(&'static SinkRegistration, BuildSink), SinkError> {
+    let entry = find(spec)?;
+    match entry.kind {
+        SinkKind::Credentials(build) => Ok((entry, build)),
+        SinkKind::Roles(_) => Err(SinkError::usage(
+            entry.name,
+            "writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Checks a credential sink's spec, as [`build`] would, without building it:
+/// no port is opened and no file is touched.
+pub fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    let (entry, _) = credential_sink(spec)?;
+    (entry.validate)(spec, ctx)
+}
+
+/// Builds the credential sink a spec names; an unknown name lists the
+/// registered ones, and a role sink is refused.
+pub fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let (entry, build) = credential_sink(spec)?;
+    (entry.validate)(spec, ctx)?;
+    build(spec, ctx)
+}
+
+/// Builds the role sink a spec names; a credential sink is refused.
+pub fn build_role_sink(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn RoleSink>, SinkError> {
+    let entry = find(spec)?;
+    let SinkKind::Roles(build) = entry.kind else {
+        return Err(SinkError::usage(
+            entry.name,
+            "writes credentials, not role profiles; discovery writes through a sink that takes roles"
+                .to_owned(),
+        ));
+    };
+    (entry.validate)(spec, ctx)?;
+    build(spec, ctx)
+}
+
+/// A credential sink built from a spec, ready to receive sets.
 pub struct SelectedSink {
     /// The spec it was built from.
     pub spec: SinkSpec,
@@ -229,28 +391,51 @@ impl SelectedSink {
     }
 }
 
-/// Delivers one round of sets: checks every sink can hold them, lets every
-/// sink accept every set, then commits each sink in turn. Nothing is written
-/// unless every sink accepted every set.
+/// A role sink built from a spec, ready to receive roles.
+pub struct SelectedRoleSink {
+    /// The spec it was built from.
+    pub spec: SinkSpec,
+    /// The sink.
+    pub sink: Box<dyn RoleSink>,
+}
+
+impl std::fmt::Debug for SelectedRoleSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectedRoleSink")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SelectedRoleSink {
+    /// Parses and builds one role sink spec.
+    pub fn from_spec(text: &str, ctx: &SinkContext) -> Result<Self, SinkError> {
+        let spec = SinkSpec::parse(text)?;
+        let sink = build_role_sink(&spec, ctx)?;
+        Ok(SelectedRoleSink { spec, sink })
+    }
+}
+
+/// Delivers one round of sets, the one path every mode takes: checks every
+/// sink can hold them, lets every sink accept every set, then commits each
+/// sink in turn. Nothing is written unless every sink accepted every set.
+///
+/// With `names` (a round of several roles, `--all`), the `i`th set goes
+/// through [`Sink::accept_named`] with `names[i]`; without, through
+/// [`Sink::accept`].
 pub fn deliver(
     sets: &[CredentialSet],
+    names: Option<&[String]>,
     sinks: &mut [SelectedSink],
     stdout: &mut dyn Write,
 ) -> Result<(), SinkError> {
-    for selected in sinks.iter() {
-        if selected.sink.capacity() == Capacity::One && sets.len() > 1 {
-            return Err(SinkError::refused(
-                &selected.spec.name,
-                format!(
-                    "holds one credential set, but this run produced {}; select one role or use a sink that holds many (credentials-file)",
-                    sets.len()
-                ),
-            ));
-        }
-    }
+    check_capacity(sets.len(), sinks)?;
     for selected in sinks.iter_mut() {
-        for set in sets {
-            selected.sink.accept(set)?;
+        for (i, set) in sets.iter().enumerate() {
+            match names.and_then(|n| n.get(i)) {
+                Some(name) => selected.sink.accept_named(name, set)?,
+                None => selected.sink.accept(set)?,
+            }
         }
     }
     for selected in sinks.iter_mut() {
@@ -259,52 +444,40 @@ pub fn deliver(
     stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
-/// Delivers one round of sets of several roles (`--all`), each with its
-/// profile name: as [`deliver`], through [`Sink::accept_named`].
-pub fn deliver_named(
-    sets: &[(String, CredentialSet)],
-    sinks: &mut [SelectedSink],
-    stdout: &mut dyn Write,
-) -> Result<(), SinkError> {
-    check_capacity(sets.len(), sinks)?;
-    for selected in sinks.iter_mut() {
-        for (name, set) in sets {
-            selected.sink.accept_named(name, set)?;
-        }
-    }
-    commit_all(sinks, stdout)
-}
-
-/// Delivers discovered roles: every sink must take role profiles
-/// ([`Sink::accept_role`]); nothing is written unless all of them took all
-/// the roles.
+/// Delivers the roles discovered through `sso`, each with its profile name,
+/// the one path for roles: every sink is told the instance, accepts every
+/// role, then commits. Roles are taken one at a time, so a caller with many
+/// can hand over its own copies as it goes. Nothing is written unless every
+/// sink accepted every role.
 pub fn deliver_roles(
-    roles: &[RoleProfile<'_>],
-    sinks: &mut [SelectedSink],
+    sso: &SsoProfile,
+    region: Option<&str>,
+    roles: impl IntoIterator<Item = (RoleEntry, String)>,
+    sinks: &mut [SelectedRoleSink],
     stdout: &mut dyn Write,
 ) -> Result<(), SinkError> {
-    offer_roles(roles, sinks)?;
-    commit_all(sinks, stdout)
-}
-
-/// The first half of [`deliver_roles`]: every sink accepts every role, and
-/// nothing is written yet. A caller with many roles can free its own copies
-/// before [`commit_all`] writes.
-pub fn offer_roles(roles: &[RoleProfile<'_>], sinks: &mut [SelectedSink]) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
-        for role in roles {
-            if !selected.sink.accept_role(role)? {
-                return Err(SinkError::refused(
-                    &selected.spec.name,
-                    "writes credentials, not role profiles; discovery writes through the config-profiles sink".to_owned(),
-                ));
-            }
+        selected.sink.begin_roles(sso)?;
+    }
+    for (role, name) in roles {
+        let profile = RoleProfile {
+            name: &name,
+            role: &role,
+            sso,
+            region,
+        };
+        for selected in sinks.iter_mut() {
+            selected.sink.accept_role(&profile)?;
         }
     }
-    Ok(())
+    for selected in sinks.iter_mut() {
+        selected.sink.commit(stdout)?;
+    }
+    stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
-/// Refuses a round of `count` sets if a sink holds only one.
+/// Refuses a round of `count` sets if a sink holds only one; callers use it
+/// to refuse before fetching credentials a sink cannot hold.
 pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkError> {
     for selected in sinks {
         if selected.sink.capacity() == Capacity::One && count > 1 {
@@ -317,14 +490,6 @@ pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkEr
         }
     }
     Ok(())
-}
-
-/// Commits every sink in turn, then flushes `stdout`.
-pub fn commit_all(sinks: &mut [SelectedSink], stdout: &mut dyn Write) -> Result<(), SinkError> {
-    for selected in sinks.iter_mut() {
-        selected.sink.commit(stdout)?;
-    }
-    stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
 /// A parsed `--sink` value: `NAME[:ARG][,KEY=VALUE...]`.
@@ -521,6 +686,130 @@ impl SinkError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    crate::sink_options! {
+        struct TestOptions {
+            /// the first line
+            /// and the second
+            dry_run: Option<String>,
+        }
+    }
+
+    struct Nothing;
+
+    impl Sink for Nothing {
+        fn accept(&mut self, _set: &CredentialSet) -> Result<(), SinkError> {
+            Ok(())
+        }
+
+        fn commit(&mut self, _stdout: &mut dyn Write) -> Result<(), SinkError> {
+            Ok(())
+        }
+    }
+
+    impl RoleSink for Nothing {
+        fn accept_role(&mut self, _role: &RoleProfile<'_>) -> Result<(), SinkError> {
+            Ok(())
+        }
+
+        fn commit(&mut self, _stdout: &mut dyn Write) -> Result<(), SinkError> {
+            Ok(())
+        }
+    }
+
+    fn test_validate(spec: &SinkSpec, _ctx: &SinkContext) -> Result<(), SinkError> {
+        spec.options_as::<TestOptions>(None).map(drop)
+    }
+
+    fn test_sets(_spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(Nothing))
+    }
+
+    fn test_roles(_spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn RoleSink>, SinkError> {
+        Ok(Box::new(Nothing))
+    }
+
+    inventory::submit! {
+        SinkRegistration {
+            name: "test-sets",
+            description: "takes sets",
+            argument: None,
+            options: TestOptions::HELP,
+            validate: test_validate,
+            kind: SinkKind::Credentials(test_sets),
+        }
+    }
+
+    inventory::submit! {
+        SinkRegistration {
+            name: "test-roles",
+            description: "takes roles",
+            argument: None,
+            options: TestOptions::HELP,
+            validate: test_validate,
+            kind: SinkKind::Roles(test_roles),
+        }
+    }
+
+    fn ctx() -> SinkContext {
+        SinkContext {
+            config_file: "config".into(),
+            credentials_file: "credentials".into(),
+            cwd: ".".into(),
+        }
+    }
+
+    #[test]
+    fn a_sink_of_the_other_kind_is_refused_when_chosen() {
+        let ctx = ctx();
+        let roles = SinkSpec::named("test-roles");
+        let sets = SinkSpec::named("test-sets");
+        for err in [
+            validate(&roles, &ctx).unwrap_err(),
+            build(&roles, &ctx).map(drop).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.to_string(),
+                "sink `test-roles`: writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
+            );
+            assert_eq!(err.exit_code(), ExitClass::Usage);
+        }
+        let err = build_role_sink(&sets, &ctx).map(drop).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("sink `test-sets`: writes credentials"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), ExitClass::Usage);
+        assert!(validate(&sets, &ctx).is_ok());
+        assert!(build(&sets, &ctx).is_ok());
+        assert!(build_role_sink(&roles, &ctx).is_ok());
+        // Building validates first: a bad option never reaches `build`.
+        let bad = SinkSpec::parse("test-sets,colour=red").unwrap();
+        assert!(validate(&bad, &ctx).is_err());
+        assert!(build(&bad, &ctx).is_err());
+        let unknown = validate(&SinkSpec::named("nosuch"), &ctx).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .contains("registered sinks: test-roles, test-sets"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn option_help_comes_from_the_doc_comment_of_its_field() {
+        let [option] = TestOptions::HELP else {
+            panic!("one option")
+        };
+        assert_eq!(option.name(), "dry-run");
+        assert_eq!(option.help(), "the first line and the second");
+        let parsed: TestOptions = SinkSpec::parse("x,dry-run=true")
+            .unwrap()
+            .options_as(None)
+            .unwrap();
+        assert_eq!(parsed.dry_run.as_deref(), Some("true"));
+    }
 
     #[test]
     fn a_destination_is_stdout_or_a_resolved_file_never_an_empty_path() {

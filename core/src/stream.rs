@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::sink::{SelectedSink, deliver, deliver_named};
+use crate::sink::{SelectedSink, deliver};
 use crate::{CredentialSet, Error};
 
 /// When to fetch again and how to retry a failed fetch.
@@ -153,19 +153,15 @@ where
         sinks: &mut [SelectedSink],
         stdout: &mut dyn Write,
     ) -> Result<(), Error> {
-        let Some(names) = &self.names else {
-            return Ok(deliver(sets, sinks, stdout)?);
-        };
-        if names.len() != sets.len() {
+        let names = self.names.as_deref();
+        if let Some(names) = names.filter(|n| n.len() != sets.len()) {
             return Err(Error::Internal(format!(
                 "a round brought {} credential sets for {} roles",
                 sets.len(),
                 names.len()
             )));
         }
-        let named: Vec<(String, CredentialSet)> =
-            names.iter().cloned().zip(sets.iter().cloned()).collect();
-        Ok(deliver_named(&named, sinks, stdout)?)
+        Ok(deliver(sets, names, sinks, stdout)?)
     }
 
     /// Fetches one round and delivers it to every sink. A failure here is

@@ -6,6 +6,17 @@ use ssocred_emulator::Operation;
 
 use crate::world::*;
 
+/// The sinks the binary must list: one per `ssocred-sink-NAME` crate it
+/// links (cli/build.rs reads them from cli/Cargo.toml), named NAME, sorted.
+pub fn linked_sinks() -> Vec<&'static str> {
+    let mut names: Vec<&str> = env!("SSOCRED_SINK_CRATES")
+        .split(',')
+        .map(|c| c.strip_prefix("ssocred-sink-").unwrap())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 #[test]
 fn process_sink_prints_credential_process_json_for_both_profile_styles() {
     for (profile, region) in [("legacy", "eu-central-1"), ("modern", "us-east-1")] {
@@ -311,20 +322,7 @@ fn sinks_lists_exactly_the_registered_sinks() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "config-profiles",
-            "credentials-file",
-            "docker-env",
-            "dotenv",
-            "env",
-            "json",
-            "process",
-            "serve",
-            "template"
-        ]
-    );
+    assert_eq!(names, linked_sinks());
     for line in out.lines() {
         assert!(
             line.split_whitespace().count() > 2,
@@ -354,4 +352,95 @@ fn verbose_output_never_shows_secrets() {
     for secret in [TOKEN, &i.secret_access_key, &i.session_token] {
         assert!(!stderr.contains(secret), "secret in stderr: {stderr}");
     }
+}
+
+#[test]
+fn the_example_sink_registers_and_runs_with_only_its_dependency_line() {
+    // Linked through its one line in cli/Cargo.toml, under the feature of
+    // its name that scripts/test turns on; listed only when linked.
+    let w = World::new();
+    let listed = ok(&w.run(&["sinks", "--verbose"]));
+    let linked = cfg!(feature = "ssocred-sink-example");
+    assert_eq!(linked_sinks().contains(&"example"), linked);
+    let described = listed
+        .lines()
+        .any(|l| l.starts_with("example ") && l.contains("ACCOUNT_ID ROLE_NAME lines"));
+    assert_eq!(described, linked, "{listed}");
+    if !linked {
+        let out = w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "example"]);
+        assert_eq!(out.status.code(), Some(2));
+        return;
+    }
+    // Its option help comes from the doc comment of its options field.
+    assert!(
+        listed.contains("    prefix: the text before each line (default: none)\n"),
+        "{listed}"
+    );
+    let out = ok(&w.run(&["-p", "legacy", "-r", READ_ONLY_ARN, "--sink", "example:> "]));
+    assert_eq!(out, format!("> {PROD} ReadOnly\n"));
+    let out = w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "example,colour=red",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sink `example`: bad option"));
+}
+
+#[test]
+fn a_role_sink_chosen_for_credentials_is_refused_before_any_call() {
+    let w = World::new();
+    let out = w.run(&[
+        "-p",
+        "legacy",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "config-profiles",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sink `config-profiles`: writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    let config = std::fs::read_to_string(w.config_path()).unwrap();
+    assert!(!config.contains("ssocred discover"), "{config}");
+}
+
+#[test]
+fn config_check_and_show_validate_sinks_without_opening_ports_or_files() {
+    let w = World::new();
+    // A port in use: building the serve sink would fail to bind it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let template = w.home().join("missing.hbs");
+    let config = w.home().join("team.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", \"template:{}\"]\n",
+            template.display()
+        ),
+    )
+    .unwrap();
+    let path = config.to_str().unwrap();
+    let out = ok(&w.run(&["config", "check", path]));
+    assert_eq!(out, format!("{path}: ok (no presets)\n"));
+    let out = ok(&w.run(&["config", "show", "--config", path]));
+    assert!(out.contains(&format!("listen=127.0.0.1:{port}")), "{out}");
+    assert!(!template.exists());
+    // Building them is what reports the port and the file.
+    let out = w.run(&["--config", path, "-r", READ_ONLY_ARN]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    drop(taken);
 }

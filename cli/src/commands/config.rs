@@ -180,13 +180,14 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
 
 /// Validates every sink of every section, so an option a sink rejects is
 /// found now, with its line, rather than on the day the preset is used.
+/// Nothing is built: no port is opened and no file touched.
 fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
     let file = &config.file;
     let sections = std::iter::once((&file.sinks, &file.sink))
         .chain(file.preset.values().map(|p| (&p.sinks, &p.sink)));
     for (specs, tables) in sections {
         for s in config.sinks_of(specs, tables)?.unwrap_or_default() {
-            sink::build(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
+            sink::validate(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
         }
     }
     Ok(())

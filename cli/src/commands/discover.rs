@@ -2,10 +2,10 @@
 //! profile each into the AWS config file through the config-profiles sink.
 
 use clap::{Args, ValueEnum};
+use ssocred_core::Error;
 use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::pipeline::RoleQuery;
-use ssocred_core::sink::{SelectedSink, commit_all, offer_roles};
-use ssocred_core::{Error, RoleProfile};
+use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
 use crate::flags::{ListingCommandFlags, RegionFlag};
 use crate::request::{self, RequestParts};
@@ -74,7 +74,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     if args.dry_run {
         spec.push_str(",dry-run=true");
     }
-    let mut sinks = vec![SelectedSink::from_spec(&spec, &ctx)?];
+    let mut sinks = vec![SelectedRoleSink::from_spec(&spec, &ctx)?];
 
     let request = request::request(RequestParts {
         query: RoleQuery {
@@ -100,24 +100,18 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     if entries.is_empty() {
         eprintln!("ssocred: profile `{}` has no roles assigned", profile.name);
     }
-    // Named even when it has no roles, so that --prune can empty its block.
-    for selected in &mut sinks {
-        selected.sink.begin_roles(profile)?;
-    }
-    // One role at a time, and the listing freed before the file is rendered:
-    // the sink keeps what it needs, and 10,000 accounts make this matter.
-    // Consuming the lists frees each role's strings once the sink has it.
-    for (role, name) in entries.into_iter().zip(names) {
-        let role = RoleProfile {
-            name: &name,
-            role: &role,
-            sso: profile,
-            region: Some(&request.region),
-        };
-        offer_roles(std::slice::from_ref(&role), &mut sinks)?;
-    }
+    // The instance is named even when it has no roles, so that --prune can
+    // empty its block. Roles go one at a time, and the listing is freed
+    // before the file is rendered: the sink keeps what it needs, and 10,000
+    // accounts make this matter.
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    commit_all(&mut sinks, &mut stdout)?;
+    deliver_roles(
+        profile,
+        Some(&request.region),
+        entries.into_iter().zip(names),
+        &mut sinks,
+        &mut stdout,
+    )?;
     Ok(())
 }

@@ -191,7 +191,12 @@ fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), E
     Some((|| {
         let mut sinks = settings.build_sinks(&ctx)?;
         let stdout = std::io::stdout();
-        deliver_sets(std::slice::from_ref(&set), &mut sinks, &mut stdout.lock())?;
+        deliver_sets(
+            std::slice::from_ref(&set),
+            None,
+            &mut sinks,
+            &mut stdout.lock(),
+        )?;
         Ok(())
     })())
 }

@@ -19,8 +19,9 @@ pub fn run(verbose: bool) -> Result<(), Error> {
                     "", r.name
                 ));
             }
-            for (name, meaning) in r.options {
-                out.push_str(&format!("{:width$}    {name}: {meaning}\n", ""));
+            for option in r.options {
+                let (name, help) = (option.name(), option.help());
+                out.push_str(&format!("{:width$}    {name}: {help}\n", ""));
             }
         }
     }

@@ -18,22 +18,25 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use serde::Deserialize;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::profile::SsoProfile;
-use ssocred_core::{RoleProfile, Sink, SinkContext, SinkError, SinkSpec, profile};
+use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
 
 const NAME: &str = "config-profiles";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    style: Option<String>,
-    prune: Option<String>,
-    #[serde(rename = "dry-run")]
-    dry_run: Option<String>,
-    path: Option<String>,
-    command: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// write this file instead of AWS_CONFIG_FILE
+        path: Option<String>,
+        /// process (credential_process pointing at ssocred, default) or sso (native SSO keys)
+        style: Option<String>,
+        /// true removes profiles of roles no longer assigned
+        prune: Option<String>,
+        /// true prints a unified diff and writes nothing
+        dry_run: Option<String>,
+        /// the executable credential_process runs (default: this ssocred)
+        command: Option<String>,
+    }
 }
 
 /// What a generated profile holds.
@@ -144,25 +147,16 @@ impl Pending {
     }
 }
 
-impl Sink for ConfigProfilesSink {
-    fn accept(&mut self, _set: &ssocred_core::CredentialSet) -> Result<(), SinkError> {
-        Err(SinkError::refused(
-            NAME,
-            "writes profiles of discovered roles, not credentials; use it with `ssocred discover`"
-                .to_owned(),
-        ))
-    }
-
+impl RoleSink for ConfigProfilesSink {
     fn begin_roles(&mut self, sso: &SsoProfile) -> Result<(), SinkError> {
         self.claim(instance_of(sso))
     }
 
-    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<bool, SinkError> {
+    fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<(), SinkError> {
         self.claim(instance_of(role.sso))?;
         let (style, command) = (self.style, self.command.as_str());
         self.pending
-            .push(role.name, |out| render(style, command, role, out))?;
-        Ok(true)
+            .push(role.name, |out| render(style, command, role, out))
     }
 
     fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
@@ -757,7 +751,7 @@ fn flag(name: &str, value: Option<String>) -> Result<bool, SinkError> {
     }
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<ConfigProfilesSink, SinkError> {
     let options: Options = spec.options_as(Some("path"))?;
     let style = match options.style.as_deref() {
         None | Some("process") => Style::Process,
@@ -778,7 +772,7 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
             .to_string_lossy()
             .into_owned(),
     };
-    Ok(Box::new(ConfigProfilesSink {
+    Ok(ConfigProfilesSink {
         path: match options.path {
             Some(p) => ctx.resolve(&p),
             None => ctx.config_file.clone(),
@@ -789,7 +783,15 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
         command: command_word(&command)?,
         instance: None,
         pending: Pending::default(),
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn RoleSink>, SinkError> {
+    Ok(Box::new(configure(spec, ctx)?))
 }
 
 inventory::submit! {
@@ -797,14 +799,9 @@ inventory::submit! {
         name: NAME,
         description: "one profile per discovered role in a managed block of the AWS config file (ssocred discover)",
         argument: Some("PATH"),
-        options: &[
-            ("path", "write this file instead of AWS_CONFIG_FILE"),
-            ("style", "process (credential_process pointing at ssocred, default) or sso (native SSO keys)"),
-            ("prune", "true removes profiles of roles no longer assigned"),
-            ("dry-run", "true prints a unified diff and writes nothing"),
-            ("command", "the executable credential_process runs (default: this ssocred)"),
-        ],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Roles(build),
     }
 }
 

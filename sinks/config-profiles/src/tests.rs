@@ -68,7 +68,7 @@ impl Fixture {
                 sso,
                 region: Some("eu-central-1"),
             };
-            assert!(sink.accept_role(&profile)?);
+            sink.accept_role(&profile)?;
         }
         let mut out = Vec::new();
         sink.commit(&mut out)?;

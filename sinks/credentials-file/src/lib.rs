@@ -10,21 +10,21 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::{
-    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec, ini_edit, profile,
+    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec, ini_edit,
+    profile,
 };
 
 const NAME: &str = "credentials-file";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    /// The profile (section) to write.
-    profile: Option<String>,
-    /// Another file to write instead of the shared credentials file.
-    path: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// the profile to write (default: default)
+        profile: Option<String>,
+        /// write this file instead of AWS_SHARED_CREDENTIALS_FILE
+        path: Option<String>,
+    }
 }
 
 struct CredentialsFileSink {
@@ -151,7 +151,7 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
         .map_err(|e| failed("write it", e))
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<CredentialsFileSink, SinkError> {
     let options: Options = spec.options_as(Some("profile"))?;
     let explicit = options.profile.is_some();
     let profile = options.profile.unwrap_or_else(|| "default".to_owned());
@@ -165,12 +165,20 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
         Some(p) => ctx.resolve(&p),
         None => ctx.credentials_file.clone(),
     };
-    Ok(Box::new(CredentialsFileSink {
+    Ok(CredentialsFileSink {
         path,
         profile,
         explicit,
         pending: Vec::new(),
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(configure(spec, ctx)?))
 }
 
 inventory::submit! {
@@ -178,11 +186,9 @@ inventory::submit! {
         name: NAME,
         description: "a profile in the shared credentials file, edited in place (atomic, 0600, locked)",
         argument: Some("PROFILE"),
-        options: &[
-            ("profile", "the profile to write (default: default)"),
-            ("path", "write this file instead of AWS_SHARED_CREDENTIALS_FILE"),
-        ],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 

@@ -10,17 +10,18 @@
 
 use std::io::Write;
 
-use serde::Deserialize;
 use ssocred_core::variables::aws_environment;
-use ssocred_core::{Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{
+    Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
+};
 
 const NAME: &str = "docker-env";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    /// The env-file to write; stdout when absent.
-    path: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// the env-file to write (replaced whole); stdout when absent
+        path: Option<String>,
+    }
 }
 
 struct DockerEnvSink {
@@ -63,12 +64,20 @@ impl Sink for DockerEnvSink {
     }
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<DockerEnvSink, SinkError> {
     let options: Options = spec.options_as(Some("path"))?;
-    Ok(Box::new(DockerEnvSink {
+    Ok(DockerEnvSink {
         to: Destination::from_option(NAME, "path", options.path, ctx)?,
         text: None,
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(configure(spec, ctx)?))
 }
 
 inventory::submit! {
@@ -76,11 +85,9 @@ inventory::submit! {
         name: NAME,
         description: "KEY=value lines for docker run --env-file (unquoted), on stdout or to a file (atomic, 0600)",
         argument: Some("PATH"),
-        options: &[(
-            "path",
-            "the env-file to write (replaced whole); stdout when absent",
-        )],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 

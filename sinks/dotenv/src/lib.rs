@@ -10,20 +10,20 @@
 
 use std::io::Write;
 
-use serde::Deserialize;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::variables::aws_environment;
 use ssocred_core::{
-    Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec, write_stdout,
+    Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
+    write_stdout,
 };
 
 const NAME: &str = "dotenv";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    /// The `.env` file to merge into; stdout when absent.
-    path: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// the .env file to update in place (ssocred's keys change, every other line stays); stdout when absent
+        path: Option<String>,
+    }
 }
 
 /// Quotes a value for dotenv: double quotes with `\\`, `\"`, `\n` and `\r`
@@ -220,12 +220,20 @@ impl Sink for DotenvSink {
     }
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<DotenvSink, SinkError> {
     let options: Options = spec.options_as(Some("path"))?;
-    Ok(Box::new(DotenvSink {
+    Ok(DotenvSink {
         to: Destination::from_option(NAME, "path", options.path, ctx)?,
         lines: None,
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(configure(spec, ctx)?))
 }
 
 inventory::submit! {
@@ -233,11 +241,9 @@ inventory::submit! {
         name: NAME,
         description: "KEY=\"value\" lines for dotenv parsers, on stdout or merged into a .env file (atomic, 0600)",
         argument: Some("PATH"),
-        options: &[(
-            "path",
-            "the .env file to update in place (ssocred's keys change, every other line stays); stdout when absent",
-        )],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 

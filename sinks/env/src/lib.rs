@@ -5,14 +5,14 @@
 
 use std::io::Write;
 
-use serde::Deserialize;
 use ssocred_core::shell::{Shell, credential_variables, script};
-use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkKind, SinkSpec};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    shell: Option<Shell>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// sh (default), no-export, fish, powershell or cmd
+        shell: Option<Shell>,
+    }
 }
 
 struct EnvSink {
@@ -38,12 +38,20 @@ impl Sink for EnvSink {
     }
 }
 
-fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec) -> Result<EnvSink, SinkError> {
     let options: Options = spec.options_as(Some("shell"))?;
-    Ok(Box::new(EnvSink {
+    Ok(EnvSink {
         shell: options.shell.unwrap_or_default(),
         text: String::new(),
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, _ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec).map(drop)
+}
+
+fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(configure(spec)?))
 }
 
 inventory::submit! {
@@ -51,7 +59,8 @@ inventory::submit! {
         name: "env",
         description: "environment variable assignments for eval in sh, fish, PowerShell or cmd",
         argument: Some("SHELL"),
-        options: &[("shell", "sh (default), no-export, fish, powershell or cmd")],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }

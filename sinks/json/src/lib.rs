@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use ssocred_core::{
-    CredentialSet, Destination, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec,
+    CredentialSet, Destination, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
 };
 
 const NAME: &str = "json";
@@ -23,12 +23,13 @@ enum Format {
     Array,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    format: Option<Format>,
-    /// A file to write instead of stdout.
-    out: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// ndjson (default: one object per line) or array
+        format: Option<Format>,
+        /// write this file (atomic, 0600) instead of stdout
+        out: Option<String>,
+    }
 }
 
 /// The JSON form of a credential set: every field, with the field names of
@@ -98,13 +99,21 @@ impl Sink for JsonSink {
     }
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<JsonSink, SinkError> {
     let options: Options = spec.options_as(Some("format"))?;
-    Ok(Box::new(JsonSink {
+    Ok(JsonSink {
         format: options.format.unwrap_or_default(),
         out: Destination::from_option(NAME, "out", options.out, ctx)?,
         sets: Vec::new(),
-    }))
+    })
+}
+
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(configure(spec, ctx)?))
 }
 
 inventory::submit! {
@@ -112,11 +121,9 @@ inventory::submit! {
         name: NAME,
         description: "every field of each credential set as JSON: one object per line, or an array",
         argument: Some("FORMAT"),
-        options: &[
-            ("format", "ndjson (default: one object per line) or array"),
-            ("out", "write this file (atomic, 0600) instead of stdout"),
-        ],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 

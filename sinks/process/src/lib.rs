@@ -5,8 +5,10 @@
 
 use std::io::Write;
 
-use serde::{Deserialize, Serialize};
-use ssocred_core::{Capacity, CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkSpec};
+use serde::Serialize;
+use ssocred_core::{
+    Capacity, CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
+};
 
 /// The JSON document of the credential_process protocol, version 1.
 #[derive(Serialize)]
@@ -20,9 +22,9 @@ struct ProcessOutput<'a> {
     account_id: &'a str,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {}
+ssocred_core::sink_options! {
+    struct Options {}
+}
 
 struct ProcessSink {
     output: Option<String>,
@@ -56,8 +58,13 @@ impl Sink for ProcessSink {
     }
 }
 
-fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+fn validate(spec: &SinkSpec, _ctx: &SinkContext) -> Result<(), SinkError> {
     let Options {} = spec.options_as(None)?;
+    Ok(())
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    validate(spec, ctx)?;
     Ok(Box::new(ProcessSink { output: None }))
 }
 
@@ -66,7 +73,8 @@ inventory::submit! {
         name: "process",
         description: "credential_process JSON (Version 1, UTC expiration, AccountId) on stdout",
         argument: None,
-        options: &[],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }

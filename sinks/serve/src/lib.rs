@@ -24,10 +24,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ssocred_core::shell::{Shell, region_variables, script};
 use ssocred_core::{
-    Capacity, CredentialSet, ExposeSecret, SecretString, Sink, SinkContext, SinkError, SinkSpec,
+    Capacity, CredentialSet, ExposeSecret, SecretString, Sink, SinkContext, SinkError, SinkKind,
+    SinkSpec,
 };
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -292,12 +293,15 @@ impl Sink for ServeSink {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct Options {
-    shell: Option<Shell>,
-    listen: Option<String>,
-    allow_non_loopback: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// the syntax of the printed variables: sh (default), no-export, fish, powershell or cmd
+        shell: Option<Shell>,
+        /// IP:PORT or PORT to listen on (default: a free port of 127.0.0.1)
+        listen: Option<String>,
+        /// true to allow a listen address other hosts can reach
+        allow_non_loopback: Option<String>,
+    }
 }
 
 /// Parses a listen address: `HOST:PORT`, or a bare port on 127.0.0.1.
@@ -310,7 +314,9 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
-fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+/// The listen address, whether it may be reachable from other hosts, and
+/// the shell of the printed variables: parsed, no port opened yet.
+fn configure(spec: &SinkSpec) -> Result<(SocketAddr, bool, Shell), SinkError> {
     let options: Options = spec.options_as(Some("shell"))?;
     let listen = match &options.listen {
         Some(text) => parse_listen(text).map_err(|m| SinkError::usage(NAME, m))?,
@@ -326,11 +332,18 @@ fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError
             ));
         }
     };
+    Ok((listen, allow, options.shell.unwrap_or_default()))
+}
+
+fn validate(spec: &SinkSpec, _ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec).map(drop)
+}
+
+/// Opens the port: only here, never in [`validate`].
+fn build(spec: &SinkSpec, _ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let (listen, allow, shell) = configure(spec)?;
     let endpoint = Endpoint::start(listen, allow)?;
-    Ok(Box::new(ServeSink::new(
-        endpoint,
-        Some(options.shell.unwrap_or_default()),
-    )))
+    Ok(Box::new(ServeSink::new(endpoint, Some(shell))))
 }
 
 inventory::submit! {
@@ -338,12 +351,9 @@ inventory::submit! {
         name: NAME,
         description: "a container-credentials endpoint on 127.0.0.1, refreshed while ssocred runs",
         argument: Some("SHELL"),
-        options: &[
-            ("shell", "the syntax of the printed variables: sh (default), no-export, fish, powershell or cmd"),
-            ("listen", "IP:PORT or PORT to listen on (default: a free port of 127.0.0.1)"),
-            ("allow-non-loopback", "true to allow a listen address other hosts can reach"),
-        ],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 

@@ -18,9 +18,10 @@ use std::io::Write;
 use std::path::Path;
 
 use handlebars::{Handlebars, RenderError, TemplateError};
-use serde::Deserialize;
 use serde_json::{Map, Value};
-use ssocred_core::{Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkSpec};
+use ssocred_core::{
+    Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
+};
 
 pub mod data;
 pub mod helpers;
@@ -82,13 +83,13 @@ pub const BUNDLED: &[Bundled] = &[
     },
 ];
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Options {
-    /// A bundled template's name, or the path of a template file.
-    template: Option<String>,
-    /// A file to write instead of stdout.
-    out: Option<String>,
+ssocred_core::sink_options! {
+    struct Options {
+        /// a bundled template (credentials-ini, envrc, github-actions, k8s-secret, powershell, tfvars) or a template file path
+        template: Option<String>,
+        /// write this file (atomic, 0600) instead of stdout
+        out: Option<String>,
+    }
 }
 
 /// A compiled template, ready to render credential sets.
@@ -133,8 +134,24 @@ impl Template {
     /// A bundled name wins; anything else with a `/` or a `.` is a path. A
     /// bare word that is not bundled is an error listing the bundled names.
     pub fn load(name_or_path: &str, cwd: &Path) -> Result<Template, SinkError> {
-        if let Some(b) = BUNDLED.iter().find(|b| b.name == name_or_path) {
+        if let Some(b) = Template::bundled(name_or_path)? {
             return Template::compile(b.name, b.text, b.many);
+        }
+        let path = cwd.join(name_or_path);
+        let text = limits::read_file(&path).map_err(|why| {
+            SinkError::usage(
+                NAME,
+                format!("cannot read template file {}: {why}", path.display()),
+            )
+        })?;
+        Template::compile(name_or_path, &text, true)
+    }
+
+    /// The bundled template `name_or_path` names, or `None` for a path; a
+    /// bare word that is not bundled is an error. Reads no file.
+    fn bundled(name_or_path: &str) -> Result<Option<&'static Bundled>, SinkError> {
+        if let Some(b) = BUNDLED.iter().find(|b| b.name == name_or_path) {
+            return Ok(Some(b));
         }
         if !name_or_path.contains(['/', '.']) {
             let names: Vec<_> = BUNDLED.iter().map(|b| b.name).collect();
@@ -146,14 +163,7 @@ impl Template {
                 ),
             ));
         }
-        let path = cwd.join(name_or_path);
-        let text = limits::read_file(&path).map_err(|why| {
-            SinkError::usage(
-                NAME,
-                format!("cannot read template file {}: {why}", path.display()),
-            )
-        })?;
-        Template::compile(name_or_path, &text, true)
+        Ok(None)
     }
 
     /// Renders the sets (see [`data`]). A template whose loops could cost
@@ -244,7 +254,9 @@ impl Sink for TemplateSink {
     }
 }
 
-fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+/// The template's name or path and where the output goes: read from the
+/// spec, and no file read yet.
+fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<(String, Destination), SinkError> {
     let options: Options = spec.options_as(Some("template"))?;
     let Some(name) = options.template.filter(|t| !t.is_empty()) else {
         let names: Vec<_> = BUNDLED.iter().map(|b| b.name).collect();
@@ -256,9 +268,22 @@ fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError>
             ),
         ));
     };
+    Template::bundled(&name)?;
+    let out = Destination::from_option(NAME, "out", options.out, ctx)?;
+    Ok((name, out))
+}
+
+/// Checks the options and a bundled template's name; a template file is
+/// read only when the sink is built.
+fn validate(spec: &SinkSpec, ctx: &SinkContext) -> Result<(), SinkError> {
+    configure(spec, ctx).map(drop)
+}
+
+fn build(spec: &SinkSpec, ctx: &SinkContext) -> Result<Box<dyn Sink>, SinkError> {
+    let (name, out) = configure(spec, ctx)?;
     Ok(Box::new(TemplateSink {
         template: Template::load(&name, &ctx.cwd)?,
-        out: Destination::from_option(NAME, "out", options.out, ctx)?,
+        out,
         sets: Vec::new(),
     }))
 }
@@ -268,14 +293,9 @@ inventory::submit! {
         name: NAME,
         description: "renders a handlebars template (bundled by name, or a file) to stdout or a file",
         argument: Some("NAME|PATH"),
-        options: &[
-            (
-                "template",
-                "a bundled template (credentials-ini, envrc, github-actions, k8s-secret, powershell, tfvars) or a template file path",
-            ),
-            ("out", "write this file (atomic, 0600) instead of stdout"),
-        ],
-        build,
+        options: Options::HELP,
+        validate,
+        kind: SinkKind::Credentials(build),
     }
 }
 
