@@ -46,17 +46,7 @@ pub fn credential_variables(set: &CredentialSet) -> Vec<(&'static str, String)> 
     crate::variables::aws_environment(set)
 }
 
-/// `AWS_REGION` and `AWS_DEFAULT_REGION`, when a region is known.
-pub fn region_variables(region: Option<&str>) -> Vec<(&'static str, String)> {
-    region
-        .map(|r| {
-            vec![
-                ("AWS_REGION", r.to_owned()),
-                ("AWS_DEFAULT_REGION", r.to_owned()),
-            ]
-        })
-        .unwrap_or_default()
-}
+pub use crate::variables::region_variables;
 
 /// Single-quotes for POSIX sh: nothing inside `'...'` is special, and a quote
 /// is closed, escaped and reopened.

@@ -24,8 +24,20 @@ pub fn aws_environment(set: &CredentialSet) -> Vec<(&'static str, String)> {
         ),
         ("AWS_CREDENTIAL_EXPIRATION", set.expiration_utc()),
     ];
-    vars.extend(crate::shell::region_variables(set.region.as_deref()));
+    vars.extend(region_variables(set.region.as_deref()));
     vars
+}
+
+/// `AWS_REGION` and `AWS_DEFAULT_REGION`, when a region is known.
+pub fn region_variables(region: Option<&str>) -> Vec<(&'static str, String)> {
+    region
+        .map(|r| {
+            vec![
+                ("AWS_REGION", r.to_owned()),
+                ("AWS_DEFAULT_REGION", r.to_owned()),
+            ]
+        })
+        .unwrap_or_default()
 }
 
 /// Every variable name [`aws_environment`] may produce, region ones included.
