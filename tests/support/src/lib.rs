@@ -1,10 +1,15 @@
 //! Helpers ssocred's tests share across crates: finding the interop Python
 //! (`scripts/test` installs it into `.venv` and sets `SSOCRED_PYTHON`), and
-//! running the parsers in `tests/interop/`.
+//! running the parsers in `tests/interop/`, and a forward proxy
+//! ([`ForwardProxy`]) for proxy tests.
 //!
 //! A test that needs Python and finds none skips with a loud `SKIPPED` line
 //! on stderr, unless `SSOCRED_REQUIRE_INTEROP=1` (set by `scripts/test`, and
 //! so by CI) makes that a failure.
+
+mod proxy;
+
+pub use proxy::{ForwardProxy, REALM, Traffic};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
