@@ -249,13 +249,27 @@ impl Proxies {
         })
     }
 
-    /// The proxy for an endpoint URL, by its scheme.
+    /// The proxy for an endpoint URL, by its scheme; none when `NO_PROXY`
+    /// holds `*`.
     pub fn for_endpoint(&self, endpoint: &str) -> Option<&ProxyUrl> {
+        if self.bypasses_every_host() {
+            return None;
+        }
         if endpoint.starts_with("http://") {
             self.http.as_ref()
         } else {
             self.https.as_ref()
         }
+    }
+}
+
+impl Proxies {
+    /// Whether `NO_PROXY` holds `*`, which means every host, IP addresses
+    /// included (hyper-util applies it to host names only).
+    pub fn bypasses_every_host(&self) -> bool {
+        self.no_proxy
+            .as_ref()
+            .is_some_and(|(rules, _)| rules.split(',').any(|r| r.trim() == "*"))
     }
 }
 

@@ -281,7 +281,10 @@ impl Oidc {
         })
     }
 
-    fn token_failure<R: fmt::Debug + 'static>(&self, err: SdkError<CreateTokenError, R>) -> TokenFailure {
+    fn token_failure<R: fmt::Debug + 'static>(
+        &self,
+        err: SdkError<CreateTokenError, R>,
+    ) -> TokenFailure {
         if let SdkError::ServiceError(service) = &err {
             let e = service.err();
             // The service's words reach the terminal: escape them.

@@ -57,7 +57,13 @@ pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
         // The URL was parsed and checked when the environment was read.
         let mut config = config.unwrap_or_else(|_| ProxyConfig::disabled());
         if let Some((user, password)) = p.credentials() {
-            config = config.with_basic_auth(user, password);
+            // The client puts both into a URL as they are and decodes them
+            // from there: encoded here, they arrive as they were written.
+            let encode = |s: &str| {
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            };
+            config = config.with_basic_auth(encode(user), encode(password));
         }
         match &network.proxies.no_proxy {
             Some((rules, _)) => config.no_proxy(rules),
@@ -157,11 +163,11 @@ impl Transport {
                 "certificate not trusted {trusted} ({}); to trust a private CA, point AWS_CA_BUNDLE (or `ca_bundle` in the profile) at its PEM file, or add it to the system's trust store",
                 tls_detail(&chain)
             )
-        } else if let Some((url, var)) = self
-            .proxy
-            .as_ref()
-            .filter(|_| lower.contains("407") || lower.contains("proxy authentication"))
-        {
+        } else if let Some((url, var)) = self.proxy.as_ref().filter(|_| {
+            lower.contains("407")
+                || lower.contains("proxy authentication")
+                || lower.contains("proxy authorization")
+        }) {
             format!(
                 "the proxy {url} (from {var}) refused the request: 407 Proxy Authentication Required; put the right user:password@ in {var}"
             )

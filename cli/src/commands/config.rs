@@ -228,19 +228,29 @@ fn network_section(
             b.certificates()
         )),
     }
-    for (key, proxy) in [("https_proxy", &network.proxies.https), ("http_proxy", &network.proxies.http)] {
+    for (key, proxy) in [
+        ("https_proxy", &network.proxies.https),
+        ("http_proxy", &network.proxies.http),
+    ] {
         match proxy {
             Some(p) => out.push_str(&format!(
                 "{key} = {}  # environment {}{}\n",
                 quoted(p.url()),
                 p.variable(),
-                if p.has_credentials() { ", with credentials (not shown)" } else { "" }
+                if p.has_credentials() {
+                    ", with credentials (not shown)"
+                } else {
+                    ""
+                }
             )),
             None => out.push_str(&format!("# {key}: none\n")),
         }
     }
     if let Some((rules, var)) = &network.proxies.no_proxy {
-        out.push_str(&format!("no_proxy = {}  # environment {var}\n", quoted(rules)));
+        out.push_str(&format!(
+            "no_proxy = {}  # environment {var}\n",
+            quoted(rules)
+        ));
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     for (setting, value) in [
@@ -249,12 +259,18 @@ fn network_section(
     ] {
         let source = if env(setting.env_var()).is_some() {
             format!("environment {}", setting.env_var())
-        } else if files.profile_value(&profile.name, setting.profile_key()).is_some() {
+        } else if files
+            .profile_value(&profile.name, setting.profile_key())
+            .is_some()
+        {
             format!("profile `{}`", profile.name)
         } else {
             "default".to_owned()
         };
-        out.push_str(&format!("{} = {value}  # {source}\n", setting.profile_key()));
+        out.push_str(&format!(
+            "{} = {value}  # {source}\n",
+            setting.profile_key()
+        ));
     }
     for (key, service) in [("portal", Service::Portal), ("oidc", Service::Oidc)] {
         match request::endpoint(service, paths, &profile, &network) {
