@@ -46,6 +46,15 @@ pub struct RoleFlags {
     pub role: Option<String>,
 }
 
+/// `--ca-bundle`: whom TLS trusts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NetworkFlags {
+    /// A PEM file of the CAs to trust for AWS calls, instead of the system's
+    /// [env: AWS_CA_BUNDLE; profile: ca_bundle].
+    #[arg(long, value_name = "PATH")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
 /// `--region`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RegionFlag {
@@ -235,6 +244,9 @@ pub struct OneRoleFlags {
     pub token: TokenFlags,
 
     #[command(flatten)]
+    pub network: NetworkFlags,
+
+    #[command(flatten)]
     pub config: ConfigFlags,
 
     #[command(flatten)]
@@ -258,6 +270,9 @@ pub struct ListingCommandFlags {
 
     #[command(flatten)]
     pub token: TokenFlags,
+
+    #[command(flatten)]
+    pub network: NetworkFlags,
 
     #[command(flatten)]
     pub config: ConfigFlags,

@@ -6,16 +6,18 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use ssocred_core::discovery::RoleFilter;
+use ssocred_core::endpoints::{EndpointOptions, Service, endpoint_for};
 use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
-use ssocred_core::oidc::{self, Oidc};
+use ssocred_core::network::{CaBundle, Network, Proxies, Trust};
+use ssocred_core::oidc::Oidc;
 use ssocred_core::pipeline::{Request, RoleChoice, RoleQuery, Trace, credentials_region};
-use ssocred_core::portal::{self, Portal};
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
+use ssocred_core::portal::Portal;
+use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile, expand_home};
 use ssocred_core::role_cache::{self, RoleCache};
 use ssocred_core::{Error, RoleArn, SinkContext};
 
 use crate::config_file::LoginMethod;
-use crate::flags::{RoleFlags, TokenFlags};
+use crate::flags::{NetworkFlags, RoleFlags, TokenFlags};
 use crate::settings::{self, Settings, Source};
 
 /// How long a login waits for the user.
@@ -60,20 +62,105 @@ pub fn sso_profile(
     Ok((files, profile))
 }
 
-/// The login of `profile`, its OIDC client resolved from the environment.
-pub fn login_target(paths: &AwsPaths, files: &ProfileFiles, profile: &SsoProfile) -> LoginTarget {
-    LoginTarget {
+/// The network of an invocation for `profile`: the CA bundle from
+/// `--ca-bundle`, else `AWS_CA_BUNDLE`, else the profile's `ca_bundle` (the
+/// AWS CLI's order); the proxies of the environment; and the FIPS and
+/// dual-stack settings from the environment, else the profile.
+pub fn network(
+    flags: &NetworkFlags,
+    paths: &AwsPaths,
+    files: &ProfileFiles,
+    profile: &SsoProfile,
+) -> Result<Network, Error> {
+    let bad_profile = |problem: String| Error::BadSsoProfile {
+        profile: profile.name.clone(),
+        config: paths.config.clone(),
+        problem,
+    };
+    let bundle = match &flags.ca_bundle {
+        Some(path) => Some((path.clone(), "flag --ca-bundle".to_owned())),
+        None => env("AWS_CA_BUNDLE")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                (
+                    expand_home(v.trim(), &paths.home),
+                    "environment AWS_CA_BUNDLE".to_owned(),
+                )
+            })
+            .or_else(|| {
+                files.profile_value(&profile.name, "ca_bundle").map(|v| {
+                    (
+                        expand_home(v, &paths.home),
+                        format!(
+                            "`ca_bundle` of profile `{}` in {}",
+                            profile.name,
+                            paths.config.display()
+                        ),
+                    )
+                })
+            }),
+    };
+    let trust = match bundle {
+        Some((path, source)) => Trust::Bundle(CaBundle::load(&path, &source)?),
+        None => Trust::System,
+    };
+    let endpoints = EndpointOptions::from_settings(env, |key| {
+        files.profile_value(&profile.name, key).map(str::to_owned)
+    })
+    .map_err(bad_profile)?;
+    Ok(Network {
+        trust,
+        proxies: Proxies::from_env(env)?,
+        endpoints,
+    })
+}
+
+/// The endpoint of `service` for `profile`: an override from the
+/// environment, else the published host for its SSO region and the network's
+/// variants. A variant AWS does not publish is a config error naming the
+/// profile.
+pub fn endpoint(
+    service: Service,
+    paths: &AwsPaths,
+    profile: &SsoProfile,
+    network: &Network,
+) -> Result<String, Error> {
+    endpoint_for(service, &profile.sso_region, network.endpoints, env).map_err(|e| {
+        Error::BadSsoProfile {
+            profile: profile.name.clone(),
+            config: paths.config.clone(),
+            problem: e.to_string(),
+        }
+    })
+}
+
+/// The login of `profile`, its OIDC client at the resolved endpoint.
+pub fn login_target(
+    paths: &AwsPaths,
+    files: &ProfileFiles,
+    profile: &SsoProfile,
+    network: &Network,
+) -> Result<LoginTarget, Error> {
+    Ok(LoginTarget {
         profile: profile.clone(),
         scopes: files.registration_scopes(profile),
         cache_dir: paths.sso_cache_dir(),
         lock_dir: login::ssocred_cache_dir(env, &paths.home).join("locks"),
-        oidc: Oidc::new(&profile.sso_region, oidc::endpoint_override(env)),
-    }
+        oidc: Oidc::new(
+            &profile.sso_region,
+            endpoint(Service::Oidc, paths, profile, network)?,
+            network.clone(),
+        ),
+    })
 }
 
 /// The portal client of `profile`.
-pub fn portal(profile: &SsoProfile) -> Portal {
-    Portal::new(profile, portal::endpoint_override(env))
+pub fn portal(paths: &AwsPaths, profile: &SsoProfile, network: &Network) -> Result<Portal, Error> {
+    Ok(Portal::new(
+        profile,
+        endpoint(Service::Portal, paths, profile, network)?,
+        network,
+    ))
 }
 
 /// How a native login runs, from the login settings.
@@ -164,6 +251,8 @@ pub struct RequestParts<'a> {
     pub concurrency: usize,
     /// The token flags.
     pub token: &'a TokenFlags,
+    /// The network flags.
+    pub network: &'a NetworkFlags,
     /// `-v`.
     pub verbose: bool,
 }
@@ -177,6 +266,7 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         query,
         concurrency,
         token,
+        network,
         verbose,
     } = parts;
     let trace = Trace::new(verbose);
@@ -201,11 +291,12 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         )
     });
     let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
+    let network = self::network(network, paths, &files, &profile)?;
     Ok(Request {
-        login: login_target(paths, &files, &profile),
+        login: login_target(paths, &files, &profile, &network)?,
         token: token_policy(settings, token, verbose),
         cache: role_cache(settings, paths),
-        portal: portal(&profile),
+        portal: portal(paths, &profile, &network)?,
         profile,
         query,
         region,

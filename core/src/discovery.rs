@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -230,7 +230,7 @@ impl Portal {
     fn listing_error<E, R>(&self, err: SdkError<E, R>, operation: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         if let SdkError::ServiceError(service) = &err {
             match service.err().code() {
@@ -247,16 +247,12 @@ impl Portal {
             }
         }
         match err {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
-                endpoint: self.endpoint().to_owned(),
-                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
-            },
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => self
+                .transport()
+                .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint().to_owned(),
-                message: format!(
-                    "{operation}: {}",
-                    visible(&DisplayErrorContext(&err).to_string())
-                ),
+                message: format!("{operation}: {}", visible(&crate::sdk::error_text(&err))),
             },
         }
     }

@@ -18,6 +18,7 @@ pub mod fs;
 pub mod ini_edit;
 pub mod login;
 pub mod naming;
+pub mod network;
 pub mod oidc;
 pub mod pipeline;
 pub mod portal;

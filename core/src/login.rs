@@ -597,7 +597,11 @@ mod tests {
             scopes: None,
             cache_dir: PathBuf::from("/nonexistent"),
             lock_dir: PathBuf::from("/nonexistent"),
-            oidc: Oidc::new("us-east-1", Some("http://127.0.0.1:1".to_owned())),
+            oidc: Oidc::new(
+                "us-east-1",
+                "http://127.0.0.1:1".to_owned(),
+                crate::network::Network::default(),
+            ),
         }
     }
 

@@ -5,33 +5,17 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ssooidc::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
+use crate::network::Network;
 use crate::sdk;
 use crate::text::visible;
 
 /// The grant type of the device code flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-/// The endpoint override for SSO OIDC from the environment:
-/// `AWS_ENDPOINT_URL_SSO_OIDC`, else `AWS_ENDPOINT_URL`, unless
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
-pub fn endpoint_override(var: impl Fn(&str) -> Option<String>) -> Option<String> {
-    sdk::endpoint_override(var, "AWS_ENDPOINT_URL_SSO_OIDC")
-}
-
-/// The public OIDC endpoint of a region.
-pub fn default_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://oidc.{region}.{suffix}")
-}
 
 /// A client registration returned by RegisterClient.
 #[derive(Clone)]
@@ -140,7 +124,8 @@ pub enum TokenFailure {
 #[derive(Debug, Clone)]
 pub struct Oidc {
     region: String,
-    endpoint_override: Option<String>,
+    network: Network,
+    transport: sdk::Transport,
     /// Built on first use: building an HTTPS client loads the system's TLS
     /// roots, which a run that needs no refresh or login should not pay for.
     client: std::sync::OnceLock<aws_sdk_ssooidc::Client>,
@@ -148,30 +133,34 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    /// A client in `region`, at `endpoint` when given. Plain `http://`
-    /// endpoints (local emulators) get a client without TLS.
-    pub fn new(region: &str, endpoint: Option<String>) -> Self {
+    /// A client in `region` at `endpoint` (resolved by
+    /// [`crate::endpoints::endpoint_for`]), over the invocation's `network`.
+    /// Plain `http://` endpoints (local emulators) get a client without TLS.
+    pub fn new(region: &str, endpoint: String, network: Network) -> Self {
         Oidc {
             region: region.to_owned(),
             client: std::sync::OnceLock::new(),
-            endpoint: endpoint.clone().unwrap_or_else(|| default_endpoint(region)),
-            endpoint_override: endpoint,
+            transport: sdk::Transport::new(&endpoint, &network),
+            endpoint,
+            network,
         }
     }
 
     fn client(&self) -> &aws_sdk_ssooidc::Client {
         self.client.get_or_init(|| {
-            let mut config = aws_sdk_ssooidc::Config::builder()
+            let config = aws_sdk_ssooidc::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(self.region.clone()))
-                .http_client(sdk::http_client(self.endpoint_override.as_deref()))
+                .http_client(sdk::http_client(&self.endpoint, &self.network))
                 .retry_config(sdk::retry_config())
-                .timeout_config(sdk::timeout_config());
-            if let Some(url) = &self.endpoint_override {
-                config = config.endpoint_url(url);
-            }
+                .timeout_config(sdk::timeout_config())
+                .endpoint_url(&self.endpoint);
             aws_sdk_ssooidc::Client::from_conf(config.build())
         })
+    }
+
+    fn transport(&self) -> &sdk::Transport {
+        &self.transport
     }
 
     /// The endpoint in use; the authorize page lives under it.
@@ -292,7 +281,10 @@ impl Oidc {
         })
     }
 
-    fn token_failure<R: fmt::Debug>(&self, err: SdkError<CreateTokenError, R>) -> TokenFailure {
+    fn token_failure<R: fmt::Debug + 'static>(
+        &self,
+        err: SdkError<CreateTokenError, R>,
+    ) -> TokenFailure {
         if let SdkError::ServiceError(service) = &err {
             let e = service.err();
             // The service's words reach the terminal: escape them.
@@ -331,34 +323,19 @@ impl Oidc {
     fn error<E, R>(&self, operation: &str, err: SdkError<E, R>) -> Error
     where
         E: std::error::Error + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + 'static,
     {
         match &err {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
-                endpoint: self.endpoint.clone(),
-                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
-            },
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => self
+                .transport()
+                .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
                 message: format!(
                     "{operation} failed: {}",
-                    visible(&DisplayErrorContext(&err).to_string())
+                    visible(&crate::sdk::error_text(&err))
                 ),
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn oidc_reads_its_own_endpoint_variable() {
-        let env = crate::sdk::tests::env(&[
-            ("AWS_ENDPOINT_URL_SSO", "http://sso"),
-            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc/"),
-        ]);
-        assert_eq!(endpoint_override(env).as_deref(), Some("http://oidc"));
     }
 }

@@ -2,12 +2,13 @@
 //! listings) through `aws-sdk-sso`.
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sso::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sso::error::SdkError;
 use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::arn::RoleArn;
+use crate::network::Network;
 use crate::profile::SsoProfile;
 use crate::sdk;
 use crate::text::visible;
@@ -15,48 +16,33 @@ use crate::{CredentialSet, Error};
 
 pub use crate::sdk::MAX_ATTEMPTS;
 
-/// The endpoint override for the portal from the environment, resolved by
-/// ssocred itself: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`, unless
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
-pub fn endpoint_override(var: impl Fn(&str) -> Option<String>) -> Option<String> {
-    sdk::endpoint_override(var, "AWS_ENDPOINT_URL_SSO")
-}
-
-/// The public portal endpoint of a region, as the SDK resolves it.
-pub fn default_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://portal.sso.{region}.{suffix}")
-}
-
 /// A portal client for one SSO profile.
 #[derive(Debug, Clone)]
 pub struct Portal {
     client: aws_sdk_sso::Client,
+    transport: sdk::Transport,
     endpoint: String,
     profile: String,
     sso_region: String,
 }
 
 impl Portal {
-    /// A client in the profile's `sso_region`, at `endpoint` when given.
-    /// Plain `http://` endpoints (local emulators) get a client without TLS.
-    pub fn new(profile: &SsoProfile, endpoint: Option<String>) -> Self {
-        let mut config = aws_sdk_sso::Config::builder()
+    /// A client in the profile's `sso_region` at `endpoint` (resolved by
+    /// [`crate::endpoints::endpoint_for`]: the table, or an override), over
+    /// the invocation's `network`. Plain `http://` endpoints (local
+    /// emulators) get a client without TLS.
+    pub fn new(profile: &SsoProfile, endpoint: String, network: &Network) -> Self {
+        let config = aws_sdk_sso::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(profile.sso_region.clone()))
-            .http_client(sdk::http_client(endpoint.as_deref()))
+            .http_client(sdk::http_client(&endpoint, network))
             .retry_config(sdk::retry_config())
-            .timeout_config(sdk::timeout_config());
-        if let Some(url) = &endpoint {
-            config = config.endpoint_url(url);
-        }
+            .timeout_config(sdk::timeout_config())
+            .endpoint_url(&endpoint);
         Portal {
             client: aws_sdk_sso::Client::from_conf(config.build()),
-            endpoint: endpoint.unwrap_or_else(|| default_endpoint(&profile.sso_region)),
+            transport: sdk::Transport::new(&endpoint, network),
+            endpoint,
             profile: profile.name.clone(),
             sso_region: profile.sso_region.clone(),
         }
@@ -65,6 +51,11 @@ impl Portal {
     /// The SDK client, for the listing calls in [`crate::discovery`].
     pub(crate) fn client(&self) -> &aws_sdk_sso::Client {
         &self.client
+    }
+
+    /// How its calls travel, for errors.
+    pub(crate) fn transport(&self) -> &sdk::Transport {
+        &self.transport
     }
 
     /// The region of the IAM Identity Center instance.
@@ -153,18 +144,12 @@ impl Portal {
             {
                 Ok(())
             }
-            Err(err @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) => {
-                Err(Error::Unreachable {
-                    endpoint: self.endpoint.clone(),
-                    message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
-                })
-            }
+            Err(err @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) => Err(self
+                .transport()
+                .unreachable(&err, matches!(err, SdkError::TimeoutError(_)))),
             Err(err) => Err(Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!(
-                    "Logout failed: {}",
-                    visible(&DisplayErrorContext(&err).to_string())
-                ),
+                message: format!("Logout failed: {}", visible(&crate::sdk::error_text(&err))),
             }),
         }
     }
@@ -178,7 +163,7 @@ impl Portal {
 
     fn role_error<R>(&self, err: SdkError<GetRoleCredentialsError, R>, role: &RoleArn) -> Error
     where
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         match &err {
             SdkError::ServiceError(service) => match service.err() {
@@ -194,16 +179,15 @@ impl Portal {
                 },
                 other => Error::Portal {
                     endpoint: self.endpoint.clone(),
-                    message: visible(&DisplayErrorContext(other).to_string()).into_owned(),
+                    message: visible(&crate::sdk::error_text(other)).into_owned(),
                 },
             },
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
-                endpoint: self.endpoint.clone(),
-                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
-            },
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => self
+                .transport()
+                .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: visible(&DisplayErrorContext(&err).to_string()).into_owned(),
+                message: visible(&crate::sdk::error_text(&err)).into_owned(),
             },
         }
     }
@@ -222,26 +206,4 @@ impl Portal {
 /// The command that logs profile `profile` in.
 pub fn login_command(profile: &str) -> String {
     format!("ssocred login -p {profile}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_portal_reads_its_own_endpoint_variable() {
-        let env = crate::sdk::tests::env(&[
-            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc"),
-            ("AWS_ENDPOINT_URL_SSO", "http://sso"),
-        ]);
-        assert_eq!(endpoint_override(env).as_deref(), Some("http://sso"));
-        assert_eq!(
-            default_endpoint("eu-west-1"),
-            "https://portal.sso.eu-west-1.amazonaws.com"
-        );
-        assert_eq!(
-            default_endpoint("cn-north-1"),
-            "https://portal.sso.cn-north-1.amazonaws.com.cn"
-        );
-    }
 }

@@ -58,7 +58,9 @@ impl AwsPaths {
     }
 }
 
-fn expand_home(path: &str, home: &Path) -> PathBuf {
+/// `path` with a leading `~` or `~/` replaced by `home`, as the AWS tools
+/// read paths in settings.
+pub fn expand_home(path: &str, home: &Path) -> PathBuf {
     match path.strip_prefix("~/") {
         Some(rest) => home.join(rest),
         None if path == "~" => home.to_path_buf(),
@@ -143,6 +145,16 @@ impl ProfileFiles {
     /// The SDK's view of the merged files.
     pub fn sections(&self) -> &EnvConfigSections {
         &self.sections
+    }
+
+    /// The value of `key` in profile `name`, trimmed; `None` when absent or
+    /// empty.
+    pub fn profile_value(&self, name: &str, key: &str) -> Option<&str> {
+        self.sections
+            .get_profile(name)
+            .and_then(|p| p.get(key))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     }
 
     /// The `sso_registration_scopes` of `profile`'s sso-session, split on

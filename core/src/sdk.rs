@@ -1,12 +1,18 @@
 //! The settings every AWS SDK client of ssocred shares: the HTTP client
-//! (TLS only where the endpoint needs it), retries and timeouts.
+//! (TLS only where the endpoint needs it, trusting what the [`Network`]
+//! says, through its proxy), retries and timeouts.
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sso::config::SharedHttpClient;
-use aws_smithy_http_client::tls;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, Connector};
+
+use crate::Error;
+use crate::network::{Network, Trust};
 
 /// The endpoint override for a service from the environment, resolved by
 /// ssocred itself (the SDK's own lookup of two-word service ids is not
@@ -35,18 +41,184 @@ pub fn endpoint_override(
 /// network errors are retried with exponential backoff and jitter.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// The HTTP client for `endpoint`: plain HTTP for an `http://` override (a
-/// local emulator), so no TLS roots are loaded; rustls with ring otherwise.
-pub fn http_client(endpoint: Option<&str>) -> SharedHttpClient {
-    match endpoint {
-        Some(url) if url.starts_with("http://") => {
-            aws_smithy_http_client::Builder::new().build_http()
+/// The HTTP client for `endpoint`: plain HTTP for an `http://` endpoint (a
+/// local emulator), so no TLS roots are loaded; rustls with ring otherwise,
+/// trusting the system's roots or only the CA bundle. The endpoint's proxy,
+/// if the environment names one, carries every connection not exempted by
+/// `NO_PROXY`.
+pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
+    let plain = endpoint.starts_with("http://");
+    let proxy = network.proxies.for_endpoint(endpoint).map(|p| {
+        let config = if plain {
+            ProxyConfig::http(p.url())
+        } else {
+            ProxyConfig::https(p.url())
+        };
+        // The URL was parsed and checked when the environment was read.
+        let mut config = config.unwrap_or_else(|_| ProxyConfig::disabled());
+        if let Some((user, password)) = p.credentials() {
+            // The client puts both into a URL as they are and decodes them
+            // from there: encoded here, they arrive as they were written.
+            let encode = |s: &str| {
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            };
+            config = config.with_basic_auth(encode(user), encode(password));
         }
-        _ => aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https(),
+        match &network.proxies.no_proxy {
+            Some((rules, _)) => config.no_proxy(rules),
+            None => config,
+        }
+    });
+    let trust = match &network.trust {
+        Trust::System => TrustStore::default(),
+        Trust::Bundle(bundle) => TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(bundle.pem().to_vec()),
+    };
+    // Building a context only stores the trust store; certificates are read
+    // (and were checked by `CaBundle::load`) when the first connection is made.
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        if let Some(proxy) = &proxy {
+            builder = builder.proxy_config(proxy.clone());
+        }
+        if plain {
+            builder.build_http()
+        } else {
+            builder
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .tls_context(context.clone())
+                .build()
+        }
+    })
+}
+
+/// What a transport failure needs to be told to a person: the endpoint,
+/// and whom the connection trusted and went through.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    endpoint: String,
+    bundle: Option<(String, String)>,
+    proxy: Option<(String, &'static str)>,
+}
+
+impl Transport {
+    /// The transport to `endpoint` over `network`.
+    pub fn new(endpoint: &str, network: &Network) -> Transport {
+        Transport {
+            endpoint: endpoint.to_owned(),
+            bundle: match &network.trust {
+                Trust::System => None,
+                Trust::Bundle(b) => Some((b.path().display().to_string(), b.source().to_owned())),
+            },
+            proxy: network
+                .proxies
+                .for_endpoint(endpoint)
+                .map(|p| (p.url().to_owned(), p.variable())),
+        }
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// A call that never got an answer (`DispatchFailure`, `TimeoutError`)
+    /// as one readable line naming the endpoint, what went wrong and what
+    /// to try; never a Debug dump, never a proxy password.
+    pub fn unreachable(&self, err: &(dyn std::error::Error + 'static), timed_out: bool) -> Error {
+        let chain = error_text(err);
+        let lower = chain.to_ascii_lowercase();
+        let via = |what: &str| match &self.proxy {
+            Some((url, var)) => format!("{what} (through the proxy {url} from {var})"),
+            None => what.to_owned(),
+        };
+        let message = if timed_out || lower.contains("timed out") || lower.contains("timeout") {
+            format!(
+                "{}; check the network{}",
+                via("timed out"),
+                if self.proxy.is_some() {
+                    " and the proxy"
+                } else {
+                    ""
+                }
+            )
+        } else if lower.contains("certificate") || lower.contains("unknownissuer") {
+            let trusted = match &self.bundle {
+                Some((path, source)) => format!("by the CA bundle {path} (from {source})"),
+                None => "by the system's trust store".to_owned(),
+            };
+            format!(
+                "certificate not trusted {trusted} ({}); to trust a private CA, point AWS_CA_BUNDLE (or `ca_bundle` in the profile) at its PEM file, or add it to the system's trust store",
+                tls_detail(&chain)
+            )
+        } else if let Some((url, var)) = self.proxy.as_ref().filter(|_| {
+            lower.contains("407")
+                || lower.contains("proxy authentication")
+                || lower.contains("proxy authorization")
+        }) {
+            format!(
+                "the proxy {url} (from {var}) refused the request: 407 Proxy Authentication Required; put the right user:password@ in {var}"
+            )
+        } else if let Some((url, var)) = self.proxy.as_ref().filter(|_| lower.contains("proxy")) {
+            format!("the proxy {url} (from {var}) failed: {chain}; check {var} and NO_PROXY")
+        } else if lower.contains("connection refused") {
+            match &self.proxy {
+                Some((url, var)) => format!(
+                    "connection refused by the proxy {url} (from {var}) or the endpoint; check {var} and NO_PROXY"
+                ),
+                None => "connection refused; check the endpoint and the network".to_owned(),
+            }
+        } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+            format!(
+                "{}; check the region and any endpoint override",
+                via("cannot resolve the host name")
+            )
+        } else {
+            via(&chain)
+        };
+        Error::Unreachable {
+            endpoint: self.endpoint.clone(),
+            message: crate::text::visible(&message).into_owned(),
+        }
+    }
+}
+
+/// An error and its causes as `a: b: c`, each message once: what
+/// `DisplayErrorContext` says without the Debug dump it appends.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The TLS part of a transport error: from `invalid peer certificate` on,
+/// without the Debug text some layers append in parentheses.
+fn tls_detail(chain: &str) -> &str {
+    match chain.find("invalid peer certificate") {
+        Some(at) => {
+            let rest = &chain[at..];
+            rest.split(" (").next().unwrap_or(rest)
+        }
+        None => "the TLS handshake failed",
     }
 }
 

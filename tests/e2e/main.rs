@@ -14,6 +14,7 @@ mod formats;
 mod hostile_files;
 mod interop;
 mod login;
+mod network;
 mod running;
 mod secrets;
 mod serve;

@@ -8,7 +8,8 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    CacheFlags, ConfigFlags, FlowFlags, ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags,
+    CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag,
+    RoleFlags, SinkFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -92,6 +93,9 @@ pub struct ShowArgs {
     pub flow: FlowFlags,
 
     #[command(flatten)]
+    pub network: NetworkFlags,
+
+    #[command(flatten)]
     pub config: ConfigFlags,
 
     #[command(flatten)]
@@ -172,8 +176,11 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
         }
         ConfigCommand::Show(show) => {
             let settings = Settings::from_process(&show.flags())?;
-            settings.validate_sinks(&request::sink_context(&request::paths()?)?)?;
-            write_stdout(settings.show(show.command.topics()).as_bytes())
+            let paths = request::paths()?;
+            settings.validate_sinks(&request::sink_context(&paths)?)?;
+            let mut text = settings.show(show.command.topics());
+            text.push_str(&network_section(&show.network, &settings, &paths)?);
+            write_stdout(text.as_bytes())
         }
     }
 }
@@ -191,4 +198,86 @@ fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The `[network]` lines: trust, proxies (never their credentials), the
+/// endpoint variants, and the endpoints they resolve to. They need the AWS
+/// profile; when it cannot be read, a comment says why.
+fn network_section(
+    flags: &NetworkFlags,
+    settings: &Settings,
+    paths: &ssocred_core::profile::AwsPaths,
+) -> Result<String, Error> {
+    use ssocred_core::endpoints::{Service, Setting};
+    use ssocred_core::network::Trust;
+    let mut out = String::from("\n[network]\n");
+    let (files, profile) = match request::sso_profile(settings, paths) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            out.push_str(&format!("# the AWS profile is needed to show these: {e}\n"));
+            return Ok(out);
+        }
+    };
+    let network = request::network(flags, paths, &files, &profile)?;
+    let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    match &network.trust {
+        Trust::System => out.push_str("# ca_bundle: none, the system's trust store\n"),
+        Trust::Bundle(b) => out.push_str(&format!(
+            "ca_bundle = {}  # {} ({} certificates)\n",
+            quoted(&b.path().display().to_string()),
+            b.source(),
+            b.certificates()
+        )),
+    }
+    for (key, proxy) in [
+        ("https_proxy", &network.proxies.https),
+        ("http_proxy", &network.proxies.http),
+    ] {
+        match proxy {
+            Some(p) => out.push_str(&format!(
+                "{key} = {}  # environment {}{}\n",
+                quoted(p.url()),
+                p.variable(),
+                if p.has_credentials() {
+                    ", with credentials (not shown)"
+                } else {
+                    ""
+                }
+            )),
+            None => out.push_str(&format!("# {key}: none\n")),
+        }
+    }
+    if let Some((rules, var)) = &network.proxies.no_proxy {
+        out.push_str(&format!(
+            "no_proxy = {}  # environment {var}\n",
+            quoted(rules)
+        ));
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    for (setting, value) in [
+        (Setting::Fips, network.endpoints.fips),
+        (Setting::DualStack, network.endpoints.dualstack),
+    ] {
+        let source = if env(setting.env_var()).is_some() {
+            format!("environment {}", setting.env_var())
+        } else if files
+            .profile_value(&profile.name, setting.profile_key())
+            .is_some()
+        {
+            format!("profile `{}`", profile.name)
+        } else {
+            "default".to_owned()
+        };
+        out.push_str(&format!(
+            "{} = {value}  # {source}\n",
+            setting.profile_key()
+        ));
+    }
+    for (key, service) in [("portal", Service::Portal), ("oidc", Service::Oidc)] {
+        match request::endpoint(service, paths, &profile, &network) {
+            Ok(url) => out.push_str(&format!("# {key} endpoint: {url}\n")),
+            Err(e) => out.push_str(&format!("# {key} endpoint: none: {e}\n")),
+        }
+    }
+    Ok(out)
 }

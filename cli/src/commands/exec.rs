@@ -121,6 +121,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
         paths: &paths,
         concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
         token: &args.role.token,
+        network: &args.role.network,
         verbose: args.role.verbose.verbose,
     })?;
     let runtime = runtime()?;

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use crate::deliver::{Rounds, deliver};
 use crate::flags::{
-    CacheFlags, ConfigFlags, FlowFlags, ListingFlags, ProfileFlag, RefreshFlag, RegionFlag,
-    RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
+    CacheFlags, ConfigFlags, FlowFlags, ListingFlags, NetworkFlags, ProfileFlag, RefreshFlag,
+    RegionFlag, RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
 };
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;
@@ -76,6 +76,9 @@ pub struct GetArgs {
     pub token: TokenFlags,
 
     #[command(flatten)]
+    pub network: NetworkFlags,
+
+    #[command(flatten)]
     pub config: ConfigFlags,
 
     #[command(flatten)]
@@ -129,6 +132,7 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         paths: &paths,
         concurrency: args.listing.concurrency,
         token: &args.token,
+        network: &args.network,
         verbose: args.verbose.verbose,
     })?;
     let runtime = runtime()?;

@@ -56,6 +56,7 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
         paths: &paths,
         concurrency: args.common.listing.concurrency,
         token: &args.common.token,
+        network: &args.common.network,
         verbose: args.common.verbose.verbose,
     })?;
     let runtime = runtime()?;

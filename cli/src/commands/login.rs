@@ -5,7 +5,7 @@ use clap::Args;
 use ssocred_core::Error;
 use ssocred_core::login;
 
-use crate::flags::{ConfigFlags, FlowFlags, ProfileFlag, VerboseFlag};
+use crate::flags::{ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, VerboseFlag};
 use crate::request::{self, LOGIN_TIMEOUT};
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
@@ -21,6 +21,9 @@ pub struct LoginArgs {
 
     #[command(flatten)]
     pub verbose: VerboseFlag,
+
+    #[command(flatten)]
+    pub network: NetworkFlags,
 
     #[command(flatten)]
     pub config: ConfigFlags,
@@ -45,7 +48,8 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let (files, profile) = request::sso_profile(&settings, &paths)?;
-    let target = request::login_target(&paths, &files, &profile);
+    let network = request::network(&args.network, &paths, &files, &profile)?;
+    let target = request::login_target(&paths, &files, &profile, &network)?;
     let login_settings = request::login_settings(&settings);
     if args.verbose.verbose {
         eprintln!(

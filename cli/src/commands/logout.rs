@@ -5,7 +5,7 @@ use clap::Args;
 use ssocred_core::Error;
 use ssocred_core::login;
 
-use crate::flags::{ConfigFlags, ProfileFlag};
+use crate::flags::{ConfigFlags, NetworkFlags, ProfileFlag};
 use crate::request::{self, LOGIN_TIMEOUT};
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
@@ -15,6 +15,9 @@ use crate::settings::{Flags, Settings};
 pub struct LogoutArgs {
     #[command(flatten)]
     pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub network: NetworkFlags,
 
     #[command(flatten)]
     pub config: ConfigFlags,
@@ -37,8 +40,9 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let (files, profile) = request::sso_profile(&settings, &paths)?;
-    let target = request::login_target(&paths, &files, &profile);
-    let portal = request::portal(&profile);
+    let network = request::network(&args.network, &paths, &files, &profile)?;
+    let target = request::login_target(&paths, &files, &profile, &network)?;
+    let portal = request::portal(&paths, &profile, &network)?;
     let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;
     // Role credentials obtained with the token die with it. The AWS CLI's
     // cache entries do not say which login they came from, so every SSO

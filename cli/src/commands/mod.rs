@@ -115,6 +115,7 @@ fn as_discover(get: &get::GetArgs) -> discover::DiscoverArgs {
             verbose: get.verbose,
             flow: get.flow.clone(),
             token: get.token.clone(),
+            network: get.network.clone(),
             config: get.config.clone(),
         },
         region: RegionFlag {

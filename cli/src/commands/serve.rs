@@ -71,6 +71,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         paths: &paths,
         concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
         token: &args.role.token,
+        network: &args.role.network,
         verbose: args.role.verbose.verbose,
     })?;
     let runtime = runtime()?;

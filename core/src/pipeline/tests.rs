@@ -9,6 +9,7 @@ use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
 
 use super::*;
 use crate::login::OnExpiry;
+use crate::network::Network;
 use crate::oidc::Oidc;
 
 const TOKEN: &str = "tok-pipeline-SECRET";
@@ -162,7 +163,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
         scopes: None,
         cache_dir: dir.join("sso/cache"),
         lock_dir: dir.join("locks"),
-        oidc: Oidc::new(&profile.sso_region, Some(emulator.url())),
+        oidc: Oidc::new(&profile.sso_region, emulator.url(), Network::default()),
     };
     let path = target.token_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -174,7 +175,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
     });
     std::fs::write(path, token.to_string()).unwrap();
     Request {
-        portal: Portal::new(&profile, Some(emulator.url())),
+        portal: Portal::new(&profile, emulator.url(), &Network::default()),
         region: credentials_region(None, &profile),
         profile,
         query,

@@ -1,0 +1,288 @@
+//! How ssocred reaches AWS on a corporate network: whom it trusts (the
+//! system's roots, or a CA bundle), which proxy it goes through, and which
+//! endpoint variants it asks for. Every AWS client ssocred builds uses the
+//! one [`Network`] of its invocation.
+//!
+//! Trust follows the AWS CLI: `AWS_CA_BUNDLE` (or `--ca-bundle`), else the
+//! profile's `ca_bundle`, names a PEM file that *replaces* the default trust
+//! roots for ssocred's AWS calls; without one the system store is used
+//! (rustls-native-certs, which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`).
+//! A bundle is checked here, before any TLS code sees it: a file that is
+//! missing, unreadable, not PEM, or holds no certificate the TLS stack
+//! accepts is a config error naming the file and where its name came from.
+//!
+//! Proxies come from the environment, read as hyper-util (the HTTP stack of
+//! the AWS SDK for Rust) reads them: `HTTPS_PROXY` for `https://` endpoints
+//! and `HTTP_PROXY` for `http://` ones, `ALL_PROXY` for both when the
+//! specific one is unset (each upper-case name first, then its lower-case
+//! form), and `NO_PROXY` for the hosts that bypass them, matched by
+//! hyper-util's rules: a comma-separated list of host names (a leading `.` or `*.` matches
+//! subdomains; a bare name matches itself and its subdomains), IP addresses,
+//! CIDR blocks, and `*` for every host. Credentials in a proxy URL
+//! (`http://user:pass@proxy:3128`) are sent as basic auth; they are secrets,
+//! kept out of every message and of `Debug`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use percent_encoding::percent_decode_str;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::Error;
+use crate::endpoints::EndpointOptions;
+
+/// Whom TLS connections to AWS trust.
+#[derive(Debug, Clone, Default)]
+pub enum Trust {
+    /// The system's trust store.
+    #[default]
+    System,
+    /// Only the certificates of a CA bundle.
+    Bundle(CaBundle),
+}
+
+/// A checked CA bundle: PEM certificates the TLS stack accepts.
+#[derive(Clone)]
+pub struct CaBundle {
+    path: PathBuf,
+    source: String,
+    pem: Vec<u8>,
+    certificates: usize,
+}
+
+impl fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaBundle")
+            .field("path", &self.path)
+            .field("source", &self.source)
+            .field("certificates", &self.certificates)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CaBundle {
+    /// Reads and checks the bundle at `path`, named by `source` (such as
+    /// `environment AWS_CA_BUNDLE`). Every failure is a config error (exit
+    /// 3) naming the file and the source.
+    pub fn load(path: &Path, source: &str) -> Result<CaBundle, Error> {
+        let bad = |message: String| Error::ConfigFile {
+            path: path.to_path_buf(),
+            message: format!("CA bundle from {source}: {message}"),
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let certificates = check_pem(&pem).map_err(bad)?;
+        Ok(CaBundle {
+            path: path.to_path_buf(),
+            source: source.to_owned(),
+            pem,
+            certificates,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Where its name came from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// How many certificates it holds.
+    pub fn certificates(&self) -> usize {
+        self.certificates
+    }
+
+    /// The PEM text, as checked.
+    pub fn pem(&self) -> &[u8] {
+        &self.pem
+    }
+}
+
+/// The number of certificates in `pem`, each one the TLS stack (rustls)
+/// accepts as a trust anchor; else what is wrong. Parsed exactly as the
+/// HTTP client will parse it, so it can never fail there.
+fn check_pem(pem: &[u8]) -> Result<usize, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let mut count = 0;
+    for (index, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        let cert = cert.map_err(|e| format!("not a PEM file ({e})"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("certificate {} is not usable ({e})", index + 1))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned());
+    }
+    Ok(count)
+}
+
+/// One proxy: its URL without credentials, the basic-auth credentials the
+/// URL carried, and the variable it came from.
+#[derive(Clone)]
+pub struct ProxyUrl {
+    url: String,
+    user: Option<String>,
+    password: Option<SecretString>,
+    variable: &'static str,
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyUrl")
+            .field("url", &self.url)
+            .field("user", &self.user.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("variable", &self.variable)
+            .finish()
+    }
+}
+
+impl ProxyUrl {
+    /// Parses a proxy variable's value: `[http://]host:port`, with optional
+    /// `user:password@` (percent-encoded) before the host.
+    pub fn parse(value: &str, variable: &'static str) -> Result<ProxyUrl, Error> {
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "environment {variable}: {why}; expected http://[user:password@]host:port"
+            ))
+        };
+        let value = value.trim();
+        let (scheme, rest) = match value.split_once("://") {
+            Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+            None => ("http".to_owned(), value),
+        };
+        if scheme != "http" && scheme != "https" {
+            return Err(bad(&format!("the scheme `{scheme}` is not http or https")));
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => (Some(userinfo), host),
+            None => (None, authority),
+        };
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("no host"));
+        }
+        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(info) => match info.split_once(':') {
+                Some((user, password)) => (
+                    Some(decode(user)),
+                    Some(SecretString::from(decode(password))),
+                ),
+                None => (Some(decode(info)), None),
+            },
+        };
+        Ok(ProxyUrl {
+            url: format!("{scheme}://{host}"),
+            user,
+            password,
+            variable,
+        })
+    }
+
+    /// The URL without credentials, for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The variable it came from.
+    pub fn variable(&self) -> &'static str {
+        self.variable
+    }
+
+    /// Whether the URL carried credentials.
+    pub fn has_credentials(&self) -> bool {
+        self.user.is_some()
+    }
+
+    /// The user and password for basic auth (a missing password is empty).
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        self.user.as_deref().map(|user| {
+            let password = self
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret())
+                .unwrap_or_default();
+            (user, password)
+        })
+    }
+}
+
+/// The proxies of the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Proxies {
+    /// For `https://` endpoints.
+    pub https: Option<ProxyUrl>,
+    /// For `http://` endpoints.
+    pub http: Option<ProxyUrl>,
+    /// The hosts that bypass them, and the variable that named them.
+    pub no_proxy: Option<(String, &'static str)>,
+}
+
+impl Proxies {
+    /// Reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (each
+    /// upper-case form first) from `var`; an empty value is unset.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Proxies, Error> {
+        let first = |names: &[&'static str]| {
+            names.iter().find_map(|&name| {
+                var(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|value| (value, name))
+            })
+        };
+        let parse = |names| {
+            first(names)
+                .map(|(value, name)| ProxyUrl::parse(&value, name))
+                .transpose()
+        };
+        const ALL: [&str; 2] = ["ALL_PROXY", "all_proxy"];
+        Ok(Proxies {
+            https: parse(&["HTTPS_PROXY", "https_proxy", ALL[0], ALL[1]])?,
+            http: parse(&["HTTP_PROXY", "http_proxy", ALL[0], ALL[1]])?,
+            no_proxy: first(&["NO_PROXY", "no_proxy"]).map(|(v, name)| (v.trim().to_owned(), name)),
+        })
+    }
+
+    /// The proxy for an endpoint URL, by its scheme; none when `NO_PROXY`
+    /// holds `*`.
+    pub fn for_endpoint(&self, endpoint: &str) -> Option<&ProxyUrl> {
+        if self.bypasses_every_host() {
+            return None;
+        }
+        if endpoint.starts_with("http://") {
+            self.http.as_ref()
+        } else {
+            self.https.as_ref()
+        }
+    }
+}
+
+impl Proxies {
+    /// Whether `NO_PROXY` holds `*`, which means every host, IP addresses
+    /// included (hyper-util applies it to host names only).
+    pub fn bypasses_every_host(&self) -> bool {
+        self.no_proxy
+            .as_ref()
+            .is_some_and(|(rules, _)| rules.split(',').any(|r| r.trim() == "*"))
+    }
+}
+
+/// Everything about the network one invocation's AWS clients share.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// Whom TLS trusts.
+    pub trust: Trust,
+    /// Which proxies, if any.
+    pub proxies: Proxies,
+    /// FIPS and dual-stack endpoints.
+    pub endpoints: EndpointOptions,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! The CA bundle checks, proxy parsing, and a portal call over the emulator's
+//! HTTPS with and without the bundle.
+
+use std::io::Write;
+
+use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
+
+use super::*;
+use crate::arn::RoleArn;
+use crate::portal::Portal;
+use crate::profile::SsoProfile;
+
+fn file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+    path
+}
+
+fn ca() -> String {
+    ssocred_emulator::tls::unrelated_ca_pem().unwrap()
+}
+
+#[test]
+fn a_bundle_of_good_certificates_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = format!("{}\n{}", ca(), ca());
+    let path = file(&dir, "bundle.pem", two.as_bytes());
+    let bundle = CaBundle::load(&path, "environment AWS_CA_BUNDLE").unwrap();
+    assert_eq!(bundle.certificates(), 2);
+    assert_eq!(bundle.path(), path);
+    assert!(!format!("{bundle:?}").contains("BEGIN"));
+}
+
+#[test]
+fn a_bad_bundle_is_a_config_error_naming_the_file_and_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = ca();
+    let body = good
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>();
+    let garbage_der = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        "QUJDREVGR0hJSktMTU5PUA=="
+    );
+    let cases: [(&str, Option<Vec<u8>>, &str); 5] = [
+        ("missing.pem", None, "cannot read it"),
+        ("empty.pem", Some(Vec::new()), "holds no PEM certificate"),
+        (
+            "text.pem",
+            Some(b"just some text\n".to_vec()),
+            "holds no PEM certificate",
+        ),
+        (
+            "bad-base64.pem",
+            Some(
+                format!(
+                    "-----BEGIN CERTIFICATE-----\n{}!!!\n-----END CERTIFICATE-----\n",
+                    &body[..40]
+                )
+                .into_bytes(),
+            ),
+            "not a PEM file",
+        ),
+        (
+            "garbage.pem",
+            Some(garbage_der.into_bytes()),
+            "certificate 1 is not usable",
+        ),
+    ];
+    for (name, bytes, why) in cases {
+        let path = match bytes {
+            Some(bytes) => file(&dir, name, &bytes),
+            None => dir.path().join(name),
+        };
+        let e = CaBundle::load(&path, "`ca_bundle` of profile `corp`").unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.exit_code(), crate::ExitClass::Config, "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("`ca_bundle` of profile `corp`"), "{text}");
+        assert!(text.contains(why), "{name}: {text}");
+    }
+}
+
+#[test]
+fn proxy_urls_keep_their_credentials_apart() {
+    let p = ProxyUrl::parse("http://us%40er:p%3Ass@proxy.corp:3128/", "HTTPS_PROXY").unwrap();
+    assert_eq!(p.url(), "http://proxy.corp:3128");
+    assert_eq!(p.credentials(), Some(("us@er", "p:ss")));
+    assert!(p.has_credentials());
+    let shown = format!("{p:?}");
+    assert!(
+        !shown.contains("p:ss") && !shown.contains("us@er"),
+        "{shown}"
+    );
+    let bare = ProxyUrl::parse("proxy.corp:8080", "http_proxy").unwrap();
+    assert_eq!(
+        (bare.url(), bare.credentials()),
+        ("http://proxy.corp:8080", None)
+    );
+    for bad in ["socks5://proxy:1080", "http://", "http://user:pw@"] {
+        let e = ProxyUrl::parse(bad, "HTTPS_PROXY").unwrap_err().to_string();
+        assert!(e.contains("HTTPS_PROXY"), "{e}");
+        assert!(!e.contains("pw"), "{e}");
+    }
+}
+
+#[test]
+fn proxies_come_from_the_environment_as_hyper_util_reads_it() {
+    let env = |vars: &'static [(&'static str, &'static str)]| crate::sdk::tests::env(vars);
+    let p = Proxies::from_env(env(&[
+        ("HTTPS_PROXY", "http://upper:1"),
+        ("https_proxy", "http://lower:1"),
+        ("ALL_PROXY", "http://all:1"),
+        ("no_proxy", "localhost,.corp"),
+    ]))
+    .unwrap();
+    assert_eq!(p.https.as_ref().map(ProxyUrl::url), Some("http://upper:1"));
+    assert_eq!(p.http.as_ref().map(ProxyUrl::url), Some("http://all:1"));
+    assert_eq!(p.no_proxy, Some(("localhost,.corp".to_owned(), "no_proxy")));
+    assert_eq!(
+        p.for_endpoint("http://127.0.0.1:1").map(ProxyUrl::variable),
+        Some("ALL_PROXY")
+    );
+    assert_eq!(
+        p.for_endpoint("https://portal.sso.eu-west-1.amazonaws.com")
+            .map(ProxyUrl::variable),
+        Some("HTTPS_PROXY")
+    );
+    let none = Proxies::from_env(env(&[("HTTPS_PROXY", " ")])).unwrap();
+    assert!(none.https.is_none() && none.http.is_none());
+}
+
+fn tls_emulator() -> Emulator {
+    Emulator::start(
+        EmulatorConfig::new()
+            .account(Account::new("111111111111", "Prod").role("ReadOnly"))
+            .with_token("tok")
+            .tls(true),
+    )
+    .unwrap()
+}
+
+fn profile() -> SsoProfile {
+    SsoProfile {
+        name: "corp".into(),
+        session: None,
+        start_url: "https://d-corp.awsapps.com/start".into(),
+        sso_region: "us-east-1".into(),
+        region: None,
+        account_id: None,
+        role_name: None,
+    }
+}
+
+fn fetch(emulator: &Emulator, network: &Network) -> Result<crate::CredentialSet, crate::Error> {
+    let portal = Portal::new(&profile(), emulator.url(), network);
+    let role = RoleArn::parse("arn:aws:iam::111111111111:role/ReadOnly").unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(portal.credential_set(&SecretString::from("tok"), &profile(), &role, None))
+}
+
+#[test]
+fn the_bundle_replaces_the_system_roots() {
+    let emulator = tls_emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let ours = file(&dir, "ours.pem", emulator.ca_pem().unwrap().as_bytes());
+    let trusted = Network {
+        trust: Trust::Bundle(CaBundle::load(&ours, "test").unwrap()),
+        ..Network::default()
+    };
+    fetch(&emulator, &trusted).unwrap();
+    assert_eq!(emulator.count(Operation::GetRoleCredentials), 1);
+    // The system's roots do not know the emulator's CA, nor does another CA.
+    let other = file(&dir, "other.pem", ca().as_bytes());
+    let untrusted = Network {
+        trust: Trust::Bundle(CaBundle::load(&other, "test").unwrap()),
+        ..Network::default()
+    };
+    for network in [Network::default(), untrusted] {
+        let e = fetch(&emulator, &network).unwrap_err();
+        assert_eq!(e.exit_code(), crate::ExitClass::Portal, "{e}");
+        assert!(e.to_string().contains("certificate not trusted"), "{e}");
+    }
+    assert_eq!(emulator.count(Operation::GetRoleCredentials), 1);
+}
