@@ -232,6 +232,21 @@ fn config_show_prints_effective_settings_and_sources() {
         ])
         .output()
         .unwrap());
+    // The network the AWS profile and the environment give, then the rest.
+    let (out, network) = out.split_once("\n[network]\n").unwrap();
+    let url = w.emulator.url();
+    assert_eq!(
+        network,
+        format!(
+            "# ca_bundle: none, the system's trust store\n\
+# https_proxy: none\n\
+# http_proxy: none\n\
+use_fips_endpoint = false  # default\n\
+use_dualstack_endpoint = false  # default\n\
+# portal endpoint: {url}\n\
+# oidc endpoint: {url}\n"
+        )
+    );
     assert_eq!(
         out,
         format!(

@@ -291,3 +291,113 @@ mod proxies {
         assert_eq!(calls(&w), 0);
     }
 }
+
+/// botocore, the reference, against the same TLS emulator: it trusts the
+/// emulator exactly when ssocred does, with the same bundle.
+#[test]
+fn botocore_and_ssocred_agree_on_the_bundle() {
+    let Some(python) = python("botocore CA bundle interop test") else {
+        return;
+    };
+    let w = tls_world();
+    let good = pem(&w, "corp-ca.pem", &ca(&w));
+    let other = pem(&w, "other-ca.pem", &unrelated());
+    const SCRIPT: &str = r#"
+import json, sys
+import botocore.session
+from botocore.exceptions import SSLError
+client = botocore.session.get_session().create_client("sso", region_name="us-east-1")
+try:
+    creds = client.get_role_credentials(
+        accessToken=sys.argv[1], accountId="123456789012", roleName="ReadOnly")["roleCredentials"]
+    print(json.dumps({"ok": True, "key": creds["accessKeyId"]}))
+except SSLError as err:
+    print(json.dumps({"ok": False, "error": str(err)}))
+"#;
+    for (bundle, trusted) in [(&good, true), (&other, false)] {
+        let out = w
+            .command(&python)
+            .args(["-c", SCRIPT, TOKEN])
+            .env("AWS_CA_BUNDLE", bundle)
+            .output()
+            .unwrap();
+        let botocore = ok_json(&out);
+        assert_eq!(botocore["ok"], trusted, "{botocore}");
+        let ours = w
+            .cmd()
+            .args([GET, &["--no-cache"]].concat())
+            .env("AWS_CA_BUNDLE", bundle)
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.success(), trusted, "{ours:?}");
+        if !trusted {
+            assert_eq!(ours.status.code(), Some(6));
+        }
+    }
+    assert_eq!(
+        calls(&w),
+        2,
+        "botocore and ssocred each called once with the good bundle"
+    );
+}
+
+/// Endpoint variants: a FIPS or dual-stack host AWS does not publish is a
+/// config error before any call, and a bad value names its source.
+#[test]
+fn unpublished_endpoint_variants_and_bad_values_are_config_errors() {
+    let w = World::new();
+    let without_override = |env: &[(&str, &str)]| {
+        let mut cmd = w.cmd();
+        cmd.args(GET)
+            .env_remove("AWS_ENDPOINT_URL_SSO")
+            .env_remove("AWS_ENDPOINT_URL_SSO_OIDC");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = without_override(&[("AWS_USE_FIPS_ENDPOINT", "true")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("profile `modern`") && stderr.contains("FIPS"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AWS_ENDPOINT_URL_SSO"), "{stderr}");
+    let out = without_override(&[("AWS_USE_DUALSTACK_ENDPOINT", "maybe")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("AWS_USE_DUALSTACK_ENDPOINT"), "{stderr}");
+    w.write_config(&CONFIG.replace(
+        "[profile modern]\nsso_session = corp\n",
+        "[profile modern]\nsso_session = corp\nuse_fips_endpoint = yes\n",
+    ));
+    let out = without_override(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("use_fips_endpoint"), "{stderr}");
+    // config show names the endpoints the settings resolve to.
+    w.write_config(CONFIG);
+    let out = w
+        .cmd()
+        .args(["config", "show", "-p", "modern"])
+        .env_remove("AWS_ENDPOINT_URL_SSO")
+        .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
+        .env("AWS_USE_DUALSTACK_ENDPOINT", "true")
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(
+        text.contains("use_dualstack_endpoint = true  # environment AWS_USE_DUALSTACK_ENDPOINT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# portal endpoint: https://portal.sso.us-east-1.api.aws"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# oidc endpoint: https://oidc.us-east-1.api.aws"),
+        "{text}"
+    );
+    assert_eq!(calls(&w), 0);
+}
