@@ -106,7 +106,7 @@ fn every_case_of_the_sdk_profile_parser_suite() {
 }
 
 /// botocore keeps ` # comment` in a value; the SDK suite strips it. ssocred
-/// follows the suite for every SSO key (see README, "How ssocred reads the
+/// follows the suite for every SSO key (see docs/aws-files.md, "How ssocred reads the
 /// AWS files"): the token-cache key of this profile is the bare start URL.
 #[test]
 fn inline_comments_on_sso_keys_are_stripped_as_the_sdks_do() {

@@ -214,7 +214,7 @@ fn render_error(label: &str, e: &RenderError) -> SinkError {
     };
     let reason = match e.reason() {
         handlebars::RenderErrorReason::MissingVariable(Some(path)) => format!(
-            "unknown field `{path}` (strict mode); see the template data model in the README"
+            "unknown field `{path}` (strict mode); see the template data model in docs/templates.md"
         ),
         other => other.to_string(),
     };
