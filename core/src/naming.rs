@@ -44,10 +44,47 @@ mod helpers {
 
 const TEMPLATE_NAME: &str = "profile-name";
 
+/// The longest profile-name template: a name is a line, not a document.
+const MAX_TEMPLATE: usize = 1024;
+
+/// The deepest nesting of blocks a profile-name template may use.
+const MAX_BLOCKS: usize = 16;
+
+/// Refuses what a profile name never needs and what could make rendering
+/// unbounded: partials (which may include themselves), inline partials,
+/// deep nesting and long templates.
+fn check_bounds(template: &str) -> Result<(), String> {
+    if template.len() > MAX_TEMPLATE {
+        return Err(format!("longer than {MAX_TEMPLATE} bytes"));
+    }
+    let compact: String = template.split_whitespace().collect();
+    if compact.contains("{{>") || compact.contains("{{#>") || compact.contains("{{#*") {
+        return Err("partials are not allowed in a profile name".to_owned());
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for (at, _) in compact.match_indices("{{") {
+        match compact[at + 2..].chars().find(|c| *c != '~') {
+            Some('#') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Some('/') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_BLOCKS {
+        return Err(format!("blocks nest deeper than {MAX_BLOCKS} levels"));
+    }
+    Ok(())
+}
+
 impl ProfileNamer {
     /// Compiles `template`; a syntax error is a usage error naming
     /// `--profile-name`.
     pub fn new(template: &str) -> Result<Self, Error> {
+        let shown = || crate::text::visible(template.get(..60).unwrap_or(template)).into_owned();
+        check_bounds(template)
+            .map_err(|why| Error::Usage(format!("--profile-name `{}`: {why}", shown())))?;
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
@@ -131,6 +168,34 @@ pub fn sanitise(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn templates_that_could_render_without_bound_are_refused() {
+        let deep = format!(
+            "{}x{}",
+            "{{#if account_id}}".repeat(17),
+            "{{/if}}".repeat(17)
+        );
+        let long = "{{account_id}}".repeat(100);
+        for (bad, why) in [
+            ("{{> profile-name}}", "partials"),
+            ("{{#*inline \"p\"}}{{> p}}{{/inline}}{{> p}}", "partials"),
+            ("{{ > p }}", "partials"),
+            (deep.as_str(), "nest deeper"),
+            (long.as_str(), "longer than"),
+        ] {
+            let e = ProfileNamer::new(bad).unwrap_err();
+            assert_eq!(e.exit_code(), crate::ExitClass::Usage);
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+        }
+        let fine = format!(
+            "{}x{}",
+            "{{#if account_id}}".repeat(16),
+            "{{/if}}".repeat(16)
+        );
+        ProfileNamer::new(&fine).unwrap();
+    }
+
     use super::*;
 
     fn sso(session: Option<&str>) -> SsoProfile {
