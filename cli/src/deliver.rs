@@ -47,34 +47,42 @@ pub fn deliver(
     rounds: Rounds<'_>,
 ) -> Result<(), Error> {
     let continuous = rounds.continuous(sinks);
-    let mut stdout = std::io::stdout();
     match fetch {
         Fetch::One(one) => {
-            let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
-            if !continuous {
-                return runtime
-                    .block_on(stream.first_round(sinks, &mut stdout))
-                    .map(drop);
-            }
-            // Caught before the first fetch, so a stop at any moment is clean.
-            let mut stop = StopSignal::install()?;
-            runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
+            let stream = CredentialStream::new(|| one.fetch(), rounds.policy());
+            run(runtime, stream, sinks, continuous)
         }
         Fetch::Many(many) => {
             let names =
                 ProfileNamer::new(rounds.profile_name)?.name_all(many.entries(), many.profile())?;
             // Refuse before spending calls on credentials a sink cannot hold.
             check_capacity(many.entries().len(), sinks)?;
-            let mut stream = CredentialStream::new(|| many.fetch(), rounds.policy()).named(names);
-            if !continuous {
-                return runtime
-                    .block_on(stream.first_round(sinks, &mut stdout))
-                    .map(drop);
-            }
-            let mut stop = StopSignal::install()?;
-            runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
+            let stream = CredentialStream::new(|| many.fetch(), rounds.policy()).named(names);
+            run(runtime, stream, sinks, continuous)
         }
     }
+}
+
+/// One round, or rounds until a stop signal.
+fn run<F, Fut>(
+    runtime: &Runtime,
+    mut stream: CredentialStream<F>,
+    sinks: &mut [SelectedSink],
+    continuous: bool,
+) -> Result<(), Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Vec<ssocred_core::CredentialSet>, Error>>,
+{
+    let mut stdout = std::io::stdout();
+    if !continuous {
+        return runtime
+            .block_on(stream.first_round(sinks, &mut stdout))
+            .map(drop);
+    }
+    // Caught before the first fetch, so a stop at any moment is clean.
+    let mut stop = StopSignal::install()?;
+    runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
 }
 
 /// Logs a round of a long-running mode on stderr: what was delivered and for

@@ -304,3 +304,41 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         trace,
     })
 }
+
+/// The request of a command that runs with one role (`exec`, `serve`): a
+/// listing for the chooser runs at the default concurrency.
+pub fn one_role(
+    settings: &Settings,
+    paths: &AwsPaths,
+    flags: &crate::flags::OneRoleFlags,
+) -> Result<Request, Error> {
+    request(RequestParts {
+        query: role_query(settings, &flags.role, false)?,
+        settings,
+        paths,
+        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+        token: &flags.token,
+        network: &flags.network,
+        verbose: flags.verbose.verbose,
+    })
+}
+
+/// The request of a command that lists every role (`list`, `discover`).
+pub fn listing(
+    settings: &Settings,
+    paths: &AwsPaths,
+    flags: &crate::flags::ListingCommandFlags,
+) -> Result<Request, Error> {
+    request(RequestParts {
+        query: RoleQuery {
+            choice: None,
+            all: true,
+        },
+        settings,
+        paths,
+        concurrency: flags.listing.concurrency,
+        token: &flags.token,
+        network: &flags.network,
+        verbose: flags.verbose.verbose,
+    })
+}

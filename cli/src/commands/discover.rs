@@ -4,11 +4,10 @@
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
 use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
-use ssocred_core::pipeline::RoleQuery;
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
 use crate::flags::{ListingCommandFlags, RegionFlag};
-use crate::request::{self, RequestParts};
+use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
@@ -76,18 +75,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     }
     let mut sinks = vec![SelectedRoleSink::from_spec(&spec, &ctx)?];
 
-    let request = request::request(RequestParts {
-        query: RoleQuery {
-            choice: None,
-            all: true,
-        },
-        settings: &settings,
-        paths: &paths,
-        concurrency: args.common.listing.concurrency,
-        token: &args.common.token,
-        network: &args.common.network,
-        verbose: args.common.verbose.verbose,
-    })?;
+    let request = request::listing(&settings, &paths, &args.common)?;
     let runtime = runtime()?;
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let entries = crate::selection::list(

@@ -19,7 +19,7 @@ use ssocred_core::pipeline::Fetch;
 
 use crate::deliver::{Rounds, log};
 use crate::flags::OneRoleFlags;
-use crate::request::{self, RequestParts};
+use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 use crate::signals::Caught;
@@ -115,15 +115,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
-    let request = request::request(RequestParts {
-        query: request::role_query(&settings, &args.role.role, false)?,
-        settings: &settings,
-        paths: &paths,
-        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
-        token: &args.role.token,
-        network: &args.role.network,
-        verbose: args.role.verbose.verbose,
-    })?;
+    let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?
     else {

@@ -7,12 +7,11 @@ use std::io::Write;
 use clap::Args;
 use ssocred_core::Error;
 use ssocred_core::discovery::{RoleEntry, RoleFilter};
-use ssocred_core::pipeline::RoleQuery;
 use ssocred_core::text::visible;
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;
-use crate::request::{self, RequestParts};
+use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
@@ -47,18 +46,7 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
     let filter = RoleFilter::new(args.account.as_deref(), args.role.as_deref())?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
-    let request = request::request(RequestParts {
-        query: RoleQuery {
-            choice: None,
-            all: true,
-        },
-        settings: &settings,
-        paths: &paths,
-        concurrency: args.common.listing.concurrency,
-        token: &args.common.token,
-        network: &args.common.network,
-        verbose: args.common.verbose.verbose,
-    })?;
+    let request = request::listing(&settings, &paths, &args.common)?;
     let runtime = runtime()?;
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let entries: Vec<RoleEntry> = crate::selection::list(

@@ -9,7 +9,7 @@ use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
 
 use crate::deliver::{Rounds, deliver};
 use crate::flags::OneRoleFlags;
-use crate::request::{self, RequestParts};
+use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
@@ -65,15 +65,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
-    let request = request::request(RequestParts {
-        query: request::role_query(&settings, &args.role.role, false)?,
-        settings: &settings,
-        paths: &paths,
-        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
-        token: &args.role.token,
-        network: &args.role.network,
-        verbose: args.role.verbose.verbose,
-    })?;
+    let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
     let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
     let rounds = Rounds {
