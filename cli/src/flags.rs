@@ -1,13 +1,15 @@
 //! The flag groups commands share, and their value parsers: clap types
 //! only. Each command flattens the groups it honours, so its `--help` shows
-//! nothing it ignores.
+//! nothing it ignores. The groups carry plain comments, not doc comments:
+//! clap would take a group's doc comment as the about text of every deferred
+//! subcommand that flattens it.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use clap::builder::TypedValueParser as _;
 
-/// `-p/--profile`.
+// `-p/--profile`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ProfileFlag {
     /// The SSO profile in the AWS config file [env: SSOCRED_PROFILE, then
@@ -16,7 +18,7 @@ pub struct ProfileFlag {
     pub profile: Option<String>,
 }
 
-/// `--config` and `--preset`: which ssocred config file, and which preset in it.
+// `--config` and `--preset`: which ssocred config file, and which preset in it.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConfigFlags {
     /// The ssocred config file [env: SSOCRED_CONFIG; default:
@@ -29,7 +31,7 @@ pub struct ConfigFlags {
     pub preset: Option<String>,
 }
 
-/// `-r/--role-arn`, or `--account` and `--role`.
+// `-r/--role-arn`, or `--account` and `--role`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RoleFlags {
     /// The role, as an IAM role ARN (arn:aws:iam::123456789012:role/NAME).
@@ -46,7 +48,7 @@ pub struct RoleFlags {
     pub role: Option<String>,
 }
 
-/// `--ca-bundle`: whom TLS trusts.
+// `--ca-bundle`: whom TLS trusts.
 #[derive(Debug, Clone, Default, Args)]
 pub struct NetworkFlags {
     /// A PEM file of the CAs to trust for AWS calls, instead of the system's
@@ -55,7 +57,7 @@ pub struct NetworkFlags {
     pub ca_bundle: Option<PathBuf>,
 }
 
-/// `--region`.
+// `--region`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RegionFlag {
     /// The region to put next to the credentials [env: SSOCRED_REGION;
@@ -64,7 +66,7 @@ pub struct RegionFlag {
     pub region: Option<String>,
 }
 
-/// `--sink`.
+// `--sink`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SinkFlags {
     /// Where the credentials go: NAME[:ARG][,KEY=VALUE...]; repeatable.
@@ -73,7 +75,7 @@ pub struct SinkFlags {
     pub sinks: Vec<String>,
 }
 
-/// How many portal calls a listing makes at once, and its progress bar.
+// How many portal calls a listing makes at once, and its progress bar.
 #[derive(Debug, Clone, Args)]
 pub struct ListingFlags {
     /// How many portal calls run at once when listing or with --all.
@@ -95,8 +97,8 @@ impl Default for ListingFlags {
     }
 }
 
-/// `-q/--quiet` alone, for commands whose listing (for the chooser) runs at
-/// the default concurrency.
+// `-q/--quiet` alone, for commands whose listing (for the chooser) runs at
+// the default concurrency.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct QuietFlag {
     /// No progress bar.
@@ -104,7 +106,7 @@ pub struct QuietFlag {
     pub quiet: bool,
 }
 
-/// `-v/--verbose`.
+// `-v/--verbose`.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct VerboseFlag {
     /// Explain each step on stderr (never secrets).
@@ -112,7 +114,7 @@ pub struct VerboseFlag {
     pub verbose: bool,
 }
 
-/// `--refresh-before`, for the modes that keep credentials fresh.
+// `--refresh-before`, for the modes that keep credentials fresh.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RefreshFlag {
     /// Fetch again this many seconds before the credentials expire
@@ -121,7 +123,7 @@ pub struct RefreshFlag {
     pub refresh_before: Option<u64>,
 }
 
-/// `--no-cache` and `--cache-window`: the role-credential cache.
+// `--no-cache` and `--cache-window`: the role-credential cache.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CacheFlags {
     /// Neither read nor write the role-credential cache: always call the portal
@@ -136,7 +138,7 @@ pub struct CacheFlags {
     pub cache_window: Option<u32>,
 }
 
-/// How a native login runs.
+// How a native login runs.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FlowFlags {
     /// Log in with the device code flow (a code to enter on any device)
@@ -151,7 +153,7 @@ pub struct FlowFlags {
     pub no_browser: bool,
 }
 
-/// What happens when the SSO token is about to expire or has expired.
+// What happens when the SSO token is about to expire or has expired.
 #[derive(Debug, Clone, Args)]
 pub struct TokenFlags {
     /// Log in when the login has expired even without a terminal (for
@@ -211,9 +213,9 @@ pub fn region(value: &str) -> Result<String, String> {
     ssocred_core::profile::check_region(value).map(|()| value.to_owned())
 }
 
-/// The flags of a command that runs with one role and has an output of its
-/// own (`exec`, `serve`): no `--all`, no predecessor flags, and sinks only
-/// from `--sink`.
+// The flags of a command that runs with one role and has an output of its
+// own (`exec`, `serve`): no `--all`, no predecessor flags, and sinks only
+// from `--sink`.
 #[derive(Debug, Clone, Args)]
 pub struct OneRoleFlags {
     #[command(flatten)]
@@ -253,7 +255,7 @@ pub struct OneRoleFlags {
     pub cache: CacheFlags,
 }
 
-/// The flags of a command that lists a login's roles (`list`, `discover`).
+// The flags of a command that lists a login's roles (`list`, `discover`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ListingCommandFlags {
     #[command(flatten)]

@@ -8,7 +8,7 @@ use ssocred_core::role_cache::{self, RoleCache};
 use crate::output::write_stdout;
 use crate::request;
 
-/// What `ssocred cache` does.
+// What `ssocred cache` does (the variant doc in commands/mod.rs is its help).
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
     /// Remove every cached SSO role credential (other AWS CLI entries stay).

@@ -15,7 +15,7 @@ use crate::output::write_stdout;
 use crate::request;
 use crate::settings::{self, Flags, Settings, Topic};
 
-/// `ssocred config ...`.
+// `ssocred config ...` (the variant doc in commands/mod.rs is its help).
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate a config file: syntax, keys, values and every sink's options.
@@ -66,8 +66,8 @@ impl ForCommand {
     }
 }
 
-/// `ssocred config show`: the flags that feed settings, as the command
-/// given would read them.
+// `ssocred config show`: the flags that feed settings, as the command given
+// would read them (the variant doc above is its help).
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
     /// The command whose settings to show.

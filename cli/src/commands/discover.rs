@@ -21,7 +21,7 @@ pub enum Style {
     Sso,
 }
 
-/// `ssocred discover`.
+// `ssocred discover`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Clone, Args)]
 pub struct DiscoverArgs {
     #[command(flatten)]

@@ -58,7 +58,7 @@ pub enum Via {
     Serve,
 }
 
-/// The arguments of `ssocred exec`.
+// The arguments of `ssocred exec`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit code: the command's own, or 128 + the signal that killed it; \

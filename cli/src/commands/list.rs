@@ -15,7 +15,7 @@ use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
-/// `ssocred list`.
+// `ssocred list`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]

@@ -10,7 +10,7 @@ use crate::request::{self, LOGIN_TIMEOUT};
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
-/// `ssocred login`.
+// `ssocred login`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     #[command(flatten)]

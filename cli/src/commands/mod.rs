@@ -43,6 +43,9 @@ pub struct Cli {
 // Parsed once per process; boxing the arguments would only add noise.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+// Each subcommand's arguments are built only when it is the one used, so a
+// call pays for its own flags, not for every command's.
+#[command(defer = true)]
 pub enum Command {
     /// List every registered sink.
     Sinks {
@@ -98,9 +101,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Config { action }) => done(config::run(&action)),
         Some(Command::Cache { action }) => done(cache::run(&action)),
         Some(Command::Sinks { verbose }) => done(sinks::run(verbose)),
-        Some(Command::Completions { shell }) => done(completions::run(shell, Cli::command())),
-        Some(Command::Man) => done(man::run(Cli::command())),
+        Some(Command::Completions { shell }) => done(completions::run(shell, full_command())),
+        Some(Command::Man) => done(man::run(full_command())),
     }
+}
+
+/// The whole command line, every subcommand's arguments built (they are
+/// deferred for a normal run), for completions and the man page.
+fn full_command() -> clap::Command {
+    let mut command = Cli::command();
+    command.build();
+    command
 }
 
 /// `ssocred -p P --discover-roles` (the predecessor's `-d`) as
@@ -160,7 +171,7 @@ mod tests {
     /// predecessor's flags and `--all` stay on the main command.
     #[test]
     fn subcommands_offer_only_the_flags_they_honour() {
-        let cli = Cli::command();
+        let cli = full_command();
         let flags = |name: &str| -> Vec<String> {
             cli.find_subcommand(name)
                 .unwrap()
@@ -402,8 +413,8 @@ window_minutes = 9
         let mut checked = 0;
         for (words, name, show_as) in COMMANDS {
             let command = match words.first() {
-                Some(sub) => Cli::command().find_subcommand(sub).unwrap().clone(),
-                None => Cli::command(),
+                Some(sub) => full_command().find_subcommand(sub).unwrap().clone(),
+                None => full_command(),
             };
             let has_flag = |flag: &str| {
                 let flag = flag.trim_start_matches('-');

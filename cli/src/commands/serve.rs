@@ -13,7 +13,7 @@ use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 
-/// The arguments of `ssocred serve`.
+// The arguments of `ssocred serve`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
