@@ -35,7 +35,10 @@ def build_revision(rev):
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     archive = subprocess.Popen(["git", "archive", commit], cwd=ROOT, stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, check=True)
+    # -m: the files get the time of extraction. With the archive's commit
+    # times, cargo would take another revision's outputs in the shared target
+    # directory (same unit hash, older sources) as fresh and link them.
+    subprocess.run(["tar", "-x", "-m", "-C", src], stdin=archive.stdout, check=True)
     archive.stdout.close()
     if archive.wait() != 0:
         raise SystemExit(f"git archive {commit} failed")
