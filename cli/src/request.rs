@@ -100,19 +100,25 @@ pub fn network(
                 })
             }),
     };
-    let trust = match bundle {
-        Some((path, source)) => Trust::Bundle(CaBundle::load(&path, &source)?),
-        None => Trust::System,
-    };
     let endpoints = EndpointOptions::from_settings(env, |key| {
         files.profile_value(&profile.name, key).map(str::to_owned)
     })
     .map_err(bad_profile)?;
-    Ok(Network {
-        trust,
+    let mut network = Network {
+        trust: Trust::System,
         proxies: Proxies::from_env(env)?,
         endpoints,
-    })
+    };
+    // A bundle matters to TLS alone: with plain http:// endpoints (a local
+    // emulator) its file is neither read nor checked, which spares every
+    // call the parsing of a large bundle that the environment may name.
+    let uses_tls = [Service::Portal, Service::Oidc].into_iter().any(|service| {
+        !endpoint(service, paths, profile, &network).is_ok_and(|url| url.starts_with("http://"))
+    });
+    if let (Some((path, source)), true) = (bundle, uses_tls) {
+        network.trust = Trust::Bundle(CaBundle::load(&path, &source)?);
+    }
+    Ok(network)
 }
 
 /// The endpoint of `service` for `profile`: an override from the
