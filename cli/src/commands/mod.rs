@@ -14,6 +14,7 @@ pub mod logout;
 pub mod man;
 pub mod serve;
 pub mod sinks;
+pub mod status;
 
 use std::process::ExitCode;
 
@@ -76,6 +77,9 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout.
     Man,
+    /// Show what is valid and for how long: the SSO login and the cached
+    /// role credentials (no network call unless --check).
+    Status(status::StatusArgs),
     /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
     Cache {
         #[command(subcommand)]
@@ -97,6 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Logout(args)) => done(logout::run(&args)),
         Some(Command::Config { action }) => done(config::run(&action)),
         Some(Command::Cache { action }) => done(cache::run(&action)),
+        Some(Command::Status(args)) => status::run(&args),
         Some(Command::Sinks { verbose }) => done(sinks::run(verbose)),
         Some(Command::Completions { shell }) => done(completions::run(shell, Cli::command())),
         Some(Command::Man) => done(man::run(Cli::command())),
