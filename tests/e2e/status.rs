@@ -176,7 +176,11 @@ fn a_valid_login_reports_every_role_it_can_name_without_a_network_call() {
         vec![
             (arn(DEV, "My.Role+x=y,z@w"), own("asked"), own("missing")),
             (arn(DEV, "Developer"), own("profile"), own("valid")),
-            (arn(PROD, "Admin"), own("profile prod-admin"), own("expiring")),
+            (
+                arn(PROD, "Admin"),
+                own("profile prod-admin"),
+                own("expiring")
+            ),
             (
                 arn(PROD, "ReadOnly"),
                 own("profile prod-readonly"),
@@ -188,7 +192,11 @@ fn a_valid_login_reports_every_role_it_can_name_without_a_network_call() {
     let dev = &profile["roles"][1];
     let left = dev["remaining_seconds"].as_i64().unwrap();
     assert!((3600 - 120..=3600).contains(&left), "{left}");
-    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0, "a network call");
+    assert_eq!(
+        w.emulator.counts().values().sum::<u64>(),
+        0,
+        "a network call"
+    );
 }
 
 #[test]
@@ -227,7 +235,10 @@ fn exit_codes_say_valid_expiring_or_expired_and_missing() {
         argv.extend(args);
         let out = w.run(&argv);
         no_secrets(&out);
-        (code(&out), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     corp_token(&w, Duration::hours(2), serde_json::json!({}));
     assert_eq!(state(&[]), (0, "valid\n".into()));
@@ -247,7 +258,10 @@ fn exit_codes_say_valid_expiring_or_expired_and_missing() {
     let json = json_of(&out);
     assert_eq!(json["state"], "missing");
     assert_eq!(json["exit_code"], 11);
-    assert_eq!(json["profiles"][0]["login"]["expires"], serde_json::Value::Null);
+    assert_eq!(
+        json["profiles"][0]["login"]["expires"],
+        serde_json::Value::Null
+    );
     // Errors keep their own codes.
     assert_eq!(code(&w.run(&["status", "-p", "nope"])), 3);
     assert_eq!(code(&w.run(&["status", "-p", "plain"])), 3);
@@ -270,7 +284,10 @@ fn refreshable_needs_a_refresh_token_and_a_live_registration() {
         argv.extend(args);
         let out = w.run(&argv);
         no_secrets(&out);
-        (code(&out), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     corp_token(&w, Duration::hours(1), refresh(Duration::days(30)));
     assert_eq!(show(&["{{refreshable}}"]), (0, "yes\n".into()));
@@ -304,7 +321,9 @@ fn the_prompt_form_prints_one_short_line() {
         .strip_prefix("[pinned 2h")
         .and_then(|rest| rest.strip_suffix("m]\n"))
         .unwrap_or_else(|| panic!("{line:?}"));
-    let (minutes, role) = shape.split_once("m valid:").unwrap_or_else(|| panic!("{line:?}"));
+    let (minutes, role) = shape
+        .split_once("m valid:")
+        .unwrap_or_else(|| panic!("{line:?}"));
     assert!(["29", "30"].contains(&minutes), "{line:?}");
     assert!(["44", "45"].contains(&role), "{line:?}");
     let seconds = ok(&w.run(&[
@@ -333,7 +352,11 @@ fn the_prompt_form_prints_one_short_line() {
     ]);
     assert_eq!(code(&out), 11);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "missing|none|||0\n");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for bad in ["{{nope}}", "{{remaining", &"x".repeat(2000)] {
         let out = w.run(&["status", "-p", "modern", "--format", bad]);
         assert_eq!(code(&out), 2, "{bad}");
@@ -384,7 +407,10 @@ fn check_asks_the_portal_once_and_reports_a_revoked_token() {
     assert_eq!(w.emulator.count(Operation::ListAccounts), 1);
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
     let text = ok(&w.run(&["status", "-p", "modern", "--check"]));
-    assert!(text.contains("  check: the portal accepts the token\n"), "{text}");
+    assert!(
+        text.contains("  check: the portal accepts the token\n"),
+        "{text}"
+    );
 
     w.emulator.revoke_tokens();
     let out = w.run(&["status", "-p", "modern", "--check", "--json"]);
@@ -423,4 +449,33 @@ fn check_names_an_unreachable_portal() {
         String::from_utf8_lossy(&out.stderr)
     );
     no_secrets(&out);
+}
+
+#[test]
+fn a_garbled_role_cache_entry_is_unusable_never_fatal_nor_quoted() {
+    let w = world();
+    corp_token(&w, Duration::hours(2), serde_json::json!({}));
+    cached_role(&w, DEV, "Developer", Duration::hours(1));
+    let entry = w
+        .aws_dir()
+        .join("cli/cache")
+        .join(format!("{}.json", cache_key(&corp(), DEV, "Developer")));
+    std::fs::write(
+        &entry,
+        format!("{{\"ProviderType\": \"sso\", \"{SECRET_KEY}\""),
+    )
+    .unwrap();
+    let out = w.run(&["status", "-p", "pinned", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    no_secrets(&out);
+    let json = json_of(&out);
+    assert_eq!(json["profiles"][0]["roles"][0]["state"], "unusable");
+    let out = w.run(&[
+        "status",
+        "-p",
+        "pinned",
+        "--format",
+        "{{role_state}} {{role_remaining}}",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "unusable unusable\n");
 }

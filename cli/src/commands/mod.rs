@@ -30,7 +30,8 @@ use crate::flags::{ListingCommandFlags, ProfileFlag, RegionFlag};
 #[command(name = "ssocred", version, args_conflicts_with_subcommands = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 internal error, 2 usage, 3 AWS config, \
-4 login required, 5 role not assigned, 6 SSO portal unreachable or failing, 7 output error."
+4 login required, 5 role not assigned, 6 SSO portal unreachable or failing, 7 output error; \
+status: 10 login expiring, 11 login expired or missing."
 )]
 pub struct Cli {
     #[command(subcommand)]

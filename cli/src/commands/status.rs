@@ -291,7 +291,11 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
             Some(s) => format!("sso-session {s}, {}", p.start_url),
             None => p.start_url.clone(),
         };
-        out.push_str(&format!("profile {} ({})\n", p.name, visible(&login)));
+        out.push_str(&format!(
+            "profile {} ({})\n",
+            visible(&p.name),
+            visible(&login)
+        ));
         let mut line = life(r.login.state, r.login.expires, now);
         if let Some(problem) = &r.login.problem {
             line.push_str(&format!(": {problem}"));
@@ -520,10 +524,9 @@ impl Template {
                     Field::RoleRemaining => {
                         role.map_or_else(|| "none".to_owned(), |x| left(x.state, x.expires))
                     }
-                    Field::RoleExpires => role
-                        .and_then(|x| x.expires)
-                        .map(utc_z)
-                        .unwrap_or_default(),
+                    Field::RoleExpires => {
+                        role.and_then(|x| x.expires).map(utc_z).unwrap_or_default()
+                    }
                 }),
             }
         }
