@@ -186,7 +186,10 @@ pub fn role_status(
 
 /// The role `profile` names itself, if it has both keys.
 pub fn own_role(profile: &SsoProfile) -> Option<NamedRole> {
-    let (account, role) = (profile.account_id.as_deref()?, profile.role_name.as_deref()?);
+    let (account, role) = (
+        profile.account_id.as_deref()?,
+        profile.role_name.as_deref()?,
+    );
     let role = RoleArn::for_role(account, role, &profile.sso_region).ok()?;
     Some(NamedRole {
         role,
@@ -333,11 +336,13 @@ mod tests {
             "\"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process",
         )
         .unwrap();
-        assert_eq!((p.as_str(), r.as_str()), ("corp", "arn:aws:iam::111111111111:role/Admin"));
-        let (p, r) = process_role(
-            "ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R",
-        )
-        .unwrap();
+        assert_eq!(
+            (p.as_str(), r.as_str()),
+            ("corp", "arn:aws:iam::111111111111:role/Admin")
+        );
+        let (p, r) =
+            process_role("ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R")
+                .unwrap();
         assert_eq!(p, "my corp");
         assert_eq!(r.role_name(), "R");
         assert!(process_role("ssocred -p corp --sink process").is_none());
