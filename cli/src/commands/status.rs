@@ -61,7 +61,8 @@ pub struct StatusArgs {
     /// Print one line per profile from a template for a shell prompt, e.g.
     /// '{{remaining}}'. Fields: profile, state, remaining, remaining_seconds,
     /// expires, refreshable, role, role_state, role_remaining, role_expires.
-    /// Reads only the profile's own sections and its named role.
+    /// Reads only the profile's own sections, and its named role's cache
+    /// entry only for a role field.
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
 
@@ -135,6 +136,8 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     let threshold = time::Duration::minutes(i64::from(args.threshold));
     // The prompt form reads only what one profile and its named role need.
     let prompt_one = template.is_some() && !args.all;
+    // ... and reads no role-cache entry unless the template shows a role.
+    let want_roles = template.as_ref().is_none_or(Template::uses_roles);
     let files = if prompt_one {
         ProfileFiles::load_config(&paths, &settings.profile.value)?
     } else {
@@ -167,6 +170,9 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             named.extend(status::own_role(&profile));
             if !prompt_one {
                 named.extend(status::config_roles(&files, &profile));
+            }
+            if !want_roles {
+                named.clear();
             }
             let mut seen = std::collections::HashSet::new();
             let roles = named
@@ -492,6 +498,18 @@ impl Template {
             parts.push(Part::Text(rest.to_owned()));
         }
         Ok(Template { parts })
+    }
+
+    /// Whether a role field is used.
+    fn uses_roles(&self) -> bool {
+        self.parts.iter().any(|p| {
+            matches!(
+                p,
+                Part::Field(
+                    Field::Role | Field::RoleState | Field::RoleRemaining | Field::RoleExpires
+                )
+            )
+        })
     }
 
     /// One line for `r`. A missing or expired value reads as its state
