@@ -227,6 +227,20 @@ impl Portal {
         Ok(sets.into_iter().flatten().collect())
     }
 
+    /// Proves that the portal still accepts `token` with the cheapest call
+    /// there is: ListAccounts for one account. A rejected token is
+    /// [`Error::LoginRequired`].
+    pub async fn check_token(&self, token: &SecretString) -> Result<(), Error> {
+        self.client()
+            .list_accounts()
+            .access_token(token.expose_secret())
+            .max_results(1)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.listing_error(e, "ListAccounts"))
+    }
+
     fn listing_error<E, R>(&self, err: SdkError<E, R>, operation: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,

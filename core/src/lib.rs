@@ -28,6 +28,7 @@ pub mod sdk;
 pub mod shell;
 pub mod sink;
 pub mod sso_cache;
+pub mod status;
 pub mod stream;
 pub mod text;
 pub mod time_fmt;

@@ -20,6 +20,7 @@ mod secrets;
 mod serve;
 mod shell;
 mod sinks;
+mod status;
 mod terminal;
 mod watch;
 mod world;

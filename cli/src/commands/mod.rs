@@ -14,6 +14,7 @@ pub mod logout;
 pub mod man;
 pub mod serve;
 pub mod sinks;
+pub mod status;
 
 use std::process::ExitCode;
 
@@ -29,7 +30,8 @@ use crate::flags::{ListingCommandFlags, ProfileFlag, RegionFlag};
 #[command(name = "ssocred", version, args_conflicts_with_subcommands = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 internal error, 2 usage, 3 AWS config, \
-4 login required, 5 role not assigned, 6 SSO portal unreachable or failing, 7 output error."
+4 login required, 5 role not assigned, 6 SSO portal unreachable or failing, 7 output error; \
+status: 10 login expiring, 11 login expired or missing."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -79,6 +81,9 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout.
     Man,
+    /// Show what is valid and for how long: the SSO login and the cached
+    /// role credentials (no network call unless --check).
+    Status(status::StatusArgs),
     /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
     Cache {
         #[command(subcommand)]
@@ -100,6 +105,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Logout(args)) => done(logout::run(&args)),
         Some(Command::Config { action }) => done(config::run(&action)),
         Some(Command::Cache { action }) => done(cache::run(&action)),
+        Some(Command::Status(args)) => status::run(&args),
         Some(Command::Sinks { verbose }) => done(sinks::run(verbose)),
         Some(Command::Completions { shell }) => done(completions::run(shell, full_command())),
         Some(Command::Man) => done(man::run(full_command())),

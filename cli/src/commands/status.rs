@@ -1,0 +1,554 @@
+//! `ssocred status [-p PROFILE | --all] [-r ARN] [--check] [--json |
+//! --format TEMPLATE]`: what is valid, and for how long. Reads the caches
+//! only; `--check` asks the portal whether the token still works.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+use ssocred_core::pipeline::RoleChoice;
+use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
+use ssocred_core::role_cache;
+use ssocred_core::status::{
+    self, LoginStatus, NamedRole, RoleOrigin, RoleStatus, State, short_duration,
+};
+use ssocred_core::text::visible;
+use ssocred_core::time_fmt::utc_z;
+use ssocred_core::{Error, RoleArn};
+use time::OffsetDateTime;
+
+use crate::flags::{ConfigFlags, NetworkFlags, ProfileFlag, RoleFlags};
+use crate::output::write_stdout;
+use crate::request;
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+
+/// Exit code: every login asked about is valid for longer than the threshold.
+pub const VALID: u8 = 0;
+/// Exit code: a login is valid for less than the threshold.
+pub const EXPIRING: u8 = 10;
+/// Exit code: a login has expired, is missing or unusable, or (`--check`)
+/// the portal rejected it.
+pub const EXPIRED: u8 = 11;
+
+/// The longest `--format` template.
+const MAX_FORMAT: usize = 1024;
+
+/// Show the SSO login's expiry and the remaining lifetime of cached role
+/// credentials, without a network call (unless --check). Exit code 0 valid,
+/// 10 expiring within --threshold, 11 expired or missing.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    /// Every SSO profile of the AWS config, instead of one.
+    #[arg(long, conflicts_with_all = ["profile", "role_arn", "account", "role"])]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub role: RoleFlags,
+
+    /// Ask the portal whether the token still works (one ListAccounts call
+    /// per login).
+    #[arg(long)]
+    pub check: bool,
+
+    /// Print JSON for scripts.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Print one line per profile from a template for a shell prompt, e.g.
+    /// '{{remaining}}'. Fields: profile, state, remaining, remaining_seconds,
+    /// expires, refreshable, role, role_state, role_remaining, role_expires.
+    /// Reads only the profile's own sections, and its named role's cache
+    /// entry only for a role field.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+
+    /// Count a login or role as expiring when less than this many minutes
+    /// are left.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    pub threshold: u32,
+
+    #[command(flatten)]
+    pub network: NetworkFlags,
+
+    #[command(flatten)]
+    pub config: ConfigFlags,
+}
+
+impl StatusArgs {
+    /// What the flags say about the settings.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            config: self.config.config.clone(),
+            preset: self.config.preset.clone(),
+            profile: self.profile.profile.clone(),
+            role_arn: self.role.role_arn.clone(),
+            account_role: self.role.account.clone().zip(self.role.role.clone()),
+            ..Flags::default()
+        }
+    }
+}
+
+/// What `--check` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Accepted,
+    Rejected,
+}
+
+/// One profile's report.
+#[derive(Debug)]
+struct Report {
+    profile: SsoProfile,
+    login: LoginStatus,
+    check: Option<Check>,
+    roles: Vec<RoleStatus>,
+}
+
+impl Report {
+    /// The state that sets the exit code: the login's, or `Expired` when
+    /// the portal rejected it.
+    fn state(&self) -> State {
+        match self.check {
+            Some(Check::Rejected) => State::Expired,
+            _ => self.login.state,
+        }
+    }
+}
+
+fn exit_code(state: State) -> u8 {
+    match state {
+        State::Valid => VALID,
+        State::Expiring => EXPIRING,
+        State::Expired | State::Missing | State::Unusable => EXPIRED,
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
+    let template = args.format.as_deref().map(Template::parse).transpose()?;
+    let settings = Settings::from_process(&args.flags())?;
+    let paths = request::paths()?;
+    let now = OffsetDateTime::now_utc();
+    let threshold = time::Duration::minutes(i64::from(args.threshold));
+    // The prompt form reads only what one profile and its named role need.
+    let prompt_one = template.is_some() && !args.all;
+    // ... and reads no role-cache entry unless the template shows a role.
+    let want_roles = template.as_ref().is_none_or(Template::uses_roles);
+    let files = if prompt_one {
+        ProfileFiles::load_config(&paths, &settings.profile.value)?
+    } else {
+        ProfileFiles::load(&paths)?
+    };
+    let profiles = if args.all {
+        let mut names: Vec<&str> = files.sections().profiles().collect();
+        names.sort_unstable();
+        names
+            .into_iter()
+            .filter_map(|name| files.sso_profile(name).ok())
+            .collect()
+    } else {
+        vec![files.sso_profile(&settings.profile.value)?]
+    };
+    let asked = match profiles.as_slice() {
+        [one] if !args.all => asked_role(&settings, args, one)?,
+        _ => None,
+    };
+    let role_dir = role_cache::default_dir(&paths.home);
+    let mut reports: Vec<Report> = profiles
+        .into_iter()
+        .map(|profile| {
+            let login = status::login_status(&paths.sso_cache_dir(), &profile, now, threshold);
+            let mut named: Vec<NamedRole> = Vec::new();
+            named.extend(asked.iter().map(|role| NamedRole {
+                role: role.clone(),
+                origin: RoleOrigin::Asked,
+            }));
+            named.extend(status::own_role(&profile));
+            if !prompt_one {
+                named.extend(status::config_roles(&files, &profile));
+            }
+            if !want_roles {
+                named.clear();
+            }
+            let mut seen = std::collections::HashSet::new();
+            let roles = named
+                .into_iter()
+                .filter(|n| {
+                    seen.insert((
+                        n.role.account_id().to_owned(),
+                        n.role.role_name().to_owned(),
+                    ))
+                })
+                .map(|n| status::role_status(&role_dir, &profile, n, now, threshold))
+                .collect();
+            Report {
+                profile,
+                login,
+                check: None,
+                roles,
+            }
+        })
+        .collect();
+    if args.check {
+        check(&mut reports, args, &paths, &files, now)?;
+    }
+    // No SSO profile at all (`--all` over a config without one) is no login.
+    let worst = reports
+        .iter()
+        .map(Report::state)
+        .max_by_key(|s| exit_code(*s))
+        .unwrap_or(State::Missing);
+    let text = match (&template, args.json) {
+        (Some(t), _) => reports.iter().map(|r| t.render(r, now)).collect(),
+        (None, true) => json(&reports, now, args.threshold, worst),
+        (None, false) => human(&reports, now),
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(ExitCode::from(exit_code(worst)))
+}
+
+/// The role the command line or the ssocred config names, if any.
+/// (`--account` and `--role` take the partition of `profile`'s SSO region.)
+fn asked_role(
+    settings: &Settings,
+    args: &StatusArgs,
+    profile: &SsoProfile,
+) -> Result<Option<RoleArn>, Error> {
+    let query = request::role_query(settings, &args.role, false)?;
+    match query.choice {
+        None => Ok(None),
+        Some(RoleChoice::Arn(arn)) => Ok(Some(arn)),
+        Some(RoleChoice::AccountRole(account, role)) => {
+            RoleArn::for_role(&account, &role, &profile.sso_region)
+                .map(Some)
+                .map_err(|e| Error::Usage(format!("--account/--role: {e}")))
+        }
+        Some(RoleChoice::Patterns(_)) => Err(Error::Usage(
+            "status needs a whole role: --role-arn, or --account ID with --role NAME".to_owned(),
+        )),
+    }
+}
+
+/// Asks the portal about every login that has an unexpired token; a
+/// rejected token is reported, anything else (unreachable, throttled) is
+/// the command's error.
+fn check(
+    reports: &mut [Report],
+    args: &StatusArgs,
+    paths: &AwsPaths,
+    files: &ProfileFiles,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let runtime = runtime()?;
+    for report in reports {
+        if !matches!(report.login.state, State::Valid | State::Expiring) {
+            continue;
+        }
+        let profile = &report.profile;
+        let Ok(valid) = ssocred_core::token::load(&paths.sso_cache_dir(), profile, now) else {
+            continue;
+        };
+        let network = request::network(&args.network, paths, files, profile)?;
+        let portal = request::portal(paths, profile, &network)?;
+        report.check = match runtime.block_on(portal.check_token(&valid.token.access_token)) {
+            Ok(()) => Some(Check::Accepted),
+            Err(Error::LoginRequired { .. }) => Some(Check::Rejected),
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(())
+}
+
+fn remaining(expires: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<i64> {
+    expires.map(|e| (e - now).whole_seconds())
+}
+
+fn origin_text(origin: &RoleOrigin) -> String {
+    match origin {
+        RoleOrigin::Asked => "asked".to_owned(),
+        RoleOrigin::OwnProfile => "profile".to_owned(),
+        RoleOrigin::Profile(name) => format!("profile {name}"),
+    }
+}
+
+/// `valid, 2h05m left (expires ...Z)`, `expired at ...Z`, `missing`.
+fn life(state: State, expires: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
+    match (state, expires) {
+        (State::Valid | State::Expiring, Some(e)) => format!(
+            "{}, {} left (expires {})",
+            state.as_str(),
+            short_duration((e - now).whole_seconds()),
+            utc_z(e)
+        ),
+        (State::Expired, Some(e)) => format!("expired at {}", utc_z(e)),
+        (state, _) => state.as_str().to_owned(),
+    }
+}
+
+fn human(reports: &[Report], now: OffsetDateTime) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let p = &r.profile;
+        let login = match &p.session {
+            Some(s) => format!("sso-session {s}, {}", p.start_url),
+            None => p.start_url.clone(),
+        };
+        out.push_str(&format!(
+            "profile {} ({})\n",
+            visible(&p.name),
+            visible(&login)
+        ));
+        let mut line = life(r.login.state, r.login.expires, now);
+        if let Some(problem) = &r.login.problem {
+            line.push_str(&format!(": {problem}"));
+        }
+        let refresh = if r.login.refreshable {
+            "refreshable"
+        } else {
+            "not refreshable"
+        };
+        out.push_str(&format!(
+            "  login: {line}; {refresh} ({})\n",
+            r.login.token_file.display()
+        ));
+        match r.check {
+            Some(Check::Accepted) => out.push_str("  check: the portal accepts the token\n"),
+            Some(Check::Rejected) => out.push_str(&format!(
+                "  check: the portal rejected the token; run `ssocred login -p {}`\n",
+                p.name
+            )),
+            None => {}
+        }
+        if r.roles.is_empty() {
+            out.push_str("  roles: none named (use -r, or sso_account_id/sso_role_name)\n");
+        }
+        for role in &r.roles {
+            out.push_str(&format!(
+                "  role {}: {} [{}]\n",
+                role.named.role,
+                life(role.state, role.expires, now),
+                visible(&origin_text(&role.named.origin))
+            ));
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    state: &'static str,
+    exit_code: u8,
+    threshold_seconds: u64,
+    profiles: Vec<JsonProfile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonProfile<'a> {
+    profile: &'a str,
+    sso_session: Option<&'a str>,
+    start_url: &'a str,
+    login: JsonLogin<'a>,
+    roles: Vec<JsonRole<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLogin<'a> {
+    state: &'static str,
+    expires: Option<String>,
+    remaining_seconds: Option<i64>,
+    refreshable: bool,
+    check: Option<&'static str>,
+    token_file: String,
+    problem: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonRole<'a> {
+    role_arn: &'a str,
+    account_id: &'a str,
+    role_name: &'a str,
+    from: String,
+    state: &'static str,
+    expires: Option<String>,
+    remaining_seconds: Option<i64>,
+    cache_file: String,
+}
+
+fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -> String {
+    let out = JsonOut {
+        state: worst.as_str(),
+        exit_code: exit_code(worst),
+        threshold_seconds: u64::from(threshold) * 60,
+        profiles: reports
+            .iter()
+            .map(|r| JsonProfile {
+                profile: &r.profile.name,
+                sso_session: r.profile.session.as_deref(),
+                start_url: &r.profile.start_url,
+                login: JsonLogin {
+                    state: r.state().as_str(),
+                    expires: r.login.expires.map(utc_z),
+                    remaining_seconds: remaining(r.login.expires, now),
+                    refreshable: r.login.refreshable,
+                    check: r.check.map(|c| match c {
+                        Check::Accepted => "accepted",
+                        Check::Rejected => "rejected",
+                    }),
+                    token_file: r.login.token_file.display().to_string(),
+                    problem: r.login.problem.as_deref(),
+                },
+                roles: r
+                    .roles
+                    .iter()
+                    .map(|role| JsonRole {
+                        role_arn: role.named.role.as_str(),
+                        account_id: role.named.role.account_id(),
+                        role_name: role.named.role.role_name(),
+                        from: origin_text(&role.named.origin),
+                        state: role.state.as_str(),
+                        expires: role.expires.map(utc_z),
+                        remaining_seconds: remaining(role.expires, now),
+                        cache_file: role.cache_file.display().to_string(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    // Serialising strings, numbers and options cannot fail.
+    let mut text = serde_json::to_string_pretty(&out).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A `--format` template: literal text and `{{field}}` placeholders.
+#[derive(Debug)]
+struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug)]
+enum Part {
+    Text(String),
+    Field(Field),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Profile,
+    State,
+    Remaining,
+    RemainingSeconds,
+    Expires,
+    Refreshable,
+    Role,
+    RoleState,
+    RoleRemaining,
+    RoleExpires,
+}
+
+const FIELDS: [(&str, Field); 10] = [
+    ("profile", Field::Profile),
+    ("state", Field::State),
+    ("remaining", Field::Remaining),
+    ("remaining_seconds", Field::RemainingSeconds),
+    ("expires", Field::Expires),
+    ("refreshable", Field::Refreshable),
+    ("role", Field::Role),
+    ("role_state", Field::RoleState),
+    ("role_remaining", Field::RoleRemaining),
+    ("role_expires", Field::RoleExpires),
+];
+
+impl Template {
+    fn parse(text: &str) -> Result<Template, Error> {
+        let bad = |why: String| Error::Usage(format!("--format: {why}"));
+        if text.len() > MAX_FORMAT {
+            return Err(bad(format!("longer than {MAX_FORMAT} bytes")));
+        }
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| bad("a `{{` is never closed by `}}`".to_owned()))?;
+            let name = after[..close].trim();
+            let field = FIELDS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, f)| *f)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "unknown field `{}`; the fields are {}",
+                        visible(name),
+                        FIELDS.map(|(n, _)| n).join(", ")
+                    ))
+                })?;
+            parts.push(Part::Field(field));
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Whether a role field is used.
+    fn uses_roles(&self) -> bool {
+        self.parts.iter().any(|p| {
+            matches!(
+                p,
+                Part::Field(
+                    Field::Role | Field::RoleState | Field::RoleRemaining | Field::RoleExpires
+                )
+            )
+        })
+    }
+
+    /// One line for `r`. A missing or expired value reads as its state
+    /// (`expired`, `missing`), so a prompt shows a word, not a blank.
+    fn render(&self, r: &Report, now: OffsetDateTime) -> String {
+        let state = r.state();
+        let left = |state: State, expires: Option<OffsetDateTime>| match (state, expires) {
+            (State::Valid | State::Expiring, Some(e)) => short_duration((e - now).whole_seconds()),
+            (state, _) => state.as_str().to_owned(),
+        };
+        let role = r.roles.first();
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Field(field) => out.push_str(&match field {
+                    Field::Profile => visible(&r.profile.name).into_owned(),
+                    Field::State => state.as_str().to_owned(),
+                    Field::Remaining => left(state, r.login.expires),
+                    Field::RemainingSeconds => remaining(r.login.expires, now)
+                        .filter(|_| matches!(state, State::Valid | State::Expiring))
+                        .unwrap_or(0)
+                        .to_string(),
+                    Field::Expires => r.login.expires.map(utc_z).unwrap_or_default(),
+                    Field::Refreshable => if r.login.refreshable { "yes" } else { "no" }.to_owned(),
+                    Field::Role => role
+                        .map(|x| x.named.role.as_str().to_owned())
+                        .unwrap_or_default(),
+                    Field::RoleState => role.map_or("none", |x| x.state.as_str()).to_owned(),
+                    Field::RoleRemaining => {
+                        role.map_or_else(|| "none".to_owned(), |x| left(x.state, x.expires))
+                    }
+                    Field::RoleExpires => {
+                        role.and_then(|x| x.expires).map(utc_z).unwrap_or_default()
+                    }
+                }),
+            }
+        }
+        out.push('\n');
+        out
+    }
+}

@@ -1,0 +1,360 @@
+//! What is valid, and for how long: the SSO login of a profile and the
+//! cached role credentials of every role it can name, read from the caches
+//! alone (no network call).
+//!
+//! Role-cache entries are named by a hash of the account, role and login
+//! ([`crate::role_cache::cache_key`]), so they cannot be listed by role: the
+//! roles to look for come from the command line, the profile's own
+//! `sso_account_id`/`sso_role_name`, and the other profiles of the config
+//! that use the same login (`sso_*` keys, or a `credential_process` line of
+//! the form `... -p PROFILE -r ARN ...` as `ssocred discover` writes it).
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::arn::RoleArn;
+use crate::profile::{ProfileFiles, SsoProfile};
+use crate::role_cache;
+use crate::sso_cache::TokenFile;
+use crate::token;
+
+/// How much life something has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Valid for longer than the threshold.
+    Valid,
+    /// Valid, but for less than the threshold.
+    Expiring,
+    /// Past its expiry.
+    Expired,
+    /// Not there at all.
+    Missing,
+    /// There, but not readable as what it should be.
+    Unusable,
+}
+
+impl State {
+    /// The state at `now` of something expiring at `expires`.
+    pub fn at(expires: OffsetDateTime, now: OffsetDateTime, threshold: time::Duration) -> State {
+        let left = expires - now;
+        if left <= time::Duration::ZERO {
+            State::Expired
+        } else if left < threshold {
+            State::Expiring
+        } else {
+            State::Valid
+        }
+    }
+
+    /// The word scripts see: `valid`, `expiring`, `expired`, `missing`,
+    /// `unusable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Valid => "valid",
+            State::Expiring => "expiring",
+            State::Expired => "expired",
+            State::Missing => "missing",
+            State::Unusable => "unusable",
+        }
+    }
+}
+
+/// The SSO login of a profile, as its token-cache file says.
+#[derive(Debug, Clone)]
+pub struct LoginStatus {
+    /// The token-cache file.
+    pub token_file: PathBuf,
+    /// Its state.
+    pub state: State,
+    /// When the access token expires, if the file says.
+    pub expires: Option<OffsetDateTime>,
+    /// Whether a refresh token and an unexpired client registration are
+    /// there, so the login can be renewed without a browser.
+    pub refreshable: bool,
+    /// What is wrong with an unusable file (never its contents).
+    pub problem: Option<String>,
+}
+
+/// The login of `profile` at `now`, from `sso_cache_dir`.
+pub fn login_status(
+    sso_cache_dir: &Path,
+    profile: &SsoProfile,
+    now: OffsetDateTime,
+    threshold: time::Duration,
+) -> LoginStatus {
+    let token_file = token::cache_path(sso_cache_dir, profile);
+    let mut status = LoginStatus {
+        token_file,
+        state: State::Missing,
+        expires: None,
+        refreshable: false,
+        problem: None,
+    };
+    let bytes = match std::fs::read(&status.token_file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return status,
+        Err(e) => {
+            status.state = State::Unusable;
+            status.problem = Some(e.to_string());
+            return status;
+        }
+    };
+    match TokenFile::parse(&bytes) {
+        Ok(file) => {
+            status.refreshable = file.refresh_grant(now).is_some();
+            match file.expiry() {
+                Some(expires) => {
+                    status.expires = Some(expires);
+                    status.state = State::at(expires, now, threshold);
+                }
+                None => {
+                    status.state = State::Unusable;
+                    status.problem = Some("expiresAt is not a timestamp".to_owned());
+                }
+            }
+        }
+        Err(problem) => {
+            status.state = State::Unusable;
+            status.problem = Some(problem);
+        }
+    }
+    status
+}
+
+/// Where a role to report came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleOrigin {
+    /// Named on the command line or in the ssocred config.
+    Asked,
+    /// The profile's own `sso_account_id` and `sso_role_name`.
+    OwnProfile,
+    /// Another profile of the AWS config.
+    Profile(String),
+}
+
+/// A role and where it was found.
+#[derive(Debug, Clone)]
+pub struct NamedRole {
+    /// The role.
+    pub role: RoleArn,
+    /// Where it came from.
+    pub origin: RoleOrigin,
+}
+
+/// The cached credentials of one role.
+#[derive(Debug, Clone)]
+pub struct RoleStatus {
+    /// The role and its origin.
+    pub named: NamedRole,
+    /// The cache entry file.
+    pub cache_file: PathBuf,
+    /// Its state.
+    pub state: State,
+    /// When the cached credentials expire.
+    pub expires: Option<OffsetDateTime>,
+}
+
+/// The cached credentials of `named` for `profile`'s login.
+pub fn role_status(
+    role_cache_dir: &Path,
+    profile: &SsoProfile,
+    named: NamedRole,
+    now: OffsetDateTime,
+    threshold: time::Duration,
+) -> RoleStatus {
+    let key = role_cache::cache_key(profile, named.role.account_id(), named.role.role_name());
+    let cache_file = role_cache_dir.join(format!("{key}.json"));
+    let (state, expires) = match std::fs::read(&cache_file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::Missing, None),
+        Err(_) => (State::Unusable, None),
+        Ok(bytes) => match role_cache::parse_entry(&bytes) {
+            Ok(cached) => (
+                State::at(cached.expiration, now, threshold),
+                Some(cached.expiration),
+            ),
+            Err(_) => (State::Unusable, None),
+        },
+    };
+    RoleStatus {
+        named,
+        cache_file,
+        state,
+        expires,
+    }
+}
+
+/// The role `profile` names itself, if it has both keys.
+pub fn own_role(profile: &SsoProfile) -> Option<NamedRole> {
+    let (account, role) = (
+        profile.account_id.as_deref()?,
+        profile.role_name.as_deref()?,
+    );
+    let role = RoleArn::for_role(account, role, &profile.sso_region).ok()?;
+    Some(NamedRole {
+        role,
+        origin: RoleOrigin::OwnProfile,
+    })
+}
+
+/// Whether two profiles share one login (one token-cache file, one set of
+/// role-cache keys).
+pub fn same_login(a: &SsoProfile, b: &SsoProfile) -> bool {
+    a.session == b.session && (a.session.is_some() || a.start_url == b.start_url)
+}
+
+/// The roles the other profiles of `files` name for `profile`'s login, in
+/// file order: SSO profiles of the same login with `sso_account_id` and
+/// `sso_role_name`, and `credential_process` lines `... -p NAME -r ARN ...`
+/// whose NAME is a profile of the same login.
+pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole> {
+    let sections = files.sections();
+    let mut names: Vec<&str> = sections.profiles().collect();
+    names.sort_unstable();
+    let shares_login = |name: &str| {
+        name == profile.name
+            || files
+                .sso_profile(name)
+                .is_ok_and(|other| same_login(&other, profile))
+    };
+    let mut roles = Vec::new();
+    for name in names {
+        if name == profile.name {
+            continue;
+        }
+        let found = match files.profile_value(name, "credential_process") {
+            Some(line) => process_role(line)
+                .filter(|(sso, _)| shares_login(sso))
+                .map(|(_, role)| role),
+            None => files
+                .sso_profile(name)
+                .ok()
+                .filter(|other| same_login(other, profile))
+                .and_then(|other| own_role(&other))
+                .map(|named| named.role),
+        };
+        if let Some(role) = found {
+            roles.push(NamedRole {
+                role,
+                origin: RoleOrigin::Profile(name.to_owned()),
+            });
+        }
+    }
+    roles
+}
+
+/// The SSO profile and role of a `credential_process` line that runs
+/// ssocred with `-p`/`--profile` and `-r`/`--role-arn`.
+pub fn process_role(line: &str) -> Option<(String, RoleArn)> {
+    let words = shell_words(line)?;
+    let mut profile = None;
+    let mut role = None;
+    let mut rest = words.iter().skip(1);
+    while let Some(word) = rest.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (word.as_str(), None),
+        };
+        let slot = match flag {
+            "-p" | "--profile" => &mut profile,
+            "-r" | "--role-arn" => &mut role,
+            _ => continue,
+        };
+        *slot = match inline {
+            Some(value) => Some(value),
+            None => Some(rest.next()?.clone()),
+        };
+    }
+    let role = RoleArn::parse(&role?).ok()?;
+    Some((profile?, role))
+}
+
+/// The words of a POSIX shell command line with single quotes, double
+/// quotes and backslashes, as `sh -c` splits what `ssocred discover` writes;
+/// `None` for an unterminated quote.
+fn shell_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if let Some(done) = word.take() {
+                    words.push(done);
+                }
+            }
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\' | '$' | '`') => w.push(c),
+                            c => {
+                                w.push('\\');
+                                w.push(c);
+                            }
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    Some(words)
+}
+
+/// `secs` as a prompt shows it: `2h05m`, `14m`, `40s`.
+pub fn short_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    match (secs / 3600, secs % 3600 / 60) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m"),
+        (h, m) => format!("{h}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_discover_lines() {
+        let (p, r) = process_role(
+            "\"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process",
+        )
+        .unwrap();
+        assert_eq!(
+            (p.as_str(), r.as_str()),
+            ("corp", "arn:aws:iam::111111111111:role/Admin")
+        );
+        let (p, r) =
+            process_role("ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R")
+                .unwrap();
+        assert_eq!(p, "my corp");
+        assert_eq!(r.role_name(), "R");
+        assert!(process_role("ssocred -p corp --sink process").is_none());
+        assert!(process_role("ssocred -p 'corp -r arn:aws:iam::1:role/R").is_none());
+        assert!(process_role("ssocred -p corp -r").is_none());
+    }
+
+    #[test]
+    fn durations_read_short() {
+        assert_eq!(short_duration(7 * 3600 + 5 * 60 + 9), "7h05m");
+        assert_eq!(short_duration(14 * 60 + 59), "14m");
+        assert_eq!(short_duration(40), "40s");
+        assert_eq!(short_duration(-5), "0s");
+    }
+}
