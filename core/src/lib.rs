@@ -29,6 +29,7 @@ pub mod sink;
 pub mod sso_cache;
 pub mod stream;
 pub mod text;
+pub mod throttle;
 pub mod time_fmt;
 pub mod token;
 pub mod variables;
