@@ -20,5 +20,6 @@ mod serve;
 mod shell;
 mod sinks;
 mod terminal;
+mod throttling;
 mod watch;
 mod world;
