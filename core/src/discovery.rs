@@ -274,7 +274,7 @@ impl Portal {
     {
         let err = match err {
             CallError::Throttled(gave_up) => return self.gave_up(operation, gave_up),
-            CallError::Sdk(err) => err,
+            CallError::Sdk(err) => *err,
         };
         if err.code() == Some("UnauthorizedException") {
             return self.login_required();

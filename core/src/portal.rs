@@ -47,10 +47,10 @@ pub struct Portal {
     limiter: RateLimiter,
 }
 
-/// Why a portal call failed: the SDK's error, or throttling until the
-/// limiter gave up.
+/// Why a portal call failed: the SDK's error (boxed: it is large), or
+/// throttling until the limiter gave up.
 pub(crate) enum CallError<E> {
-    Sdk(SdkError<E, HttpResponse>),
+    Sdk(Box<SdkError<E, HttpResponse>>),
     Throttled(GaveUp),
 }
 
@@ -102,7 +102,7 @@ impl Portal {
                         .throttled(slot, delay)
                         .map_err(CallError::Throttled)?;
                 }
-                Err(err) => return Err(CallError::Sdk(err)),
+                Err(err) => return Err(CallError::Sdk(Box::new(err))),
             }
         }
     }
@@ -159,7 +159,7 @@ impl Portal {
             })
             .await
             .map_err(|e| match e {
-                CallError::Sdk(e) => self.role_error(e, role),
+                CallError::Sdk(e) => self.role_error(*e, role),
                 CallError::Throttled(g) => {
                     self.gave_up(&format!("GetRoleCredentials for {role}"), g)
                 }
@@ -216,7 +216,7 @@ impl Portal {
             .await;
         let result = match result {
             Err(CallError::Throttled(g)) => return Err(self.gave_up("Logout", g)),
-            Err(CallError::Sdk(e)) => Err(e),
+            Err(CallError::Sdk(e)) => Err(*e),
             Ok(out) => Ok(out),
         };
         match result {
