@@ -405,6 +405,22 @@ mod tests {
     }
 
     #[test]
+    fn paging_stops_at_an_absent_empty_or_repeated_token() {
+        let used = "page-2".to_owned();
+        assert_eq!(next_page_token(None, None), None);
+        assert_eq!(next_page_token(Some(String::new()), None), None);
+        assert_eq!(next_page_token(Some("page-2".into()), Some(&used)), None);
+        assert_eq!(
+            next_page_token(Some("page-3".into()), Some(&used)).as_deref(),
+            Some("page-3")
+        );
+        assert_eq!(
+            next_page_token(Some("page-2".into()), None).as_deref(),
+            Some("page-2")
+        );
+    }
+
+    #[test]
     fn a_rate_limited_listing_gets_every_role_and_reports_the_throttling() {
         // 1 account page + 40 role listings at 16 at once, against a portal
         // that admits 10 calls a second after a burst of 3.
