@@ -30,16 +30,50 @@ impl ListingBar {
         let Some(bar) = &self.bar else { return };
         bar.set_length(progress.accounts_found as u64);
         bar.set_position(progress.accounts_done as u64);
-        if !progress.all_accounts_found {
-            bar.set_message("(more accounts coming)");
-        } else {
-            bar.set_message("");
-        }
+        bar.set_message(message(progress));
     }
 
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The bar's message: whether more accounts are coming and whether the
+/// portal is throttling, with the pace the limiter has settled on.
+fn message(progress: ListingProgress) -> String {
+    let mut parts = Vec::new();
+    if !progress.all_accounts_found {
+        parts.push("(more accounts coming)".to_owned());
+    }
+    if let Some(rate) = progress.throttled_rate {
+        parts.push(format!("(portal throttling: {rate} req/s)"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_shows_when_the_portal_throttles() {
+        let mut progress = ListingProgress {
+            accounts_found: 100,
+            accounts_done: 10,
+            all_accounts_found: false,
+            throttled_rate: None,
+        };
+        assert_eq!(message(progress), "(more accounts coming)");
+        progress.throttled_rate = Some(14);
+        assert_eq!(
+            message(progress),
+            "(more accounts coming) (portal throttling: 14 req/s)"
+        );
+        progress.all_accounts_found = true;
+        assert_eq!(message(progress), "(portal throttling: 14 req/s)");
+        progress.throttled_rate = None;
+        assert_eq!(message(progress), "");
     }
 }

@@ -4,20 +4,23 @@
 //!
 //! The listing asks for the largest page (100) and starts each account's
 //! ListAccountRoles as soon as the account page that names it arrives, at most
-//! `concurrency` at a time, so account paging and role listing overlap. A
-//! throttled call is retried by the client (see [`crate::portal::MAX_ATTEMPTS`]);
-//! a 401 anywhere stops the whole listing at once with
-//! [`Error::LoginRequired`], cancelling the calls still in flight.
+//! `concurrency` at a time, so account paging and role listing overlap. Every
+//! call goes through the portal's rate limiter ([`crate::throttle`]): a
+//! throttled call (429) waits for its next slot and is sent again, and the
+//! listing fails for throttling only once no call has succeeded for the
+//! limiter's give-up time. A 401 anywhere stops the whole listing at once
+//! with [`Error::LoginRequired`], cancelling the calls still in flight.
 
 use std::collections::VecDeque;
 
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sso::operation::list_accounts::ListAccountsOutput;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::arn::RoleArn;
-use crate::portal::{MAX_ATTEMPTS, Portal};
+use crate::portal::{CallError, Portal};
 use crate::profile::SsoProfile;
 use crate::text::visible;
 use crate::{CredentialSet, Error};
@@ -51,6 +54,9 @@ pub struct ListingProgress {
     pub accounts_done: usize,
     /// Whether the last account page has arrived (so `accounts_found` is final).
     pub all_accounts_found: bool,
+    /// The pace of portal calls, in requests/s, while the portal throttles
+    /// (a 429 within the last few seconds); `None` otherwise.
+    pub throttled_rate: Option<u32>,
 }
 
 struct Account {
@@ -59,6 +65,7 @@ struct Account {
 }
 
 type RoleListing = (usize, Result<Vec<String>, Error>);
+type AccountPage = Result<ListAccountsOutput, Error>;
 
 impl Portal {
     /// Every role the token may use, ordered as the portal lists accounts and
@@ -70,13 +77,11 @@ impl Portal {
         progress: &mut dyn FnMut(ListingProgress),
     ) -> Result<Vec<RoleEntry>, Error> {
         let concurrency = concurrency.max(1);
-        let mut pages = self
-            .client()
-            .list_accounts()
-            .access_token(token.expose_secret())
-            .max_results(MAX_PAGE_SIZE)
-            .into_paginator()
-            .send();
+        // At most one account page is in flight; the next starts when its
+        // token arrives.
+        let mut pages: JoinSet<AccountPage> = JoinSet::new();
+        pages.spawn(self.accounts_page(token.clone(), None));
+        let mut accounts_token: Option<String> = None;
         let mut accounts: Vec<Account> = Vec::new();
         let mut roles: Vec<Option<Vec<String>>> = Vec::new();
         let mut waiting: VecDeque<usize> = VecDeque::new();
@@ -85,6 +90,7 @@ impl Portal {
             accounts_found: 0,
             accounts_done: 0,
             all_accounts_found: false,
+            throttled_rate: None,
         };
         loop {
             while running.len() < concurrency
@@ -95,33 +101,37 @@ impl Portal {
             if state.all_accounts_found && running.is_empty() {
                 break;
             }
-            // Dropping `running` on an early return aborts the calls in flight.
+            // Dropping `pages` and `running` on an early return aborts the
+            // calls in flight.
             tokio::select! {
-                page = pages.next(), if !state.all_accounts_found => match page {
-                    None => state.all_accounts_found = true,
-                    Some(Err(e)) => return Err(self.listing_error(e, "ListAccounts")),
-                    Some(Ok(out)) => {
-                        for info in out.account_list.unwrap_or_default() {
-                            let Some(id) = info.account_id else { continue };
-                            waiting.push_back(accounts.len());
-                            accounts.push(Account {
-                                name: info.account_name.unwrap_or_else(|| id.clone()),
-                                id,
-                            });
-                            roles.push(None);
+                Some(joined) = pages.join_next(), if !pages.is_empty() => {
+                    let out = joined.map_err(|e| self.task_failed("an account page", &e))??;
+                    for info in out.account_list.unwrap_or_default() {
+                        let Some(id) = info.account_id else { continue };
+                        waiting.push_back(accounts.len());
+                        accounts.push(Account {
+                            name: info.account_name.unwrap_or_else(|| id.clone()),
+                            id,
+                        });
+                        roles.push(None);
+                    }
+                    state.accounts_found = accounts.len();
+                    match next_page_token(out.next_token, accounts_token.as_ref()) {
+                        Some(next) => {
+                            accounts_token = Some(next.clone());
+                            pages.spawn(self.accounts_page(token.clone(), Some(next)));
                         }
-                        state.accounts_found = accounts.len();
+                        None => state.all_accounts_found = true,
                     }
                 },
                 Some(joined) = running.join_next(), if !running.is_empty() => {
-                    let (index, listed) = joined.map_err(|e| Error::Portal {
-                        endpoint: self.endpoint().to_owned(),
-                        message: format!("a role listing task failed: {e}"),
-                    })?;
+                    let (index, listed) =
+                        joined.map_err(|e| self.task_failed("a role listing", &e))?;
                     roles[index] = Some(listed?);
                     state.accounts_done += 1;
                 }
             }
+            state.throttled_rate = self.throttling().map(|rate| rate.round() as u32);
             progress(state);
         }
         let total = roles.iter().flatten().map(Vec::len).sum();
@@ -146,6 +156,29 @@ impl Portal {
         Ok(entries)
     }
 
+    /// One page of ListAccounts, from `next_token`.
+    fn accounts_page(
+        &self,
+        token: SecretString,
+        next_token: Option<String>,
+    ) -> impl Future<Output = AccountPage> + Send + 'static {
+        let portal = self.clone();
+        async move {
+            portal
+                .call(|| {
+                    portal
+                        .client()
+                        .list_accounts()
+                        .access_token(token.expose_secret())
+                        .max_results(MAX_PAGE_SIZE)
+                        .set_next_token(next_token.clone())
+                        .send()
+                })
+                .await
+                .map_err(|e| portal.listing_error(e, "ListAccounts"))
+        }
+    }
+
     /// Every page of ListAccountRoles for one account.
     fn account_roles(
         &self,
@@ -155,23 +188,34 @@ impl Portal {
     ) -> impl Future<Output = RoleListing> + Send + 'static {
         let portal = self.clone();
         async move {
-            let mut pages = portal
-                .client()
-                .list_account_roles()
-                .access_token(token.expose_secret())
-                .account_id(&account_id)
-                .max_results(MAX_PAGE_SIZE)
-                .into_paginator()
-                .send();
             let mut names = Vec::new();
-            while let Some(page) = pages.next().await {
+            let mut next_token = None;
+            loop {
+                let page = portal
+                    .call(|| {
+                        portal
+                            .client()
+                            .list_account_roles()
+                            .access_token(token.expose_secret())
+                            .account_id(&account_id)
+                            .max_results(MAX_PAGE_SIZE)
+                            .set_next_token(next_token.clone())
+                            .send()
+                    })
+                    .await;
                 match page {
-                    Ok(out) => names.extend(
-                        out.role_list
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|r| r.role_name),
-                    ),
+                    Ok(out) => {
+                        names.extend(
+                            out.role_list
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter_map(|r| r.role_name),
+                        );
+                        next_token = match next_page_token(out.next_token, next_token.as_ref()) {
+                            Some(next) => Some(next),
+                            None => break,
+                        };
+                    }
                     Err(e) => {
                         let what = format!("ListAccountRoles for account {account_id}");
                         return (index, Err(portal.listing_error(e, &what)));
@@ -218,47 +262,38 @@ impl Portal {
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let (index, set) = joined.map_err(|e| Error::Portal {
-                endpoint: self.endpoint().to_owned(),
-                message: format!("a credentials task failed: {e}"),
-            })?;
+            let (index, set) = joined.map_err(|e| self.task_failed("a credentials", &e))?;
             sets[index] = Some(set?);
         }
         Ok(sets.into_iter().flatten().collect())
     }
 
     /// Proves that the portal still accepts `token` with the cheapest call
-    /// there is: ListAccounts for one account. A rejected token is
-    /// [`Error::LoginRequired`].
+    /// there is: ListAccounts for one account, paced like every portal call.
+    /// A rejected token is [`Error::LoginRequired`].
     pub async fn check_token(&self, token: &SecretString) -> Result<(), Error> {
-        self.client()
-            .list_accounts()
-            .access_token(token.expose_secret())
-            .max_results(1)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.listing_error(e, "ListAccounts"))
+        self.call(|| {
+            self.client()
+                .list_accounts()
+                .access_token(token.expose_secret())
+                .max_results(1)
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| self.listing_error(e, "ListAccounts"))
     }
 
-    fn listing_error<E, R>(&self, err: SdkError<E, R>, operation: &str) -> Error
+    fn listing_error<E>(&self, err: CallError<E>, operation: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
-        if let SdkError::ServiceError(service) = &err {
-            match service.err().code() {
-                Some("UnauthorizedException") => return self.login_required(),
-                Some("TooManyRequestsException") => {
-                    return Error::Portal {
-                        endpoint: self.endpoint().to_owned(),
-                        message: format!(
-                            "{operation} still throttled (429) after {MAX_ATTEMPTS} attempts; try again later or lower --concurrency"
-                        ),
-                    };
-                }
-                _ => {}
-            }
+        let err = match err {
+            CallError::Throttled(gave_up) => return self.gave_up(operation, gave_up),
+            CallError::Sdk(err) => *err,
+        };
+        if err.code() == Some("UnauthorizedException") {
+            return self.login_required();
         }
         match err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => self
@@ -270,6 +305,20 @@ impl Portal {
             },
         }
     }
+
+    fn task_failed(&self, what: &str, err: &tokio::task::JoinError) -> Error {
+        Error::Portal {
+            endpoint: self.endpoint().to_owned(),
+            message: format!("{what} task failed: {err}"),
+        }
+    }
+}
+
+/// The token of the next page: none when the portal sends none, an empty
+/// one, or the one just used (as the SDK's paginators do, so a portal that
+/// repeats itself cannot loop a listing forever).
+fn next_page_token(next: Option<String>, used: Option<&String>) -> Option<String> {
+    next.filter(|t| !t.is_empty() && Some(t) != used)
 }
 
 /// Which listed roles a run takes: `--account GLOB` (matched against the id
@@ -340,7 +389,78 @@ pub fn is_pattern(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use ssocred_emulator::{Emulator, EmulatorConfig, Operation};
+
     use super::*;
+
+    const TOKEN: &str = "tok-discovery-SECRET";
+
+    fn portal_of(emulator: &Emulator) -> Portal {
+        let profile = SsoProfile {
+            name: "corp".into(),
+            session: Some("corp".into()),
+            start_url: "https://d-corp.awsapps.com/start".into(),
+            sso_region: "us-east-1".into(),
+            region: None,
+            account_id: None,
+            role_name: None,
+        };
+        Portal::new(&profile, Some(emulator.url()))
+    }
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn paging_stops_at_an_absent_empty_or_repeated_token() {
+        let used = "page-2".to_owned();
+        assert_eq!(next_page_token(None, None), None);
+        assert_eq!(next_page_token(Some(String::new()), None), None);
+        assert_eq!(next_page_token(Some("page-2".into()), Some(&used)), None);
+        assert_eq!(
+            next_page_token(Some("page-3".into()), Some(&used)).as_deref(),
+            Some("page-3")
+        );
+        assert_eq!(
+            next_page_token(Some("page-2".into()), None).as_deref(),
+            Some("page-2")
+        );
+    }
+
+    #[test]
+    fn a_rate_limited_listing_gets_every_role_and_reports_the_throttling() {
+        // 1 account page + 40 role listings at 16 at once, against a portal
+        // that admits 10 calls a second after a burst of 3.
+        let emulator = Emulator::start(
+            EmulatorConfig::generated(40, 3)
+                .with_token(TOKEN)
+                .page_size(100)
+                .rate_limit(10.0, 3),
+        )
+        .unwrap();
+        let portal = portal_of(&emulator);
+        let mut reports = Vec::new();
+        let token = SecretString::from(TOKEN);
+        let roles = block_on(portal.list_roles(&token, 16, &mut |p| reports.push(p))).unwrap();
+        assert_eq!(roles.len(), 120);
+        assert_eq!(roles[119].account_id, "100000000039");
+        assert!(emulator.throttled() > 0, "the portal never throttled");
+        // Each 429 was sent again, and nothing else was repeated.
+        let sent =
+            emulator.count(Operation::ListAccounts) + emulator.count(Operation::ListAccountRoles);
+        assert_eq!(sent, 1 + 40 + emulator.throttled());
+        // Every call ran on a clone of `portal`; the 429s they met show in
+        // the progress read from `portal` itself, so they share one limiter.
+        assert!(
+            reports.iter().any(|p| p.throttled_rate.is_some()),
+            "the throttling was never reported"
+        );
+    }
 
     fn entry(id: &str, name: &str, role: &str) -> RoleEntry {
         RoleEntry {

@@ -31,6 +31,7 @@ pub mod sso_cache;
 pub mod status;
 pub mod stream;
 pub mod text;
+pub mod throttle;
 pub mod time_fmt;
 pub mod token;
 pub mod variables;

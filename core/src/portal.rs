@@ -1,8 +1,10 @@
-//! The AWS SSO portal: role credentials (and, later, account and role
-//! listings) through `aws-sdk-sso`.
+//! The AWS SSO portal: role credentials (and, in [`crate::discovery`],
+//! account and role listings) through `aws-sdk-sso`. Every call goes through
+//! the portal's [`RateLimiter`], shared by every clone of a [`Portal`].
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sso::error::SdkError;
+use aws_sdk_sso::config::http::HttpResponse;
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
@@ -12,11 +14,14 @@ use crate::network::Network;
 use crate::profile::SsoProfile;
 use crate::sdk;
 use crate::text::visible;
+use crate::throttle::{self, GaveUp, RateLimiter};
 use crate::{CredentialSet, Error};
 
 pub use crate::sdk::MAX_ATTEMPTS;
 
-/// A portal client for one SSO profile.
+/// A portal client for one SSO profile. Its clones share one
+/// [`RateLimiter`], so every call of an invocation to the portal is paced
+/// together.
 #[derive(Debug, Clone)]
 pub struct Portal {
     client: aws_sdk_sso::Client,
@@ -24,6 +29,14 @@ pub struct Portal {
     endpoint: String,
     profile: String,
     sso_region: String,
+    limiter: RateLimiter,
+}
+
+/// Why a portal call failed: the SDK's error (boxed: it is large), or
+/// throttling until the limiter gave up.
+pub(crate) enum CallError<E> {
+    Sdk(Box<SdkError<E, HttpResponse>>),
+    Throttled(GaveUp),
 }
 
 impl Portal {
@@ -37,6 +50,7 @@ impl Portal {
             .region(Region::new(profile.sso_region.clone()))
             .http_client(sdk::http_client(&endpoint, network))
             .retry_config(sdk::retry_config())
+            .retry_classifier(sdk::ThrottleToCaller)
             .timeout_config(sdk::timeout_config())
             .endpoint_url(&endpoint);
         Portal {
@@ -45,6 +59,54 @@ impl Portal {
             endpoint,
             profile: profile.name.clone(),
             sso_region: profile.sso_region.clone(),
+            limiter: RateLimiter::new(throttle::give_up_after(|k| std::env::var(k).ok())),
+        }
+    }
+
+    /// One portal call, `send`, paced by the limiter and sent again after
+    /// each 429 until it succeeds, fails otherwise, or the limiter gives up.
+    pub(crate) async fn call<T, E, F, Fut>(&self, mut send: F) -> Result<T, CallError<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata,
+    {
+        loop {
+            let slot = self.limiter.admit().await;
+            match send().await {
+                Ok(out) => {
+                    self.limiter.succeeded();
+                    return Ok(out);
+                }
+                Err(err) if is_throttling(&err) => {
+                    let delay = err.raw_response().and_then(|response| {
+                        throttle::retry_after(|name| {
+                            response.headers().get(name).map(str::to_owned)
+                        })
+                    });
+                    self.limiter
+                        .throttled(slot, delay)
+                        .map_err(CallError::Throttled)?;
+                }
+                Err(err) => return Err(CallError::Sdk(Box::new(err))),
+            }
+        }
+    }
+
+    /// The pace of the portal's calls in requests/s while it is throttling.
+    pub fn throttling(&self) -> Option<f64> {
+        self.limiter.throttling()
+    }
+
+    /// The error of `operation` once the limiter gave up.
+    pub(crate) fn gave_up(&self, operation: &str, gave_up: GaveUp) -> Error {
+        Error::Portal {
+            endpoint: self.endpoint.clone(),
+            message: format!(
+                "{operation} still throttled (429): no call to the portal succeeded for {} s; \
+                 try again later or lower --concurrency",
+                gave_up.after.as_secs_f64()
+            ),
         }
     }
 
@@ -78,14 +140,21 @@ impl Portal {
         region: Option<String>,
     ) -> Result<CredentialSet, Error> {
         let out = self
-            .client
-            .get_role_credentials()
-            .access_token(token.expose_secret())
-            .account_id(role.account_id())
-            .role_name(role.role_name())
-            .send()
+            .call(|| {
+                self.client
+                    .get_role_credentials()
+                    .access_token(token.expose_secret())
+                    .account_id(role.account_id())
+                    .role_name(role.role_name())
+                    .send()
+            })
             .await
-            .map_err(|e| self.role_error(e, role))?;
+            .map_err(|e| match e {
+                CallError::Sdk(e) => self.role_error(*e, role),
+                CallError::Throttled(g) => {
+                    self.gave_up(&format!("GetRoleCredentials for {role}"), g)
+                }
+            })?;
         let creds = out
             .role_credentials
             .ok_or_else(|| self.malformed("no roleCredentials"))?;
@@ -129,11 +198,18 @@ impl Portal {
     /// longer accepts (401) is already logged out, which is not an error.
     pub async fn logout(&self, token: &SecretString) -> Result<(), Error> {
         let result = self
-            .client
-            .logout()
-            .access_token(token.expose_secret())
-            .send()
+            .call(|| {
+                self.client
+                    .logout()
+                    .access_token(token.expose_secret())
+                    .send()
+            })
             .await;
+        let result = match result {
+            Err(CallError::Throttled(g)) => return Err(self.gave_up("Logout", g)),
+            Err(CallError::Sdk(e)) => Err(*e),
+            Ok(out) => Ok(out),
+        };
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(service))
@@ -173,10 +249,6 @@ impl Portal {
                     role_name: role.role_name().to_owned(),
                     profile: self.profile.clone(),
                 },
-                GetRoleCredentialsError::TooManyRequestsException(_) => Error::Portal {
-                    endpoint: self.endpoint.clone(),
-                    message: format!("still throttled (429) after {MAX_ATTEMPTS} attempts"),
-                },
                 other => Error::Portal {
                     endpoint: self.endpoint.clone(),
                     message: visible(&crate::sdk::error_text(other)).into_owned(),
@@ -201,6 +273,13 @@ impl Portal {
             login_command: login_command(&self.profile),
         }
     }
+}
+
+/// Whether `err` is the portal's 429, by status or by error code.
+fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.raw_response()
+        .is_some_and(|r| r.status().as_u16() == 429)
+        || err.code() == Some("TooManyRequestsException")
 }
 
 /// The command that logs profile `profile` in.

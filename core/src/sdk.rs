@@ -13,6 +13,8 @@ use aws_smithy_http_client::{Builder, Connector};
 
 use crate::Error;
 use crate::network::{Network, Trust};
+use aws_sdk_sso::config::interceptors::InterceptorContext;
+use aws_sdk_sso::config::retry::{ClassifyRetry, RetryAction};
 
 /// The endpoint override for a service from the environment, resolved by
 /// ssocred itself (the SDK's own lookup of two-word service ids is not
@@ -37,8 +39,10 @@ pub fn endpoint_override(
         })
 }
 
-/// Attempts per call, the first included; throttling (429) and transient
-/// network errors are retried with exponential backoff and jitter.
+/// Attempts per call, the first included; transient network errors are
+/// retried with exponential backoff and jitter. A throttled call (429) is
+/// not retried by the SDK (see [`ThrottleToCaller`]) but by
+/// [`crate::throttle`], which has no attempt limit.
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// The HTTP client for `endpoint`: plain HTTP for an `http://` endpoint (a
@@ -228,6 +232,25 @@ pub fn retry_config() -> RetryConfig {
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(5))
+}
+
+/// A retry classifier that keeps the SDK from retrying a 429 itself: the
+/// caller's [`crate::throttle::RateLimiter`] paces the retry instead, and
+/// the SDK's retries would bypass it (and stop after [`MAX_ATTEMPTS`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThrottleToCaller;
+
+impl ClassifyRetry for ThrottleToCaller {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(response) if response.status().as_u16() == 429 => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "ssocred: throttling is paced by the caller"
+    }
 }
 
 /// Connect within 5 s, each attempt within 15 s, the whole call within 60 s.

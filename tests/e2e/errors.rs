@@ -184,15 +184,27 @@ fn portal_errors() {
     );
     check(&w, &not_assigned, None);
 
+    // A portal that never lets a call through fails with exit 6 once no
+    // call has succeeded for the give-up time (shortened here).
     w.emulator.set_throttle_every(Some(1));
-    let throttled = case(
-        "throttled past the retry limit",
-        &["-p", "modern", "-r", READ_ONLY_ARN],
-        6,
-        &["throttled (429)"],
+    let out = w
+        .cmd()
+        .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains(
+            "GetRoleCredentials for arn:aws:iam::123456789012:role/ReadOnly still throttled (429)"
+        ),
+        "{stderr}"
     );
-    check(&w, &throttled, None);
-    assert_eq!(w.emulator.throttled(), 5, "MAX_ATTEMPTS attempts");
+    assert!(!stderr.contains(TOKEN), "token leaked");
+    assert!(!w.credentials_path().exists());
+    assert!(w.emulator.throttled() >= 2, "sent once only");
 }
 
 #[test]

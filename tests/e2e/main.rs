@@ -22,5 +22,6 @@ mod shell;
 mod sinks;
 mod status;
 mod terminal;
+mod throttling;
 mod watch;
 mod world;

@@ -212,10 +212,22 @@ fn no_command_prints_a_secret_where_it_should_not() {
 
 #[test]
 fn an_emulator_with_a_throttled_portal_still_hides_secrets() {
-    // Throttled on every call: the retries give up, and the error says so.
+    // Throttled on every call: the limiter gives up (after the give-up time,
+    // shortened here), and the error says so.
     let w = World::with_emulator(base_emulator().throttle_every(1));
-    let out = run(&w, &get("process", &[]), false);
+    let out = w
+        .cmd()
+        .args(get("process", &[]))
+        .env("RUST_LOG", "trace")
+        .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("still throttled (429)"), "{stderr}");
+    for secret in secrets(&w) {
+        assert!(!stderr.contains(&secret), "a secret on stderr:\n{stderr}");
+    }
 }
 
 /// A process that holds secrets cannot be dumped or read through
