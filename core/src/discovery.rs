@@ -405,7 +405,7 @@ mod tests {
             account_id: None,
             role_name: None,
         };
-        Portal::new(&profile, Some(emulator.url()))
+        Portal::new(&profile, emulator.url(), &crate::network::Network::default())
     }
 
     fn block_on<F: Future>(future: F) -> F::Output {
