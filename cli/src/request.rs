@@ -302,5 +302,6 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         region,
         concurrency,
         trace,
+        network,
     })
 }
