@@ -115,6 +115,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
+    ssocred_core::sink::refuse_for_a_person(&sinks, "`ssocred exec`")?;
     let request = request::request(RequestParts {
         query: request::role_query(&settings, &args.role.role, false)?,
         settings: &settings,
