@@ -577,3 +577,44 @@ fn the_console_command_is_the_short_form() {
     assert_eq!(status, 200);
     assert!(page.contains("role: ReadOnly"), "{page}");
 }
+
+/// The federation call trusts what every AWS call trusts: AWS_CA_BUNDLE.
+#[test]
+fn the_federation_call_trusts_the_ca_bundle() {
+    let w = World::new();
+    // An HTTPS federation endpoint that issued nothing: an answer (400)
+    // proves the TLS handshake succeeded.
+    let tls = Emulator::start(base_emulator().tls(true)).unwrap();
+    let bundle = w.home().join("ca.pem");
+    std::fs::write(&bundle, tls.ca_pem().unwrap()).unwrap();
+    let spec = [
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "console,open=false",
+    ];
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", tls.federation_url())
+        .env("AWS_CA_BUNDLE", &bundle);
+    let out = run(cmd, &spec);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("getSigninToken answered HTTP 400"), "{err}");
+    assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
+
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", tls.federation_url());
+    let out = run(cmd, &spec);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(&format!(
+            "sink `console`: {}: certificate not trusted by the system's trust store",
+            tls.federation_url()
+        )),
+        "{err}"
+    );
+    assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
+}
