@@ -308,6 +308,7 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         region,
         concurrency,
         trace,
+        network,
     })
 }
 

@@ -405,7 +405,11 @@ mod tests {
             account_id: None,
             role_name: None,
         };
-        Portal::new(&profile, emulator.url(), &crate::network::Network::default())
+        Portal::new(
+            &profile,
+            emulator.url(),
+            &crate::network::Network::default(),
+        )
     }
 
     fn block_on<F: Future>(future: F) -> F::Output {

@@ -117,6 +117,9 @@ pub struct Request {
     pub concurrency: usize,
     /// `-v` diagnostics.
     pub trace: Trace,
+    /// The network every AWS call of the invocation goes through, for the
+    /// sinks that call an endpoint themselves ([`crate::Sink::connect`]).
+    pub network: crate::network::Network,
 }
 
 impl Request {

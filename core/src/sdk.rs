@@ -52,7 +52,23 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// `NO_PROXY`.
 pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
     let plain = endpoint.starts_with("http://");
-    let proxy = network.proxies.for_endpoint(endpoint).map(|p| {
+    let proxy = proxy_config(endpoint, network);
+    let context = tls_context(network);
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        build_connector(builder, plain, proxy.clone(), &context)
+    })
+}
+
+/// The proxy for `endpoint`, if the environment names one and `NO_PROXY`
+/// does not exempt it.
+fn proxy_config(endpoint: &str, network: &Network) -> Option<ProxyConfig> {
+    let plain = endpoint.starts_with("http://");
+    network.proxies.for_endpoint(endpoint).map(|p| {
         let config = if plain {
             ProxyConfig::http(p.url())
         } else {
@@ -73,7 +89,11 @@ pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
             Some((rules, _)) => config.no_proxy(rules),
             None => config,
         }
-    });
+    })
+}
+
+/// The TLS context trusting what `network` says.
+fn tls_context(network: &Network) -> TlsContext {
     let trust = match &network.trust {
         Trust::System => TrustStore::default(),
         Trust::Bundle(bundle) => TrustStore::empty()
@@ -82,30 +102,86 @@ pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
     };
     // Building a context only stores the trust store; certificates are read
     // (and were checked by `CaBundle::load`) when the first connection is made.
-    let context = TlsContext::builder()
+    TlsContext::builder()
         .with_trust_store(trust)
         .build()
-        .unwrap_or_default();
-    Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut builder = Connector::builder();
-        builder.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            builder.set_sleep_impl(components.sleep_impl());
+        .unwrap_or_default()
+}
+
+fn build_connector(
+    mut builder: aws_smithy_http_client::ConnectorBuilder,
+    plain: bool,
+    proxy: Option<ProxyConfig>,
+    context: &TlsContext,
+) -> Connector {
+    if let Some(proxy) = proxy {
+        builder = builder.proxy_config(proxy);
+    }
+    if plain {
+        builder.build_http()
+    } else {
+        builder
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .tls_context(context.clone())
+            .build()
+    }
+}
+
+/// The most of a body [`get`] reads; a longer one is refused.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How long [`get`] waits for a whole answer.
+pub const GET_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One `GET url` over the invocation's [`Network`] (CA bundle, proxy), for
+/// the endpoints no SDK client covers (the console federation endpoint):
+/// the status and at most [`MAX_BODY`] bytes of body.
+///
+/// `endpoint` names the URL in errors: the URL may carry secrets in its
+/// query, so it is never shown. An `Err` is one readable line (as
+/// [`Transport::unreachable`] words it) for an answer that never came.
+pub async fn get(url: &str, endpoint: &str, network: &Network) -> Result<(u16, Vec<u8>), String> {
+    use aws_smithy_runtime_api::client::http::HttpConnector;
+    use aws_smithy_runtime_api::http::Request;
+    let transport = Transport::new(endpoint, network);
+    let request = Request::get(url).map_err(|_| "not a valid URL".to_owned())?;
+    let plain = endpoint.starts_with("http://");
+    let connector = build_connector(
+        Connector::builder(),
+        plain,
+        proxy_config(endpoint, network),
+        &tls_context(network),
+    );
+    let answer = async {
+        let response = connector.call(request).await.map_err(|e| {
+            let text = transport.unreachable(&e, e.is_timeout());
+            match text {
+                Error::Unreachable { message, .. } => message,
+                other => other.to_string(),
+            }
+        })?;
+        let status = response.status().as_u16();
+        let mut body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| format!("the answer broke off: {}", error_text(&e)))?;
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(format!("the answer is over {MAX_BODY} bytes"));
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        if let Some(proxy) = &proxy {
-            builder = builder.proxy_config(proxy.clone());
-        }
-        if plain {
-            builder.build_http()
-        } else {
-            builder
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .tls_context(context.clone())
-                .build()
-        }
-    })
+        Ok((status, bytes))
+    };
+    tokio::time::timeout(GET_TIMEOUT, answer)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer within {} s; check the network",
+                GET_TIMEOUT.as_secs()
+            ))
+        })
 }
 
 /// What a transport failure needs to be told to a person: the endpoint,

@@ -45,6 +45,8 @@ use serde::de::DeserializeOwned;
 pub use crate::CredentialSet;
 use crate::ExitClass;
 use crate::discovery::RoleEntry;
+use crate::network::Network;
+use crate::pipeline::Trace;
 use crate::profile::SsoProfile;
 
 /// How many credential sets a sink can hold in one round.
@@ -92,6 +94,34 @@ pub trait Sink {
     fn accept_named(&mut self, name: &str, set: &CredentialSet) -> Result<(), SinkError> {
         let _ = name;
         self.accept(set)
+    }
+
+    /// Whether the output is for a person, once (a console sign-in URL): a
+    /// mode that keeps running or hands the credentials to a program
+    /// (`--watch`, `serve`, `exec`) refuses such a sink before any network
+    /// call ([`refuse_for_a_person`]).
+    fn for_a_person(&self) -> bool {
+        false
+    }
+
+    /// Hands over the invocation's network (CA bundle, proxies) and its `-v`
+    /// trace, once, before the first round, to a sink that calls a remote
+    /// endpoint itself. The default ignores them.
+    fn connect(&mut self, network: &Network, trace: Trace) {
+        let _ = (network, trace);
+    }
+}
+
+/// Refuses, in `mode` (such as `--watch` or `ssocred serve`), every sink
+/// whose output is for a person ([`Sink::for_a_person`]): a usage error
+/// naming the sink and the mode.
+pub fn refuse_for_a_person(sinks: &[SelectedSink], mode: &str) -> Result<(), SinkError> {
+    match sinks.iter().find(|s| s.sink.for_a_person()) {
+        Some(s) => Err(SinkError::usage(
+            &s.spec.name,
+            format!("its output is for a person, once; it cannot be used with {mode}"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -642,6 +672,17 @@ pub enum SinkError {
         /// Why.
         message: String,
     },
+    /// A remote endpoint the sink calls itself (the console sink's
+    /// federation endpoint) failed or could not be reached.
+    #[error("sink `{sink}`: {endpoint}: {message}")]
+    Remote {
+        /// The sink.
+        sink: String,
+        /// The endpoint, without query or secret.
+        endpoint: String,
+        /// What failed; never a secret.
+        message: String,
+    },
 }
 
 impl SinkError {
@@ -674,11 +715,21 @@ impl SinkError {
         }
     }
 
+    /// A failure of `endpoint`, called by `sink`.
+    pub fn remote(sink: &str, endpoint: &str, message: String) -> Self {
+        SinkError::Remote {
+            sink: sink.to_owned(),
+            endpoint: endpoint.to_owned(),
+            message,
+        }
+    }
+
     /// The exit code this error ends the process with.
     pub fn exit_code(&self) -> ExitClass {
         match self {
             SinkError::Usage { .. } | SinkError::Refused { .. } => ExitClass::Usage,
             SinkError::Io { .. } | SinkError::Unparseable { .. } => ExitClass::Output,
+            SinkError::Remote { .. } => ExitClass::Portal,
         }
     }
 }

@@ -5,6 +5,7 @@ mod cache;
 mod cache_interop;
 mod concurrency;
 mod config;
+mod console;
 mod discovery;
 mod discovery_interop;
 mod errors;

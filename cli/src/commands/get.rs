@@ -126,6 +126,11 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     let paths = request::paths()?;
     // Sinks are built first, so a bad --sink fails before any network call.
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
+    if args.watch {
+        ssocred_core::sink::refuse_for_a_person(&sinks, "--watch")?;
+    } else if sinks.iter().any(|s| s.sink.serves_continuously()) {
+        ssocred_core::sink::refuse_for_a_person(&sinks, "a sink that serves continuously")?;
+    }
     let request = request::request(RequestParts {
         query: request::role_query(&settings, &args.role, args.all)?,
         settings: &settings,
@@ -135,6 +140,9 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         network: &args.network,
         verbose: args.verbose.verbose,
     })?;
+    for sink in &mut sinks {
+        sink.sink.connect(&request.network, request.trace);
+    }
     let runtime = runtime()?;
     let fetch = crate::selection::fetch(&request, &runtime, args.listing.quiet)?;
     let rounds = Rounds {

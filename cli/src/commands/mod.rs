@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod completions;
 pub mod config;
+pub mod console;
 pub mod discover;
 pub mod exec;
 pub mod get;
@@ -61,6 +62,9 @@ pub enum Command {
     Discover(discover::DiscoverArgs),
     /// Run a command with a role's credentials and region in its environment.
     Exec(exec::ExecArgs),
+    /// Open the AWS Management Console as a role: a sign-in URL, printed and
+    /// opened in a browser (`--sink console`).
+    Console(console::ConsoleArgs),
     /// Serve a role's credentials on a local container-credentials endpoint,
     /// refreshed before they expire, until SIGINT or SIGTERM.
     Serve(serve::ServeArgs),
@@ -99,6 +103,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => done(get::run(&cli.get)),
         Some(Command::Exec(args)) => exec::run(&args),
         Some(Command::Serve(args)) => done(serve::run(&args)),
+        Some(Command::Console(args)) => done(console::run(&args)),
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
         Some(Command::Login(args)) => done(login::run(&args)),

@@ -189,6 +189,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
         cache: cached.then(|| RoleCache::new(dir.join("cli/cache"), Duration::from_secs(15 * 60))),
         concurrency: 4,
         trace: Trace::default(),
+        network: Network::default(),
     }
 }
 

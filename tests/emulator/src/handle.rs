@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::{EmulatorConfig, RateLimit};
 use crate::credentials::IssuedCredentials;
+use crate::federation::{FederationOperation, FederationState, SigninGrant};
 use crate::oidc::{OidcConfig, OidcOperation, OidcState};
 use crate::server;
 use crate::state::{Operation, Shared};
@@ -34,6 +35,7 @@ pub struct Emulator {
     ca_pem: Option<String>,
     shared: Arc<Shared>,
     oidc: Arc<OidcState>,
+    federation: Arc<FederationState>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -76,7 +78,10 @@ impl Emulator {
         let oidc_config = config.oidc.clone();
         let shared = Arc::new(Shared::new(config));
         let oidc = Arc::new(OidcState::new(oidc_config, Arc::clone(&shared)));
-        let app = server::router(Arc::clone(&shared)).merge(crate::oidc::router(Arc::clone(&oidc)));
+        let federation = Arc::new(FederationState::new(Arc::clone(&shared)));
+        let app = server::router(Arc::clone(&shared))
+            .merge(crate::oidc::router(Arc::clone(&oidc)))
+            .merge(crate::federation::router(Arc::clone(&federation)));
         let (stop, stop_requested) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("ssocred-emulator".to_owned())
@@ -87,6 +92,7 @@ impl Emulator {
             ca_pem,
             shared,
             oidc,
+            federation,
             stop,
             thread: Some(thread),
         })
@@ -125,6 +131,29 @@ impl Emulator {
     /// How many requests were answered with 429 `TooManyRequestsException`.
     pub fn throttled(&self) -> u64 {
         self.shared.throttled()
+    }
+
+    /// How many requests of `operation` the federation endpoint received.
+    pub fn federation_count(&self, operation: FederationOperation) -> u64 {
+        self.federation.count(operation)
+    }
+
+    /// Every federation operation's count by name, zeroes included (also
+    /// at `GET /_emulator/federation-counts`).
+    pub fn federation_counts(&self) -> BTreeMap<String, u64> {
+        self.federation.counts()
+    }
+
+    /// Every sign-in token the federation endpoint handed out, with what it
+    /// signs in as.
+    pub fn signin_grants(&self) -> Vec<SigninGrant> {
+        self.federation.grants()
+    }
+
+    /// The federation endpoint, `{url}/federation`: the value for
+    /// `SSOCRED_FEDERATION_ENDPOINT`.
+    pub fn federation_url(&self) -> String {
+        format!("{}/federation", self.url())
     }
 
     /// Every operation's count under its model name (`GetRoleCredentials`,

@@ -20,6 +20,11 @@
 //! assert_eq!(emulator.count(Operation::GetRoleCredentials), 0);
 //! ```
 //!
+//! It also serves the console federation endpoint at `/federation`
+//! (`getSigninToken` for credentials it issued, and `login`, which
+//! redirects to a page naming the account and the role), counted apart
+//! ([`Emulator::federation_count`]).
+//!
 //! Out-of-process users read the same records over HTTP:
 //! `GET /_emulator/counts`, `GET /_emulator/issued` and
 //! `POST /_emulator/reset`.
@@ -58,6 +63,7 @@
 mod config;
 mod credentials;
 mod error;
+mod federation;
 mod handle;
 mod oidc;
 mod rate;
@@ -67,6 +73,7 @@ pub mod tls;
 
 pub use config::{Account, EmulatorConfig};
 pub use credentials::IssuedCredentials;
+pub use federation::{FederationOperation, SigninGrant};
 pub use handle::Emulator;
 pub use oidc::{OidcConfig, OidcOperation};
 pub use state::Operation;

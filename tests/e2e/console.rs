@@ -1,0 +1,620 @@
+//! The `console` sink and `ssocred console`: a console sign-in URL through
+//! the emulator's federation endpoint, per partition and destination; the
+//! duration rules; opening a browser; the modes that refuse it; federation
+//! failures (exit 6 naming the endpoint); the token redacted under `-v`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ssocred_emulator::{Emulator, FederationOperation, Operation};
+
+use crate::world::*;
+
+const GOV_ARN: &str = "arn:aws-us-gov:iam::123456789012:role/ReadOnly";
+const CN_ARN: &str = "arn:aws-cn:iam::123456789012:role/ReadOnly";
+
+/// ssocred in `w`, its federation endpoint the emulator's.
+fn console_cmd(w: &World) -> Command {
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
+    cmd
+}
+
+fn run(mut cmd: Command, args: &[&str]) -> Output {
+    cmd.args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Percent-decodes a query value.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The query parameters of a URL, decoded, in order.
+fn query(url: &str) -> Vec<(String, String)> {
+    let (_, query) = url.split_once('?').expect(url);
+    query
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap();
+            (k.to_owned(), decode(v))
+        })
+        .collect()
+}
+
+fn param(url: &str, name: &str) -> String {
+    query(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+}
+
+/// The one line a successful run printed: the URL.
+fn printed_url(out: &Output) -> String {
+    let text = ok(out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    lines[0].to_owned()
+}
+
+/// `GET url` over plain HTTP, following redirects as a browser does: the
+/// final status and body, and every URL visited.
+fn browse(url: &str) -> (u16, String, Vec<String>) {
+    let mut visited = vec![url.to_owned()];
+    let mut url = url.to_owned();
+    for _ in 0..5 {
+        let rest = url.strip_prefix("http://").expect(&url);
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let location = head.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        });
+        match location {
+            Some(next) if (300..400).contains(&status) => {
+                url = if next.starts_with('/') {
+                    format!("http://{host}{next}")
+                } else {
+                    next
+                };
+                visited.push(url.clone());
+            }
+            _ => return (status, body.to_owned(), visited),
+        }
+    }
+    panic!("too many redirects from {}", visited[0]);
+}
+
+#[test]
+fn the_printed_url_signs_in_on_the_console_as_the_role() {
+    let w = World::new();
+    let out = run(
+        console_cmd(&w),
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console,open=false",
+        ],
+    );
+    let url = printed_url(&out);
+    let prefix = format!(
+        "{}?Action=login&Issuer=ssocred&",
+        w.emulator.federation_url()
+    );
+    assert!(url.starts_with(&prefix), "{url}");
+    assert_eq!(
+        param(&url, "Destination"),
+        "https://console.aws.amazon.com/console/home?region=us-east-1"
+    );
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::GetSigninToken),
+        1
+    );
+    assert_eq!(w.emulator.federation_count(FederationOperation::Login), 0);
+
+    let (status, page, visited) = browse(&url);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(visited.len(), 2, "{visited:?}");
+    assert!(page.contains(&format!("account: {PROD}")), "{page}");
+    assert!(page.contains("role: ReadOnly"), "{page}");
+    assert_eq!(w.emulator.federation_count(FederationOperation::Login), 1);
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::ConsolePage),
+        1
+    );
+    let [grant] = w.emulator.signin_grants().try_into().unwrap();
+    assert_eq!(grant.session_duration, None);
+    // The secrets were exchanged, never printed.
+    let issued = w.only_issued();
+    for secret in [&issued.secret_access_key, &issued.session_token] {
+        assert!(!url.contains(secret.as_str()));
+        assert!(!stderr(&out).contains(secret.as_str()));
+    }
+}
+
+#[test]
+fn destinations_are_services_or_console_urls_of_the_partition() {
+    let w = World::new();
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            READ_ONLY_ARN,
+            "console:s3,region=eu-west-1,open=false",
+            "https://console.aws.amazon.com/s3/home?region=eu-west-1",
+        ),
+        (
+            GOV_ARN,
+            "console:ec2,open=false",
+            "https://console.amazonaws-us-gov.com/ec2/home?region=us-east-1",
+        ),
+        (
+            CN_ARN,
+            "console,open=false",
+            "https://console.amazonaws.cn/console/home?region=us-east-1",
+        ),
+        (
+            READ_ONLY_ARN,
+            "console,destination=https://eu-west-1.console.aws.amazon.com/ec2/home#Instances,open=false",
+            "https://eu-west-1.console.aws.amazon.com/ec2/home#Instances",
+        ),
+    ];
+    for (arn, spec, destination) in cases {
+        let out = run(
+            console_cmd(&w),
+            &["-p", "modern", "-r", arn, "--sink", spec],
+        );
+        let url = printed_url(&out);
+        assert_eq!(param(&url, "Destination"), destination, "{spec}");
+        let (status, page, _) = browse(&url);
+        assert_eq!(status, 200, "{page}");
+    }
+    // A URL of another partition, or not a URL at all, is refused.
+    let out = run(
+        console_cmd(&w),
+        &[
+            "-p",
+            "modern",
+            "-r",
+            GOV_ARN,
+            "--sink",
+            "console,destination=https://console.aws.amazon.com/s3/home,open=false",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a console URL of the role's partition (https://console.amazonaws-us-gov.com/...)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    let calls = w.emulator.count(Operation::GetRoleCredentials);
+    let out = run(
+        console_cmd(&w),
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console:S3 x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), calls);
+}
+
+/// With no endpoint override, each partition's call goes to its own sign-in
+/// host: seen in the error, through a proxy that refuses every connection.
+#[test]
+fn each_partition_calls_its_own_sign_in_host() {
+    let w = World::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    for (arn, endpoint) in [
+        (READ_ONLY_ARN, "https://signin.aws.amazon.com/federation"),
+        (GOV_ARN, "https://signin.amazonaws-us-gov.com/federation"),
+        (CN_ARN, "https://signin.amazonaws.cn/federation"),
+    ] {
+        let mut cmd = w.cmd();
+        cmd.env("HTTPS_PROXY", &proxy);
+        let out = run(
+            cmd,
+            &["-p", "modern", "-r", arn, "--sink", "console,open=false"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "{err}");
+        assert!(
+            err.contains(&format!("sink `console`: {endpoint}: ")),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn duration_is_sent_as_session_duration_within_900_to_43200_seconds() {
+    let w = World::new();
+    for duration in ["3600", "12h", "900s"] {
+        let spec = format!("console,duration={duration},open=false");
+        let out = run(
+            console_cmd(&w),
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", &spec],
+        );
+        printed_url(&out);
+    }
+    let mut durations: Vec<Option<u32>> = w
+        .emulator
+        .signin_grants()
+        .into_iter()
+        .map(|g| g.session_duration)
+        .collect();
+    durations.sort();
+    assert_eq!(durations, [Some(900), Some(3600), Some(43_200)]);
+    let calls = w.emulator.count(Operation::GetRoleCredentials);
+    for bad in ["899", "43201", "1d", "soon"] {
+        let spec = format!("console,duration={bad}");
+        let out = run(
+            console_cmd(&w),
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", &spec],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`duration` is seconds from 900 to 43200"),
+            "{err}"
+        );
+    }
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), calls);
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::GetSigninToken),
+        3
+    );
+}
+
+/// A browser command that writes its arguments to `log`.
+fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let log = dir.join(format!("{name}.log"));
+    let script = dir.join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+/// Waits (generously) for the browser's log, which it writes after ssocred
+/// may have exited.
+fn read_log(log: &Path) -> String {
+    for _ in 0..300 {
+        if let Ok(text) = std::fs::read_to_string(log)
+            && text.ends_with('\n')
+        {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the browser never ran: {}", log.display());
+}
+
+#[test]
+fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
+    let w = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (from_env, env_log) = fake_browser(dir.path(), "from-env");
+    let (from_option, option_log) = fake_browser(dir.path(), "from-option");
+    let args = ["-p", "modern", "-r", READ_ONLY_ARN, "--sink"];
+
+    // $BROWSER, with a display.
+    let mut cmd = console_cmd(&w);
+    cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
+    let out = cmd.args(args).arg("console").output().unwrap();
+    let url = printed_url(&out);
+    assert_eq!(read_log(&env_log), format!("{url}\n"));
+
+    // The option wins over $BROWSER, and may carry arguments and %s.
+    let mut cmd = console_cmd(&w);
+    cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
+    let spec = format!("console,browser={} --new-window %s", from_option.display());
+    let out = cmd.args(args).arg(&spec).output().unwrap();
+    let url = printed_url(&out);
+    assert_eq!(read_log(&option_log), format!("--new-window\n{url}\n"));
+
+    // open=false only prints; no display, no browser.
+    std::fs::remove_file(&env_log).unwrap();
+    let mut cmd = console_cmd(&w);
+    cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
+    printed_url(&cmd.args(args).arg("console,open=false").output().unwrap());
+    let mut cmd = console_cmd(&w);
+    cmd.env("BROWSER", &from_env);
+    printed_url(&cmd.args(args).arg("console").output().unwrap());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!env_log.exists());
+
+    // A browser that cannot run is a warning: the URL is printed.
+    let mut cmd = console_cmd(&w);
+    cmd.env("DISPLAY", ":99")
+        .env("BROWSER", dir.path().join("missing"));
+    let out = cmd.args(args).arg("console").output().unwrap();
+    printed_url(&out);
+    assert!(
+        stderr(&out).contains("cannot run the browser"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn watch_serve_exec_and_several_roles_refuse_it_before_any_call() {
+    let w = World::new();
+    let runs: [&[&str]; 4] = [
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--watch",
+            "--sink",
+            "console",
+        ],
+        &[
+            "serve",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console",
+        ],
+        &[
+            "exec",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console",
+            "--",
+            "true",
+        ],
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "serve",
+            "--sink",
+            "console",
+        ],
+    ];
+    let modes = [
+        "--watch",
+        "`ssocred serve`",
+        "`ssocred exec`",
+        "a sink that serves continuously",
+    ];
+    for (args, mode) in runs.iter().zip(modes) {
+        let out = run(console_cmd(&w), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "sink `console`: its output is for a person, once; it cannot be used with {mode}"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    // Capacity one: several roles are refused before their credentials are fetched.
+    let mut args = ALL_DEV.to_vec();
+    args.extend(["--sink", "console"]);
+    let out = run(console_cmd(&w), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::GetSigninToken),
+        0
+    );
+}
+
+#[test]
+fn a_federation_refusal_or_an_unreachable_endpoint_exits_6_naming_it() {
+    let w = World::new();
+    // Another emulator issued none of these credentials: it answers 400.
+    let stranger = Emulator::start(base_emulator()).unwrap();
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", stranger.federation_url());
+    let out = run(
+        cmd,
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console,open=false",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(&format!(
+            "sink `console`: {}: getSigninToken answered HTTP 400: The session credentials are not valid",
+            stranger.federation_url()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        stranger.federation_count(FederationOperation::GetSigninToken),
+        1
+    );
+    let issued = w.only_issued();
+    assert!(!err.contains(&issued.secret_access_key) && !err.contains(&issued.session_token));
+    assert!(out.stdout.is_empty());
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}/federation", closed.local_addr().unwrap());
+    drop(closed);
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", &endpoint);
+    let out = run(
+        cmd,
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console,open=false",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(&format!("sink `console`: {endpoint}: connection refused")),
+        "{err}"
+    );
+}
+
+#[test]
+fn verbose_shows_the_url_with_the_token_redacted() {
+    let w = World::new();
+    let out = run(
+        console_cmd(&w),
+        &[
+            "-v",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "console,open=false",
+        ],
+    );
+    let url = printed_url(&out);
+    let token = param(&url, "SigninToken");
+    assert!(token.len() > 100, "{token}");
+    let err = stderr(&out);
+    let redacted = url.replace(
+        &url[url.find("SigninToken=").unwrap()..],
+        "SigninToken=<redacted>",
+    );
+    assert!(err.contains(&redacted), "{err}");
+    assert!(!err.contains(&token) && !err.contains(&url[url.find("SigninToken=").unwrap()..]));
+    let issued = w.only_issued();
+    assert!(!err.contains(&issued.secret_access_key) && !err.contains(&issued.session_token));
+}
+
+#[test]
+fn the_console_command_is_the_short_form() {
+    let w = World::new();
+    let out = run(
+        console_cmd(&w),
+        &[
+            "console",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--destination",
+            "s3",
+            "--duration",
+            "1h",
+            "--no-open",
+        ],
+    );
+    let url = printed_url(&out);
+    assert_eq!(
+        param(&url, "Destination"),
+        "https://console.aws.amazon.com/s3/home?region=us-east-1"
+    );
+    let [grant] = w.emulator.signin_grants().try_into().unwrap();
+    assert_eq!(grant.session_duration, Some(3600));
+    let (status, page, _) = browse(&url);
+    assert_eq!(status, 200);
+    assert!(page.contains("role: ReadOnly"), "{page}");
+}
+
+/// The federation call trusts what every AWS call trusts: AWS_CA_BUNDLE.
+#[test]
+fn the_federation_call_trusts_the_ca_bundle() {
+    let w = World::new();
+    // An HTTPS federation endpoint that issued nothing: an answer (400)
+    // proves the TLS handshake succeeded.
+    let tls = Emulator::start(base_emulator().tls(true)).unwrap();
+    let bundle = w.home().join("ca.pem");
+    std::fs::write(&bundle, tls.ca_pem().unwrap()).unwrap();
+    let spec = [
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "console,open=false",
+    ];
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", tls.federation_url())
+        .env("AWS_CA_BUNDLE", &bundle);
+    let out = run(cmd, &spec);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("getSigninToken answered HTTP 400"), "{err}");
+    assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
+
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", tls.federation_url());
+    let out = run(cmd, &spec);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(&format!(
+            "sink `console`: {}: certificate not trusted by the system's trust store",
+            tls.federation_url()
+        )),
+        "{err}"
+    );
+    assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
+}
