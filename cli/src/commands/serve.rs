@@ -65,6 +65,12 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
+    let rounds = Rounds {
+        watch: true,
+        refresh_before: settings.refresh_before.value,
+        profile_name: "",
+    };
+    rounds.check(&sinks)?;
     let request = request::request(RequestParts {
         query: request::role_query(&settings, &args.role.role, false)?,
         settings: &settings,
@@ -76,10 +82,5 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     })?;
     let runtime = runtime()?;
     let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
-    let rounds = Rounds {
-        watch: true,
-        refresh_before: settings.refresh_before.value,
-        profile_name: "",
-    };
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }
