@@ -7,6 +7,7 @@ mod concurrency;
 mod config;
 mod discovery;
 mod discovery_interop;
+mod eks;
 mod errors;
 mod exec;
 mod faults;
