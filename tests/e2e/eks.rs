@@ -400,3 +400,88 @@ fn the_python_kubernetes_client_gets_a_token_the_cluster_accepts() {
         );
     }
 }
+
+#[test]
+fn no_secret_or_token_reaches_stderr_and_bad_input_is_escaped() {
+    let w = World::new();
+    let mut cmd = w.cmd();
+    cmd.args(["-v", "-p", "legacy", "-r", READ_ONLY_ARN, "--sink"])
+        .arg(format!("eks,cluster={CLUSTER}"));
+    let out = cmd.output().unwrap();
+    let doc = ok_json(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let i = w.only_issued();
+    for secret in [
+        TOKEN,
+        &i.secret_access_key,
+        &i.session_token,
+        token_of(&doc),
+    ] {
+        assert!(!stderr.contains(secret), "secret in stderr: {stderr}");
+    }
+    // The same run from the role cache, with a hostile apiVersion: refused,
+    // escaped, and still nothing secret.
+    let hostile = format!(r#"{{"apiVersion":"\u001b[2J{}"}}"#, "x".repeat(5000));
+    let e = usage_error(&eks(&w, &format!("eks,cluster={CLUSTER}"), Some(&hostile)));
+    assert!(!e.contains('\u{1b}') && e.len() < 1000, "{e}");
+    for secret in [&i.secret_access_key, &i.session_token] {
+        assert!(!e.contains(secret.as_str()), "{e}");
+    }
+}
+
+#[test]
+fn kubeconfig_quotes_what_it_is_given_for_yaml_and_sh() {
+    let w = World::new();
+    let user = r#"it's "me" # not a comment"#;
+    let profile = r#"we'ird "profile" $(id)"#;
+    let text = ok(&w.run(&[
+        "kubeconfig",
+        "--cluster",
+        CLUSTER,
+        "-p",
+        profile,
+        "-r",
+        READ_ONLY_ARN,
+        "--user",
+        user,
+        "--command",
+        "/opt/my tools/ssocred",
+    ]));
+    let kubectl = text.lines().last().unwrap().strip_prefix("# ").unwrap();
+    // sh reads the command back word for word, running nothing.
+    let words = w
+        .command("sh")
+        .arg("-c")
+        .arg(format!("set -- {kubectl}; printf '%s\\n' \"$@\""))
+        .output()
+        .unwrap();
+    let words = ok(&words);
+    let words: Vec<&str> = words.lines().collect();
+    assert_eq!(words[3], user);
+    assert_eq!(words[5], "--exec-command=/opt/my tools/ssocred");
+    assert_eq!(words[7], format!("--exec-arg={profile}"));
+    // A control character could end the comment line: refused.
+    let e = usage_error(&w.run(&[
+        "kubeconfig",
+        "--cluster",
+        CLUSTER,
+        "-r",
+        READ_ONLY_ARN,
+        "--user",
+        "a\nusers: []",
+    ]));
+    assert!(
+        e.contains("--user") && e.contains("control character"),
+        "{e}"
+    );
+    let Some(python) = python("the kubeconfig YAML parse") else {
+        return;
+    };
+    let documents = ssocred_test_support::parse_format(&python, "yaml", &text);
+    let parsed = &documents[0];
+    let exec = &parsed["users"][0]["user"]["exec"];
+    assert_eq!(parsed["users"][0]["name"], user);
+    assert_eq!(exec["command"], "/opt/my tools/ssocred");
+    assert_eq!(exec["args"][1], profile);
+    assert_eq!(exec["interactiveMode"], "IfAvailable");
+}

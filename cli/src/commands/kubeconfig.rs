@@ -70,6 +70,7 @@ const INTERACTIVE_MODE: &str = "IfAvailable";
 /// Runs the command: checks the cluster and region as the sink will, then
 /// prints. Nothing is read from or written to the AWS files.
 pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
+    refuse_control_characters(args)?;
     let sink = sink_spec(args);
     let spec = SinkSpec::parse(&sink)?;
     let nowhere = SinkContext {
@@ -93,6 +94,27 @@ pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
         )
     };
     write_stdout(text.as_bytes())
+}
+
+/// A control character in a value could end the YAML line or the comment
+/// that holds the kubectl command; no real name has one.
+fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
+    let values = [
+        ("--profile", args.profile.profile.as_deref()),
+        ("--role-arn", args.role.role_arn.as_deref()),
+        ("--account", args.role.account.as_deref()),
+        ("--role", args.role.role.as_deref()),
+        ("--user", args.user.as_deref()),
+        ("--command", Some(args.command.as_str())),
+    ];
+    for (flag, value) in values {
+        if value.is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(Error::Usage(format!(
+                "{flag} contains a control character; kubeconfig values are one line"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn sink_spec(args: &KubeconfigArgs) -> String {

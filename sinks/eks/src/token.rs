@@ -171,4 +171,28 @@ mod tests {
         .unwrap();
         assert!(decode(&cn).starts_with("https://sts.cn-north-1.amazonaws.com.cn/?"));
     }
+
+    #[test]
+    fn a_token_over_four_kib_is_refused_without_showing_secrets() {
+        let mut set = sample_set();
+        let huge = "T".repeat(3000);
+        set.session_token = huge.clone().into();
+        let e = eks_token(&TokenRequest {
+            set: &set,
+            cluster: "prod",
+            region: "eu-west-1",
+            signed_at: SystemTime::now(),
+        })
+        .unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            shown.contains("over the cluster's limit of 4096"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(&huge) && !shown.contains("wJalr"),
+            "{shown}"
+        );
+        assert_eq!(e.exit_code(), ssocred_core::ExitClass::Usage);
+    }
 }
