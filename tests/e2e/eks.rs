@@ -284,7 +284,17 @@ fn a_second_call_is_answered_from_the_role_cache() {
     let w = World::new();
     let spec = format!("eks,cluster={CLUSTER}");
     ok_json(&eks(&w, &spec, None));
-    let doc = ok_json(&eks(&w, &spec, None));
+    let out = w
+        .cmd()
+        .args(["-v", "-p", "legacy", "-r", READ_ONLY_ARN, "--sink", &spec])
+        .output()
+        .unwrap();
+    let doc = ok_json(&out);
+    // The fast path says one thing: that it answered from the cache. The
+    // full pipeline would first trace how it resolved the profile.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("from the role cache"), "{stderr}");
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
     assert_eq!(
         w.emulator
