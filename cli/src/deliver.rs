@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ssocred_core::naming::ProfileNamer;
 use ssocred_core::pipeline::Fetch;
-use ssocred_core::sink::{SelectedSink, check_capacity};
+use ssocred_core::sink::{SelectedSink, check_capacity, check_once};
 use ssocred_core::stream::{Event, human};
 use ssocred_core::text::visible;
 use ssocred_core::{CredentialStream, Error, RefreshPolicy};
@@ -36,6 +36,12 @@ impl Rounds<'_> {
     pub fn continuous(&self, sinks: &[SelectedSink]) -> bool {
         self.watch || sinks.iter().any(|s| s.sink.serves_continuously())
     }
+
+    /// Refuses continuous rounds to a sink that delivers only once; called
+    /// before anything is fetched.
+    pub fn check(&self, sinks: &[SelectedSink]) -> Result<(), Error> {
+        Ok(check_once(self.continuous(sinks), sinks)?)
+    }
 }
 
 /// Delivers the first round; then, with `--watch` or a sink that serves
@@ -46,6 +52,7 @@ pub fn deliver(
     sinks: &mut [SelectedSink],
     rounds: Rounds<'_>,
 ) -> Result<(), Error> {
+    rounds.check(sinks)?;
     let continuous = rounds.continuous(sinks);
     match fetch {
         Fetch::One(one) => {

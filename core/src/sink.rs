@@ -85,6 +85,15 @@ pub trait Sink {
         false
     }
 
+    /// Whether the sink's output is a one-shot answer to the process that
+    /// ran ssocred (a kubectl exec credential), which asks again when it
+    /// needs to. `true` makes the producer refuse continuous rounds
+    /// (`--watch`, or next to a sink that serves continuously) with a usage
+    /// error, before any credentials are fetched.
+    fn delivers_once(&self) -> bool {
+        false
+    }
+
     /// Takes one set of a multi-role round (`--all`), with the profile name
     /// the `--profile-name` template gives its role.
     ///
@@ -520,6 +529,19 @@ pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkEr
         }
     }
     Ok(())
+}
+
+/// Refuses continuous rounds (`continuous`: `--watch`, or a sink that
+/// serves continuously) when a sink delivers only once; callers use it
+/// before fetching anything.
+pub fn check_once(continuous: bool, sinks: &[SelectedSink]) -> Result<(), SinkError> {
+    match sinks.iter().find(|s| s.sink.delivers_once()) {
+        Some(once) if continuous => Err(SinkError::usage(
+            &once.spec.name,
+            "prints one answer for the process that runs ssocred, which runs it again when it needs new credentials; it cannot be used with --watch or a serving sink".to_owned(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A parsed `--sink` value: `NAME[:ARG][,KEY=VALUE...]`.

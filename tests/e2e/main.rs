@@ -8,6 +8,7 @@ mod config;
 mod console;
 mod discovery;
 mod discovery_interop;
+mod eks;
 mod errors;
 mod exec;
 mod faults;

@@ -131,6 +131,12 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     } else if sinks.iter().any(|s| s.sink.serves_continuously()) {
         ssocred_core::sink::refuse_for_a_person(&sinks, "a sink that serves continuously")?;
     }
+    let rounds = Rounds {
+        watch: args.watch,
+        refresh_before: settings.refresh_before.value,
+        profile_name: &args.profile_name,
+    };
+    rounds.check(&sinks)?;
     let request = request::request(RequestParts {
         query: request::role_query(&settings, &args.role, args.all)?,
         settings: &settings,
@@ -145,15 +151,10 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     }
     let runtime = runtime()?;
     let fetch = crate::selection::fetch(&request, &runtime, args.listing.quiet)?;
-    let rounds = Rounds {
-        watch: args.watch,
-        refresh_before: settings.refresh_before.value,
-        profile_name: &args.profile_name,
-    };
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }
 
-/// Answers a `--sink process` call from the role cache, before anything else
+/// Answers a `--sink process` (or `eks`) call from the role cache, before anything else
 /// an invocation does: it reads two small files (the AWS config and one
 /// cache entry), starts no async runtime, builds no SDK client and never
 /// touches the token cache or the credentials file. `None` means the full
@@ -168,7 +169,8 @@ fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), E
     let [choice] = settings.sinks.value.as_slice() else {
         return None;
     };
-    if choice.spec.name != "process" {
+    // The sinks that print one set on stdout and read nothing else.
+    if !["process", "eks"].contains(&choice.spec.name.as_str()) {
         return None;
     }
     let paths = request::paths().ok()?;

@@ -9,6 +9,7 @@ pub mod console;
 pub mod discover;
 pub mod exec;
 pub mod get;
+pub mod kubeconfig;
 pub mod list;
 pub mod login;
 pub mod logout;
@@ -68,6 +69,9 @@ pub enum Command {
     /// Serve a role's credentials on a local container-credentials endpoint,
     /// refreshed before they expire, until SIGINT or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Print a kubeconfig user whose exec plugin runs ssocred for an EKS
+    /// cluster, and the kubectl command that installs it.
+    Kubeconfig(kubeconfig::KubeconfigArgs),
     /// Log in to IAM Identity Center natively (browser or device code) and
     /// cache the token where the AWS CLI and SDKs find it.
     Login(login::LoginArgs),
@@ -106,6 +110,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Console(args)) => done(console::run(&args)),
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
+        Some(Command::Kubeconfig(args)) => done(kubeconfig::run(&args)),
         Some(Command::Login(args)) => done(login::run(&args)),
         Some(Command::Logout(args)) => done(logout::run(&args)),
         Some(Command::Config { action }) => done(config::run(&action)),

@@ -66,13 +66,14 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
             sink: Box::new(ServeSink::new(endpoint, Some(shell))),
         },
     );
-    let request = request::one_role(&settings, &paths, &args.role)?;
-    let runtime = runtime()?;
-    let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
     let rounds = Rounds {
         watch: true,
         refresh_before: settings.refresh_before.value,
         profile_name: "",
     };
+    rounds.check(&sinks)?;
+    let request = request::one_role(&settings, &paths, &args.role)?;
+    let runtime = runtime()?;
+    let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }

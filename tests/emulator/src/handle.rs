@@ -169,6 +169,12 @@ impl Emulator {
         self.shared.reset_counts();
     }
 
+    /// Checks an EKS token as the cluster `cluster` would now: `Ok` with
+    /// the caller's ARN, `Err` with the reason (see [`crate::eks`]).
+    pub fn verify_eks_token(&self, token: &str, cluster: &str) -> Result<String, String> {
+        crate::eks::verify_token(&self.issued(), token, cluster, std::time::SystemTime::now())
+    }
+
     /// Every set of credentials issued so far, oldest first.
     pub fn issued(&self) -> Vec<IssuedCredentials> {
         self.shared.issued()

@@ -29,6 +29,11 @@
 //! `GET /_emulator/counts`, `GET /_emulator/issued` and
 //! `POST /_emulator/reset`.
 //!
+//! It also plays an EKS cluster's authenticator and STS: [`eks`] verifies
+//! the EKS tokens signed with the credentials it issued
+//! ([`Emulator::verify_eks_token`], or `POST /_emulator/eks/verify` with
+//! `{"token","cluster"}`, which answers 200 `{"arn"}` or 401 `{"reason"}`).
+//!
 //! Two corporate-network conditions can be switched on:
 //!
 //! - **A rate limit** ([`EmulatorConfig::rate_limit`], `--rate-limit R
@@ -62,6 +67,7 @@
 
 mod config;
 mod credentials;
+pub mod eks;
 mod error;
 mod federation;
 mod handle;

@@ -31,6 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/counts", get(admin_counts))
         .route("/_emulator/issued", get(admin_issued))
         .route("/_emulator/reset", post(admin_reset))
+        .route("/_emulator/eks/verify", post(admin_verify_eks))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .with_state(shared)
@@ -172,6 +173,28 @@ async fn admin_issued(State(shared): SharedState) -> impl IntoResponse {
 async fn admin_reset(State(shared): SharedState) -> StatusCode {
     shared.reset_counts();
     StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct EksVerifyInput {
+    token: String,
+    cluster: String,
+}
+
+/// What a cluster would make of a token: 200 `{"arn"}` or 401 `{"reason"}`.
+async fn admin_verify_eks(
+    State(shared): SharedState,
+    Json(input): Json<EksVerifyInput>,
+) -> Response {
+    let now = std::time::SystemTime::now();
+    match crate::eks::verify_token(&shared.issued(), &input.token, &input.cluster, now) {
+        Ok(arn) => Json(serde_json::json!({ "arn": arn })).into_response(),
+        Err(reason) => (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "reason": reason })),
+        )
+            .into_response(),
+    }
 }
 
 async fn unknown_operation() -> ApiError {

@@ -1,0 +1,194 @@
+//! `ssocred kubeconfig --cluster NAME -p P -r ARN`: the kubeconfig `users[]`
+//! entry whose exec plugin runs ssocred with the `eks` sink, and the
+//! `kubectl config set-credentials` command that installs it. The cluster
+//! entry (endpoint and CA) is left to `aws eks update-kubeconfig`.
+
+use clap::{Args, ValueEnum};
+use ssocred_core::Error;
+use ssocred_core::shell::sh_quote;
+use ssocred_core::sink::{SinkContext, SinkSpec, validate};
+
+use crate::flags::{ProfileFlag, RoleFlags};
+use crate::output::write_stdout;
+
+/// Print a kubeconfig user whose exec plugin runs ssocred for an EKS cluster.
+#[derive(Debug, Clone, Args)]
+pub struct KubeconfigArgs {
+    /// The EKS cluster name, signed into every token.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+
+    #[command(flatten)]
+    pub role: RoleFlags,
+
+    /// The STS region the token is presigned for (default: the role's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The kubeconfig user name (default: ssocred-CLUSTER).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// The ExecCredential apiVersion kubectl asks for.
+    #[arg(long, value_enum, default_value_t = ExecApi::V1beta1)]
+    pub exec_api_version: ExecApi,
+
+    /// The ssocred kubectl runs: a name on PATH or an absolute path.
+    #[arg(long, value_name = "PATH", default_value = "ssocred")]
+    pub command: String,
+
+    /// Print only the `kubectl config set-credentials` command.
+    #[arg(long)]
+    pub kubectl: bool,
+}
+
+/// The ExecCredential versions kubectl speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecApi {
+    /// client.authentication.k8s.io/v1beta1 (kubectl 1.11 and later).
+    V1beta1,
+    /// client.authentication.k8s.io/v1 (kubectl 1.22 and later).
+    V1,
+}
+
+impl ExecApi {
+    fn api_version(self) -> &'static str {
+        match self {
+            ExecApi::V1beta1 => "client.authentication.k8s.io/v1beta1",
+            ExecApi::V1 => "client.authentication.k8s.io/v1",
+        }
+    }
+}
+
+/// kubectl passes its stdin to the plugin when it has one, so a login that
+/// needs the terminal can still run; `v1` requires the field.
+const INTERACTIVE_MODE: &str = "IfAvailable";
+
+/// Runs the command: checks the cluster and region as the sink will, then
+/// prints. Nothing is read from or written to the AWS files.
+pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
+    refuse_control_characters(args)?;
+    let sink = sink_spec(args);
+    let spec = SinkSpec::parse(&sink)?;
+    let nowhere = SinkContext {
+        config_file: "".into(),
+        credentials_file: "".into(),
+        cwd: "".into(),
+    };
+    validate(&spec, &nowhere)?;
+    let exec_args = exec_args(args, &sink)?;
+    let user = args
+        .user
+        .clone()
+        .unwrap_or_else(|| format!("ssocred-{}", args.cluster));
+    let kubectl = kubectl_command(args, &user, &exec_args);
+    let text = if args.kubectl {
+        format!("{kubectl}\n")
+    } else {
+        format!(
+            "{}# Install it with:\n# {kubectl}\n",
+            users_yaml(args, &user, &exec_args)
+        )
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// A control character in a value could end the YAML line or the comment
+/// that holds the kubectl command; no real name has one.
+fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
+    let values = [
+        ("--profile", args.profile.profile.as_deref()),
+        ("--role-arn", args.role.role_arn.as_deref()),
+        ("--account", args.role.account.as_deref()),
+        ("--role", args.role.role.as_deref()),
+        ("--user", args.user.as_deref()),
+        ("--command", Some(args.command.as_str())),
+    ];
+    for (flag, value) in values {
+        if value.is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(Error::Usage(format!(
+                "{flag} contains a control character; kubeconfig values are one line"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn sink_spec(args: &KubeconfigArgs) -> String {
+    match &args.region {
+        Some(region) => format!("eks,cluster={},region={region}", args.cluster),
+        None => format!("eks,cluster={}", args.cluster),
+    }
+}
+
+/// The arguments kubectl runs ssocred with.
+fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    if let Some(profile) = &args.profile.profile {
+        out.extend(["-p".to_owned(), profile.clone()]);
+    }
+    match (&args.role.role_arn, &args.role.account, &args.role.role) {
+        (Some(arn), _, _) => out.extend(["-r".to_owned(), arn.clone()]),
+        (None, Some(account), Some(role)) => out.extend([
+            "--account".to_owned(),
+            account.clone(),
+            "--role".to_owned(),
+            role.clone(),
+        ]),
+        _ => {
+            return Err(Error::Usage(
+                "kubeconfig needs the role: -r ARN, or --account ID --role NAME (kubectl cannot answer a chooser)".to_owned(),
+            ));
+        }
+    }
+    out.extend(["--sink".to_owned(), sink.to_owned()]);
+    Ok(out)
+}
+
+/// A YAML double-quoted scalar: JSON's string syntax is a subset of it.
+fn yaml_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+fn users_yaml(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> String {
+    let list: Vec<String> = exec_args.iter().map(|a| yaml_string(a)).collect();
+    format!(
+        "users:\n- name: {}\n  user:\n    exec:\n      apiVersion: {}\n      command: {}\n      args: [{}]\n      interactiveMode: {INTERACTIVE_MODE}\n      provideClusterInfo: false\n",
+        yaml_string(user),
+        yaml_string(args.exec_api_version.api_version()),
+        yaml_string(&args.command),
+        list.join(", ")
+    )
+}
+
+/// `word` for POSIX sh: as is when nothing in it is special, else quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+%".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        sh_quote(word)
+    }
+}
+
+fn kubectl_command(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> String {
+    let mut words = vec![
+        "kubectl".to_owned(),
+        "config".to_owned(),
+        "set-credentials".to_owned(),
+        shell_word(user),
+        format!("--exec-api-version={}", args.exec_api_version.api_version()),
+        shell_word(&format!("--exec-command={}", args.command)),
+    ];
+    for arg in exec_args {
+        words.push(shell_word(&format!("--exec-arg={arg}")));
+    }
+    words.push(format!("--exec-interactive-mode={INTERACTIVE_MODE}"));
+    words.join(" ")
+}
