@@ -109,13 +109,10 @@ pub fn network(
         proxies: Proxies::from_env(env)?,
         endpoints,
     };
-    // A bundle matters to TLS alone: with plain http:// endpoints (a local
-    // emulator) its file is neither read nor checked, which spares every
-    // call the parsing of a large bundle that the environment may name.
-    let uses_tls = [Service::Portal, Service::Oidc].into_iter().any(|service| {
-        !endpoint(service, paths, profile, &network).is_ok_and(|url| url.starts_with("http://"))
-    });
-    if let (Some((path, source)), true) = (bundle, uses_tls) {
+    // Like the AWS CLI, a configured bundle is always read and checked:
+    // calls other than the portal's (console federation, later STS and
+    // ECR) go over TLS even when the portal is a local emulator.
+    if let Some((path, source)) = bundle {
         network.trust = Trust::Bundle(CaBundle::load(&path, &source)?);
     }
     Ok(network)
