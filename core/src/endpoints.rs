@@ -60,6 +60,29 @@ use std::fmt;
 
 use crate::ExitClass;
 
+/// The endpoint override for a service from the environment, resolved by
+/// ssocred itself (the SDK's own lookup of two-word service ids is not
+/// reliable): `service_variable` (such as `AWS_ENDPOINT_URL_SSO`), else
+/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+/// A trailing `/` is dropped, so paths join cleanly.
+pub fn endpoint_override(
+    var: impl Fn(&str) -> Option<String>,
+    service_variable: &str,
+) -> Option<String> {
+    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    [service_variable, "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|name| {
+            var(name)
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+        })
+}
+
 /// The two IAM Identity Center services ssocred calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -422,7 +445,7 @@ pub fn resolve(
 }
 
 /// The endpoint of `service`: the override from the environment when one is
-/// set (see [`crate::sdk::endpoint_override`]; the FIPS and dual-stack
+/// set (see [`endpoint_override`]; the FIPS and dual-stack
 /// settings do not apply to it), else [`resolve`].
 pub fn endpoint_for(
     service: Service,
@@ -430,7 +453,7 @@ pub fn endpoint_for(
     options: EndpointOptions,
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<String, EndpointError> {
-    match crate::sdk::endpoint_override(var, service.override_variable()) {
+    match endpoint_override(var, service.override_variable()) {
         Some(url) => Ok(url),
         None => resolve(service, region, options),
     }
@@ -526,6 +549,46 @@ mod tests {
                 e.to_string()
             }
         }
+    }
+
+    #[test]
+    fn endpoint_overrides_follow_aws_precedence() {
+        const SVC: &str = "AWS_ENDPOINT_URL_SSO";
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(endpoint_override(env(&[]), SVC), None);
+        assert_eq!(
+            endpoint_override(env(&[("AWS_ENDPOINT_URL", "http://all")]), SVC).as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint_override(
+                env(&[("AWS_ENDPOINT_URL", "http://all"), (SVC, " http://sso/ ")]),
+                SVC
+            )
+            .as_deref(),
+            Some("http://sso")
+        );
+        assert_eq!(
+            endpoint_override(env(&[(SVC, ""), ("AWS_ENDPOINT_URL", "http://all")]), SVC)
+                .as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint_override(
+                env(&[
+                    (SVC, "http://sso"),
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE")
+                ]),
+                SVC
+            ),
+            None
+        );
     }
 
     #[test]

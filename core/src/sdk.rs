@@ -16,29 +16,6 @@ use crate::network::{Network, Trust};
 use aws_sdk_sso::config::interceptors::InterceptorContext;
 use aws_sdk_sso::config::retry::{ClassifyRetry, RetryAction};
 
-/// The endpoint override for a service from the environment, resolved by
-/// ssocred itself (the SDK's own lookup of two-word service ids is not
-/// reliable): `service_variable` (such as `AWS_ENDPOINT_URL_SSO`), else
-/// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
-/// A trailing `/` is dropped, so paths join cleanly.
-pub fn endpoint_override(
-    var: impl Fn(&str) -> Option<String>,
-    service_variable: &str,
-) -> Option<String> {
-    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    [service_variable, "AWS_ENDPOINT_URL"]
-        .into_iter()
-        .find_map(|name| {
-            var(name)
-                .map(|v| v.trim().trim_end_matches('/').to_owned())
-                .filter(|v| !v.is_empty())
-        })
-}
-
 /// Attempts per call, the first included; transient network errors are
 /// retried with exponential backoff and jitter. A throttled call (429) is
 /// not retried by the SDK (see [`ThrottleToCaller`]) but by
@@ -336,53 +313,4 @@ pub fn timeout_config() -> TimeoutConfig {
         .operation_attempt_timeout(Duration::from_secs(15))
         .operation_timeout(Duration::from_secs(60))
         .build()
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// An environment lookup over fixed pairs.
-    pub(crate) fn env(
-        vars: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<String> {
-        move |k: &str| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn endpoint_overrides_follow_aws_precedence() {
-        const SVC: &str = "AWS_ENDPOINT_URL_SSO";
-        assert_eq!(endpoint_override(env(&[]), SVC), None);
-        assert_eq!(
-            endpoint_override(env(&[("AWS_ENDPOINT_URL", "http://all")]), SVC).as_deref(),
-            Some("http://all")
-        );
-        assert_eq!(
-            endpoint_override(
-                env(&[("AWS_ENDPOINT_URL", "http://all"), (SVC, " http://sso/ ")]),
-                SVC
-            )
-            .as_deref(),
-            Some("http://sso")
-        );
-        assert_eq!(
-            endpoint_override(env(&[(SVC, ""), ("AWS_ENDPOINT_URL", "http://all")]), SVC)
-                .as_deref(),
-            Some("http://all")
-        );
-        assert_eq!(
-            endpoint_override(
-                env(&[
-                    (SVC, "http://sso"),
-                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE")
-                ]),
-                SVC
-            ),
-            None
-        );
-    }
 }

@@ -17,7 +17,7 @@
 //! every retry after about 100 throttled ones, whatever the portal does next;
 //! it reads only `x-amz-retry-after`, capped by the maximum backoff; and its
 //! rate is not visible, so the progress bar could not show it. The SDK still
-//! retries transient network errors; [`crate::sdk::ThrottleToCaller`] keeps
+//! retries transient network errors; `ThrottleToCaller` (in `sdk`) keeps
 //! it from retrying a 429 itself.
 //!
 //! The decisions live in [`Pace`], which takes the time as an argument, so

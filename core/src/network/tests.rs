@@ -1,14 +1,18 @@
-//! The CA bundle checks, proxy parsing, and a portal call over the emulator's
-//! HTTPS with and without the bundle.
+//! The CA bundle checks and proxy parsing (a portal call over the
+//! emulator's HTTPS is in core/tests/network_tls.rs).
 
 use std::io::Write;
 
-use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
-
 use super::*;
-use crate::arn::RoleArn;
-use crate::portal::Portal;
-use crate::profile::SsoProfile;
+
+/// An environment lookup over fixed pairs.
+fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |k: &str| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}
 
 fn file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.path().join(name);
@@ -110,7 +114,6 @@ fn proxy_urls_keep_their_credentials_apart() {
 
 #[test]
 fn proxies_come_from_the_environment_as_hyper_util_reads_it() {
-    let env = |vars: &'static [(&'static str, &'static str)]| crate::sdk::tests::env(vars);
     let p = Proxies::from_env(env(&[
         ("HTTPS_PROXY", "http://upper:1"),
         ("https_proxy", "http://lower:1"),
@@ -132,61 +135,4 @@ fn proxies_come_from_the_environment_as_hyper_util_reads_it() {
     );
     let none = Proxies::from_env(env(&[("HTTPS_PROXY", " ")])).unwrap();
     assert!(none.https.is_none() && none.http.is_none());
-}
-
-fn tls_emulator() -> Emulator {
-    Emulator::start(
-        EmulatorConfig::new()
-            .account(Account::new("111111111111", "Prod").role("ReadOnly"))
-            .with_token("tok")
-            .tls(true),
-    )
-    .unwrap()
-}
-
-fn profile() -> SsoProfile {
-    SsoProfile {
-        name: "corp".into(),
-        session: None,
-        start_url: "https://d-corp.awsapps.com/start".into(),
-        sso_region: "us-east-1".into(),
-        region: None,
-        account_id: None,
-        role_name: None,
-    }
-}
-
-fn fetch(emulator: &Emulator, network: &Network) -> Result<crate::CredentialSet, crate::Error> {
-    let portal = Portal::new(&profile(), emulator.url(), network);
-    let role = RoleArn::parse("arn:aws:iam::111111111111:role/ReadOnly").unwrap();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(portal.credential_set(&SecretString::from("tok"), &profile(), &role, None))
-}
-
-#[test]
-fn the_bundle_replaces_the_system_roots() {
-    let emulator = tls_emulator();
-    let dir = tempfile::tempdir().unwrap();
-    let ours = file(&dir, "ours.pem", emulator.ca_pem().unwrap().as_bytes());
-    let trusted = Network {
-        trust: Trust::Bundle(CaBundle::load(&ours, "test").unwrap()),
-        ..Network::default()
-    };
-    fetch(&emulator, &trusted).unwrap();
-    assert_eq!(emulator.count(Operation::GetRoleCredentials), 1);
-    // The system's roots do not know the emulator's CA, nor does another CA.
-    let other = file(&dir, "other.pem", ca().as_bytes());
-    let untrusted = Network {
-        trust: Trust::Bundle(CaBundle::load(&other, "test").unwrap()),
-        ..Network::default()
-    };
-    for network in [Network::default(), untrusted] {
-        let e = fetch(&emulator, &network).unwrap_err();
-        assert_eq!(e.exit_code(), crate::ExitClass::Portal, "{e}");
-        assert!(e.to_string().contains("certificate not trusted"), "{e}");
-    }
-    assert_eq!(emulator.count(Operation::GetRoleCredentials), 1);
 }

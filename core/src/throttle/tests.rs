@@ -369,7 +369,13 @@ fn the_limiter_reports_throttling_for_a_few_seconds() {
 
 #[test]
 fn the_give_up_time_comes_from_its_variable() {
-    use crate::sdk::tests::env;
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
     assert_eq!(give_up_after(env(&[])), GIVE_UP_AFTER);
     assert_eq!(
         give_up_after(env(&[(GIVE_UP_VARIABLE, "1.5")])),
