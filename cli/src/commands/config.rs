@@ -8,7 +8,7 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag,
+    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag,
     RoleFlags, SinkFlags,
 };
 use crate::output::write_stdout;
@@ -57,7 +57,7 @@ impl ForCommand {
         use Topic::*;
         match self {
             ForCommand::Get | ForCommand::Exec | ForCommand::Serve => {
-                &[Profile, Region, Role, Sinks, Refresh, Login, Cache]
+                &[Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache]
             }
             ForCommand::List | ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
@@ -79,6 +79,9 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     #[command(flatten)]
     pub region: RegionFlag,
@@ -112,6 +115,7 @@ impl ShowArgs {
             region: self.region.region.clone(),
             role_arn: self.role.role_arn.clone(),
             account_role: self.role.account.clone().zip(self.role.role.clone()),
+            assume: self.assume.assume.clone(),
             sinks: settings::SinkFlags::Chosen(self.sinks.sinks.clone()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
