@@ -29,7 +29,7 @@ pub enum ConfigCommand {
     },
     /// Print the settings a command will use and where each comes from
     /// (never a secret).
-    Show(ShowArgs),
+    Show(Box<ShowArgs>),
 }
 
 /// The commands whose settings `config show` can print.

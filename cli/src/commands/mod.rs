@@ -152,6 +152,7 @@ fn as_discover(get: &get::GetArgs) -> discover::DiscoverArgs {
         profile_name: get.profile_name.clone(),
         prune: false,
         dry_run: false,
+        assume: get.assume.assume.clone(),
     }
 }
 
