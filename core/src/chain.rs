@@ -82,7 +82,16 @@ impl Hop {
             .filter(|&at| starts(at))
             .collect();
         let arn_end = cuts.first().copied().unwrap_or(spec.len());
-        let role = RoleArn::parse(spec[..arn_end].trim()).map_err(|e| e.to_string())?;
+        let arn = spec[..arn_end].trim();
+        // IAM allows `,` and `=` in role names, but `,word=` after an ARN is
+        // far likelier a mistyped option than part of the name.
+        if let Some(key) = unknown_option(arn) {
+            return Err(format!(
+                "unknown option `{key}`; the options are {}",
+                KEYS.join(", ")
+            ));
+        }
+        let role = RoleArn::parse(arn).map_err(|e| e.to_string())?;
         let mut hop = Hop::to(role);
         for (i, &at) in cuts.iter().enumerate() {
             let end = cuts.get(i + 1).copied().unwrap_or(spec.len());
@@ -163,6 +172,14 @@ impl fmt::Display for Hop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.role.as_str())
     }
+}
+
+/// The key of a `,key=` (lower-case letters and `-`) in `arn`, if any.
+fn unknown_option(arn: &str) -> Option<&str> {
+    arn.split(',').skip(1).find_map(|part| {
+        let (key, _) = part.split_once('=')?;
+        (!key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')).then_some(key)
+    })
 }
 
 /// A duration option: seconds, or a number with `s`, `m` or `h`.

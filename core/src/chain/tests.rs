@@ -45,6 +45,7 @@ fn bad_hops_are_refused_naming_the_option() {
         (format!("{HUB},external-id=x"), "external-id must be 2 to 1224"),
         (format!("{HUB},source-identity=aws:me"), "source-identity holds `:`"),
         (format!("{HUB},session-name=ab,session-name=cd"), "twice"),
+        (format!("{HUB},externalid=x1"), "unknown option `externalid`"),
     ];
     for (spec, expected) in cases {
         let err = Hop::parse(&spec).unwrap_err();
