@@ -437,3 +437,58 @@ fn the_console_refuses_a_duration_for_a_chained_set() {
     let url = ok(&out);
     assert!(url.contains("SigninToken="), "{url}");
 }
+
+#[test]
+fn botocore_reads_chained_credentials_from_the_credentials_file() {
+    let Some(python) = python("botocore role-chain interop test") else {
+        return;
+    };
+    let w = world();
+    ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--sink",
+        "credentials-file:chained",
+    ]));
+    let got = python_json(&w, &python, "botocore_creds.py", &["chained"]);
+    assert_eq!(got["method"], "shared-credentials-file");
+    let hop = issued(&w, got["access_key"].as_str().unwrap());
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(got["secret_key"], hop.secret_access_key.as_str());
+    assert_eq!(got["token"], hop.session_token.as_str());
+}
+
+#[test]
+fn botocore_runs_a_discovered_chained_credential_process_profile() {
+    let Some(python) = python("botocore role-chain interop test") else {
+        return;
+    };
+    let w = world();
+    ok(&w.run(&[
+        "discover",
+        "-p",
+        "modern",
+        "-q",
+        "--assume",
+        HUB,
+        "--assume",
+        &format!("{TARGET},external-id=ext-42"),
+    ]));
+    let got = python_json(
+        &w,
+        &python,
+        "botocore_creds.py",
+        &["123456789012-ReadOnly-to-Target"],
+    );
+    assert_eq!(got["method"], "custom-process");
+    let last = issued(&w, got["access_key"].as_str().unwrap());
+    assert_eq!(last.role_arn.as_deref(), Some(TARGET));
+    assert_eq!(got["secret_key"], last.secret_access_key.as_str());
+    assert_eq!(got["token"], last.session_token.as_str());
+    let hub = issued(&w, last.assumed_by.as_deref().unwrap());
+    assert_eq!(hub.role_arn.as_deref(), Some(HUB));
+}
