@@ -73,7 +73,7 @@ impl<'a> Call<'a> {
     }
 
     fn send(&self, port: u16) -> Response {
-        let mut body = format!("Action=AssumeRole&Version=2011-06-15");
+        let mut body = String::from("Action=AssumeRole&Version=2011-06-15");
         for (name, value) in &self.params {
             body.push_str(&format!("&{name}={}", encode(value)));
         }
