@@ -33,12 +33,7 @@ pub const MAX_DURATION_SECS: u32 = 3600;
 pub const MIN_DURATION_SECS: u32 = 900;
 
 /// The option keys of a hop, as `--assume` and the config spell them.
-const KEYS: [&str; 4] = [
-    "external-id",
-    "session-name",
-    "duration",
-    "source-identity",
-];
+const KEYS: [&str; 4] = ["external-id", "session-name", "duration", "source-identity"];
 
 /// One AssumeRole of a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -467,7 +462,8 @@ impl Sts {
 }
 
 /// The error codes with which STS throttles.
-pub const THROTTLING_CODES: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
+pub const THROTTLING_CODES: [&str; 3] =
+    ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
 
 /// Whether `err` is STS throttling: a 429, or one of [`THROTTLING_CODES`].
 fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {

@@ -333,7 +333,12 @@ impl RoleCache {
 
     /// Reads the entry of `kind` at `path`, valid for longer than the window
     /// at `now`.
-    pub fn lookup_at(&self, path: &Path, kind: Kind, now: OffsetDateTime) -> Result<CachedRole, Miss> {
+    pub fn lookup_at(
+        &self,
+        path: &Path,
+        kind: Kind,
+        now: OffsetDateTime,
+    ) -> Result<CachedRole, Miss> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
@@ -413,7 +418,10 @@ impl RoleCache {
             Ok(lock) => {
                 // Another process may have fetched while this one waited.
                 if let Ok(hit) = self.lookup_at(path, kind, now()) {
-                    note(format!("another ssocred fetched {} meanwhile", path.display()));
+                    note(format!(
+                        "another ssocred fetched {} meanwhile",
+                        path.display()
+                    ));
                     return Ok((to_set(hit), Source::Cache));
                 }
                 Some(lock)
@@ -514,10 +522,9 @@ fn is_sso_entry(bytes: &[u8]) -> bool {
     struct Kind {
         provider_type: Option<String>,
     }
-    serde_json::from_slice::<Kind>(bytes)
-        .is_ok_and(|k| {
-            [PROVIDER_TYPE, CHAIN_PROVIDER_TYPE].contains(&k.provider_type.as_deref().unwrap_or(""))
-        })
+    serde_json::from_slice::<Kind>(bytes).is_ok_and(|k| {
+        [PROVIDER_TYPE, CHAIN_PROVIDER_TYPE].contains(&k.provider_type.as_deref().unwrap_or(""))
+    })
 }
 
 #[cfg(test)]

@@ -127,7 +127,11 @@ fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
     ]);
     let again = ok_json(&out);
     assert_eq!(again, first);
-    assert!(stderr(&out).contains("from the role cache"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("from the role cache"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
     // The one-hop chain is a prefix of it, cached too.
@@ -173,7 +177,10 @@ fn access_denied_exits_5_naming_the_hop_and_the_principal() {
         e.contains("hop 1") && e.contains(TARGET) && e.contains(READ_ONLY_ARN),
         "{e}"
     );
-    assert!(e.contains("AccessDenied") && e.contains("trust policy"), "{e}");
+    assert!(
+        e.contains("AccessDenied") && e.contains("trust policy"),
+        "{e}"
+    );
     assert!(out.stdout.is_empty());
     // The second hop without its external id.
     let out = process(&w, &["--assume", HUB, "--assume", TARGET]);
@@ -195,7 +202,10 @@ fn bad_hops_exit_2_before_any_call() {
         ("arn:aws:iam::12:role/X", "--assume arn:aws:iam::12:role/X"),
         (&format!("{HUB},duration=7200") as &str, "one hour"),
         (&format!("{HUB},session-name=x y") as &str, "session-name"),
-        (&format!("{HUB},colour=red") as &str, "unknown option `colour`"),
+        (
+            &format!("{HUB},colour=red") as &str,
+            "unknown option `colour`",
+        ),
     ];
     for (spec, expected) in cases {
         let out = process(&w, &["--assume", spec]);
@@ -301,7 +311,9 @@ fn a_preset_names_a_chain_and_config_show_prints_it() {
     )
     .unwrap();
     let config = config.to_str().unwrap();
-    let json = ok_json(&w.run(&["--config", config, "--preset", "target", "--sink", "process"]));
+    let json = ok_json(&w.run(&[
+        "--config", config, "--preset", "target", "--sink", "process",
+    ]));
     let last = issued(&w, json["AccessKeyId"].as_str().unwrap());
     assert_eq!(last.role_arn.as_deref(), Some(TARGET));
     assert_eq!(last.duration_seconds, Some(1200));
@@ -314,7 +326,11 @@ fn a_preset_names_a_chain_and_config_show_prints_it() {
     );
     // A bad hop in the config names the file and line, exit 3.
     let bad = w.home().join("bad.toml");
-    std::fs::write(&bad, "profile = \"modern\"\nassume = [\n  \"arn:aws:iam::1:role/X\",\n]\n").unwrap();
+    std::fs::write(
+        &bad,
+        "profile = \"modern\"\nassume = [\n  \"arn:aws:iam::1:role/X\",\n]\n",
+    )
+    .unwrap();
     let out = w.run(&["--config", bad.to_str().unwrap(), "-r", READ_ONLY_ARN]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
@@ -351,7 +367,9 @@ fn discover_assume_writes_chained_process_profiles_beside_the_plain_ones() {
         "{chained}"
     );
     assert!(chained.contains("-to-Target]"), "{chained}");
-    let out = w.run(&["discover", "-p", "modern", "--style", "sso", "--assume", HUB]);
+    let out = w.run(&[
+        "discover", "-p", "modern", "--style", "sso", "--assume", HUB,
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
@@ -430,7 +448,14 @@ fn the_console_refuses_a_duration_for_a_chained_set() {
     cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
     let out = cmd
         .args([
-            "console", "-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB, "--no-open",
+            "console",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--assume",
+            HUB,
+            "--no-open",
         ])
         .output()
         .unwrap();

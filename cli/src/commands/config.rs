@@ -8,8 +8,8 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag,
-    RoleFlags, SinkFlags,
+    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag,
+    RegionFlag, RoleFlags, SinkFlags,
 };
 use crate::output::write_stdout;
 use crate::request;

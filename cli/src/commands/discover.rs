@@ -69,13 +69,12 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     let hops = args
         .assume
         .iter()
-        .map(|spec| {
-            Hop::parse(spec).map_err(|e| Error::Usage(format!("--assume {spec}: {e}")))
-        })
+        .map(|spec| Hop::parse(spec).map_err(|e| Error::Usage(format!("--assume {spec}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
     if !hops.is_empty() && args.style == Style::Sso {
         return Err(Error::Usage(
-            "--assume needs --style process: a native SSO profile has no AssumeRole step".to_owned(),
+            "--assume needs --style process: a native SSO profile has no AssumeRole step"
+                .to_owned(),
         ));
     }
     let template = match hops.last() {

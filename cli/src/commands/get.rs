@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use crate::deliver::{Rounds, deliver};
 use crate::flags::{
-    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, ListingFlags, NetworkFlags, ProfileFlag, RefreshFlag,
-    RegionFlag, RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
+    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, ListingFlags, NetworkFlags, ProfileFlag,
+    RefreshFlag, RegionFlag, RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
 };
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;

@@ -110,7 +110,11 @@ fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
         ("--user", args.user.as_deref()),
         ("--command", Some(args.command.as_str())),
     ];
-    let hops = args.assume.assume.iter().map(|a| ("--assume", Some(a.as_str())));
+    let hops = args
+        .assume
+        .assume
+        .iter()
+        .map(|a| ("--assume", Some(a.as_str())));
     for (flag, value) in values.into_iter().chain(hops) {
         if value.is_some_and(|v| v.chars().any(char::is_control)) {
             return Err(Error::Usage(format!(

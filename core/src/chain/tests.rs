@@ -40,12 +40,27 @@ fn bad_hops_are_refused_naming_the_option() {
         (format!("{HUB},duration=2h"), "one hour"),
         (format!("{HUB},duration=899"), "minimum"),
         (format!("{HUB},duration=soon"), "duration `soon`"),
-        (format!("{HUB},session-name=a"), "session-name must be 2 to 64"),
-        (format!("{HUB},session-name=has space"), "session-name holds ` `"),
-        (format!("{HUB},external-id=x"), "external-id must be 2 to 1224"),
-        (format!("{HUB},source-identity=aws:me"), "source-identity holds `:`"),
+        (
+            format!("{HUB},session-name=a"),
+            "session-name must be 2 to 64",
+        ),
+        (
+            format!("{HUB},session-name=has space"),
+            "session-name holds ` `",
+        ),
+        (
+            format!("{HUB},external-id=x"),
+            "external-id must be 2 to 1224",
+        ),
+        (
+            format!("{HUB},source-identity=aws:me"),
+            "source-identity holds `:`",
+        ),
         (format!("{HUB},session-name=ab,session-name=cd"), "twice"),
-        (format!("{HUB},externalid=x1"), "unknown option `externalid`"),
+        (
+            format!("{HUB},externalid=x1"),
+            "unknown option `externalid`",
+        ),
     ];
     for (spec, expected) in cases {
         let err = Hop::parse(&spec).unwrap_err();
@@ -115,7 +130,8 @@ fn the_sdk_rules_give_regional_sts_endpoints() {
         endpoint("us-west-2", &fips, none).unwrap(),
         "https://sts-fips.us-west-2.amazonaws.com"
     );
-    let overridden = |k: &str| (k == "AWS_ENDPOINT_URL_STS").then(|| "http://127.0.0.1:9/".to_owned());
+    let overridden =
+        |k: &str| (k == "AWS_ENDPOINT_URL_STS").then(|| "http://127.0.0.1:9/".to_owned());
     assert_eq!(
         endpoint("eu-west-1", &network, overridden).unwrap(),
         "http://127.0.0.1:9"

@@ -18,8 +18,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use ssocred_core::fs::TargetFile;
 use ssocred_core::chain::Hop;
+use ssocred_core::fs::TargetFile;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
 
