@@ -527,9 +527,12 @@ impl Settings {
                     }
                     None => out.push_str("# role: the AWS profile's sso_account_id and sso_role_name, else the chooser\n"),
                 },
+                Topic::Chain if self.chain.value.is_empty() => {
+                    out.push_str("# assume: none, no role chain after the SSO role\n");
+                }
                 Topic::Chain => {
-                        let hops: Vec<String> = self.chain.value.iter().map(|h| quoted(&h.spec())).collect();
-                        line(&mut out, "assume", format!("[{}]", hops.join(", ")), &self.chain.source);
+                    let hops: Vec<String> = self.chain.value.iter().map(|h| quoted(&h.spec())).collect();
+                    line(&mut out, "assume", format!("[{}]", hops.join(", ")), &self.chain.source);
                 }
                 Topic::Sinks => {
                     let specs: Vec<String> = self

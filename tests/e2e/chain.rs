@@ -324,6 +324,10 @@ fn a_preset_names_a_chain_and_config_show_prints_it() {
         )),
         "{shown}"
     );
+    assert!(
+        shown.contains(&format!("# sts endpoint: {}\n", w.emulator.url())),
+        "{shown}"
+    );
     // A bad hop in the config names the file and line, exit 3.
     let bad = w.home().join("bad.toml");
     std::fs::write(
@@ -335,6 +339,20 @@ fn a_preset_names_a_chain_and_config_show_prints_it() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("bad.toml: line 3: assume:"),
+        "{}",
+        stderr(&out)
+    );
+    // `config check` finds it in a preset too, without a run.
+    let bad_preset = w.home().join("bad-preset.toml");
+    std::fs::write(
+        &bad_preset,
+        format!("[preset.x]\nassume = [\"{HUB},duration=2h\"]\n"),
+    )
+    .unwrap();
+    let out = w.run(&["config", "check", bad_preset.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 2: assume:") && stderr(&out).contains("one hour"),
         "{}",
         stderr(&out)
     );

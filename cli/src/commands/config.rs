@@ -201,6 +201,10 @@ fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
             sink::validate(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
         }
     }
+    let chains = std::iter::once(&file.assume).chain(file.preset.values().map(|p| &p.assume));
+    for entries in chains.flatten() {
+        config.hops_of(entries)?;
+    }
     Ok(())
 }
 
@@ -281,6 +285,16 @@ fn network_section(
         match request::endpoint(service, paths, &profile, &network) {
             Ok(url) => out.push_str(&format!("# {key} endpoint: {url}\n")),
             Err(e) => out.push_str(&format!("# {key} endpoint: none: {e}\n")),
+        }
+    }
+    if !settings.chain.value.is_empty() {
+        let region = ssocred_core::pipeline::credentials_region(
+            settings.region.as_ref().map(|r| r.value.as_str()),
+            &profile,
+        );
+        match ssocred_core::chain::endpoint(&region, &network, env) {
+            Ok(url) => out.push_str(&format!("# sts endpoint: {url}\n")),
+            Err(e) => out.push_str(&format!("# sts endpoint: none: {e}\n")),
         }
     }
     Ok(out)
