@@ -469,7 +469,9 @@ pub const THROTTLING_CODES: [&str; 3] =
 fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     err.raw_response()
         .is_some_and(|r| r.status().as_u16() == 429)
-        || err.code().is_some_and(|c| THROTTLING_CODES.contains(&c))
+        || err
+            .code()
+            .is_some_and(|c| throttle::THROTTLING_CODES.contains(&c))
 }
 
 #[cfg(test)]

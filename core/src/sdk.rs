@@ -344,7 +344,7 @@ where
             _ => None,
         };
         match code {
-            Some(code) if crate::chain::THROTTLING_CODES.contains(&code) => {
+            Some(code) if crate::throttle::THROTTLING_CODES.contains(&code) => {
                 RetryAction::RetryForbidden
             }
             _ => RetryAction::NoActionIndicated,

@@ -267,6 +267,10 @@ impl RateLimiter {
     }
 }
 
+/// The error codes with which AWS query-protocol services (STS) throttle.
+pub const THROTTLING_CODES: [&str; 3] =
+    ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
+
 /// Why a [`paced`] call failed.
 pub(crate) enum Paced<E> {
     /// The call failed otherwise (boxed: SDK errors are large).
