@@ -18,6 +18,11 @@
 //!
 //! [preset.ci]
 //! role_arn = "arn:aws:iam::123456789012:role/Deploy"
+//! # a role chain after the SSO role: ARNs, or tables with the hop's options
+//! assume = [
+//!   "arn:aws:iam::210987654321:role/Hub",
+//!   { role_arn = "arn:aws:iam::555555555555:role/Prod", external_id = "x-1", duration = 900 },
+//! ]
 //! [[preset.ci.sink]]
 //! type = "dotenv"
 //! path = ".env"
@@ -47,6 +52,8 @@ pub struct ConfigFile {
     pub account: Option<String>,
     /// The role name (with `account`).
     pub role: Option<String>,
+    /// Roles to assume after the SSO role, in order.
+    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
     /// Sink specs, `NAME[:ARG][,KEY=VALUE...]`.
     pub sinks: Option<Vec<Spanned<String>>>,
     /// Sinks as tables: `type` and the sink's options.
@@ -76,6 +83,8 @@ pub struct Preset {
     pub account: Option<String>,
     /// The role name.
     pub role: Option<String>,
+    /// Roles to assume after the SSO role, in order.
+    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
     /// Sink specs.
     pub sinks: Option<Vec<Spanned<String>>>,
     /// Sinks as tables.
@@ -86,6 +95,32 @@ pub struct Preset {
     pub login: Option<Login>,
     /// The role-credential cache.
     pub cache: Option<Cache>,
+}
+
+/// One hop of `assume`: an ARN, or a table with the hop's options.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum AssumeEntry {
+    /// `"arn:aws:iam::123456789012:role/NAME"`.
+    Arn(String),
+    /// `{ role_arn = "...", external_id = "...", ... }`.
+    Table(AssumeTable),
+}
+
+/// A hop's table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssumeTable {
+    /// The role to assume.
+    pub role_arn: String,
+    /// The external id its trust policy asks for.
+    pub external_id: Option<String>,
+    /// The role session name.
+    pub session_name: Option<String>,
+    /// Seconds (900 to 3600).
+    pub duration: Option<u32>,
+    /// The source identity.
+    pub source_identity: Option<String>,
 }
 
 /// The `[cache]` table: the role-credential cache. Each key set in a
@@ -302,6 +337,35 @@ impl Config {
                 }
             ))
         })
+    }
+
+    /// The hops of an `assume` list, each checked; an error names the line.
+    pub fn hops_of(
+        &self,
+        entries: &[Spanned<AssumeEntry>],
+    ) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
+        entries
+            .iter()
+            .map(|entry| {
+                let line = self.line_of(entry.span().start);
+                let hop = match entry.get_ref() {
+                    AssumeEntry::Arn(arn) => ssocred_core::chain::Hop::parse(arn),
+                    AssumeEntry::Table(t) => ssocred_core::RoleArn::parse(&t.role_arn)
+                        .map_err(|e| e.to_string())
+                        .and_then(|role| {
+                            let hop = ssocred_core::chain::Hop {
+                                role,
+                                external_id: t.external_id.clone(),
+                                session_name: t.session_name.clone(),
+                                duration: t.duration,
+                                source_identity: t.source_identity.clone(),
+                            };
+                            hop.check().map(|()| hop)
+                        }),
+                };
+                hop.map_err(|e| self.error(Some(line), format!("assume: {e}")))
+            })
+            .collect()
     }
 
     /// The sinks a section declares, with their lines; `None` when it

@@ -48,6 +48,18 @@ pub struct RoleFlags {
     pub role: Option<String>,
 }
 
+// `--assume`: a role chain after the SSO role.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AssumeFlags {
+    /// Then assume this role with the credentials so far (STS AssumeRole);
+    /// repeatable, one hop each, in order:
+    /// ARN[,external-id=ID][,session-name=NAME][,duration=SECS][,source-identity=ID].
+    /// Duration 900-3600 s (default 3600: AWS caps chained roles at one hour)
+    /// [config: assume].
+    #[arg(long, value_name = "ARN[,OPTION=VALUE...]")]
+    pub assume: Vec<String>,
+}
+
 // `--ca-bundle`: whom TLS trusts.
 #[derive(Debug, Clone, Default, Args)]
 pub struct NetworkFlags {
@@ -223,6 +235,9 @@ pub struct OneRoleFlags {
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     #[command(flatten)]
     pub quiet: QuietFlag,

@@ -5,12 +5,13 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use ssocred_core::chain::Sts;
 use ssocred_core::discovery::RoleFilter;
 use ssocred_core::endpoints::{EndpointOptions, Service, endpoint_for};
 use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
 use ssocred_core::network::{CaBundle, Network, Proxies, Trust};
 use ssocred_core::oidc::Oidc;
-use ssocred_core::pipeline::{Request, RoleChoice, RoleQuery, Trace, credentials_region};
+use ssocred_core::pipeline::{Chain, Request, RoleChoice, RoleQuery, Trace, credentials_region};
 use ssocred_core::portal::Portal;
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile, expand_home};
 use ssocred_core::role_cache::{self, RoleCache};
@@ -295,7 +296,9 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
     });
     let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
     let network = self::network(network, paths, &files, &profile)?;
+    let chain = chain(settings, &profile, &region, &network)?;
     Ok(Request {
+        chain,
         login: login_target(paths, &files, &profile, &network)?,
         token: token_policy(settings, token, verbose),
         cache: role_cache(settings, paths),
@@ -307,6 +310,27 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         trace,
         network,
     })
+}
+
+/// The role chain of the settings, with its STS client in `region` (the
+/// credentials' region: regional STS, as current SDKs default to), or
+/// `None` without one.
+pub fn chain(
+    settings: &Settings,
+    profile: &SsoProfile,
+    region: &str,
+    network: &Network,
+) -> Result<Option<Chain>, Error> {
+    let hops = &settings.chain.value;
+    if hops.is_empty() {
+        return Ok(None);
+    }
+    let endpoint = ssocred_core::chain::endpoint(region, network, env)?;
+    Ok(Some(Chain {
+        hops: hops.clone(),
+        sts: Sts::new(region, endpoint, network),
+        default_session_name: ssocred_core::chain::default_session_name(profile),
+    }))
 }
 
 /// The request of a command that runs with one role (`exec`, `serve`): a

@@ -9,6 +9,7 @@
 //! | SSO profile | `-p` | `SSOCRED_PROFILE`, then `AWS_PROFILE` | `profile` | `default` |
 //! | region | `--region` | `SSOCRED_REGION` | `region` | the profile's `region`, else its `sso_region` |
 //! | role | `-r`, `--account`+`--role` | - | `role_arn`, `account`+`role` | the profile's `sso_account_id`+`sso_role_name` |
+//! | role chain | `--assume` (repeatable) | - | `assume` | none |
 //! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
@@ -114,6 +115,8 @@ pub struct Flags {
     /// `--account` and `--role` given together (patterns alone are not a
     /// setting: they narrow a listing).
     pub account_role: Option<(String, String)>,
+    /// `--assume`, in order.
+    pub assume: Vec<String>,
     /// `--sink` and the predecessor's sink flags.
     pub sinks: SinkFlags,
     /// `--device-code`.
@@ -152,6 +155,7 @@ impl Flags {
             region: f.region.region.clone(),
             role_arn: f.role.role_arn.clone(),
             account_role: f.role.account.clone().zip(f.role.role.clone()),
+            assume: f.assume.assume.clone(),
             sinks: SinkFlags::Explicit(f.sinks.sinks.clone()),
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
@@ -184,6 +188,8 @@ pub struct Settings {
     pub region: Option<Sourced<String>>,
     /// The role, if one is set above the AWS profile.
     pub role: Option<Sourced<RoleChoice>>,
+    /// The roles to assume after the SSO role; empty for none.
+    pub chain: Sourced<Vec<ssocred_core::chain::Hop>>,
     /// The sinks (none for a command without sinks).
     pub sinks: Sourced<Vec<SinkChoice>>,
     /// Login behaviour.
@@ -323,6 +329,24 @@ impl Settings {
                 }),
         };
 
+        let chain = if !flags.assume.is_empty() {
+            let hops = flags
+                .assume
+                .iter()
+                .map(|spec| {
+                    ssocred_core::chain::Hop::parse(spec)
+                        .map_err(|e| Error::Usage(format!("--assume {spec}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            sourced(hops, Source::Flag("--assume"))
+        } else if let Some(entries) = &preset.assume {
+            sourced(config.hops_of(entries)?, in_preset())
+        } else if let Some(entries) = &file.assume {
+            sourced(config.hops_of(entries)?, top())
+        } else {
+            sourced(Vec::new(), Source::Default)
+        };
+
         let from_flags = |specs: &[String]| -> Result<Vec<SinkChoice>, Error> {
             specs
                 .iter()
@@ -425,6 +449,7 @@ impl Settings {
             profile,
             region,
             role,
+            chain,
             sinks,
             login: LoginSettings {
                 method,
@@ -502,6 +527,13 @@ impl Settings {
                     }
                     None => out.push_str("# role: the AWS profile's sso_account_id and sso_role_name, else the chooser\n"),
                 },
+                Topic::Chain if self.chain.value.is_empty() => {
+                    out.push_str("# assume: none, no role chain after the SSO role\n");
+                }
+                Topic::Chain => {
+                    let hops: Vec<String> = self.chain.value.iter().map(|h| quoted(&h.spec())).collect();
+                    line(&mut out, "assume", format!("[{}]", hops.join(", ")), &self.chain.source);
+                }
                 Topic::Sinks => {
                     let specs: Vec<String> = self
                         .sinks
@@ -550,6 +582,8 @@ pub enum Topic {
     Region,
     /// The role.
     Role,
+    /// The role chain (`--assume`).
+    Chain,
     /// The sinks.
     Sinks,
     /// The refresh margin of long-running modes.

@@ -34,11 +34,20 @@ pub struct CredentialSet {
     pub sso_session: Option<String>,
     /// The SSO start URL.
     pub start_url: String,
+    /// The roles the set was assumed through, the SSO role first: empty for
+    /// the SSO role's own set; for a role chain (`--assume`), every role
+    /// before the set's own.
+    pub assumed_via: Vec<String>,
 }
 
 impl CredentialSet {
     /// The expiration as RFC 3339 in UTC with a literal `Z`.
     pub fn expiration_utc(&self) -> String {
         time_fmt::utc_z(self.expiration)
+    }
+
+    /// Whether the set came from role chaining (an `--assume` hop).
+    pub fn is_chained(&self) -> bool {
+        !self.assumed_via.is_empty()
     }
 }

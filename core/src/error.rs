@@ -121,6 +121,28 @@ pub enum Error {
         /// The service error.
         message: String,
     },
+    /// STS refused a hop of a role chain (AccessDenied).
+    #[error(
+        "hop {hop} of the role chain: {principal} may not assume {role} (AccessDenied: {message}); check the role's trust policy, and the external id it asks for"
+    )]
+    AssumeDenied {
+        /// The hop, from 1.
+        hop: usize,
+        /// The role it tried to assume.
+        role: String,
+        /// The role whose credentials tried.
+        principal: String,
+        /// STS's message.
+        message: String,
+    },
+    /// STS could not be reached or failed otherwise.
+    #[error("STS at {endpoint}: {message}")]
+    Sts {
+        /// The endpoint used.
+        endpoint: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A file or stream ssocred writes itself (not through a sink) failed:
     /// stdout, a cache it manages.
     #[error("{target}: {message}")]
@@ -157,8 +179,12 @@ impl Error {
             | Error::BadSsoProfile { .. }
             | Error::ConfigFile { .. } => ExitClass::Config,
             Error::LoginRequired { .. } => ExitClass::LoginRequired,
-            Error::RoleNotAssigned { .. } => ExitClass::RoleNotAssigned,
-            Error::Unreachable { .. } | Error::Portal { .. } => ExitClass::Portal,
+            Error::RoleNotAssigned { .. } | Error::AssumeDenied { .. } => {
+                ExitClass::RoleNotAssigned
+            }
+            Error::Unreachable { .. } | Error::Portal { .. } | Error::Sts { .. } => {
+                ExitClass::Portal
+            }
             Error::Output { .. } => ExitClass::Output,
             Error::Internal(_) => ExitClass::Internal,
             Error::Sink(e) => e.exit_code(),

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod arn;
+pub mod chain;
 mod credentials;
 pub mod discovery;
 pub mod endpoints;

@@ -17,12 +17,16 @@ use std::io::Write;
 
 use secrecy::SecretString;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::arn::RoleArn;
+use crate::chain::{Hop, Sts};
 use crate::discovery::{ListingProgress, RoleEntry, RoleFilter, is_pattern};
 use crate::login::{LoginTarget, TokenPolicy, obtain_token};
 use crate::portal::Portal;
 use crate::profile::SsoProfile;
-use crate::role_cache::{RoleCache, Source};
+use crate::role_cache::{Kind, RoleCache, Source};
 use crate::{CredentialSet, Error};
 
 /// Diagnostics for `-v`: each step, on stderr, never a secret.
@@ -120,6 +124,100 @@ pub struct Request {
     /// The network every AWS call of the invocation goes through, for the
     /// sinks that call an endpoint themselves ([`crate::Sink::connect`]).
     pub network: crate::network::Network,
+    /// The roles to assume after the SSO role (`--assume`), if any.
+    pub chain: Option<Chain>,
+}
+
+/// A role chain: the hops after the SSO role and the STS client that makes
+/// them.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The hops, in order.
+    pub hops: Vec<Hop>,
+    /// The STS client.
+    pub sts: Sts,
+    /// The session name of a hop that names none.
+    pub default_session_name: String,
+}
+
+/// A boxed future of a credential set (the chain recurses through them).
+type SetFuture<'a> = Pin<Box<dyn Future<Output = Result<CredentialSet, Error>> + 'a>>;
+
+impl Chain {
+    /// The set of the first `n` hops: from the role cache when an entry for
+    /// that prefix of the chain is valid, else assumed from the set of the
+    /// first `n - 1` hops (`base` for none: the SSO role's set) and cached.
+    fn through<'a>(
+        &'a self,
+        n: usize,
+        sso_role: &'a RoleArn,
+        request: &'a Request,
+        base: &'a dyn Fn() -> SetFuture<'a>,
+    ) -> SetFuture<'a> {
+        Box::pin(async move {
+            if n == 0 {
+                return base().await;
+            }
+            let hop = &self.hops[n - 1];
+            let trace = request.trace;
+            let assume = || async {
+                let from = self.through(n - 1, sso_role, request, base).await?;
+                let session = hop
+                    .session_name
+                    .as_deref()
+                    .unwrap_or(&self.default_session_name);
+                trace.say(|| {
+                    format!(
+                        "AssumeRole {} (hop {n}) as {} at {}",
+                        hop.role,
+                        from.role_arn,
+                        self.sts.endpoint()
+                    )
+                });
+                let set = self.sts.assume(&from, hop, session, n).await?;
+                trace.say(|| {
+                    format!(
+                        "got {} for {}, expires {}",
+                        set.access_key_id,
+                        set.role_arn,
+                        set.expiration_utc()
+                    )
+                });
+                Ok(set)
+            };
+            let Some(cache) = &request.cache else {
+                return assume().await;
+            };
+            let profile = &request.profile;
+            let hops = &self.hops[..n];
+            let path = cache.chain_path(profile, sso_role, hops);
+            let via: Vec<String> = std::iter::once(sso_role.as_str())
+                .chain(hops[..n - 1].iter().map(|h| h.role.as_str()))
+                .map(str::to_owned)
+                .collect();
+            let to_set = |hit| {
+                let mut set = cache.to_set(hit, profile, &hop.role, Some(request.region.clone()));
+                set.assumed_via.clone_from(&via);
+                set
+            };
+            let mut note = |m: String| trace.say(|| m);
+            let (set, source) = cache
+                .obtain_at(&path, Kind::Chain, &to_set, &mut note, assume)
+                .await?;
+            if source == Source::Cache {
+                trace.say(|| {
+                    format!(
+                        "{} for {} (hop {n}) from the role cache {}, expires {}",
+                        set.access_key_id,
+                        hop.role,
+                        path.display(),
+                        set.expiration_utc()
+                    )
+                });
+            }
+            Ok(set)
+        })
+    }
 }
 
 impl Request {
@@ -352,11 +450,25 @@ impl RoleFetch {
     }
 
     /// One round: the role cache (unless it is off), else a fetch that
-    /// concurrent processes asking for the same role share.
+    /// concurrent processes asking for the same role share; then the role
+    /// chain, if there is one, hop by hop (each hop cached too).
     pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let Some(chain) = &self.request.chain else {
+            return self.fetch_sso().await.map(|set| vec![set]);
+        };
+        let base = || -> SetFuture<'_> { Box::pin(self.fetch_sso()) };
+        let mut set = chain
+            .through(chain.hops.len(), &self.role, &self.request, &base)
+            .await?;
+        set.account_name = None;
+        Ok(vec![set])
+    }
+
+    /// The SSO role's set: the role cache, else the portal.
+    async fn fetch_sso(&self) -> Result<CredentialSet, Error> {
         let trace = self.request.trace;
         let Some(cache) = &self.request.cache else {
-            return self.fetch_from_portal().await.map(|set| vec![set]);
+            return self.fetch_from_portal().await;
         };
         let (profile, role) = (&self.request.profile, &self.role);
         let mut note = |m: String| trace.say(|| m);
@@ -380,7 +492,7 @@ impl RoleFetch {
             });
         }
         set.account_name.clone_from(&self.account_name);
-        Ok(vec![set])
+        Ok(set)
     }
 
     /// The cached token (refreshed or logged in as the policy allows), then
@@ -446,7 +558,8 @@ impl ManyRoles {
     pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
         let request = &self.request;
         let token = obtain_token(&request.login, &request.token, &mut std::io::stderr()).await?;
-        self.session
+        let sets = self
+            .session
             .portal
             .credential_sets(
                 &token.token.access_token,
@@ -455,7 +568,26 @@ impl ManyRoles {
                 Some(request.region.clone()),
                 request.concurrency,
             )
-            .await
+            .await?;
+        let Some(chain) = &request.chain else {
+            return Ok(sets);
+        };
+        // Every matched role is assumed into the same chain, one after the
+        // other: STS is paced by its own limiter.
+        let mut chained = Vec::with_capacity(sets.len());
+        for set in sets {
+            let role = RoleArn::parse(&set.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
+            let base = || -> SetFuture<'_> {
+                let set = set.clone();
+                Box::pin(async move { Ok(set) })
+            };
+            chained.push(
+                chain
+                    .through(chain.hops.len(), &role, request, &base)
+                    .await?,
+            );
+        }
+        Ok(chained)
     }
 }
 

@@ -65,32 +65,18 @@ impl Portal {
 
     /// One portal call, `send`, paced by the limiter and sent again after
     /// each 429 until it succeeds, fails otherwise, or the limiter gives up.
-    pub(crate) async fn call<T, E, F, Fut>(&self, mut send: F) -> Result<T, CallError<E>>
+    pub(crate) async fn call<T, E, F, Fut>(&self, send: F) -> Result<T, CallError<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata,
     {
-        loop {
-            let slot = self.limiter.admit().await;
-            match send().await {
-                Ok(out) => {
-                    self.limiter.succeeded();
-                    return Ok(out);
-                }
-                Err(err) if is_throttling(&err) => {
-                    let delay = err.raw_response().and_then(|response| {
-                        throttle::retry_after(|name| {
-                            response.headers().get(name).map(str::to_owned)
-                        })
-                    });
-                    self.limiter
-                        .throttled(slot, delay)
-                        .map_err(CallError::Throttled)?;
-                }
-                Err(err) => return Err(CallError::Sdk(Box::new(err))),
-            }
-        }
+        throttle::paced(&self.limiter, is_throttling, send)
+            .await
+            .map_err(|e| match e {
+                throttle::Paced::Failed(e) => CallError::Sdk(e),
+                throttle::Paced::GaveUp(g) => CallError::Throttled(g),
+            })
     }
 
     /// The pace of the portal's calls in requests/s while it is throttling.
@@ -191,6 +177,7 @@ impl Portal {
             sso_profile: profile.name.clone(),
             sso_session: profile.session.clone(),
             start_url: profile.start_url.clone(),
+            assumed_via: Vec::new(),
         })
     }
 

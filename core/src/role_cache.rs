@@ -44,6 +44,59 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The `ProviderType` of SSO role credentials in the AWS CLI cache.
 const PROVIDER_TYPE: &str = "sso";
 
+/// The `ProviderType` of ssocred's role-chain entries (`--assume`), which
+/// share the directory; the AWS CLI never reads them (their keys are not
+/// its keys).
+const CHAIN_PROVIDER_TYPE: &str = "ssocred-assume-role";
+
+/// What an entry holds: an SSO role's credentials, or a role chain's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// GetRoleCredentials, shared with the AWS CLI.
+    Sso,
+    /// The last hop of a role chain.
+    Chain,
+}
+
+impl Kind {
+    fn provider_type(self) -> &'static str {
+        match self {
+            Kind::Sso => PROVIDER_TYPE,
+            Kind::Chain => CHAIN_PROVIDER_TYPE,
+        }
+    }
+}
+
+/// The cache key of a role chain: the SHA-1 hex digest of compact JSON
+/// naming the login (as [`cache_key`] does), the SSO role, and each hop's
+/// role and options in order. Every prefix of a chain has its own key, so a
+/// cached hop is not assumed again.
+pub fn chain_key(profile: &SsoProfile, sso_role: &RoleArn, hops: &[crate::chain::Hop]) -> String {
+    let hops: Vec<serde_json::Value> = hops
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "roleArn": h.role.as_str(),
+                "externalId": h.external_id,
+                "sessionName": h.session_name,
+                "durationSeconds": h.duration_secs(),
+                "sourceIdentity": h.source_identity,
+            })
+        })
+        .collect();
+    let login = match &profile.session {
+        Some(session) => serde_json::json!({"sessionName": session}),
+        None => serde_json::json!({"startUrl": profile.start_url}),
+    };
+    let json = serde_json::json!({
+        "login": login,
+        "ssoRole": sso_role.as_str(),
+        "chain": hops,
+    });
+    let digest = Sha1::digest(json.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The AWS CLI v2 cache directory under `home`: `~/.aws/cli/cache`.
 pub fn default_dir(home: &Path) -> PathBuf {
     home.join(".aws").join("cli").join("cache")
@@ -182,6 +235,11 @@ impl fmt::Debug for CachedRole {
 /// Parses one cache entry. Errors say what is wrong without quoting the
 /// file, which holds secrets.
 pub fn parse_entry(bytes: &[u8]) -> Result<CachedRole, String> {
+    parse_entry_of(bytes, Kind::Sso)
+}
+
+/// Parses one entry of `kind`.
+fn parse_entry_of(bytes: &[u8], kind: Kind) -> Result<CachedRole, String> {
     let entry: StoredEntry = serde_json::from_slice(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "missing or mistyped field",
@@ -190,8 +248,8 @@ pub fn parse_entry(bytes: &[u8]) -> Result<CachedRole, String> {
         };
         format!("{what} at line {}", e.line())
     })?;
-    if entry.provider_type.as_deref() != Some(PROVIDER_TYPE) {
-        return Err("ProviderType is not `sso`".to_owned());
+    if entry.provider_type.as_deref() != Some(kind.provider_type()) {
+        return Err(format!("ProviderType is not `{}`", kind.provider_type()));
     }
     let c = entry.credentials;
     if c.access_key_id.is_empty()
@@ -210,10 +268,10 @@ pub fn parse_entry(bytes: &[u8]) -> Result<CachedRole, String> {
     })
 }
 
-/// Serialises a set as a cache entry.
-fn entry_json(set: &CredentialSet) -> Vec<u8> {
+/// Serialises a set as a cache entry of `kind`.
+fn entry_json(set: &CredentialSet, kind: Kind) -> Vec<u8> {
     let entry = EntryOut {
-        provider_type: PROVIDER_TYPE,
+        provider_type: kind.provider_type(),
         credentials: CredentialsOut {
             access_key_id: &set.access_key_id,
             secret_access_key: set.secret_access_key.expose_secret(),
@@ -259,8 +317,29 @@ impl RoleCache {
         role: &RoleArn,
         now: OffsetDateTime,
     ) -> Result<CachedRole, Miss> {
-        let path = self.path(profile, role);
-        let bytes = match std::fs::read(&path) {
+        self.lookup_at(&self.path(profile, role), Kind::Sso, now)
+    }
+
+    /// The entry file of the chain `hops` after `sso_role`.
+    pub fn chain_path(
+        &self,
+        profile: &SsoProfile,
+        sso_role: &RoleArn,
+        hops: &[crate::chain::Hop],
+    ) -> PathBuf {
+        self.dir
+            .join(format!("{}.json", chain_key(profile, sso_role, hops)))
+    }
+
+    /// Reads the entry of `kind` at `path`, valid for longer than the window
+    /// at `now`.
+    pub fn lookup_at(
+        &self,
+        path: &Path,
+        kind: Kind,
+        now: OffsetDateTime,
+    ) -> Result<CachedRole, Miss> {
+        let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
             Err(e) => {
@@ -269,7 +348,7 @@ impl RoleCache {
                 });
             }
         };
-        let cached = parse_entry(&bytes).map_err(|problem| Miss::Unusable {
+        let cached = parse_entry_of(&bytes, kind).map_err(|problem| Miss::Unusable {
             problem: format!("{}: {problem}", path.display()),
         })?;
         if cached.expiration - now <= self.window {
@@ -284,7 +363,7 @@ impl RoleCache {
     pub fn store(&self, profile: &SsoProfile, set: &CredentialSet) -> io::Result<()> {
         let key = cache_key(profile, &set.account_id, &set.role_name);
         let path = self.dir.join(format!("{key}.json"));
-        write_atomic(&path, &entry_json(set))
+        write_atomic(&path, &entry_json(set, Kind::Sso))
     }
 
     /// Returns the role's credentials from the cache, or awaits `fetch` and
@@ -307,23 +386,43 @@ impl RoleCache {
     where
         F: Future<Output = Result<CredentialSet, E>>,
     {
-        let now = OffsetDateTime::now_utc;
         let path = self.path(profile, role);
-        match self.lookup(profile, role, now()) {
-            Ok(hit) => return Ok((self.to_set(hit, profile, role, region), Source::Cache)),
+        let to_set = |hit| self.to_set(hit, profile, role, region.clone());
+        self.obtain_at(&path, Kind::Sso, &to_set, note, fetch).await
+    }
+
+    /// [`Self::obtain`] for the entry of `kind` at `path`: `to_set` turns a
+    /// hit into a set.
+    pub async fn obtain_at<E, F>(
+        &self,
+        path: &Path,
+        kind: Kind,
+        to_set: &dyn Fn(CachedRole) -> CredentialSet,
+        note: &mut dyn FnMut(String),
+        fetch: impl FnOnce() -> F,
+    ) -> Result<(CredentialSet, Source), E>
+    where
+        F: Future<Output = Result<CredentialSet, E>>,
+    {
+        let now = OffsetDateTime::now_utc;
+        match self.lookup_at(path, kind, now()) {
+            Ok(hit) => return Ok((to_set(hit), Source::Cache)),
             Err(miss) => note(format!("{miss} in {}", path.display())),
         }
         // The lock belongs to the resolved file, so every name of it shares one.
-        let locked = match crate::fs::resolve(&path) {
+        let locked = match crate::fs::resolve(path) {
             Ok(target) => lock(&crate::fs::lock_path(target.path())).await,
             Err(e) => Err(e),
         };
         let _lock = match locked {
             Ok(lock) => {
                 // Another process may have fetched while this one waited.
-                if let Ok(hit) = self.lookup(profile, role, now()) {
-                    note(format!("another ssocred fetched {role} meanwhile"));
-                    return Ok((self.to_set(hit, profile, role, region), Source::Cache));
+                if let Ok(hit) = self.lookup_at(path, kind, now()) {
+                    note(format!(
+                        "another ssocred fetched {} meanwhile",
+                        path.display()
+                    ));
+                    return Ok((to_set(hit), Source::Cache));
                 }
                 Some(lock)
             }
@@ -335,7 +434,7 @@ impl RoleCache {
             }
         };
         let set = fetch().await?;
-        match self.store(profile, &set) {
+        match write_atomic(path, &entry_json(&set, kind)) {
             Ok(()) => note(format!("cached in {}", path.display())),
             Err(e) => note(format!(
                 "cannot write the role cache {}: {e}",
@@ -366,11 +465,13 @@ impl RoleCache {
             sso_profile: profile.name.clone(),
             sso_session: profile.session.clone(),
             start_url: profile.start_url.clone(),
+            assumed_via: Vec::new(),
         }
     }
 
-    /// Removes every SSO role-credential entry (and leaves the AWS CLI's
-    /// other entries, such as assume-role credentials, alone). Returns how
+    /// Removes every SSO role-credential entry and every role-chain entry
+    /// (and leaves the AWS CLI's other entries, such as its own assume-role
+    /// credentials, alone). Returns how
     /// many were removed; a missing directory holds none.
     pub fn clear(&self) -> io::Result<usize> {
         let entries = match std::fs::read_dir(&self.dir) {
@@ -413,15 +514,17 @@ async fn lock(path: &Path) -> io::Result<FileLock> {
     }
 }
 
-/// Whether a cache file holds SSO role credentials (possibly expired).
+/// Whether a cache file holds SSO role credentials or a role chain's
+/// (possibly expired): what `cache clear` and `logout` remove.
 fn is_sso_entry(bytes: &[u8]) -> bool {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Kind {
         provider_type: Option<String>,
     }
-    serde_json::from_slice::<Kind>(bytes)
-        .is_ok_and(|k| k.provider_type.as_deref() == Some(PROVIDER_TYPE))
+    serde_json::from_slice::<Kind>(bytes).is_ok_and(|k| {
+        [PROVIDER_TYPE, CHAIN_PROVIDER_TYPE].contains(&k.provider_type.as_deref().unwrap_or(""))
+    })
 }
 
 #[cfg(test)]

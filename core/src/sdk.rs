@@ -306,6 +306,56 @@ impl ClassifyRetry for ThrottleToCaller {
     }
 }
 
+/// A retry classifier that keeps the SDK from retrying an answer whose
+/// error code says throttling (STS answers `400 Throttling`, not 429): as
+/// with [`ThrottleToCaller`], the caller's limiter paces the retry. `E` is
+/// the operation's error type.
+pub struct ThrottleCodesToCaller<E>(std::marker::PhantomData<fn() -> E>);
+
+impl<E> ThrottleCodesToCaller<E> {
+    /// The classifier.
+    pub fn new() -> Self {
+        ThrottleCodesToCaller(std::marker::PhantomData)
+    }
+}
+
+impl<E> Default for ThrottleCodesToCaller<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> std::fmt::Debug for ThrottleCodesToCaller<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ThrottleCodesToCaller")
+    }
+}
+
+impl<E> ClassifyRetry for ThrottleCodesToCaller<E>
+where
+    E: std::error::Error + aws_sdk_sso::error::ProvideErrorMetadata + Send + Sync + 'static,
+{
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let code = match ctx.output_or_error() {
+            Some(Err(err)) => err
+                .as_operation_error()
+                .and_then(|e| e.downcast_ref::<E>())
+                .and_then(|e| e.code()),
+            _ => None,
+        };
+        match code {
+            Some(code) if crate::throttle::THROTTLING_CODES.contains(&code) => {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "ssocred: throttling codes are paced by the caller"
+    }
+}
+
 /// Connect within 5 s, each attempt within 15 s, the whole call within 60 s.
 pub fn timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()

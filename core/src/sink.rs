@@ -142,10 +142,17 @@ pub trait RoleSink {
     /// so a sink that mirrors an instance's roles can tell "this instance has
     /// no roles now" from "nothing was discovered".
     ///
+    /// `assume` is the role chain every profile of the run adds after its
+    /// role (`discover --assume`), empty for none.
+    ///
     /// `Err` stops the invocation before anything is committed; the default
     /// does nothing.
-    fn begin_roles(&mut self, sso: &SsoProfile) -> Result<(), SinkError> {
-        let _ = sso;
+    fn begin_roles(
+        &mut self,
+        sso: &SsoProfile,
+        assume: &[crate::chain::Hop],
+    ) -> Result<(), SinkError> {
+        let _ = (sso, assume);
         Ok(())
     }
 
@@ -176,6 +183,8 @@ pub struct RoleProfile<'a> {
     pub sso: &'a SsoProfile,
     /// The region to write next to it, when one is known.
     pub region: Option<&'a str>,
+    /// The roles the profile assumes after its SSO role, in order.
+    pub assume: &'a [crate::chain::Hop],
 }
 
 /// What every sink may know about the invocation.
@@ -491,12 +500,13 @@ pub fn deliver(
 pub fn deliver_roles(
     sso: &SsoProfile,
     region: Option<&str>,
+    assume: &[crate::chain::Hop],
     roles: impl IntoIterator<Item = (RoleEntry, String)>,
     sinks: &mut [SelectedRoleSink],
     stdout: &mut dyn Write,
 ) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
-        selected.sink.begin_roles(sso)?;
+        selected.sink.begin_roles(sso, assume)?;
     }
     for (role, name) in roles {
         let profile = RoleProfile {
@@ -504,6 +514,7 @@ pub fn deliver_roles(
             role: &role,
             sso,
             region,
+            assume,
         };
         for selected in sinks.iter_mut() {
             selected.sink.accept_role(&profile)?;

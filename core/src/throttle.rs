@@ -267,6 +267,62 @@ impl RateLimiter {
     }
 }
 
+/// The error codes with which AWS query-protocol services (STS) throttle.
+pub const THROTTLING_CODES: [&str; 3] =
+    ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
+
+/// Why a [`paced`] call failed.
+pub(crate) enum Paced<E> {
+    /// The call failed otherwise (boxed: SDK errors are large).
+    Failed(Box<E>),
+    /// The endpoint kept throttling until the limiter gave up.
+    GaveUp(GaveUp),
+}
+
+/// One call to an AWS endpoint, `send`, paced by the endpoint's `limiter`
+/// and sent again after each throttled answer (as `throttled` tells) until
+/// it succeeds, fails otherwise, or the limiter gives up. A delay the
+/// answer asks for (`Retry-After`) is honoured.
+pub(crate) async fn paced<T, E, R, F, Fut>(
+    limiter: &RateLimiter,
+    throttled: impl Fn(&aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool,
+    mut send: F,
+) -> Result<T, Paced<aws_smithy_runtime_api::client::result::SdkError<E, R>>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>>,
+    R: AsHeaders,
+{
+    loop {
+        let slot = limiter.admit().await;
+        match send().await {
+            Ok(out) => {
+                limiter.succeeded();
+                return Ok(out);
+            }
+            Err(err) if throttled(&err) => {
+                let delay = err
+                    .raw_response()
+                    .and_then(|response| retry_after(|name| response.header(name)));
+                limiter.throttled(slot, delay).map_err(Paced::GaveUp)?;
+            }
+            Err(err) => return Err(Paced::Failed(Box::new(err))),
+        }
+    }
+}
+
+/// A raw response whose headers can be read.
+pub(crate) trait AsHeaders {
+    /// The value of header `name`.
+    fn header(&self, name: &str) -> Option<String>;
+}
+
+impl AsHeaders for aws_smithy_runtime_api::http::Response {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers().get(name).map(str::to_owned)
+    }
+}
+
 /// The delay a throttled response asks for: `Retry-After` in seconds (the
 /// delay-seconds form) or `x-amz-retry-after` in milliseconds, the longer
 /// when both are present; malformed values are ignored.

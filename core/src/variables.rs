@@ -67,5 +67,6 @@ pub fn sample_set() -> CredentialSet {
         sso_profile: "my-sso".into(),
         sso_session: Some("corp".into()),
         start_url: "https://d-corp.awsapps.com/start".into(),
+        assumed_via: Vec::new(),
     }
 }

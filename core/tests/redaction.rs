@@ -49,6 +49,7 @@ fn set() -> CredentialSet {
         sso_profile: "p".into(),
         sso_session: Some("corp".into()),
         start_url: "https://d-1.awsapps.com/start".into(),
+        assumed_via: Vec::new(),
     }
 }
 

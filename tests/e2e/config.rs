@@ -255,6 +255,7 @@ preset = \"ci\"  # flag --preset\n\
 profile = \"pinned\"  # flag --profile\n\
 region = \"eu-west-3\"  # environment SSOCRED_REGION\n\
 role_arn = \"arn:aws:iam::210987654321:role/Developer\"  # config [preset.ci]\n\
+# assume: none, no role chain after the SSO role\n\
 sinks = [\"dotenv:path=ci.env\", \"json\"]  # config [preset.ci]\n\
 refresh_before = 300  # default\n\
 \n\

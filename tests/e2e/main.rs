@@ -3,6 +3,7 @@
 
 mod cache;
 mod cache_interop;
+mod chain;
 mod concurrency;
 mod config;
 mod console;

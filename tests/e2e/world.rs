@@ -146,6 +146,7 @@ impl World {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("AWS_ENDPOINT_URL_SSO", self.emulator.url())
             .env("AWS_ENDPOINT_URL_SSO_OIDC", self.emulator.url())
+            .env("AWS_ENDPOINT_URL_STS", self.emulator.url())
             .current_dir(self.home());
         cmd
     }

@@ -8,8 +8,8 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag,
-    RoleFlags, SinkFlags,
+    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag,
+    RegionFlag, RoleFlags, SinkFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -29,7 +29,7 @@ pub enum ConfigCommand {
     },
     /// Print the settings a command will use and where each comes from
     /// (never a secret).
-    Show(ShowArgs),
+    Show(Box<ShowArgs>),
 }
 
 /// The commands whose settings `config show` can print.
@@ -57,7 +57,7 @@ impl ForCommand {
         use Topic::*;
         match self {
             ForCommand::Get | ForCommand::Exec | ForCommand::Serve => {
-                &[Profile, Region, Role, Sinks, Refresh, Login, Cache]
+                &[Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache]
             }
             ForCommand::List | ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
@@ -79,6 +79,9 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     #[command(flatten)]
     pub region: RegionFlag,
@@ -112,6 +115,7 @@ impl ShowArgs {
             region: self.region.region.clone(),
             role_arn: self.role.role_arn.clone(),
             account_role: self.role.account.clone().zip(self.role.role.clone()),
+            assume: self.assume.assume.clone(),
             sinks: settings::SinkFlags::Chosen(self.sinks.sinks.clone()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
@@ -197,6 +201,10 @@ fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
             sink::validate(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
         }
     }
+    let chains = std::iter::once(&file.assume).chain(file.preset.values().map(|p| &p.assume));
+    for entries in chains.flatten() {
+        config.hops_of(entries)?;
+    }
     Ok(())
 }
 
@@ -277,6 +285,16 @@ fn network_section(
         match request::endpoint(service, paths, &profile, &network) {
             Ok(url) => out.push_str(&format!("# {key} endpoint: {url}\n")),
             Err(e) => out.push_str(&format!("# {key} endpoint: none: {e}\n")),
+        }
+    }
+    if !settings.chain.value.is_empty() {
+        let region = ssocred_core::pipeline::credentials_region(
+            settings.region.as_ref().map(|r| r.value.as_str()),
+            &profile,
+        );
+        match ssocred_core::chain::endpoint(&region, &network, env) {
+            Ok(url) => out.push_str(&format!("# sts endpoint: {url}\n")),
+            Err(e) => out.push_str(&format!("# sts endpoint: none: {e}\n")),
         }
     }
     Ok(out)

@@ -64,6 +64,7 @@ impl ConsoleArgs {
         Ok(GetArgs {
             profile: role.profile.clone(),
             role: role.role.clone(),
+            assume: role.assume.clone(),
             all: false,
             profile_name: DEFAULT_TEMPLATE.to_owned(),
             listing: ListingFlags {

@@ -3,6 +3,7 @@
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
+use ssocred_core::chain::Hop;
 use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
@@ -47,6 +48,13 @@ pub struct DiscoverArgs {
     /// Print a unified diff of the config file and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Write chained profiles instead: each role's credential_process then
+    /// assumes this role; repeatable, one hop each (ARN[,OPTION=VALUE...], as
+    /// for `ssocred --assume`). They go to a block of their own, and the
+    /// default names end in `-to-ROLE`. Only with --style process.
+    #[arg(long, value_name = "ARN[,OPTION=VALUE...]")]
+    pub assume: Vec<String>,
 }
 
 impl DiscoverArgs {
@@ -58,7 +66,26 @@ impl DiscoverArgs {
 
 /// Runs the command.
 pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
-    let namer = ProfileNamer::new(&args.profile_name)?;
+    let hops = args
+        .assume
+        .iter()
+        .map(|spec| Hop::parse(spec).map_err(|e| Error::Usage(format!("--assume {spec}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !hops.is_empty() && args.style == Style::Sso {
+        return Err(Error::Usage(
+            "--assume needs --style process: a native SSO profile has no AssumeRole step"
+                .to_owned(),
+        ));
+    }
+    let template = match hops.last() {
+        // The chained profiles must not take the plain profiles' names.
+        Some(last) if args.profile_name == DEFAULT_TEMPLATE => format!(
+            "{DEFAULT_TEMPLATE}-to-{}",
+            ssocred_core::naming::sanitise(last.role.role_name())
+        ),
+        _ => args.profile_name.clone(),
+    };
+    let namer = ProfileNamer::new(&template)?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let ctx = request::sink_context(&paths)?;
@@ -98,6 +125,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     deliver_roles(
         profile,
         Some(&request.region),
+        &hops,
         entries.into_iter().zip(names),
         &mut sinks,
         &mut stdout,

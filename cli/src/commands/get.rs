@@ -6,13 +6,14 @@ use clap::Args;
 use ssocred_core::naming::DEFAULT_TEMPLATE;
 use ssocred_core::pipeline::{Plan, Trace, credentials_region, plan};
 use ssocred_core::profile::ProfileFiles;
+use ssocred_core::role_cache::Kind;
 use ssocred_core::{Error, SinkContext, deliver as deliver_sets};
 use time::OffsetDateTime;
 
 use crate::deliver::{Rounds, deliver};
 use crate::flags::{
-    CacheFlags, ConfigFlags, FlowFlags, ListingFlags, NetworkFlags, ProfileFlag, RefreshFlag,
-    RegionFlag, RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
+    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, ListingFlags, NetworkFlags, ProfileFlag,
+    RefreshFlag, RegionFlag, RoleFlags, SinkFlags, TokenFlags, VerboseFlag,
 };
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;
@@ -27,6 +28,9 @@ pub struct GetArgs {
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     /// Take every role matching --account and --role (all roles without
     /// them); each set goes to its own profile, named by --profile-name.
@@ -107,6 +111,7 @@ impl GetArgs {
             region: self.region.region.clone(),
             role_arn: self.role.role_arn.clone(),
             account_role: self.role.account.clone().zip(self.role.role.clone()),
+            assume: self.assume.assume.clone(),
             sinks: settings::SinkFlags::Chosen(self.sink_specs()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
@@ -183,17 +188,32 @@ fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), E
     let Plan::Role(role) = plan(&query, &profile).ok()? else {
         return None;
     };
-    let cached = cache
-        .lookup(&profile, &role, OffsetDateTime::now_utc())
-        .ok()?;
     let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
-    let set = cache.to_set(cached, &profile, &role, Some(region));
+    let hops = &settings.chain.value;
+    let now = OffsetDateTime::now_utc();
+    let (set, path) = match hops.last() {
+        None => {
+            let cached = cache.lookup(&profile, &role, now).ok()?;
+            let set = cache.to_set(cached, &profile, &role, Some(region));
+            (set, cache.path(&profile, &role))
+        }
+        // A role chain: the entry of the whole chain.
+        Some(last) => {
+            let path = cache.chain_path(&profile, &role, hops);
+            let cached = cache.lookup_at(&path, Kind::Chain, now).ok()?;
+            let mut set = cache.to_set(cached, &profile, &last.role, Some(region));
+            set.assumed_via = std::iter::once(role.to_string())
+                .chain(hops[..hops.len() - 1].iter().map(|h| h.role.to_string()))
+                .collect();
+            (set, path)
+        }
+    };
     Trace::new(args.verbose.verbose).say(|| {
         format!(
             "{} for {} from the role cache {}, expires {}",
             set.access_key_id,
-            role,
-            cache.path(&profile, &role).display(),
+            set.role_arn,
+            path.display(),
             set.expiration_utc()
         )
     });

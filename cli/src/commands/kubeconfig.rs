@@ -8,7 +8,7 @@ use ssocred_core::Error;
 use ssocred_core::shell::sh_quote;
 use ssocred_core::sink::{SinkContext, SinkSpec, validate};
 
-use crate::flags::{ProfileFlag, RoleFlags};
+use crate::flags::{AssumeFlags, ProfileFlag, RoleFlags};
 use crate::output::write_stdout;
 
 /// Print a kubeconfig user whose exec plugin runs ssocred for an EKS cluster.
@@ -23,6 +23,9 @@ pub struct KubeconfigArgs {
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     /// The STS region the token is presigned for (default: the role's region).
     #[arg(long, value_name = "REGION")]
@@ -107,7 +110,12 @@ fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
         ("--user", args.user.as_deref()),
         ("--command", Some(args.command.as_str())),
     ];
-    for (flag, value) in values {
+    let hops = args
+        .assume
+        .assume
+        .iter()
+        .map(|a| ("--assume", Some(a.as_str())));
+    for (flag, value) in values.into_iter().chain(hops) {
         if value.is_some_and(|v| v.chars().any(char::is_control)) {
             return Err(Error::Usage(format!(
                 "{flag} contains a control character; kubeconfig values are one line"
@@ -143,6 +151,12 @@ fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
                 "kubeconfig needs the role: -r ARN, or --account ID --role NAME (kubectl cannot answer a chooser)".to_owned(),
             ));
         }
+    }
+    for hop in &args.assume.assume {
+        // Checked now, so kubectl never runs a chain that cannot parse.
+        ssocred_core::chain::Hop::parse(hop)
+            .map_err(|e| Error::Usage(format!("--assume {hop}: {e}")))?;
+        out.extend(["--assume".to_owned(), hop.clone()]);
     }
     out.extend(["--sink".to_owned(), sink.to_owned()]);
     Ok(out)

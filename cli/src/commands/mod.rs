@@ -152,6 +152,7 @@ fn as_discover(get: &get::GetArgs) -> discover::DiscoverArgs {
         profile_name: get.profile_name.clone(),
         prune: false,
         dry_run: false,
+        assume: get.assume.assume.clone(),
     }
 }
 
@@ -269,6 +270,7 @@ mod tests {
 profile = "top-profile"
 region = "top-1"
 role_arn = "arn:aws:iam::111111111111:role/Top"
+assume = ["arn:aws:iam::111111111111:role/TopHop"]
 sinks = ["dotenv"]
 refresh_before = 14
 [login]
@@ -281,6 +283,7 @@ window_minutes = 10
 profile = "preset-profile"
 region = "preset-1"
 role_arn = "arn:aws:iam::222222222222:role/Preset"
+assume = [{ role_arn = "arn:aws:iam::222222222222:role/PresetHop", duration = 900 }]
 sinks = ["env"]
 refresh_before = 13
 [preset.p.login]
@@ -334,6 +337,22 @@ window_minutes = 9
                     "",
                     "\"arn:aws:iam::222222222222:role/Preset\"",
                     "\"arn:aws:iam::111111111111:role/Top\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Chain,
+                key: "assume",
+                flag: &[
+                    "--assume",
+                    "arn:aws:iam::333333333333:role/FlagHop,external-id=x-1",
+                ],
+                env: None,
+                values: [
+                    "[\"arn:aws:iam::333333333333:role/FlagHop,external-id=x-1\"]",
+                    "",
+                    "[\"arn:aws:iam::222222222222:role/PresetHop,duration=900\"]",
+                    "[\"arn:aws:iam::111111111111:role/TopHop\"]",
                     "",
                 ],
             },

@@ -190,6 +190,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
         concurrency: 4,
         trace: Trace::default(),
         network: Network::default(),
+        chain: None,
     }
 }
 

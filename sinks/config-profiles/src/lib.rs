@@ -18,6 +18,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
+use ssocred_core::chain::Hop;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
@@ -148,12 +149,18 @@ impl Pending {
 }
 
 impl RoleSink for ConfigProfilesSink {
-    fn begin_roles(&mut self, sso: &SsoProfile) -> Result<(), SinkError> {
-        self.claim(instance_of(sso))
+    fn begin_roles(&mut self, sso: &SsoProfile, assume: &[Hop]) -> Result<(), SinkError> {
+        if !assume.is_empty() && self.style == Style::Sso {
+            return Err(SinkError::usage(
+                NAME,
+                "style=sso cannot hold a role chain (--assume): native SSO profiles have no AssumeRole step; use style=process".to_owned(),
+            ));
+        }
+        self.claim(instance_of(sso, assume))
     }
 
     fn accept_role(&mut self, role: &RoleProfile<'_>) -> Result<(), SinkError> {
-        self.claim(instance_of(role.sso))?;
+        self.claim(instance_of(role.sso, role.assume))?;
         let (style, command) = (self.style, self.command.as_str());
         self.pending
             .push(role.name, |out| render(style, command, role, out))
@@ -168,12 +175,19 @@ impl RoleSink for ConfigProfilesSink {
     }
 }
 
-/// The identity a block is marked with: the sso-session, else the start URL.
-fn instance_of(sso: &SsoProfile) -> String {
-    match &sso.session {
+/// The identity a block is marked with: the sso-session, else the start
+/// URL; and the roles of a chain, so chained profiles get a block of their
+/// own beside the plain ones.
+fn instance_of(sso: &SsoProfile, assume: &[Hop]) -> String {
+    let login = match &sso.session {
         Some(session) => format!("sso-session {session}"),
         None => format!("start URL {}", sso.start_url),
+    };
+    if assume.is_empty() {
+        return login;
     }
+    let roles: Vec<&str> = assume.iter().map(|h| h.role.as_str()).collect();
+    format!("{login} assume {}", roles.join(" > "))
 }
 
 fn begin_marker(instance: &str) -> String {
@@ -197,11 +211,16 @@ fn render(
     let mut entries: Vec<(&str, String)> = Vec::new();
     match style {
         Style::Process => {
-            let line = format!(
-                "{command} -p {} -r {} --sink process",
+            let mut line = format!(
+                "{command} -p {} -r {}",
                 shell_word(&role.sso.name)?,
                 shell_word(&role.role.role_arn)?
             );
+            for hop in role.assume {
+                line.push_str(" --assume ");
+                line.push_str(&shell_word(&hop.spec())?);
+            }
+            line.push_str(" --sink process");
             entries.push(("credential_process", line));
         }
         Style::Sso => {

@@ -56,7 +56,7 @@ impl Fixture {
         };
         let spec = format!("config-profiles:command=/opt/my tools/ssocred{options}");
         let mut sink = build(&SinkSpec::parse(&spec).unwrap(), &ctx)?;
-        sink.begin_roles(sso)?;
+        sink.begin_roles(sso, &[])?;
         let names: Vec<String> = roles
             .iter()
             .map(|r| format!("{}-{}", r.account_id, r.role_name))
@@ -67,6 +67,7 @@ impl Fixture {
                 role,
                 sso,
                 region: Some("eu-central-1"),
+                assume: &[],
             };
             sink.accept_role(&profile)?;
         }

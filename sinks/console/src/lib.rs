@@ -141,10 +141,17 @@ impl ConsoleSink {
             Some(endpoint) => endpoint.clone(),
             None => partition.federation_endpoint().to_owned(),
         };
-        // A set from role chaining (`--assume`) must refuse `duration`: the
-        // federation endpoint rejects SessionDuration for such credentials.
-        // CredentialSet does not say yet whether it was chained; once it
-        // does, the refusal belongs here, before the call.
+        // The federation endpoint rejects SessionDuration for credentials
+        // from role chaining: refused here, before the call, saying why.
+        if set.is_chained() && self.settings.duration.is_some() {
+            return Err(SinkError::usage(
+                NAME,
+                format!(
+                    "duration cannot be set for {}: it came from role chaining (--assume), and the federation endpoint refuses SessionDuration for chained role sessions; drop duration (the console session then lasts as long as the credentials, at most one hour)",
+                    set.role_arn
+                ),
+            ));
+        }
         let region = self.settings.region.clone().or_else(|| set.region.clone());
         let destination = self
             .settings

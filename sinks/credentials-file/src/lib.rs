@@ -211,6 +211,7 @@ mod tests {
             sso_profile: "sso".into(),
             sso_session: None,
             start_url: "https://x/start".into(),
+            assumed_via: Vec::new(),
         }
     }
 

@@ -377,6 +377,7 @@ mod tests {
             sso_profile: "p".into(),
             sso_session: None,
             start_url: "https://x/start".into(),
+            assumed_via: Vec::new(),
         }
     }
 

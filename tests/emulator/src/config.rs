@@ -85,6 +85,18 @@ pub struct EmulatorConfig {
     pub(crate) credential_lifetime: Duration,
     pub(crate) trailing_empty_page: bool,
     pub(crate) oidc: crate::OidcConfig,
+    pub(crate) trust: Vec<Trust>,
+    pub(crate) assume_role_lifetime: Option<Duration>,
+    pub(crate) throttle_sts_every: Option<u64>,
+}
+
+/// One statement of a role's trust policy: `source` may assume `target`,
+/// with `external_id` when the statement requires one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Trust {
+    pub(crate) target: String,
+    pub(crate) source: String,
+    pub(crate) external_id: Option<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -104,6 +116,9 @@ impl Default for EmulatorConfig {
             credential_lifetime: Self::DEFAULT_CREDENTIAL_LIFETIME,
             trailing_empty_page: false,
             oidc: crate::OidcConfig::default(),
+            trust: Vec::new(),
+            assume_role_lifetime: None,
+            throttle_sts_every: None,
         }
     }
 }
@@ -220,6 +235,61 @@ impl EmulatorConfig {
         self.oidc = oidc;
         self
     }
+
+    /// Lets the role `source_role_arn` assume `target_role_arn` through STS
+    /// AssumeRole, with or without an `ExternalId`. Both are IAM role ARNs,
+    /// `arn:PARTITION:iam::ACCOUNT:role/NAME`, compared exactly. A caller
+    /// holding portal credentials for account `A` and role `R` is the role
+    /// `arn:PARTITION:iam::A:role/R` (PARTITION from the region it signs
+    /// for); one holding AssumeRole credentials is the role it assumed.
+    /// Repeatable; a target no statement names refuses everyone.
+    pub fn trust(
+        mut self,
+        target_role_arn: impl Into<String>,
+        source_role_arn: impl Into<String>,
+    ) -> Self {
+        self.trust.push(Trust {
+            target: target_role_arn.into(),
+            source: source_role_arn.into(),
+            external_id: None,
+        });
+        self
+    }
+
+    /// Like [`Self::trust`], but the statement holds only when the request
+    /// carries exactly `external_id` as its `ExternalId`, as a trust policy
+    /// with an `sts:ExternalId` condition does.
+    pub fn trust_with_external_id(
+        mut self,
+        target_role_arn: impl Into<String>,
+        source_role_arn: impl Into<String>,
+        external_id: impl Into<String>,
+    ) -> Self {
+        self.trust.push(Trust {
+            target: target_role_arn.into(),
+            source: source_role_arn.into(),
+            external_id: Some(external_id.into()),
+        });
+        self
+    }
+
+    /// When set, credentials from AssumeRole expire after `lifetime`
+    /// (whole seconds count) whatever `DurationSeconds` asked for, so a
+    /// test can watch a chained hop expire.
+    pub fn assume_role_lifetime(mut self, lifetime: Duration) -> Self {
+        self.assume_role_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Answer every `n`th authenticated STS AssumeRole with 400
+    /// `Throttling` (`Rate exceeded`), counted by
+    /// [`crate::Emulator::sts_throttled`]; 0 turns it off. STS is another
+    /// endpoint than the portal: this never touches the portal's throttling
+    /// or rate limit, nor they this.
+    pub fn throttle_sts_every(mut self, n: u64) -> Self {
+        self.throttle_sts_every = (n > 0).then_some(n);
+        self
+    }
 }
 
 /// Tokens are redacted: they are bearer credentials, even in tests.
@@ -236,6 +306,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("credential_lifetime", &self.credential_lifetime)
             .field("trailing_empty_page", &self.trailing_empty_page)
             .field("oidc", &self.oidc)
+            .field("trust", &self.trust)
+            .field("assume_role_lifetime", &self.assume_role_lifetime)
+            .field("throttle_sts_every", &self.throttle_sts_every)
             .finish()
     }
 }

@@ -13,7 +13,17 @@ const SESSION_TOKEN_PREFIX: &str = "IQoJb3JpZ2luX2Vj";
 const SESSION_TOKEN_LEN: usize = 380;
 const SECRET_LEN: usize = 40;
 
-/// One set of role credentials the emulator handed out.
+/// The session name in the ARN of SSO credentials. The real one is the
+/// user's name in the identity store; the emulator has no users.
+pub(crate) const SSO_SESSION_NAME: &str = "ssocred-emulator";
+
+/// One set of role credentials the emulator handed out, by the portal
+/// (`GetRoleCredentials`) or by STS (`AssumeRole`).
+///
+/// The record describes where the credentials came from, so a test that
+/// holds only an access key can tell which hop produced it
+/// ([`crate::Emulator::issued_for_key`]): the STS fields are `None` for
+/// portal credentials and set for AssumeRole ones.
 ///
 /// `Debug` redacts the secret access key and the session token; the
 /// `/_emulator/issued` endpoint serialises them in full (they are test data).
@@ -21,7 +31,8 @@ const SECRET_LEN: usize = 40;
 pub struct IssuedCredentials {
     /// The account the role belongs to.
     pub account_id: String,
-    /// The role the credentials are for.
+    /// The role the credentials are for (for AssumeRole, the last part of
+    /// the role ARN, without its path).
     pub role_name: String,
     /// `ASIA` followed by 16 uppercase letters and digits.
     pub access_key_id: String,
@@ -31,6 +42,22 @@ pub struct IssuedCredentials {
     pub session_token: String,
     /// Expiry in milliseconds since the Unix epoch; always whole seconds.
     pub expiration_epoch_ms: i64,
+    /// AssumeRole: the `RoleArn` assumed (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+    pub role_arn: Option<String>,
+    /// AssumeRole: the access key id of the credentials that called it
+    /// (portal credentials for the first hop, AssumeRole ones after).
+    pub assumed_by: Option<String>,
+    /// AssumeRole: the `RoleSessionName`.
+    pub session_name: Option<String>,
+    /// AssumeRole: the `ExternalId` sent, if any.
+    pub external_id: Option<String>,
+    /// AssumeRole: the `SourceIdentity` sent, if any.
+    pub source_identity: Option<String>,
+    /// AssumeRole: the `DurationSeconds` sent, if any (the default is 3600).
+    pub duration_seconds: Option<u32>,
+    /// AssumeRole: the region of the request's SigV4 credential scope, that
+    /// is, the regional STS endpoint the caller meant to reach.
+    pub sts_region: Option<String>,
 }
 
 impl fmt::Debug for IssuedCredentials {
@@ -42,6 +69,13 @@ impl fmt::Debug for IssuedCredentials {
             .field("secret_access_key", &"<redacted>")
             .field("session_token", &"<redacted>")
             .field("expiration_epoch_ms", &self.expiration_epoch_ms)
+            .field("role_arn", &self.role_arn)
+            .field("assumed_by", &self.assumed_by)
+            .field("session_name", &self.session_name)
+            .field("external_id", &self.external_id)
+            .field("source_identity", &self.source_identity)
+            .field("duration_seconds", &self.duration_seconds)
+            .field("sts_region", &self.sts_region)
             .finish()
     }
 }
@@ -86,8 +120,60 @@ impl IssuedCredentials {
             secret_access_key,
             session_token,
             expiration_epoch_ms: expiration_epoch_ms(lifetime),
+            role_arn: None,
+            assumed_by: None,
+            session_name: None,
+            external_id: None,
+            source_identity: None,
+            duration_seconds: None,
+            sts_region: None,
         }
     }
+
+    /// The IAM role ARN these credentials act as, in `partition`: the
+    /// AssumeRole `RoleArn`, or for portal credentials
+    /// `arn:PARTITION:iam::ACCOUNT:role/ROLE` (real SSO roles live under
+    /// `role/aws-reserved/sso.amazonaws.com/`, but ssocred's `-r` ARNs and
+    /// the emulator's trust use this plain form).
+    pub(crate) fn iam_role_arn(&self, partition: &str) -> String {
+        match &self.role_arn {
+            Some(arn) => arn.clone(),
+            None => format!(
+                "arn:{partition}:iam::{}:role/{}",
+                self.account_id, self.role_name
+            ),
+        }
+    }
+
+    /// The session's principal, `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`;
+    /// AssumeRole credentials carry their own partition.
+    pub(crate) fn session_arn(&self, partition: &str) -> String {
+        let partition = self
+            .role_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(1))
+            .unwrap_or(partition);
+        let session = self.session_name.as_deref().unwrap_or(SSO_SESSION_NAME);
+        format!(
+            "arn:{partition}:sts::{}:assumed-role/{}/{session}",
+            self.account_id, self.role_name
+        )
+    }
+
+    /// Whether the credentials have expired at `now`.
+    pub(crate) fn expired_at(&self, now: SystemTime) -> bool {
+        let now_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        now_ms >= self.expiration_epoch_ms
+    }
+}
+
+/// A role's unique id as IAM shows it: `AROA` and 17 uppercase letters and
+/// digits, the same for the same role ARN.
+pub(crate) fn role_id(role_arn: &str) -> String {
+    let mut chars = CharStream::new(fnv1a(&[b"role-id", role_arn.as_bytes()]));
+    format!("AROA{}", chars.take(ACCESS_KEY_ALPHABET, 17))
 }
 
 /// Base64-looking text that depends only on `seed`, for opaque tokens.
@@ -186,12 +272,44 @@ mod tests {
 
     #[test]
     fn debug_redacts_secret_and_session_token() {
-        let creds = sample(1);
+        let mut creds = sample(1);
+        creds.session_name = Some("hop-1".to_owned());
         let shown = format!("{creds:?}");
         assert!(shown.contains(&creds.access_key_id), "{shown}");
         assert!(!shown.contains(&creds.secret_access_key), "{shown}");
         assert!(!shown.contains(&creds.session_token), "{shown}");
         assert_eq!(shown.matches("<redacted>").count(), 2, "{shown}");
+        assert!(shown.contains("session_name: Some(\"hop-1\")"), "{shown}");
+    }
+
+    #[test]
+    fn portal_and_assumed_credentials_name_their_principal() {
+        let mut creds = sample(1);
+        assert_eq!(
+            creds.iam_role_arn("aws-cn"),
+            "arn:aws-cn:iam::123456789012:role/Admin"
+        );
+        assert_eq!(
+            creds.session_arn("aws"),
+            "arn:aws:sts::123456789012:assumed-role/Admin/ssocred-emulator"
+        );
+        creds.role_arn = Some("arn:aws-us-gov:iam::210987654321:role/ops/Deploy".to_owned());
+        creds.account_id = "210987654321".to_owned();
+        creds.role_name = "Deploy".to_owned();
+        creds.session_name = Some("s1".to_owned());
+        assert_eq!(
+            creds.iam_role_arn("aws"),
+            "arn:aws-us-gov:iam::210987654321:role/ops/Deploy"
+        );
+        assert_eq!(
+            creds.session_arn("aws"),
+            "arn:aws-us-gov:sts::210987654321:assumed-role/Deploy/s1"
+        );
+        let id = role_id("arn:aws:iam::1:role/x");
+        assert_eq!(id.len(), 21);
+        assert!(id.starts_with("AROA"));
+        assert_eq!(id, role_id("arn:aws:iam::1:role/x"));
+        assert_ne!(id, role_id("arn:aws:iam::1:role/y"));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! the key's secret and answers with the caller's ARN.
 //!
 //! [`verify_token`] does all of that against the credentials the emulator
-//! issued. Its SigV4 is written here from the specification, with `hmac`
-//! and `sha2`, so that it checks ssocred's presigning (aws-sigv4)
+//! issued. Its SigV4 is the emulator's own ([`crate::sigv4`], written from
+//! the specification), so that it checks ssocred's presigning (aws-sigv4)
 //! independently. [`presign_token`] makes a token the same way, for tests
 //! that need one ssocred would never make (signed long ago, for another
 //! cluster).
@@ -18,12 +18,10 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use crate::IssuedCredentials;
+use crate::sigv4::{self, amz_date, parse_amz_date, partition, percent_decode, uri_encode};
 
 /// What every EKS token starts with.
 pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
@@ -48,7 +46,8 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 
 /// Checks `token` as the cluster named `cluster` would at `now`, against the
 /// credentials in `issued`: `Ok` with the caller's ARN
-/// (`arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/ssocred-emulator`), or
+/// (`arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`, where SESSION
+/// is `ssocred-emulator` for SSO credentials), or
 /// `Err` with the reason, which never holds a secret.
 pub fn verify_token(
     issued: &[IssuedCredentials],
@@ -150,12 +149,7 @@ pub fn verify_token(
             "SignatureDoesNotMatch: the signature is not that of {key_id} for cluster `{cluster}`"
         ));
     }
-    Ok(format!(
-        "arn:{}:sts::{}:assumed-role/{}/ssocred-emulator",
-        partition(region),
-        creds.account_id,
-        creds.role_name
-    ))
+    Ok(creds.session_arn(partition(region)))
 }
 
 /// A token for `cluster` presigned with `creds` in `region` at `at`, as
@@ -218,79 +212,12 @@ fn signature(
     cluster: &str,
     params: &[(String, String)],
 ) -> String {
-    let mut query: Vec<(String, String)> = params
-        .iter()
-        .filter(|(k, _)| k != "X-Amz-Signature")
-        .map(|(k, v)| (uri_encode(k), uri_encode(v)))
-        .collect();
-    query.sort();
-    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let canonical = format!(
         "GET\n/\n{}\nhost:{host}\n{CLUSTER_HEADER}:{}\n\nhost;{CLUSTER_HEADER}\n{EMPTY_SHA256}",
-        query.join("&"),
+        sigv4::canonical_query(params),
         cluster.trim()
     );
-    let day = date.get(..8).unwrap_or_default();
-    let scope = format!("{day}/{region}/sts/aws4_request");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{date}\n{scope}\n{}",
-        hex(&Sha256::digest(canonical.as_bytes()))
-    );
-    let mut key = hmac(format!("AWS4{secret}").as_bytes(), day.as_bytes());
-    for part in [region, "sts", "aws4_request"] {
-        key = hmac(&key, part.as_bytes());
-    }
-    hex(&hmac(&key, string_to_sign.as_bytes()))
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes a key of any length, so this never fails.
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
-        return Vec::new();
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SigV4's URI encoding: every byte but `A-Za-z0-9-_.~` as `%XX`.
-fn uri_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
+    sigv4::signature(secret, date, region, "sts", &canonical)
 }
 
 /// The query's parameters, decoded; an unknown or repeated one is refused,
@@ -335,49 +262,12 @@ fn sts_region(host: &str) -> Option<&str> {
     }
 }
 
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-fn parse_amz_date(text: &str) -> Option<OffsetDateTime> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(text, format)
-        .ok()
-        .map(time::PrimitiveDateTime::assume_utc)
-}
-
-fn amz_date(at: OffsetDateTime) -> String {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    at.format(format).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn creds() -> IssuedCredentials {
         IssuedCredentials::generate("123456789012", "Admin", 1, Duration::from_secs(3600))
-    }
-
-    /// The SigV4 test suite's `get-vanilla-query` key derivation: the
-    /// signing key of the documented example secret.
-    #[test]
-    fn signing_key_matches_the_documented_example() {
-        // docs.aws.amazon.com, "Examples of how to derive a signing key".
-        let mut key = hmac(b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", b"20120215");
-        for part in ["us-east-1", "iam", "aws4_request"] {
-            key = hmac(&key, part.as_bytes());
-        }
-        assert_eq!(
-            hex(&key),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! The protocol follows the AWS IAM User Guide, "Enable custom identity
 //! broker access to the AWS console": `Session` is the JSON
 //! `{"sessionId","sessionKey","sessionToken"}`, `SessionDuration` is
-//! optional and from 900 to 43200 seconds, and the answer is
+//! optional and from 900 to 43200 seconds (and refused for credentials from
+//! role chaining, which the emulator's STS issued), and the answer is
 //! `{"SigninToken": "..."}`. Refusals are 400 with a plain-text body.
 
 use std::collections::{BTreeMap, HashMap};
@@ -170,6 +171,11 @@ fn get_signin_token(state: &FederationState, params: &HashMap<String, String>) -
     }) else {
         return refuse("The session credentials are not valid");
     };
+    // As the federation endpoint does: role-chained sessions keep their own
+    // (at most one hour) length.
+    if credentials.assumed_by.is_some() && session_duration.is_some() {
+        return refuse("SessionDuration cannot be used with credentials from role chaining");
+    }
     let mut inner = state.lock();
     let sequence = inner.grants.len().to_string();
     let token = opaque_text(

@@ -16,7 +16,7 @@ use crate::credentials::IssuedCredentials;
 use crate::federation::{FederationOperation, FederationState, SigninGrant};
 use crate::oidc::{OidcConfig, OidcOperation, OidcState};
 use crate::server;
-use crate::state::{Operation, Shared};
+use crate::state::{Operation, Shared, StsOperation};
 use crate::tls::{ServerTls, TlsListener};
 
 /// How long a stopping server waits for requests still in flight (say, one
@@ -81,7 +81,8 @@ impl Emulator {
         let federation = Arc::new(FederationState::new(Arc::clone(&shared)));
         let app = server::router(Arc::clone(&shared))
             .merge(crate::oidc::router(Arc::clone(&oidc)))
-            .merge(crate::federation::router(Arc::clone(&federation)));
+            .merge(crate::federation::router(Arc::clone(&federation)))
+            .merge(crate::root::router(Arc::clone(&shared)));
         let (stop, stop_requested) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("ssocred-emulator".to_owned())
@@ -156,15 +157,16 @@ impl Emulator {
         format!("{}/federation", self.url())
     }
 
-    /// Every operation's count under its model name (`GetRoleCredentials`,
-    /// ...), and the throttled count under `Throttled`. Zero counts are
-    /// included.
+    /// Every portal and STS operation's count under its model name
+    /// (`GetRoleCredentials`, ..., `AssumeRole`), the portal's throttled
+    /// count under `Throttled` and STS's under `StsThrottled`. Zero counts
+    /// are included.
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.shared.counts()
     }
 
-    /// Zeroes every count, restarts the throttling cycle and refills the
-    /// rate limit's bucket.
+    /// Zeroes every portal and STS count, restarts both throttling cycles
+    /// and refills the rate limit's bucket.
     pub fn reset_counts(&self) {
         self.shared.reset_counts();
     }
@@ -175,9 +177,39 @@ impl Emulator {
         crate::eks::verify_token(&self.issued(), token, cluster, std::time::SystemTime::now())
     }
 
-    /// Every set of credentials issued so far, oldest first.
+    /// Every set of credentials issued so far, portal and AssumeRole ones,
+    /// oldest first.
     pub fn issued(&self) -> Vec<IssuedCredentials> {
         self.shared.issued()
+    }
+
+    /// The credentials issued with `access_key_id` (by the portal or by
+    /// AssumeRole), which say where they came from.
+    pub fn issued_for_key(&self, access_key_id: &str) -> Option<IssuedCredentials> {
+        self.shared.issued_for_key(access_key_id)
+    }
+
+    /// How many requests reached the STS `operation`, failed and throttled
+    /// ones included.
+    pub fn sts_count(&self, operation: StsOperation) -> u64 {
+        self.shared.sts_count(operation)
+    }
+
+    /// How many STS requests were answered with 400 `Throttling`.
+    pub fn sts_throttled(&self) -> u64 {
+        self.shared.sts_throttled()
+    }
+
+    /// Answers every `n`th authenticated AssumeRole from now on with 400
+    /// `Throttling`, or none when `None` (or `Some(0)`).
+    pub fn set_throttle_sts_every(&self, every: Option<u64>) {
+        self.shared.set_throttle_sts_every(every);
+    }
+
+    /// Makes credentials from AssumeRole expire after `lifetime` from now
+    /// on, whatever `DurationSeconds` asks for.
+    pub fn set_assume_role_lifetime(&self, lifetime: Duration) {
+        self.shared.set_assume_role_lifetime(Some(lifetime));
     }
 
     /// The tokens logged out so far, in order.

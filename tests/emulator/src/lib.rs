@@ -25,6 +25,28 @@
 //! redirects to a page naming the account and the role), counted apart
 //! ([`Emulator::federation_count`]).
 //!
+//! It also plays STS (`AssumeRole`, query protocol, at `POST /`: point
+//! `AWS_ENDPOINT_URL_STS` at [`Emulator::url`]). It authenticates callers
+//! by the SigV4 signature of credentials it issued, lets a role assume
+//! another only where [`EmulatorConfig::trust`] says so, and records every
+//! hop in the issued credentials ([`Emulator::issued_for_key`]):
+//!
+//! ```no_run
+//! use ssocred_emulator::{Emulator, EmulatorConfig, StsOperation};
+//!
+//! let emulator = Emulator::start(
+//!     EmulatorConfig::generated(1, 1)
+//!         .with_token("t")
+//!         .trust(
+//!             "arn:aws:iam::222222222222:role/Deploy",
+//!             "arn:aws:iam::100000000000:role/ReadOnly",
+//!         ),
+//! )
+//! .unwrap();
+//! // ... ssocred --assume arn:aws:iam::222222222222:role/Deploy ...
+//! assert_eq!(emulator.sts_count(StsOperation::AssumeRole), 0);
+//! ```
+//!
 //! Out-of-process users read the same records over HTTP:
 //! `GET /_emulator/counts`, `GET /_emulator/issued` and
 //! `POST /_emulator/reset`.
@@ -73,8 +95,11 @@ mod federation;
 mod handle;
 mod oidc;
 mod rate;
+mod root;
 mod server;
+mod sigv4;
 mod state;
+mod sts;
 pub mod tls;
 
 pub use config::{Account, EmulatorConfig};
@@ -82,4 +107,4 @@ pub use credentials::IssuedCredentials;
 pub use federation::{FederationOperation, SigninGrant};
 pub use handle::Emulator;
 pub use oidc::{OidcConfig, OidcOperation};
-pub use state::Operation;
+pub use state::{Operation, StsOperation};

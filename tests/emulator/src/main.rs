@@ -82,6 +82,23 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 8 * 3600)]
     oidc_token_lifetime_secs: u64,
 
+    /// Let the role SOURCE assume TARGET through STS AssumeRole (IAM role
+    /// ARNs), only with ExternalId X when `,external-id=X` follows; repeat
+    /// for several. A portal credential's role is
+    /// arn:PARTITION:iam::ACCOUNT:role/ROLE.
+    #[arg(long = "trust", value_name = "TARGET=SOURCE[,external-id=X]",
+          value_parser = parse_trust)]
+    trust: Vec<TrustFlag>,
+
+    /// Answer every Nth authenticated STS AssumeRole with 400 Throttling.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    throttle_sts_every: Option<u64>,
+
+    /// Lifetime of credentials from STS AssumeRole, in seconds, whatever
+    /// DurationSeconds asks for [default: DurationSeconds, or 3600].
+    #[arg(long, value_name = "SECS")]
+    assume_role_lifetime_secs: Option<u64>,
+
     /// Write the port number to this file once listening (atomically).
     #[arg(long, value_name = "PATH")]
     port_file: Option<PathBuf>,
@@ -92,12 +109,53 @@ struct Args {
     exit_on_stdin_eof: bool,
 }
 
+/// One `--trust` statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TrustFlag {
+    target: String,
+    source: String,
+    external_id: Option<String>,
+}
+
+/// `TARGET=SOURCE[,external-id=X]`. Role names may hold `=` and `,`, so
+/// the split is at `=arn:` and at the last `,external-id=`.
+fn parse_trust(text: &str) -> Result<TrustFlag, String> {
+    const EXTERNAL_ID: &str = ",external-id=";
+    let (pair, external_id) = match text.rfind(EXTERNAL_ID) {
+        Some(at) => (&text[..at], Some(&text[at + EXTERNAL_ID.len()..])),
+        None => (text, None),
+    };
+    let (target, source) = pair
+        .split_once("=arn:")
+        .filter(|(target, _)| target.starts_with("arn:"))
+        .ok_or("expected TARGET=SOURCE[,external-id=X] with two role ARNs")?;
+    if external_id.is_some_and(str::is_empty) {
+        return Err("external-id must not be empty".to_owned());
+    }
+    Ok(TrustFlag {
+        target: target.to_owned(),
+        source: format!("arn:{source}"),
+        external_id: external_id.map(str::to_owned),
+    })
+}
+
 impl Args {
     fn config(&self) -> EmulatorConfig {
         let config = self.tokens.iter().fold(
             EmulatorConfig::generated(self.accounts, self.roles_per_account),
             |config, token| config.with_token(token),
         );
+        let config = self
+            .trust
+            .iter()
+            .fold(config, |config, trust| match &trust.external_id {
+                Some(id) => config.trust_with_external_id(&trust.target, &trust.source, id),
+                None => config.trust(&trust.target, &trust.source),
+            });
+        let config = match self.assume_role_lifetime_secs {
+            Some(secs) => config.assume_role_lifetime(Duration::from_secs(secs)),
+            None => config,
+        };
         let config = match self.rate_limit {
             Some(per_second) => {
                 // `positive_rate` caps R, so the rounded value fits a u32.
@@ -113,6 +171,7 @@ impl Args {
             .page_size(self.page_size)
             .latency(Duration::from_millis(self.latency_ms))
             .throttle_every(self.throttle_every.unwrap_or(0))
+            .throttle_sts_every(self.throttle_sts_every.unwrap_or(0))
             .credential_lifetime(Duration::from_secs(self.credential_lifetime_secs))
             .trailing_empty_page(self.trailing_empty_page)
             .oidc(
@@ -352,6 +411,49 @@ mod tests {
     fn zero_page_size_and_throttle_are_rejected() {
         assert!(Args::try_parse_from(["ssocred-emulator", "--page-size", "0"]).is_err());
         assert!(Args::try_parse_from(["ssocred-emulator", "--throttle-every", "0"]).is_err());
+    }
+
+    #[test]
+    fn sts_flags_reach_the_config() {
+        let args = Args::try_parse_from([
+            "ssocred-emulator",
+            "--trust",
+            "arn:aws:iam::222222222222:role/Deploy=arn:aws:iam::100000000000:role/ReadOnly",
+            "--trust",
+            "arn:aws:iam::3:role/A=B,C=arn:aws-cn:iam::4:role/x=y,external-id=id:1/2",
+            "--throttle-sts-every",
+            "5",
+            "--assume-role-lifetime-secs",
+            "90",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", args.config());
+        assert!(
+            shown.contains(
+                "Trust { target: \"arn:aws:iam::222222222222:role/Deploy\", \
+                 source: \"arn:aws:iam::100000000000:role/ReadOnly\", external_id: None }"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(
+                "Trust { target: \"arn:aws:iam::3:role/A=B,C\", \
+                 source: \"arn:aws-cn:iam::4:role/x=y\", external_id: Some(\"id:1/2\") }"
+            ),
+            "{shown}"
+        );
+        assert!(shown.contains("throttle_sts_every: Some(5)"), "{shown}");
+        assert!(shown.contains("assume_role_lifetime: Some(90s)"), "{shown}");
+        for bad in [
+            "arn:aws:iam::1:role/A",
+            "Deploy=arn:aws:iam::1:role/A",
+            "arn:aws:iam::1:role/A=arn:aws:iam::1:role/B,external-id=",
+        ] {
+            assert!(
+                Args::try_parse_from(["ssocred-emulator", "--trust", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

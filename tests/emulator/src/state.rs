@@ -10,6 +10,9 @@ use crate::rate::TokenBucket;
 
 /// The key under which [`crate::Emulator::counts`] reports throttled requests.
 pub(crate) const THROTTLED_KEY: &str = "Throttled";
+/// The key under which [`crate::Emulator::counts`] reports throttled STS
+/// requests.
+pub(crate) const STS_THROTTLED_KEY: &str = "StsThrottled";
 
 /// A portal operation, as the service model names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +57,35 @@ impl fmt::Display for Operation {
     }
 }
 
+/// An STS operation, as the service model names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StsOperation {
+    /// `POST /` with `Action=AssumeRole`
+    AssumeRole,
+}
+
+impl StsOperation {
+    /// Every operation, in declaration order.
+    pub const ALL: [StsOperation; 1] = [StsOperation::AssumeRole];
+
+    /// The operation's name in the service model, e.g. `AssumeRole`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StsOperation::AssumeRole => "AssumeRole",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for StsOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Everything the server and the handle share, behind one lock that is only
 /// ever held for a few statements (never across an `await`).
 pub(crate) struct Shared {
@@ -70,6 +102,11 @@ struct Inner {
     bucket: Option<TokenBucket>,
     issued: Vec<IssuedCredentials>,
     logged_out: Vec<String>,
+    sts_counts: [u64; StsOperation::ALL.len()],
+    sts_throttled: u64,
+    /// Authenticated STS requests since STS throttling was last configured
+    /// or reset.
+    sts_throttle_sequence: u64,
     /// Every `nextToken` handed out, and where it continues.
     page_tokens: HashMap<String, PagePosition>,
 }
@@ -105,6 +142,9 @@ impl Shared {
                 throttle_sequence: 0,
                 issued: Vec::new(),
                 logged_out: Vec::new(),
+                sts_counts: [0; StsOperation::ALL.len()],
+                sts_throttled: 0,
+                sts_throttle_sequence: 0,
                 page_tokens: HashMap::new(),
             }),
         }
@@ -227,10 +267,18 @@ impl Shared {
 
     pub(crate) fn counts(&self) -> BTreeMap<String, u64> {
         let inner = self.lock();
-        Operation::ALL
+        let portal = Operation::ALL
             .iter()
-            .map(|op| (op.name().to_owned(), inner.counts[op.index()]))
-            .chain([(THROTTLED_KEY.to_owned(), inner.throttled)])
+            .map(|op| (op.name().to_owned(), inner.counts[op.index()]));
+        let sts = StsOperation::ALL
+            .iter()
+            .map(|op| (op.name().to_owned(), inner.sts_counts[op.index()]));
+        portal
+            .chain(sts)
+            .chain([
+                (THROTTLED_KEY.to_owned(), inner.throttled),
+                (STS_THROTTLED_KEY.to_owned(), inner.sts_throttled),
+            ])
             .collect()
     }
 
@@ -242,6 +290,9 @@ impl Shared {
         inner.throttled = 0;
         inner.throttle_sequence = 0;
         inner.bucket = new_bucket(inner.config.rate_limit);
+        inner.sts_counts = [0; StsOperation::ALL.len()];
+        inner.sts_throttled = 0;
+        inner.sts_throttle_sequence = 0;
     }
 
     pub(crate) fn issued(&self) -> Vec<IssuedCredentials> {
@@ -280,6 +331,85 @@ impl Shared {
 
     pub(crate) fn set_latency(&self, latency: Duration) {
         self.lock().config.latency = latency;
+    }
+
+    /// Counts an STS request as it arrives.
+    pub(crate) fn sts_arrive(&self, operation: StsOperation) {
+        self.lock().sts_counts[operation.index()] += 1;
+    }
+
+    pub(crate) fn sts_count(&self, operation: StsOperation) -> u64 {
+        self.lock().sts_counts[operation.index()]
+    }
+
+    pub(crate) fn sts_throttled(&self) -> u64 {
+        self.lock().sts_throttled
+    }
+
+    /// Whether this authenticated STS request is one `throttle_sts_every`
+    /// refuses; counts it as throttled if so.
+    pub(crate) fn sts_throttle(&self) -> bool {
+        let mut inner = self.lock();
+        inner.sts_throttle_sequence += 1;
+        let throttle = inner
+            .config
+            .throttle_sts_every
+            .is_some_and(|every| inner.sts_throttle_sequence.is_multiple_of(every));
+        if throttle {
+            inner.sts_throttled += 1;
+        }
+        throttle
+    }
+
+    pub(crate) fn set_throttle_sts_every(&self, every: Option<u64>) {
+        let mut inner = self.lock();
+        inner.config.throttle_sts_every = every.filter(|&n| n > 0);
+        inner.sts_throttle_sequence = 0;
+    }
+
+    pub(crate) fn set_assume_role_lifetime(&self, lifetime: Option<Duration>) {
+        self.lock().config.assume_role_lifetime = lifetime;
+    }
+
+    /// The credentials issued with this access key id, if any.
+    pub(crate) fn issued_for_key(&self, access_key_id: &str) -> Option<IssuedCredentials> {
+        self.lock()
+            .issued
+            .iter()
+            .find(|issued| issued.access_key_id == access_key_id)
+            .cloned()
+    }
+
+    /// Whether a trust statement lets `source` assume `target` with this
+    /// `ExternalId`.
+    pub(crate) fn trusts(&self, target: &str, source: &str, external_id: Option<&str>) -> bool {
+        self.lock().config.trust.iter().any(|trust| {
+            trust.target == target
+                && trust.source == source
+                && trust
+                    .external_id
+                    .as_deref()
+                    .is_none_or(|required| external_id == Some(required))
+        })
+    }
+
+    /// Issues AssumeRole credentials for `role_name` in `account_id`, valid
+    /// for `lifetime` unless `assume_role_lifetime` overrides it; `describe`
+    /// fills in the record's STS fields.
+    pub(crate) fn issue_assumed(
+        &self,
+        account_id: &str,
+        role_name: &str,
+        lifetime: Duration,
+        describe: impl FnOnce(&mut IssuedCredentials),
+    ) -> IssuedCredentials {
+        let mut inner = self.lock();
+        let sequence = inner.issued.len() as u64 + 1;
+        let lifetime = inner.config.assume_role_lifetime.unwrap_or(lifetime);
+        let mut issued = IssuedCredentials::generate(account_id, role_name, sequence, lifetime);
+        describe(&mut issued);
+        inner.issued.push(issued.clone());
+        issued
     }
 }
 

@@ -541,10 +541,12 @@ fn counts_cover_failures_and_can_be_reset() {
     get(port, "/not/an/operation", Some(TOKEN));
 
     let expected: BTreeMap<String, u64> = [
+        ("AssumeRole", 0),
         ("GetRoleCredentials", 2),
         ("ListAccountRoles", 1),
         ("ListAccounts", 2),
         ("Logout", 0),
+        ("StsThrottled", 0),
         ("Throttled", 1),
     ]
     .into_iter()
@@ -555,7 +557,7 @@ fn counts_cover_failures_and_can_be_reset() {
 
     emulator.reset_counts();
     assert!(emulator.counts().values().all(|&count| count == 0));
-    assert_eq!(emulator.counts().len(), 5);
+    assert_eq!(emulator.counts().len(), 7);
     let statuses: Vec<u16> = (0..4)
         .map(|_| get(port, "/assignment/accounts", Some(TOKEN)).status)
         .collect();
@@ -593,8 +595,8 @@ fn admin_endpoints_report_and_reset() {
 
     assert_eq!(
         counts,
-        json!({"GetRoleCredentials": 1, "ListAccountRoles": 0, "ListAccounts": 1,
-               "Logout": 0, "Throttled": 0})
+        json!({"AssumeRole": 0, "GetRoleCredentials": 1, "ListAccountRoles": 0,
+               "ListAccounts": 1, "Logout": 0, "StsThrottled": 0, "Throttled": 0})
     );
     let creds = &emulator.issued()[0];
     assert_eq!(
@@ -606,6 +608,13 @@ fn admin_endpoints_report_and_reset() {
             "secret_access_key": creds.secret_access_key,
             "session_token": creds.session_token,
             "expiration_epoch_ms": creds.expiration_epoch_ms,
+            "role_arn": null,
+            "assumed_by": null,
+            "session_name": null,
+            "external_id": null,
+            "source_identity": null,
+            "duration_seconds": null,
+            "sts_region": null,
         }])
     );
     assert_eq!(reset.status, 204);

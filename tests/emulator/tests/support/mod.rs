@@ -60,6 +60,17 @@ impl Response {
 
 /// Sends one request on a fresh connection and reads the whole response.
 pub fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
+    request_with_body(port, method, target, headers, "")
+}
+
+/// Like [`request`], with a body (and its `Content-Length`) for POST.
+pub fn request_with_body(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to emulator");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -70,9 +81,10 @@ pub fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)]) 
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     if method == "POST" {
-        head.push_str("Content-Length: 0\r\n");
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
+    head.push_str(body);
     stream.write_all(head.as_bytes()).unwrap();
 
     let mut raw = Vec::new();

@@ -1,0 +1,139 @@
+use super::*;
+
+fn arn(text: &str) -> RoleArn {
+    RoleArn::parse(text).unwrap()
+}
+
+const HUB: &str = "arn:aws:iam::210987654321:role/Hub";
+
+#[test]
+fn a_bare_arn_is_a_hop_with_defaults() {
+    let hop = Hop::parse(HUB).unwrap();
+    assert_eq!(hop, Hop::to(arn(HUB)));
+    assert_eq!(hop.duration_secs(), 3600);
+    assert_eq!(hop.spec(), HUB);
+}
+
+#[test]
+fn options_parse_and_round_trip() {
+    let spec = format!(
+        "{HUB},external-id=ext,with:comma/ok,session-name=alice@corp,duration=15m,source-identity=alice"
+    );
+    let hop = Hop::parse(&spec).unwrap();
+    assert_eq!(hop.external_id.as_deref(), Some("ext,with:comma/ok"));
+    assert_eq!(hop.session_name.as_deref(), Some("alice@corp"));
+    assert_eq!(hop.duration, Some(900));
+    assert_eq!(hop.source_identity.as_deref(), Some("alice"));
+    assert_eq!(Hop::parse(&hop.spec()).unwrap(), hop);
+    assert_eq!(
+        Hop::parse(&format!("{HUB},duration=1h")).unwrap().duration,
+        Some(3600)
+    );
+}
+
+#[test]
+fn bad_hops_are_refused_naming_the_option() {
+    let cases = [
+        ("arn:aws:iam::1:role/X".to_owned(), "account"),
+        ("not-an-arn".to_owned(), "malformed role ARN"),
+        (format!("{HUB},duration=3601"), "one hour"),
+        (format!("{HUB},duration=2h"), "one hour"),
+        (format!("{HUB},duration=899"), "minimum"),
+        (format!("{HUB},duration=soon"), "duration `soon`"),
+        (
+            format!("{HUB},session-name=a"),
+            "session-name must be 2 to 64",
+        ),
+        (
+            format!("{HUB},session-name=has space"),
+            "session-name holds ` `",
+        ),
+        (
+            format!("{HUB},external-id=x"),
+            "external-id must be 2 to 1224",
+        ),
+        (
+            format!("{HUB},source-identity=aws:me"),
+            "source-identity holds `:`",
+        ),
+        (format!("{HUB},session-name=ab,session-name=cd"), "twice"),
+        (
+            format!("{HUB},externalid=x1"),
+            "unknown option `externalid`",
+        ),
+    ];
+    for (spec, expected) in cases {
+        let err = Hop::parse(&spec).unwrap_err();
+        assert!(err.contains(expected), "{spec}: {err}");
+    }
+    // 64 characters is the most a session name may have.
+    let name = "n".repeat(64);
+    assert!(Hop::parse(&format!("{HUB},session-name={name}")).is_ok());
+    assert!(Hop::parse(&format!("{HUB},session-name={name}n")).is_err());
+}
+
+fn profile(session: Option<&str>, name: &str) -> SsoProfile {
+    SsoProfile {
+        name: name.into(),
+        session: session.map(str::to_owned),
+        start_url: "https://d-1.awsapps.com/start".into(),
+        sso_region: "us-east-1".into(),
+        region: None,
+        account_id: None,
+        role_name: None,
+    }
+}
+
+#[test]
+fn the_default_session_name_comes_from_the_login_and_is_valid() {
+    assert_eq!(
+        default_session_name(&profile(Some("corp"), "p")),
+        "ssocred-corp"
+    );
+    assert_eq!(
+        default_session_name(&profile(None, "my profile/ü")),
+        "ssocred-my-profile--"
+    );
+    let long = default_session_name(&profile(Some(&"x".repeat(100)), "p"));
+    assert_eq!(long.len(), 64);
+    let hop = Hop {
+        session_name: Some(long),
+        ..Hop::to(arn(HUB))
+    };
+    hop.check().unwrap();
+}
+
+#[test]
+fn the_sdk_rules_give_regional_sts_endpoints() {
+    let network = Network::default();
+    let none = |_: &str| None;
+    assert_eq!(
+        endpoint("eu-west-1", &network, none).unwrap(),
+        "https://sts.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(
+        endpoint("us-east-1", &network, none).unwrap(),
+        "https://sts.us-east-1.amazonaws.com"
+    );
+    assert_eq!(
+        endpoint("cn-north-1", &network, none).unwrap(),
+        "https://sts.cn-north-1.amazonaws.com.cn"
+    );
+    let fips = Network {
+        endpoints: crate::endpoints::EndpointOptions {
+            fips: true,
+            dualstack: false,
+        },
+        ..Network::default()
+    };
+    assert_eq!(
+        endpoint("us-west-2", &fips, none).unwrap(),
+        "https://sts-fips.us-west-2.amazonaws.com"
+    );
+    let overridden =
+        |k: &str| (k == "AWS_ENDPOINT_URL_STS").then(|| "http://127.0.0.1:9/".to_owned());
+    assert_eq!(
+        endpoint("eu-west-1", &network, overridden).unwrap(),
+        "http://127.0.0.1:9"
+    );
+}

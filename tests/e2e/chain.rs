@@ -1,0 +1,537 @@
+//! Role chaining (`--assume`): one hop, two hops, options per hop, the
+//! chain's cache entries (a cache hit makes no call; a cached hop is not
+//! assumed again), AccessDenied (exit 5 naming the hop and the principal),
+//! bad specs (exit 2), a hop that expires under `--watch`, `--all` into one
+//! target, presets naming a chain, `discover --assume`, cache clear, STS
+//! throttling paced apart from the portal, and the console's duration rule.
+
+use std::time::Duration;
+
+use ssocred_emulator::{EmulatorConfig, IssuedCredentials, Operation, StsOperation};
+
+use crate::running::*;
+use crate::world::*;
+
+const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+const TARGET: &str = "arn:aws:iam::666666666666:role/Target";
+
+/// The standard world, where ReadOnly may assume Hub, and Hub may assume
+/// Target with the external id `ext-42`.
+fn chain_emulator() -> EmulatorConfig {
+    base_emulator()
+        .trust(HUB, READ_ONLY_ARN)
+        .trust_with_external_id(TARGET, HUB, "ext-42")
+}
+
+fn world() -> World {
+    World::with_emulator(chain_emulator())
+}
+
+fn process(w: &World, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["-p", "modern", "-r", READ_ONLY_ARN];
+    args.extend(extra);
+    args.extend(["--sink", "process"]);
+    w.run(&args)
+}
+
+/// The credentials the emulator issued under `key`.
+fn issued(w: &World, key: &str) -> IssuedCredentials {
+    w.emulator
+        .issued_for_key(key)
+        .unwrap_or_else(|| panic!("{key} was not issued by the emulator"))
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn one_hop_delivers_the_assumed_roles_credentials() {
+    let w = world();
+    let json = ok_json(&process(&w, &["--assume", HUB]));
+    let key = json["AccessKeyId"].as_str().unwrap();
+    let hop = issued(&w, key);
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(json["SecretAccessKey"], hop.secret_access_key.as_str());
+    assert_eq!(json["SessionToken"], hop.session_token.as_str());
+    // The hop was made with the SSO role's credentials, at the regional STS
+    // endpoint of the profile's region, for one hour, under the login's name.
+    let source = issued(&w, hop.assumed_by.as_deref().unwrap());
+    assert_eq!(
+        (source.account_id.as_str(), source.role_name.as_str()),
+        (PROD, "ReadOnly")
+    );
+    assert_eq!(hop.sts_region.as_deref(), Some("us-east-1"));
+    assert_eq!(hop.duration_seconds, Some(3600));
+    assert_eq!(hop.session_name.as_deref(), Some("ssocred-corp"));
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+}
+
+#[test]
+fn two_hops_with_options_reach_the_target_through_the_hub() {
+    let w = world();
+    let out = process(
+        &w,
+        &[
+            "--region",
+            "eu-west-1",
+            "--assume",
+            &format!("{HUB},session-name=alice@corp,duration=900"),
+            "--assume",
+            &format!("{TARGET},external-id=ext-42,source-identity=alice"),
+        ],
+    );
+    let json = ok_json(&out);
+    let last = issued(&w, json["AccessKeyId"].as_str().unwrap());
+    assert_eq!(last.role_arn.as_deref(), Some(TARGET));
+    assert_eq!(last.external_id.as_deref(), Some("ext-42"));
+    assert_eq!(last.source_identity.as_deref(), Some("alice"));
+    assert_eq!(last.session_name.as_deref(), Some("ssocred-corp"));
+    assert_eq!(last.sts_region.as_deref(), Some("eu-west-1"));
+    let first = issued(&w, last.assumed_by.as_deref().unwrap());
+    assert_eq!(first.role_arn.as_deref(), Some(HUB));
+    assert_eq!(first.session_name.as_deref(), Some("alice@corp"));
+    assert_eq!(first.duration_seconds, Some(900));
+    let sso = issued(&w, first.assumed_by.as_deref().unwrap());
+    assert_eq!(sso.role_name, "ReadOnly");
+    assert!(sso.assumed_by.is_none(), "the chain starts at the SSO role");
+}
+
+#[test]
+fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
+    let w = world();
+    let hub = ["--assume", HUB];
+    let two = [
+        "--assume",
+        HUB,
+        "--assume",
+        &format!("{TARGET},external-id=ext-42"),
+    ];
+    let first = ok_json(&process(&w, &two));
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 2);
+    w.emulator.reset_counts();
+    // The whole chain is cached: no portal call, no STS call, no token read.
+    std::fs::remove_file(w.token_path("corp")).unwrap();
+    let out = w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--assume",
+        &format!("{TARGET},external-id=ext-42"),
+        "--sink",
+        "process",
+        "-v",
+    ]);
+    let again = ok_json(&out);
+    assert_eq!(again, first);
+    assert!(
+        stderr(&out).contains("from the role cache"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
+    // The one-hop chain is a prefix of it, cached too.
+    let hub_json = ok_json(&process(&w, &hub));
+    assert_eq!(
+        issued(&w, hub_json["AccessKeyId"].as_str().unwrap())
+            .role_arn
+            .as_deref(),
+        Some(HUB)
+    );
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
+    // Another target after the cached hub assumes only the new hop (through
+    // the full pipeline: the json sink).
+    w.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
+    let out = w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--assume",
+        &format!("{TARGET},external-id=ext-42,duration=1800"),
+        "--sink",
+        "json",
+    ]);
+    let json = ok_json(&out);
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    assert_eq!(json["role_arn"], TARGET);
+    let last = issued(&w, json["access_key_id"].as_str().unwrap());
+    assert_eq!(last.assumed_by.as_deref(), hub_json["AccessKeyId"].as_str());
+}
+
+#[test]
+fn access_denied_exits_5_naming_the_hop_and_the_principal() {
+    let w = world();
+    // Target trusts Hub only with the external id; ReadOnly is not trusted.
+    let out = process(&w, &["--assume", TARGET]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("hop 1") && e.contains(TARGET) && e.contains(READ_ONLY_ARN),
+        "{e}"
+    );
+    assert!(
+        e.contains("AccessDenied") && e.contains("trust policy"),
+        "{e}"
+    );
+    assert!(out.stdout.is_empty());
+    // The second hop without its external id.
+    let out = process(&w, &["--assume", HUB, "--assume", TARGET]);
+    assert_eq!(out.status.code(), Some(5));
+    let e = stderr(&out);
+    assert!(
+        e.contains("hop 2") && e.contains(TARGET) && e.contains(HUB),
+        "{e}"
+    );
+    for i in w.emulator.issued() {
+        assert!(!e.contains(&i.secret_access_key) && !e.contains(&i.session_token));
+    }
+}
+
+#[test]
+fn bad_hops_exit_2_before_any_call() {
+    let w = world();
+    let cases = [
+        ("arn:aws:iam::12:role/X", "--assume arn:aws:iam::12:role/X"),
+        (&format!("{HUB},duration=7200") as &str, "one hour"),
+        (&format!("{HUB},session-name=x y") as &str, "session-name"),
+        (
+            &format!("{HUB},colour=red") as &str,
+            "unknown option `colour`",
+        ),
+    ];
+    for (spec, expected) in cases {
+        let out = process(&w, &["--assume", spec]);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{spec}: {}", stderr(&out));
+    }
+    // A role in another partition than the STS region.
+    let out = process(&w, &["--assume", "arn:aws-cn:iam::555555555555:role/Hub"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("partition"), "{}", stderr(&out));
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
+}
+
+#[test]
+fn an_expired_hop_is_assumed_again_under_watch() {
+    let w = World::with_emulator(chain_emulator().assume_role_lifetime(Duration::from_secs(4)));
+    let mut cmd = w.cmd();
+    cmd.args([
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--sink",
+        "credentials-file:chained",
+        "--watch",
+        "--refresh-before",
+        "2",
+    ]);
+    let mut running = Running::spawn(cmd);
+    let mut keys = Vec::new();
+    for round in 0..3 {
+        running.stderr_line_with("delivered credentials");
+        let text = std::fs::read_to_string(w.credentials_path()).unwrap();
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("aws_access_key_id = "))
+            .unwrap()
+            .to_owned();
+        let hop = issued(&w, &key);
+        assert_eq!(hop.role_arn.as_deref(), Some(HUB), "round {round}");
+        keys.push(key);
+    }
+    running.signal("TERM");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    keys.dedup();
+    assert_eq!(keys.len(), 3, "each round brings a new hop");
+    // The SSO role's credentials (an hour long) came from the cache after
+    // the first round: only the hop was made again.
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+    assert!(w.emulator.sts_count(StsOperation::AssumeRole) >= 3);
+}
+
+#[test]
+fn all_assumes_every_matched_role_into_the_same_target() {
+    let w = World::with_emulator(
+        base_emulator()
+            .trust(HUB, READ_ONLY_ARN)
+            .trust(HUB, "arn:aws:iam::123456789012:role/Admin"),
+    );
+    let out = w.run(&[
+        "-p",
+        "modern",
+        "--account",
+        PROD,
+        "--all",
+        "--profile-name",
+        "via-{{role_name}}",
+        "--assume",
+        HUB,
+        "-q",
+    ]);
+    ok(&out);
+    let text = std::fs::read_to_string(w.credentials_path()).unwrap();
+    for profile in ["via-ReadOnly", "via-Admin"] {
+        let section = text.split(&format!("[{profile}]\n")).nth(1).expect(&text);
+        let key = section
+            .lines()
+            .find_map(|l| l.strip_prefix("aws_access_key_id = "))
+            .unwrap();
+        let hop = issued(&w, key);
+        assert_eq!(hop.role_arn.as_deref(), Some(HUB), "{profile}");
+        let source = issued(&w, hop.assumed_by.as_deref().unwrap());
+        assert_eq!(
+            format!("via-{}", source.role_name),
+            profile,
+            "each profile is its own role's chain"
+        );
+    }
+}
+
+#[test]
+fn a_preset_names_a_chain_and_config_show_prints_it() {
+    let w = world();
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[preset.target]\nprofile = \"modern\"\nrole_arn = \"{READ_ONLY_ARN}\"\nassume = [\n  \"{HUB}\",\n  {{ role_arn = \"{TARGET}\", external_id = \"ext-42\", duration = 1200 }},\n]\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let json = ok_json(&w.run(&[
+        "--config", config, "--preset", "target", "--sink", "process",
+    ]));
+    let last = issued(&w, json["AccessKeyId"].as_str().unwrap());
+    assert_eq!(last.role_arn.as_deref(), Some(TARGET));
+    assert_eq!(last.duration_seconds, Some(1200));
+    let shown = ok(&w.run(&["config", "show", "--config", config, "--preset", "target"]));
+    assert!(
+        shown.contains(&format!(
+            "assume = [\"{HUB}\", \"{TARGET},external-id=ext-42,duration=1200\"]  # config [preset.target]"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("# sts endpoint: {}\n", w.emulator.url())),
+        "{shown}"
+    );
+    // A bad hop in the config names the file and line, exit 3.
+    let bad = w.home().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "profile = \"modern\"\nassume = [\n  \"arn:aws:iam::1:role/X\",\n]\n",
+    )
+    .unwrap();
+    let out = w.run(&["--config", bad.to_str().unwrap(), "-r", READ_ONLY_ARN]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bad.toml: line 3: assume:"),
+        "{}",
+        stderr(&out)
+    );
+    // `config check` finds it in a preset too, without a run.
+    let bad_preset = w.home().join("bad-preset.toml");
+    std::fs::write(
+        &bad_preset,
+        format!("[preset.x]\nassume = [\"{HUB},duration=2h\"]\n"),
+    )
+    .unwrap();
+    let out = w.run(&["config", "check", bad_preset.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 2: assume:") && stderr(&out).contains("one hour"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn discover_assume_writes_chained_process_profiles_beside_the_plain_ones() {
+    let w = world();
+    ok(&w.run(&["discover", "-p", "modern", "-q"]));
+    let plain = std::fs::read_to_string(w.config_path()).unwrap();
+    ok(&w.run(&[
+        "discover",
+        "-p",
+        "modern",
+        "-q",
+        "--assume",
+        &format!("{TARGET},external-id=ext-42"),
+    ]));
+    let text = std::fs::read_to_string(w.config_path()).unwrap();
+    assert!(text.starts_with(&plain), "the plain block stays as it was");
+    let chained = &text[plain.len()..];
+    assert!(
+        chained.contains(&format!("assume {TARGET}")),
+        "a block of its own: {chained}"
+    );
+    assert!(
+        chained.contains(&format!(
+            " -p modern -r {READ_ONLY_ARN} --assume {TARGET},external-id=ext-42 --sink process\n"
+        )),
+        "{chained}"
+    );
+    assert!(chained.contains("-to-Target]"), "{chained}");
+    let out = w.run(&[
+        "discover", "-p", "modern", "--style", "sso", "--assume", HUB,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn cache_clear_and_logout_remove_the_chain_entries() {
+    let w = world();
+    ok_json(&process(&w, &["--assume", HUB]));
+    let dir = w.aws_dir().join("cli/cache");
+    let entries = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
+            .count()
+    };
+    assert_eq!(entries(), 2, "the SSO role's entry and the hop's");
+    ok(&w.run(&["cache", "clear"]));
+    assert_eq!(entries(), 0);
+    ok_json(&process(&w, &["--assume", HUB]));
+    assert_eq!(entries(), 2);
+    ok(&w.run(&["logout", "-p", "modern"]));
+    assert_eq!(entries(), 0);
+}
+
+#[test]
+fn sts_throttling_is_paced_apart_from_the_portal() {
+    let w = World::with_emulator(chain_emulator().throttle_sts_every(2));
+    let json = ok_json(&process(
+        &w,
+        &[
+            "--assume",
+            HUB,
+            "--assume",
+            &format!("{TARGET},external-id=ext-42"),
+        ],
+    ));
+    assert_eq!(
+        issued(&w, json["AccessKeyId"].as_str().unwrap())
+            .role_arn
+            .as_deref(),
+        Some(TARGET)
+    );
+    assert!(w.emulator.sts_throttled() >= 1, "STS throttled a call");
+    assert_eq!(w.emulator.throttled(), 0, "the portal never throttled");
+}
+
+#[test]
+fn the_console_refuses_a_duration_for_a_chained_set() {
+    let w = world();
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
+    let out = cmd
+        .args([
+            "console",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--assume",
+            HUB,
+            "--duration",
+            "2h",
+            "--no-open",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("role chaining"), "{}", stderr(&out));
+    // Without a duration the chained set signs in.
+    let mut cmd = w.cmd();
+    cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
+    let out = cmd
+        .args([
+            "console",
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--assume",
+            HUB,
+            "--no-open",
+        ])
+        .output()
+        .unwrap();
+    let url = ok(&out);
+    assert!(url.contains("SigninToken="), "{url}");
+}
+
+#[test]
+fn botocore_reads_chained_credentials_from_the_credentials_file() {
+    let Some(python) = python("botocore role-chain interop test") else {
+        return;
+    };
+    let w = world();
+    ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--sink",
+        "credentials-file:chained",
+    ]));
+    let got = python_json(&w, &python, "botocore_creds.py", &["chained"]);
+    assert_eq!(got["method"], "shared-credentials-file");
+    let hop = issued(&w, got["access_key"].as_str().unwrap());
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(got["secret_key"], hop.secret_access_key.as_str());
+    assert_eq!(got["token"], hop.session_token.as_str());
+}
+
+#[test]
+fn botocore_runs_a_discovered_chained_credential_process_profile() {
+    let Some(python) = python("botocore role-chain interop test") else {
+        return;
+    };
+    let w = world();
+    ok(&w.run(&[
+        "discover",
+        "-p",
+        "modern",
+        "-q",
+        "--assume",
+        HUB,
+        "--assume",
+        &format!("{TARGET},external-id=ext-42"),
+    ]));
+    let got = python_json(
+        &w,
+        &python,
+        "botocore_creds.py",
+        &["123456789012-ReadOnly-to-Target"],
+    );
+    assert_eq!(got["method"], "custom-process");
+    let last = issued(&w, got["access_key"].as_str().unwrap());
+    assert_eq!(last.role_arn.as_deref(), Some(TARGET));
+    assert_eq!(got["secret_key"], last.secret_access_key.as_str());
+    assert_eq!(got["token"], last.session_token.as_str());
+    let hub = issued(&w, last.assumed_by.as_deref().unwrap());
+    assert_eq!(hub.role_arn.as_deref(), Some(HUB));
+}
