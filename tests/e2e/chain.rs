@@ -535,3 +535,26 @@ fn botocore_runs_a_discovered_chained_credential_process_profile() {
     let hub = issued(&w, last.assumed_by.as_deref().unwrap());
     assert_eq!(hub.role_arn.as_deref(), Some(HUB));
 }
+
+#[test]
+fn exec_runs_the_command_with_the_chained_credentials() {
+    let w = world();
+    let out = w.run(&[
+        "exec",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--",
+        "sh",
+        "-c",
+        "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\"",
+    ]);
+    let text = ok(&out);
+    let (key, token) = text.split_once(' ').unwrap();
+    let hop = issued(&w, key);
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(token, hop.session_token);
+}
