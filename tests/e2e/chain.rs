@@ -558,3 +558,54 @@ fn exec_runs_the_command_with_the_chained_credentials() {
     assert_eq!(hop.role_arn.as_deref(), Some(HUB));
     assert_eq!(token, hop.session_token);
 }
+
+#[test]
+fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
+    let w = World::with_emulator(chain_emulator().tls(true));
+    let bundle = w.home().join("corp-ca.pem");
+    std::fs::write(&bundle, w.emulator.ca_pem().unwrap()).unwrap();
+    let with_bundle = |cmd: &mut std::process::Command| {
+        cmd.env("AWS_CA_BUNDLE", &bundle);
+    };
+    // The SSO role's credentials are cached first, so the runs below make
+    // one call: STS's.
+    let mut cmd = w.cmd();
+    with_bundle(&mut cmd);
+    ok(&cmd
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"])
+        .output()
+        .unwrap());
+    let proxy = ssocred_test_support::ForwardProxy::start().unwrap();
+    let mut cmd = w.cmd();
+    with_bundle(&mut cmd);
+    let out = cmd
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+        .args(["--sink", "process"])
+        .env("HTTPS_PROXY", proxy.url())
+        .output()
+        .unwrap();
+    let json = ok_json(&out);
+    assert_eq!(
+        issued(&w, json["AccessKeyId"].as_str().unwrap())
+            .role_arn
+            .as_deref(),
+        Some(HUB)
+    );
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+    let traffic = proxy.traffic();
+    assert_eq!(traffic.tunnels, 1, "STS through the proxy: {traffic:?}");
+    // Without the bundle, the emulator's certificate is not trusted: exit 6
+    // naming STS's endpoint.
+    let out = w
+        .cmd()
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", TARGET])
+        .args(["--sink", "process"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("STS at") && e.contains("certificate not trusted"),
+        "{e}"
+    );
+}
