@@ -330,6 +330,7 @@ pub fn chain(
         hops: hops.clone(),
         sts: Sts::new(region, endpoint, network),
         default_session_name: ssocred_core::chain::default_session_name(profile),
+        caller_session: Default::default(),
     }))
 }
 

@@ -55,7 +55,9 @@ fn one_hop_delivers_the_assumed_roles_credentials() {
     assert_eq!(json["SecretAccessKey"], hop.secret_access_key.as_str());
     assert_eq!(json["SessionToken"], hop.session_token.as_str());
     // The hop was made with the SSO role's credentials, at the regional STS
-    // endpoint of the profile's region, for one hour, under the login's name.
+    // endpoint of the profile's region, for one hour, under the SSO user's
+    // own session name (the emulator's SSO sessions are `ssocred-emulator`),
+    // asked of STS once.
     let source = issued(&w, hop.assumed_by.as_deref().unwrap());
     assert_eq!(
         (source.account_id.as_str(), source.role_name.as_str()),
@@ -63,8 +65,9 @@ fn one_hop_delivers_the_assumed_roles_credentials() {
     );
     assert_eq!(hop.sts_region.as_deref(), Some("us-east-1"));
     assert_eq!(hop.duration_seconds, Some(3600));
-    assert_eq!(hop.session_name.as_deref(), Some("ssocred-corp"));
+    assert_eq!(hop.session_name.as_deref(), Some("ssocred-emulator"));
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+    assert_eq!(w.emulator.sts_count(StsOperation::GetCallerIdentity), 1);
 }
 
 #[test]
@@ -86,7 +89,8 @@ fn two_hops_with_options_reach_the_target_through_the_hub() {
     assert_eq!(last.role_arn.as_deref(), Some(TARGET));
     assert_eq!(last.external_id.as_deref(), Some("ext-42"));
     assert_eq!(last.source_identity.as_deref(), Some("alice"));
-    assert_eq!(last.session_name.as_deref(), Some("ssocred-corp"));
+    // A hop without a session name carries the one before it on.
+    assert_eq!(last.session_name.as_deref(), Some("alice@corp"));
     assert_eq!(last.sts_region.as_deref(), Some("eu-west-1"));
     let first = issued(&w, last.assumed_by.as_deref().unwrap());
     assert_eq!(first.role_arn.as_deref(), Some(HUB));

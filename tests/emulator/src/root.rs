@@ -59,6 +59,7 @@ async fn post_root(
             StsError::invalid_action(action, version).into_response()
         }
         Some("AssumeRole") => sts::assume_role(&shared, &request),
+        Some("GetCallerIdentity") => sts::get_caller_identity(&shared, &request),
         Some(other) => StsError::invalid_action(other, version).into_response(),
     }
 }

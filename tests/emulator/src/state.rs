@@ -62,16 +62,19 @@ impl fmt::Display for Operation {
 pub enum StsOperation {
     /// `POST /` with `Action=AssumeRole`
     AssumeRole,
+    /// `POST /` with `Action=GetCallerIdentity`
+    GetCallerIdentity,
 }
 
 impl StsOperation {
     /// Every operation, in declaration order.
-    pub const ALL: [StsOperation; 1] = [StsOperation::AssumeRole];
+    pub const ALL: [StsOperation; 2] = [StsOperation::AssumeRole, StsOperation::GetCallerIdentity];
 
     /// The operation's name in the service model, e.g. `AssumeRole`.
     pub fn name(self) -> &'static str {
         match self {
             StsOperation::AssumeRole => "AssumeRole",
+            StsOperation::GetCallerIdentity => "GetCallerIdentity",
         }
     }
 
