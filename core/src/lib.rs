@@ -12,6 +12,7 @@
 pub mod arn;
 mod credentials;
 pub mod discovery;
+pub mod ecr;
 pub mod endpoints;
 mod error;
 pub mod fs;

@@ -32,6 +32,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/issued", get(admin_issued))
         .route("/_emulator/reset", post(admin_reset))
         .route("/_emulator/eks/verify", post(admin_verify_eks))
+        .route("/_emulator/ecr/owner", post(crate::ecr::admin_owner))
+        .route("/", post(crate::root::post_root))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .with_state(shared)

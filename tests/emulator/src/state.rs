@@ -11,7 +11,8 @@ use crate::rate::TokenBucket;
 /// The key under which [`crate::Emulator::counts`] reports throttled requests.
 pub(crate) const THROTTLED_KEY: &str = "Throttled";
 
-/// A portal operation, as the service model names it.
+/// An operation of the portal (or, `GetAuthorizationToken`, of ECR), as the
+/// service model names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
     /// `GET /federation/credentials`
@@ -22,15 +23,18 @@ pub enum Operation {
     ListAccountRoles,
     /// `POST /logout`
     Logout,
+    /// ECR: `POST /` with the `GetAuthorizationToken` target.
+    GetAuthorizationToken,
 }
 
 impl Operation {
     /// Every operation, in declaration order.
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 5] = [
         Operation::GetRoleCredentials,
         Operation::ListAccounts,
         Operation::ListAccountRoles,
         Operation::Logout,
+        Operation::GetAuthorizationToken,
     ];
 
     /// The operation's name in the service model, e.g. `ListAccountRoles`.
@@ -40,6 +44,7 @@ impl Operation {
             Operation::ListAccounts => "ListAccounts",
             Operation::ListAccountRoles => "ListAccountRoles",
             Operation::Logout => "Logout",
+            Operation::GetAuthorizationToken => "GetAuthorizationToken",
         }
     }
 
@@ -58,6 +63,8 @@ impl fmt::Display for Operation {
 /// ever held for a few statements (never across an `await`).
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// ECR's tokens (see [`crate::ecr`]).
+    pub(crate) ecr: crate::ecr::EcrState,
 }
 
 struct Inner {
@@ -107,6 +114,7 @@ impl Shared {
                 logged_out: Vec::new(),
                 page_tokens: HashMap::new(),
             }),
+            ecr: crate::ecr::EcrState::new(),
         }
     }
 

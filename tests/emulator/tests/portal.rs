@@ -541,6 +541,7 @@ fn counts_cover_failures_and_can_be_reset() {
     get(port, "/not/an/operation", Some(TOKEN));
 
     let expected: BTreeMap<String, u64> = [
+        ("GetAuthorizationToken", 0),
         ("GetRoleCredentials", 2),
         ("ListAccountRoles", 1),
         ("ListAccounts", 2),
@@ -555,7 +556,7 @@ fn counts_cover_failures_and_can_be_reset() {
 
     emulator.reset_counts();
     assert!(emulator.counts().values().all(|&count| count == 0));
-    assert_eq!(emulator.counts().len(), 5);
+    assert_eq!(emulator.counts().len(), 6);
     let statuses: Vec<u16> = (0..4)
         .map(|_| get(port, "/assignment/accounts", Some(TOKEN)).status)
         .collect();
@@ -593,8 +594,8 @@ fn admin_endpoints_report_and_reset() {
 
     assert_eq!(
         counts,
-        json!({"GetRoleCredentials": 1, "ListAccountRoles": 0, "ListAccounts": 1,
-               "Logout": 0, "Throttled": 0})
+        json!({"GetAuthorizationToken": 0, "GetRoleCredentials": 1, "ListAccountRoles": 0,
+               "ListAccounts": 1, "Logout": 0, "Throttled": 0})
     );
     let creds = &emulator.issued()[0];
     assert_eq!(
