@@ -110,7 +110,9 @@ impl RegistryMapping {
     /// a role that would need a listing to resolve.
     fn problem(&self, presets: &BTreeMap<String, Preset>) -> Option<String> {
         if self.pattern.is_empty() {
-            return Some("`match` is empty; give an account id or a glob over registry hosts".into());
+            return Some(
+                "`match` is empty; give an account id or a glob over registry hosts".into(),
+            );
         }
         if !ssocred_core::arn::is_account_id(&self.pattern)
             && let Err(e) = glob::Pattern::new(&self.pattern)
@@ -126,23 +128,31 @@ impl RegistryMapping {
                 return Some("gives `preset` and a profile or role; use one of them".into());
             }
             Some(name) if !presets.contains_key(name) => {
-                return Some(format!("`preset` = {name:?}: no [preset.{name}] in this file"));
+                return Some(format!(
+                    "`preset` = {name:?}: no [preset.{name}] in this file"
+                ));
             }
             Some(_) => {}
             None if !has_role => {
-                return Some("names no role: give `role_arn`, `account` and `role`, or `preset`".into());
+                return Some(
+                    "names no role: give `role_arn`, `account` and `role`, or `preset`".into(),
+                );
             }
             None => {}
         }
         if let Some(account) = &self.account
             && !ssocred_core::arn::is_account_id(account)
         {
-            return Some(format!("`account` = {account:?} is not a 12-digit account id"));
+            return Some(format!(
+                "`account` = {account:?} is not a 12-digit account id"
+            ));
         }
         if let Some(role) = &self.role
             && (role.is_empty() || role.contains(['*', '?', '[']))
         {
-            return Some(format!("`role` = {role:?} must be one role name, not a pattern"));
+            return Some(format!(
+                "`role` = {role:?} must be one role name, not a pattern"
+            ));
         }
         None
     }
@@ -598,6 +608,78 @@ format = "array"
                 &["`account` and `role` together"],
             ),
             ("[preset]\nci = 1\n", &["line 2", "ci"]),
+        ];
+        for (text, fragments) in cases {
+            let e = parse(text).unwrap_err();
+            for f in *fragments {
+                assert!(e.contains(f), "{text:?}: `{f}` not in: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn registry_mappings_match_by_glob_or_account_and_are_checked() {
+        let c = parse(
+            "[preset.ci]\nrole_arn = 'arn:aws:iam::123456789012:role/Deploy'\n\
+             [[registry]]\nmatch = '*.dkr.ecr.eu-west-1.amazonaws.com'\nrole_arn = 'arn:aws:iam::123456789012:role/Push'\n\
+             [[registry]]\nmatch = '210987654321'\npreset = 'ci'\n",
+        )
+        .unwrap();
+        let (m, line) = c
+            .registry_mapping(
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                "123456789012",
+            )
+            .unwrap();
+        assert_eq!(
+            (m.role_arn.as_deref(), line),
+            (Some("arn:aws:iam::123456789012:role/Push"), 3)
+        );
+        let (m, line) = c
+            .registry_mapping(
+                "210987654321.dkr.ecr.us-east-1.amazonaws.com",
+                "210987654321",
+            )
+            .unwrap();
+        assert_eq!((m.preset.as_deref(), line), (Some("ci"), 6));
+        assert!(
+            c.registry_mapping(
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com",
+                "111122223333"
+            )
+            .is_none()
+        );
+
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[[registry]]\nmatch = '['\nrole_arn = 'x'\n",
+                &["line 1", "not a glob"],
+            ),
+            ("[[registry]]\nmatch = '*'\n", &["line 1", "names no role"]),
+            (
+                "[[registry]]\nmatch = '*'\npreset = 'nope'\n",
+                &["no [preset.nope]"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '1'\nrole = 'R'\n",
+                &["12-digit"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '123456789012'\nrole = 'R*'\n",
+                &["not a pattern"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '123456789012'\n",
+                &["together"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\nrole_arn = 'a'\nregion = 'x'\n",
+                &["line 4", "unknown field `region`"],
+            ),
+            (
+                "[preset.p]\n[[preset.p.registry]]\nmatch = '*'\n",
+                &["unknown field `registry`"],
+            ),
         ];
         for (text, fragments) in cases {
             let e = parse(text).unwrap_err();

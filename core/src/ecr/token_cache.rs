@@ -118,7 +118,9 @@ impl fmt::Display for Miss {
             Miss::Expiring { expires_at } => {
                 write!(f, "the cached ECR token expires too soon ({expires_at})")
             }
-            Miss::Unusable { problem } => write!(f, "ignoring an unusable ECR token entry ({problem})"),
+            Miss::Unusable { problem } => {
+                write!(f, "ignoring an unusable ECR token entry ({problem})")
+            }
         }
     }
 }
@@ -280,22 +282,49 @@ mod tests {
     fn stores_reads_and_expires_by_window() {
         let dir = tempfile::tempdir().unwrap();
         let cache = TokenCache::new(dir.path().join("ecr"), Duration::from_secs(900));
-        let (p, role) = (profile(Some("corp")), RoleArn::parse("arn:aws:iam::123456789012:role/R").unwrap());
+        let (p, role) = (
+            profile(Some("corp")),
+            RoleArn::parse("arn:aws:iam::123456789012:role/R").unwrap(),
+        );
         let id = identity_key(&p, &role);
-        assert_eq!(cache.lookup(&id, "eu-west-1", OffsetDateTime::now_utc()).unwrap_err(), Miss::Absent);
+        assert_eq!(
+            cache
+                .lookup(&id, "eu-west-1", OffsetDateTime::now_utc())
+                .unwrap_err(),
+            Miss::Absent
+        );
         cache.store(&p, &role, "eu-west-1", &token(12)).unwrap();
-        let hit = cache.lookup(&id, "eu-west-1", OffsetDateTime::now_utc()).unwrap();
+        let hit = cache
+            .lookup(&id, "eu-west-1", OffsetDateTime::now_utc())
+            .unwrap();
         assert_eq!(hit.password.expose_secret(), "pass-SECRET-word");
         assert!(!format!("{hit:?}").contains("SECRET"));
         // Another region, another login: other entries.
-        assert_eq!(cache.lookup(&id, "eu-west-2", OffsetDateTime::now_utc()).unwrap_err(), Miss::Absent);
+        assert_eq!(
+            cache
+                .lookup(&id, "eu-west-2", OffsetDateTime::now_utc())
+                .unwrap_err(),
+            Miss::Absent
+        );
         let other = identity_key(&profile(None), &role);
-        assert_eq!(cache.lookup(&other, "eu-west-1", OffsetDateTime::now_utc()).unwrap_err(), Miss::Absent);
+        assert_eq!(
+            cache
+                .lookup(&other, "eu-west-1", OffsetDateTime::now_utc())
+                .unwrap_err(),
+            Miss::Absent
+        );
         // Within the window it is a miss.
-        let late = OffsetDateTime::now_utc() + time::Duration::hours(12) - time::Duration::minutes(10);
-        assert!(matches!(cache.lookup(&id, "eu-west-1", late), Err(Miss::Expiring { .. })));
+        let late =
+            OffsetDateTime::now_utc() + time::Duration::hours(12) - time::Duration::minutes(10);
+        assert!(matches!(
+            cache.lookup(&id, "eu-west-1", late),
+            Err(Miss::Expiring { .. })
+        ));
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(cache.path(&id, "eu-west-1")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(cache.path(&id, "eu-west-1"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -306,7 +335,9 @@ mod tests {
         let role = RoleArn::parse("arn:aws:iam::123456789012:role/R").unwrap();
         let (corp, legacy) = (profile(Some("corp")), profile(None));
         cache.store(&corp, &role, "eu-west-1", &token(12)).unwrap();
-        cache.store(&legacy, &role, "eu-west-1", &token(12)).unwrap();
+        cache
+            .store(&legacy, &role, "eu-west-1", &token(12))
+            .unwrap();
         let id = identity_key(&corp, &role);
         std::fs::write(cache.path(&id, "us-east-1"), b"{\"Version\":1,").unwrap();
         assert!(matches!(
@@ -314,7 +345,15 @@ mod tests {
             Err(Miss::Unusable { .. })
         ));
         assert_eq!(cache.clear(Some(&login_of(&corp))).unwrap(), 1);
-        assert!(cache.lookup(&identity_key(&legacy, &role), "eu-west-1", OffsetDateTime::now_utc()).is_ok());
+        assert!(
+            cache
+                .lookup(
+                    &identity_key(&legacy, &role),
+                    "eu-west-1",
+                    OffsetDateTime::now_utc()
+                )
+                .is_ok()
+        );
         assert_eq!(cache.clear(None).unwrap(), 2);
         assert_eq!(cache.clear(None).unwrap(), 0);
     }
