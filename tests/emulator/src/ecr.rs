@@ -18,17 +18,15 @@
 //! `{"password"}`). `expiresAt` is 12 hours after the call unless
 //! [`crate::Emulator::set_ecr_token_lifetime`] says otherwise.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
-use crate::credentials::opaque_text;
-use crate::state::{Operation, Shared};
+use crate::credentials::{IssuedCredentials, opaque_text};
 
 /// The `X-Amz-Target` of the operation.
 pub(crate) const TARGET: &str = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
@@ -148,101 +146,199 @@ fn credential_scope(headers: &HeaderMap) -> Result<(String, String), Response> {
     Ok(((*key).to_owned(), (*region).to_owned()))
 }
 
-/// `POST /` with the GetAuthorizationToken target.
-pub(crate) async fn get_authorization_token(shared: Arc<Shared>, headers: HeaderMap) -> Response {
-    let latency = shared.arrive(Operation::GetAuthorizationToken);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let (key, region) = match credential_scope(&headers) {
-        Ok(scope) => scope,
-        Err(refusal) => return refusal,
-    };
-    let token = headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let issued = shared.issued();
-    let Some(creds) = issued
-        .iter()
-        .find(|c| c.access_key_id == key && c.session_token == token)
-    else {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        );
-    };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    if u128::try_from(creds.expiration_epoch_ms).unwrap_or(0) <= now.as_millis() {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "ExpiredTokenException",
-            "The security token included in the request is expired",
-        );
-    }
-    let ecr = &shared.ecr;
-    let mut inner = ecr.lock();
-    if inner
-        .denied
-        .iter()
-        .any(|(a, r)| *a == creds.account_id && *r == creds.role_name)
-    {
-        let message = format!(
-            "User: arn:aws:sts::{}:assumed-role/{}/ssocred-emulator is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action",
-            creds.account_id, creds.role_name
-        );
+impl EcrState {
+    /// The answer to `POST /` with the GetAuthorizationToken target and
+    /// `headers`, for the credentials in `issued`.
+    pub(crate) fn get_authorization_token(
+        &self,
+        issued: &[IssuedCredentials],
+        headers: &HeaderMap,
+    ) -> Response {
+        let (key, region) = match credential_scope(headers) {
+            Ok(scope) => scope,
+            Err(refusal) => return refusal,
+        };
+        let token = headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let Some(creds) = issued
+            .iter()
+            .find(|c| c.access_key_id == key && c.session_token == token)
+        else {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            );
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        if u128::try_from(creds.expiration_epoch_ms).unwrap_or(0) <= now.as_millis() {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            );
+        }
+        let mut inner = self.lock();
+        if inner
+            .denied
+            .iter()
+            .any(|(a, r)| *a == creds.account_id && *r == creds.role_name)
+        {
+            let message = format!(
+                "User: arn:aws:sts::{}:assumed-role/{}/ssocred-emulator is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action",
+                creds.account_id, creds.role_name
+            );
+            drop(inner);
+            return refuse(StatusCode::BAD_REQUEST, "AccessDeniedException", &message);
+        }
+        let sequence = inner.grants.len().to_string();
+        // Real passwords are long base64 JSON; this one holds `+` and `/` too.
+        let password = opaque_text(&[b"ecr", key.as_bytes(), sequence.as_bytes()], 1200);
+        let expires_at = now.as_secs() + inner.lifetime.as_secs();
+        inner.grants.push(Grant {
+            password: password.clone(),
+            owner: EcrTokenOwner {
+                account_id: creds.account_id.clone(),
+                role_name: creds.role_name.clone(),
+                access_key_id: key,
+                region: region.clone(),
+            },
+        });
         drop(inner);
-        return refuse(StatusCode::BAD_REQUEST, "AccessDeniedException", &message);
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
+        let body = serde_json::json!({
+            "authorizationData": [{
+                "authorizationToken": token,
+                "expiresAt": expires_at as f64,
+                "proxyEndpoint": format!("https://{}.dkr.ecr.{region}.amazonaws.com", creds.account_id),
+            }]
+        });
+        let mut response = Json(body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        response
     }
-    let sequence = inner.grants.len().to_string();
-    // Real passwords are long base64 JSON; this one holds `+` and `/` too.
-    let password = opaque_text(&[b"ecr", key.as_bytes(), sequence.as_bytes()], 1200);
-    let expires_at = now.as_secs() + inner.lifetime.as_secs();
-    inner.grants.push(Grant {
-        password: password.clone(),
-        owner: EcrTokenOwner {
-            account_id: creds.account_id.clone(),
-            role_name: creds.role_name.clone(),
-            access_key_id: key,
-            region: region.clone(),
-        },
-    });
-    drop(inner);
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
-    let body = serde_json::json!({
-        "authorizationData": [{
-            "authorizationToken": token,
-            "expiresAt": expires_at as f64,
-            "proxyEndpoint": format!("https://{}.dkr.ecr.{region}.amazonaws.com", creds.account_id),
-        }]
-    });
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    response
 }
 
-#[derive(serde::Deserialize)]
-pub(crate) struct OwnerInput {
-    password: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `POST /_emulator/ecr/owner` `{"password"}`: 200 with the owner, or 404.
-pub(crate) async fn admin_owner(
-    State(shared): State<Arc<Shared>>,
-    Json(input): Json<OwnerInput>,
-) -> Response {
-    match shared.ecr.owner(&input.password) {
-        Some(owner) => Json(owner).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "reason": "no ECR token has this password" })),
+    fn creds(lifetime: Duration) -> IssuedCredentials {
+        IssuedCredentials::generate("123456789012", "Push", 1, lifetime)
+    }
+
+    fn headers(authorization: &str, token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, authorization.parse().unwrap());
+        h.insert("x-amz-security-token", token.parse().unwrap());
+        h
+    }
+
+    fn auth(key: &str, service: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={key}/20261201/eu-west-1/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
         )
-            .into_response(),
+    }
+
+    async fn error_type(response: Response) -> (u16, String) {
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (
+            status,
+            doc["__type"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn only_issued_unexpired_credentials_scoped_to_ecr_get_a_token() {
+        let state = EcrState::new();
+        let live = creds(Duration::from_secs(3600));
+        let dead = creds(Duration::ZERO);
+        let issued = [live.clone()];
+        let cases = [
+            (
+                headers(&auth("ASIANOTISSUED0000000", "ecr"), &live.session_token),
+                &issued[..],
+                (403, "UnrecognizedClientException"),
+            ),
+            (
+                headers(&auth(&live.access_key_id, "ecr"), "another-token"),
+                &issued[..],
+                (403, "UnrecognizedClientException"),
+            ),
+            (
+                headers(&auth(&live.access_key_id, "sts"), &live.session_token),
+                &issued[..],
+                (403, "InvalidSignatureException"),
+            ),
+            (
+                headers("Bearer x", &live.session_token),
+                &issued[..],
+                (403, "UnrecognizedClientException"),
+            ),
+            (
+                headers(&auth(&dead.access_key_id, "ecr"), &dead.session_token),
+                &[dead.clone()][..],
+                (403, "ExpiredTokenException"),
+            ),
+        ];
+        for (h, issued, (status, kind)) in cases {
+            let got = error_type(state.get_authorization_token(issued, &h)).await;
+            assert_eq!(got, (status, kind.to_owned()));
+        }
+        let ok = state.get_authorization_token(
+            &issued,
+            &headers(&auth(&live.access_key_id, "ecr"), &live.session_token),
+        );
+        assert_eq!(ok.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(ok.into_body(), 1 << 20).await.unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let data = &doc["authorizationData"][0];
+        assert_eq!(
+            data["proxyEndpoint"],
+            "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        );
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(data["authorizationToken"].as_str().unwrap())
+            .unwrap();
+        let decoded = String::from_utf8(decoded).unwrap();
+        let password = decoded.strip_prefix("AWS:").unwrap();
+        let owner = state.owner(password).unwrap();
+        assert_eq!(
+            (
+                owner.account_id.as_str(),
+                owner.role_name.as_str(),
+                owner.region.as_str()
+            ),
+            ("123456789012", "Push", "eu-west-1")
+        );
+        let expires = data["expiresAt"].as_f64().unwrap() as u64;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(
+            (now + 12 * 3600 - 5..=now + 12 * 3600 + 5).contains(&expires),
+            "{expires}"
+        );
+        state.deny("123456789012", "Push");
+        let denied = state.get_authorization_token(
+            &issued,
+            &headers(&auth(&live.access_key_id, "ecr"), &live.session_token),
+        );
+        assert_eq!(
+            error_type(denied).await,
+            (400, "AccessDeniedException".to_owned())
+        );
     }
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::state::Shared;
+use crate::state::{Operation, Shared};
 
 /// Dispatches a `POST /` on its `X-Amz-Target` header.
 pub(crate) async fn post_root(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
@@ -18,7 +18,13 @@ pub(crate) async fn post_root(State(shared): State<Arc<Shared>>, headers: Header
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if target == crate::ecr::TARGET {
-        return crate::ecr::get_authorization_token(shared, headers).await;
+        let latency = shared.arrive(Operation::GetAuthorizationToken);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        return shared
+            .ecr
+            .get_authorization_token(&shared.issued(), &headers);
     }
     (
         StatusCode::BAD_REQUEST,
