@@ -111,33 +111,35 @@ fn refuse(status: StatusCode, kind: &str, message: &str) -> Response {
     response
 }
 
+/// A refusal: status, error type and message.
+type Refusal = (StatusCode, &'static str, &'static str);
+
+const UNRECOGNISED: Refusal = (
+    StatusCode::FORBIDDEN,
+    "UnrecognizedClientException",
+    "The security token included in the request is invalid.",
+);
+
 /// The access key id and the region of a SigV4 `Authorization` header whose
 /// scope is the `ecr` service.
-fn credential_scope(headers: &HeaderMap) -> Result<(String, String), Response> {
-    let unrecognised = || {
-        refuse(
-            StatusCode::FORBIDDEN,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        )
-    };
+fn credential_scope(headers: &HeaderMap) -> Result<(String, String), Refusal> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(unrecognised)?;
+        .ok_or(UNRECOGNISED)?;
     let credential = authorization
         .strip_prefix("AWS4-HMAC-SHA256 ")
         .and_then(|rest| {
             rest.split(',')
                 .find_map(|part| part.trim().strip_prefix("Credential="))
         })
-        .ok_or_else(unrecognised)?;
+        .ok_or(UNRECOGNISED)?;
     let parts: Vec<&str> = credential.split('/').collect();
     let [key, _date, region, service, "aws4_request"] = parts.as_slice() else {
-        return Err(unrecognised());
+        return Err(UNRECOGNISED);
     };
     if *service != "ecr" {
-        return Err(refuse(
+        return Err((
             StatusCode::FORBIDDEN,
             "InvalidSignatureException",
             "Credential should be scoped to correct service: 'ecr'.",
@@ -156,7 +158,7 @@ impl EcrState {
     ) -> Response {
         let (key, region) = match credential_scope(headers) {
             Ok(scope) => scope,
-            Err(refusal) => return refusal,
+            Err((status, kind, message)) => return refuse(status, kind, message),
         };
         let token = headers
             .get("x-amz-security-token")
@@ -166,11 +168,8 @@ impl EcrState {
             .iter()
             .find(|c| c.access_key_id == key && c.session_token == token)
         else {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            );
+            let (status, kind, message) = UNRECOGNISED;
+            return refuse(status, kind, message);
         };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
