@@ -218,10 +218,27 @@ role = "Admin"
 fn the_default_role_of_another_account_or_none_is_not_found_without_a_call() {
     let w = World::new();
     assert_not_found(&get(&w, PROD_REGISTRY));
-    // `modern` names no role at all.
-    let mut cmd = helper_cmd(&w, "get");
-    cmd.env("AWS_PROFILE", "modern");
-    assert_not_found(&run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes()));
+    // `modern` names no role at all; `plain` is no SSO profile; `nowhere`
+    // does not exist: with nothing mapped, Docker goes on without.
+    for profile in ["modern", "plain", "nowhere"] {
+        let mut cmd = helper_cmd(&w, "get");
+        cmd.env("AWS_PROFILE", profile);
+        assert_not_found(&run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes()));
+    }
+    // A mapping to a profile that does not exist is an error, not a silence.
+    write_ssocred_config(
+        &w,
+        &format!(
+            "[[registry]]\nmatch = '{DEV}'\nprofile = 'nowhere'\nrole_arn = '{READ_ONLY_ARN}'\n"
+        ),
+    );
+    let out = get(&w, DEV_REGISTRY);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("nowhere"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(all_calls(&w), 0);
 }
 

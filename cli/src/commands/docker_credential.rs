@@ -45,7 +45,8 @@ pub struct DockerCredentialArgs {
     pub action: Action,
 }
 
-/// The protocol's actions, and `install`.
+// The protocol's actions, and `install` (a plain comment: clap would show a
+// doc comment as the about text of `ssocred docker-credential`).
 #[derive(Debug, Subcommand)]
 pub enum Action {
     /// Read a registry's server URL on stdin; print its ECR credentials as
@@ -207,7 +208,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
     )?;
     let paths = request::paths()?;
     let token_flags = TokenFlags::default();
-    let request = request::request(RequestParts {
+    let request = match request::request(RequestParts {
         query: request::role_query(&settings, &RoleFlags::default(), false)?,
         settings: &settings,
         paths: &paths,
@@ -215,7 +216,19 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         token: &token_flags,
         network: &flags.network,
         verbose: flags.verbose.verbose,
-    })?;
+    }) {
+        Ok(request) => request,
+        // Nothing maps the registry and there is no default SSO profile to
+        // fall back on: Docker goes on without credentials, as for any
+        // registry ssocred does not serve.
+        Err(e @ (Error::UnknownProfile { .. } | Error::NotSsoProfile { .. }))
+            if mapping.is_none() =>
+        {
+            trace.say(|| format!("{e}: not found"));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
     let role = match (request.plan()?, &mapping) {
         (Plan::Role(role), _) => role,
         (_, Some((_, line))) => {
