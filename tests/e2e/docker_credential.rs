@@ -113,6 +113,37 @@ fn every_form_of_a_registry_url_gets_the_default_roles_token() {
     }
 }
 
+/// China, FIPS and dual-stack registries get a token signed for their own
+/// region (the emulator reads it from the SigV4 credential scope).
+#[test]
+fn china_fips_and_dual_stack_registries_get_tokens_of_their_region() {
+    let w = World::new();
+    for (host, region) in [
+        (
+            "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            "cn-north-1",
+        ),
+        (
+            "210987654321.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+            "us-gov-west-1",
+        ),
+        (
+            "https://210987654321.dkr-ecr.ap-southeast-2.on.aws/",
+            "ap-southeast-2",
+        ),
+        ("210987654321.DKR-ECR-FIPS.us-east-2.ON.AWS", "us-east-2"),
+    ] {
+        let password = secret(&get(&w, host));
+        assert_eq!(
+            owner(&w, &password),
+            (DEV.to_owned(), "Developer".to_owned(), region.to_owned()),
+            "{host}"
+        );
+    }
+    assert_eq!(w.emulator.count(Operation::GetAuthorizationToken), 4);
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+}
+
 /// With no endpoint override, each registry variant's call goes to its
 /// own ECR API endpoint: seen in the error, through a proxy that refuses
 /// every connection (so nothing leaves the machine).
