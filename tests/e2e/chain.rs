@@ -613,3 +613,41 @@ fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
         "{e}"
     );
 }
+
+#[test]
+fn the_docker_helper_gets_an_ecr_token_as_the_chains_last_role() {
+    let w = world();
+    let dir = w.home().join(".config/ssocred");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[preset.hub]\nprofile = \"modern\"\nrole_arn = \"{READ_ONLY_ARN}\"\nassume = [\"{HUB}\"]\n\n\
+             [[registry]]\nmatch = \"555555555555\"\npreset = \"hub\"\n"
+        ),
+    )
+    .unwrap();
+    let get = || {
+        let mut cmd = w.cmd();
+        cmd.args(["docker-credential", "get"])
+            .env("AWS_ENDPOINT_URL_ECR", w.emulator.url());
+        ssocred_test_support::run_with_stdin(
+            &mut cmd,
+            b"https://555555555555.dkr.ecr.us-east-1.amazonaws.com",
+        )
+    };
+    let json = ok_json(&get());
+    let owner = w
+        .emulator
+        .ecr_token_owner(json["Secret"].as_str().unwrap())
+        .expect("a password the emulator issued");
+    assert_eq!(
+        (owner.account_id.as_str(), owner.role_name.as_str()),
+        ("555555555555", "Hub")
+    );
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+    // Warm: the token of the chain is cached, no call at all.
+    w.emulator.reset_counts();
+    assert_eq!(ok_json(&get()), json);
+    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
+}
