@@ -765,7 +765,8 @@ fn assume_role_is_counted_and_throttled_apart_from_the_portal() {
     let counts = get(port, "/_emulator/counts", None).json();
     assert_eq!(
         counts,
-        json!({"AssumeRole": 5, "GetCallerIdentity": 0, "GetRoleCredentials": 1, "ListAccountRoles": 0,
+        json!({"AssumeRole": 5, "GetAuthorizationToken": 0, "GetCallerIdentity": 0,
+               "GetRoleCredentials": 1, "ListAccountRoles": 0,
                "ListAccounts": 2, "Logout": 0, "StsThrottled": 2, "Throttled": 1})
     );
     assert_eq!(emulator.counts()["AssumeRole"], 5);
@@ -796,11 +797,13 @@ fn post_root_dispatches_by_the_shape_of_the_request() {
     let post =
         |headers: &[(&str, &str)], body: &str| request_with_body(port, "POST", "/", headers, body);
 
+    // An awsJson operation the emulator does not serve; ECR's own
+    // (unsigned here: refused by ECR's checks) goes to ECR, not STS.
     let json_rpc = post(
         &[
             (
                 "X-Amz-Target",
-                "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+                "AmazonEC2ContainerRegistry_V20150921.ListImages",
             ),
             ("Content-Type", "application/x-amz-json-1.1"),
         ],
