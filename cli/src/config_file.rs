@@ -67,6 +67,102 @@ pub struct ConfigFile {
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
+    /// Docker registries mapped to roles (`[[registry]]`), for
+    /// `ssocred docker-credential`; the first match wins.
+    #[serde(default)]
+    pub registry: Vec<Spanned<RegistryMapping>>,
+}
+
+/// A `[[registry]]` table: which role's ECR token a registry gets.
+///
+/// ```toml
+/// [[registry]]
+/// match = "*.dkr.ecr.eu-west-1.amazonaws.com"   # or an account id
+/// profile = "my-sso"
+/// role_arn = "arn:aws:iam::123456789012:role/Push"
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryMapping {
+    /// A 12-digit account id, or a glob over registry host names (any case).
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// A preset whose profile and role serve the registry.
+    pub preset: Option<String>,
+    /// The SSO profile (else the one the settings resolve).
+    pub profile: Option<String>,
+    /// The role, as an ARN.
+    pub role_arn: Option<String>,
+    /// The role's account id (with `role`).
+    pub account: Option<String>,
+    /// The role name (with `account`).
+    pub role: Option<String>,
+}
+
+impl RegistryMapping {
+    /// Whether the registry `host` (lower case) of `account` matches.
+    pub fn matches(&self, host: &str, account: &str) -> bool {
+        if ssocred_core::arn::is_account_id(&self.pattern) {
+            return self.pattern == account;
+        }
+        let options = glob::MatchOptions {
+            case_sensitive: false,
+            require_literal_separator: false,
+            require_literal_leading_dot: false,
+        };
+        glob::Pattern::new(&self.pattern).is_ok_and(|p| p.matches_with(host, options))
+    }
+
+    /// What is wrong with the table, if anything: a bad pattern, no role, or
+    /// a role that would need a listing to resolve.
+    fn problem(&self, presets: &BTreeMap<String, Preset>) -> Option<String> {
+        if self.pattern.is_empty() {
+            return Some(
+                "`match` is empty; give an account id or a glob over registry hosts".into(),
+            );
+        }
+        if !ssocred_core::arn::is_account_id(&self.pattern)
+            && let Err(e) = glob::Pattern::new(&self.pattern)
+        {
+            return Some(format!("`match` = {:?} is not a glob: {e}", self.pattern));
+        }
+        if self.account.is_some() != self.role.is_some() {
+            return Some("needs `account` and `role` together".into());
+        }
+        let has_role = self.role_arn.is_some() || self.account.is_some();
+        match &self.preset {
+            Some(_) if has_role || self.profile.is_some() => {
+                return Some("gives `preset` and a profile or role; use one of them".into());
+            }
+            Some(name) if !presets.contains_key(name) => {
+                return Some(format!(
+                    "`preset` = {name:?}: no [preset.{name}] in this file"
+                ));
+            }
+            Some(_) => {}
+            None if !has_role => {
+                return Some(
+                    "names no role: give `role_arn`, `account` and `role`, or `preset`".into(),
+                );
+            }
+            None => {}
+        }
+        if let Some(account) = &self.account
+            && !ssocred_core::arn::is_account_id(account)
+        {
+            return Some(format!(
+                "`account` = {account:?} is not a 12-digit account id"
+            ));
+        }
+        if let Some(role) = &self.role
+            && (role.is_empty() || role.contains(['*', '?', '[']))
+        {
+            return Some(format!(
+                "`role` = {role:?} must be one role name, not a pattern"
+            ));
+        }
+        None
+    }
 }
 
 /// A `[preset.NAME]` table: the same keys as the top level, except presets.
@@ -312,7 +408,23 @@ impl Config {
             }
             self.sinks_of(sinks, tables)?;
         }
+        for mapping in &self.file.registry {
+            if let Some(problem) = mapping.get_ref().problem(&self.file.preset) {
+                let line = self.line_of(mapping.span().start);
+                return Err(self.error(Some(line), format!("[[registry]] {problem}")));
+            }
+        }
         Ok(())
+    }
+
+    /// The first `[[registry]]` table matching `host` of `account`, with
+    /// its line.
+    pub fn registry_mapping(&self, host: &str, account: &str) -> Option<(&RegistryMapping, usize)> {
+        self.file
+            .registry
+            .iter()
+            .find(|m| m.get_ref().matches(host, account))
+            .map(|m| (m.get_ref(), self.line_of(m.span().start)))
     }
 
     /// The names of the presets.
@@ -560,6 +672,78 @@ format = "array"
                 &["`account` and `role` together"],
             ),
             ("[preset]\nci = 1\n", &["line 2", "ci"]),
+        ];
+        for (text, fragments) in cases {
+            let e = parse(text).unwrap_err();
+            for f in *fragments {
+                assert!(e.contains(f), "{text:?}: `{f}` not in: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn registry_mappings_match_by_glob_or_account_and_are_checked() {
+        let c = parse(
+            "[preset.ci]\nrole_arn = 'arn:aws:iam::123456789012:role/Deploy'\n\
+             [[registry]]\nmatch = '*.dkr.ecr.eu-west-1.amazonaws.com'\nrole_arn = 'arn:aws:iam::123456789012:role/Push'\n\
+             [[registry]]\nmatch = '210987654321'\npreset = 'ci'\n",
+        )
+        .unwrap();
+        let (m, line) = c
+            .registry_mapping(
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                "123456789012",
+            )
+            .unwrap();
+        assert_eq!(
+            (m.role_arn.as_deref(), line),
+            (Some("arn:aws:iam::123456789012:role/Push"), 3)
+        );
+        let (m, line) = c
+            .registry_mapping(
+                "210987654321.dkr.ecr.us-east-1.amazonaws.com",
+                "210987654321",
+            )
+            .unwrap();
+        assert_eq!((m.preset.as_deref(), line), (Some("ci"), 6));
+        assert!(
+            c.registry_mapping(
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com",
+                "111122223333"
+            )
+            .is_none()
+        );
+
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[[registry]]\nmatch = '['\nrole_arn = 'x'\n",
+                &["line 1", "not a glob"],
+            ),
+            ("[[registry]]\nmatch = '*'\n", &["line 1", "names no role"]),
+            (
+                "[[registry]]\nmatch = '*'\npreset = 'nope'\n",
+                &["no [preset.nope]"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '1'\nrole = 'R'\n",
+                &["12-digit"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '123456789012'\nrole = 'R*'\n",
+                &["not a pattern"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\naccount = '123456789012'\n",
+                &["together"],
+            ),
+            (
+                "[[registry]]\nmatch = '*'\nrole_arn = 'a'\nregion = 'x'\n",
+                &["line 4", "unknown field `region`"],
+            ),
+            (
+                "[preset.p]\n[[preset.p.registry]]\nmatch = '*'\n",
+                &["unknown field `registry`"],
+            ),
         ];
         for (text, fragments) in cases {
             let e = parse(text).unwrap_err();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ssocred_core::naming::ProfileNamer;
 use ssocred_core::pipeline::Fetch;
-use ssocred_core::sink::{SelectedSink, check_capacity, check_once};
+use ssocred_core::sink::{SelectedSink, check_capacity, refuse_once};
 use ssocred_core::stream::{Event, human};
 use ssocred_core::text::visible;
 use ssocred_core::{CredentialStream, Error, RefreshPolicy};
@@ -37,10 +37,15 @@ impl Rounds<'_> {
         self.watch || sinks.iter().any(|s| s.sink.serves_continuously())
     }
 
-    /// Refuses continuous rounds to a sink that delivers only once; called
+    /// Refuses continuous rounds to a sink that delivers once; called
     /// before anything is fetched.
     pub fn check(&self, sinks: &[SelectedSink]) -> Result<(), Error> {
-        Ok(check_once(self.continuous(sinks), sinks)?)
+        if self.watch {
+            refuse_once(sinks, "--watch")?;
+        } else if self.continuous(sinks) {
+            refuse_once(sinks, "a sink that serves continuously")?;
+        }
+        Ok(())
     }
 }
 

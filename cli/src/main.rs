@@ -21,7 +21,10 @@ include!(concat!(env!("OUT_DIR"), "/sinks.rs"));
 
 fn main() -> std::process::ExitCode {
     make_undumpable();
-    let cli = <commands::Cli as clap::Parser>::parse();
+    // Run as `docker-credential-ssocred ACTION`, this is
+    // `ssocred docker-credential ACTION`.
+    let argv = commands::docker_credential::helper_argv(std::env::args_os().collect());
+    let cli = <commands::Cli as clap::Parser>::parse_from(argv);
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -114,7 +114,8 @@ pub fn network(
     // calls other than the portal's (console federation, later STS and
     // ECR) go over TLS even when the portal is a local emulator.
     if let Some((path, source)) = bundle {
-        network.trust = Trust::Bundle(CaBundle::load(&path, &source)?);
+        let checked = login::ssocred_cache_dir(env, &paths.home).join("ca-bundles");
+        network.trust = Trust::Bundle(CaBundle::load_remembering(&path, &source, Some(&checked))?);
     }
     Ok(network)
 }
@@ -330,6 +331,7 @@ pub fn chain(
         hops: hops.clone(),
         sts: Sts::new(region, endpoint, network),
         default_session_name: ssocred_core::chain::default_session_name(profile),
+        caller_session: Default::default(),
     }))
 }
 

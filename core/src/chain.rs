@@ -17,6 +17,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
@@ -219,11 +220,10 @@ fn check_text(
     Ok(())
 }
 
-/// The session name of a hop that names none: `ssocred-` and the login's
-/// `sso-session` (or, for a legacy profile, the profile name), reduced to
-/// the characters STS accepts and 64 characters. It comes from the login
-/// with no network call, so CloudTrail shows which login made the session,
-/// and the cache key of the chain stays the same from run to run.
+/// The session name of a hop that names none, when the SSO user's own
+/// name cannot be learnt ([`Sts::caller_session_name`]): `ssocred-` and the
+/// login's `sso-session` (or, for a legacy profile, the profile name),
+/// reduced to the characters STS accepts and 64 characters.
 pub fn default_session_name(profile: &SsoProfile) -> String {
     let login = profile.session.as_deref().unwrap_or(&profile.name);
     let mut name: String = "ssocred-"
@@ -241,6 +241,27 @@ pub fn default_session_name(profile: &SsoProfile) -> String {
         name.push_str("session");
     }
     name
+}
+
+/// The role session name in a caller ARN
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`), reduced to what STS
+/// accepts for `RoleSessionName`; `None` when the ARN is not a role session
+/// or nothing usable is left.
+pub fn session_name_of(caller_arn: &str) -> Option<String> {
+    let resource = caller_arn.splitn(6, ':').nth(5)?;
+    let session = resource.strip_prefix("assumed-role/")?.rsplit('/').next()?;
+    let name: String = session
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    (name.len() >= 2 && name.chars().any(|c| c != '-')).then_some(name)
 }
 
 /// The STS client of one invocation.
@@ -317,6 +338,47 @@ impl Sts {
         &self.region
     }
 
+    /// The role session name of `from`'s own session, from
+    /// `GetCallerIdentity`: for SSO role credentials, the SSO user's name
+    /// (`assumed-role/AWSReservedSSO_.../alice@example.com`), which is what
+    /// CloudTrail should show for every hop after it. `None` when the call
+    /// fails or the answer names no usable session; the caller falls back
+    /// to [`default_session_name`].
+    pub async fn caller_session_name(&self, from: &CredentialSet) -> Option<String> {
+        let client = self.client(from);
+        let out = throttle::paced(&self.limiter, is_throttling, || {
+            client.get_caller_identity().send()
+        })
+        .await
+        .ok()?;
+        session_name_of(out.arn()?)
+    }
+
+    /// A client signing with `from`'s credentials.
+    fn client(&self, from: &CredentialSet) -> aws_sdk_sts::Client {
+        let expiry = SystemTime::from(from.expiration);
+        let credentials = Credentials::new(
+            &from.access_key_id,
+            from.secret_access_key.expose_secret(),
+            Some(from.session_token.expose_secret().to_owned()),
+            Some(expiry),
+            "ssocred",
+        );
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(credentials)
+            .http_client(self.http.clone())
+            .retry_config(sdk::retry_config())
+            .retry_classifier(sdk::ThrottleToCaller)
+            .retry_classifier(sdk::ThrottleCodesToCaller::<AssumeRoleError>::new())
+            .retry_classifier(sdk::ThrottleCodesToCaller::<GetCallerIdentityError>::new())
+            .timeout_config(sdk::timeout_config())
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
     /// Assumes `hop` with the credentials of `from` as session
     /// `session_name`; `number` (1 for the first hop) names the hop in
     /// errors. The set keeps `from`'s login and region and records the
@@ -337,26 +399,7 @@ impl Sts {
                 crate::arn::partition_of_region(&self.region)
             )));
         }
-        let expiry = SystemTime::from(from.expiration);
-        let credentials = Credentials::new(
-            &from.access_key_id,
-            from.secret_access_key.expose_secret(),
-            Some(from.session_token.expose_secret().to_owned()),
-            Some(expiry),
-            "ssocred",
-        );
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .credentials_provider(credentials)
-            .http_client(self.http.clone())
-            .retry_config(sdk::retry_config())
-            .retry_classifier(sdk::ThrottleToCaller)
-            .retry_classifier(sdk::ThrottleCodesToCaller::<AssumeRoleError>::new())
-            .timeout_config(sdk::timeout_config())
-            .endpoint_url(&self.endpoint)
-            .build();
-        let client = aws_sdk_sts::Client::from_conf(config);
+        let client = self.client(from);
         let duration = i32::try_from(hop.duration_secs()).unwrap_or(3600);
         let out = throttle::paced(&self.limiter, is_throttling, || {
             client

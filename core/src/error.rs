@@ -143,6 +143,15 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// ECR refused `GetAuthorizationToken` or could not be reached; the
+    /// message names the registry and the role.
+    #[error("ECR at {endpoint}: {message}")]
+    Ecr {
+        /// The ECR API endpoint used.
+        endpoint: String,
+        /// What went wrong, naming the registry and the role.
+        message: String,
+    },
     /// A file or stream ssocred writes itself (not through a sink) failed:
     /// stdout, a cache it manages.
     #[error("{target}: {message}")]
@@ -182,9 +191,10 @@ impl Error {
             Error::RoleNotAssigned { .. } | Error::AssumeDenied { .. } => {
                 ExitClass::RoleNotAssigned
             }
-            Error::Unreachable { .. } | Error::Portal { .. } | Error::Sts { .. } => {
-                ExitClass::Portal
-            }
+            Error::Unreachable { .. }
+            | Error::Portal { .. }
+            | Error::Sts { .. }
+            | Error::Ecr { .. } => ExitClass::Portal,
             Error::Output { .. } => ExitClass::Output,
             Error::Internal(_) => ExitClass::Internal,
             Error::Sink(e) => e.exit_code(),
@@ -200,7 +210,14 @@ mod tests {
     /// each class of error maps to its own.
     #[test]
     fn each_error_class_has_its_documented_code() {
-        let cases: [(Error, u8); 9] = [
+        let cases: [(Error, u8); 10] = [
+            (
+                Error::Ecr {
+                    endpoint: "https://api.ecr.eu-west-1.amazonaws.com".into(),
+                    message: "AccessDeniedException".into(),
+                },
+                6,
+            ),
             (Error::Internal("a task panicked".into()), 1),
             (Error::Usage("--x".into()), 2),
             (

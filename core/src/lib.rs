@@ -13,6 +13,7 @@ pub mod arn;
 pub mod chain;
 mod credentials;
 pub mod discovery;
+pub mod ecr;
 pub mod endpoints;
 mod error;
 pub mod fs;

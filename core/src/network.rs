@@ -65,12 +65,49 @@ impl CaBundle {
     /// `environment AWS_CA_BUNDLE`). Every failure is a config error (exit
     /// 3) naming the file and the source.
     pub fn load(path: &Path, source: &str) -> Result<CaBundle, Error> {
+        Self::load_remembering(path, source, None)
+    }
+
+    /// [`CaBundle::load`], remembering in `checked_dir` (ssocred's cache)
+    /// which bundle files passed the check: a file with the same device,
+    /// inode, size, modification and change times as one that passed is not
+    /// parsed certificate by certificate again. A system bundle of ~140
+    /// certificates costs about half a millisecond to check, more than the
+    /// rest of a cached call; the record costs one small read. The record
+    /// only ever skips the check of a file that passed it: the certificates
+    /// trusted are always the file's own.
+    pub fn load_remembering(
+        path: &Path,
+        source: &str,
+        checked_dir: Option<&Path>,
+    ) -> Result<CaBundle, Error> {
         let bad = |message: String| Error::ConfigFile {
             path: path.to_path_buf(),
             message: format!("CA bundle from {source}: {message}"),
         };
-        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        let certificates = check_pem(&pem).map_err(bad)?;
+        let mut file =
+            std::fs::File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let identity = file.metadata().ok().and_then(|m| FileIdentity::of(&m));
+        let mut pem = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut pem)
+            .map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let record = checked_dir
+            .zip(identity)
+            .map(|(dir, identity)| (dir.join(record_name(path)), identity));
+        let remembered = record
+            .as_ref()
+            .and_then(|(file, identity)| identity.remembered(file));
+        let certificates = match remembered {
+            Some(count) => count,
+            None => {
+                let count = check_pem(&pem).map_err(bad)?;
+                if let Some((file, identity)) = &record {
+                    // Only speed is lost when the record cannot be written.
+                    let _ = identity.remember(file, count);
+                }
+                count
+            }
+        };
         Ok(CaBundle {
             path: path.to_path_buf(),
             source: source.to_owned(),
@@ -98,6 +135,50 @@ impl CaBundle {
     pub fn pem(&self) -> &[u8] {
         &self.pem
     }
+}
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileIdentity(String);
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> Option<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        meta.is_file().then(|| {
+            FileIdentity(format!(
+                "{}:{}:{}:{}.{}:{}.{}",
+                meta.dev(),
+                meta.ino(),
+                meta.size(),
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ctime(),
+                meta.ctime_nsec()
+            ))
+        })
+    }
+
+    /// The certificate count a record at `file` holds for this identity.
+    fn remembered(&self, file: &Path) -> Option<usize> {
+        let text = std::fs::read_to_string(file).ok()?;
+        let (identity, count) = text.trim_end().rsplit_once(' ')?;
+        (identity == self.0).then(|| count.parse().ok()).flatten()
+    }
+
+    fn remember(&self, file: &Path, count: usize) -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::fs::write_atomic(file, format!("{} {count}\n", self.0).as_bytes())
+    }
+}
+
+/// The record file of the bundle at `path`: named by a digest of the path.
+fn record_name(path: &Path) -> String {
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::digest(path.as_os_str().as_encoded_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.checked")
 }
 
 /// The number of certificates in `pem`, each one the TLS stack (rustls)

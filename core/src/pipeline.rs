@@ -136,8 +136,31 @@ pub struct Chain {
     pub hops: Vec<Hop>,
     /// The STS client.
     pub sts: Sts,
-    /// The session name of a hop that names none.
+    /// The session name of a hop that names none when the SSO user's own
+    /// cannot be learnt ([`crate::chain::default_session_name`]).
     pub default_session_name: String,
+    /// The SSO user's session name, learnt once per invocation from
+    /// `GetCallerIdentity` with the SSO role's credentials (the same person
+    /// for every role of the login).
+    pub caller_session: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+impl Chain {
+    /// The session name of a hop that names none: the session name of its
+    /// source credentials, `from` (asked of STS once per invocation): for
+    /// the SSO role's, the SSO user's name; for a cached earlier hop's, the
+    /// name ssocred gave it, which came from the same place. Else the
+    /// login's default.
+    async fn session_name(&self, from: &CredentialSet, trace: Trace) -> String {
+        if let Some(name) = self.caller_session.get() {
+            return name.clone();
+        }
+        let learnt = self.sts.caller_session_name(from).await;
+        let name = learnt.unwrap_or_else(|| self.default_session_name.clone());
+        trace.say(|| format!("role session name {name}"));
+        let _ = self.caller_session.set(name.clone());
+        name
+    }
 }
 
 /// A boxed future of a credential set (the chain recurses through them).
@@ -162,10 +185,10 @@ impl Chain {
             let trace = request.trace;
             let assume = || async {
                 let from = self.through(n - 1, sso_role, request, base).await?;
-                let session = hop
-                    .session_name
-                    .as_deref()
-                    .unwrap_or(&self.default_session_name);
+                let session = match &hop.session_name {
+                    Some(name) => name.clone(),
+                    None => self.session_name(&from, trace).await,
+                };
                 trace.say(|| {
                     format!(
                         "AssumeRole {} (hop {n}) as {} at {}",
@@ -174,7 +197,7 @@ impl Chain {
                         self.sts.endpoint()
                     )
                 });
-                let set = self.sts.assume(&from, hop, session, n).await?;
+                let set = self.sts.assume(&from, hop, &session, n).await?;
                 trace.say(|| {
                     format!(
                         "got {} for {}, expires {}",

@@ -85,13 +85,15 @@ pub trait Sink {
         false
     }
 
-    /// Whether the sink's output is a one-shot answer to the process that
-    /// ran ssocred (a kubectl exec credential), which asks again when it
-    /// needs to. `true` makes the producer refuse continuous rounds
-    /// (`--watch`, or next to a sink that serves continuously) with a usage
-    /// error, before any credentials are fetched.
-    fn delivers_once(&self) -> bool {
-        false
+    /// `Some(why)` when the sink's output is one answer, once: a console
+    /// URL for a person, a kubectl exec credential for the process that ran
+    /// ssocred (which asks again when it needs to). Such a sink is refused,
+    /// before any network call, by every mode that keeps running or hands
+    /// the credentials to a program (`--watch`, next to a sink that serves
+    /// continuously, `serve`, `exec`): see [`refuse_once`]. `why` says what
+    /// the output is, for that usage error.
+    fn delivers_once(&self) -> Option<&'static str> {
+        None
     }
 
     /// Takes one set of a multi-role round (`--all`), with the profile name
@@ -105,14 +107,6 @@ pub trait Sink {
         self.accept(set)
     }
 
-    /// Whether the output is for a person, once (a console sign-in URL): a
-    /// mode that keeps running or hands the credentials to a program
-    /// (`--watch`, `serve`, `exec`) refuses such a sink before any network
-    /// call ([`refuse_for_a_person`]).
-    fn for_a_person(&self) -> bool {
-        false
-    }
-
     /// Hands over the invocation's network (CA bundle, proxies) and its `-v`
     /// trace, once, before the first round, to a sink that calls a remote
     /// endpoint itself. The default ignores them.
@@ -122,13 +116,16 @@ pub trait Sink {
 }
 
 /// Refuses, in `mode` (such as `--watch` or `ssocred serve`), every sink
-/// whose output is for a person ([`Sink::for_a_person`]): a usage error
-/// naming the sink and the mode.
-pub fn refuse_for_a_person(sinks: &[SelectedSink], mode: &str) -> Result<(), SinkError> {
-    match sinks.iter().find(|s| s.sink.for_a_person()) {
-        Some(s) => Err(SinkError::usage(
+/// that delivers once ([`Sink::delivers_once`]): a usage error naming the
+/// sink, what its output is, and the mode.
+pub fn refuse_once(sinks: &[SelectedSink], mode: &str) -> Result<(), SinkError> {
+    match sinks
+        .iter()
+        .find_map(|s| s.sink.delivers_once().map(|why| (s, why)))
+    {
+        Some((s, why)) => Err(SinkError::usage(
             &s.spec.name,
-            format!("its output is for a person, once; it cannot be used with {mode}"),
+            format!("{why}; it cannot be used with {mode}"),
         )),
         None => Ok(()),
     }
@@ -540,19 +537,6 @@ pub fn check_capacity(count: usize, sinks: &[SelectedSink]) -> Result<(), SinkEr
         }
     }
     Ok(())
-}
-
-/// Refuses continuous rounds (`continuous`: `--watch`, or a sink that
-/// serves continuously) when a sink delivers only once; callers use it
-/// before fetching anything.
-pub fn check_once(continuous: bool, sinks: &[SelectedSink]) -> Result<(), SinkError> {
-    match sinks.iter().find(|s| s.sink.delivers_once()) {
-        Some(once) if continuous => Err(SinkError::usage(
-            &once.spec.name,
-            "prints one answer for the process that runs ssocred, which runs it again when it needs new credentials; it cannot be used with --watch or a serving sink".to_owned(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// A parsed `--sink` value: `NAME[:ARG][,KEY=VALUE...]`.

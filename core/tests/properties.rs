@@ -6,9 +6,12 @@
 //! exactly the values written (and the other profiles unchanged).
 //! ARNs: every well-formed role ARN parses into its parts, the role name kept
 //! whole; nothing panics; whatever parses is well-formed.
+//! ECR registry hosts: every form Docker sends names the same registry and
+//! its variant's API endpoint; any text parses without panicking.
 
 use proptest::prelude::*;
 use ssocred_core::arn::{PARTITIONS, RoleArn, is_account_id};
+use ssocred_core::ecr::{Registry, Variant};
 use ssocred_core::ini_edit::set_section;
 use ssocred_core::profile::parse_sections;
 
@@ -282,5 +285,104 @@ proptest! {
         let parsed = RoleArn::parse(built.as_str()).unwrap();
         prop_assert_eq!(&built, &parsed);
         prop_assert_eq!(parsed.partition(), ssocred_core::arn::partition_of_region(region));
+    }
+}
+
+/// An ECR registry host of each variant, in a region of its partition.
+fn ecr_host() -> impl Strategy<Value = (String, String, String, Variant)> {
+    let region =
+        "(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|north|south|central|southeast|northeast)-[1-9]";
+    (
+        "[0-9]{12}",
+        region,
+        prop_oneof![
+            Just(Variant::Standard),
+            Just(Variant::Fips),
+            Just(Variant::DualStack),
+            Just(Variant::FipsDualStack),
+        ],
+        any::<bool>(),
+    )
+        .prop_map(|(account, region, variant, china)| {
+            let (region, host) = match variant {
+                Variant::Standard if china => {
+                    let r = format!("cn-{}", &region[3..]);
+                    let h = format!("{account}.dkr.ecr.{r}.amazonaws.com.cn");
+                    (r, h)
+                }
+                Variant::Standard => (
+                    region.clone(),
+                    format!("{account}.dkr.ecr.{region}.amazonaws.com"),
+                ),
+                Variant::Fips => (
+                    region.clone(),
+                    format!("{account}.dkr.ecr-fips.{region}.amazonaws.com"),
+                ),
+                Variant::DualStack => {
+                    (region.clone(), format!("{account}.dkr-ecr.{region}.on.aws"))
+                }
+                Variant::FipsDualStack => (
+                    region.clone(),
+                    format!("{account}.dkr-ecr-fips.{region}.on.aws"),
+                ),
+            };
+            (host, account, region, variant)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Every form Docker may send (scheme or none, any case, a port, a
+    /// path, a trailing slash or dot, surrounding blanks) names the same
+    /// registry, and its API endpoint is its variant's host in its region.
+    #[test]
+    fn every_form_of_an_ecr_host_names_the_same_registry(
+        (host, account, region, variant) in ecr_host(),
+        scheme in prop_oneof![Just(""), Just("https://"), Just("http://"), Just("HTTPS://")],
+        port in prop_oneof![Just(""), Just(":443"), Just(":5000")],
+        path in prop_oneof![Just(""), Just("/"), Just("/v2/"), Just("/v1/")],
+        dot in any::<bool>(),
+        upper in proptest::collection::vec(any::<bool>(), 80),
+        blanks in prop_oneof![Just(""), Just(" "), Just("\n"), Just("\t ")],
+    ) {
+        let cased: String = host
+            .chars()
+            .zip(upper.iter().cycle())
+            .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+            .collect();
+        let dot = if dot && port.is_empty() { "." } else { "" };
+        let url = format!("{blanks}{scheme}{cased}{dot}{port}{path}{blanks}");
+        let registry = Registry::from_server_url(&url);
+        prop_assert!(registry.is_some(), "{:?}", url);
+        let registry = registry.unwrap();
+        prop_assert_eq!(&registry.host, &host);
+        prop_assert_eq!(&registry.account_id, &account);
+        prop_assert_eq!(&registry.region, &region);
+        prop_assert_eq!(registry.variant, variant);
+        let api = registry.api_endpoint();
+        let expected_host = match variant {
+            Variant::Standard if region.starts_with("cn-") => format!("api.ecr.{region}.amazonaws.com.cn"),
+            Variant::Standard => format!("api.ecr.{region}.amazonaws.com"),
+            Variant::Fips => format!("ecr-fips.{region}.amazonaws.com"),
+            Variant::DualStack => format!("ecr.{region}.api.aws"),
+            Variant::FipsDualStack => format!("ecr-fips.{region}.api.aws"),
+        };
+        prop_assert_eq!(api, format!("https://{expected_host}"));
+    }
+
+    /// Any text parses without panicking, and whatever parses is a host
+    /// that reads back as the same registry.
+    #[test]
+    fn any_text_parses_without_panic_and_only_into_registry_hosts(
+        text in "\\PC{0,60}|[0-9]{10,13}\\.dkr[.-]ecr[.a-z-]{0,8}\\.[a-z0-9-]{0,16}\\.(amazonaws\\.com|amazonaws\\.com\\.cn|on\\.aws)[:/0-9a-z]{0,6}",
+    ) {
+        if let Some(registry) = Registry::from_server_url(&text) {
+            prop_assert!(is_account_id(&registry.account_id));
+            let prefix = format!("{}.", registry.account_id);
+            prop_assert!(registry.host.starts_with(&prefix), "{}", registry.host);
+            prop_assert!(registry.host.contains(&registry.region));
+            prop_assert_eq!(Registry::from_server_url(&registry.server_url()), Some(registry.clone()));
+        }
     }
 }

@@ -55,7 +55,9 @@ fn one_hop_delivers_the_assumed_roles_credentials() {
     assert_eq!(json["SecretAccessKey"], hop.secret_access_key.as_str());
     assert_eq!(json["SessionToken"], hop.session_token.as_str());
     // The hop was made with the SSO role's credentials, at the regional STS
-    // endpoint of the profile's region, for one hour, under the login's name.
+    // endpoint of the profile's region, for one hour, under the SSO user's
+    // own session name (the emulator's SSO sessions are `ssocred-emulator`),
+    // asked of STS once.
     let source = issued(&w, hop.assumed_by.as_deref().unwrap());
     assert_eq!(
         (source.account_id.as_str(), source.role_name.as_str()),
@@ -63,8 +65,9 @@ fn one_hop_delivers_the_assumed_roles_credentials() {
     );
     assert_eq!(hop.sts_region.as_deref(), Some("us-east-1"));
     assert_eq!(hop.duration_seconds, Some(3600));
-    assert_eq!(hop.session_name.as_deref(), Some("ssocred-corp"));
+    assert_eq!(hop.session_name.as_deref(), Some("ssocred-emulator"));
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+    assert_eq!(w.emulator.sts_count(StsOperation::GetCallerIdentity), 1);
 }
 
 #[test]
@@ -86,7 +89,8 @@ fn two_hops_with_options_reach_the_target_through_the_hub() {
     assert_eq!(last.role_arn.as_deref(), Some(TARGET));
     assert_eq!(last.external_id.as_deref(), Some("ext-42"));
     assert_eq!(last.source_identity.as_deref(), Some("alice"));
-    assert_eq!(last.session_name.as_deref(), Some("ssocred-corp"));
+    // A hop without a session name carries the one before it on.
+    assert_eq!(last.session_name.as_deref(), Some("alice@corp"));
     assert_eq!(last.sts_region.as_deref(), Some("eu-west-1"));
     let first = issued(&w, last.assumed_by.as_deref().unwrap());
     assert_eq!(first.role_arn.as_deref(), Some(HUB));
@@ -534,4 +538,116 @@ fn botocore_runs_a_discovered_chained_credential_process_profile() {
     assert_eq!(got["token"], last.session_token.as_str());
     let hub = issued(&w, last.assumed_by.as_deref().unwrap());
     assert_eq!(hub.role_arn.as_deref(), Some(HUB));
+}
+
+#[test]
+fn exec_runs_the_command_with_the_chained_credentials() {
+    let w = world();
+    let out = w.run(&[
+        "exec",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+        "--",
+        "sh",
+        "-c",
+        "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\"",
+    ]);
+    let text = ok(&out);
+    let (key, token) = text.split_once(' ').unwrap();
+    let hop = issued(&w, key);
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(token, hop.session_token);
+}
+
+#[test]
+fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
+    let w = World::with_emulator(chain_emulator().tls(true));
+    let bundle = w.home().join("corp-ca.pem");
+    std::fs::write(&bundle, w.emulator.ca_pem().unwrap()).unwrap();
+    let with_bundle = |cmd: &mut std::process::Command| {
+        cmd.env("AWS_CA_BUNDLE", &bundle);
+    };
+    // The SSO role's credentials are cached first, so the runs below make
+    // one call: STS's.
+    let mut cmd = w.cmd();
+    with_bundle(&mut cmd);
+    ok(&cmd
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"])
+        .output()
+        .unwrap());
+    let proxy = ssocred_test_support::ForwardProxy::start().unwrap();
+    let mut cmd = w.cmd();
+    with_bundle(&mut cmd);
+    let out = cmd
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+        .args(["--sink", "process"])
+        .env("HTTPS_PROXY", proxy.url())
+        .output()
+        .unwrap();
+    let json = ok_json(&out);
+    assert_eq!(
+        issued(&w, json["AccessKeyId"].as_str().unwrap())
+            .role_arn
+            .as_deref(),
+        Some(HUB)
+    );
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
+    let traffic = proxy.traffic();
+    assert_eq!(traffic.tunnels, 1, "STS through the proxy: {traffic:?}");
+    // Without the bundle, the emulator's certificate is not trusted: exit 6
+    // naming STS's endpoint.
+    let out = w
+        .cmd()
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", TARGET])
+        .args(["--sink", "process"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("STS at") && e.contains("certificate not trusted"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_docker_helper_gets_an_ecr_token_as_the_chains_last_role() {
+    let w = world();
+    let dir = w.home().join(".config/ssocred");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[preset.hub]\nprofile = \"modern\"\nrole_arn = \"{READ_ONLY_ARN}\"\nassume = [\"{HUB}\"]\n\n\
+             [[registry]]\nmatch = \"555555555555\"\npreset = \"hub\"\n"
+        ),
+    )
+    .unwrap();
+    let get = || {
+        let mut cmd = w.cmd();
+        cmd.args(["docker-credential", "get"])
+            .env("AWS_ENDPOINT_URL_ECR", w.emulator.url());
+        ssocred_test_support::run_with_stdin(
+            &mut cmd,
+            b"https://555555555555.dkr.ecr.us-east-1.amazonaws.com",
+        )
+    };
+    let json = ok_json(&get());
+    let owner = w
+        .emulator
+        .ecr_token_owner(json["Secret"].as_str().unwrap())
+        .expect("a password the emulator issued");
+    assert_eq!(
+        (owner.account_id.as_str(), owner.role_name.as_str()),
+        ("555555555555", "Hub")
+    );
+    assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
+    // Warm: the token of the chain is cached, no call at all.
+    w.emulator.reset_counts();
+    assert_eq!(ok_json(&get()), json);
+    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
 }

@@ -266,6 +266,18 @@ fn a_missing_or_bad_cluster_and_watch_are_usage_errors_before_any_call() {
         .unwrap();
     let e = usage_error(&out);
     assert!(e.contains("cannot be used with --watch"), "{e}");
+    // The same one rule (Sink::delivers_once) as the console's: serve and
+    // exec hand credentials to programs that keep running.
+    for (command, mode) in [("serve", "`ssocred serve`"), ("exec", "`ssocred exec`")] {
+        let mut cmd = w.cmd();
+        cmd.args([command, "-p", "legacy", "-r", READ_ONLY_ARN, "--sink"])
+            .arg(format!("eks,cluster={CLUSTER}"));
+        if command == "exec" {
+            cmd.args(["--", "true"]);
+        }
+        let e = usage_error(&cmd.output().unwrap());
+        assert!(e.contains(&format!("cannot be used with {mode}")), "{e}");
+    }
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod discovery;
 mod discovery_interop;
+mod docker_credential;
 mod eks;
 mod errors;
 mod exec;

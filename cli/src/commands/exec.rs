@@ -115,7 +115,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
-    ssocred_core::sink::refuse_for_a_person(&sinks, "`ssocred exec`")?;
+    ssocred_core::sink::refuse_once(&sinks, "`ssocred exec`")?;
     let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?

@@ -131,11 +131,6 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     let paths = request::paths()?;
     // Sinks are built first, so a bad --sink fails before any network call.
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
-    if args.watch {
-        ssocred_core::sink::refuse_for_a_person(&sinks, "--watch")?;
-    } else if sinks.iter().any(|s| s.sink.serves_continuously()) {
-        ssocred_core::sink::refuse_for_a_person(&sinks, "a sink that serves continuously")?;
-    }
     let rounds = Rounds {
         watch: args.watch,
         refresh_before: settings.refresh_before.value,

@@ -65,6 +65,24 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
             role_cache.dir().display()
         );
     }
+    // So do the ECR tokens obtained through this login.
+    let ecr_cache = ssocred_core::ecr::TokenCache::new(
+        ssocred_core::ecr::default_dir(&login::ssocred_cache_dir(
+            |k| std::env::var(k).ok(),
+            &paths.home,
+        )),
+        ssocred_core::role_cache::DEFAULT_WINDOW,
+    );
+    let tokens = ecr_cache
+        .clear(Some(&ssocred_core::ecr::login_of(&profile)))
+        .map_err(|e| login::file_error(ecr_cache.dir(), "cannot remove cached ECR tokens", &e))?;
+    if tokens > 0 {
+        eprintln!(
+            "Removed {tokens} cached ECR token{} from {}",
+            if tokens == 1 { "" } else { "s" },
+            ecr_cache.dir().display()
+        );
+    }
     match &outcome.removed {
         Some(path) => eprintln!(
             "Logged out of profile `{}`: removed {}",

@@ -7,6 +7,7 @@ pub mod completions;
 pub mod config;
 pub mod console;
 pub mod discover;
+pub mod docker_credential;
 pub mod exec;
 pub mod get;
 pub mod kubeconfig;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Print a kubeconfig user whose exec plugin runs ssocred for an EKS
     /// cluster, and the kubectl command that installs it.
     Kubeconfig(kubeconfig::KubeconfigArgs),
+    /// Docker's credential helper for Amazon ECR registries (also run as
+    /// docker-credential-ssocred): get, list, store, erase, and install.
+    DockerCredential(docker_credential::DockerCredentialArgs),
     /// Log in to IAM Identity Center natively (browser or device code) and
     /// cache the token where the AWS CLI and SDKs find it.
     Login(login::LoginArgs),
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
         Some(Command::Kubeconfig(args)) => done(kubeconfig::run(&args)),
+        Some(Command::DockerCredential(args)) => docker_credential::run(&args),
         Some(Command::Login(args)) => done(login::run(&args)),
         Some(Command::Logout(args)) => done(logout::run(&args)),
         Some(Command::Config { action }) => done(config::run(&action)),

@@ -57,7 +57,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
-    ssocred_core::sink::refuse_for_a_person(&sinks, "`ssocred serve`")?;
+    ssocred_core::sink::refuse_once(&sinks, "`ssocred serve`")?;
     let endpoint = Endpoint::start(listen, args.allow_non_loopback)?;
     sinks.insert(
         0,

@@ -137,3 +137,23 @@ fn the_sdk_rules_give_regional_sts_endpoints() {
         "http://127.0.0.1:9"
     );
 }
+
+#[test]
+fn the_session_name_of_a_caller_is_its_role_sessions() {
+    let sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com";
+    assert_eq!(session_name_of(sso).as_deref(), Some("alice@example.com"));
+    assert_eq!(
+        session_name_of("arn:aws-cn:sts::1:assumed-role/R/Jörg Müller").as_deref(),
+        Some("J-rg-M-ller")
+    );
+    let long = format!("arn:aws:sts::1:assumed-role/R/{}", "x".repeat(80));
+    assert_eq!(session_name_of(&long).map(|n| n.len()), Some(64));
+    for not_a_session in [
+        "arn:aws:iam::1:user/alice",
+        "arn:aws:sts::1:federated-user/bob",
+        "arn:aws:sts::1:assumed-role/R/é",
+        "nonsense",
+    ] {
+        assert_eq!(session_name_of(not_a_session), None, "{not_a_session}");
+    }
+}

@@ -39,6 +39,43 @@ fn a_bundle_of_good_certificates_loads() {
 }
 
 #[test]
+fn a_checked_bundle_is_remembered_until_the_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let checked = dir.path().join("cache/ca-bundles");
+    let two = format!("{}\n{}", ca(), ca());
+    let path = file(&dir, "bundle.pem", two.as_bytes());
+    let load = || CaBundle::load_remembering(&path, "environment AWS_CA_BUNDLE", Some(&checked));
+    assert_eq!(load().unwrap().certificates(), 2);
+    let records: Vec<_> = std::fs::read_dir(&checked).unwrap().collect();
+    assert_eq!(records.len(), 1, "one record for the file");
+    let record = records[0].as_ref().unwrap().path();
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.ends_with(" 2\n") && !text.contains("BEGIN"), "{text}");
+    // The record is what answers while the file is unchanged: a record that
+    // says 7 is believed (so the second load did not parse the file)...
+    std::fs::write(&record, text.replace(" 2\n", " 7\n")).unwrap();
+    assert_eq!(load().unwrap().certificates(), 7);
+    assert_eq!(load().unwrap().pem(), two.as_bytes(), "the file's own text");
+    // ...and a changed file is checked again: broken, it fails even though a
+    // record exists.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(
+        &path,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    assert!(load().is_err());
+    // Without a place to remember, every load checks.
+    std::fs::write(&path, &two).unwrap();
+    assert_eq!(
+        CaBundle::load_remembering(&path, "x", None)
+            .unwrap()
+            .certificates(),
+        2
+    );
+}
+
+#[test]
 fn a_bad_bundle_is_a_config_error_naming_the_file_and_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let good = ca();

@@ -119,8 +119,8 @@ impl Sink for ConsoleSink {
         Capacity::One
     }
 
-    fn for_a_person(&self) -> bool {
-        true
+    fn delivers_once(&self) -> Option<&'static str> {
+        Some("its output is for a person, once")
     }
 
     fn connect(&mut self, network: &Network, trace: Trace) {

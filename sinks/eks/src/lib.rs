@@ -124,8 +124,10 @@ impl Sink for EksSink {
         Capacity::One
     }
 
-    fn delivers_once(&self) -> bool {
-        true
+    fn delivers_once(&self) -> Option<&'static str> {
+        Some(
+            "it prints one answer for the process that runs ssocred, which runs it again when it needs new credentials",
+        )
     }
 }
 

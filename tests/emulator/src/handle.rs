@@ -177,6 +177,24 @@ impl Emulator {
         crate::eks::verify_token(&self.issued(), token, cluster, std::time::SystemTime::now())
     }
 
+    /// Whose an ECR password is: the role whose credentials asked for it,
+    /// or `None` if the emulator never handed it out.
+    pub fn ecr_token_owner(&self, password: &str) -> Option<crate::ecr::EcrTokenOwner> {
+        self.shared.ecr.owner(password)
+    }
+
+    /// Makes ECR tokens issued from now on live `lifetime` (default: 12
+    /// hours, [`crate::ecr::DEFAULT_TOKEN_LIFETIME`]).
+    pub fn set_ecr_token_lifetime(&self, lifetime: Duration) {
+        self.shared.ecr.set_lifetime(lifetime);
+    }
+
+    /// Refuses GetAuthorizationToken (400 `AccessDeniedException`) to the
+    /// credentials of `role_name` in `account_id` from now on.
+    pub fn deny_ecr(&self, account_id: &str, role_name: &str) {
+        self.shared.ecr.deny(account_id, role_name);
+    }
+
     /// Every set of credentials issued so far, portal and AssumeRole ones,
     /// oldest first.
     pub fn issued(&self) -> Vec<IssuedCredentials> {

@@ -56,6 +56,11 @@
 //! ([`Emulator::verify_eks_token`], or `POST /_emulator/eks/verify` with
 //! `{"token","cluster"}`, which answers 200 `{"arn"}` or 401 `{"reason"}`).
 //!
+//! And ECR: `GetAuthorizationToken` (awsJson1_1, `POST /`) for credentials
+//! it issued, with [`Emulator::ecr_token_owner`] (or `POST
+//! /_emulator/ecr/owner` with `{"password"}`) naming the role a password
+//! was issued to; see [`ecr`].
+//!
 //! Two corporate-network conditions can be switched on:
 //!
 //! - **A rate limit** ([`EmulatorConfig::rate_limit`], `--rate-limit R
@@ -89,6 +94,7 @@
 
 mod config;
 mod credentials;
+pub mod ecr;
 pub mod eks;
 mod error;
 mod federation;

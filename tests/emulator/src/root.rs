@@ -1,6 +1,7 @@
 //! `POST /`: the path that query-protocol services (STS) and awsJson
-//! services (their operation named in `X-Amz-Target`) share. The request's
-//! shape decides which service answers.
+//! services (their operation named in `X-Amz-Target`, such as ECR's
+//! `GetAuthorizationToken`) share. The request's shape decides which service
+//! answers.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use axum::routing::post;
 
 use crate::error::ApiError;
 use crate::sigv4;
-use crate::state::Shared;
+use crate::state::{Operation, Shared};
 use crate::sts::{self, QueryRequest, StsError};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -32,7 +33,16 @@ async fn post_root(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if headers.contains_key("x-amz-target") {
+    if let Some(target) = headers.get("x-amz-target") {
+        if target.to_str().ok() == Some(crate::ecr::TARGET) {
+            let latency = shared.arrive(Operation::GetAuthorizationToken);
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            return shared
+                .ecr
+                .get_authorization_token(&shared.issued(), &headers);
+        }
         return (
             StatusCode::BAD_REQUEST,
             [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
@@ -59,6 +69,7 @@ async fn post_root(
             StsError::invalid_action(action, version).into_response()
         }
         Some("AssumeRole") => sts::assume_role(&shared, &request),
+        Some("GetCallerIdentity") => sts::get_caller_identity(&shared, &request),
         Some(other) => StsError::invalid_action(other, version).into_response(),
     }
 }

@@ -32,6 +32,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/issued", get(admin_issued))
         .route("/_emulator/reset", post(admin_reset))
         .route("/_emulator/eks/verify", post(admin_verify_eks))
+        .route("/_emulator/ecr/owner", post(admin_ecr_owner))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .with_state(shared)
@@ -192,6 +193,23 @@ async fn admin_verify_eks(
         Err(reason) => (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({ "reason": reason })),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EcrOwnerInput {
+    password: String,
+}
+
+/// Whose an ECR password is: 200 with the owner, or 404 `{"reason"}`.
+async fn admin_ecr_owner(State(shared): SharedState, Json(input): Json<EcrOwnerInput>) -> Response {
+    match shared.ecr.owner(&input.password) {
+        Some(owner) => Json(owner).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "reason": "no ECR token has this password" })),
         )
             .into_response(),
     }

@@ -14,7 +14,8 @@ pub(crate) const THROTTLED_KEY: &str = "Throttled";
 /// requests.
 pub(crate) const STS_THROTTLED_KEY: &str = "StsThrottled";
 
-/// A portal operation, as the service model names it.
+/// An operation of the portal (or, `GetAuthorizationToken`, of ECR), as the
+/// service model names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
     /// `GET /federation/credentials`
@@ -25,15 +26,18 @@ pub enum Operation {
     ListAccountRoles,
     /// `POST /logout`
     Logout,
+    /// ECR: `POST /` with the `GetAuthorizationToken` target.
+    GetAuthorizationToken,
 }
 
 impl Operation {
     /// Every operation, in declaration order.
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 5] = [
         Operation::GetRoleCredentials,
         Operation::ListAccounts,
         Operation::ListAccountRoles,
         Operation::Logout,
+        Operation::GetAuthorizationToken,
     ];
 
     /// The operation's name in the service model, e.g. `ListAccountRoles`.
@@ -43,6 +47,7 @@ impl Operation {
             Operation::ListAccounts => "ListAccounts",
             Operation::ListAccountRoles => "ListAccountRoles",
             Operation::Logout => "Logout",
+            Operation::GetAuthorizationToken => "GetAuthorizationToken",
         }
     }
 
@@ -62,16 +67,19 @@ impl fmt::Display for Operation {
 pub enum StsOperation {
     /// `POST /` with `Action=AssumeRole`
     AssumeRole,
+    /// `POST /` with `Action=GetCallerIdentity`
+    GetCallerIdentity,
 }
 
 impl StsOperation {
     /// Every operation, in declaration order.
-    pub const ALL: [StsOperation; 1] = [StsOperation::AssumeRole];
+    pub const ALL: [StsOperation; 2] = [StsOperation::AssumeRole, StsOperation::GetCallerIdentity];
 
     /// The operation's name in the service model, e.g. `AssumeRole`.
     pub fn name(self) -> &'static str {
         match self {
             StsOperation::AssumeRole => "AssumeRole",
+            StsOperation::GetCallerIdentity => "GetCallerIdentity",
         }
     }
 
@@ -90,6 +98,8 @@ impl fmt::Display for StsOperation {
 /// ever held for a few statements (never across an `await`).
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// ECR's tokens (see [`crate::ecr`]).
+    pub(crate) ecr: crate::ecr::EcrState,
 }
 
 struct Inner {
@@ -147,6 +157,7 @@ impl Shared {
                 sts_throttle_sequence: 0,
                 page_tokens: HashMap::new(),
             }),
+            ecr: crate::ecr::EcrState::new(),
         }
     }
 

@@ -136,6 +136,31 @@ pub(crate) fn assume_role(shared: &Shared, request: &QueryRequest<'_>) -> Respon
     }
 }
 
+/// Serves `Action=GetCallerIdentity`: who the signed request's credentials
+/// are (it needs no permission, as in AWS).
+pub(crate) fn get_caller_identity(shared: &Shared, request: &QueryRequest<'_>) -> Response {
+    shared.sts_arrive(StsOperation::GetCallerIdentity);
+    let (caller, region) = match authenticate(shared, request, SystemTime::now()) {
+        Ok(found) => found,
+        Err(err) => return err.into_response(),
+    };
+    let partition = sigv4::partition(&region);
+    let arn = caller.session_arn(partition);
+    let session = arn.rsplit('/').next().unwrap_or_default().to_owned();
+    let request_id = request_id();
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    \
+         <Arn>{}</Arn>\n    <UserId>{}:{}</UserId>\n    <Account>{}</Account>\n  \
+         </GetCallerIdentityResult>\n  <ResponseMetadata>\n    \
+         <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
+        xml_escape(&arn),
+        role_id(&caller.iam_role_arn(partition)),
+        xml_escape(&session),
+        caller.account_id,
+    );
+    xml_response(StatusCode::OK, &request_id, body)
+}
+
 /// What the request asked for, once valid.
 struct AssumeRoleInput<'a> {
     role_arn: &'a str,

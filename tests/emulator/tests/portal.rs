@@ -542,6 +542,8 @@ fn counts_cover_failures_and_can_be_reset() {
 
     let expected: BTreeMap<String, u64> = [
         ("AssumeRole", 0),
+        ("GetCallerIdentity", 0),
+        ("GetAuthorizationToken", 0),
         ("GetRoleCredentials", 2),
         ("ListAccountRoles", 1),
         ("ListAccounts", 2),
@@ -557,7 +559,7 @@ fn counts_cover_failures_and_can_be_reset() {
 
     emulator.reset_counts();
     assert!(emulator.counts().values().all(|&count| count == 0));
-    assert_eq!(emulator.counts().len(), 7);
+    assert_eq!(emulator.counts().len(), 9);
     let statuses: Vec<u16> = (0..4)
         .map(|_| get(port, "/assignment/accounts", Some(TOKEN)).status)
         .collect();
@@ -595,8 +597,9 @@ fn admin_endpoints_report_and_reset() {
 
     assert_eq!(
         counts,
-        json!({"AssumeRole": 0, "GetRoleCredentials": 1, "ListAccountRoles": 0,
-               "ListAccounts": 1, "Logout": 0, "StsThrottled": 0, "Throttled": 0})
+        json!({"AssumeRole": 0, "GetAuthorizationToken": 0, "GetCallerIdentity": 0,
+               "GetRoleCredentials": 1, "ListAccountRoles": 0, "ListAccounts": 1, "Logout": 0,
+               "StsThrottled": 0, "Throttled": 0})
     );
     let creds = &emulator.issued()[0];
     assert_eq!(

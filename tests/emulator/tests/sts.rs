@@ -52,6 +52,8 @@ struct Call<'a> {
     params: Vec<(&'a str, &'a str)>,
     /// Sent after signing, to test a tampered body.
     tamper: Option<&'a str>,
+    /// The operation.
+    action: &'a str,
 }
 
 impl<'a> Call<'a> {
@@ -64,6 +66,7 @@ impl<'a> Call<'a> {
             at: SystemTime::now(),
             params: params.to_vec(),
             tamper: None,
+            action: "AssumeRole",
         }
     }
 
@@ -73,7 +76,7 @@ impl<'a> Call<'a> {
     }
 
     fn send(&self, port: u16) -> Response {
-        let mut body = String::from("Action=AssumeRole&Version=2011-06-15");
+        let mut body = format!("Action={}&Version=2011-06-15", self.action);
         for (name, value) in &self.params {
             body.push_str(&format!("&{name}={}", encode(value)));
         }
@@ -572,6 +575,52 @@ fn expired_credentials_are_expired_tokens() {
 }
 
 #[test]
+fn get_caller_identity_names_the_session_of_the_credentials() {
+    let emulator =
+        start(EmulatorConfig::generated(1, 1).trust("arn:aws:iam::555555555555:role/Hub", SOURCE));
+    let port = emulator.port();
+    let sso = sso_creds(&emulator);
+    let who = |creds: &IssuedCredentials| {
+        let mut call = Call::new(creds, &[]);
+        call.action = "GetCallerIdentity";
+        call.send(port)
+    };
+    let answer = |response: Response| {
+        assert_eq!(response.status, 200, "{response:?}");
+        response.body
+    };
+    let xml = answer(who(&sso));
+    assert_eq!(
+        element(&xml, "Arn"),
+        "arn:aws:sts::100000000000:assumed-role/ReadOnly/ssocred-emulator"
+    );
+    assert_eq!(element(&xml, "Account"), "100000000000");
+    assert!(
+        element(&xml, "UserId").ends_with(":ssocred-emulator"),
+        "{xml}"
+    );
+    let key = expect_success(&assume(
+        port,
+        &sso,
+        &[
+            ("RoleArn", "arn:aws:iam::555555555555:role/Hub"),
+            ("RoleSessionName", "alice@corp"),
+        ],
+    ));
+    let hub = emulator.issued_for_key(&key).unwrap();
+    let xml = answer(who(&hub));
+    assert_eq!(
+        element(&xml, "Arn"),
+        "arn:aws:sts::555555555555:assumed-role/Hub/alice@corp"
+    );
+    // Unknown credentials are refused as for AssumeRole.
+    let mut forged = sso.clone();
+    forged.access_key_id = "ASIAFORGEDFORGED0000".to_owned();
+    expect_error(&who(&forged), 403, "InvalidClientTokenId");
+    assert_eq!(emulator.sts_count(StsOperation::GetCallerIdentity), 3);
+}
+
+#[test]
 fn two_hops_chain_through_the_credentials_of_the_first() {
     let emulator = start(
         EmulatorConfig::generated(1, 1)
@@ -716,7 +765,8 @@ fn assume_role_is_counted_and_throttled_apart_from_the_portal() {
     let counts = get(port, "/_emulator/counts", None).json();
     assert_eq!(
         counts,
-        json!({"AssumeRole": 5, "GetRoleCredentials": 1, "ListAccountRoles": 0,
+        json!({"AssumeRole": 5, "GetAuthorizationToken": 0, "GetCallerIdentity": 0,
+               "GetRoleCredentials": 1, "ListAccountRoles": 0,
                "ListAccounts": 2, "Logout": 0, "StsThrottled": 2, "Throttled": 1})
     );
     assert_eq!(emulator.counts()["AssumeRole"], 5);
@@ -747,11 +797,13 @@ fn post_root_dispatches_by_the_shape_of_the_request() {
     let post =
         |headers: &[(&str, &str)], body: &str| request_with_body(port, "POST", "/", headers, body);
 
+    // An awsJson operation the emulator does not serve; ECR's own
+    // (unsigned here: refused by ECR's checks) goes to ECR, not STS.
     let json_rpc = post(
         &[
             (
                 "X-Amz-Target",
-                "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+                "AmazonEC2ContainerRegistry_V20150921.ListImages",
             ),
             ("Content-Type", "application/x-amz-json-1.1"),
         ],
