@@ -651,3 +651,32 @@ fn the_docker_helper_gets_an_ecr_token_as_the_chains_last_role() {
     assert_eq!(ok_json(&get()), json);
     assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
 }
+
+#[test]
+fn serve_answers_with_the_chained_credentials() {
+    let w = world();
+    let mut cmd = w.cmd();
+    cmd.args([
+        "serve",
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        HUB,
+    ]);
+    let mut running = Running::spawn(cmd);
+    let lines: Vec<String> = (0..4).map(|_| running.stdout_line()).collect();
+    let vars = parse_exports(&lines);
+    let (url, token) = (&vars[0].1, &vars[1].1);
+    let (status, body) = http_get(url, Some(token));
+    assert_eq!(status, 200, "{body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let hop = issued(&w, doc["AccessKeyId"].as_str().unwrap());
+    assert_eq!(hop.role_arn.as_deref(), Some(HUB));
+    assert_eq!(doc["Token"], hop.session_token.as_str());
+    assert_eq!(doc["AccountId"], "555555555555");
+    running.signal("TERM");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
