@@ -239,7 +239,7 @@ pub fn parse_entry(bytes: &[u8]) -> Result<CachedRole, String> {
 }
 
 /// Parses one entry of `kind`.
-fn parse_entry_of(bytes: &[u8], kind: Kind) -> Result<CachedRole, String> {
+pub fn parse_entry_of(bytes: &[u8], kind: Kind) -> Result<CachedRole, String> {
     let entry: StoredEntry = serde_json::from_slice(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "missing or mistyped field",

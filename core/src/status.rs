@@ -7,13 +7,17 @@
 //! roles to look for come from the command line, the profile's own
 //! `sso_account_id`/`sso_role_name`, and the other profiles of the config
 //! that use the same login (`sso_*` keys, or a `credential_process` line of
-//! the form `... -p PROFILE -r ARN ...` as `ssocred discover` writes it).
+//! the form `... -p PROFILE -r ARN [--assume HOP ...] ...` as `ssocred
+//! discover` writes it). A role reached by a chain (`--assume`) is looked up
+//! under the chain's key ([`crate::role_cache::chain_key`]), which the
+//! hops' own options make up, so it needs no network call either.
 
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
 use crate::arn::RoleArn;
+use crate::chain::Hop;
 use crate::profile::{ProfileFiles, SsoProfile};
 use crate::role_cache;
 use crate::sso_cache::TokenFile;
@@ -136,10 +140,30 @@ pub enum RoleOrigin {
 /// A role and where it was found.
 #[derive(Debug, Clone)]
 pub struct NamedRole {
-    /// The role.
+    /// The SSO role.
     pub role: RoleArn,
+    /// The roles assumed after it, in order (`--assume`); empty for the SSO
+    /// role's own credentials.
+    pub chain: Vec<Hop>,
     /// Where it came from.
     pub origin: RoleOrigin,
+}
+
+impl NamedRole {
+    /// The role whose credentials are meant: the chain's last hop, else the
+    /// SSO role.
+    pub fn target(&self) -> &RoleArn {
+        self.chain.last().map_or(&self.role, |hop| &hop.role)
+    }
+
+    /// What makes two named roles the same cache entry: the SSO role and
+    /// every hop with its options.
+    pub fn identity(&self) -> (String, Vec<String>) {
+        (
+            self.role.as_str().to_owned(),
+            self.chain.iter().map(Hop::spec).collect(),
+        )
+    }
 }
 
 /// The cached credentials of one role.
@@ -163,12 +187,18 @@ pub fn role_status(
     now: OffsetDateTime,
     threshold: time::Duration,
 ) -> RoleStatus {
-    let key = role_cache::cache_key(profile, named.role.account_id(), named.role.role_name());
+    let (key, kind) = if named.chain.is_empty() {
+        let key = role_cache::cache_key(profile, named.role.account_id(), named.role.role_name());
+        (key, role_cache::Kind::Sso)
+    } else {
+        let key = role_cache::chain_key(profile, &named.role, &named.chain);
+        (key, role_cache::Kind::Chain)
+    };
     let cache_file = role_cache_dir.join(format!("{key}.json"));
     let (state, expires) = match std::fs::read(&cache_file) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::Missing, None),
         Err(_) => (State::Unusable, None),
-        Ok(bytes) => match role_cache::parse_entry(&bytes) {
+        Ok(bytes) => match role_cache::parse_entry_of(&bytes, kind) {
             Ok(cached) => (
                 State::at(cached.expiration, now, threshold),
                 Some(cached.expiration),
@@ -193,6 +223,7 @@ pub fn own_role(profile: &SsoProfile) -> Option<NamedRole> {
     let role = RoleArn::for_role(account, role, &profile.sso_region).ok()?;
     Some(NamedRole {
         role,
+        chain: Vec::new(),
         origin: RoleOrigin::OwnProfile,
     })
 }
@@ -206,7 +237,7 @@ pub fn same_login(a: &SsoProfile, b: &SsoProfile) -> bool {
 /// The roles the other profiles of `files` name for `profile`'s login, in
 /// file order: SSO profiles of the same login with `sso_account_id` and
 /// `sso_role_name`, and `credential_process` lines `... -p NAME -r ARN ...`
-/// whose NAME is a profile of the same login.
+/// (with their `--assume` hops) whose NAME is a profile of the same login.
 pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole> {
     let sections = files.sections();
     let mut names: Vec<&str> = sections.profiles().collect();
@@ -224,18 +255,19 @@ pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole
         }
         let found = match files.profile_value(name, "credential_process") {
             Some(line) => process_role(line)
-                .filter(|(sso, _)| shares_login(sso))
-                .map(|(_, role)| role),
+                .filter(|found| shares_login(&found.profile))
+                .map(|found| (found.role, found.chain)),
             None => files
                 .sso_profile(name)
                 .ok()
                 .filter(|other| same_login(other, profile))
                 .and_then(|other| own_role(&other))
-                .map(|named| named.role),
+                .map(|named| (named.role, named.chain)),
         };
-        if let Some(role) = found {
+        if let Some((role, chain)) = found {
             roles.push(NamedRole {
                 role,
+                chain,
                 origin: RoleOrigin::Profile(name.to_owned()),
             });
         }
@@ -243,30 +275,50 @@ pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole
     roles
 }
 
-/// The SSO profile and role of a `credential_process` line that runs
-/// ssocred with `-p`/`--profile` and `-r`/`--role-arn`.
-pub fn process_role(line: &str) -> Option<(String, RoleArn)> {
+/// What a `credential_process` line that runs ssocred asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRole {
+    /// Its `-p`/`--profile`.
+    pub profile: String,
+    /// Its `-r`/`--role-arn`.
+    pub role: RoleArn,
+    /// Its `--assume` hops, in order.
+    pub chain: Vec<Hop>,
+}
+
+/// The SSO profile, role and chain of a `credential_process` line that runs
+/// ssocred with `-p`/`--profile`, `-r`/`--role-arn` and any `--assume`;
+/// `None` when one of them is missing or does not parse.
+pub fn process_role(line: &str) -> Option<ProcessRole> {
     let words = shell_words(line)?;
     let mut profile = None;
     let mut role = None;
+    let mut chain = Vec::new();
     let mut rest = words.iter().skip(1);
     while let Some(word) = rest.next() {
         let (flag, inline) = match word.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
             _ => (word.as_str(), None),
         };
-        let slot = match flag {
-            "-p" | "--profile" => &mut profile,
-            "-r" | "--role-arn" => &mut role,
-            _ => continue,
+        if !matches!(flag, "-p" | "--profile" | "-r" | "--role-arn" | "--assume") {
+            continue;
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => rest.next()?.clone(),
         };
-        *slot = match inline {
-            Some(value) => Some(value),
-            None => Some(rest.next()?.clone()),
-        };
+        match flag {
+            "-p" | "--profile" => profile = Some(value),
+            "-r" | "--role-arn" => role = Some(value),
+            _ => chain.push(Hop::parse(&value).ok()?),
+        }
     }
     let role = RoleArn::parse(&role?).ok()?;
-    Some((profile?, role))
+    Some(ProcessRole {
+        profile: profile?,
+        role,
+        chain,
+    })
 }
 
 /// The words of a POSIX shell command line with single quotes, double
@@ -332,22 +384,60 @@ mod tests {
 
     #[test]
     fn reads_discover_lines() {
-        let (p, r) = process_role(
+        let found = process_role(
             "\"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process",
         )
         .unwrap();
         assert_eq!(
-            (p.as_str(), r.as_str()),
+            (found.profile.as_str(), found.role.as_str()),
             ("corp", "arn:aws:iam::111111111111:role/Admin")
         );
-        let (p, r) =
+        assert!(found.chain.is_empty());
+        let found =
             process_role("ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R")
                 .unwrap();
-        assert_eq!(p, "my corp");
-        assert_eq!(r.role_name(), "R");
+        assert_eq!(found.profile, "my corp");
+        assert_eq!(found.role.role_name(), "R");
         assert!(process_role("ssocred -p corp --sink process").is_none());
         assert!(process_role("ssocred -p 'corp -r arn:aws:iam::1:role/R").is_none());
         assert!(process_role("ssocred -p corp -r").is_none());
+    }
+
+    #[test]
+    fn reads_the_chain_of_a_discover_line() {
+        let found = process_role(
+            "ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume 'arn:aws:iam::222222222222:role/Deploy,external-id=a,b' --assume=arn:aws:iam::333333333333:role/Read --sink process",
+        )
+        .unwrap();
+        let specs: Vec<String> = found.chain.iter().map(Hop::spec).collect();
+        assert_eq!(
+            specs,
+            [
+                "arn:aws:iam::222222222222:role/Deploy,external-id=a,b",
+                "arn:aws:iam::333333333333:role/Read"
+            ]
+        );
+        let named = NamedRole {
+            role: found.role,
+            chain: found.chain,
+            origin: RoleOrigin::Asked,
+        };
+        assert_eq!(
+            named.target().as_str(),
+            "arn:aws:iam::333333333333:role/Read"
+        );
+        // A hop that does not parse makes the line name nothing, rather
+        // than a shorter chain whose entry is another role's.
+        assert!(
+            process_role(
+                "ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume arn:aws:iam::2:role/X,duration=7200"
+            )
+            .is_none()
+        );
+        assert!(
+            process_role("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume")
+                .is_none()
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! assumed again), AccessDenied (exit 5 naming the hop and the principal),
 //! bad specs (exit 2), a hop that expires under `--watch`, `--all` into one
 //! target, presets naming a chain, `discover --assume`, cache clear, STS
-//! throttling paced apart from the portal, and the console's duration rule.
+//! throttling paced apart from the portal, the console's duration rule, and
+//! `status` reading the chain entries.
 
 use std::time::Duration;
 
@@ -679,4 +680,140 @@ fn serve_answers_with_the_chained_credentials() {
     running.signal("TERM");
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+/// Every call any emulator endpoint has answered.
+fn all_calls(w: &World) -> u64 {
+    w.emulator.counts().values().sum::<u64>()
+        + w.emulator.oidc_counts().values().sum::<u64>()
+        + w.emulator.federation_counts().values().sum::<u64>()
+}
+
+/// The `--json` report's roles as (role_arn, sso_role_arn, assume, from, state).
+fn status_roles(out: &std::process::Output) -> Vec<(String, String, Vec<String>, String, String)> {
+    let json = ok_json(out);
+    json["profiles"][0]["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_owned();
+            let assume = r["assume"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap().to_owned())
+                .collect();
+            (
+                text("role_arn"),
+                text("sso_role_arn"),
+                assume,
+                text("from"),
+                text("state"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_reports_a_cached_chain_without_a_call() {
+    let w = world();
+    let two = format!("{TARGET},external-id=ext-42");
+    ok(&process(&w, &["--assume", HUB]));
+    let calls = all_calls(&w);
+    let status = |extra: &[&str]| {
+        let mut args = vec!["status", "-p", "modern", "-r", READ_ONLY_ARN];
+        args.extend(extra);
+        w.run(&args)
+    };
+    let out = status(&["--assume", HUB, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let roles = status_roles(&out);
+    let row = |role: &str, chain: &[&str], state: &str| {
+        (
+            role.to_owned(),
+            READ_ONLY_ARN.to_owned(),
+            chain.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>(),
+            "asked".to_owned(),
+            state.to_owned(),
+        )
+    };
+    assert_eq!(roles[0], row(HUB, &[HUB], "valid"), "{roles:?}");
+    // The SSO role's own entry is another one, valid too (the chain
+    // started from it), and asked for without `--assume`.
+    let roles = status_roles(&status(&["--json"]));
+    assert_eq!(roles[0], row(READ_ONLY_ARN, &[], "valid"), "{roles:?}");
+    let json = ok_json(&status(&["--assume", HUB, "--json"]));
+    let left = json["profiles"][0]["roles"][0]["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!((3000..=3600).contains(&left), "a chained hour: {left}");
+    // A chain that was never fetched (another hop, or other options on the
+    // same hop) is missing: keyed by the whole chain.
+    let roles = status_roles(&status(&["--assume", HUB, "--assume", &two, "--json"]));
+    assert_eq!(roles[0], row(TARGET, &[HUB, &two], "missing"), "{roles:?}");
+    let other = format!("{HUB},session-name=someone-else");
+    let roles = status_roles(&status(&["--assume", &other, "--json"]));
+    assert_eq!(roles[0], row(HUB, &[&other], "missing"), "{roles:?}");
+    // People see the last role and the way there; a prompt sees the last role.
+    let text = ok(&status(&["--assume", HUB, "--assume", &two]));
+    assert!(
+        text.contains(&format!(
+            "role {TARGET} (via {READ_ONLY_ARN} > {HUB}): missing [asked]"
+        )),
+        "{text}"
+    );
+    let line = ok(&status(&[
+        "--assume",
+        HUB,
+        "--format",
+        "{{role}} {{role_state}}",
+    ]));
+    assert_eq!(line, format!("{HUB} valid\n"));
+    assert_eq!(all_calls(&w), calls, "status makes no call");
+    // Bad hops are usage errors, as for every other command.
+    let out = status(&["--assume", &format!("{HUB},duration=7200")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn status_finds_the_chains_of_discovered_profiles() {
+    let w = world();
+    let two = format!("{TARGET},external-id=ext-42");
+    ok(&w.run(&[
+        "discover", "-p", "modern", "-q", "--assume", HUB, "--assume", &two,
+    ]));
+    let config = std::fs::read_to_string(w.config_path()).unwrap();
+    let name = config
+        .lines()
+        .filter_map(|l| l.strip_prefix("[profile ")?.strip_suffix(']'))
+        .find(|n| n.contains("ReadOnly") && n.ends_with("-to-Target"))
+        .unwrap_or_else(|| panic!("no chained ReadOnly profile: {config}"))
+        .to_owned();
+    // Not fetched yet: missing. Then fetched through the profile's own
+    // credential_process line (as an SDK would run it): valid.
+    let find = |w: &World| {
+        let out = w.run(&["status", "-p", "modern", "--json"]);
+        status_roles(&out)
+            .into_iter()
+            .find(|r| r.3 == format!("profile {name}"))
+            .unwrap_or_else(|| panic!("{name} not reported: {}", stderr(&out)))
+    };
+    let found = find(&w);
+    assert_eq!(
+        (
+            found.0.as_str(),
+            found.1.as_str(),
+            found.2.clone(),
+            found.4.as_str()
+        ),
+        (
+            TARGET,
+            READ_ONLY_ARN,
+            vec![HUB.to_owned(), two.clone()],
+            "missing"
+        )
+    );
+    ok(&process(&w, &["--assume", HUB, "--assume", &two]));
+    assert_eq!(find(&w).4, "valid");
 }

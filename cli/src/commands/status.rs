@@ -1,6 +1,7 @@
-//! `ssocred status [-p PROFILE | --all] [-r ARN] [--check] [--json |
-//! --format TEMPLATE]`: what is valid, and for how long. Reads the caches
-//! only; `--check` asks the portal whether the token still works.
+//! `ssocred status [-p PROFILE | --all] [-r ARN] [--assume HOP ...]
+//! [--check] [--json | --format TEMPLATE]`: what is valid, and for how long.
+//! Reads the caches only; `--check` asks the portal whether the token still
+//! works.
 
 use std::process::ExitCode;
 
@@ -17,7 +18,7 @@ use ssocred_core::time_fmt::utc_z;
 use ssocred_core::{Error, RoleArn};
 use time::OffsetDateTime;
 
-use crate::flags::{ConfigFlags, NetworkFlags, ProfileFlag, RoleFlags};
+use crate::flags::{AssumeFlags, ConfigFlags, NetworkFlags, ProfileFlag, RoleFlags};
 use crate::output::write_stdout;
 use crate::request;
 use crate::runtime::runtime;
@@ -43,11 +44,14 @@ pub struct StatusArgs {
     pub profile: ProfileFlag,
 
     /// Every SSO profile of the AWS config, instead of one.
-    #[arg(long, conflicts_with_all = ["profile", "role_arn", "account", "role"])]
+    #[arg(long, conflicts_with_all = ["profile", "role_arn", "account", "role", "assume"])]
     pub all: bool,
 
     #[command(flatten)]
     pub role: RoleFlags,
+
+    #[command(flatten)]
+    pub assume: AssumeFlags,
 
     /// Ask the portal whether the token still works (one ListAccounts call
     /// per login).
@@ -87,6 +91,7 @@ impl StatusArgs {
             profile: self.profile.profile.clone(),
             role_arn: self.role.role_arn.clone(),
             account_role: self.role.account.clone().zip(self.role.role.clone()),
+            assume: self.assume.assume.clone(),
             ..Flags::default()
         }
     }
@@ -163,10 +168,20 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         .map(|profile| {
             let login = status::login_status(&paths.sso_cache_dir(), &profile, now, threshold);
             let mut named: Vec<NamedRole> = Vec::new();
-            named.extend(asked.iter().map(|role| NamedRole {
-                role: role.clone(),
+            // The chain of the settings applies to the role the command
+            // would fetch: the one asked for, else the profile's own.
+            let chained = |role: RoleArn| NamedRole {
+                role,
+                chain: settings.chain.value.clone(),
                 origin: RoleOrigin::Asked,
-            }));
+            };
+            match &asked {
+                Some(role) => named.push(chained(role.clone())),
+                None if !settings.chain.value.is_empty() && !args.all => {
+                    named.extend(status::own_role(&profile).map(|own| chained(own.role)));
+                }
+                None => {}
+            }
             named.extend(status::own_role(&profile));
             if !prompt_one {
                 named.extend(status::config_roles(&files, &profile));
@@ -177,12 +192,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             let mut seen = std::collections::HashSet::new();
             let roles = named
                 .into_iter()
-                .filter(|n| {
-                    seen.insert((
-                        n.role.account_id().to_owned(),
-                        n.role.role_name().to_owned(),
-                    ))
-                })
+                .filter(|n| seen.insert(n.identity()))
                 .map(|n| status::role_status(&role_dir, &profile, n, now, threshold))
                 .collect();
             Report {
@@ -327,9 +337,17 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
             out.push_str("  roles: none named (use -r, or sso_account_id/sso_role_name)\n");
         }
         for role in &r.roles {
+            let chain = &role.named.chain;
+            let via = if chain.is_empty() {
+                String::new()
+            } else {
+                let mut path = vec![role.named.role.as_str()];
+                path.extend(chain[..chain.len() - 1].iter().map(|h| h.role.as_str()));
+                format!(" (via {})", path.join(" > "))
+            };
             out.push_str(&format!(
-                "  role {}: {} [{}]\n",
-                role.named.role,
+                "  role {}{via}: {} [{}]\n",
+                role.named.target(),
                 life(role.state, role.expires, now),
                 visible(&origin_text(&role.named.origin))
             ));
@@ -371,6 +389,8 @@ struct JsonRole<'a> {
     role_arn: &'a str,
     account_id: &'a str,
     role_name: &'a str,
+    sso_role_arn: &'a str,
+    assume: Vec<String>,
     from: String,
     state: &'static str,
     expires: Option<String>,
@@ -405,9 +425,11 @@ fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -
                     .roles
                     .iter()
                     .map(|role| JsonRole {
-                        role_arn: role.named.role.as_str(),
-                        account_id: role.named.role.account_id(),
-                        role_name: role.named.role.role_name(),
+                        role_arn: role.named.target().as_str(),
+                        account_id: role.named.target().account_id(),
+                        role_name: role.named.target().role_name(),
+                        sso_role_arn: role.named.role.as_str(),
+                        assume: role.named.chain.iter().map(|h| h.spec()).collect(),
                         from: origin_text(&role.named.origin),
                         state: role.state.as_str(),
                         expires: role.expires.map(utc_z),
@@ -536,7 +558,7 @@ impl Template {
                     Field::Expires => r.login.expires.map(utc_z).unwrap_or_default(),
                     Field::Refreshable => if r.login.refreshable { "yes" } else { "no" }.to_owned(),
                     Field::Role => role
-                        .map(|x| x.named.role.as_str().to_owned())
+                        .map(|x| x.named.target().as_str().to_owned())
                         .unwrap_or_default(),
                     Field::RoleState => role.map_or("none", |x| x.state.as_str()).to_owned(),
                     Field::RoleRemaining => {
