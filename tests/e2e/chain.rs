@@ -35,6 +35,14 @@ fn process(w: &World, extra: &[&str]) -> std::process::Output {
     w.run(&args)
 }
 
+/// `before`, then `-p modern -r READ_ONLY_ARN --assume HUB`, then `after`.
+fn via_hub<'a>(before: &[&'a str], after: &[&'a str]) -> Vec<&'a str> {
+    let mut args = before.to_vec();
+    args.extend(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB]);
+    args.extend(after);
+    args
+}
+
 /// The credentials the emulator issued under `key`.
 fn issued(w: &World, key: &str) -> IssuedCredentials {
     w.emulator
@@ -117,19 +125,11 @@ fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
     w.emulator.reset_counts();
     // The whole chain is cached: no portal call, no STS call, no token read.
     std::fs::remove_file(w.token_path("corp")).unwrap();
-    let out = w.run(&[
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-        "--assume",
-        &format!("{TARGET},external-id=ext-42"),
-        "--sink",
-        "process",
-        "-v",
-    ]);
+    let target = format!("{TARGET},external-id=ext-42");
+    let out = w.run(&via_hub(
+        &[],
+        &["--assume", &target, "--sink", "process", "-v"],
+    ));
     let again = ok_json(&out);
     assert_eq!(again, first);
     assert!(
@@ -137,7 +137,7 @@ fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
+    assert_eq!(all_calls(&w), 0);
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
     // The one-hop chain is a prefix of it, cached too.
     let hub_json = ok_json(&process(&w, &hub));
@@ -151,18 +151,8 @@ fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
     // Another target after the cached hub assumes only the new hop (through
     // the full pipeline: the json sink).
     w.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
-    let out = w.run(&[
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-        "--assume",
-        &format!("{TARGET},external-id=ext-42,duration=1800"),
-        "--sink",
-        "json",
-    ]);
+    let target = format!("{TARGET},external-id=ext-42,duration=1800");
+    let out = w.run(&via_hub(&[], &["--assume", &target, "--sink", "json"]));
     let json = ok_json(&out);
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 1);
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
@@ -228,19 +218,16 @@ fn bad_hops_exit_2_before_any_call() {
 fn an_expired_hop_is_assumed_again_under_watch() {
     let w = World::with_emulator(chain_emulator().assume_role_lifetime(Duration::from_secs(4)));
     let mut cmd = w.cmd();
-    cmd.args([
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-        "--sink",
-        "credentials-file:chained",
-        "--watch",
-        "--refresh-before",
-        "2",
-    ]);
+    cmd.args(via_hub(
+        &[],
+        &[
+            "--sink",
+            "credentials-file:chained",
+            "--watch",
+            "--refresh-before",
+            "2",
+        ],
+    ));
     let mut running = Running::spawn(cmd);
     let mut keys = Vec::new();
     for round in 0..3 {
@@ -401,18 +388,7 @@ fn cache_clear_and_logout_remove_the_chain_entries() {
     let w = world();
     ok_json(&process(&w, &["--assume", HUB]));
     let dir = w.aws_dir().join("cli/cache");
-    let entries = || {
-        std::fs::read_dir(&dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "json")
-            })
-            .count()
-    };
+    let entries = || json_files(&dir);
     assert_eq!(entries(), 2, "the SSO role's entry and the hop's");
     ok(&w.run(&["cache", "clear"]));
     assert_eq!(entries(), 0);
@@ -447,42 +423,20 @@ fn sts_throttling_is_paced_apart_from_the_portal() {
 #[test]
 fn the_console_refuses_a_duration_for_a_chained_set() {
     let w = world();
-    let mut cmd = w.cmd();
-    cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
-    let out = cmd
-        .args([
-            "console",
-            "-p",
-            "modern",
-            "-r",
-            READ_ONLY_ARN,
-            "--assume",
-            HUB,
-            "--duration",
-            "2h",
-            "--no-open",
-        ])
-        .output()
-        .unwrap();
+    let console = |extra: &[&str]| {
+        let mut args = via_hub(&["console"], &["--no-open"]);
+        args.extend(extra);
+        w.cmd()
+            .env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = console(&["--duration", "2h"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("role chaining"), "{}", stderr(&out));
     // Without a duration the chained set signs in.
-    let mut cmd = w.cmd();
-    cmd.env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url());
-    let out = cmd
-        .args([
-            "console",
-            "-p",
-            "modern",
-            "-r",
-            READ_ONLY_ARN,
-            "--assume",
-            HUB,
-            "--no-open",
-        ])
-        .output()
-        .unwrap();
-    let url = ok(&out);
+    let url = ok(&console(&[]));
     assert!(url.contains("SigninToken="), "{url}");
 }
 
@@ -492,16 +446,7 @@ fn botocore_reads_chained_credentials_from_the_credentials_file() {
         return;
     };
     let w = world();
-    ok(&w.run(&[
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-        "--sink",
-        "credentials-file:chained",
-    ]));
+    ok(&w.run(&via_hub(&[], &["--sink", "credentials-file:chained"])));
     let got = python_json(&w, &python, "botocore_creds.py", &["chained"]);
     assert_eq!(got["method"], "shared-credentials-file");
     let hop = issued(&w, got["access_key"].as_str().unwrap());
@@ -544,19 +489,15 @@ fn botocore_runs_a_discovered_chained_credential_process_profile() {
 #[test]
 fn exec_runs_the_command_with_the_chained_credentials() {
     let w = world();
-    let out = w.run(&[
-        "exec",
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-        "--",
-        "sh",
-        "-c",
-        "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\"",
-    ]);
+    let out = w.run(&via_hub(
+        &["exec"],
+        &[
+            "--",
+            "sh",
+            "-c",
+            "printf '%s %s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\"",
+        ],
+    ));
     let text = ok(&out);
     let (key, token) = text.split_once(' ').unwrap();
     let hop = issued(&w, key);
@@ -650,22 +591,14 @@ fn the_docker_helper_gets_an_ecr_token_as_the_chains_last_role() {
     // Warm: the token of the chain is cached, no call at all.
     w.emulator.reset_counts();
     assert_eq!(ok_json(&get()), json);
-    assert_eq!(w.emulator.counts().values().sum::<u64>(), 0);
+    assert_eq!(all_calls(&w), 0);
 }
 
 #[test]
 fn serve_answers_with_the_chained_credentials() {
     let w = world();
     let mut cmd = w.cmd();
-    cmd.args([
-        "serve",
-        "-p",
-        "modern",
-        "-r",
-        READ_ONLY_ARN,
-        "--assume",
-        HUB,
-    ]);
+    cmd.args(via_hub(&["serve"], &[]));
     let mut running = Running::spawn(cmd);
     let lines: Vec<String> = (0..4).map(|_| running.stdout_line()).collect();
     let vars = parse_exports(&lines);
@@ -680,13 +613,6 @@ fn serve_answers_with_the_chained_credentials() {
     running.signal("TERM");
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
-}
-
-/// Every call any emulator endpoint has answered.
-fn all_calls(w: &World) -> u64 {
-    w.emulator.counts().values().sum::<u64>()
-        + w.emulator.oidc_counts().values().sum::<u64>()
-        + w.emulator.federation_counts().values().sum::<u64>()
 }
 
 /// The `--json` report's roles as (role_arn, sso_role_arn, assume, from, state).

@@ -73,12 +73,6 @@ fn write_ssocred_config(w: &World, text: &str) {
 }
 
 /// Every call the emulator received: portal, ECR, OIDC and federation.
-fn all_calls(w: &World) -> u64 {
-    w.emulator.counts().values().sum::<u64>()
-        + w.emulator.oidc_counts().values().sum::<u64>()
-        + w.emulator.federation_counts().values().sum::<u64>()
-}
-
 fn ecr_dir(w: &World) -> PathBuf {
     w.home().join(".cache/ssocred/ecr")
 }
@@ -346,19 +340,6 @@ fn a_token_near_or_past_its_expiry_is_fetched_again() {
     std::fs::write(&entry, doc.to_string()).unwrap();
     assert_ne!(secret(&get(&w, DEV_REGISTRY)), third);
     assert_eq!(w.emulator.count(Operation::GetAuthorizationToken), 4);
-}
-
-fn json_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "json")
-        })
-        .count()
 }
 
 fn only_entry(w: &World) -> PathBuf {

@@ -691,18 +691,8 @@ fn logout_ends_the_session_and_removes_the_token() {
     // A cached role credential, as a credential_process call leaves it.
     ok(&w.run(&["-p", "modern", "-r", DEV_ARN, "--sink", "process"]));
     let role_cache = w.aws_dir().join("cli/cache");
-    let cached = || {
-        std::fs::read_dir(&role_cache).map_or(0, |d| {
-            d.filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "json")
-            })
-            .count()
-        })
-    };
+    let cached = || json_files(&role_cache);
+
     assert_eq!(cached(), 1);
     let out = w.run(&["logout", "-p", "modern"]);
     ok(&out);

@@ -190,6 +190,27 @@ pub fn ok_json(out: &Output) -> serde_json::Value {
     })
 }
 
+/// Every call any emulator endpoint has answered: portal, STS, ECR, OIDC
+/// and federation.
+pub fn all_calls(w: &World) -> u64 {
+    w.emulator.counts().values().sum::<u64>()
+        + w.emulator.oidc_counts().values().sum::<u64>()
+        + w.emulator.federation_counts().values().sum::<u64>()
+}
+
+/// How many `*.json` files `dir` holds (0 when it does not exist): cache
+/// entries.
+pub fn json_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+    })
+}
+
 /// stdout of a successful run.
 pub fn ok(out: &Output) -> String {
     assert!(

@@ -62,6 +62,38 @@ fn python() -> Option<String> {
     }
 }
 
+/// Runs `script` with `args` under `python` in a clean AWS environment (no
+/// `AWS_*` variable of the caller's, HOME and both AWS files in `home`),
+/// with `endpoint` set to the emulator, and parses what it prints as JSON.
+fn run_python(
+    python: &str,
+    script: &str,
+    args: &[&str],
+    endpoint: (&str, String),
+    home: &std::path::Path,
+) -> Value {
+    let mut command = Command::new(python);
+    command.arg("-c").arg(script).args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env(endpoint.0, endpoint.1)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn botocore_uses_every_operation() {
     let Some(python) = python() else { return };
@@ -78,29 +110,13 @@ fn botocore_uses_every_operation() {
     .unwrap();
     let home = tempfile::tempdir().unwrap();
 
-    let mut command = Command::new(python);
-    command.args(["-c", SCRIPT, TOKEN]);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
-        .env("AWS_ENDPOINT_URL_SSO", emulator.url())
-        .env("AWS_CONFIG_FILE", home.path().join("config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("credentials"),
-        )
-        .env("HOME", home.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let result = run_python(
+        &python,
+        SCRIPT,
+        &[TOKEN],
+        ("AWS_ENDPOINT_URL_SSO", emulator.url()),
+        home.path(),
     );
-    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
 
     let ids: Vec<&str> = result["accounts"]
         .as_array()
@@ -203,38 +219,20 @@ fn botocore_assumes_roles_and_reads_access_denied() {
     let sso = emulator.issued()[0].clone();
     let home = tempfile::tempdir().unwrap();
 
-    let mut command = Command::new(python);
-    command.args([
-        "-c",
+    let result = run_python(
+        &python,
         STS_SCRIPT,
-        &sso.access_key_id,
-        &sso.secret_access_key,
-        &sso.session_token,
-        target,
-        second,
-        denied,
-    ]);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
-        .env("AWS_ENDPOINT_URL_STS", emulator.url())
-        .env("AWS_CONFIG_FILE", home.path().join("config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("credentials"),
-        )
-        .env("HOME", home.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        &[
+            &sso.access_key_id,
+            &sso.secret_access_key,
+            &sso.session_token,
+            target,
+            second,
+            denied,
+        ],
+        ("AWS_ENDPOINT_URL_STS", emulator.url()),
+        home.path(),
     );
-    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
 
     let hop1 = emulator
         .issued_for_key(result["hop1"]["AccessKeyId"].as_str().unwrap())
