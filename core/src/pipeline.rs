@@ -65,6 +65,16 @@ pub fn credentials_region(setting: Option<&str>, profile: &SsoProfile) -> String
         .unwrap_or_else(|| profile.sso_region.clone())
 }
 
+/// What `-v` says of a set just fetched (its key id is not a secret).
+fn got(set: &CredentialSet) -> String {
+    format!(
+        "got {} for {}, expires {}",
+        set.access_key_id,
+        set.role_arn,
+        set.expiration_utc()
+    )
+}
+
 /// How the role was named, before the AWS profile is consulted.
 #[derive(Debug, Clone)]
 pub enum RoleChoice {
@@ -198,14 +208,7 @@ impl Chain {
                     )
                 });
                 let set = self.sts.assume(&from, hop, &session, n).await?;
-                trace.say(|| {
-                    format!(
-                        "got {} for {}, expires {}",
-                        set.access_key_id,
-                        set.role_arn,
-                        set.expiration_utc()
-                    )
-                });
+                trace.say(|| got(&set));
                 Ok(set)
             };
             let Some(cache) = &request.cache else {
@@ -543,14 +546,7 @@ impl RoleFetch {
                 Some(request.region.clone()),
             )
             .await?;
-        trace.say(|| {
-            format!(
-                "got {} for {}, expires {}",
-                set.access_key_id,
-                set.role_arn,
-                set.expiration_utc()
-            )
-        });
+        trace.say(|| got(&set));
         set.account_name.clone_from(&self.account_name);
         Ok(set)
     }
