@@ -397,13 +397,8 @@ mod tests {
 
     fn portal_of(emulator: &Emulator) -> Portal {
         let profile = SsoProfile {
-            name: "corp".into(),
-            session: Some("corp".into()),
             start_url: "https://d-corp.awsapps.com/start".into(),
-            sso_region: "us-east-1".into(),
-            region: None,
-            account_id: None,
-            role_name: None,
+            ..SsoProfile::for_test("corp", Some("corp"))
         };
         Portal::new(
             &profile,

@@ -585,15 +585,7 @@ mod tests {
 
     fn target() -> LoginTarget {
         LoginTarget {
-            profile: SsoProfile {
-                name: "dev".to_owned(),
-                session: None,
-                start_url: "https://d-1.awsapps.com/start".to_owned(),
-                sso_region: "us-east-1".to_owned(),
-                region: None,
-                account_id: None,
-                role_name: None,
-            },
+            profile: SsoProfile::for_test("dev", None),
             scopes: None,
             cache_dir: PathBuf::from("/nonexistent"),
             lock_dir: PathBuf::from("/nonexistent"),

@@ -200,13 +200,8 @@ mod tests {
 
     fn sso(session: Option<&str>) -> SsoProfile {
         SsoProfile {
-            name: "corp-sso".into(),
-            session: session.map(str::to_owned),
-            start_url: "https://d-1.awsapps.com/start".into(),
             sso_region: "eu-west-1".into(),
-            region: None,
-            account_id: None,
-            role_name: None,
+            ..SsoProfile::for_test("corp-sso", session)
         }
     }
 

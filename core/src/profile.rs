@@ -467,6 +467,22 @@ impl SsoProfile {
     pub fn token_cache_key(&self) -> &str {
         self.session.as_deref().unwrap_or(&self.start_url)
     }
+
+    /// A profile for unit tests: `name` and `session`, the start URL
+    /// `https://d-1.awsapps.com/start` in us-east-1, no region and no role.
+    /// Tests that need other values set them with struct update syntax.
+    #[cfg(test)]
+    pub(crate) fn for_test(name: &str, session: Option<&str>) -> Self {
+        SsoProfile {
+            name: name.to_owned(),
+            session: session.map(str::to_owned),
+            start_url: "https://d-1.awsapps.com/start".to_owned(),
+            sso_region: "us-east-1".to_owned(),
+            region: None,
+            account_id: None,
+            role_name: None,
+        }
+    }
 }
 
 #[cfg(test)]

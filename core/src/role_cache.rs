@@ -535,13 +535,8 @@ mod tests {
 
     fn profile(session: Option<&str>) -> SsoProfile {
         SsoProfile {
-            name: "p".into(),
-            session: session.map(str::to_owned),
             start_url: "https://d-123.awsapps.com/start".into(),
-            sso_region: "us-east-1".into(),
-            region: None,
-            account_id: None,
-            role_name: None,
+            ..SsoProfile::for_test("p", session)
         }
     }
 

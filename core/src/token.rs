@@ -186,13 +186,8 @@ mod tests {
 
     fn profile(session: Option<&str>, url: &str) -> SsoProfile {
         SsoProfile {
-            name: "p".into(),
-            session: session.map(str::to_owned),
             start_url: url.into(),
-            sso_region: "us-east-1".into(),
-            region: None,
-            account_id: None,
-            role_name: None,
+            ..SsoProfile::for_test("p", session)
         }
     }
 

@@ -50,6 +50,11 @@ fn issued(w: &World, key: &str) -> IssuedCredentials {
         .unwrap_or_else(|| panic!("{key} was not issued by the emulator"))
 }
 
+/// The role the emulator issued the access key of a `process`/`json` answer for.
+fn role_of(w: &World, json: &serde_json::Value) -> Option<String> {
+    issued(w, json["AccessKeyId"].as_str().expect("an AccessKeyId")).role_arn
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -141,12 +146,7 @@ fn a_cached_chain_makes_no_call_and_a_cached_hop_is_not_assumed_again() {
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
     // The one-hop chain is a prefix of it, cached too.
     let hub_json = ok_json(&process(&w, &hub));
-    assert_eq!(
-        issued(&w, hub_json["AccessKeyId"].as_str().unwrap())
-            .role_arn
-            .as_deref(),
-        Some(HUB)
-    );
+    assert_eq!(role_of(&w, &hub_json).as_deref(), Some(HUB));
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
     // Another target after the cached hub assumes only the new hop (through
     // the full pipeline: the json sink).
@@ -410,12 +410,7 @@ fn sts_throttling_is_paced_apart_from_the_portal() {
             &format!("{TARGET},external-id=ext-42"),
         ],
     ));
-    assert_eq!(
-        issued(&w, json["AccessKeyId"].as_str().unwrap())
-            .role_arn
-            .as_deref(),
-        Some(TARGET)
-    );
+    assert_eq!(role_of(&w, &json).as_deref(), Some(TARGET));
     assert!(w.emulator.sts_throttled() >= 1, "STS throttled a call");
     assert_eq!(w.emulator.throttled(), 0, "the portal never throttled");
 }
@@ -531,12 +526,7 @@ fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
         .output()
         .unwrap();
     let json = ok_json(&out);
-    assert_eq!(
-        issued(&w, json["AccessKeyId"].as_str().unwrap())
-            .role_arn
-            .as_deref(),
-        Some(HUB)
-    );
+    assert_eq!(role_of(&w, &json).as_deref(), Some(HUB));
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
     let traffic = proxy.traffic();
     assert_eq!(traffic.tunnels, 1, "STS through the proxy: {traffic:?}");

@@ -73,15 +73,7 @@ fn bad_hops_are_refused_naming_the_option() {
 }
 
 fn profile(session: Option<&str>, name: &str) -> SsoProfile {
-    SsoProfile {
-        name: name.into(),
-        session: session.map(str::to_owned),
-        start_url: "https://d-1.awsapps.com/start".into(),
-        sso_region: "us-east-1".into(),
-        region: None,
-        account_id: None,
-        role_name: None,
-    }
+    SsoProfile::for_test(name, session)
 }
 
 #[test]

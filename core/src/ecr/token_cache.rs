@@ -267,15 +267,7 @@ mod tests {
     use super::*;
 
     fn profile(session: Option<&str>) -> SsoProfile {
-        SsoProfile {
-            name: "p".into(),
-            session: session.map(str::to_owned),
-            start_url: "https://d-1.awsapps.com/start".into(),
-            sso_region: "us-east-1".into(),
-            region: None,
-            account_id: None,
-            role_name: None,
-        }
+        SsoProfile::for_test("p", session)
     }
 
     fn token(hours: i64) -> CachedToken {

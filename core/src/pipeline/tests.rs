@@ -18,13 +18,10 @@ const DEV: &str = "222222222222";
 
 fn profile(account: Option<&str>, role: Option<&str>) -> SsoProfile {
     SsoProfile {
-        name: "corp".into(),
-        session: Some("corp".into()),
         start_url: "https://d-corp.awsapps.com/start".into(),
-        sso_region: "us-east-1".into(),
-        region: None,
         account_id: account.map(str::to_owned),
         role_name: role.map(str::to_owned),
+        ..SsoProfile::for_test("corp", Some("corp"))
     }
 }
 
