@@ -32,9 +32,11 @@
 //! "Writing a sink"). Its options are a struct declared with
 //! [`sink_options!`](crate::sink_options), whose doc comments are the help
 //! of `ssocred sinks --verbose`. The `example` sink (`sinks/example`), one
-//! `ACCOUNT_ID ROLE_NAME` line per set, is a complete one:
+//! `ACCOUNT_ID ROLE_NAME` line per set, is a complete one. It is shown
+//! here as text because it is compiled and tested as its own crate
+//! (`ssocred-sink-example`, linked by the tests), not as a doctest:
 //!
-#![doc = concat!("```ignore\n", include_str!("../../sinks/example/src/lib.rs"), "```")]
+#![doc = concat!("```text\n", include_str!("../../sinks/example/src/lib.rs"), "```")]
 
 use std::collections::BTreeMap;
 use std::io::Write;
