@@ -2,9 +2,9 @@
 //! the emulator's federation endpoint, per partition and destination; the
 //! duration rules; opening a browser; the modes that refuse it; federation
 //! failures (exit 6 naming the endpoint); the token redacted under `-v`.
+//! The printed URL is followed by a real HTTP client (Python `requests`,
+//! interop) to the emulator's console page.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,45 +78,21 @@ fn printed_url(out: &Output) -> String {
     lines[0].to_owned()
 }
 
-/// `GET url` over plain HTTP, following redirects as a browser does: the
-/// final status and body, and every URL visited.
-fn browse(url: &str) -> (u16, String, Vec<String>) {
-    let mut visited = vec![url.to_owned()];
-    let mut url = url.to_owned();
-    for _ in 0..5 {
-        let rest = url.strip_prefix("http://").expect(&url);
-        let (host, path) = rest.split_at(rest.find('/').unwrap());
-        let mut stream = TcpStream::connect(host).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let location = head.lines().find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("location")
-                .then(|| value.trim().to_owned())
-        });
-        match location {
-            Some(next) if (300..400).contains(&status) => {
-                url = if next.starts_with('/') {
-                    format!("http://{host}{next}")
-                } else {
-                    next
-                };
-                visited.push(url.clone());
-            }
-            _ => return (status, body.to_owned(), visited),
-        }
-    }
-    panic!("too many redirects from {}", visited[0]);
+/// Follows `url` with Python's `requests`, a real HTTP client, as a browser
+/// does (redirects followed, cookies kept): the final status and page, and
+/// every URL requested. `None`, said loudly, without the interop Python.
+fn browse(w: &World, url: &str) -> Option<(u16, String, Vec<String>)> {
+    let python = python("following a console sign-in URL with requests")?;
+    let got = python_json(w, &python, "console_signin.py", &[url]);
+    let visited = got["visited"].as_array().expect("visited URLs");
+    Some((
+        u16::try_from(got["status"].as_u64().expect("a status")).unwrap(),
+        got["body"].as_str().expect("a page").to_owned(),
+        visited
+            .iter()
+            .map(|u| u.as_str().expect("a URL").to_owned())
+            .collect(),
+    ))
 }
 
 #[test]
@@ -150,17 +126,18 @@ fn the_printed_url_signs_in_on_the_console_as_the_role() {
     );
     assert_eq!(w.emulator.federation_count(FederationOperation::Login), 0);
 
-    let (status, page, visited) = browse(&url);
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(visited.len(), 2, "{visited:?}");
-    assert!(page.contains(&format!("account: {PROD}")), "{page}");
-    assert!(page.contains("role: ReadOnly"), "{page}");
-    assert_eq!(w.emulator.federation_count(FederationOperation::Login), 1);
-    assert_eq!(
-        w.emulator
-            .federation_count(FederationOperation::ConsolePage),
-        1
-    );
+    if let Some((status, page, visited)) = browse(&w, &url) {
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(visited.len(), 2, "{visited:?}");
+        assert!(page.contains(&format!("account: {PROD}")), "{page}");
+        assert!(page.contains("role: ReadOnly"), "{page}");
+        assert_eq!(w.emulator.federation_count(FederationOperation::Login), 1);
+        assert_eq!(
+            w.emulator
+                .federation_count(FederationOperation::ConsolePage),
+            1
+        );
+    }
     let [grant] = w.emulator.signin_grants().try_into().unwrap();
     assert_eq!(grant.session_duration, None);
     // The secrets were exchanged, never printed.
@@ -203,8 +180,9 @@ fn destinations_are_services_or_console_urls_of_the_partition() {
         );
         let url = printed_url(&out);
         assert_eq!(param(&url, "Destination"), destination, "{spec}");
-        let (status, page, _) = browse(&url);
-        assert_eq!(status, 200, "{page}");
+        if let Some((status, page, _)) = browse(&w, &url) {
+            assert_eq!(status, 200, "{page}");
+        }
     }
     // A URL of another partition, or not a URL at all, is refused.
     let out = run(
@@ -573,9 +551,10 @@ fn the_console_command_is_the_short_form() {
     );
     let [grant] = w.emulator.signin_grants().try_into().unwrap();
     assert_eq!(grant.session_duration, Some(3600));
-    let (status, page, _) = browse(&url);
-    assert_eq!(status, 200);
-    assert!(page.contains("role: ReadOnly"), "{page}");
+    if let Some((status, page, _)) = browse(&w, &url) {
+        assert_eq!(status, 200);
+        assert!(page.contains("role: ReadOnly"), "{page}");
+    }
 }
 
 /// The federation call trusts what every AWS call trusts: AWS_CA_BUNDLE.
