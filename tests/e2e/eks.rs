@@ -333,7 +333,7 @@ fn kubeconfig_prints_the_user_entry_and_the_kubectl_command() {
         format!(
             "users:\n- name: \"ssocred-{CLUSTER}\"\n  user:\n    exec:\n      apiVersion: \"{V1BETA1}\"\n      command: \"ssocred\"\n      args: [\"-p\", \"legacy\", \"-r\", \"{READ_ONLY_ARN}\", \"--sink\", \"eks,cluster={CLUSTER}\"]\n      interactiveMode: IfAvailable\n      provideClusterInfo: false\n\
 # Install it with:\n\
-# kubectl config set-credentials ssocred-{CLUSTER} --exec-api-version={V1BETA1} --exec-command=ssocred --exec-arg=-p --exec-arg=legacy --exec-arg=-r --exec-arg={READ_ONLY_ARN} --exec-arg=--sink --exec-arg=eks,cluster={CLUSTER} --exec-interactive-mode=IfAvailable\n"
+# kubectl config set-credentials ssocred-{CLUSTER} --exec-api-version={V1BETA1} --exec-command=ssocred --exec-arg=-p --exec-arg=legacy --exec-arg=-r --exec-arg={READ_ONLY_ARN} --exec-arg=--sink '--exec-arg=\"eks,cluster={CLUSTER}\"'\n"
         )
     );
     let out = ok(&w.run(&[
@@ -355,7 +355,7 @@ fn kubeconfig_prints_the_user_entry_and_the_kubectl_command() {
     assert_eq!(
         out,
         format!(
-            "kubectl config set-credentials 'it'\\''s me' --exec-api-version={V1} --exec-command=ssocred --exec-arg=--account --exec-arg={DEV} --exec-arg=--role --exec-arg=My.Role+x=y,z@w --exec-arg=--sink --exec-arg=eks,cluster={CLUSTER},region=us-west-2 --exec-interactive-mode=IfAvailable\n"
+            "kubectl config set-credentials 'it'\\''s me' --exec-api-version={V1} --exec-command=ssocred --exec-arg=--account --exec-arg={DEV} --exec-arg=--role '--exec-arg=\"My.Role+x=y,z@w\"' --exec-arg=--sink '--exec-arg=\"eks,cluster={CLUSTER},region=us-west-2\"' --exec-interactive-mode=IfAvailable\n"
         )
     );
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
@@ -481,7 +481,11 @@ fn kubeconfig_quotes_what_it_is_given_for_yaml_and_sh() {
     let words: Vec<&str> = words.lines().collect();
     assert_eq!(words[3], user);
     assert_eq!(words[5], "--exec-command=/opt/my tools/ssocred");
-    assert_eq!(words[7], format!("--exec-arg={profile}"));
+    // kubectl reads each --exec-arg as CSV: one quoted field.
+    assert_eq!(
+        words[7],
+        format!("--exec-arg=\"{}\"", profile.replace('"', "\"\""))
+    );
     // A control character could end the comment line: refused.
     let e = usage_error(&w.run(&[
         "kubeconfig",

@@ -87,6 +87,12 @@ pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
         .user
         .clone()
         .unwrap_or_else(|| format!("ssocred-{}", args.cluster));
+    // kubectl would read `-x` as a flag, and an empty name as none.
+    if user.is_empty() || user.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "--user `{user}`: a kubeconfig user name must not be empty or start with `-`"
+        )));
+    }
     let kubectl = kubectl_command(args, &user, &exec_args);
     let text = if args.kubectl {
         format!("{kubectl}\n")
@@ -191,6 +197,23 @@ fn shell_word(word: &str) -> String {
     }
 }
 
+/// One value of kubectl's `--exec-arg`, a string-slice flag that reads each
+/// value as a CSV record: `a,b` would become two arguments and a bare `"`
+/// is a parse error, so anything but a plain word is one quoted CSV field
+/// (`"a,b"`, with `"` doubled). An empty value must be quoted too, or
+/// kubectl drops it.
+fn csv_field(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@+%".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    }
+}
+
 fn kubectl_command(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> String {
     let mut words = vec![
         "kubectl".to_owned(),
@@ -201,8 +224,12 @@ fn kubectl_command(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> S
         shell_word(&format!("--exec-command={}", args.command)),
     ];
     for arg in exec_args {
-        words.push(shell_word(&format!("--exec-arg={arg}")));
+        words.push(shell_word(&format!("--exec-arg={}", csv_field(arg))));
     }
-    words.push(format!("--exec-interactive-mode={INTERACTIVE_MODE}"));
+    // v1beta1 defaults to IfAvailable, and kubectl before 1.23 has no such
+    // flag: only v1, which requires the field, names it.
+    if args.exec_api_version == ExecApi::V1 {
+        words.push(format!("--exec-interactive-mode={INTERACTIVE_MODE}"));
+    }
     words.join(" ")
 }

@@ -1,14 +1,19 @@
 //! Helpers ssocred's tests share across crates: finding the interop Python
 //! (`scripts/test` installs it into `.venv` and sets `SSOCRED_PYTHON`), and
 //! running the parsers in `tests/interop/`, and a forward proxy
-//! ([`ForwardProxy`]) for proxy tests.
+//! ([`ForwardProxy`]) for proxy tests, a stand-in Kubernetes API server
+//! ([`KubeApiStandIn`]), and finding the real programs (kubectl, docker,
+//! shells, direnv) that run what ssocred prints ([`real_tool`]).
 //!
 //! A test that needs Python and finds none skips with a loud `SKIPPED` line
 //! on stderr, unless `SSOCRED_REQUIRE_INTEROP=1` (set by `scripts/test`, and
-//! so by CI) makes that a failure.
+//! so by CI) makes that a failure. A missing real tool does the same, with
+//! `SSOCRED_REQUIRE_TOOLS=1`.
 
+mod kube_api;
 mod proxy;
 
+pub use kube_api::{KubeApiLog, KubeApiStandIn};
 pub use proxy::{ForwardProxy, REALM, Traffic};
 
 use std::io::Write;
@@ -35,6 +40,41 @@ pub fn python(what: &str) -> Option<PathBuf> {
         None => {
             eprintln!(
                 "\n!!! SKIPPED: {what}: SSOCRED_PYTHON is not set. Run scripts/test to install the interop packages and run this test.\n"
+            );
+            None
+        }
+    }
+}
+
+/// The real program `name` (kubectl, docker, bash, zsh, fish, direnv...),
+/// or `None` after a loud skip notice naming `what`.
+///
+/// `scripts/install-test-tools` installs them, and `scripts/test` sets
+/// `SSOCRED_TOOLS_DIR` to where it put the ones that are not on PATH
+/// (`.tools/bin`: Debian's kubectl and docker client), which is searched
+/// before PATH.
+///
+/// # Panics
+///
+/// When `SSOCRED_REQUIRE_TOOLS=1` (set by `scripts/test`) and the program
+/// is found nowhere.
+pub fn real_tool(name: &str, what: &str) -> Option<PathBuf> {
+    let tools_dir = std::env::var_os("SSOCRED_TOOLS_DIR");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = tools_dir
+        .iter()
+        .map(PathBuf::from)
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file());
+    match found {
+        Some(program) => Some(program),
+        None if std::env::var("SSOCRED_REQUIRE_TOOLS").as_deref() == Ok("1") => panic!(
+            "SSOCRED_REQUIRE_TOOLS=1 but `{name}` is not installed (needed by {what}); run scripts/install-test-tools"
+        ),
+        None => {
+            eprintln!(
+                "\n!!! SKIPPED: {what}: `{name}` is not installed. Run scripts/test (it installs it with scripts/install-test-tools) to run this test.\n"
             );
             None
         }
