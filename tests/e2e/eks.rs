@@ -511,3 +511,49 @@ fn kubeconfig_quotes_what_it_is_given_for_yaml_and_sh() {
     assert_eq!(exec["args"][1], profile);
     assert_eq!(exec["interactiveMode"], "IfAvailable");
 }
+
+/// YAML 1.1 parsers, kubectl's included, read U+0085, U+2028 and U+2029 as
+/// line breaks: in any value they could end the comment that holds the
+/// kubectl command and add a key to the kubeconfig (here, kubectl's
+/// current context). Each is refused in each flag, exit 2 naming the flag,
+/// with nothing printed.
+#[test]
+fn kubeconfig_refuses_unicode_line_breaks_in_every_value() {
+    let w = World::new();
+    for brk in ['\u{85}', '\u{2028}', '\u{2029}'] {
+        let hostile = format!("x{brk}current-context: attacker{brk}#");
+        for flag in [
+            "--command",
+            "--user",
+            "--profile",
+            "--role-arn",
+            "--assume",
+            "--region",
+            "--cluster",
+        ] {
+            let mut args = vec!["kubeconfig"];
+            for (base, value) in [("--cluster", CLUSTER), ("--role-arn", READ_ONLY_ARN)] {
+                if base != flag {
+                    args.extend([base, value]);
+                }
+            }
+            args.extend([flag, hostile.as_str()]);
+            let e = usage_error(&w.run(&args));
+            assert!(
+                e.contains(flag) && e.contains(&format!("U+{:04X}", u32::from(brk))),
+                "{flag} {brk:?}: {e}"
+            );
+        }
+        let e = usage_error(&w.run(&[
+            "kubeconfig",
+            "--cluster",
+            CLUSTER,
+            "--account",
+            DEV,
+            "--role",
+            &hostile,
+        ]));
+        assert!(e.contains("--role"), "{e}");
+    }
+    assert_eq!(all_calls(&w), 0);
+}

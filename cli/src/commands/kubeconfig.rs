@@ -106,9 +106,13 @@ pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
 }
 
 /// A control character in a value could end the YAML line or the comment
-/// that holds the kubectl command; no real name has one.
+/// that holds the kubectl command; so could U+2028 and U+2029, which YAML
+/// 1.1 parsers (kubectl's included) read as line breaks, as they do U+0085
+/// (a control character). No real name has one.
 fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
     let values = [
+        ("--cluster", Some(args.cluster.as_str())),
+        ("--region", args.region.as_deref()),
         ("--profile", args.profile.profile.as_deref()),
         ("--role-arn", args.role.role_arn.as_deref()),
         ("--account", args.role.account.as_deref()),
@@ -122,9 +126,17 @@ fn refuse_control_characters(args: &KubeconfigArgs) -> Result<(), Error> {
         .iter()
         .map(|a| ("--assume", Some(a.as_str())));
     for (flag, value) in values.into_iter().chain(hops) {
-        if value.is_some_and(|v| v.chars().any(char::is_control)) {
+        let Some(value) = value else { continue };
+        if let Some(c) = value.chars().find(|&c| c.is_control()) {
             return Err(Error::Usage(format!(
-                "{flag} contains a control character; kubeconfig values are one line"
+                "{flag} contains a control character (U+{:04X}); kubeconfig values are one line",
+                u32::from(c)
+            )));
+        }
+        if let Some(c) = value.chars().find(|c| matches!(c, '\u{2028}' | '\u{2029}')) {
+            return Err(Error::Usage(format!(
+                "{flag} contains U+{:04X}, a line break to YAML; kubeconfig values are one line",
+                u32::from(c)
             )));
         }
     }
