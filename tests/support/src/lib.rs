@@ -2,7 +2,8 @@
 //! (`scripts/test` installs it into `.venv` and sets `SSOCRED_PYTHON`), and
 //! running the parsers in `tests/interop/`, and a forward proxy
 //! ([`ForwardProxy`]) for proxy tests, a stand-in Kubernetes API server
-//! ([`KubeApiStandIn`]), and finding the real programs (kubectl, docker,
+//! ([`KubeApiStandIn`]), a stand-in Docker daemon ([`DockerDaemonStandIn`]),
+//! and finding the real programs (kubectl, docker,
 //! shells, direnv) that run what ssocred prints ([`real_tool`]).
 //!
 //! A test that needs Python and finds none skips with a loud `SKIPPED` line
@@ -10,9 +11,11 @@
 //! so by CI) makes that a failure. A missing real tool does the same, with
 //! `SSOCRED_REQUIRE_TOOLS=1`.
 
+mod docker_daemon;
 mod kube_api;
 mod proxy;
 
+pub use docker_daemon::{DaemonRequest, DockerDaemonStandIn};
 pub use kube_api::{KubeApiLog, KubeApiStandIn};
 pub use proxy::{ForwardProxy, REALM, Traffic};
 
