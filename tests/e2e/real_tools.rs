@@ -373,8 +373,10 @@ fn registry_header(value: &str) -> serde_json::Value {
 /// `docker-credential install` printed, pasted verbatim: `docker pull`
 /// runs the helper it installed, and hands the daemon (a stand-in) the ECR
 /// token the emulator issued to the mapped role. A registry the helper
-/// does not know gets the exact "not found" answer, which docker reads as
-/// "pull without credentials". And `list`, which docker runs for a
+/// does not know gets its "not found" answer, and docker pulls without
+/// credentials (docker reads any failure of a helper so; docker-py, which
+/// tells the exact line apart, checks it in docker_credential.rs). And
+/// `list`, which docker runs for a
 /// `credsStore` when it gathers every credential for `docker build`,
 /// names the registry in a form docker then asks `get` about.
 #[test]
