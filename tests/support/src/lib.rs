@@ -1,14 +1,17 @@
 //! Helpers ssocred's tests share across crates: finding the interop Python
 //! (`scripts/test` installs it into `.venv` and sets `SSOCRED_PYTHON`), and
-//! running the parsers in `tests/interop/`, and a forward proxy
-//! ([`ForwardProxy`]) for proxy tests.
+//! running the parsers in `tests/interop/`, a forward proxy
+//! ([`ForwardProxy`]) for proxy tests, and a hostile AWS endpoint
+//! ([`HostileServer`]) for the tests of what ssocred accepts from servers.
 //!
 //! A test that needs Python and finds none skips with a loud `SKIPPED` line
 //! on stderr, unless `SSOCRED_REQUIRE_INTEROP=1` (set by `scripts/test`, and
 //! so by CI) makes that a failure.
 
+mod hostile;
 mod proxy;
 
+pub use hostile::{ENDLESS_LENGTH, HostileServer, Hostility, LISTED_ACCOUNT, LONG_ERROR, Paging};
 pub use proxy::{ForwardProxy, REALM, Traffic};
 
 use std::io::Write;
