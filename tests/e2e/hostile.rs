@@ -1,0 +1,116 @@
+//! Hostile endpoints: the portal, OIDC, STS and ECR answering with an
+//! endless body, a paging token that never ends, or error text that echoes
+//! the request's secrets or runs to 300 KB. ssocred ends each with exit 6
+//! naming the endpoint, in bounded time and memory, and never shows a
+//! secret (docs/security.md, "Answers from servers").
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use ssocred_test_support::{HostileServer, Hostility, run_with_stdin};
+
+use crate::world::*;
+
+const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+const DEV_REGISTRY: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn hostile(hostility: Hostility) -> HostileServer {
+    HostileServer::start(hostility).unwrap()
+}
+
+/// Role credentials from the portal at `var` = the hostile server.
+fn role_credentials(w: &World, var: &str, server: &HostileServer) -> Output {
+    w.cmd()
+        .env(var, server.url())
+        .args([
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "json",
+            "--no-cache",
+        ])
+        .output()
+        .unwrap()
+}
+
+/// ReadOnly from the emulator, then `--assume HUB` at the hostile STS.
+fn assume(w: &World, server: &HostileServer) -> Output {
+    w.cmd()
+        .env("AWS_ENDPOINT_URL_STS", server.url())
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+        .args(["--sink", "json", "--no-cache"])
+        .output()
+        .unwrap()
+}
+
+/// `docker-credential get` for a registry of the `pinned` profile, ECR at
+/// the hostile server.
+fn docker_get(w: &World, server: &HostileServer) -> Output {
+    let mut cmd: Command = w.cmd();
+    cmd.args(["docker-credential", "get"])
+        .env("AWS_ENDPOINT_URL_ECR", server.url())
+        .env("AWS_PROFILE", "pinned");
+    run_with_stdin(&mut cmd, DEV_REGISTRY.as_bytes())
+}
+
+/// A device-code login: RegisterClient at the hostile OIDC endpoint.
+fn device_login(w: &World, server: &HostileServer) -> Output {
+    w.cmd()
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", server.url())
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .output()
+        .unwrap()
+}
+
+/// Exit 6 with `needle` in the message on `stream`, which names the server.
+fn assert_refused(out: &Output, stream: &[u8], server: &HostileServer, needle: &str, what: &str) {
+    let message = text(stream);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        message.contains(&server.url()),
+        "{what}: the endpoint is not named: {message}"
+    );
+    assert!(
+        message.contains(needle),
+        "{what}: no `{needle}` in: {message}"
+    );
+}
+
+#[test]
+fn every_client_refuses_an_endless_answer_naming_the_endpoint() {
+    let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+    for hostility in [Hostility::EndlessBody, Hostility::EndlessUnsizedBody] {
+        let expected = match hostility {
+            Hostility::EndlessBody => {
+                "its body is over 1048576 bytes (Content-Length: 53687091200)"
+            }
+            _ => "its body went on past 1048576 bytes",
+        };
+        let runs: [(&str, fn(&World, &HostileServer) -> Output); 4] = [
+            ("portal", |w, s| {
+                role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
+            }),
+            ("sts", assume),
+            ("oidc", device_login),
+            ("ecr", docker_get),
+        ];
+        for (what, run) in runs {
+            let server = hostile(hostility);
+            let started = Instant::now();
+            let out = run(&w, &server);
+            let what = format!("{what} {hostility:?}");
+            // The Docker helper answers Docker on stdout; the rest on stderr.
+            let stream = if what.starts_with("ecr") {
