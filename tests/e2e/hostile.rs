@@ -7,7 +7,7 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use ssocred_test_support::{HostileServer, Hostility, run_with_stdin};
+use ssocred_test_support::{HostileServer, Hostility, Paging, run_with_stdin};
 
 use crate::world::*;
 
@@ -114,3 +114,65 @@ fn every_client_refuses_an_endless_answer_naming_the_endpoint() {
             let what = format!("{what} {hostility:?}");
             // The Docker helper answers Docker on stdout; the rest on stderr.
             let stream = if what.starts_with("ecr") {
+                &out.stdout
+            } else {
+                &out.stderr
+            };
+            assert_refused(&out, stream, &server, expected, &what);
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{what}: took {:?}",
+                started.elapsed()
+            );
+            // Refused, not retried: the next answer would be no smaller.
+            // (A chain asks STS for the caller's session name first.)
+            let calls = if what.starts_with("sts") { 2 } else { 1 };
+            assert_eq!(server.requests(), calls, "{what}: asked again");
+            if what.starts_with("ecr") {
+                assert_eq!(
+                    text(&out.stdout).lines().count(),
+                    1,
+                    "{what}: one line for Docker"
+                );
+                assert!(text(&out.stdout).starts_with("ssocred: "), "{what}");
+            }
+        }
+    }
+}
+
+/// `ssocred ARGS` with the portal at `server`.
+fn at_portal(w: &World, server: &HostileServer, args: &[&str]) -> Output {
+    w.cmd()
+        .env("AWS_ENDPOINT_URL_SSO", server.url())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_paging_token_cycle_ends_every_listing_at_once() {
+    let w = World::new();
+    let listings: [(&str, Paging, Paging); 2] = [
+        ("ListAccounts", Paging::Cycle, Paging::Finite),
+        ("ListAccountRoles", Paging::Finite, Paging::Cycle),
+    ];
+    let commands: [&[&str]; 3] = [
+        &["list", "-p", "modern"],
+        &["discover", "-p", "modern"],
+        &["-p", "modern", "--all", "--sink", "json"],
+    ];
+    for (operation, accounts, roles) in listings {
+        for args in commands {
+            let server = hostile(Hostility::Listing { accounts, roles });
+            let started = Instant::now();
+            let out = at_portal(&w, &server, args);
+            let what = format!("{operation} cycling, {args:?}");
+            assert_refused(&out, &out.stderr, &server, operation, &what);
+            assert!(
+                text(&out.stderr).contains("a nextToken it had sent before"),
+                "{what}: {}",
+                text(&out.stderr)
+            );
+            // A, B, then A again: three pages of the cycling listing, and
+            // at most as many of the other one.
+            assert!(
