@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sso::config::SharedHttpClient;
+use aws_sdk_sso::error::SdkError;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
@@ -23,6 +24,7 @@ use aws_smithy_runtime_api::client::runtime_components::{
 };
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 
 use crate::Error;
 use crate::network::{Network, Trust};
@@ -342,8 +344,11 @@ impl Transport {
                 message: too_large.to_string(),
             };
         }
-        let chain = error_text(err);
-        let lower = chain.to_ascii_lowercase();
+        let full = error_text(err);
+        let lower = full.to_ascii_lowercase();
+        // The transport's words may quote a server (a proxy's answer):
+        // bounded and escaped like any server text.
+        let chain = crate::text::remote(&full, &[]);
         let via = |what: &str| match &self.proxy {
             Some((url, var)) => format!("{what} (through the proxy {url} from {var})"),
             None => what.to_owned(),
@@ -414,18 +419,43 @@ fn cause<'a, T: std::error::Error + 'static>(
 }
 
 /// An error and its causes as `a: b: c`, each message once: what
-/// `DisplayErrorContext` says without the Debug dump it appends.
+/// `DisplayErrorContext` says without the Debug dump it appends. The SDK's
+/// error metadata is left out: its `Display` is a Debug dump
+/// (`Error { code: …, message: … }`); [`remote_error`] words it instead.
 pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
         let text = e.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+        let is_metadata = e.is::<ErrorMetadata>();
+        if !is_metadata && !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// What a failed SDK call says, for a person, through
+/// [`text::remote`](crate::text::remote) with the request's `secrets`:
+/// the service's error code and message when it answered with an error,
+/// the error and its causes otherwise ([`error_text`]); never a Debug dump.
+pub fn remote_error<E, R>(err: &SdkError<E, R>, secrets: &[&str]) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let words = match err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("an error without a code");
+            match err.message() {
+                Some(message) => format!("{code}: {message}"),
+                None => code.to_owned(),
+            }
+        }
+        _ => error_text(err),
+    };
+    crate::text::remote(&words, secrets)
 }
 
 /// The TLS part of a transport error: from `invalid peer certificate` on,

@@ -176,3 +176,100 @@ fn a_paging_token_cycle_ends_every_listing_at_once() {
             // A, B, then A again: three pages of the cycling listing, and
             // at most as many of the other one.
             assert!(
+                server.requests() <= 6,
+                "{what}: {} calls",
+                server.requests()
+            );
+            assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+        }
+    }
+    // Nothing was written by the failed runs.
+    assert!(!w.credentials_path().exists());
+}
+
+#[test]
+fn a_fresh_paging_token_forever_ends_at_the_page_cap() {
+    let w = World::new();
+    let server = hostile(Hostility::Listing {
+        accounts: Paging::Fresh,
+        roles: Paging::Finite,
+    });
+    let out = at_portal(&w, &server, &["list", "-p", "modern"]);
+    assert_refused(&out, &out.stderr, &server, "ListAccounts", "fresh tokens");
+    assert!(
+        text(&out.stderr).contains("still sent a nextToken after 5000 pages"),
+        "{}",
+        text(&out.stderr)
+    );
+    // 5000 account pages and the one account's role listing.
+    let calls = server.requests();
+    assert!((5000..=5001).contains(&calls), "{calls} calls");
+}
+
+/// The secrets a run must never show: the SSO access token and the role
+/// credentials the emulator issued (when it issued any).
+fn secrets_of(w: &World) -> Vec<String> {
+    let mut secrets = vec![TOKEN.to_owned()];
+    for issued in w.emulator.issued() {
+        secrets.push(issued.secret_access_key);
+        secrets.push(issued.session_token);
+    }
+    secrets
+}
+
+fn assert_shows_no_secret(w: &World, shown: &str, what: &str) {
+    for secret in secrets_of(w) {
+        assert!(
+            !shown.contains(&secret),
+            "{what}: a secret is shown: {shown}"
+        );
+    }
+    assert!(!shown.contains("Error {"), "{what}: a Debug dump: {shown}");
+}
+
+#[test]
+fn an_error_that_echoes_the_request_shows_no_secret() {
+    let runs: [(&str, fn(&World, &HostileServer) -> Output); 4] = [
+        ("portal GetRoleCredentials", |w, s| {
+            role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
+        }),
+        ("portal ListAccounts", |w, s| {
+            at_portal(w, s, &["list", "-p", "modern"])
+        }),
+        ("sts", assume),
+        ("ecr", docker_get),
+    ];
+    for (what, run) in runs {
+        let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+        let server = hostile(Hostility::EchoingErrors);
+        let out = run(&w, &server);
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(6), "{what}: {shown}");
+        assert!(shown.contains(&server.url()), "{what}: {shown}");
+        // The echo did arrive, with the secret where the request had it.
+        assert!(shown.contains("cannot handle: "), "{what}: {shown}");
+        assert!(shown.contains("<redacted>"), "{what}: {shown}");
+        assert_shows_no_secret(&w, &shown, what);
+    }
+}
+
+#[test]
+fn a_300_kb_error_message_is_cut_to_a_few_hundred_characters() {
+    let runs: [(&str, fn(&World, &HostileServer) -> Output); 3] = [
+        ("portal", |w, s| {
+            role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
+        }),
+        ("sts", assume),
+        ("ecr", docker_get),
+    ];
+    for (what, run) in runs {
+        let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+        let server = hostile(Hostility::LongErrors);
+        let out = run(&w, &server);
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(6), "{what}: {shown}");
+        assert!(shown.contains("xxxxxxxxxx"), "{what}: {shown}");
+        assert!(shown.contains("more characters cut"), "{what}: {shown}");
+        assert!(shown.len() < 1000, "{what}: {} bytes shown", shown.len());
+    }
+}
