@@ -270,7 +270,7 @@ fn open_browser(option: Option<&str>, url: &str) {
             // browser that keeps running is left to run.
             let _ = wait_a_little(&mut child);
         }
-        Err(e) => eprintln!(
+        Err(e) => ssocred_core::stderr_line!(
             "ssocred: cannot run the browser `{}`: {e}; open the URL above yourself",
             ssocred_core::text::visible(program)
         ),
