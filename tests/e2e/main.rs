@@ -15,6 +15,7 @@ mod errors;
 mod exec;
 mod faults;
 mod formats;
+mod hardening;
 mod hostile;
 mod hostile_files;
 mod interop;
