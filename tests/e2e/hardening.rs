@@ -5,6 +5,8 @@
 
 use std::process::{Command, Output, Stdio};
 
+use ssocred_test_support::ForwardProxy;
+
 use crate::world::*;
 
 const GET: &[&str] = &[
@@ -54,4 +56,53 @@ fn a_closed_stderr_keeps_the_documented_exit_code() {
             out.status
         );
     }
+}
+
+#[test]
+fn proxy_values_that_are_not_urls_exit_2_naming_the_variable() {
+    let w = World::new();
+    for (variable, value) in [
+        ("HTTPS_PROXY", ":99999"),
+        ("https_proxy", ":abc"),
+        ("HTTP_PROXY", "http://user:pw-SECRET@[::1"),
+        ("ALL_PROXY", "http://user:pw-SECRET@proxy:0"),
+    ] {
+        let out = w.cmd().args(GET).env(variable, value).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("environment {variable}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("pw-SECRET"), "{stderr}");
+    }
+    assert!(w.emulator.issued().is_empty(), "a call was made");
+}
+
+#[test]
+fn no_proxy_host_port_entries_bypass_the_proxy_as_in_botocore() {
+    let w = World::new();
+    let proxy = ForwardProxy::start().unwrap();
+    let port = w.emulator.url().rsplit(':').next().unwrap().to_owned();
+    let run = |no_proxy: &str| {
+        proxy.reset();
+        let out = w
+            .cmd()
+            .args(GET)
+            .env("HTTP_PROXY", proxy.url())
+            .env("NO_PROXY", no_proxy)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{no_proxy}: {}", text(&out.stderr));
+        proxy.traffic().forwarded
+    };
+    for bypassing in [
+        format!("127.0.0.1:{port}"),
+        format!("other, .127.0.0.1:{port}"),
+    ] {
+        assert_eq!(run(&bypassing), 0, "NO_PROXY={bypassing} was not honoured");
+    }
+    // Another port: through the proxy.
+    let other = format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1);
+    assert!(run(&other) >= 1, "NO_PROXY={other} bypassed the proxy");
 }
