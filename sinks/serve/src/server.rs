@@ -290,8 +290,9 @@ mod tests {
 
     /// Sends one keep-alive request and reads its whole (JSON) answer.
     fn request(stream: &mut TcpStream) {
+        let host = stream.peer_addr().unwrap();
         stream
-            .write_all(b"GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n")
+            .write_all(format!("GET /credentials HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
             .unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
