@@ -15,7 +15,7 @@
 mod server;
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -37,6 +37,9 @@ use tokio::sync::oneshot;
 use crate::server::Limits;
 
 const NAME: &str = "serve";
+
+/// The listen backlog (the kernel caps it at `net.core.somaxconn`).
+const BACKLOG: u32 = 1024;
 
 /// The path credentials are served on.
 pub const PATH: &str = "/credentials";
@@ -89,9 +92,14 @@ impl Endpoint {
         }
         let io_error =
             |e: &std::io::Error| SinkError::io(Path::new(&format!("listen address {listen}")), e);
-        let listener = TcpListener::bind(listen).map_err(|e| io_error(&e))?;
-        listener.set_nonblocking(true).map_err(|e| io_error(&e))?;
-        let addr = listener.local_addr().map_err(|e| io_error(&e))?;
+        let socket = if listen.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(|e| io_error(&e))?;
+        socket.bind(listen).map_err(|e| io_error(&e))?;
+        let addr = socket.local_addr().map_err(|e| io_error(&e))?;
         let token = random_token().map_err(|e| io_error(&e))?;
         let current = Arc::new(RwLock::new(None));
         let app = Router::new()
@@ -107,7 +115,7 @@ impl Endpoint {
             .map_err(|e| io_error(&e))?;
         let listener = {
             let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(|e| io_error(&e))?
+            socket.listen(BACKLOG).map_err(|e| io_error(&e))?
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
