@@ -33,7 +33,9 @@ fn with_closed_stderr(cmd: &mut Command) -> Output {
 #[test]
 fn a_closed_stderr_keeps_the_documented_exit_code() {
     let w = World::new();
-    let cases: [(&[&str], &[(&str, &str)], i32); 3] = [
+    // Arguments, environment, exit code.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32);
+    let cases: [Case<'_>; 3] = [
         // The proxy refuses: exit 6, said on stderr.
         (GET, &[("HTTP_PROXY", "http://127.0.0.1:1")], 6),
         // A usage error: exit 2.

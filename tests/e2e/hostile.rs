@@ -18,6 +18,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// One way of running ssocred against a hostile server.
+type Run = fn(&World, &HostileServer) -> Output;
+
 fn hostile(hostility: Hostility) -> HostileServer {
     HostileServer::start(hostility).unwrap()
 }
@@ -99,7 +102,7 @@ fn every_client_refuses_an_endless_answer_naming_the_endpoint() {
             }
             _ => "its body went on past 1048576 bytes",
         };
-        let runs: [(&str, fn(&World, &HostileServer) -> Output); 4] = [
+        let runs: [(&str, Run); 4] = [
             ("portal", |w, s| {
                 role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
             }),
@@ -229,7 +232,7 @@ fn assert_shows_no_secret(w: &World, shown: &str, what: &str) {
 
 #[test]
 fn an_error_that_echoes_the_request_shows_no_secret() {
-    let runs: [(&str, fn(&World, &HostileServer) -> Output); 4] = [
+    let runs: [(&str, Run); 4] = [
         ("portal GetRoleCredentials", |w, s| {
             role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
         }),
@@ -255,7 +258,7 @@ fn an_error_that_echoes_the_request_shows_no_secret() {
 
 #[test]
 fn a_300_kb_error_message_is_cut_to_a_few_hundred_characters() {
-    let runs: [(&str, fn(&World, &HostileServer) -> Output); 3] = [
+    let runs: [(&str, Run); 3] = [
         ("portal", |w, s| {
             role_credentials(w, "AWS_ENDPOINT_URL_SSO", s)
         }),
