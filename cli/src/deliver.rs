@@ -116,14 +116,14 @@ pub fn log(event: Event<'_>) {
                     set.expiration_utc(),
                     human(next_refresh)
                 );
-                eprintln!("ssocred: {}", visible(&line));
+                ssocred_core::stderr_line!("ssocred: {}", visible(&line));
             }
         }
         Event::Failed {
             error,
             retry_in,
             valid_for,
-        } => eprintln!(
+        } => ssocred_core::stderr_line!(
             "ssocred: refresh failed: {error}; retrying in {}, the current credentials stay valid for {}",
             human(retry_in),
             human(valid_for)

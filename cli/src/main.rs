@@ -1,6 +1,9 @@
 //! The `ssocred` binary: arguments, settings and exit codes over
 //! `ssocred-core` and the sink crates.
 
+// Diagnostics go through `ssocred_core::stderr_line!`, which never panics.
+#![warn(clippy::print_stderr)]
+
 mod commands;
 mod config_file;
 mod deliver;
@@ -30,7 +33,7 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             // Server text is escaped where it enters a message; this is the
             // net for anything that slipped through.
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: error: {}",
                 ssocred_core::text::visible_lines(&err.to_string())
             );

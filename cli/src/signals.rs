@@ -88,7 +88,7 @@ impl StopSignal {
                 return std::future::pending().await;
             };
             match received.await {
-                Ok(signal) => eprintln!("ssocred: stopping on {}", name(signal)),
+                Ok(signal) => ssocred_core::stderr_line!("ssocred: stopping on {}", name(signal)),
                 // The reader ended without a signal: never stop for that.
                 Err(_) => std::future::pending().await,
             }

@@ -476,7 +476,12 @@ impl Sts {
             }
             _ => {}
         }
-        let message = visible(err.message().unwrap_or("no message")).into_owned();
+        // STS may echo the request, which carries `from`'s session token.
+        let secrets = [
+            from.secret_access_key.expose_secret(),
+            from.session_token.expose_secret(),
+        ];
+        let message = crate::text::remote(err.message().unwrap_or("no message"), &secrets);
         match err.code() {
             Some("AccessDenied") => Error::AssumeDenied {
                 hop: number,
@@ -489,7 +494,7 @@ impl Sts {
                 message: format!(
                     "AssumeRole of hop {number} ({}) failed: {}: {message}",
                     hop.role,
-                    visible(code)
+                    crate::text::remote(code, &secrets)
                 ),
             },
             None => Error::Sts {
@@ -497,7 +502,7 @@ impl Sts {
                 message: format!(
                     "AssumeRole of hop {number} ({}) failed: {}",
                     hop.role,
-                    visible(&sdk::error_text(&err))
+                    sdk::remote_error(&err, &secrets)
                 ),
             },
         }

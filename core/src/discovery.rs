@@ -11,7 +11,7 @@
 //! limiter's give-up time. A 401 anywhere stops the whole listing at once
 //! with [`Error::LoginRequired`], cancelling the calls still in flight.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sso::operation::list_accounts::ListAccountsOutput;
@@ -22,11 +22,18 @@ use tokio::task::JoinSet;
 use crate::arn::RoleArn;
 use crate::portal::{CallError, Portal};
 use crate::profile::SsoProfile;
-use crate::text::visible;
 use crate::{CredentialSet, Error};
 
 /// The largest page ListAccounts and ListAccountRoles return.
 pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// The most pages one listing (ListAccounts, or one account's
+/// ListAccountRoles) may take: an organization holds at most 50,000
+/// accounts (the highest quota AWS Organizations grants), which is 500
+/// pages of [`MAX_PAGE_SIZE`]; ten times that leaves room for a portal
+/// that fills its pages only partly. A portal that pages on past it is
+/// broken, and the listing fails instead of calling it forever.
+pub const MAX_PAGES: usize = 5_000;
 
 /// How many ListAccountRoles (or GetRoleCredentials) calls run at once unless
 /// the caller says otherwise.
@@ -81,7 +88,7 @@ impl Portal {
         // token arrives.
         let mut pages: JoinSet<AccountPage> = JoinSet::new();
         pages.spawn(self.accounts_page(token.clone(), None));
-        let mut accounts_token: Option<String> = None;
+        let mut account_pages = Paging::default();
         let mut accounts: Vec<Account> = Vec::new();
         let mut roles: Vec<Option<Vec<String>>> = Vec::new();
         let mut waiting: VecDeque<usize> = VecDeque::new();
@@ -116,9 +123,11 @@ impl Portal {
                         roles.push(None);
                     }
                     state.accounts_found = accounts.len();
-                    match next_page_token(out.next_token, accounts_token.as_ref()) {
+                    match account_pages
+                        .next(out.next_token)
+                        .map_err(|e| self.paging_error("ListAccounts", &e))?
+                    {
                         Some(next) => {
-                            accounts_token = Some(next.clone());
                             pages.spawn(self.accounts_page(token.clone(), Some(next)));
                         }
                         None => state.all_accounts_found = true,
@@ -175,7 +184,7 @@ impl Portal {
                         .send()
                 })
                 .await
-                .map_err(|e| portal.listing_error(e, "ListAccounts"))
+                .map_err(|e| portal.listing_error(e, "ListAccounts", &token))
         }
     }
 
@@ -190,6 +199,7 @@ impl Portal {
         async move {
             let mut names = Vec::new();
             let mut next_token = None;
+            let mut paging = Paging::default();
             loop {
                 let page = portal
                     .call(|| {
@@ -211,14 +221,16 @@ impl Portal {
                                 .into_iter()
                                 .filter_map(|r| r.role_name),
                         );
-                        next_token = match next_page_token(out.next_token, next_token.as_ref()) {
-                            Some(next) => Some(next),
-                            None => break,
+                        let what = || format!("ListAccountRoles for account {account_id}");
+                        next_token = match paging.next(out.next_token) {
+                            Ok(Some(next)) => Some(next),
+                            Ok(None) => break,
+                            Err(e) => return (index, Err(portal.paging_error(&what(), &e))),
                         };
                     }
                     Err(e) => {
                         let what = format!("ListAccountRoles for account {account_id}");
-                        return (index, Err(portal.listing_error(e, &what)));
+                        return (index, Err(portal.listing_error(e, &what, &token)));
                     }
                 }
             }
@@ -281,10 +293,10 @@ impl Portal {
         })
         .await
         .map(|_| ())
-        .map_err(|e| self.listing_error(e, "ListAccounts"))
+        .map_err(|e| self.listing_error(e, "ListAccounts", token))
     }
 
-    fn listing_error<E>(&self, err: CallError<E>, operation: &str) -> Error
+    fn listing_error<E>(&self, err: CallError<E>, operation: &str, token: &SecretString) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -301,8 +313,19 @@ impl Portal {
                 .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint().to_owned(),
-                message: format!("{operation}: {}", visible(&crate::sdk::error_text(&err))),
+                message: format!(
+                    "{operation}: {}",
+                    crate::sdk::remote_error(&err, &[token.expose_secret()])
+                ),
             },
+        }
+    }
+
+    /// The error of a listing whose paging went wrong.
+    fn paging_error(&self, operation: &str, err: &EndlessPaging) -> Error {
+        Error::Portal {
+            endpoint: self.endpoint().to_owned(),
+            message: format!("{operation}: {err}; the portal is broken, try again later"),
         }
     }
 
@@ -314,11 +337,57 @@ impl Portal {
     }
 }
 
-/// The token of the next page: none when the portal sends none, an empty
-/// one, or the one just used (as the SDK's paginators do, so a portal that
-/// repeats itself cannot loop a listing forever).
-fn next_page_token(next: Option<String>, used: Option<&String>) -> Option<String> {
-    next.filter(|t| !t.is_empty() && Some(t) != used)
+/// One listing's paging: the tokens it has been given, so that it ends.
+#[derive(Debug, Default)]
+struct Paging {
+    /// Every token received, so a cycle (A, B, A) is seen at once.
+    seen: HashSet<String>,
+    /// Pages received.
+    pages: usize,
+}
+
+/// Why a listing's paging cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EndlessPaging {
+    /// The portal sent a token it had sent before, after `pages` pages.
+    Repeated { pages: usize },
+    /// The portal still sent a token after [`MAX_PAGES`] pages.
+    TooMany,
+}
+
+impl std::fmt::Display for EndlessPaging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndlessPaging::Repeated { pages } => write!(
+                f,
+                "after {pages} pages the portal sent a nextToken it had sent before, so its paging would never end"
+            ),
+            EndlessPaging::TooMany => write!(
+                f,
+                "the portal still sent a nextToken after {MAX_PAGES} pages, more than any organization needs"
+            ),
+        }
+    }
+}
+
+impl Paging {
+    /// The token of the next page, after a page that ended with `next`:
+    /// none when the portal sends none or an empty one; an error when it
+    /// sends one it sent before (a cycle, however long), or one more after
+    /// [`MAX_PAGES`] pages.
+    fn next(&mut self, next: Option<String>) -> Result<Option<String>, EndlessPaging> {
+        self.pages += 1;
+        let Some(next) = next.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if self.pages >= MAX_PAGES {
+            return Err(EndlessPaging::TooMany);
+        }
+        if !self.seen.insert(next.clone()) {
+            return Err(EndlessPaging::Repeated { pages: self.pages });
+        }
+        Ok(Some(next))
+    }
 }
 
 /// Which listed roles a run takes: `--account GLOB` (matched against the id
@@ -416,19 +485,43 @@ mod tests {
     }
 
     #[test]
-    fn paging_stops_at_an_absent_empty_or_repeated_token() {
-        let used = "page-2".to_owned();
-        assert_eq!(next_page_token(None, None), None);
-        assert_eq!(next_page_token(Some(String::new()), None), None);
-        assert_eq!(next_page_token(Some("page-2".into()), Some(&used)), None);
+    fn paging_ends_without_a_token_and_fails_on_any_repeated_one() {
+        assert_eq!(Paging::default().next(None), Ok(None));
+        assert_eq!(Paging::default().next(Some(String::new())), Ok(None));
+        let mut paging = Paging::default();
+        for token in ["A", "B", "C"] {
+            assert_eq!(paging.next(Some(token.into())), Ok(Some(token.into())));
+        }
+        // Not only the token just used: any token sent before.
         assert_eq!(
-            next_page_token(Some("page-3".into()), Some(&used)).as_deref(),
-            Some("page-3")
+            paging.next(Some("A".into())),
+            Err(EndlessPaging::Repeated { pages: 4 })
         );
+        let mut paging = Paging::default();
+        paging.next(Some("A".into())).unwrap();
         assert_eq!(
-            next_page_token(Some("page-2".into()), None).as_deref(),
-            Some("page-2")
+            paging.next(Some("A".into())),
+            Err(EndlessPaging::Repeated { pages: 2 })
         );
+    }
+
+    #[test]
+    fn paging_fails_after_the_most_pages_a_listing_may_take() {
+        let mut paging = Paging::default();
+        for page in 1..MAX_PAGES {
+            assert!(paging.next(Some(format!("t{page}"))).unwrap().is_some());
+        }
+        // The last page may still end the listing; a token after it may not.
+        let mut last = Paging {
+            seen: paging.seen.clone(),
+            pages: paging.pages,
+        };
+        assert_eq!(last.next(None), Ok(None));
+        assert_eq!(
+            paging.next(Some("one-more".into())),
+            Err(EndlessPaging::TooMany)
+        );
+        assert!(EndlessPaging::TooMany.to_string().contains("5000 pages"));
     }
 
     #[test]

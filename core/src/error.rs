@@ -113,6 +113,17 @@ pub enum Error {
         /// The transport error.
         message: String,
     },
+    /// An endpoint's answer was refused for its size
+    /// ([`crate::sdk::MAX_RESPONSE_BODY`]): any AWS endpoint, named.
+    #[error(
+        "refused the answer of {endpoint}: {message}; real AWS answers are a few KB, so the endpoint or a proxy on the way is broken"
+    )]
+    AnswerTooLarge {
+        /// The endpoint that answered.
+        endpoint: String,
+        /// How large the answer was, or claimed to be.
+        message: String,
+    },
     /// The portal answered with an error other than the ones above.
     #[error("the SSO portal at {endpoint} failed: {message}")]
     Portal {
@@ -192,6 +203,7 @@ impl Error {
                 ExitClass::RoleNotAssigned
             }
             Error::Unreachable { .. }
+            | Error::AnswerTooLarge { .. }
             | Error::Portal { .. }
             | Error::Sts { .. }
             | Error::Ecr { .. } => ExitClass::Portal,

@@ -8,6 +8,8 @@
 //! themselves with [`inventory`].
 
 #![deny(missing_docs)]
+// Diagnostics go through `stderr_line!`, which never panics (see `stderr`).
+#![warn(clippy::print_stderr)]
 
 pub mod arn;
 pub mod chain;
@@ -31,6 +33,7 @@ pub mod shell;
 pub mod sink;
 pub mod sso_cache;
 pub mod status;
+pub mod stderr;
 pub mod stream;
 pub mod text;
 pub mod throttle;

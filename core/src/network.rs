@@ -18,7 +18,9 @@
 //! form), and `NO_PROXY` for the hosts that bypass them, matched by
 //! hyper-util's rules: a comma-separated list of host names (a leading `.` or `*.` matches
 //! subdomains; a bare name matches itself and its subdomains), IP addresses,
-//! CIDR blocks, and `*` for every host. Credentials in a proxy URL
+//! CIDR blocks, and `*` for every host; an entry with a port
+//! (`host:port`) is matched as botocore matches it
+//! ([`Proxies::bypasses_by_port`]). Credentials in a proxy URL
 //! (`http://user:pass@proxy:3128`) are sent as basic auth; they are secrets,
 //! kept out of every message and of `Debug`.
 
@@ -245,9 +247,7 @@ impl ProxyUrl {
             Some((userinfo, host)) => (Some(userinfo), host),
             None => (None, authority),
         };
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("no host"));
-        }
+        check_host_and_port(host).map_err(|why| bad(&why))?;
         let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
         let (user, password) = match userinfo {
             None => (None, None),
@@ -295,6 +295,48 @@ impl ProxyUrl {
     }
 }
 
+/// Whether `authority` (`host[:port]`, the host a name, an IPv4 address or
+/// a bracketed IPv6 address) is one a proxy URL can name; else why not.
+/// The reason never quotes the value, which may sit next to a password.
+fn check_host_and_port(authority: &str) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let Some((address, after)) = rest.split_once(']') else {
+            return Err("an IPv6 address without its closing `]`".to_owned());
+        };
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("the address in brackets is not an IPv6 address".to_owned());
+        }
+        match after {
+            "" => (address, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (address, Some(port)),
+                None => return Err("text after the IPv6 address is not `:port`".to_owned()),
+            },
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((_, port)) if port.contains(':') => {
+                return Err("an IPv6 address must be written in brackets, [::1]:3128".to_owned());
+            }
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port
+        && !(port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0))
+    {
+        return Err("the port is not a number from 1 to 65535".to_owned());
+    }
+    if host.is_empty() {
+        return Err("no host".to_owned());
+    }
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '%');
+    if !authority.starts_with('[') && !host.chars().all(name_char) {
+        return Err("the host is not a host name or an IP address".to_owned());
+    }
+    Ok(())
+}
+
 /// The proxies of the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Proxies {
@@ -331,9 +373,10 @@ impl Proxies {
     }
 
     /// The proxy for an endpoint URL, by its scheme; none when `NO_PROXY`
-    /// holds `*`.
+    /// holds `*`, or an entry with a port that matches the endpoint (see
+    /// [`Proxies::bypasses_by_port`]).
     pub fn for_endpoint(&self, endpoint: &str) -> Option<&ProxyUrl> {
-        if self.bypasses_every_host() {
+        if self.bypasses_every_host() || self.bypasses_by_port(endpoint) {
             return None;
         }
         if endpoint.starts_with("http://") {
@@ -345,6 +388,35 @@ impl Proxies {
 }
 
 impl Proxies {
+    /// Whether a `NO_PROXY` entry with a port (`host:port`, `[::1]:port`)
+    /// exempts `endpoint`, as botocore (through Python's `urllib`) and
+    /// requests read such entries: the entry, without leading dots and in
+    /// any case, equals the endpoint's `host:port` or ends it after a `.`,
+    /// where the port counts only when the endpoint URL writes it
+    /// (`https://h:8443`, not `https://h` for 443). hyper-util, which
+    /// applies the other entries, never matches one with a port.
+    pub fn bypasses_by_port(&self, endpoint: &str) -> bool {
+        let Some((rules, _)) = &self.no_proxy else {
+            return false;
+        };
+        let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let netloc = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, h)| h)
+            .to_ascii_lowercase();
+        rules
+            .split(',')
+            .map(|entry| entry.trim().trim_start_matches('.').to_ascii_lowercase())
+            .filter(|entry| has_port(entry))
+            .any(|entry| {
+                netloc == entry
+                    || netloc
+                        .strip_suffix(entry.as_str())
+                        .is_some_and(|head| head.ends_with('.'))
+            })
+    }
+
     /// Whether `NO_PROXY` holds `*`, which means every host, IP addresses
     /// included (hyper-util applies it to host names only).
     pub fn bypasses_every_host(&self) -> bool {
@@ -352,6 +424,19 @@ impl Proxies {
             .as_ref()
             .is_some_and(|(rules, _)| rules.split(',').any(|r| r.trim() == "*"))
     }
+}
+
+/// Whether a `NO_PROXY` entry names a port: `name:digits` or
+/// `[address]:digits` (a bare `::1` is an address without one).
+fn has_port(entry: &str) -> bool {
+    let port = match entry.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:").map(|(_, port)| port),
+        None => entry
+            .split_once(':')
+            .filter(|(_, port)| !port.contains(':'))
+            .map(|(_, port)| port),
+    };
+    port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Everything about the network one invocation's AWS clients share.

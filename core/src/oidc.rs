@@ -12,7 +12,6 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::Error;
 use crate::network::Network;
 use crate::sdk;
-use crate::text::visible;
 
 /// The grant type of the device code flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -192,7 +191,7 @@ impl Oidc {
         let out = request
             .send()
             .await
-            .map_err(|e| self.error("RegisterClient", e))?;
+            .map_err(|e| self.error("RegisterClient", e, &[]))?;
         let (Some(id), Some(secret)) = (out.client_id, out.client_secret) else {
             return Err(self.malformed("RegisterClient", "no clientId or clientSecret"));
         };
@@ -218,7 +217,13 @@ impl Oidc {
             .start_url(start_url)
             .send()
             .await
-            .map_err(|e| self.error("StartDeviceAuthorization", e))?;
+            .map_err(|e| {
+                self.error(
+                    "StartDeviceAuthorization",
+                    e,
+                    &[client_secret.expose_secret()],
+                )
+            })?;
         let (Some(device_code), Some(user_code), Some(uri)) =
             (out.device_code, out.user_code, out.verification_uri)
         else {
@@ -251,6 +256,16 @@ impl Oidc {
             .create_token()
             .client_id(client_id)
             .client_secret(client_secret.expose_secret());
+        let grant_secret = match &grant {
+            Grant::DeviceCode(code) => code.expose_secret(),
+            Grant::AuthorizationCode { code, .. } => *code,
+            Grant::RefreshToken(token) => token.expose_secret(),
+        };
+        let verifier = match &grant {
+            Grant::AuthorizationCode { verifier, .. } => verifier.expose_secret(),
+            _ => "",
+        };
+        let secrets = [client_secret.expose_secret(), grant_secret, verifier];
         let request = match grant {
             Grant::DeviceCode(code) => request
                 .grant_type(DEVICE_CODE_GRANT)
@@ -268,7 +283,10 @@ impl Oidc {
                 .grant_type("refresh_token")
                 .refresh_token(token.expose_secret()),
         };
-        let out = request.send().await.map_err(|e| self.token_failure(e))?;
+        let out = request
+            .send()
+            .await
+            .map_err(|e| self.token_failure(e, &secrets))?;
         let Some(access) = out.access_token else {
             return Err(TokenFailure::Other(
                 self.malformed("CreateToken", "no accessToken"),
@@ -284,17 +302,18 @@ impl Oidc {
     fn token_failure<R: fmt::Debug + 'static>(
         &self,
         err: SdkError<CreateTokenError, R>,
+        secrets: &[&str],
     ) -> TokenFailure {
         if let SdkError::ServiceError(service) = &err {
             let e = service.err();
-            // The service's words reach the terminal: escape them.
+            // The service's words reach the terminal.
             let why = || {
                 let code = e.code().unwrap_or("refused");
                 let text = match e.message() {
                     Some(message) => format!("{code}: {message}"),
                     None => code.to_owned(),
                 };
-                visible(&text).into_owned()
+                crate::text::remote(&text, secrets)
             };
             match e {
                 CreateTokenError::AuthorizationPendingException(_) => return TokenFailure::Pending,
@@ -310,7 +329,7 @@ impl Oidc {
                 _ => {}
             }
         }
-        TokenFailure::Other(self.error("CreateToken", err))
+        TokenFailure::Other(self.error("CreateToken", err, secrets))
     }
 
     fn malformed(&self, operation: &str, what: &str) -> Error {
@@ -320,9 +339,9 @@ impl Oidc {
         }
     }
 
-    fn error<E, R>(&self, operation: &str, err: SdkError<E, R>) -> Error
+    fn error<E, R>(&self, operation: &str, err: SdkError<E, R>, secrets: &[&str]) -> Error
     where
-        E: std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug + 'static,
     {
         match &err {
@@ -331,10 +350,7 @@ impl Oidc {
                 .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!(
-                    "{operation} failed: {}",
-                    visible(&crate::sdk::error_text(&err))
-                ),
+                message: format!("{operation} failed: {}", sdk::remote_error(&err, secrets)),
             },
         }
     }

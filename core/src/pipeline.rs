@@ -50,7 +50,7 @@ impl Trace {
     pub fn say(self, message: impl FnOnce() -> String) {
         if self.on {
             // What a step quotes may come from the portal: escaped, one line.
-            eprintln!("ssocred: {}", crate::text::visible(&message()));
+            crate::stderr_line!("ssocred: {}", crate::text::visible(&message()));
         }
     }
 }

@@ -13,7 +13,6 @@ use crate::arn::RoleArn;
 use crate::network::Network;
 use crate::profile::SsoProfile;
 use crate::sdk;
-use crate::text::visible;
 use crate::throttle::{self, GaveUp, RateLimiter};
 use crate::{CredentialSet, Error};
 
@@ -136,7 +135,7 @@ impl Portal {
             })
             .await
             .map_err(|e| match e {
-                CallError::Sdk(e) => self.role_error(*e, role),
+                CallError::Sdk(e) => self.role_error(*e, role, token),
                 CallError::Throttled(g) => {
                     self.gave_up(&format!("GetRoleCredentials for {role}"), g)
                 }
@@ -212,7 +211,10 @@ impl Portal {
                 .unreachable(&err, matches!(err, SdkError::TimeoutError(_)))),
             Err(err) => Err(Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: format!("Logout failed: {}", visible(&crate::sdk::error_text(&err))),
+                message: format!(
+                    "Logout failed: {}",
+                    sdk::remote_error(&err, &[token.expose_secret()])
+                ),
             }),
         }
     }
@@ -224,7 +226,12 @@ impl Portal {
         }
     }
 
-    fn role_error<R>(&self, err: SdkError<GetRoleCredentialsError, R>, role: &RoleArn) -> Error
+    fn role_error<R>(
+        &self,
+        err: SdkError<GetRoleCredentialsError, R>,
+        role: &RoleArn,
+        token: &SecretString,
+    ) -> Error
     where
         R: std::fmt::Debug + 'static,
     {
@@ -236,9 +243,9 @@ impl Portal {
                     role_name: role.role_name().to_owned(),
                     profile: self.profile.clone(),
                 },
-                other => Error::Portal {
+                _ => Error::Portal {
                     endpoint: self.endpoint.clone(),
-                    message: visible(&crate::sdk::error_text(other)).into_owned(),
+                    message: sdk::remote_error(&err, &[token.expose_secret()]),
                 },
             },
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => self
@@ -246,7 +253,7 @@ impl Portal {
                 .unreachable(&err, matches!(err, SdkError::TimeoutError(_))),
             _ => Error::Portal {
                 endpoint: self.endpoint.clone(),
-                message: visible(&crate::sdk::error_text(&err)).into_owned(),
+                message: sdk::remote_error(&err, &[token.expose_secret()]),
             },
         }
     }

@@ -2,14 +2,29 @@
 //! (TLS only where the endpoint needs it, trusting what the [`Network`]
 //! says, through its proxy), retries and timeouts.
 
+use std::fmt;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sso::config::SharedHttpClient;
+use aws_sdk_sso::error::SdkError;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, Connector};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 
 use crate::Error;
 use crate::network::{Network, Trust};
@@ -27,18 +42,145 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// trusting the system's roots or only the CA bundle. The endpoint's proxy,
 /// if the environment names one, carries every connection not exempted by
 /// `NO_PROXY`.
+///
+/// Every answer's body is read whole, and at most [`MAX_RESPONSE_BODY`]
+/// bytes of it, before the SDK sees the answer: see [`BodyTooLarge`].
 pub fn http_client(endpoint: &str, network: &Network) -> SharedHttpClient {
     let plain = endpoint.starts_with("http://");
     let proxy = proxy_config(endpoint, network);
     let context = tls_context(network);
-    Builder::new().build_with_connector_fn(move |settings, components| {
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
         let mut builder = Connector::builder();
         builder.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             builder.set_sleep_impl(components.sleep_impl());
         }
         build_connector(builder, plain, proxy.clone(), &context)
+    });
+    SharedHttpClient::new(BoundedClient {
+        inner: client,
+        limit: MAX_RESPONSE_BODY,
     })
+}
+
+/// The most of a response body any AWS client of ssocred reads: real
+/// answers of the portal, OIDC, STS and ECR are a few KB, so 1 MiB is far
+/// above any of them and far below what could hurt.
+pub const MAX_RESPONSE_BODY: usize = 1024 * 1024;
+
+/// An answer whose body is over the limit, refused: by its
+/// `Content-Length` before a byte of it is read, or once the bytes read
+/// pass the limit (a body without a length, or one that lies about it).
+/// It ends the call without a retry; [`Transport::unreachable`] turns it
+/// into [`Error::AnswerTooLarge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyTooLarge {
+    /// The limit, in bytes.
+    pub limit: usize,
+    /// The `Content-Length` the answer declared, when that was the reason.
+    pub declared: Option<u64>,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.declared {
+            Some(length) => write!(
+                f,
+                "its body is over {} bytes (Content-Length: {length})",
+                self.limit
+            ),
+            None => write!(f, "its body went on past {} bytes", self.limit),
+        }
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// An [`HttpClient`] whose connectors read each answer's body whole, up to
+/// a limit, before handing the answer on. The SDK would read it whole
+/// anyway (no ssocred call streams), but without any limit.
+#[derive(Debug, Clone)]
+struct BoundedClient {
+    inner: SharedHttpClient,
+    limit: usize,
+}
+
+impl HttpClient for BoundedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(BoundedConnector {
+            inner: self.inner.http_connector(settings, components),
+            limit: self.limit,
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_base_client_config(components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct BoundedConnector {
+    inner: SharedHttpConnector,
+    limit: usize,
+}
+
+impl HttpConnector for BoundedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.inner.call(request);
+        let limit = self.limit;
+        HttpConnectorFuture::new(async move { read_bounded(answer.await?, limit).await })
+    }
+}
+
+/// `response` with its body read into memory, refused with [`BodyTooLarge`]
+/// (a connector error of no retryable kind, so the SDK does not ask again)
+/// when it declares or sends more than `limit` bytes.
+async fn read_bounded(
+    mut response: HttpResponse,
+    limit: usize,
+) -> Result<HttpResponse, ConnectorError> {
+    let too_large = |declared| ConnectorError::other(BodyTooLarge { limit, declared }.into(), None);
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&l| l > limit as u64) {
+        return Err(too_large(Some(length)));
+    }
+    let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+    let mut stream = aws_smithy_types::byte_stream::ByteStream::new(body);
+    let mut bytes = Vec::with_capacity(declared.map_or(0, |l| l as usize));
+    while let Some(chunk) = stream.next().await {
+        // A body that breaks off is what the SDK would have met reading it:
+        // a transient I/O failure, retried as before.
+        let chunk = chunk.map_err(|e| ConnectorError::io(e.into()))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large(None));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    *response.body_mut() = SdkBody::from(bytes);
+    Ok(response)
 }
 
 /// The proxy for `endpoint`, if the environment names one and `NO_PROXY`
@@ -140,15 +282,13 @@ pub async fn get(url: &str, endpoint: &str, network: &Network) -> Result<(u16, V
             }
         })?;
         let status = response.status().as_u16();
-        let mut body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body());
-        let mut bytes = Vec::new();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| format!("the answer broke off: {}", error_text(&e)))?;
-            if bytes.len() + chunk.len() > MAX_BODY {
-                return Err(format!("the answer is over {MAX_BODY} bytes"));
+        let response = read_bounded(response, MAX_BODY).await.map_err(|e| {
+            match cause::<BodyTooLarge>(&e) {
+                Some(too_large) => format!("refused the answer: {too_large}"),
+                None => format!("the answer broke off: {}", error_text(&e)),
             }
-            bytes.extend_from_slice(&chunk);
-        }
+        })?;
+        let bytes = response.into_body().bytes().unwrap_or_default().to_vec();
         Ok((status, bytes))
     };
     tokio::time::timeout(GET_TIMEOUT, answer)
@@ -194,9 +334,21 @@ impl Transport {
     /// A call that never got an answer (`DispatchFailure`, `TimeoutError`)
     /// as one readable line naming the endpoint, what went wrong and what
     /// to try; never a Debug dump, never a proxy password.
+    ///
+    /// An answer refused for its size ([`BodyTooLarge`]) is
+    /// [`Error::AnswerTooLarge`] instead: the endpoint answered, too much.
     pub fn unreachable(&self, err: &(dyn std::error::Error + 'static), timed_out: bool) -> Error {
-        let chain = error_text(err);
-        let lower = chain.to_ascii_lowercase();
+        if let Some(too_large) = cause::<BodyTooLarge>(err) {
+            return Error::AnswerTooLarge {
+                endpoint: self.endpoint.clone(),
+                message: too_large.to_string(),
+            };
+        }
+        let full = error_text(err);
+        let lower = full.to_ascii_lowercase();
+        // The transport's words may quote a server (a proxy's answer):
+        // bounded and escaped like any server text.
+        let chain = crate::text::remote(&full, &[]);
         let via = |what: &str| match &self.proxy {
             Some((url, var)) => format!("{what} (through the proxy {url} from {var})"),
             None => what.to_owned(),
@@ -252,19 +404,58 @@ impl Transport {
     }
 }
 
+/// The first error of type `T` among `err` and its causes.
+fn cause<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
 /// An error and its causes as `a: b: c`, each message once: what
-/// `DisplayErrorContext` says without the Debug dump it appends.
+/// `DisplayErrorContext` says without the Debug dump it appends. The SDK's
+/// error metadata is left out: its `Display` is a Debug dump
+/// (`Error { code: …, message: … }`); [`remote_error`] words it instead.
 pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
         let text = e.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+        let is_metadata = e.is::<ErrorMetadata>();
+        if !is_metadata && !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// What a failed SDK call says, for a person, through
+/// [`text::remote`](crate::text::remote) with the request's `secrets`:
+/// the service's error code and message when it answered with an error,
+/// the error and its causes otherwise ([`error_text`]); never a Debug dump.
+pub fn remote_error<E, R>(err: &SdkError<E, R>, secrets: &[&str]) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let words = match err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("an error without a code");
+            match err.message() {
+                Some(message) => format!("{code}: {message}"),
+                None => code.to_owned(),
+            }
+        }
+        _ => error_text(err),
+    };
+    crate::text::remote(&words, secrets)
 }
 
 /// The TLS part of a transport error: from `invalid peer certificate` on,

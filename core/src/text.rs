@@ -50,6 +50,45 @@ pub fn visible_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(lines.join("\n"))
 }
 
+/// The most characters of server text [`remote`] keeps: real AWS error
+/// messages are one sentence; the rest of a longer one is cut.
+pub const MAX_REMOTE_TEXT: usize = 300;
+
+/// What stands in for a secret in server text.
+pub const REDACTED: &str = "<redacted>";
+
+/// Text from a server that is about to enter a message (an error's code
+/// and message, an excerpt of a body): the one way every such text takes.
+///
+/// Every secret of the request that drew it (`secrets`: a bearer or access
+/// token, a secret key, a session token, a client secret) is replaced by
+/// [`REDACTED`], as sent and in the percent- and JSON-escaped forms an
+/// echo may take; then the text is escaped with [`visible`] and cut to
+/// [`MAX_REMOTE_TEXT`] characters, saying how much was cut. A server that
+/// echoes the request, or answers with 300 KB, puts neither on a terminal.
+pub fn remote(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let percent =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let json = secret.replace('/', "\\/");
+        for form in [secret, percent.as_str(), json.as_str()] {
+            if text.contains(form) {
+                text = text.replace(form, REDACTED);
+            }
+        }
+    }
+    let shown = visible(text.trim());
+    let total = shown.chars().count();
+    if total <= MAX_REMOTE_TEXT {
+        return shown.into_owned();
+    }
+    let mut cut: String = shown.chars().take(MAX_REMOTE_TEXT).collect();
+    let _ = write!(cut, "… ({} more characters cut)", total - MAX_REMOTE_TEXT);
+    cut
+}
+
 /// Whether a terminal would act on `c` instead of showing it.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -107,6 +146,32 @@ mod tests {
             visible_lines("line 1\n\u{1b}[2Jline 2\r\u{202e}"),
             "line 1\n\\u{1b}[2Jline 2\\r\\u{202e}"
         );
+    }
+
+    #[test]
+    fn remote_text_loses_the_requests_secrets_in_every_form() {
+        let token = "tok/SECRET+x=";
+        let session = "IQoJb3JpZ2luX2Vj/SESSION";
+        let echoed = format!(
+            "bad request: x-amz-sso_bearer_token: {token}\nX-Amz-Security-Token: {session}; \
+             form sessionToken=IQoJb3JpZ2luX2Vj%2FSESSION json \"IQoJb3JpZ2luX2Vj\\/SESSION\""
+        );
+        let shown = remote(&echoed, &[token, "", session]);
+        for secret in [token, session, "IQoJb3JpZ2luX2Vj"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert_eq!(shown.matches(REDACTED).count(), 4, "{shown}");
+        assert!(shown.contains("bad request: x-amz-sso_bearer_token: <redacted>\\n"));
+    }
+
+    #[test]
+    fn remote_text_is_cut_and_escaped() {
+        let long = format!("\u{1b}[2J{}", "x".repeat(300_000));
+        let shown = remote(&long, &[]);
+        assert!(shown.starts_with("\\u{1b}[2Jxxx"), "{shown}");
+        assert!(shown.ends_with("… (299709 more characters cut)"), "{shown}");
+        assert!(shown.chars().count() < MAX_REMOTE_TEXT + 40);
+        assert_eq!(remote(" short ", &[]), "short");
     }
 
     #[test]

@@ -15,6 +15,8 @@ mod errors;
 mod exec;
 mod faults;
 mod formats;
+mod hardening;
+mod hostile;
 mod hostile_files;
 mod interop;
 mod login;

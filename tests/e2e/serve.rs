@@ -201,9 +201,10 @@ fn get_within(url: &str, token: &str, patience: Duration) -> Result<u16, String>
     let mut stream =
         TcpStream::connect_timeout(&address(url), patience).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(patience)).unwrap();
+    let host = address(url);
     write!(
         stream,
-        "GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+        "GET /credentials HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
     )
     .map_err(|e| format!("send: {e}"))?;
     let mut response = String::new();
@@ -353,7 +354,7 @@ fn silent_half_sent_and_idle_connections_are_closed_after_five_seconds() {
     let mut idle = TcpStream::connect(addr).unwrap();
     write!(
         idle,
-        "GET /credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n"
+        "GET /credentials HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {token}\r\n\r\n"
     )
     .unwrap();
     let mut answer = Vec::new();

@@ -39,7 +39,7 @@ pub fn run(action: &CacheAction) -> Result<(), Error> {
                 message: format!("cannot clear the role cache: {e}"),
             })?;
             if *verbose {
-                eprintln!("ssocred: cleared the role cache {}", dir.display());
+                ssocred_core::stderr_line!("ssocred: cleared the role cache {}", dir.display());
             }
             // ECR tokens were obtained with those credentials: they go too.
             let ecr_cache = ecr_cache(&paths);

@@ -114,7 +114,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     let profile = &request.profile;
     let names = namer.name_all(&entries, profile)?;
     if entries.is_empty() {
-        eprintln!("ssocred: profile `{}` has no roles assigned", profile.name);
+        ssocred_core::stderr_line!("ssocred: profile `{}` has no roles assigned", profile.name);
     }
     // The instance is named even when it has no roles, so that --prune can
     // empty its block. Roles go one at a time, and the listing is freed

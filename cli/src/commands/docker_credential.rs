@@ -429,7 +429,7 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
         .map_err(|e| output_error(format!("cannot create the directory: {e}")))?;
     match std::fs::symlink_metadata(&link) {
         Ok(meta) if meta.file_type().is_symlink() && points_to(&link, &exe) => {
-            eprintln!("{} already links to {}", link.display(), exe.display());
+            ssocred_core::stderr_line!("{} already links to {}", link.display(), exe.display());
         }
         Ok(_) => {
             return Err(output_error(format!(
@@ -440,19 +440,19 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::os::unix::fs::symlink(&exe, &link)
                 .map_err(|e| output_error(format!("cannot create the link: {e}")))?;
-            eprintln!("linked {} -> {}", link.display(), exe.display());
+            ssocred_core::stderr_line!("linked {} -> {}", link.display(), exe.display());
         }
         Err(e) => return Err(output_error(format!("cannot inspect: {e}"))),
     }
     if !on_path(&dir) {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "warning: {} is not on PATH, so Docker will not find {HELPER_NAME}; add it to PATH in your shell's profile",
             dir.display()
         );
     }
     let hosts = mapped_hosts(&args.config, Trace::new(false))?;
     let shown: Vec<String> = if hosts.is_empty() {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "no registry is mapped yet (see docs/docker.md); replace the example host below with your registry's"
         );
         vec!["123456789012.dkr.ecr.eu-west-1.amazonaws.com".to_owned()]

@@ -169,7 +169,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
             } else {
                 126
             };
-            eprintln!("ssocred: error: cannot run `{shown}`: {e}");
+            ssocred_core::stderr_line!("ssocred: error: cannot run `{shown}`: {e}");
             return Ok(ExitCode::from(code));
         }
     };
@@ -190,7 +190,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
                     }
                 }) => {
                     if let Err(e) = failed {
-                        eprintln!(
+                        ssocred_core::stderr_line!(
                             "ssocred: error: {e}; `{shown}` keeps running, but the endpoint has no valid credentials"
                         );
                     }

@@ -52,7 +52,7 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
     let target = request::login_target(&paths, &files, &profile, &network)?;
     let login_settings = request::login_settings(&settings);
     if args.verbose.verbose {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: {} login for profile `{}` at {}; token file {}",
             if login_settings.uses_pkce(&profile) {
                 "authorization code (PKCE)"

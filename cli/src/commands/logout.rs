@@ -59,7 +59,7 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
         )
     })?;
     if forgotten > 0 {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "Removed {forgotten} cached role credential{} from {}",
             if forgotten == 1 { "" } else { "s" },
             role_cache.dir().display()
@@ -77,19 +77,19 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
         .clear(Some(&ssocred_core::ecr::login_of(&profile)))
         .map_err(|e| login::file_error(ecr_cache.dir(), "cannot remove cached ECR tokens", &e))?;
     if tokens > 0 {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "Removed {tokens} cached ECR token{} from {}",
             if tokens == 1 { "" } else { "s" },
             ecr_cache.dir().display()
         );
     }
     match &outcome.removed {
-        Some(path) => eprintln!(
+        Some(path) => ssocred_core::stderr_line!(
             "Logged out of profile `{}`: removed {}",
             profile.name,
             path.display()
         ),
-        None => eprintln!(
+        None => ssocred_core::stderr_line!(
             "Profile `{}` was not logged in (no token file {}).",
             profile.name,
             target.token_path().display()

@@ -17,7 +17,6 @@ use super::registry::Registry;
 use super::token_cache::CachedToken;
 use crate::network::Network;
 use crate::sdk;
-use crate::text::visible;
 use crate::throttle::{self, RateLimiter};
 use crate::{CredentialSet, Error};
 
@@ -123,19 +122,26 @@ impl Ecr {
         token_of(out).map_err(|problem| fail(format!("malformed answer: {problem}")))
     }
 
-    /// What went wrong, for a person: escaped server text, with the set's
-    /// secrets taken out should a server echo them.
+    /// What went wrong, for a person: server text through
+    /// [`crate::text::remote`], with the set's secrets taken out should a
+    /// server echo them.
     fn explain(
         &self,
         err: &SdkError<GetAuthorizationTokenError, HttpResponse>,
         set: &CredentialSet,
     ) -> String {
-        let text = match err {
+        let secrets = [
+            set.secret_access_key.expose_secret(),
+            set.session_token.expose_secret(),
+        ];
+        match err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
                 match sdk::Transport::new(&self.endpoint, &self.network)
                     .unreachable(err, matches!(err, SdkError::TimeoutError(_)))
                 {
-                    Error::Unreachable { message, .. } => format!("unreachable: {message}"),
+                    Error::Unreachable { message, .. } => {
+                        format!("unreachable: {}", crate::text::remote(&message, &secrets))
+                    }
                     other => other.to_string(),
                 }
             }
@@ -151,24 +157,9 @@ impl Ecr {
                     ) => "; run `ssocred cache clear` and try again",
                     _ => "",
                 };
-                let code = err.code().unwrap_or("error");
-                let message = err
-                    .message()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| sdk::error_text(err));
-                format!("{code}: {message}{hint}")
-            }
-        };
-        let mut text = visible(&text).into_owned();
-        for secret in [
-            set.secret_access_key.expose_secret(),
-            set.session_token.expose_secret(),
-        ] {
-            if !secret.is_empty() {
-                text = text.replace(secret, "<redacted>");
+                format!("{}{hint}", sdk::remote_error(err, &secrets))
             }
         }
-        text.chars().take(600).collect()
     }
 }
 

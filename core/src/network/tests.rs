@@ -150,6 +150,64 @@ fn proxy_urls_keep_their_credentials_apart() {
 }
 
 #[test]
+fn proxy_values_that_are_not_urls_are_usage_errors_without_their_credentials() {
+    for good in [
+        "http://[::1]:3128",
+        "[::1]",
+        "http://u:pw@[fe80::1]:8080/",
+        "proxy_1.corp",
+        "10.0.0.1:65535",
+    ] {
+        assert!(ProxyUrl::parse(good, "HTTPS_PROXY").is_ok(), "{good}");
+    }
+    for (bad, why) in [
+        (":99999", "port"),
+        (":abc", "port"),
+        (":3128", "no host"),
+        ("http://u:pw@[::1", "closing `]`"),
+        ("http://u:pw@[::1]x", "`:port`"),
+        ("http://u:pw@[not-v6]:1", "not an IPv6 address"),
+        ("http://u:pw@::1:3128", "brackets"),
+        ("http://u:pw@proxy:0", "port"),
+        ("http://u:pw@proxy:", "port"),
+        ("http://u:pw@pro xy:1", "not a host name"),
+        ("http://u:pw@proxy:1:2", "brackets"),
+    ] {
+        let e = ProxyUrl::parse(bad, "HTTPS_PROXY").unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.exit_code(), crate::ExitClass::Usage, "{bad}: {text}");
+        assert!(text.contains("environment HTTPS_PROXY"), "{bad}: {text}");
+        assert!(text.contains(why), "{bad}: {text}");
+        assert!(!text.contains("pw"), "{bad}: {text}");
+    }
+}
+
+#[test]
+fn no_proxy_entries_with_a_port_match_as_botocore_matches_them() {
+    let with = |rules: &'static str| Proxies {
+        https: Some(ProxyUrl::parse("http://proxy:3128", "HTTPS_PROXY").unwrap()),
+        http: Some(ProxyUrl::parse("http://proxy:3128", "HTTP_PROXY").unwrap()),
+        no_proxy: Some((rules.to_owned(), "NO_PROXY")),
+    };
+    let bypassed = |rules, endpoint| with(rules).for_endpoint(endpoint).is_none();
+    assert!(bypassed("127.0.0.1:4566", "http://127.0.0.1:4566"));
+    assert!(bypassed(
+        " other , 127.0.0.1:4566 ",
+        "http://127.0.0.1:4566/x"
+    ));
+    assert!(bypassed(".corp:8443", "https://sso.Corp:8443"));
+    assert!(bypassed("corp:8443", "https://portal.sso.corp:8443"));
+    assert!(bypassed("[::1]:4566", "http://[::1]:4566"));
+    // Another port, a name that only ends alike, or a port the URL does
+    // not write: the proxy is used, as botocore uses it.
+    assert!(!bypassed("127.0.0.1:4566", "http://127.0.0.1:4567"));
+    assert!(!bypassed("corp:8443", "https://evilcorp:8443"));
+    assert!(!bypassed("sso.corp:443", "https://sso.corp"));
+    assert!(!bypassed("::1", "http://[::1]:4566"));
+    assert!(!bypassed("127.0.0.1:", "http://127.0.0.1:4566"));
+}
+
+#[test]
 fn proxies_come_from_the_environment_as_hyper_util_reads_it() {
     let p = Proxies::from_env(env(&[
         ("HTTPS_PROXY", "http://upper:1"),

@@ -348,7 +348,7 @@ impl ConfigProfilesSink {
         let changed = !same.matched();
 
         for name in &clashes {
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: warning: {}: profile `{name}` already exists outside ssocred's block and was left alone; rename or delete it, or pick other names with --profile-name",
                 path.display()
             );
@@ -363,7 +363,7 @@ impl ConfigProfilesSink {
                 let diff = similar::TextDiff::from_lines(&before, &after);
                 write!(stdout, "{}", diff.unified_diff().header(&shown, &shown)).map_err(io)?;
             }
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: {}: dry run, nothing written; {}",
                 path.display(),
                 report.describe(clashes.len())
@@ -382,7 +382,7 @@ impl ConfigProfilesSink {
             })
             .map_err(|e| SinkError::io(path, &e))?;
         }
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: {}: {}",
             path.display(),
             report.describe(clashes.len())

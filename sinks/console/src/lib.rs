@@ -206,30 +206,22 @@ impl ConsoleSink {
 /// A bounded, visible excerpt of an error body, with any secret of `set`
 /// taken out: the text comes from a server.
 fn snippet(body: &[u8], set: &CredentialSet) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text: String = text.chars().take(200).collect();
-    let text = text.trim();
+    let text = scrub(&String::from_utf8_lossy(body), set);
     if text.is_empty() {
         return String::new();
     }
-    format!(
-        ": {}",
-        ssocred_core::text::visible(&scrub(text, set)).into_owned()
-    )
+    format!(": {text}")
 }
 
-/// `text` with the set's secrets replaced.
+/// Server text through `text::remote`, without the set's secrets.
 fn scrub(text: &str, set: &CredentialSet) -> String {
-    let mut text = text.to_owned();
-    for secret in [
-        set.secret_access_key.expose_secret(),
-        set.session_token.expose_secret(),
-    ] {
-        if !secret.is_empty() {
-            text = text.replace(secret, "<redacted>");
-        }
-    }
-    text
+    ssocred_core::text::remote(
+        text,
+        &[
+            set.secret_access_key.expose_secret(),
+            set.session_token.expose_secret(),
+        ],
+    )
 }
 
 /// Whether a browser can show a page: always on macOS and Windows, else
@@ -278,7 +270,7 @@ fn open_browser(option: Option<&str>, url: &str) {
             // browser that keeps running is left to run.
             let _ = wait_a_little(&mut child);
         }
-        Err(e) => eprintln!(
+        Err(e) => ssocred_core::stderr_line!(
             "ssocred: cannot run the browser `{}`: {e}; open the URL above yourself",
             ssocred_core::text::visible(program)
         ),

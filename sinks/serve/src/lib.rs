@@ -15,7 +15,7 @@
 mod server;
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -37,6 +37,9 @@ use tokio::sync::oneshot;
 use crate::server::Limits;
 
 const NAME: &str = "serve";
+
+/// The listen backlog (the kernel caps it at `net.core.somaxconn`).
+const BACKLOG: u32 = 1024;
 
 /// The path credentials are served on.
 pub const PATH: &str = "/credentials";
@@ -89,15 +92,21 @@ impl Endpoint {
         }
         let io_error =
             |e: &std::io::Error| SinkError::io(Path::new(&format!("listen address {listen}")), e);
-        let listener = TcpListener::bind(listen).map_err(|e| io_error(&e))?;
-        listener.set_nonblocking(true).map_err(|e| io_error(&e))?;
-        let addr = listener.local_addr().map_err(|e| io_error(&e))?;
+        let socket = if listen.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(|e| io_error(&e))?;
+        socket.bind(listen).map_err(|e| io_error(&e))?;
+        let addr = socket.local_addr().map_err(|e| io_error(&e))?;
         let token = random_token().map_err(|e| io_error(&e))?;
         let current = Arc::new(RwLock::new(None));
         let app = Router::new()
             .route(PATH, axum::routing::get(credentials))
             .with_state(Arc::new(AppState {
                 token: token.clone(),
+                listen: addr,
                 current: Arc::clone(&current),
             }));
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -106,7 +115,7 @@ impl Endpoint {
             .map_err(|e| io_error(&e))?;
         let listener = {
             let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(|e| io_error(&e))?
+            socket.listen(BACKLOG).map_err(|e| io_error(&e))?
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -174,7 +183,33 @@ fn random_token() -> std::io::Result<SecretString> {
 
 struct AppState {
     token: SecretString,
+    /// The address bound, which the `Host` header must name.
+    listen: SocketAddr,
     current: Arc<RwLock<Option<CredentialSet>>>,
+}
+
+/// Whether a `Host` header names the endpoint at `listen`: its port, and
+/// its address (any address when `listen` is `0.0.0.0` or `::`), or
+/// `localhost` when `listen` is a loopback address. A name that resolves
+/// elsewhere first, as in DNS rebinding (a page at `evil.example` whose
+/// name is made to point at 127.0.0.1), never matches, so a browser that
+/// was led here is refused before the token is even looked at.
+fn names_endpoint(host: Option<&HeaderValue>, listen: SocketAddr) -> bool {
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+        _ => (host, Some(80)),
+    };
+    if port != Some(listen.port()) {
+        return false;
+    }
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip == listen.ip() || listen.ip().is_unspecified(),
+        Err(_) => name.eq_ignore_ascii_case("localhost") && listen.ip().is_loopback(),
+    }
 }
 
 /// The container-credentials document.
@@ -194,6 +229,13 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 async fn credentials(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !names_endpoint(headers.get(header::HOST), state.listen) {
+        return error(
+            StatusCode::MISDIRECTED_REQUEST,
+            "MisdirectedRequest",
+            &format!("the Host header must name this endpoint, {}", state.listen),
+        );
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes)
@@ -421,6 +463,70 @@ mod tests {
             assert!(denied.starts_with("HTTP/1.1 401"), "{auth:?}: {denied}");
             assert!(!denied.contains("SECRET") && !denied.contains("SESSION"));
         }
+    }
+
+    /// A raw GET of `url` with `host` as its `Host` header.
+    async fn get_with_host(url: &str, host: &str, token: &str) -> String {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (addr, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn refuses_a_host_header_that_is_not_the_listen_address() {
+        let mut sink = ServeSink::new(Endpoint::start(DEFAULT_LISTEN, false).unwrap(), None);
+        sink.accept(&set()).unwrap();
+        sink.commit(&mut Vec::new()).unwrap();
+        let url = sink.endpoint().url().to_owned();
+        let token = sink.endpoint().token().expose_secret().to_owned();
+        let listen = url
+            .trim_start_matches("http://")
+            .trim_end_matches(PATH)
+            .to_owned();
+        let port = listen.rsplit(':').next().unwrap().to_owned();
+        for good in [
+            listen.clone(),
+            format!("localhost:{port}"),
+            format!("LOCALHOST:{port}"),
+        ] {
+            let answer = get_with_host(&url, &good, &token).await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "{good}: {answer}");
+        }
+        let other_port = (port.parse::<u16>().unwrap() ^ 1).to_string();
+        for bad in [
+            format!("evil.example:{port}"),
+            format!("127.0.0.1.nip.io:{port}"),
+            format!("127.0.0.2:{port}"),
+            format!("[::1]:{port}"),
+            format!("127.0.0.1:{other_port}"),
+            "127.0.0.1".to_owned(),
+            String::new(),
+        ] {
+            let answer = get_with_host(&url, &bad, &token).await;
+            assert!(answer.starts_with("HTTP/1.1 421"), "{bad}: {answer}");
+            assert!(!answer.contains("SECRET"), "{bad}: {answer}");
+        }
+    }
+
+    #[test]
+    fn names_the_endpoint_by_address_and_port() {
+        let open: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let value = |h: &'static str| Some(HeaderValue::from_static(h));
+        assert!(names_endpoint(value("10.1.2.3:8080").as_ref(), open));
+        assert!(!names_endpoint(value("localhost:8080").as_ref(), open));
+        assert!(!names_endpoint(value("host.corp:8080").as_ref(), open));
+        assert!(names_endpoint(value("[::1]:8080").as_ref(), v6));
+        assert!(names_endpoint(value("localhost:8080").as_ref(), v6));
+        assert!(!names_endpoint(value("[::1]").as_ref(), v6));
+        assert!(!names_endpoint(None, v6));
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub(crate) async fn run(
                     let stop_seen = stop_seen.clone();
                     let entry = Entry { table: table.clone(), id };
                     connections.spawn(serve(connection, evicted, stop_seen, entry));
+                    // Let the new connection read the request it may already
+                    // have sent (and so turn busy, which eviction spares)
+                    // before the next newcomer can evict it.
+                    tokio::task::yield_now().await;
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
@@ -290,8 +294,9 @@ mod tests {
 
     /// Sends one keep-alive request and reads its whole (JSON) answer.
     fn request(stream: &mut TcpStream) {
+        let host = stream.peer_addr().unwrap();
         stream
-            .write_all(b"GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n")
+            .write_all(format!("GET /credentials HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
             .unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -312,7 +317,11 @@ mod tests {
         let mut a = connect(&endpoint);
         let mut b = connect(&endpoint);
         let mut c = connect(&endpoint);
-        // a has just been answered, so b is now the least recently active.
+        // c, then a have just been answered, so b is now the least recently
+        // active: it was accepted before c (the backlog is in order), and c
+        // was answered before a. (Answering only a would leave it to timing
+        // whether b and c were accepted before a's answer.)
+        request(&mut c);
         request(&mut a);
         let mut d = connect(&endpoint);
         assert!(closed(&mut b, Duration::from_secs(30)), "b was not evicted");

@@ -1,10 +1,11 @@
 //! Helpers ssocred's tests share across crates: finding the interop Python
 //! (`scripts/test` installs it into `.venv` and sets `SSOCRED_PYTHON`), and
 //! running the parsers in `tests/interop/`, and a forward proxy
-//! ([`ForwardProxy`]) for proxy tests, a stand-in Kubernetes API server
-//! ([`KubeApiStandIn`]), a stand-in Docker daemon ([`DockerDaemonStandIn`]),
-//! and finding the real programs (kubectl, docker,
-//! shells, direnv) that run what ssocred prints ([`real_tool`]).
+//! ([`ForwardProxy`]) for proxy tests, a hostile AWS endpoint
+//! ([`HostileServer`]) for the tests of what ssocred accepts from servers,
+//! a stand-in Kubernetes API server ([`KubeApiStandIn`]), a stand-in Docker
+//! daemon ([`DockerDaemonStandIn`]), and finding the real programs (kubectl,
+//! docker, shells, direnv) that run what ssocred prints ([`real_tool`]).
 //!
 //! A test that needs Python and finds none skips with a loud `SKIPPED` line
 //! on stderr, unless `SSOCRED_REQUIRE_INTEROP=1` (set by `scripts/test`, and
@@ -12,10 +13,12 @@
 //! `SSOCRED_REQUIRE_TOOLS=1`.
 
 mod docker_daemon;
+mod hostile;
 mod kube_api;
 mod proxy;
 
 pub use docker_daemon::{DaemonRequest, DockerDaemonStandIn};
+pub use hostile::{ENDLESS_LENGTH, HostileServer, Hostility, LISTED_ACCOUNT, LONG_ERROR, Paging};
 pub use kube_api::{KubeApiLog, KubeApiStandIn};
 pub use proxy::{ForwardProxy, REALM, Traffic};
 
