@@ -74,15 +74,7 @@ impl Kind {
 pub fn chain_key(profile: &SsoProfile, sso_role: &RoleArn, hops: &[crate::chain::Hop]) -> String {
     let hops: Vec<serde_json::Value> = hops
         .iter()
-        .map(|h| {
-            serde_json::json!({
-                "roleArn": h.role.as_str(),
-                "externalId": h.external_id,
-                "sessionName": h.session_name,
-                "durationSeconds": h.duration_secs(),
-                "sourceIdentity": h.source_identity,
-            })
-        })
+        .map(hop_key_json)
         .collect();
     let login = match &profile.session {
         Some(session) => serde_json::json!({"sessionName": session}),
@@ -95,6 +87,18 @@ pub fn chain_key(profile: &SsoProfile, sso_role: &RoleArn, hops: &[crate::chain:
     });
     let digest = Sha1::digest(json.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A hop as the cache keys name it: its role and every option that changes
+/// what STS grants, the duration as the seconds asked for.
+pub(crate) fn hop_key_json(hop: &crate::chain::Hop) -> serde_json::Value {
+    serde_json::json!({
+        "roleArn": hop.role.as_str(),
+        "externalId": hop.external_id,
+        "sessionName": hop.session_name,
+        "durationSeconds": hop.duration_secs(),
+        "sourceIdentity": hop.source_identity,
+    })
 }
 
 /// The AWS CLI v2 cache directory under `home`: `~/.aws/cli/cache`.

@@ -10,6 +10,7 @@ mod console;
 mod discovery;
 mod discovery_interop;
 mod docker_credential;
+mod ecr_chains;
 mod eks;
 mod errors;
 mod exec;
