@@ -33,8 +33,25 @@ pub const MAX_DURATION_SECS: u32 = 3600;
 /// The shortest session STS grants.
 pub const MIN_DURATION_SECS: u32 = 900;
 
+/// The most hops a role chain may have. AWS sets no number, but each hop is
+/// an STS call and at most an hour of session, so real chains have two or
+/// three (hub, customer account, break-glass); ten is far above them, and
+/// a bound keeps a runaway config or command line from building thousands
+/// of calls and cache entries.
+pub const MAX_HOPS: usize = 10;
+
 /// The option keys of a hop, as `--assume` and the config spell them.
 const KEYS: [&str; 4] = ["external-id", "session-name", "duration", "source-identity"];
+
+/// Checks the length of a chain of `hops` hops against [`MAX_HOPS`].
+pub fn check_length(hops: usize) -> Result<(), String> {
+    if hops > MAX_HOPS {
+        return Err(format!(
+            "a role chain has at most {MAX_HOPS} hops, and this one has {hops}; AWS caps every chained session at an hour, and real chains need two or three"
+        ));
+    }
+    Ok(())
+}
 
 /// One AssumeRole of a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -313,6 +313,8 @@ pub fn process_role(line: &str) -> Option<ProcessRole> {
             _ => chain.push(Hop::parse(&value).ok()?),
         }
     }
+    // A longer chain is one ssocred refuses to run.
+    crate::chain::check_length(chain.len()).ok()?;
     let role = RoleArn::parse(&role?).ok()?;
     Some(ProcessRole {
         profile: profile?,

@@ -149,3 +149,17 @@ fn the_session_name_of_a_caller_is_its_role_sessions() {
         assert_eq!(session_name_of(not_a_session), None, "{not_a_session}");
     }
 }
+
+#[test]
+fn chains_are_capped_at_max_hops() {
+    assert!(check_length(0).is_ok());
+    assert!(check_length(MAX_HOPS).is_ok());
+    let err = check_length(MAX_HOPS + 1).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "at most {MAX_HOPS} hops, and this one has {}",
+            MAX_HOPS + 1
+        )),
+        "{err}"
+    );
+}
