@@ -1,7 +1,9 @@
 //! The limits of role chaining (issue 21): at most `MAX_HOPS` hops from
 //! every source (`--assume`, a preset, the top level, `config check`,
 //! `discover`, `kubeconfig`), refused before any call, and a chain at the
-//! limit assumed and then read from the cache.
+//! limit assumed and then read from the cache; misspelt `--assume` options
+//! and a repeated `duration=` refused before any call, while role names
+//! holding `,` and `=` (which IAM allows) are not.
 
 use ssocred_emulator::{EmulatorConfig, StsOperation};
 
@@ -168,4 +170,70 @@ fn longer_chains_are_refused_from_every_source_before_any_call() {
         );
     }
     assert_eq!(all_calls(&w), 0);
+}
+
+#[test]
+fn misspelt_options_and_a_repeated_duration_exit_2_before_any_call() {
+    let w = World::with_emulator(ladder(1));
+    let hub = &steps(1)[0];
+    let cases = [
+        (
+            format!("{hub},Duration=900"),
+            "unknown option `Duration`: did you mean `duration`?",
+        ),
+        (
+            format!("{hub},external_id=x1"),
+            "unknown option `external_id`: did you mean `external-id`?",
+        ),
+        (
+            format!("{hub},external-id=abc,ExternalId=x1"),
+            "unknown option `ExternalId`: did you mean `external-id`?",
+        ),
+        (
+            format!("{hub},duration=900,duration=1h"),
+            "`duration` is given twice",
+        ),
+    ];
+    for (spec, expected) in &cases {
+        let out = w.run(&[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--assume",
+            spec,
+            "--sink",
+            "process",
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {err}");
+        assert!(
+            err.contains(&format!("--assume {spec}: {expected}")),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(all_calls(&w), 0);
+}
+
+/// IAM allows `,` and `=` in role names: such a role is assumed as named.
+#[test]
+fn a_role_whose_name_holds_commas_and_equals_signs_is_assumed() {
+    const ODD: &str = "arn:aws:iam::555555555555:role/team,env=prod";
+    let w = World::with_emulator(base_emulator().trust(ODD, READ_ONLY_ARN));
+    let json = ok_json(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--assume",
+        ODD,
+        "--sink",
+        "process",
+    ]));
+    let issued = w
+        .emulator
+        .issued_for_key(json["AccessKeyId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(issued.role_arn.as_deref(), Some(ODD));
 }
