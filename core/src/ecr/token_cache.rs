@@ -388,7 +388,7 @@ mod tests {
         one_option.check().unwrap();
         two_options.check().unwrap();
         let a = identity_key(&p, &role, &[one_option]);
-        let b = identity_key(&p, &role, &[two_options.clone()]);
+        let b = identity_key(&p, &role, std::slice::from_ref(&two_options));
         assert_ne!(a, b);
 
         let dir = tempfile::tempdir().unwrap();
