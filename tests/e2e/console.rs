@@ -597,3 +597,62 @@ fn the_federation_call_trusts_the_ca_bundle() {
     );
     assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
 }
+
+/// The review's bypass and its relatives: a destination whose host a
+/// browser reads differently from a string match. Each is refused (exit 2,
+/// naming the flag or the option) before any portal call.
+#[test]
+fn destinations_a_browser_reads_elsewhere_are_refused_before_any_call() {
+    let w = World::new();
+    let cases = [
+        (
+            "https://evil.example\\.console.aws.amazon.com/",
+            "holds a backslash",
+        ),
+        (
+            "https://console.aws.amazon.com@evil.example/",
+            "holds user info",
+        ),
+        ("https://me@console.aws.amazon.com/", "holds user info"),
+        ("https://console.aws.amazon.com:8443/", "names a port"),
+        ("https://evil.example/", "is not a console URL"),
+    ];
+    for (destination, why) in cases {
+        // The command names its flag.
+        let out = run(
+            console_cmd(&w),
+            &[
+                "console",
+                "-p",
+                "modern",
+                "-r",
+                READ_ONLY_ARN,
+                "--no-open",
+                "--destination",
+                destination,
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{destination}: {err}");
+        assert!(err.contains("--destination: `destination`"), "{err}");
+        assert!(err.contains(why), "{destination}: {err}");
+        assert!(out.stdout.is_empty());
+        // The sink names its option.
+        let spec = format!("console,destination={destination},open=false");
+        let out = run(
+            console_cmd(&w),
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", &spec],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{destination}: {err}");
+        assert!(err.contains("sink `console`: `destination`"), "{err}");
+        assert!(err.contains(why), "{destination}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::GetSigninToken),
+        0
+    );
+}

@@ -39,6 +39,12 @@ pub struct ConsoleArgs {
 impl ConsoleArgs {
     /// The `console` sink spec the flags describe.
     fn spec(&self) -> Result<String, Error> {
+        // Checked here too, so the error names the flag; the sink checks
+        // the host against the role's partition once the role is known.
+        if let Some(destination) = &self.destination {
+            ssocred_sink_console::ConsoleDestination::parse(Some(destination))
+                .map_err(|e| Error::Usage(format!("--destination: {e}")))?;
+        }
         let mut spec = String::from("console");
         let options = [
             ("destination", self.destination.as_deref()),
