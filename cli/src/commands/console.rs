@@ -30,8 +30,9 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub no_open: bool,
 
-    /// The browser command, run with the URL [default: $BROWSER, else
-    /// xdg-open, or open on macOS].
+    /// The browser command, run with the file:// URL of a private page that
+    /// forwards to the sign-in URL [default: $BROWSER, else xdg-open, or
+    /// open on macOS].
     #[arg(long, value_name = "COMMAND")]
     pub browser: Option<String>,
 }

@@ -239,22 +239,48 @@ pub fn check_region(region: &str) -> Result<(), String> {
     }
 }
 
-/// Checks an overriding federation endpoint: an `http://` or `https://` URL
-/// without a query.
+/// Checks an overriding federation endpoint: an `https://` URL, or an
+/// `http://` one on a loopback host (`127.0.0.0/8`, `::1`, `localhost`),
+/// since the call carries the role's secret key and session token; no user
+/// info, query or fragment.
 pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
-    let ok = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-        && !endpoint.contains(['?', '#'])
-        && !endpoint
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii());
-    if ok {
-        Ok(endpoint.trim_end_matches('/').to_owned())
-    } else {
+    let bad = |why: &str| {
         Err(format!(
-            "expected an http(s) URL without a query, such as https://signin.aws.amazon.com/federation, not `{}`",
+            "`{}` {why}; expected an https URL without a query, such as https://signin.aws.amazon.com/federation",
             ssocred_core::text::visible(endpoint)
         ))
+    };
+    if endpoint
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        || endpoint.contains(['?', '#', '\\'])
+    {
+        return bad("holds a space, control, backslash, query or fragment");
     }
+    let Ok(url) = ::url::Url::parse(endpoint) else {
+        return bad("is not a URL");
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("holds user info");
+    }
+    let loopback = match url.host() {
+        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(::url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if loopback => {}
+        "http" => {
+            return bad(
+                "is plain http to a host that is not loopback, which would send the role's credentials in clear text; use https, or http only to 127.0.0.1, ::1 or localhost",
+            );
+        }
+        _ => return bad("is not an http(s) URL"),
+    }
+    // What was checked is what is called.
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn encode(text: &str) -> String {
@@ -482,5 +508,38 @@ mod tests {
         assert!(parse_token(b"<html>").is_err());
         let long = format!(r#"{{"SigninToken":"{}"}}"#, "a".repeat(MAX_TOKEN + 1));
         assert!(parse_token(long.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_loopback_only() {
+        for good in [
+            "https://signin.example/federation",
+            "http://127.0.0.1:8080/federation/",
+            "http://127.3.4.5/federation",
+            "http://[::1]:9/federation",
+            "http://localhost:9/federation",
+        ] {
+            assert!(check_endpoint(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            check_endpoint("http://127.0.0.1:8080/federation/").unwrap(),
+            "http://127.0.0.1:8080/federation"
+        );
+        for (bad, why) in [
+            ("http://signin.example/federation", "not loopback"),
+            ("http://10.0.0.1/federation", "not loopback"),
+            ("http://127.0.0.1.evil.example/federation", "not loopback"),
+            ("http://localhost.evil.example/", "not loopback"),
+            ("http://[::ffff:10.0.0.1]/", "not loopback"),
+            ("https://u:p@signin.example/federation", "user info"),
+            ("https://signin.example/federation?x=1", "query"),
+            ("http://127.0.0.1\\@evil.example/", "backslash"),
+            ("ftp://127.0.0.1/", "not an http(s) URL"),
+            ("file:///etc/passwd", "not an http(s) URL"),
+            ("signin.example", "not a URL"),
+        ] {
+            let err = check_endpoint(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }
