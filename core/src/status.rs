@@ -442,6 +442,18 @@ mod tests {
         );
     }
 
+    /// A line with more hops than ssocred runs names nothing.
+    #[test]
+    fn a_line_with_too_long_a_chain_names_nothing() {
+        let line = |hops: usize| {
+            let assume = " --assume arn:aws:iam::222222222222:role/Hop".repeat(hops);
+            format!("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub{assume} --sink process")
+        };
+        let at_the_cap = process_role(&line(crate::chain::MAX_HOPS)).unwrap();
+        assert_eq!(at_the_cap.chain.len(), crate::chain::MAX_HOPS);
+        assert!(process_role(&line(crate::chain::MAX_HOPS + 1)).is_none());
+    }
+
     #[test]
     fn durations_read_short() {
         assert_eq!(short_duration(7 * 3600 + 5 * 60 + 9), "7h05m");
