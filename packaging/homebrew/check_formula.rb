@@ -182,7 +182,8 @@ Dir.mktmpdir do |dir|
 
   bin = formula.bin
   check(File.executable?(bin/"ssocred"), "install: bin/ssocred")
-  check(File.readlink(bin/"docker-credential-ssocred") == "ssocred", "install: bin/docker-credential-ssocred -> ssocred")
+  link = bin/"docker-credential-ssocred"
+  check(File.symlink?(link) && File.readlink(link) == "ssocred", "install: bin/docker-credential-ssocred -> ssocred")
   check(File.read(formula.bash_completion/"ssocred").include?("_ssocred"), "install: bash completion")
   check(File.read(formula.zsh_completion/"_ssocred").start_with?("#compdef ssocred"), "install: zsh completion")
   check(File.read(formula.fish_completion/"ssocred.fish").include?("complete -c ssocred"), "install: fish completion")
