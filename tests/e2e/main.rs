@@ -16,6 +16,7 @@ mod exec;
 mod faults;
 mod formats;
 mod hostile_files;
+mod init;
 mod interop;
 mod login;
 mod network;

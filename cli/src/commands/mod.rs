@@ -10,6 +10,7 @@ pub mod discover;
 pub mod docker_credential;
 pub mod exec;
 pub mod get;
+pub mod init;
 pub mod kubeconfig;
 pub mod list;
 pub mod login;
@@ -58,6 +59,9 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Set up a login: write an [sso-session] and a profile for a role (or,
+    /// with --all, for every role) into the AWS config file, after logging in.
+    Init(init::InitArgs),
     /// List every account and role the login may use.
     List(list::ListArgs),
     /// Write one profile per account and role into the AWS config file.
@@ -112,6 +116,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Exec(args)) => exec::run(&args),
         Some(Command::Serve(args)) => done(serve::run(&args)),
         Some(Command::Console(args)) => done(console::run(&args)),
+        Some(Command::Init(args)) => done(init::run(&args)),
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
         Some(Command::Kubeconfig(args)) => done(kubeconfig::run(&args)),
