@@ -20,6 +20,7 @@ mod init;
 mod interop;
 mod login;
 mod network;
+mod profile_role;
 mod project_files;
 mod running;
 mod secrets;
