@@ -245,3 +245,55 @@ fn nothing_configured_points_to_init() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ssocred init"), "{stderr}");
 }
+
+/// On a terminal every answer is asked for, the region a start URL names is
+/// offered as the default, and the roles come from the chooser.
+#[test]
+fn init_on_a_terminal_asks_offers_the_region_of_the_url_and_uses_the_chooser() {
+    let Some(python) = python("init on a terminal") else {
+        return;
+    };
+    let w = fresh();
+    let url = "https://ssoins-0123456789abcdef.portal.eu-west-1.app.aws";
+    let steps = serde_json::json!([
+        ["URL:", format!("{url}\r")],
+        ["SSO region", "\r"],
+        ["Session name:", "\r"],
+        ["Account:", "Dev"],
+        ["Dev", "\r"],
+        ["Role in", "Develo"],
+        ["Develo", "\r"],
+        ["Profile name:", "\r"],
+        ["Write this to", "\r"]
+    ]);
+    let script = format!("{}/../tests/interop/pty_run.py", env!("CARGO_MANIFEST_DIR"));
+    let out = w
+        .command(&python)
+        .arg(script)
+        .arg(steps.to_string())
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .args(["init", "--no-browser"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let result = ok_json(&out);
+    assert_eq!(result["code"], 0, "{result:#}");
+    assert_eq!(result["left"], serde_json::json!([]), "{result:#}");
+    assert_eq!(
+        config(&w),
+        format!(
+            "[sso-session ssoins-0123456789abcdef]\nsso_start_url = {url}\nsso_region = eu-west-1\n\n\
+             [default]\nsso_session = ssoins-0123456789abcdef\nsso_account_id = {DEV}\n\
+             sso_role_name = Developer\nregion = eu-west-1\n"
+        )
+    );
+    // The diff went to stdout before the question.
+    assert!(
+        result["stdout"]
+            .as_str()
+            .unwrap()
+            .contains("+sso_role_name = Developer\n"),
+        "{result:#}"
+    );
+}
