@@ -155,6 +155,14 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Whether the file at `path` (its target, for a link) belongs to the user
+/// running ssocred, or to root.
+fn owned_by_user_or_root(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    std::fs::metadata(path).is_ok_and(|m| m.uid() == me || m.uid() == 0)
+}
+
 /// Reads and parses the project file at `path`, by its canonical path.
 pub fn read(path: &Path) -> Result<ProjectFile, Error> {
     let canonical = path
@@ -243,6 +251,15 @@ pub fn for_run(
     let Some(path) = find(dir) else {
         return Ok(None);
     };
+    if !owned_by_user_or_root(&path) {
+        // Another user's file is not this user's project (a /tmp/.ssocred.toml
+        // would otherwise stop every run below /tmp): passed over, loudly.
+        eprintln!(
+            "ssocred: warning: {} belongs to another user; it is not read",
+            path.display()
+        );
+        return Ok(None);
+    }
     let file = read(&path)?;
     let store = TrustStore::from_env(env)?;
     if store.trusts(&file)? {

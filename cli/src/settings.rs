@@ -301,7 +301,15 @@ impl Settings {
         };
         let empty = Preset::default();
         let preset = match &preset_name {
-            Some(p) => config.preset(&p.value)?,
+            Some(p) => config.preset(&p.value).map_err(|e| match &p.source {
+                Source::Project(path) => Error::Usage(format!(
+                    "{}: preset = {:?}: {}",
+                    path.display(),
+                    p.value,
+                    e.to_string().trim_start_matches("--preset: ")
+                )),
+                _ => e,
+            })?,
             None => &empty,
         };
         let in_preset = || Source::Config(preset_name.as_ref().map(|p| p.value.clone()));

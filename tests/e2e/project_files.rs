@@ -206,3 +206,39 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], READ_ONLY_ARN);
 }
+
+#[test]
+fn another_users_file_is_passed_over_with_a_warning() {
+    use std::os::unix::fs::chown;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("\n!!! SKIPPED: project file of another user: making one needs root\n");
+        return;
+    }
+    let (w, file, nested) = with_project(PROJECT);
+    chown(&file, Some(65534), Some(65534)).unwrap();
+    let out = run_in(
+        &w,
+        &nested,
+        &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "json"],
+    );
+    let got = ok_json(&out);
+    assert_eq!(got["region"], "us-east-1", "the file's region is not used");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("another user"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_preset_named_by_the_file_names_the_file() {
+    let (w, file, nested) = with_project("preset = \"nope\"\n");
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}: preset = \"nope\"", file.display())),
+        "{err}"
+    );
+}
