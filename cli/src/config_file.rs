@@ -203,6 +203,27 @@ pub enum AssumeEntry {
     Table(AssumeTable),
 }
 
+impl AssumeEntry {
+    /// The hop this entry names, checked; the error says what is wrong.
+    pub fn hop(&self) -> Result<ssocred_core::chain::Hop, String> {
+        match self {
+            AssumeEntry::Arn(arn) => ssocred_core::chain::Hop::parse(arn),
+            AssumeEntry::Table(t) => ssocred_core::RoleArn::parse(&t.role_arn)
+                .map_err(|e| e.to_string())
+                .and_then(|role| {
+                    let hop = ssocred_core::chain::Hop {
+                        role,
+                        external_id: t.external_id.clone(),
+                        session_name: t.session_name.clone(),
+                        duration: t.duration,
+                        source_identity: t.source_identity.clone(),
+                    };
+                    hop.check().map(|()| hop)
+                }),
+        }
+    }
+}
+
 /// A hop's table.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -464,22 +485,10 @@ impl Config {
             .iter()
             .map(|entry| {
                 let line = self.line_of(entry.span().start);
-                let hop = match entry.get_ref() {
-                    AssumeEntry::Arn(arn) => ssocred_core::chain::Hop::parse(arn),
-                    AssumeEntry::Table(t) => ssocred_core::RoleArn::parse(&t.role_arn)
-                        .map_err(|e| e.to_string())
-                        .and_then(|role| {
-                            let hop = ssocred_core::chain::Hop {
-                                role,
-                                external_id: t.external_id.clone(),
-                                session_name: t.session_name.clone(),
-                                duration: t.duration,
-                                source_identity: t.source_identity.clone(),
-                            };
-                            hop.check().map(|()| hop)
-                        }),
-                };
-                hop.map_err(|e| self.error(Some(line), format!("assume: {e}")))
+                entry
+                    .get_ref()
+                    .hop()
+                    .map_err(|e| self.error(Some(line), format!("assume: {e}")))
             })
             .collect()
     }
@@ -564,7 +573,8 @@ impl Config {
     }
 }
 
-fn file_error(path: &Path, message: String) -> Error {
+/// An error in the ssocred config (or a project file) at `path`.
+pub fn file_error(path: &Path, message: String) -> Error {
     Error::ConfigFile {
         path: path.to_path_buf(),
         message,
@@ -579,7 +589,7 @@ fn key_on_line(text: &str, line: usize) -> Option<&str> {
 }
 
 /// The 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;

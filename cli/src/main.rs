@@ -10,6 +10,7 @@ mod deliver;
 mod flags;
 mod output;
 mod progress;
+mod project_file;
 mod prompt;
 mod request;
 mod runtime;

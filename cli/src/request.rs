@@ -234,6 +234,9 @@ pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<R
                     .map(RoleChoice::Arn)
                     .map_err(|e| match &role.source {
                         Source::Config(_) => settings.config.error(None, format!("role_arn: {e}")),
+                        Source::Project(path) => {
+                            Error::Usage(format!("{}: role_arn: {e}", path.display()))
+                        }
                         _ => Error::Usage(format!("--role-arn: {e}")),
                     })?,
                 settings::RoleChoice::AccountRole(account, name) => {

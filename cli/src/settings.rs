@@ -1,15 +1,15 @@
 //! One settings resolution for every command: flags > environment > the
-//! ssocred config (the selected preset, then the top level) > built-in
-//! defaults.
+//! project file (the nearest trusted `.ssocred.toml`) > the ssocred config
+//! (the selected preset, then the top level) > built-in defaults.
 //!
 //! | setting | flag | environment | config | default |
 //! |---|---|---|---|---|
 //! | config file | `--config` | `SSOCRED_CONFIG` | - | `$XDG_CONFIG_HOME/ssocred/config.toml`, `~/.config/ssocred/config.toml` |
-//! | preset | `--preset` | `SSOCRED_PRESET` | - | none |
-//! | SSO profile | `-p` | `SSOCRED_PROFILE`, then `AWS_PROFILE` | `profile` | `default` |
-//! | region | `--region` | `SSOCRED_REGION` | `region` | the profile's `region`, else its `sso_region` |
-//! | role | `-r`, `--account`+`--role` | - | `role_arn`, `account`+`role` | the profile's `sso_account_id`+`sso_role_name` |
-//! | role chain | `--assume` (repeatable) | - | `assume` | none |
+//! | preset | `--preset` | `SSOCRED_PRESET` | project `preset` | none |
+//! | SSO profile | `-p` | `SSOCRED_PROFILE`, then `AWS_PROFILE` | project, then config `profile` | `default` |
+//! | region | `--region` | `SSOCRED_REGION` | project, then config `region` | the profile's `region`, else its `sso_region` |
+//! | role | `-r`, `--account`+`--role` | - | project, then config `role_arn`, `account`+`role` | the profile's `sso_account_id`+`sso_role_name` |
+//! | role chain | `--assume` (repeatable) | - | project, then config `assume` | none |
 //! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use ssocred_core::{Error, SelectedSink, SinkContext, SinkSpec, sink};
 
 use crate::config_file::{self, Config, ConfigSink, LoginMethod, Preset};
+use crate::project_file::{self, ProjectFile};
 
 /// Where a setting's value came from, for `config show` and `-v`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub enum Source {
     Flag(&'static str),
     /// An environment variable.
     Env(&'static str),
+    /// The project file (`.ssocred.toml`) at this path.
+    Project(PathBuf),
     /// The config file, in a preset or at the top level.
     Config(Option<String>),
     /// Built into ssocred.
@@ -48,6 +51,7 @@ impl fmt::Display for Source {
         match self {
             Source::Flag(flag) => write!(f, "flag {flag}"),
             Source::Env(var) => write!(f, "environment {var}"),
+            Source::Project(path) => write!(f, "project file {}", path.display()),
             Source::Config(Some(preset)) => write!(f, "config [preset.{preset}]"),
             Source::Config(None) => write!(f, "config"),
             Source::Default => write!(f, "default"),
@@ -180,6 +184,8 @@ pub struct LoginSettings {
 pub struct Settings {
     /// The config that was read.
     pub config: Config,
+    /// The trusted project file in use, if any.
+    pub project: Option<ProjectFile>,
     /// The preset in use.
     pub preset: Option<Sourced<String>>,
     /// The SSO profile.
@@ -269,30 +275,56 @@ pub fn load_config(
 }
 
 impl Settings {
-    /// Loads the config and resolves the settings from the process
-    /// environment.
+    /// Loads the config and the project file of the working directory, and
+    /// resolves the settings from the process environment.
     pub fn from_process(flags: &Flags) -> Result<Settings, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let config = load_config(flags.config.as_deref(), &env)?;
-        Settings::resolve(flags, &env, config)
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?;
+        let project = project_file::for_run(&cwd, &env)?;
+        Settings::resolve_with_project(flags, &env, config, project)
     }
 
     /// Resolves the settings from a command's flags, an environment lookup
-    /// and the loaded config.
+    /// and the loaded config, with no project file.
     pub fn resolve(
         flags: &Flags,
         env: &dyn Fn(&str) -> Option<String>,
         config: Config,
     ) -> Result<Settings, Error> {
+        Settings::resolve_with_project(flags, env, config, None)
+    }
+
+    /// [`resolve`](Self::resolve) with a trusted project file, which ranks
+    /// below the environment and above the config.
+    pub fn resolve_with_project(
+        flags: &Flags,
+        env: &dyn Fn(&str) -> Option<String>,
+        config: Config,
+        project: Option<ProjectFile>,
+    ) -> Result<Settings, Error> {
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let keys = project.as_ref().map(|p| &p.keys);
+        let from_project =
+            || Source::Project(project.as_ref().map(|p| p.path.clone()).unwrap_or_default());
+        let of_project = |value: Option<&String>| value.map(|v| sourced(v.clone(), from_project()));
         let preset_name = match (&flags.preset, env("SSOCRED_PRESET")) {
             (Some(p), _) => Some(sourced(p.clone(), Source::Flag("--preset"))),
             (None, Some(p)) => Some(sourced(p, Source::Env("SSOCRED_PRESET"))),
-            (None, None) => None,
+            (None, None) => of_project(keys.and_then(|k| k.preset.as_ref())),
         };
         let empty = Preset::default();
         let preset = match &preset_name {
-            Some(p) => config.preset(&p.value)?,
+            Some(p) => config.preset(&p.value).map_err(|e| match &p.source {
+                Source::Project(path) => Error::Usage(format!(
+                    "{}: preset = {:?}: {}",
+                    path.display(),
+                    p.value,
+                    e.to_string().trim_start_matches("--preset: ")
+                )),
+                _ => e,
+            })?,
             None => &empty,
         };
         let in_preset = || Source::Config(preset_name.as_ref().map(|p| p.value.clone()));
@@ -305,6 +337,7 @@ impl Settings {
             .map(|p| sourced(p, Source::Flag("--profile")))
             .or_else(|| env("SSOCRED_PROFILE").map(|p| sourced(p, Source::Env("SSOCRED_PROFILE"))))
             .or_else(|| env("AWS_PROFILE").map(|p| sourced(p, Source::Env("AWS_PROFILE"))))
+            .or_else(|| of_project(keys.and_then(|k| k.profile.as_ref())))
             .or_else(|| layered(preset.profile.clone(), file.profile.clone(), &preset_name))
             .unwrap_or_else(|| sourced("default".to_owned(), Source::Default));
 
@@ -313,6 +346,7 @@ impl Settings {
             .clone()
             .map(|r| sourced(r, Source::Flag("--region")))
             .or_else(|| env("SSOCRED_REGION").map(|r| sourced(r, Source::Env("SSOCRED_REGION"))))
+            .or_else(|| of_project(keys.and_then(|k| k.region.as_ref())))
             .or_else(|| layered(preset.region.clone(), file.region.clone(), &preset_name));
         if let Some(r) = &region {
             ssocred_core::profile::check_region(&r.value).map_err(|why| match &r.source {
@@ -337,8 +371,13 @@ impl Settings {
                 RoleChoice::AccountRole(a.clone(), r.clone()),
                 Source::Flag("--account/--role"),
             )),
-            (None, None) => role_of(&preset.role_arn, &preset.account, &preset.role)
-                .map(|r| sourced(r, in_preset()))
+            (None, None) => keys
+                .and_then(|k| role_of(&k.role_arn, &k.account, &k.role))
+                .map(|r| sourced(r, from_project()))
+                .or_else(|| {
+                    role_of(&preset.role_arn, &preset.account, &preset.role)
+                        .map(|r| sourced(r, in_preset()))
+                })
                 .or_else(|| {
                     role_of(&file.role_arn, &file.account, &file.role).map(|r| sourced(r, top()))
                 }),
@@ -346,6 +385,13 @@ impl Settings {
 
         let chain = if !flags.assume.is_empty() {
             sourced(parse_assume(&flags.assume)?, Source::Flag("--assume"))
+        } else if let Some(hops) = project
+            .as_ref()
+            .map(ProjectFile::hops)
+            .transpose()?
+            .flatten()
+        {
+            sourced(hops, from_project())
         } else if let Some(entries) = &preset.assume {
             sourced(config.hops_of(entries)?, in_preset())
         } else if let Some(entries) = &file.assume {
@@ -466,6 +512,7 @@ impl Settings {
             cache_window,
             refresh_before,
             config,
+            project,
         })
     }
 
@@ -511,6 +558,9 @@ impl Settings {
             None => "none".to_owned(),
         };
         out.push_str(&format!("# config file: {file}\n"));
+        if let Some(p) = &self.project {
+            out.push_str(&format!("# project file: {} (trusted)\n", p.path.display()));
+        }
         if let Some(p) = &self.preset {
             out.push_str(&format!("preset = {}  # {}\n", quoted(&p.value), p.source));
         }

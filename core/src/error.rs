@@ -47,7 +47,7 @@ pub enum Error {
     Usage(String),
     /// The profile is in neither AWS file.
     #[error(
-        "profile `{profile}` not found in {config} (or {credentials}); pass an SSO profile with -p/--profile"
+        "profile `{profile}` not found in {config} (or {credentials}); pass an SSO profile with -p/--profile, or set one up with `ssocred init`"
     )]
     UnknownProfile {
         /// The profile asked for.

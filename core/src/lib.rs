@@ -29,6 +29,7 @@ pub mod portal;
 pub mod profile;
 pub mod role_cache;
 pub mod sdk;
+pub mod setup;
 pub mod shell;
 pub mod sink;
 pub mod sso_cache;

@@ -1,7 +1,9 @@
-//! `ssocred kubeconfig --cluster NAME -p P -r ARN`: the kubeconfig `users[]`
+//! `ssocred kubeconfig --cluster NAME -p P [-r ARN]`: the kubeconfig `users[]`
 //! entry whose exec plugin runs ssocred with the `eks` sink, and the
 //! `kubectl config set-credentials` command that installs it. The cluster
-//! entry (endpoint and CA) is left to `aws eks update-kubeconfig`.
+//! entry (endpoint and CA) is left to `aws eks update-kubeconfig`. Without
+//! a role flag, the profile must name its own role (`sso_account_id` and
+//! `sso_role_name`), which each run then reads, as `--sink` does.
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
@@ -71,7 +73,8 @@ impl ExecApi {
 const INTERACTIVE_MODE: &str = "IfAvailable";
 
 /// Runs the command: checks the cluster and region as the sink will, then
-/// prints. Nothing is read from or written to the AWS files.
+/// prints. Nothing is written; the AWS config is read only when no role
+/// flag is given.
 pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
     refuse_control_characters(args)?;
     let sink = sink_spec(args);
@@ -164,11 +167,17 @@ fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
             "--role".to_owned(),
             role.clone(),
         ]),
-        _ => {
-            return Err(Error::Usage(
-                "kubeconfig needs the role: -r ARN, or --account ID --role NAME (kubectl cannot answer a chooser)".to_owned(),
-            ));
-        }
+        _ => match profile_with_role(args)? {
+            // The run reads the profile's role itself; the profile is
+            // named, so kubectl's environment cannot pick another.
+            Some(name) if args.profile.profile.is_none() => out.extend(["-p".to_owned(), name]),
+            Some(_) => {}
+            None => {
+                return Err(Error::Usage(
+                    "kubeconfig needs the role: -r ARN, or --account ID --role NAME, or a profile with sso_account_id and sso_role_name (kubectl cannot answer a chooser)".to_owned(),
+                ));
+            }
+        },
     }
     ssocred_core::chain::check_length(args.assume.assume.len())
         .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
@@ -180,6 +189,18 @@ fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
     }
     out.extend(["--sink".to_owned(), sink.to_owned()]);
     Ok(out)
+}
+
+/// The SSO profile the settings name, when it names its own role.
+fn profile_with_role(args: &KubeconfigArgs) -> Result<Option<String>, Error> {
+    let flags = crate::settings::Flags {
+        profile: args.profile.profile.clone(),
+        ..Default::default()
+    };
+    let settings = crate::settings::Settings::from_process(&flags)?;
+    let paths = crate::request::paths()?;
+    let (_, profile) = crate::request::sso_profile(&settings, &paths)?;
+    Ok((profile.account_id.is_some() && profile.role_name.is_some()).then_some(profile.name))
 }
 
 /// A YAML double-quoted scalar: JSON's string syntax is a subset of it.

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod docker_credential;
 pub mod exec;
 pub mod get;
+pub mod init;
 pub mod kubeconfig;
 pub mod list;
 pub mod login;
@@ -18,6 +19,7 @@ pub mod man;
 pub mod serve;
 pub mod sinks;
 pub mod status;
+pub mod trust;
 
 use std::process::ExitCode;
 
@@ -58,6 +60,9 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Set up a login: write an [sso-session] and a profile for a role (or,
+    /// with --all, for every role) into the AWS config file, after logging in.
+    Init(init::InitArgs),
     /// List every account and role the login may use.
     List(list::ListArgs),
     /// Write one profile per account and role into the AWS config file.
@@ -96,6 +101,9 @@ pub enum Command {
     /// Show what is valid and for how long: the SSO login and the cached
     /// role credentials (no network call unless --check).
     Status(status::StatusArgs),
+    /// Show a project file (.ssocred.toml) and trust it as it is: runs in
+    /// its directory and below use its settings until it changes.
+    Trust(trust::TrustArgs),
     /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
     Cache {
         #[command(subcommand)]
@@ -112,6 +120,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Exec(args)) => exec::run(&args),
         Some(Command::Serve(args)) => done(serve::run(&args)),
         Some(Command::Console(args)) => done(console::run(&args)),
+        Some(Command::Init(args)) => done(init::run(&args)),
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
         Some(Command::Kubeconfig(args)) => done(kubeconfig::run(&args)),
@@ -121,6 +130,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Config { action }) => done(config::run(&action)),
         Some(Command::Cache { action }) => done(cache::run(&action)),
         Some(Command::Status(args)) => status::run(&args),
+        Some(Command::Trust(args)) => done(trust::run(&args)),
         Some(Command::Sinks { verbose }) => done(sinks::run(verbose)),
         Some(Command::Completions { shell }) => done(completions::run(shell, full_command())),
         Some(Command::Man) => done(man::run(full_command())),
@@ -250,6 +260,7 @@ mod tests {
     }
 
     use crate::config_file::Config;
+    use crate::project_file::ProjectFile;
     use crate::settings::{Flags, Settings, Topic};
 
     /// The settings flags of a parsed command line, as its command reads them.
@@ -299,6 +310,17 @@ enabled = true
 window_minutes = 9
 "#;
 
+    /// A project file with every key it may hold that the table checks.
+    const PROJECT: &str = r#"
+profile = "project-profile"
+region = "project-1"
+role_arn = "arn:aws:iam::444444444444:role/Project"
+assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
+"#;
+
+    /// A value a project file cannot set: the project row is skipped.
+    const NOT_IN_PROJECT: &str = "-";
+
     /// One setting: the flag that sets it, the environment variable, and
     /// the value (as `config show` prints it) each source gives.
     struct Case {
@@ -306,8 +328,8 @@ window_minutes = 9
         key: &'static str,
         flag: &'static [&'static str],
         env: Option<(&'static str, &'static str)>,
-        /// flag, environment, preset, top level, default.
-        values: [&'static str; 5],
+        /// flag, environment, project file, preset, top level, default.
+        values: [&'static str; 6],
     }
 
     fn cases() -> Vec<Case> {
@@ -320,6 +342,7 @@ window_minutes = 9
                 values: [
                     "\"flag-profile\"",
                     "\"env-profile\"",
+                    "\"project-profile\"",
                     "\"preset-profile\"",
                     "\"top-profile\"",
                     "\"default\"",
@@ -330,7 +353,14 @@ window_minutes = 9
                 key: "region",
                 flag: &["--region", "flag-1"],
                 env: Some(("SSOCRED_REGION", "env-1")),
-                values: ["\"flag-1\"", "\"env-1\"", "\"preset-1\"", "\"top-1\"", ""],
+                values: [
+                    "\"flag-1\"",
+                    "\"env-1\"",
+                    "\"project-1\"",
+                    "\"preset-1\"",
+                    "\"top-1\"",
+                    "",
+                ],
             },
             Case {
                 topic: Topic::Role,
@@ -340,6 +370,7 @@ window_minutes = 9
                 values: [
                     "\"arn:aws:iam::333333333333:role/Flag\"",
                     "",
+                    "\"arn:aws:iam::444444444444:role/Project\"",
                     "\"arn:aws:iam::222222222222:role/Preset\"",
                     "\"arn:aws:iam::111111111111:role/Top\"",
                     "",
@@ -356,6 +387,7 @@ window_minutes = 9
                 values: [
                     "[\"arn:aws:iam::333333333333:role/FlagHop,external-id=x-1\"]",
                     "",
+                    "[\"arn:aws:iam::444444444444:role/ProjectHop\"]",
                     "[\"arn:aws:iam::222222222222:role/PresetHop,duration=900\"]",
                     "[\"arn:aws:iam::111111111111:role/TopHop\"]",
                     "",
@@ -369,6 +401,7 @@ window_minutes = 9
                 values: [
                     "[\"json\"]",
                     "",
+                    NOT_IN_PROJECT,
                     "[\"env\"]",
                     "[\"dotenv\"]",
                     "[\"credentials-file\"]",
@@ -379,7 +412,7 @@ window_minutes = 9
                 key: "refresh_before",
                 flag: &["--refresh-before", "11"],
                 env: Some(("SSOCRED_REFRESH_BEFORE", "12")),
-                values: ["11", "12", "13", "14", "300"],
+                values: ["11", "12", NOT_IN_PROJECT, "13", "14", "300"],
             },
             Case {
                 topic: Topic::Login,
@@ -389,6 +422,7 @@ window_minutes = 9
                 values: [
                     "\"device-code\"",
                     "\"pkce\"",
+                    NOT_IN_PROJECT,
                     "\"aws-cli\"",
                     "\"pkce\"",
                     "\"auto\"",
@@ -399,21 +433,21 @@ window_minutes = 9
                 key: "open_browser",
                 flag: &["--no-browser"],
                 env: Some(("SSOCRED_NO_BROWSER", "1")),
-                values: ["false", "false", "true", "false", "true"],
+                values: ["false", "false", NOT_IN_PROJECT, "true", "false", "true"],
             },
             Case {
                 topic: Topic::Cache,
                 key: "enabled",
                 flag: &["--no-cache"],
                 env: Some(("SSOCRED_NO_CACHE", "1")),
-                values: ["false", "false", "true", "false", "true"],
+                values: ["false", "false", NOT_IN_PROJECT, "true", "false", "true"],
             },
             Case {
                 topic: Topic::Cache,
                 key: "window_minutes",
                 flag: &["--cache-window", "7"],
                 env: Some(("SSOCRED_CACHE_WINDOW", "8")),
-                values: ["7", "8", "9", "10", "15"],
+                values: ["7", "8", NOT_IN_PROJECT, "9", "10", "15"],
             },
         ]
     }
@@ -446,6 +480,7 @@ window_minutes = 9
         let expected_source = [
             "flag",
             "environment",
+            "project file /proj/.ssocred.toml",
             "config [preset.p]",
             "config",
             "default",
@@ -472,6 +507,7 @@ window_minutes = 9
                     let mut argv: Vec<&str> = Vec::new();
                     let mut env: Vec<(&str, &str)> = Vec::new();
                     let mut config = "";
+                    let mut project = "";
                     // Each row also holds every lower source, which it must beat.
                     match source {
                         0 => {
@@ -481,19 +517,26 @@ window_minutes = 9
                             argv.extend(case.flag);
                             argv.extend(["--preset", "p"]);
                             env.extend(case.env);
-                            config = CONFIG;
+                            (config, project) = (CONFIG, PROJECT);
                         }
                         1 => {
                             let Some(var) = case.env else { continue };
                             argv.extend(["--preset", "p"]);
                             env.push(var);
-                            config = CONFIG;
+                            (config, project) = (CONFIG, PROJECT);
                         }
                         2 => {
+                            if *want == NOT_IN_PROJECT {
+                                continue;
+                            }
+                            argv.extend(["--preset", "p"]);
+                            (config, project) = (CONFIG, PROJECT);
+                        }
+                        3 => {
                             argv.extend(["--preset", "p"]);
                             config = CONFIG;
                         }
-                        3 => config = CONFIG,
+                        4 => config = CONFIG,
                         _ => {}
                     }
                     if matches!(name, "exec" | "serve") && case.topic == Topic::Sinks && source > 0
@@ -513,9 +556,16 @@ window_minutes = 9
                             Config::parse(std::path::Path::new("/c.toml"), config.to_owned())
                                 .unwrap()
                         };
+                        let project = (!project.is_empty()).then(|| {
+                            ProjectFile::parse(
+                                std::path::Path::new("/proj/.ssocred.toml"),
+                                project.to_owned(),
+                            )
+                            .unwrap()
+                        });
                         let cli =
                             Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-                        Settings::resolve(&flags_of(cli), &lookup, config)
+                        Settings::resolve_with_project(&flags_of(cli), &lookup, config, project)
                             .unwrap_or_else(|e| panic!("{name} {}: {e}", case.key))
                             .show(show_as.topics())
                     };
@@ -542,6 +592,41 @@ window_minutes = 9
                 }
             }
         }
-        assert!(checked > 150, "only {checked} cells checked");
+        assert!(checked > 170, "only {checked} cells checked");
+    }
+
+    /// A project file's preset is used below --preset and SSOCRED_PRESET,
+    /// and `config show` names the file.
+    #[test]
+    fn a_project_file_picks_a_preset_below_the_flag_and_the_environment() {
+        let show = |argv: &[&str], env: Option<(&str, &str)>| {
+            let project = ProjectFile::parse(
+                std::path::Path::new("/proj/.ssocred.toml"),
+                "preset = \"p\"\n".to_owned(),
+            )
+            .unwrap();
+            let config = Config::parse(std::path::Path::new("/c.toml"), CONFIG.to_owned()).unwrap();
+            let lookup = |k: &str| env.filter(|(n, _)| *n == k).map(|(_, v)| v.to_owned());
+            let cli = Cli::try_parse_from(argv).unwrap();
+            Settings::resolve_with_project(&flags_of(cli), &lookup, config, Some(project))
+                .map(|s| s.show(&[Topic::Profile]))
+        };
+        let text = show(&["ssocred"], None).unwrap();
+        assert!(
+            text.contains("# project file: /proj/.ssocred.toml (trusted)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("preset = \"p\"  # project file /proj/.ssocred.toml\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("profile = \"preset-profile\"  # config [preset.p]\n"),
+            "{text}"
+        );
+        let e = show(&["ssocred", "--preset", "nope"], None).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let e = show(&["ssocred"], Some(("SSOCRED_PRESET", "gone"))).unwrap_err();
+        assert!(e.to_string().contains("gone"), "{e}");
     }
 }

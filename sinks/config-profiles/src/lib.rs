@@ -360,8 +360,8 @@ impl ConfigProfilesSink {
                 let mut after = String::with_capacity(size);
                 new_file(&mut after).expect("a String takes any text");
                 let shown = path.display().to_string();
-                let diff = similar::TextDiff::from_lines(&before, &after);
-                write!(stdout, "{}", diff.unified_diff().header(&shown, &shown)).map_err(io)?;
+                let diff = ssocred_core::setup::unified_diff(&before, &after, &shown);
+                stdout.write_all(diff.as_bytes()).map_err(io)?;
             }
             ssocred_core::stderr_line!(
                 "ssocred: {}: dry run, nothing written; {}",

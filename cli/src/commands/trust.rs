@@ -1,0 +1,57 @@
+//! `ssocred trust [PATH]`: shows a project file (`.ssocred.toml`) and
+//! records its canonical path and SHA-256, so runs in its directory use it
+//! until it changes.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use ssocred_core::Error;
+
+use crate::output::write_stdout;
+use crate::project_file::{self, FILE_NAME, TrustStore};
+
+// `ssocred trust`: the variant doc in commands/mod.rs is its help.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The project file, or a directory to look in and above [default: the
+    /// nearest .ssocred.toml from the working directory].
+    pub path: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: &TrustArgs) -> Result<(), Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let start = match &args.path {
+        Some(path) => path.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?,
+    };
+    let path = if start.is_dir() {
+        project_file::find(&start).ok_or_else(|| {
+            Error::Usage(format!(
+                "no {FILE_NAME} in {} or any directory above it",
+                start.display()
+            ))
+        })?
+    } else {
+        start
+    };
+    // Read and checked first: a file with a refused key is never trusted.
+    let file = project_file::read(&path)?;
+    write_stdout(format!("{}:\n{}", file.path.display(), file.shown()).as_bytes())?;
+    let store = TrustStore::from_env(&env)?;
+    if store.trusts(&file)? {
+        eprintln!(
+            "ssocred: {} is already trusted as it is",
+            file.path.display()
+        );
+    } else {
+        store.trust(&file)?;
+        eprintln!(
+            "ssocred: trusted {} (sha256 {}); a change must be trusted again",
+            file.path.display(),
+            file.digest()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! Per-project settings: the nearest `.ssocred.toml`, walking up from the
+//! working directory, trusted on first use.
+//!
+//! ```toml
+//! profile = "corp"
+//! role_arn = "arn:aws:iam::123456789012:role/Deploy"   # or account + role
+//! assume = ["arn:aws:iam::210987654321:role/Hub"]
+//! region = "eu-west-1"
+//! preset = "ci"                                        # a preset of your own config
+//! ```
+//!
+//! A checked-out repository is not the user, so the file may only choose
+//! among what the user already has: it may set the keys above and nothing
+//! that writes a file, runs a command, or changes an endpoint or a CA. Any
+//! other key is refused (exit 2) naming the file and the key. The file is
+//! read only once its canonical path and SHA-256 are recorded by
+//! `ssocred trust` (or a yes on the terminal), and again after every change.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ssocred_core::fs::TargetFile;
+use ssocred_core::{Error, chain::Hop};
+use toml::Spanned;
+
+use crate::config_file::{AssumeEntry, file_error, line_col};
+
+/// The file name looked for in the working directory and each parent.
+pub const FILE_NAME: &str = ".ssocred.toml";
+
+/// The keys a project file may set.
+pub const ALLOWED_KEYS: [&str; 7] = [
+    "profile", "role_arn", "account", "role", "assume", "region", "preset",
+];
+
+/// The keys of a project file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectKeys {
+    /// The SSO profile.
+    pub profile: Option<String>,
+    /// The role, as an ARN.
+    pub role_arn: Option<String>,
+    /// The role's account (with `role`).
+    pub account: Option<String>,
+    /// The role name (with `account`).
+    pub role: Option<String>,
+    /// Roles to assume after the SSO role.
+    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
+    /// The region next to the credentials.
+    pub region: Option<String>,
+    /// A preset of the user's own config.
+    pub preset: Option<String>,
+}
+
+/// A parsed project file.
+#[derive(Debug)]
+pub struct ProjectFile {
+    /// Its canonical path.
+    pub path: PathBuf,
+    text: String,
+    /// Its keys.
+    pub keys: ProjectKeys,
+}
+
+impl ProjectFile {
+    /// Parses `text`, read from `path`: a key outside [`ALLOWED_KEYS`] is a
+    /// usage error (exit 2) naming the file, line and key; bad TOML or a bad
+    /// value is a config error (exit 3).
+    pub fn parse(path: &Path, text: String) -> Result<ProjectFile, Error> {
+        let table: toml::Table = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| format!("line {}: ", line_col(&text, s.start).0))
+                .unwrap_or_default();
+            file_error(path, format!("{at}{}", e.message().trim_end()))
+        })?;
+        for key in table.keys() {
+            if !ALLOWED_KEYS.contains(&key.as_str()) {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key.as_str()))
+                    .map(|i| format!(", line {}", i + 1))
+                    .unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "{}{line}: `{key}` is refused in a project file: it may set only {}, never anything that writes a file, runs a command, or changes an endpoint or a CA; put `{key}` in your own ssocred config",
+                    path.display(),
+                    ALLOWED_KEYS.join(", ")
+                )));
+            }
+        }
+        let keys: ProjectKeys = toml::from_str(&text)
+            .map_err(|e| file_error(path, e.message().trim_end().to_owned()))?;
+        if keys.account.is_some() != keys.role.is_some() {
+            return Err(file_error(
+                path,
+                "needs `account` and `role` together".to_owned(),
+            ));
+        }
+        let file = ProjectFile {
+            path: path.to_path_buf(),
+            text,
+            keys,
+        };
+        file.hops()?;
+        Ok(file)
+    }
+
+    /// The hops of `assume`, each checked; an error names the line.
+    pub fn hops(&self) -> Result<Option<Vec<Hop>>, Error> {
+        let Some(entries) = &self.keys.assume else {
+            return Ok(None);
+        };
+        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
+            let line = entries
+                .first()
+                .map_or(1, |e| line_col(&self.text, e.span().start).0);
+            return Err(file_error(&self.path, format!("line {line}: assume: {e}")));
+        }
+        entries
+            .iter()
+            .map(|entry| {
+                entry.get_ref().hop().map_err(|e| {
+                    let line = line_col(&self.text, entry.span().start).0;
+                    file_error(&self.path, format!("line {line}: assume: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// The SHA-256 of the text, in hex.
+    pub fn digest(&self) -> String {
+        Sha256::digest(self.text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The text as shown to the user before trusting it: control
+    /// characters escaped, so the file cannot hide a line or redraw the
+    /// terminal.
+    pub fn shown(&self) -> String {
+        let mut out = String::new();
+        for line in self.text.lines() {
+            out.push_str("  | ");
+            out.push_str(&ssocred_core::text::visible(line));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The nearest project file: in `dir` or the closest parent.
+pub fn find(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Whether the file at `path` (its target, for a link) belongs to the user
+/// running ssocred, or to root.
+fn owned_by_user_or_root(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    std::fs::metadata(path).is_ok_and(|m| m.uid() == me || m.uid() == 0)
+}
+
+/// Reads and parses the project file at `path`, by its canonical path.
+pub fn read(path: &Path) -> Result<ProjectFile, Error> {
+    let canonical = path
+        .canonicalize()
+        .map_err(|e| file_error(path, format!("cannot read the project file: {e}")))?;
+    let text = std::fs::read_to_string(&canonical)
+        .map_err(|e| file_error(&canonical, format!("cannot read the project file: {e}")))?;
+    ProjectFile::parse(&canonical, text)
+}
+
+/// The trusted project files: canonical path to SHA-256, in ssocred's state
+/// directory.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TrustedFiles {
+    trusted: BTreeMap<PathBuf, String>,
+}
+
+/// Where trusted project files are recorded.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    path: PathBuf,
+}
+
+impl TrustStore {
+    /// The store in ssocred's state directory.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<TrustStore, Error> {
+        let paths = ssocred_core::profile::AwsPaths::from_env(env)?;
+        let dir = ssocred_core::login::ssocred_state_dir(env, &paths.home);
+        Ok(TrustStore {
+            path: dir.join("trusted-projects.json"),
+        })
+    }
+
+    fn load(text: Option<String>, path: &Path) -> Result<TrustedFiles, Error> {
+        match text {
+            None => Ok(TrustedFiles::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                file_error(
+                    path,
+                    format!("cannot read the trusted project files ({e}); remove it and trust them again"),
+                )
+            }),
+        }
+    }
+
+    /// Whether `file`, as it is now, was trusted.
+    pub fn trusts(&self, file: &ProjectFile) -> Result<bool, Error> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_error(&self.path, "cannot read", e)),
+        };
+        let trusted = TrustStore::load(text, &self.path)?;
+        Ok(trusted.trusted.get(&file.path) == Some(&file.digest()))
+    }
+
+    /// Records `file`, as it is now, as trusted.
+    pub fn trust(&self, file: &ProjectFile) -> Result<(), Error> {
+        let store = TargetFile::open_for_update(&self.path)
+            .map_err(|e| io_error(&self.path, "cannot open", e))?;
+        let text = store
+            .read()
+            .map_err(|e| io_error(&self.path, "cannot read", e))?;
+        let mut trusted = TrustStore::load(text, &self.path)?;
+        trusted.trusted.insert(file.path.clone(), file.digest());
+        let json = serde_json::to_string_pretty(&trusted)
+            .map_err(|e| Error::Internal(format!("cannot encode the trusted files: {e}")))?;
+        store
+            .write(format!("{json}\n").as_bytes())
+            .map_err(|e| io_error(&self.path, "cannot write", e))
+    }
+}
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+    ssocred_core::login::file_error(path, what, &e)
+}
+
+/// The project file of a run in `dir`: none, or the nearest one once it is
+/// trusted. An untrusted (new or changed) file is offered for trust on a
+/// terminal; without one it fails (exit 2) naming the file and the command
+/// that trusts it. It is never skipped silently.
+pub fn for_run(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ProjectFile>, Error> {
+    let Some(path) = find(dir) else {
+        return Ok(None);
+    };
+    if !owned_by_user_or_root(&path) {
+        // Another user's file is not this user's project (a /tmp/.ssocred.toml
+        // would otherwise stop every run below /tmp): passed over, loudly.
+        eprintln!(
+            "ssocred: warning: {} belongs to another user; it is not read",
+            path.display()
+        );
+        return Ok(None);
+    }
+    let file = read(&path)?;
+    let store = TrustStore::from_env(env)?;
+    if store.trusts(&file)? {
+        return Ok(Some(file));
+    }
+    let untrusted = || {
+        Error::Usage(format!(
+            "{} is not trusted (it is new, or changed since it was trusted); review it, then run `ssocred trust {}`",
+            file.path.display(),
+            file.path.display()
+        ))
+    };
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(untrusted());
+    }
+    eprintln!(
+        "ssocred: project file {} (new or changed):\n{}",
+        file.path.display(),
+        file.shown()
+    );
+    let yes = inquire::Confirm::new(&format!("Trust {} as it is?", file.path.display()))
+        .with_default(false)
+        .prompt()
+        .unwrap_or(false);
+    if !yes {
+        return Err(untrusted());
+    }
+    store.trust(&file)?;
+    Ok(Some(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ProjectFile, Error> {
+        ProjectFile::parse(Path::new("/p/.ssocred.toml"), text.to_owned())
+    }
+
+    #[test]
+    fn a_project_file_sets_only_the_allowed_keys() {
+        let file = parse(
+            "profile = 'corp'\naccount = '123456789012'\nrole = 'Dev'\nregion = 'eu-west-1'\npreset = 'ci'\nassume = ['arn:aws:iam::210987654321:role/Hub']\n",
+        )
+        .unwrap();
+        assert_eq!(file.keys.profile.as_deref(), Some("corp"));
+        assert_eq!(file.hops().unwrap().unwrap().len(), 1);
+        for (text, key) in [
+            ("sinks = ['dotenv:.env']\n", "sinks"),
+            ("[[sink]]\ntype = 'dotenv'\n", "sink"),
+            ("login_command = 'rm -rf ~'\n", "login_command"),
+            ("ca_bundle = '/tmp/ca.pem'\n", "ca_bundle"),
+            ("endpoint_url = 'http://evil'\n", "endpoint_url"),
+            ("[login]\nmethod = 'aws-cli'\n", "login"),
+            ("[[registry]]\nmatch = '*'\n", "registry"),
+            ("profile = 'x'\n[cache]\nenabled = false\n", "cache"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.exit_code(), ssocred_core::ExitClass::Usage, "{text}");
+            let message = e.to_string();
+            assert!(
+                message.contains("/p/.ssocred.toml") && message.contains(&format!("`{key}`")),
+                "{message}"
+            );
+        }
+        let e = parse("assume = ['not-an-arn']\n").unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        let e = parse("account = '123456789012'\n").unwrap_err();
+        assert!(e.to_string().contains("together"), "{e}");
+    }
+
+    #[test]
+    fn a_project_chain_longer_than_the_cap_is_refused_naming_the_file() {
+        let hops = ssocred_core::chain::MAX_HOPS + 1;
+        let list = (0..hops)
+            .map(|i| format!("'arn:aws:iam::210987654321:role/Hop{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let err = parse(&format!("profile = 'corp'\nassume = [{list}]\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(FILE_NAME) && text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn the_nearest_file_wins_and_trust_follows_the_content() {
+        let home = tempfile::tempdir().unwrap();
+        let top = home.path().join("repo");
+        let deep = top.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(top.join(FILE_NAME), "profile = 'top'\n").unwrap();
+        assert_eq!(find(&deep).unwrap(), top.join(FILE_NAME));
+        std::fs::write(top.join("a").join(FILE_NAME), "profile = 'a'\n").unwrap();
+        assert_eq!(find(&deep).unwrap(), top.join("a").join(FILE_NAME));
+
+        let state = home.path().join("state");
+        let env = |k: &str| match k {
+            "HOME" => Some(home.path().display().to_string()),
+            "XDG_STATE_HOME" => Some(state.display().to_string()),
+            _ => None,
+        };
+        let store = TrustStore::from_env(&env).unwrap();
+        let file = read(&find(&deep).unwrap()).unwrap();
+        assert!(!store.trusts(&file).unwrap());
+        store.trust(&file).unwrap();
+        assert!(store.trusts(&file).unwrap());
+        assert!(state.join("ssocred/trusted-projects.json").is_file());
+        std::fs::write(top.join("a").join(FILE_NAME), "profile = 'b'\n").unwrap();
+        let changed = read(&find(&deep).unwrap()).unwrap();
+        assert!(!store.trusts(&changed).unwrap(), "a changed file is new");
+    }
+}

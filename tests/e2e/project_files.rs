@@ -1,0 +1,244 @@
+//! Per-project settings: the nearest `.ssocred.toml` above the working
+//! directory, used only once trusted, asked again after a change, refused
+//! when it names a key that could write a file, run a command or change an
+//! endpoint or a CA.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::world::*;
+
+const PROJECT: &str = "profile = \"modern\"\nrole_arn = \"arn:aws:iam::123456789012:role/ReadOnly\"\nregion = \"ap-south-1\"\n";
+
+/// The world with `repo/.ssocred.toml` and the nested directory `repo/a/b`.
+fn with_project(text: &str) -> (World, PathBuf, PathBuf) {
+    let w = World::new();
+    let repo = w.home().join("repo");
+    let nested = repo.join("a/b");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::write(repo.join(".ssocred.toml"), text).unwrap();
+    (w, repo.join(".ssocred.toml"), nested)
+}
+
+fn run_in(w: &World, dir: &Path, args: &[&str]) -> Output {
+    w.cmd().current_dir(dir).args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_untrusted_file_fails_without_a_terminal_until_trusted_then_applies_in_a_nested_directory() {
+    let (w, file, nested) = with_project(PROJECT);
+    let shown = file.display().to_string();
+
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&shown), "{err}");
+    assert!(err.contains(&format!("ssocred trust {shown}")), "{err}");
+    assert!(w.emulator.issued().is_empty(), "nothing ran untrusted");
+
+    let out = run_in(&w, &nested, &["trust"]);
+    let listing = ok(&out);
+    assert!(
+        listing.contains("role/ReadOnly"),
+        "the file is shown: {listing}"
+    );
+    assert!(
+        w.home()
+            .join(".local/state/ssocred/trusted-projects.json")
+            .is_file()
+    );
+
+    let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], READ_ONLY_ARN);
+    assert_eq!(got["region"], "ap-south-1");
+    assert_eq!(got["sso_profile"], "modern");
+
+    // A flag still wins over the file.
+    let got = ok_json(&run_in(
+        &w,
+        &nested,
+        &["--sink", "json", "--region", "eu-west-3"],
+    ));
+    assert_eq!(got["region"], "eu-west-3");
+
+    // config show names the file as the source of each value.
+    let text = ok(&run_in(&w, &nested, &["config", "show"]));
+    assert!(
+        text.contains(&format!("# project file: {shown} (trusted)\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("profile = \"modern\"  # project file {shown}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "role_arn = \"{READ_ONLY_ARN}\"  # project file {shown}\n"
+        )),
+        "{text}"
+    );
+
+    // Outside the project, nothing of it applies.
+    let out = run_in(&w, w.home(), &["config", "show"]);
+    assert!(!ok(&out).contains("project file"));
+}
+
+#[test]
+fn a_changed_file_must_be_trusted_again() {
+    let (w, file, nested) = with_project(PROJECT);
+    ok(&run_in(&w, &nested, &["trust"]));
+    ok(&run_in(&w, &nested, &["--sink", "json"]));
+
+    std::fs::write(
+        &file,
+        PROJECT
+            .replace("ReadOnly", "Admin")
+            .replace("ap-south-1", "us-east-2"),
+    )
+    .unwrap();
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("changed") && err.contains("ssocred trust"),
+        "{err}"
+    );
+
+    ok(&run_in(&w, &nested, &["trust", file.to_str().unwrap()]));
+    let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], "arn:aws:iam::123456789012:role/Admin");
+}
+
+#[test]
+fn a_refused_key_fails_with_exit_2_naming_the_file_and_the_key_and_is_never_trusted() {
+    for (text, key) in [
+        (
+            "profile = \"modern\"\nsinks = [\"dotenv:/tmp/x.env\"]\n",
+            "sinks",
+        ),
+        ("login_command = \"touch /tmp/pwned\"\n", "login_command"),
+        ("ca_bundle = \"/tmp/ca.pem\"\n", "ca_bundle"),
+        (
+            "[[sink]]\ntype = \"credentials-file\"\npath = \"/tmp/c\"\n",
+            "sink",
+        ),
+    ] {
+        let (w, file, nested) = with_project(text);
+        for args in [&["trust"][..], &["--sink", "json"][..]] {
+            let out = run_in(&w, &nested, args);
+            assert_eq!(out.status.code(), Some(2), "{text}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(
+                err.contains(&file.display().to_string()) && err.contains(&format!("`{key}`")),
+                "{text}: {err}"
+            );
+        }
+        assert!(
+            !w.home().join(".local/state/ssocred").exists(),
+            "nothing was trusted"
+        );
+    }
+}
+
+/// `ssocred ARGS` in `dir` with stdin and stderr on a pseudo-terminal,
+/// answering `steps`: the JSON that pty_run.py prints.
+fn on_terminal(
+    w: &World,
+    python: &Path,
+    dir: &Path,
+    steps: serde_json::Value,
+    args: &[&str],
+) -> serde_json::Value {
+    let script = format!("{}/../tests/interop/pty_run.py", env!("CARGO_MANIFEST_DIR"));
+    let out = w
+        .command(python)
+        .current_dir(dir)
+        .arg(script)
+        .arg(steps.to_string())
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .args(args)
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    ok_json(&out)
+}
+
+#[test]
+fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
+    let Some(python) = python("project file trust on a terminal") else {
+        return;
+    };
+    let (w, _file, nested) = with_project(PROJECT);
+    // Declined: nothing is trusted and nothing runs.
+    let declined = on_terminal(
+        &w,
+        &python,
+        &nested,
+        serde_json::json!([["Trust", "n\r"]]),
+        &["--sink", "json"],
+    );
+    assert_eq!(declined["code"], 2, "{declined:#}");
+    let screen = declined["screen"].as_str().unwrap();
+    assert!(
+        screen.contains("role/ReadOnly"),
+        "the file is shown: {declined:#}"
+    );
+    assert!(w.emulator.issued().is_empty());
+
+    let accepted = on_terminal(
+        &w,
+        &python,
+        &nested,
+        serde_json::json!([["Trust", "y\r"]]),
+        &["--sink", "json"],
+    );
+    assert_eq!(accepted["code"], 0, "{accepted:#}");
+    assert!(
+        accepted["stdout"].as_str().unwrap().contains(READ_ONLY_ARN),
+        "{accepted:#}"
+    );
+    // Trusted now: the next run asks nothing, even without a terminal.
+    let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], READ_ONLY_ARN);
+}
+
+#[test]
+fn another_users_file_is_passed_over_with_a_warning() {
+    use std::os::unix::fs::chown;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("\n!!! SKIPPED: project file of another user: making one needs root\n");
+        return;
+    }
+    let (w, file, nested) = with_project(PROJECT);
+    chown(&file, Some(65534), Some(65534)).unwrap();
+    let out = run_in(
+        &w,
+        &nested,
+        &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "json"],
+    );
+    let got = ok_json(&out);
+    assert_eq!(got["region"], "us-east-1", "the file's region is not used");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("another user"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_preset_named_by_the_file_names_the_file() {
+    let (w, file, nested) = with_project("preset = \"nope\"\n");
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}: preset = \"nope\"", file.display())),
+        "{err}"
+    );
+}
