@@ -30,6 +30,7 @@ pub mod sdk;
 pub mod shell;
 pub mod sink;
 pub mod sso_cache;
+pub mod state_dir;
 pub mod status;
 pub mod stream;
 pub mod text;

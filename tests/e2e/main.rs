@@ -23,6 +23,7 @@ mod running;
 mod secrets;
 mod serve;
 mod shell;
+mod shell_use;
 mod sinks;
 mod status;
 mod terminal;

@@ -1,0 +1,223 @@
+//! `ssocred shell-init` and `ssocred use` in the real bash, zsh and fish:
+//! botocore in the shell gets the role's credentials from the shell's own
+//! endpoint, still gets valid ones after the first set has expired, the
+//! endpoint's token is in no process's argv, and after the shell exits no
+//! ssocred process is left.
+//!
+//! These tests need the shells and Python with boto3. `scripts/test` (and
+//! so CI) installs them (scripts/install-shells, .venv) and sets
+//! SSOCRED_REQUIRE_SHELLS=1 and SSOCRED_REQUIRE_INTEROP=1, which make a
+//! missing one a failure instead of a loud skip.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::running::*;
+use crate::world::*;
+
+/// The emulator's credential lifetime: short, so the test sees an expiry.
+const LIFETIME: Duration = Duration::from_secs(6);
+
+/// The shell `name`, or `None` after a loud skip (a failure under
+/// SSOCRED_REQUIRE_SHELLS=1).
+pub fn shell(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("SSOCRED_REQUIRE_SHELLS").as_deref() != Ok("1"),
+            "SSOCRED_REQUIRE_SHELLS=1 but {name} is not on PATH; run scripts/install-shells"
+        );
+        eprintln!(
+            "\n!!! SKIPPED: {name} is not installed. Run scripts/install-shells (scripts/test does) to run this test.\n"
+        );
+    }
+    found
+}
+
+/// Processes of the ssocred binary under test whose HOME is the world's.
+fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
+    let home_var = format!("HOME={}", home.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let dir = entry.path();
+        if std::fs::read_link(dir.join("exe")).ok().as_deref() != Some(exe.as_path()) {
+            continue;
+        }
+        let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
+        if !environ
+            .split(|b| *b == 0)
+            .any(|v| v == home_var.as_bytes())
+        {
+            continue;
+        }
+        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+        found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+    }
+    found
+}
+
+/// The script that `shell` runs: set up the function, `use` the role, show
+/// the token (for the argv check), botocore once, again after the first
+/// set has expired, then the prompt line; the shell then exits.
+fn script(shell: &str) -> String {
+    let sleep = LIFETIME.as_secs() + 2;
+    let args = format!("-p modern -r {READ_ONLY_ARN} --refresh-before 3");
+    match shell {
+        "fish" => format!(
+            "ssocred shell-init fish | source\n\
+             ssocred use {args}; or exit 9\n\
+             echo \"TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN\"\n\
+             read -l go\n\
+             $PY $BOTO 0\n\
+             sleep {sleep}\n\
+             $PY $BOTO 0\n\
+             ssocred status --in-use\n"
+        ),
+        _ => format!(
+            "eval \"$(ssocred shell-init {shell})\"\n\
+             ssocred use {args} || exit 9\n\
+             echo \"TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN\"\n\
+             read go\n\
+             \"$PY\" \"$BOTO\" 0\n\
+             sleep {sleep}\n\
+             \"$PY\" \"$BOTO\" 0\n\
+             ssocred status --in-use\n"
+        ),
+    }
+}
+
+fn use_keeps_credentials_fresh_in(name: &str) {
+    let Some(shell_path) = shell(name) else {
+        return;
+    };
+    let Some(python) = python(&format!("ssocred use in {name}")) else {
+        return;
+    };
+    let w = World::with_emulator(base_emulator().credential_lifetime(LIFETIME));
+    // An AWS_PROFILE the shell had must not win over the endpoint.
+    let script_path = w.home().join(format!("use.{name}"));
+    std::fs::write(&script_path, script(name)).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let mut cmd = w.command(&shell_path);
+    cmd.arg(&script_path)
+        .env("PATH", path)
+        .env("AWS_PROFILE", "elsewhere")
+        .env("PY", &python)
+        .env(
+            "BOTO",
+            format!(
+                "{}/../tests/interop/boto3_container.py",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        );
+    if name == "zsh" {
+        cmd.arg("-f");
+    }
+    let mut running = Running::spawn(cmd);
+    let line = running.stdout_line();
+    let token = line
+        .strip_prefix("TOKEN=")
+        .unwrap_or_else(|| panic!("not a token line: {line}; {:?}", running.stderr_seen));
+    assert_eq!(token.len(), 64, "{line}");
+
+    // The shell's server runs, and its argv does not carry the token.
+    let servers = ssocred_processes(w.home());
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let (server_pid, cmdline) = &servers[0];
+    assert!(cmdline.contains(" serve --for-shell "), "{cmdline}");
+    assert!(!cmdline.contains(token), "the token is in argv: {cmdline}");
+    let server_pid = *server_pid;
+    assert!(
+        std::fs::read_to_string(format!("/proc/{server_pid}/environ"))
+            .is_ok_and(|env| !env.contains("AWS_PROFILE=")),
+        "the server inherited AWS_PROFILE"
+    );
+    running.write_stdin("go\n");
+
+    let first: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let second: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let checked_at = time::OffsetDateTime::now_utc();
+    let prompt = running.stdout_line();
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("unset AWS_PROFILE (was `elsewhere`)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(token), "{stderr}");
+
+    let issued = w.emulator.issued();
+    let find = |doc: &Value| {
+        issued
+            .iter()
+            .find(|i| doc["first"]["access_key"] == i.access_key_id.as_str())
+            .unwrap_or_else(|| panic!("botocore got credentials never issued: {doc}"))
+    };
+    assert_eq!(first["method"], "container-role", "{first}");
+    assert_eq!(first["region"], "us-east-1", "{first}");
+    let first_set = find(&first);
+    let second_set = find(&second);
+    assert_eq!(first_set.role_name, "ReadOnly");
+    assert_eq!(first_set.account_id, PROD);
+    assert_eq!(second["first"]["token"], second_set.session_token.as_str());
+    // After the first set expired, the shell still got a valid set.
+    let first_expiry = first_set.expiration_epoch_ms / 1000;
+    let second_expiry = second_set.expiration_epoch_ms / 1000;
+    assert!(
+        first_expiry < checked_at.unix_timestamp(),
+        "the first set had not expired yet"
+    );
+    assert!(
+        second_expiry > checked_at.unix_timestamp() - 1,
+        "the second set was already stale"
+    );
+    assert!(
+        prompt.starts_with(&format!("ReadOnly@{PROD} ")),
+        "prompt line: {prompt}"
+    );
+
+    // Nothing is left after the shell exits.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left behind: {:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0, "the shell's record is left");
+}
+
+/// How many shell records the world's state directory holds.
+fn records_left(home: &Path) -> usize {
+    json_files(&home.join(".local/state/ssocred/shells"))
+}
+
+#[test]
+fn use_in_bash_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("bash");
+}
+
+#[test]
+fn use_in_zsh_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("zsh");
+}
+
+#[test]
+fn use_in_fish_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("fish");
+}
