@@ -44,7 +44,11 @@ fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
     let home_var = format!("HOME={}", home.display());
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let dir = entry.path();
@@ -52,10 +56,7 @@ fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
             continue;
         }
         let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
-        if !environ
-            .split(|b| *b == 0)
-            .any(|v| v == home_var.as_bytes())
-        {
+        if !environ.split(|b| *b == 0).any(|v| v == home_var.as_bytes()) {
             continue;
         }
         let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
@@ -220,4 +221,159 @@ fn use_in_zsh_keeps_credentials_fresh_and_leaves_nothing() {
 #[test]
 fn use_in_fish_keeps_credentials_fresh_and_leaves_nothing() {
     use_keeps_credentials_fresh_in("fish");
+}
+
+#[test]
+fn use_reuses_its_server_and_static_profile_only_and_unuse_replace_it() {
+    let Some(bash) = shell("bash") else {
+        return;
+    };
+    let w = World::new();
+    let script = format!(
+        "eval \"$(ssocred shell-init bash)\"\n\
+         ssocred use -p modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"URL1=$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
+         ssocred use modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"URL2=$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
+         ssocred use --static -p modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"STATIC=$AWS_ACCESS_KEY_ID|${{AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}}|$SSOCRED_USE_MODE\"\n\
+         ssocred status --in-use\n\
+         ssocred use pinned || exit 9\n\
+         echo \"SERVED=${{AWS_ACCESS_KEY_ID-unset}}|$SSOCRED_USE\"\n\
+         ssocred unuse || exit 9\n\
+         echo \"UNUSED=${{AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}}|${{SSOCRED_USE-unset}}\"\n\
+         ssocred use --profile-only plain || exit 9\n\
+         echo \"PROFILE=$AWS_PROFILE|$SSOCRED_USE_MODE\"\n\
+         ssocred status --in-use\n\
+         ssocred use --profile-only nowhere\n\
+         echo \"MISSING=$?|$AWS_PROFILE\"\n\
+         read go\n"
+    );
+    let script_path = w.home().join("modes.bash");
+    std::fs::write(&script_path, script).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(bash);
+    cmd.arg(&script_path).env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    );
+    let mut running = Running::spawn(cmd);
+    let url1 = running.stdout_line();
+    let url2 = running.stdout_line();
+    assert!(url1.starts_with("URL1=http://127.0.0.1:"), "{url1}");
+    assert_eq!(url1[5..], url2[5..], "the same role reuses the server");
+    let issued = w.emulator.issued();
+    let static_line = running.stdout_line();
+    let key = static_line
+        .strip_prefix("STATIC=")
+        .and_then(|rest| rest.split('|').next())
+        .unwrap();
+    assert!(
+        issued.iter().any(|i| i.access_key_id == key),
+        "{static_line}"
+    );
+    assert!(static_line.ends_with("|unset|static"), "{static_line}");
+    let prompt = running.stdout_line();
+    assert!(prompt.starts_with(&format!("ReadOnly@{PROD} ")), "{prompt}");
+    assert!(prompt.ends_with('m') || prompt.ends_with('s'), "{prompt}");
+    assert_eq!(
+        running.stdout_line(),
+        "SERVED=unset|arn:aws:iam::210987654321:role/Developer",
+        "the profile's own role, in the default mode"
+    );
+    assert_eq!(running.stdout_line(), "UNUSED=unset|unset");
+    assert_eq!(running.stdout_line(), "PROFILE=plain|profile");
+    assert_eq!(running.stdout_line(), "profile:plain");
+    assert_eq!(
+        running.stdout_line(),
+        "MISSING=3|plain",
+        "an unknown profile changes nothing"
+    );
+    // `unuse` stopped its server before returning; the one `--static`
+    // replaced stopped within its poll.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0);
+    running.write_stdin("go\n");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("profile `nowhere` not found"), "{stderr}");
+}
+
+#[test]
+fn use_outside_the_shell_function_says_how_to_set_it_up() {
+    let w = World::new();
+    for verb in ["use", "unuse"] {
+        let out = w.run(&[verb]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("eval \"$(ssocred shell-init bash)\""),
+            "{stderr}"
+        );
+    }
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = ok(&w.run(&["shell-init", shell]));
+        assert!(out.contains("--shell-pid"), "{shell}: {out}");
+    }
+    assert_eq!(w.run(&["shell-init", "cmd"]).status.code(), Some(2));
+}
+
+/// The server watches the pid it was given, whatever process that is, and
+/// `use` warns when a `[default]` profile would win over the endpoint.
+#[test]
+fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
+    let w = World::new();
+    w.write_config(&format!(
+        "{CONFIG}\n[default]\ncredential_process = /bin/false\n"
+    ));
+    let mut watched = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let out = w
+        .cmd()
+        .args(["use", "--shell", "sh", "--shell-pid"])
+        .arg(watched.id().to_string())
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap();
+    let exports = ok(&out);
+    assert!(
+        exports.contains("export AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:"),
+        "{exports}"
+    );
+    assert!(exports.contains("unset AWS_ACCESS_KEY_ID\n"), "{exports}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the [default] profile") && stderr.contains("sets credential_process"),
+        "{stderr}"
+    );
+    assert_eq!(ssocred_processes(w.home()).len(), 1);
+    assert_eq!(records_left(w.home()), 1);
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0, "the record went with the server");
+    let log = std::fs::read_to_string(
+        w.home()
+            .join(format!(".local/state/ssocred/shells/{}.log", watched.id())),
+    )
+    .unwrap();
+    assert!(log.contains("has exited; stopping"), "{log}");
 }

@@ -28,7 +28,6 @@ use crate::signals::Caught;
 /// its value is the role ARN.
 pub const MARKER: &str = "SSOCRED_EXEC";
 
-
 /// How the command receives the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Via {

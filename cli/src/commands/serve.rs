@@ -14,12 +14,12 @@ use ssocred_core::sink::Sink;
 use ssocred_core::{CredentialSet, CredentialStream, ExposeSecret, SecretString, SinkError};
 
 use crate::deliver::{Rounds, deliver, log};
-use crate::shell_session::{self, ShellSession};
-use crate::signals::StopSignal;
 use crate::flags::OneRoleFlags;
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
+use crate::shell_session::{self, ShellSession};
+use crate::signals::StopSignal;
 
 // The arguments of `ssocred serve`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
@@ -138,7 +138,9 @@ fn serve_shell(
     let request = request::one_role(settings, paths, &args.role)?;
     let runtime = runtime()?;
     let Fetch::One(one) = crate::selection::fetch(&request, &runtime, true)? else {
-        return Err(Error::Internal("use selected more than one role".to_owned()));
+        return Err(Error::Internal(
+            "use selected more than one role".to_owned(),
+        ));
     };
     let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
     let mut stop = StopSignal::install()?;

@@ -23,10 +23,12 @@ pub enum InitShell {
 
 // The arguments of `ssocred shell-init`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
-#[command(after_help = "bash: eval \"$(ssocred shell-init bash)\" in ~/.bashrc; \
+#[command(
+    after_help = "bash: eval \"$(ssocred shell-init bash)\" in ~/.bashrc; \
 zsh: eval \"$(ssocred shell-init zsh)\" in ~/.zshrc; \
 fish: ssocred shell-init fish | source in ~/.config/fish/config.fish; \
-PowerShell: ssocred shell-init powershell | Out-String | Invoke-Expression in $PROFILE.")]
+PowerShell: ssocred shell-init powershell | Out-String | Invoke-Expression in $PROFILE."
+)]
 pub struct ShellInitArgs {
     /// The shell.
     #[arg(value_enum)]

@@ -119,7 +119,9 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     let request = request::one_role(&settings, &paths, &flags)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, flags.quiet.quiet)? else {
-        return Err(Error::Internal("use selected more than one role".to_owned()));
+        return Err(Error::Internal(
+            "use selected more than one role".to_owned(),
+        ));
     };
     let role = fetch.role().clone();
     let policy = Rounds {
@@ -193,13 +195,12 @@ pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
 
 /// `use --profile-only`: `AWS_PROFILE` alone, for a profile the SDKs
 /// resolve themselves.
-fn use_profile(
-    args: &UseArgs,
-    shell: Shell,
-    paths: &AwsPaths,
-    record: &Path,
-) -> Result<(), Error> {
-    let Some(name) = args.name.clone().or_else(|| args.role.profile.profile.clone()) else {
+fn use_profile(args: &UseArgs, shell: Shell, paths: &AwsPaths, record: &Path) -> Result<(), Error> {
+    let Some(name) = args
+        .name
+        .clone()
+        .or_else(|| args.role.profile.profile.clone())
+    else {
         return Err(Error::Usage(
             "--profile-only needs the profile: `ssocred use --profile-only PROFILE`".to_owned(),
         ));
@@ -239,7 +240,9 @@ fn reusable(record: &Path, role: &RoleArn) -> Option<Vec<(&'static str, String)>
         ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
     ];
-    vars.extend(region_variables(std::env::var("AWS_REGION").ok().as_deref()));
+    vars.extend(region_variables(
+        std::env::var("AWS_REGION").ok().as_deref(),
+    ));
     Some(vars)
 }
 
@@ -348,7 +351,11 @@ fn server_flags(flags: &OneRoleFlags) -> Vec<String> {
     pair("--region", flags.region.region.clone());
     pair(
         "--config",
-        flags.config.config.as_ref().map(|p| p.display().to_string()),
+        flags
+            .config
+            .config
+            .as_ref()
+            .map(|p| p.display().to_string()),
     );
     pair("--preset", flags.config.preset.clone());
     pair(
@@ -359,7 +366,10 @@ fn server_flags(flags: &OneRoleFlags) -> Vec<String> {
             .as_ref()
             .map(|p| p.display().to_string()),
     );
-    pair("--cache-window", flags.cache.cache_window.map(|m| m.to_string()));
+    pair(
+        "--cache-window",
+        flags.cache.cache_window.map(|m| m.to_string()),
+    );
     pair(
         "--refresh-before",
         flags.refresh.refresh_before.map(|s| s.to_string()),
