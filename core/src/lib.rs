@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod ecr;
 pub mod endpoints;
 mod error;
+pub mod frecency;
 pub mod fs;
 pub mod ini_edit;
 pub mod login;

@@ -99,7 +99,12 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     ssocred_core::sink::refuse_once(&sinks, "`ssocred exec`")?;
     let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
-    let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?
+    let Fetch::One(fetch) = crate::selection::fetch(
+        &request,
+        &runtime,
+        args.role.quiet.quiet,
+        settings.chooser_order().value,
+    )?
     else {
         return Err(Error::Internal(
             "exec selected more than one role".to_owned(),

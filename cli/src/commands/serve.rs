@@ -92,7 +92,12 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     rounds.check(&sinks)?;
     let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
-    let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
+    let fetch = crate::selection::fetch(
+        &request,
+        &runtime,
+        args.role.quiet.quiet,
+        settings.chooser_order().value,
+    )?;
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }
 
@@ -137,7 +142,9 @@ fn serve_shell(
     };
     let request = request::one_role(settings, paths, &args.role)?;
     let runtime = runtime()?;
-    let Fetch::One(one) = crate::selection::fetch(&request, &runtime, true)? else {
+    let Fetch::One(one) =
+        crate::selection::fetch(&request, &runtime, true, settings.chooser_order().value)?
+    else {
         return Err(Error::Internal(
             "use selected more than one role".to_owned(),
         ));

@@ -118,7 +118,13 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&Flags::one_role(&flags))?;
     let request = request::one_role(&settings, &paths, &flags)?;
     let runtime = runtime()?;
-    let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, flags.quiet.quiet)? else {
+    let Fetch::One(fetch) = crate::selection::fetch(
+        &request,
+        &runtime,
+        flags.quiet.quiet,
+        settings.chooser_order().value,
+    )?
+    else {
         return Err(Error::Internal(
             "use selected more than one role".to_owned(),
         ));
