@@ -4,6 +4,7 @@
 mod cache;
 mod cache_interop;
 mod chain;
+mod chooser;
 mod concurrency;
 mod config;
 mod console;
