@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use ssocred_core::Error;
-use ssocred_core::fs::{FileLock, write_atomic};
+use ssocred_core::fs::{FileLock, LOCK_TIMEOUT, create_private_dir, write_atomic};
 
 /// Set by `use`: the role ARN (or the profile, with `--profile-only`) the
 /// shell uses.
@@ -62,6 +62,20 @@ pub fn log_path(state_dir: &Path, shell_pid: u32) -> PathBuf {
     state_dir.join("shells").join(format!("{shell_pid}.log"))
 }
 
+/// The one lock of every record in the directory of `record`: a lock file
+/// per record would be left behind by every shell.
+fn lock(record: &Path) -> io::Result<FileLock> {
+    let dir = record.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    FileLock::acquire_path(&dir.join(".records.lock"), LOCK_TIMEOUT)
+}
+
+/// Removes the log of shell `shell_pid`'s server, once no server of that
+/// shell runs or is about to.
+pub fn remove_log(state_dir: &Path, shell_pid: u32) {
+    let _ = std::fs::remove_file(log_path(state_dir, shell_pid));
+}
+
 impl ShellSession {
     /// The record at `path`; `None` when it is missing or unreadable (a
     /// server that cannot be described is treated as gone).
@@ -72,7 +86,7 @@ impl ShellSession {
 
     /// Writes the record at `path` atomically (0600 in a 0700 directory).
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        let _lock = FileLock::acquire(path)?;
+        let _lock = lock(path)?;
         let text = serde_json::to_vec(self).map_err(io::Error::other)?;
         write_atomic(path, &text)
     }
@@ -87,7 +101,7 @@ impl ShellSession {
 /// server when `None`), under its lock: the server it names stops within
 /// [`POLL`]. Returns the record removed.
 pub fn withdraw(path: &Path, server_pid: Option<u32>) -> io::Result<Option<ShellSession>> {
-    let _lock = FileLock::acquire(path)?;
+    let _lock = lock(path)?;
     let Some(record) = ShellSession::read(path) else {
         return Ok(None);
     };
@@ -112,20 +126,29 @@ pub fn process_alive(pid: u32) -> bool {
         .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
 }
 
+/// Why a shell's server stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The shell has exited.
+    ShellExited,
+    /// `unuse`, or a `use` that replaced this server, withdrew its record.
+    Withdrawn,
+}
+
 /// Resolves when shell `shell_pid` has exited, or the record at `record`
 /// no longer names this process (`unuse`, or `use` of another role started
 /// another server), and says which on stderr (the server's log).
-pub async fn ended(shell_pid: u32, record: PathBuf) {
+pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
     let me = std::process::id();
     loop {
         tokio::time::sleep(POLL).await;
         if !process_alive(shell_pid) {
             eprintln!("ssocred: shell {shell_pid} has exited; stopping");
-            return;
+            return End::ShellExited;
         }
         if ShellSession::read(&record).is_none_or(|r| r.server_pid != me) {
             eprintln!("ssocred: the shell no longer uses this server; stopping");
-            return;
+            return End::Withdrawn;
         }
     }
 }

@@ -151,21 +151,29 @@ fn serve_shell(
     };
     let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
     let mut stop = StopSignal::install()?;
+    let shell_exited = std::cell::Cell::new(false);
     let stopped = {
         let signal = stop.received();
         let shell_gone = shell_session::ended(shell_pid, record.clone());
+        let shell_exited = &shell_exited;
         async move {
             tokio::select! {
                 () = signal => {}
-                () = shell_gone => {}
+                end = shell_gone => shell_exited.set(end == shell_session::End::ShellExited),
             }
         }
     };
     let mut stdout = std::io::stdout();
     let served = runtime.block_on(stream.run(&mut sinks, &mut stdout, stopped, log));
     // Leave nothing behind: the record goes with the server (unless another
-    // server already took it over).
+    // server already took it over), and the log once the shell is gone (no
+    // other server of that shell can start any more).
     let _ = shell_session::withdraw(&record, Some(std::process::id()));
+    if shell_exited.get() {
+        if let Ok(dir) = shell_session::state_dir() {
+            shell_session::remove_log(&dir, shell_pid);
+        }
+    }
     served
 }
 

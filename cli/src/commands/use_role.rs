@@ -109,7 +109,7 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     let state_dir = shell_session::state_dir()?;
     let record = shell_session::record_path(&state_dir, shell_pid);
     if args.profile_only {
-        return use_profile(args, shell, &paths, &record);
+        return use_profile(args, shell, &paths, &state_dir, shell_pid);
     }
     let mut flags = args.role.clone();
     if let Some(name) = &args.name {
@@ -147,7 +147,7 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
 
     let (vars, mode, how) = if args.static_keys {
         // A server this shell had is no longer wanted.
-        let _ = shell_session::withdraw(&record, None);
+        stop_server(&state_dir, &record, shell_pid, false);
         (
             credential_variables(first),
             "static",
@@ -183,25 +183,37 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
 /// Runs `unuse`: unsets what `use` set and stops this shell's server.
 pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
     let (shell, shell_pid) = args.hook.require("unuse")?;
-    let record = shell_session::record_path(&shell_session::state_dir()?, shell_pid);
-    let withdrawn = shell_session::withdraw(&record, None)
-        .map_err(|e| Error::Internal(format!("{}: {e}", record.display())))?;
-    if let Some(server) = withdrawn {
-        // The server notices within a second; wait so that nothing of this
-        // shell's is left running when `unuse` returns.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while server.server_alive() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    let state_dir = shell_session::state_dir()?;
+    let record = shell_session::record_path(&state_dir, shell_pid);
+    stop_server(&state_dir, &record, shell_pid, true);
     write_stdout(script(shell, &[])?.as_bytes())?;
     eprintln!("ssocred: this shell no longer uses a role");
     Ok(())
 }
 
+/// Withdraws the record of this shell's server, which then stops within a
+/// second (`wait`: until it has), and removes its log.
+fn stop_server(state_dir: &Path, record: &Path, shell_pid: u32, wait: bool) {
+    if let Ok(Some(server)) = shell_session::withdraw(record, None)
+        && wait
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.server_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    shell_session::remove_log(state_dir, shell_pid);
+}
+
 /// `use --profile-only`: `AWS_PROFILE` alone, for a profile the SDKs
 /// resolve themselves.
-fn use_profile(args: &UseArgs, shell: Shell, paths: &AwsPaths, record: &Path) -> Result<(), Error> {
+fn use_profile(
+    args: &UseArgs,
+    shell: Shell,
+    paths: &AwsPaths,
+    state_dir: &Path,
+    shell_pid: u32,
+) -> Result<(), Error> {
     let Some(name) = args
         .name
         .clone()
@@ -219,7 +231,8 @@ fn use_profile(args: &UseArgs, shell: Shell, paths: &AwsPaths, record: &Path) ->
             credentials: paths.credentials.clone(),
         });
     }
-    let _ = shell_session::withdraw(record, None);
+    let record = shell_session::record_path(state_dir, shell_pid);
+    stop_server(state_dir, &record, shell_pid, false);
     let vars = vec![
         ("AWS_PROFILE", name.clone()),
         (IN_USE, name.clone()),
