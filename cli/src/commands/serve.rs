@@ -169,10 +169,10 @@ fn serve_shell(
     // server already took it over), and the log once the shell is gone (no
     // other server of that shell can start any more).
     let _ = shell_session::withdraw(&record, Some(std::process::id()));
-    if shell_exited.get() {
-        if let Ok(dir) = shell_session::state_dir() {
-            shell_session::remove_log(&dir, shell_pid);
-        }
+    if shell_exited.get()
+        && let Ok(dir) = shell_session::state_dir()
+    {
+        shell_session::remove_log(&dir, shell_pid);
     }
     served
 }
