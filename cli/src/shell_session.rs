@@ -207,6 +207,54 @@ mod tests {
     }
 
     #[test]
+    fn the_prompt_line_for_each_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2030-01-01 12:00 UTC);
+        let line = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            prompt_line(
+                |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+                dir.path(),
+                now,
+            )
+        };
+        let arn = "arn:aws:iam::123456789012:role/Admin";
+        assert_eq!(line(&[]), None);
+        assert_eq!(
+            line(&[
+                (IN_USE, arn),
+                (MODE, "static"),
+                ("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T12:42:00Z")
+            ]),
+            Some("Admin@123456789012 42m".to_owned())
+        );
+        assert_eq!(
+            line(&[(IN_USE, "dev.Admin"), (MODE, "profile")]),
+            Some("profile:dev.Admin".to_owned())
+        );
+        // A served role: the record's expiry while the server runs.
+        let me = std::process::id();
+        let mut record = ShellSession {
+            server_pid: me,
+            shell_pid: 42,
+            role_arn: arn.to_owned(),
+            url: "http://127.0.0.1:1/credentials".to_owned(),
+            expiration: Some("2030-01-01T13:05:00Z".to_owned()),
+        };
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
+        assert_eq!(line(&served), Some("Admin@123456789012 1h05m".to_owned()));
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        record.server_pid = gone.id();
+        gone.wait().unwrap();
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        assert_eq!(line(&served), Some("Admin@123456789012 stopped".to_owned()));
+    }
+
+    #[test]
     fn a_record_is_withdrawn_only_for_its_server() {
         let dir = tempfile::tempdir().unwrap();
         let path = record_path(dir.path(), 42);

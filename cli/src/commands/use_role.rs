@@ -66,7 +66,9 @@ impl ShellHook {
 }
 
 // The arguments of `ssocred use`: the variant doc in commands/mod.rs is its help.
+// `--sink` comes with the shared flags but is refused: hidden from the help.
 #[derive(Debug, Args)]
+#[command(mut_arg("sinks", |a| a.hide(true)))]
 pub struct UseArgs {
     /// The profile: an SSO profile (its own role, or -r, or --account and
     /// --role, or the chooser); with --profile-only, any profile.
