@@ -391,3 +391,64 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
         "the log went once the watched process had exited"
     );
 }
+
+/// With `--assume`, the shell uses the chain's last role: the endpoint
+/// serves it, `SSOCRED_USE` names it, and `use` of the same chain again
+/// reuses the server.
+#[test]
+fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
+    const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+    let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+    let mut watched = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let pid = watched.id().to_string();
+    let use_chain = |env: &[(String, String)]| {
+        let out = w
+            .cmd()
+            .args(["use", "--shell", "sh", "--shell-pid", &pid])
+            .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        let lines: Vec<String> = ok(&out)
+            .lines()
+            .filter(|l| l.starts_with("export "))
+            .map(str::to_owned)
+            .collect();
+        parse_exports(&lines)
+    };
+    let first = use_chain(&[]);
+    let value = |vars: &[(String, String)], name: &str| {
+        vars.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} in {vars:?}"))
+    };
+    assert_eq!(value(&first, "SSOCRED_USE"), HUB);
+    let url = value(&first, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    let token = value(&first, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    let (status, body) = http_get(&url, Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let served: Value = serde_json::from_str(&body).unwrap();
+    let set = w
+        .emulator
+        .issued_for_key(served["AccessKeyId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        (set.account_id.as_str(), set.role_name.as_str()),
+        ("555555555555", "Hub"),
+        "the endpoint serves Hub's set: {body}"
+    );
+    let again = use_chain(&first);
+    assert_eq!(value(&again, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), url);
+    assert_eq!(ssocred_processes(w.home()).len(), 1, "one server, reused");
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -131,7 +131,6 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
             "use selected more than one role".to_owned(),
         ));
     };
-    let role = fetch.role().clone();
     let policy = Rounds {
         watch: false,
         refresh_before: settings.refresh_before.value,
@@ -146,6 +145,9 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     let first = sets
         .first()
         .ok_or_else(|| Error::Internal("no credentials fetched".to_owned()))?;
+    // The role whose credentials the shell gets: the chain's last with
+    // --assume (the server is started with the SSO role and the chain).
+    let role = first.role_arn.as_str();
 
     let (vars, mode, how) = if args.static_keys {
         // A server this shell had is no longer wanted.
@@ -156,11 +158,11 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
             format!("static keys, valid until {}", first.expiration_utc()),
         )
     } else {
-        let mut vars = match reusable(&record, &role) {
+        let mut vars = match reusable(&record, role) {
             Some(vars) => vars,
             None => {
                 let profile = settings.profile.value.clone();
-                start_server(&flags, &profile, &role, shell_pid, &state_dir)?
+                start_server(&flags, &profile, fetch.role(), shell_pid, &state_dir)?
             }
         };
         vars.push((SESSION, shell_pid.to_string()));
@@ -172,13 +174,10 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     };
     warn_about_competitors(&paths, args.static_keys);
     let mut vars = vars;
-    vars.push((IN_USE, role.as_str().to_owned()));
+    vars.push((IN_USE, role.to_owned()));
     vars.push((MODE, mode.to_owned()));
     write_stdout(script(shell, &vars)?.as_bytes())?;
-    eprintln!(
-        "ssocred: this shell now uses {} ({how})",
-        visible(role.as_str())
-    );
+    eprintln!("ssocred: this shell now uses {} ({how})", visible(role));
     Ok(())
 }
 
@@ -250,11 +249,11 @@ fn use_profile(
 
 /// The variables of this shell's running server, when it serves `role` and
 /// the shell still points at it: `use` of the same role again reuses it.
-fn reusable(record: &Path, role: &RoleArn) -> Option<Vec<(&'static str, String)>> {
+fn reusable(record: &Path, role: &str) -> Option<Vec<(&'static str, String)>> {
     let session = ShellSession::read(record)?;
     let url = std::env::var("AWS_CONTAINER_CREDENTIALS_FULL_URI").ok()?;
     let token = std::env::var("AWS_CONTAINER_AUTHORIZATION_TOKEN").ok()?;
-    if session.role_arn != role.as_str() || session.url != url || !session.server_alive() {
+    if session.role_arn != role || session.url != url || !session.server_alive() {
         return None;
     }
     let mut vars = vec![
