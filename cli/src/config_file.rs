@@ -16,6 +16,9 @@
 //! enabled = true
 //! window_minutes = 15
 //!
+//! [chooser]                     # the interactive role chooser
+//! order = "frecency"            # or "alphabetical"
+//!
 //! [preset.ci]
 //! role_arn = "arn:aws:iam::123456789012:role/Deploy"
 //! # a role chain after the SSO role: ARNs, or tables with the hop's options
@@ -64,6 +67,9 @@ pub struct ConfigFile {
     pub login: Option<Login>,
     /// The role-credential cache.
     pub cache: Option<Cache>,
+    /// The interactive chooser (top level only: it is about the person, not
+    /// the role a preset names).
+    pub chooser: Option<Chooser>,
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
@@ -249,6 +255,36 @@ pub struct Cache {
     pub enabled: Option<bool>,
     /// Cached credentials count as expired this many minutes early.
     pub window_minutes: Option<u32>,
+}
+
+/// The `[chooser]` table.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chooser {
+    /// How the roles are listed before anything is typed.
+    pub order: Option<ChooserOrder>,
+}
+
+/// The order of the chooser's list.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChooserOrder {
+    /// The roles chosen most often and most recently first, then the rest
+    /// alphabetically.
+    #[default]
+    Frecency,
+    /// By account name, account id and role name, and nothing remembered.
+    Alphabetical,
+}
+
+impl ChooserOrder {
+    /// The name written in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChooserOrder::Frecency => "frecency",
+            ChooserOrder::Alphabetical => "alphabetical",
+        }
+    }
 }
 
 /// A `[[sink]]` table: `type = "NAME"` and that sink's options.

@@ -16,6 +16,7 @@ mod request;
 mod runtime;
 mod selection;
 mod settings;
+mod shell_session;
 mod signals;
 
 // Each sink crate registers itself with inventory; a `use … as _;` line per

@@ -196,7 +196,7 @@ impl TrustStore {
     /// The store in ssocred's state directory.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<TrustStore, Error> {
         let paths = ssocred_core::profile::AwsPaths::from_env(env)?;
-        let dir = ssocred_core::login::ssocred_state_dir(env, &paths.home);
+        let dir = ssocred_core::state_dir::ssocred_state_dir(env, &paths.home);
         Ok(TrustStore {
             path: dir.join("trusted-projects.json"),
         })

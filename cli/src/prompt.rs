@@ -1,19 +1,42 @@
-//! The interactive chooser: the account first (skipped when there is one),
-//! then the role (skipped when the account has one), as the predecessor
-//! asked. Server names are shown escaped.
+//! The interactive chooser: one list of every role, one line each as
+//! "account name, account id, role", filtered by typing words that may
+//! match any part of the line in any order (`prod admin`). Roles chosen
+//! often and recently come first (`[chooser] order = "frecency"`, the
+//! default), the rest alphabetically. Server names are shown escaped.
 
+use std::cmp::Reverse;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
 use ssocred_core::Error;
 use ssocred_core::discovery::RoleEntry;
+use ssocred_core::frecency::{RoleHistory, history_path};
 use ssocred_core::text::visible;
 
+use crate::config_file::ChooserOrder;
+
 /// The chooser for [`ssocred_core::pipeline::pick`] on a terminal: the index
-/// of the entry chosen.
-pub fn choose_on_terminal(entries: &[RoleEntry]) -> Result<usize, Error> {
-    let chosen = choose(entries, &mut InquirePrompt)?;
-    entries
-        .iter()
-        .position(|e| std::ptr::eq(e, chosen))
-        .ok_or_else(|| Error::Internal("the chooser returned a role it was not shown".to_owned()))
+/// of the entry chosen. With frecency, the choice is remembered in the
+/// state directory (a failure to remember is only a warning).
+pub fn choose_on_terminal(entries: &[RoleEntry], order: ChooserOrder) -> Result<usize, Error> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let path = crate::shell_session::state_dir()
+        .ok()
+        .map(|dir| history_path(&dir));
+    let history = match (&path, order) {
+        (Some(path), ChooserOrder::Frecency) => RoleHistory::load(path),
+        _ => RoleHistory::default(),
+    };
+    let index = choose(entries, &history, now, &mut InquirePrompt)?;
+    if let (Some(path), ChooserOrder::Frecency) = (&path, order)
+        && let Err(e) = RoleHistory::record(path, &entries[index].role_arn, now)
+    {
+        eprintln!(
+            "ssocred: warning: cannot remember the choice in {}: {e}",
+            path.display()
+        );
+    }
+    Ok(index)
 }
 
 /// A way to ask the user to pick one of several options.
@@ -22,59 +45,101 @@ pub trait Prompt {
     fn select(&mut self, message: &str, options: Vec<String>) -> Result<usize, Error>;
 }
 
-/// The chooser: the account first (skipped when there is one), then the role
-/// (skipped when the account has one), as the predecessor asked.
-pub fn choose<'a>(
-    entries: &'a [RoleEntry],
+/// The chooser: one question over every role, in `history`'s order (an
+/// empty history gives the alphabetical order); none when there is one
+/// role. Returns the index in `entries` of the role chosen.
+pub fn choose(
+    entries: &[RoleEntry],
+    history: &RoleHistory,
+    now: i64,
     prompt: &mut dyn Prompt,
-) -> Result<&'a RoleEntry, Error> {
-    let mut accounts: Vec<(&str, &str)> = Vec::new();
-    for e in entries {
-        if !accounts.iter().any(|(id, _)| *id == e.account_id) {
-            accounts.push((&e.account_id, &e.account_name));
-        }
-    }
-    let account = match accounts.len() {
+) -> Result<usize, Error> {
+    match entries.len() {
         0 => return Err(Error::Usage("there are no roles to choose from".to_owned())),
-        1 => accounts[0].0,
-        _ => {
-            // Names come from the portal: shown escaped.
-            let labels = accounts
-                .iter()
-                .map(|(id, name)| visible(&format!("{name} ({id})")).into_owned())
-                .collect();
-            let index = prompt.select("Account:", labels)?;
-            accounts
-                .get(index)
-                .ok_or_else(|| Error::Internal("the chooser returned no account".to_owned()))?
-                .0
-        }
-    };
-    let roles: Vec<&RoleEntry> = entries.iter().filter(|e| e.account_id == account).collect();
-    let index = match roles.len() {
-        1 => 0,
-        _ => prompt.select(
-            &format!("Role in {}:", visible(account)),
-            roles
-                .iter()
-                .map(|e| visible(&e.role_name).into_owned())
-                .collect(),
-        )?,
-    };
-    roles
-        .get(index)
+        1 => return Ok(0),
+        _ => {}
+    }
+    let order = ordered(entries, history, now);
+    let labels = labels(entries, &order);
+    let picked = prompt.select("Role:", labels)?;
+    order
+        .get(picked)
         .copied()
-        .ok_or_else(|| Error::Internal("the chooser returned no role".to_owned()))
+        .ok_or_else(|| Error::Internal("the chooser returned a role it was not shown".to_owned()))
 }
 
-/// The terminal chooser: a fuzzy-filtered list on stderr.
+/// The indices of `entries` as listed: by frecency score, highest first,
+/// then by account name, account id and role name.
+fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    let key = |i: &usize| {
+        let e = &entries[*i];
+        (
+            e.account_name.to_lowercase(),
+            e.account_id.clone(),
+            e.role_name.to_lowercase(),
+        )
+    };
+    order.sort_by(|a, b| {
+        let (sa, sb) = (
+            history.score(&entries[*a].role_arn, now),
+            history.score(&entries[*b].role_arn, now),
+        );
+        sb.total_cmp(&sa).then_with(|| key(a).cmp(&key(b)))
+    });
+    order
+}
+
+/// One line per role, in `order`, in aligned columns: account name,
+/// account id, role name; names escaped.
+fn labels(entries: &[RoleEntry], order: &[usize]) -> Vec<String> {
+    let names: Vec<String> = order
+        .iter()
+        .map(|i| visible(&entries[*i].account_name).into_owned())
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    order
+        .iter()
+        .zip(names)
+        .map(|(i, name)| {
+            let e = &entries[*i];
+            format!(
+                "{name:<width$}  {}  {}",
+                visible(&e.account_id),
+                visible(&e.role_name)
+            )
+        })
+        .collect()
+}
+
+/// How well `input` matches `line`: every whitespace-separated word must
+/// match somewhere in the line (fuzzily, case-insensitively), in any
+/// order; the score is the sum. `Some(0)` for no input, so that the list
+/// keeps its order.
+pub fn match_score(matcher: &SkimMatcherV2, input: &str, line: &str) -> Option<i64> {
+    input
+        .split_whitespace()
+        .map(|word| matcher.fuzzy_match(line, word))
+        .sum()
+}
+
+/// The terminal chooser: a filtered list on stderr.
 struct InquirePrompt;
 
 impl Prompt for InquirePrompt {
     fn select(&mut self, message: &str, options: Vec<String>) -> Result<usize, Error> {
+        let matcher = SkimMatcherV2::default().ignore_case();
+        let scorer =
+            |input: &str, _: &String, line: &str, _: usize| match_score(&matcher, input, line);
+        // Stable: equal scores keep the list's (frecency) order.
+        let sorter = |scored: &mut [(usize, i64)]| scored.sort_by_key(|(i, s)| (Reverse(*s), *i));
         inquire::Select::new(message, options)
             .with_page_size(15)
-            .with_help_message("type to filter, arrows to move, enter to choose, esc to cancel")
+            .with_scorer(&scorer)
+            .with_sorter(&sorter)
+            .with_help_message(
+                "type words to filter (account name, id, role: `prod admin`), arrows to move, enter to choose, esc to cancel",
+            )
             .raw_prompt()
             .map(|chosen| chosen.index)
             .map_err(|e| match e {
@@ -102,107 +167,120 @@ mod tests {
         }
     }
 
-    /// Answers with the option whose label contains the scripted text, and
+    /// Answers with the option that contains the scripted text, and
     /// records what it was shown.
     struct Scripted {
-        answers: Vec<&'static str>,
-        shown: Vec<(String, Vec<String>)>,
+        answer: &'static str,
+        shown: Vec<String>,
     }
 
     impl Prompt for Scripted {
-        fn select(&mut self, message: &str, options: Vec<String>) -> Result<usize, Error> {
-            let want = self.answers.remove(0);
-            let index = options.iter().position(|o| o.contains(want)).unwrap();
-            self.shown.push((message.to_owned(), options));
+        fn select(&mut self, _: &str, options: Vec<String>) -> Result<usize, Error> {
+            let index = options
+                .iter()
+                .position(|o| o.contains(self.answer))
+                .unwrap();
+            self.shown = options;
             Ok(index)
         }
     }
 
-    #[test]
-    fn chooses_account_then_role() {
-        let entries = [
+    fn roles() -> [RoleEntry; 4] {
+        [
             entry("111111111111", "Prod", "ReadOnly"),
             entry("111111111111", "Prod", "Admin"),
             entry("222222222222", "Dev", "Developer"),
             entry("222222222222", "Dev", "ReadOnly"),
-        ];
+        ]
+    }
+
+    #[test]
+    fn one_question_alphabetical_without_history() {
+        let entries = roles();
         let mut p = Scripted {
-            answers: vec!["Dev", "ReadOnly"],
+            answer: "Dev   222222222222  ReadOnly",
             shown: vec![],
         };
-        let chosen = choose(&entries, &mut p).unwrap();
-        assert_eq!(chosen.role_arn, "arn:aws:iam::222222222222:role/ReadOnly");
+        let chosen = choose(&entries, &RoleHistory::default(), 0, &mut p).unwrap();
+        assert_eq!(chosen, 3);
         assert_eq!(
             p.shown,
             [
-                (
-                    "Account:".to_owned(),
-                    vec![
-                        "Prod (111111111111)".to_owned(),
-                        "Dev (222222222222)".to_owned()
-                    ]
-                ),
-                (
-                    "Role in 222222222222:".to_owned(),
-                    vec!["Developer".to_owned(), "ReadOnly".to_owned()]
-                ),
+                "Dev   222222222222  Developer",
+                "Dev   222222222222  ReadOnly",
+                "Prod  111111111111  Admin",
+                "Prod  111111111111  ReadOnly",
             ]
         );
     }
 
     #[test]
-    fn the_chooser_shows_names_escaped() {
+    fn frecent_roles_come_first() {
+        let entries = roles();
+        let mut history = RoleHistory::default();
+        history.note(&entries[0].role_arn, 10);
+        history.note(&entries[0].role_arn, 10);
+        history.note(&entries[3].role_arn, 10);
+        let mut p = Scripted {
+            answer: "Admin",
+            shown: vec![],
+        };
+        assert_eq!(choose(&entries, &history, 10, &mut p).unwrap(), 1);
+        assert_eq!(
+            p.shown,
+            [
+                "Prod  111111111111  ReadOnly",
+                "Dev   222222222222  ReadOnly",
+                "Dev   222222222222  Developer",
+                "Prod  111111111111  Admin",
+            ]
+        );
+    }
+
+    #[test]
+    fn words_match_anywhere_in_any_order() {
+        let m = SkimMatcherV2::default().ignore_case();
+        let line = "Prod  111111111111  Admin";
+        assert!(match_score(&m, "prod admin", line).is_some());
+        assert!(match_score(&m, "admin prod", line).is_some());
+        assert!(match_score(&m, "1111 adm", line).is_some());
+        assert!(match_score(&m, "dev admin", line).is_none());
+        assert_eq!(match_score(&m, "", line), Some(0));
+        assert!(match_score(&m, "prod admin", "Dev  222222222222  ReadOnly").is_none());
+    }
+
+    #[test]
+    fn the_chooser_shows_names_escaped_and_skips_a_single_role() {
         let entries = [
             entry(
                 "111111111111",
                 "Prod\u{1b}[2J\nssocred: fake",
                 "Read\u{202e}Only",
             ),
-            entry("111111111111", "Prod\u{1b}[2J\nssocred: fake", "Admin"),
             entry("222222222222", "Dev", "Developer"),
         ];
         let mut p = Scripted {
-            answers: vec!["Prod", "Admin"],
+            answer: "Only",
             shown: vec![],
         };
-        assert_eq!(choose(&entries, &mut p).unwrap().role_name, "Admin");
         assert_eq!(
-            p.shown,
-            [
-                (
-                    "Account:".to_owned(),
-                    vec![
-                        "Prod\\u{1b}[2J\\nssocred: fake (111111111111)".to_owned(),
-                        "Dev (222222222222)".to_owned()
-                    ]
-                ),
-                (
-                    "Role in 111111111111:".to_owned(),
-                    vec!["Read\\u{202e}Only".to_owned(), "Admin".to_owned()]
-                ),
-            ]
+            choose(&entries, &RoleHistory::default(), 0, &mut p).unwrap(),
+            0
         );
-    }
-
-    #[test]
-    fn skips_questions_with_one_answer() {
-        let entries = [
-            entry("111111111111", "Prod", "ReadOnly"),
-            entry("111111111111", "Prod", "Admin"),
-        ];
-        let mut p = Scripted {
-            answers: vec!["Admin"],
-            shown: vec![],
-        };
-        assert_eq!(choose(&entries, &mut p).unwrap().role_name, "Admin");
-        assert_eq!(p.shown.len(), 1, "no account question for one account");
+        assert!(
+            p.shown
+                .iter()
+                .all(|l| !l.contains('\u{1b}') && !l.contains('\n')),
+            "{:?}",
+            p.shown
+        );
+        assert!(
+            p.shown[1].contains(r"Prod\u{1b}[2J\nssocred: fake"),
+            "{:?}",
+            p.shown
+        );
         let one = [entry("333333333333", "Solo", "Only")];
-        let mut p = Scripted {
-            answers: vec![],
-            shown: vec![],
-        };
-        assert_eq!(choose(&one, &mut p).unwrap().role_name, "Only");
-        assert!(p.shown.is_empty());
-        assert!(choose(&[], &mut p).is_err());
+        assert_eq!(choose(&one, &RoleHistory::default(), 0, &mut p).unwrap(), 0);
+        assert!(choose(&[], &RoleHistory::default(), 0, &mut p).is_err());
     }
 }

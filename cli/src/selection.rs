@@ -1,17 +1,24 @@
 //! From a planned request to its fetch: a role named outright needs nothing
 //! more; otherwise the login's roles are listed (with a progress bar), and
-//! the plan picks one of them (on a terminal, the user may choose) or all.
+//! the plan picks one of them (on a terminal, the user may choose, in the
+//! config's `[chooser] order`) or all.
 
 use ssocred_core::Error;
 use ssocred_core::discovery::RoleEntry;
 use ssocred_core::pipeline::{Chooser, Fetch, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
+use crate::config_file::ChooserOrder;
 use crate::progress::ListingBar;
 use crate::request::interactive;
 
 /// The fetch of `request`, listing on `runtime` when the plan needs it.
-pub fn fetch(request: &Request, runtime: &Runtime, quiet: bool) -> Result<Fetch, Error> {
+pub fn fetch(
+    request: &Request,
+    runtime: &Runtime,
+    quiet: bool,
+    order: ChooserOrder,
+) -> Result<Fetch, Error> {
     let plan = request.plan()?;
     if let Plan::Role(role) = plan {
         return Ok(Fetch::One(request.role_fetch(role, None)));
@@ -27,7 +34,7 @@ pub fn fetch(request: &Request, runtime: &Runtime, quiet: bool) -> Result<Fetch,
     // before the first round.
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = list(&session, runtime, request.concurrency, quiet)?;
-    let mut choose = crate::prompt::choose_on_terminal;
+    let mut choose = |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order);
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     let picked = pick(plan, listed, &request.profile, chooser)?;
     request.fetch(picked, session)

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use ssocred_core::{Error, SelectedSink, SinkContext, SinkSpec, sink};
 
-use crate::config_file::{self, Config, ConfigSink, LoginMethod, Preset};
+use crate::config_file::{self, ChooserOrder, Config, ConfigSink, LoginMethod, Preset};
 use crate::project_file::{self, ProjectFile};
 
 /// Where a setting's value came from, for `config show` and `-v`.
@@ -516,6 +516,15 @@ impl Settings {
         })
     }
 
+    /// The chooser's order: `[chooser] order` at the config's top level,
+    /// else frecency.
+    pub fn chooser_order(&self) -> Sourced<ChooserOrder> {
+        match self.config.file.chooser.as_ref().and_then(|c| c.order) {
+            Some(order) => sourced(order, Source::Config(None)),
+            None => sourced(ChooserOrder::default(), Source::Default),
+        }
+    }
+
     /// Checks every sink's options without building it: no port is opened
     /// and no file touched. A sink from the config names the file and line.
     pub fn validate_sinks(&self, ctx: &SinkContext) -> Result<(), Error> {
@@ -620,6 +629,11 @@ impl Settings {
                     let w = &self.cache_window;
                     line(&mut out, "window_minutes", w.value.to_string(), &w.source);
                 }
+                Topic::Chooser => {
+                    out.push_str("\n[chooser]\n");
+                    let o = self.chooser_order();
+                    line(&mut out, "order", quoted(o.value.as_str()), &o.source);
+                }
             }
         }
         let presets = self.config.preset_names();
@@ -649,6 +663,8 @@ pub enum Topic {
     Login,
     /// The role cache.
     Cache,
+    /// The interactive chooser's order.
+    Chooser,
 }
 
 fn choices(sinks: Vec<ConfigSink>) -> Vec<SinkChoice> {

@@ -96,15 +96,6 @@ pub fn ssocred_cache_dir(var: impl Fn(&str) -> Option<String>, home: &Path) -> P
     }
 }
 
-/// ssocred's state directory (what it remembers, such as trusted project
-/// files): `$XDG_STATE_HOME/ssocred`, else `~/.local/state/ssocred`.
-pub fn ssocred_state_dir(var: impl Fn(&str) -> Option<String>, home: &Path) -> PathBuf {
-    match var("XDG_STATE_HOME").filter(|v| v.starts_with('/')) {
-        Some(dir) => PathBuf::from(dir).join("ssocred"),
-        None => home.join(".local").join("state").join("ssocred"),
-    }
-}
-
 /// Whether a browser could show a page on this machine: not over SSH, and on
 /// Linux and the BSDs only with an X11 or Wayland display.
 pub fn has_display(var: impl Fn(&str) -> Option<String>) -> bool {

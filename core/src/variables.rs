@@ -5,6 +5,26 @@ use secrecy::ExposeSecret;
 
 use crate::CredentialSet;
 
+/// Variables that give AWS SDKs credentials, or point them at credentials,
+/// which they would use instead of (or before) the ones ssocred hands over:
+/// `ssocred exec` clears them for its command, `ssocred use` unsets them in
+/// the shell.
+pub const COMPETING: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+];
+
 /// The variables the AWS SDKs and CLI read, in output order:
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 /// `AWS_CREDENTIAL_EXPIRATION` (UTC with `Z`) and, when a region is known,

@@ -267,6 +267,9 @@ open_browser = true  # default\n\
 enabled = true  # default\n\
 window_minutes = 5  # config [preset.ci]\n\
 \n\
+[chooser]\n\
+order = \"frecency\"  # default\n\
+\n\
 # presets: ci\n",
             cfg.display()
         )

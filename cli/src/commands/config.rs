@@ -56,9 +56,9 @@ impl ForCommand {
     pub fn topics(self) -> &'static [Topic] {
         use Topic::*;
         match self {
-            ForCommand::Get | ForCommand::Exec | ForCommand::Serve => {
-                &[Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache]
-            }
+            ForCommand::Get | ForCommand::Exec | ForCommand::Serve => &[
+                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Chooser,
+            ],
             ForCommand::List | ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],

@@ -28,25 +28,6 @@ use crate::signals::Caught;
 /// its value is the role ARN.
 pub const MARKER: &str = "SSOCRED_EXEC";
 
-/// Variables the command must not inherit: credentials or pointers to
-/// credentials that AWS SDKs would use instead of (or before) the ones
-/// ssocred gives it.
-const CLEARED: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-];
-
 /// How the command receives the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Via {
@@ -118,7 +99,12 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     ssocred_core::sink::refuse_once(&sinks, "`ssocred exec`")?;
     let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
-    let Fetch::One(fetch) = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?
+    let Fetch::One(fetch) = crate::selection::fetch(
+        &request,
+        &runtime,
+        args.role.quiet.quiet,
+        settings.chooser_order().value,
+    )?
     else {
         return Err(Error::Internal(
             "exec selected more than one role".to_owned(),
@@ -153,7 +139,9 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
 
     let mut command = Command::new(&args.command[0]);
     command.args(&args.command[1..]);
-    for name in CLEARED {
+    // Credentials or pointers to credentials the SDKs would use instead of
+    // (or before) the ones ssocred gives it.
+    for name in ssocred_core::variables::COMPETING {
         command.env_remove(name);
     }
     command.envs(vars).env(MARKER, fetch.role().as_str());

@@ -150,7 +150,12 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         sink.sink.connect(&request.network, request.trace);
     }
     let runtime = runtime()?;
-    let fetch = crate::selection::fetch(&request, &runtime, args.listing.quiet)?;
+    let fetch = crate::selection::fetch(
+        &request,
+        &runtime,
+        args.listing.quiet,
+        settings.chooser_order().value,
+    )?;
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }
 

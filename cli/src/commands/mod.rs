@@ -17,9 +17,11 @@ pub mod login;
 pub mod logout;
 pub mod man;
 pub mod serve;
+pub mod shell_init;
 pub mod sinks;
 pub mod status;
 pub mod trust;
+pub mod use_role;
 
 use std::process::ExitCode;
 
@@ -104,6 +106,15 @@ pub enum Command {
     /// Show a project file (.ssocred.toml) and trust it as it is: runs in
     /// its directory and below use its settings until it changes.
     Trust(trust::TrustArgs),
+    /// Make the current shell use a role: a local endpoint that keeps its
+    /// credentials fresh until the shell exits (or --static keys, or
+    /// --profile-only AWS_PROFILE). Needs the function of `ssocred shell-init`.
+    Use(use_role::UseArgs),
+    /// Undo `ssocred use` in the current shell and stop its endpoint.
+    Unuse(use_role::UnuseArgs),
+    /// Print the shell function that lets `use` and `unuse` change the
+    /// current shell: bash, zsh, fish or powershell.
+    ShellInit(shell_init::ShellInitArgs),
     /// Manage the role-credential cache (~/.aws/cli/cache, shared with the AWS CLI v2).
     Cache {
         #[command(subcommand)]
@@ -131,6 +142,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Cache { action }) => done(cache::run(&action)),
         Some(Command::Status(args)) => status::run(&args),
         Some(Command::Trust(args)) => done(trust::run(&args)),
+        Some(Command::Use(args)) => done(use_role::run(&args)),
+        Some(Command::Unuse(args)) => done(use_role::run_unuse(&args)),
+        Some(Command::ShellInit(args)) => done(shell_init::run(&args)),
         Some(Command::Sinks { verbose }) => done(sinks::run(verbose)),
         Some(Command::Completions { shell }) => done(completions::run(shell, full_command())),
         Some(Command::Man) => done(man::run(full_command())),

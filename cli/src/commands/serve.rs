@@ -7,11 +7,19 @@ use ssocred_core::sink::SelectedSink;
 use ssocred_core::{Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
 
-use crate::deliver::{Rounds, deliver};
+use std::io::Write;
+
+use ssocred_core::pipeline::Fetch;
+use ssocred_core::sink::Sink;
+use ssocred_core::{CredentialSet, CredentialStream, ExposeSecret, SecretString, SinkError};
+
+use crate::deliver::{Rounds, deliver, log};
 use crate::flags::OneRoleFlags;
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
+use crate::shell_session::{self, ShellSession};
+use crate::signals::StopSignal;
 
 // The arguments of `ssocred serve`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
@@ -32,6 +40,13 @@ pub struct ServeArgs {
     /// required).
     #[arg(long)]
     pub allow_non_loopback: bool,
+
+    /// Serve the shell with this process id for `ssocred use`: hand the
+    /// endpoint to `use` as one JSON line on stdout, keep a record in the
+    /// state directory, and stop when the shell exits or the record is
+    /// withdrawn (hidden: `use` starts it).
+    #[arg(long, value_name = "PID", hide = true, conflicts_with_all = ["listen", "allow_non_loopback"])]
+    pub for_shell: Option<u32>,
 }
 
 impl ServeArgs {
@@ -59,6 +74,9 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     ssocred_core::sink::refuse_once(&sinks, "`ssocred serve`")?;
     let endpoint = Endpoint::start(listen, args.allow_non_loopback)?;
+    if let Some(shell_pid) = args.for_shell {
+        return serve_shell(args, &settings, &paths, endpoint, shell_pid, sinks);
+    }
     sinks.insert(
         0,
         SelectedSink {
@@ -74,6 +92,146 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     rounds.check(&sinks)?;
     let request = request::one_role(&settings, &paths, &args.role)?;
     let runtime = runtime()?;
-    let fetch = crate::selection::fetch(&request, &runtime, args.role.quiet.quiet)?;
+    let fetch = crate::selection::fetch(
+        &request,
+        &runtime,
+        args.role.quiet.quiet,
+        settings.chooser_order().value,
+    )?;
     deliver(&runtime, &fetch, &mut sinks, rounds)
+}
+
+/// `serve --for-shell PID`: the endpoint of a shell that ran `ssocred use`,
+/// until the shell exits, `unuse` withdraws its record, or SIGINT/SIGTERM.
+fn serve_shell(
+    args: &ServeArgs,
+    settings: &Settings,
+    paths: &ssocred_core::profile::AwsPaths,
+    endpoint: Endpoint,
+    shell_pid: u32,
+    mut sinks: Vec<SelectedSink>,
+) -> Result<(), Error> {
+    let record = shell_session::record_path(&shell_session::state_dir()?, shell_pid);
+    let handoff = HandoffSink {
+        url: endpoint.url().to_owned(),
+        token: endpoint.token().clone(),
+        shell_pid,
+        record: record.clone(),
+        pending: None,
+        announced: false,
+    };
+    sinks.insert(
+        0,
+        SelectedSink {
+            spec: SinkSpec::named("serve"),
+            sink: Box::new(ServeSink::new(endpoint, None)),
+        },
+    );
+    // After the endpoint, so `use` hears of it only once it serves.
+    sinks.insert(
+        1,
+        SelectedSink {
+            spec: SinkSpec::named("use"),
+            sink: Box::new(handoff),
+        },
+    );
+    let rounds = Rounds {
+        watch: true,
+        refresh_before: settings.refresh_before.value,
+        profile_name: "",
+    };
+    let request = request::one_role(settings, paths, &args.role)?;
+    let runtime = runtime()?;
+    let Fetch::One(one) =
+        crate::selection::fetch(&request, &runtime, true, settings.chooser_order().value)?
+    else {
+        return Err(Error::Internal(
+            "use selected more than one role".to_owned(),
+        ));
+    };
+    let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
+    let mut stop = StopSignal::install()?;
+    let shell_exited = std::cell::Cell::new(false);
+    let stopped = {
+        let signal = stop.received();
+        let shell_gone = shell_session::ended(shell_pid, record.clone());
+        let shell_exited = &shell_exited;
+        async move {
+            tokio::select! {
+                () = signal => {}
+                end = shell_gone => shell_exited.set(end == shell_session::End::ShellExited),
+            }
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let served = runtime.block_on(stream.run(&mut sinks, &mut stdout, stopped, log));
+    // Leave nothing behind: the record goes with the server (unless another
+    // server already took it over), and the log once the shell is gone (no
+    // other server of that shell can start any more).
+    let _ = shell_session::withdraw(&record, Some(std::process::id()));
+    if shell_exited.get()
+        && let Ok(dir) = shell_session::state_dir()
+    {
+        shell_session::remove_log(&dir, shell_pid);
+    }
+    served
+}
+
+/// Hands the endpoint to `ssocred use` (one JSON line on stdout, the pipe
+/// `use` reads) after the first round, and keeps the shell's record up to
+/// date with each round's expiry.
+#[derive(Debug)]
+struct HandoffSink {
+    url: String,
+    token: SecretString,
+    shell_pid: u32,
+    record: std::path::PathBuf,
+    pending: Option<(String, String, Option<String>)>,
+    announced: bool,
+}
+
+impl Sink for HandoffSink {
+    fn accept(&mut self, set: &CredentialSet) -> Result<(), SinkError> {
+        self.pending = Some((
+            set.role_arn.clone(),
+            set.expiration_utc(),
+            set.region.clone(),
+        ));
+        Ok(())
+    }
+
+    fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError> {
+        let Some((role_arn, expiration, region)) = self.pending.take() else {
+            return Ok(());
+        };
+        if self.announced && ShellSession::read(&self.record).is_none() {
+            // Withdrawn by `unuse`: the server is about to stop.
+            return Ok(());
+        }
+        ShellSession {
+            server_pid: std::process::id(),
+            shell_pid: self.shell_pid,
+            role_arn,
+            url: self.url.clone(),
+            expiration: Some(expiration),
+        }
+        .write(&self.record)
+        .map_err(|e| SinkError::io(&self.record, &e))?;
+        if !self.announced {
+            let line = serde_json::json!({
+                "url": self.url,
+                "token": self.token.expose_secret(),
+                "region": region,
+            });
+            writeln!(stdout, "{line}")
+                .and_then(|()| stdout.flush())
+                .map_err(|e| SinkError::stdout(&e))?;
+            self.announced = true;
+        }
+        Ok(())
+    }
+
+    fn serves_continuously(&self) -> bool {
+        true
+    }
 }

@@ -80,6 +80,12 @@ pub struct StatusArgs {
 
     #[command(flatten)]
     pub config: ConfigFlags,
+
+    /// One line for a prompt about the role this shell uses (`ssocred
+    /// use`): ROLE@ACCOUNT and the time its credentials have left; nothing
+    /// when it uses none. Reads only the environment and the shell's record.
+    #[arg(long, conflicts_with_all = ["all", "profile", "role_arn", "account", "role", "assume", "check", "json", "format"])]
+    pub in_use: bool,
 }
 
 impl StatusArgs {
@@ -134,6 +140,17 @@ fn exit_code(state: State) -> u8 {
 
 /// Runs the command.
 pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
+    if args.in_use {
+        let line = crate::shell_session::prompt_line(
+            |k| std::env::var(k).ok(),
+            &crate::shell_session::state_dir()?,
+            OffsetDateTime::now_utc(),
+        );
+        if let Some(line) = line {
+            write_stdout(format!("{line}\n").as_bytes())?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let template = args.format.as_deref().map(Template::parse).transpose()?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;

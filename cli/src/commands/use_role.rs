@@ -1,0 +1,494 @@
+//! `ssocred use` and `ssocred unuse`, run through the function of
+//! `ssocred shell-init`: what they print is evaluated by the current shell.
+//!
+//! By default the shell is pointed at a container-credentials endpoint of
+//! its own (`ssocred serve --for-shell PID`), which refreshes the role's
+//! credentials for as long as the SSO login lasts and stops when the shell
+//! exits. `--static` exports the keys themselves; `--profile-only` only
+//! `AWS_PROFILE`.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use ssocred_core::pipeline::Fetch;
+use ssocred_core::profile::{AwsPaths, ProfileFiles};
+use ssocred_core::shell::{Shell, assignment, credential_variables, region_variables};
+use ssocred_core::text::visible;
+use ssocred_core::variables::COMPETING;
+use ssocred_core::{CredentialStream, Error, RoleArn};
+
+use crate::deliver::Rounds;
+use crate::flags::OneRoleFlags;
+use crate::output::write_stdout;
+use crate::request;
+use crate::runtime::runtime;
+use crate::settings::{Flags, Settings};
+use crate::shell_session::{self, IN_USE, MODE, SESSION, ShellSession};
+
+/// How long `use` waits for its server's first credentials.
+const HANDOFF_TIMEOUT: Duration = Duration::from_secs(120);
+
+// The hidden flags the shell function passes.
+#[derive(Debug, Clone, Args)]
+pub struct ShellHook {
+    /// The syntax of the output: sh, fish or powershell (set by the
+    /// function of `ssocred shell-init`).
+    #[arg(long, value_name = "SHELL", hide = true)]
+    pub shell: Option<String>,
+
+    /// The process id of the shell (set by the function of `ssocred
+    /// shell-init`).
+    #[arg(long, value_name = "PID", hide = true)]
+    pub shell_pid: Option<u32>,
+}
+
+impl ShellHook {
+    /// The shell syntax and pid, or a usage error pointing to `shell-init`
+    /// when ssocred was run directly.
+    fn require(&self, verb: &str) -> Result<(Shell, u32), Error> {
+        let (Some(name), Some(pid)) = (&self.shell, self.shell_pid) else {
+            return Err(Error::Usage(format!(
+                "`ssocred {verb}` changes the current shell, so it runs through the shell function: add `eval \"$(ssocred shell-init bash)\"` (or zsh, fish, powershell) to your shell's rc file and start a new shell"
+            )));
+        };
+        match Shell::parse(name) {
+            Some(shell @ (Shell::Sh | Shell::Fish | Shell::Powershell)) => Ok((shell, pid)),
+            _ => Err(Error::Usage(format!(
+                "--shell `{name}` is not one of sh, fish or powershell"
+            ))),
+        }
+    }
+}
+
+// The arguments of `ssocred use`: the variant doc in commands/mod.rs is its help.
+// `--sink` comes with the shared flags but is refused: hidden from the help.
+#[derive(Debug, Args)]
+#[command(mut_arg("sinks", |a| a.hide(true)))]
+pub struct UseArgs {
+    /// The profile: an SSO profile (its own role, or -r, or --account and
+    /// --role, or the chooser); with --profile-only, any profile.
+    #[arg(value_name = "PROFILE", conflicts_with = "profile")]
+    pub name: Option<String>,
+
+    #[command(flatten)]
+    pub role: OneRoleFlags,
+
+    /// Export the role's keys (AWS_ACCESS_KEY_ID, ...), as `--sink env`
+    /// does; they expire with the session instead of being refreshed.
+    #[arg(long = "static", conflicts_with = "profile_only")]
+    pub static_keys: bool,
+
+    /// Export only AWS_PROFILE=PROFILE (for credential_process profiles,
+    /// such as those `ssocred discover` writes).
+    #[arg(long, conflicts_with_all = ["role_arn", "account", "role", "assume"])]
+    pub profile_only: bool,
+
+    #[command(flatten)]
+    pub hook: ShellHook,
+}
+
+// The arguments of `ssocred unuse`.
+#[derive(Debug, Args)]
+pub struct UnuseArgs {
+    #[command(flatten)]
+    pub hook: ShellHook,
+}
+
+/// Runs `use`.
+pub fn run(args: &UseArgs) -> Result<(), Error> {
+    let (shell, shell_pid) = args.hook.require("use")?;
+    if !args.role.sinks.sinks.is_empty() {
+        return Err(Error::Usage(
+            "`ssocred use` takes no --sink: it sets this shell's environment".to_owned(),
+        ));
+    }
+    let paths = request::paths()?;
+    let state_dir = shell_session::state_dir()?;
+    let record = shell_session::record_path(&state_dir, shell_pid);
+    if args.profile_only {
+        return use_profile(args, shell, &paths, &state_dir, shell_pid);
+    }
+    let mut flags = args.role.clone();
+    if let Some(name) = &args.name {
+        flags.profile.profile = Some(name.clone());
+    }
+    let settings = Settings::from_process(&Flags::one_role(&flags))?;
+    let request = request::one_role(&settings, &paths, &flags)?;
+    let runtime = runtime()?;
+    let Fetch::One(fetch) = crate::selection::fetch(
+        &request,
+        &runtime,
+        flags.quiet.quiet,
+        settings.chooser_order().value,
+    )?
+    else {
+        return Err(Error::Internal(
+            "use selected more than one role".to_owned(),
+        ));
+    };
+    let policy = Rounds {
+        watch: false,
+        refresh_before: settings.refresh_before.value,
+        profile_name: "",
+    }
+    .policy();
+    // The first round runs here, in the foreground, so a login, an
+    // unassigned role or a throttled portal is reported with its exit code;
+    // the server then starts from the role-credential cache.
+    let mut stream = CredentialStream::new(|| fetch.fetch(), policy);
+    let sets = runtime.block_on(stream.first_round(&mut [], &mut std::io::sink()))?;
+    let first = sets
+        .first()
+        .ok_or_else(|| Error::Internal("no credentials fetched".to_owned()))?;
+    // The role whose credentials the shell gets: the chain's last with
+    // --assume (the server is started with the SSO role and the chain).
+    let role = first.role_arn.as_str();
+
+    let (vars, mode, how) = if args.static_keys {
+        // A server this shell had is no longer wanted.
+        stop_server(&state_dir, &record, shell_pid, false);
+        (
+            credential_variables(first),
+            "static",
+            format!("static keys, valid until {}", first.expiration_utc()),
+        )
+    } else {
+        let mut vars = match reusable(&record, role) {
+            Some(vars) => vars,
+            None => {
+                let profile = settings.profile.value.clone();
+                start_server(&flags, &profile, fetch.role(), shell_pid, &state_dir)?
+            }
+        };
+        vars.push((SESSION, shell_pid.to_string()));
+        (
+            vars,
+            "serve",
+            "a local endpoint refreshed until this shell exits or `ssocred unuse`".to_owned(),
+        )
+    };
+    warn_about_competitors(&paths, args.static_keys);
+    let mut vars = vars;
+    vars.push((IN_USE, role.to_owned()));
+    vars.push((MODE, mode.to_owned()));
+    write_stdout(script(shell, &vars)?.as_bytes())?;
+    eprintln!("ssocred: this shell now uses {} ({how})", visible(role));
+    Ok(())
+}
+
+/// Runs `unuse`: unsets what `use` set and stops this shell's server.
+pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
+    let (shell, shell_pid) = args.hook.require("unuse")?;
+    let state_dir = shell_session::state_dir()?;
+    let record = shell_session::record_path(&state_dir, shell_pid);
+    stop_server(&state_dir, &record, shell_pid, true);
+    write_stdout(script(shell, &[])?.as_bytes())?;
+    eprintln!("ssocred: this shell no longer uses a role");
+    Ok(())
+}
+
+/// Withdraws the record of this shell's server, which then stops within a
+/// second (`wait`: until it has), and removes its log.
+fn stop_server(state_dir: &Path, record: &Path, shell_pid: u32, wait: bool) {
+    if let Ok(Some(server)) = shell_session::withdraw(record, None)
+        && wait
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.server_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    shell_session::remove_log(state_dir, shell_pid);
+}
+
+/// `use --profile-only`: `AWS_PROFILE` alone, for a profile the SDKs
+/// resolve themselves.
+fn use_profile(
+    args: &UseArgs,
+    shell: Shell,
+    paths: &AwsPaths,
+    state_dir: &Path,
+    shell_pid: u32,
+) -> Result<(), Error> {
+    let Some(name) = args
+        .name
+        .clone()
+        .or_else(|| args.role.profile.profile.clone())
+    else {
+        return Err(Error::Usage(
+            "--profile-only needs the profile: `ssocred use --profile-only PROFILE`".to_owned(),
+        ));
+    };
+    let files = ProfileFiles::load(paths)?;
+    if files.sections().get_profile(&name).is_none() {
+        return Err(Error::UnknownProfile {
+            profile: name,
+            config: paths.config.clone(),
+            credentials: paths.credentials.clone(),
+        });
+    }
+    let record = shell_session::record_path(state_dir, shell_pid);
+    stop_server(state_dir, &record, shell_pid, false);
+    let vars = vec![
+        ("AWS_PROFILE", name.clone()),
+        (IN_USE, name.clone()),
+        (MODE, "profile".to_owned()),
+    ];
+    write_stdout(script(shell, &vars)?.as_bytes())?;
+    eprintln!(
+        "ssocred: this shell now uses profile `{}` (AWS_PROFILE)",
+        visible(&name)
+    );
+    Ok(())
+}
+
+/// The variables of this shell's running server, when it serves `role` and
+/// the shell still points at it: `use` of the same role again reuses it.
+fn reusable(record: &Path, role: &str) -> Option<Vec<(&'static str, String)>> {
+    let session = ShellSession::read(record)?;
+    let url = std::env::var("AWS_CONTAINER_CREDENTIALS_FULL_URI").ok()?;
+    let token = std::env::var("AWS_CONTAINER_AUTHORIZATION_TOKEN").ok()?;
+    if session.role_arn != role || session.url != url || !session.server_alive() {
+        return None;
+    }
+    let mut vars = vec![
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
+    ];
+    vars.extend(region_variables(
+        std::env::var("AWS_REGION").ok().as_deref(),
+    ));
+    Some(vars)
+}
+
+/// Starts `ssocred serve --for-shell PID` for `role`, detached from the
+/// terminal, and returns the variables it hands over once it serves.
+fn start_server(
+    flags: &OneRoleFlags,
+    profile: &str,
+    role: &RoleArn,
+    shell_pid: u32,
+    state_dir: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let log = shell_session::log_path(state_dir, shell_pid);
+    let log_file = open_log(&log)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Internal(format!("cannot find ssocred's own path: {e}")))?;
+    let mut command = Command::new(exe);
+    command
+        .args(["serve", "--for-shell", &shell_pid.to_string()])
+        .args(["-p", profile, "-r", role.as_str()])
+        .args(server_flags(flags));
+    for name in COMPETING {
+        command.env_remove(name);
+    }
+    // Its own process group: Ctrl-C at the terminal is not for it, and the
+    // shell's exit (not a signal) is what ends it.
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .process_group(0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::Internal(format!("cannot start ssocred serve: {e}")))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(read.map(|_| line));
+    });
+    let line = match rx.recv_timeout(HANDOFF_TIMEOUT) {
+        Ok(Ok(line)) if !line.trim().is_empty() => line,
+        _ => return Err(server_failed(&mut child, &log)),
+    };
+    let handoff: serde_json::Value = serde_json::from_str(&line)
+        .map_err(|_| Error::Internal("the server handed over no endpoint".to_owned()))?;
+    let field = |name: &str| handoff[name].as_str().map(str::to_owned);
+    let (Some(url), Some(token)) = (field("url"), field("token")) else {
+        return Err(Error::Internal(
+            "the server handed over no endpoint".to_owned(),
+        ));
+    };
+    let mut vars = vec![
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
+    ];
+    vars.extend(region_variables(field("region").as_deref()));
+    Ok(vars)
+}
+
+/// The server's stderr: the shell's log, 0600, started afresh.
+fn open_log(log: &Path) -> Result<std::fs::File, Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // In the user's own 0700 state directory: no one else can plant a link.
+    let failed = |e: std::io::Error| Error::Internal(format!("{}: {e}", log.display()));
+    if let Some(dir) = log.parent() {
+        ssocred_core::fs::create_private_dir(dir).map_err(failed)?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(log)
+        .map_err(failed)
+}
+
+/// The server ended (or hung) before handing over its endpoint: stopped,
+/// and its log shown.
+fn server_failed(child: &mut Child, log: &Path) -> Error {
+    let _ = child.kill();
+    let status = child.wait();
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut message = format!(
+        "the credential server for this shell did not start ({})",
+        status.map_or_else(|e| e.to_string(), |s| s.to_string())
+    );
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(20) {
+        message.push_str("\n  ");
+        message.push_str(line);
+    }
+    Error::Internal(message)
+}
+
+/// The flags of `use` that the server needs to resolve the same settings
+/// (the profile and role are passed resolved).
+fn server_flags(flags: &OneRoleFlags) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pair = |flag: &str, value: Option<String>| {
+        if let Some(value) = value {
+            out.push(flag.to_owned());
+            out.push(value);
+        }
+    };
+    pair("--region", flags.region.region.clone());
+    pair(
+        "--config",
+        flags
+            .config
+            .config
+            .as_ref()
+            .map(|p| p.display().to_string()),
+    );
+    pair("--preset", flags.config.preset.clone());
+    pair(
+        "--ca-bundle",
+        flags
+            .network
+            .ca_bundle
+            .as_ref()
+            .map(|p| p.display().to_string()),
+    );
+    pair(
+        "--cache-window",
+        flags.cache.cache_window.map(|m| m.to_string()),
+    );
+    pair(
+        "--refresh-before",
+        flags.refresh.refresh_before.map(|s| s.to_string()),
+    );
+    pair(
+        "--refresh-window",
+        Some(flags.token.refresh_window.to_string()),
+    );
+    for hop in &flags.assume.assume {
+        pair("--assume", Some(hop.clone()));
+    }
+    if flags.cache.no_cache {
+        out.push("--no-cache".to_owned());
+    }
+    out
+}
+
+/// The script for the shell: every competing variable not set here is
+/// unset, then the assignments.
+fn script(shell: Shell, vars: &[(&str, String)]) -> Result<String, Error> {
+    let mut text = String::new();
+    for name in COMPETING
+        .iter()
+        .chain(&[IN_USE, MODE, SESSION])
+        .filter(|n| !vars.iter().any(|(set, _)| set == *n))
+    {
+        text.push_str(&match shell {
+            Shell::Fish => format!("set -e {name};"),
+            Shell::Powershell => format!("Remove-Item -ErrorAction SilentlyContinue Env:{name}"),
+            _ => format!("unset {name}"),
+        });
+        text.push_str(shell.eol());
+    }
+    for (name, value) in vars {
+        text.push_str(&assignment(shell, name, value).map_err(Error::Usage)?);
+        text.push_str(shell.eol());
+    }
+    Ok(text)
+}
+
+/// Says on stderr what would still win over, or was unset in favour of, the
+/// credentials `use` gives: an `AWS_PROFILE` (unset now), and a `[default]`
+/// profile with credentials, which botocore, the AWS CLI and the SDKs try
+/// before the container endpoint (environment keys come first of all, so
+/// `--static` wins anyway).
+fn warn_about_competitors(paths: &AwsPaths, static_keys: bool) {
+    for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
+        if let Ok(value) = std::env::var(name) {
+            eprintln!(
+                "ssocred: unset {name} (was `{}`): the SDKs would use that profile instead",
+                visible(&value)
+            );
+        }
+    }
+    if static_keys {
+        return;
+    }
+    let Ok(files) = ProfileFiles::load(paths) else {
+        return;
+    };
+    let keys = [
+        "aws_access_key_id",
+        "role_arn",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "credential_process",
+    ];
+    if let Some(key) = keys
+        .iter()
+        .find(|k| files.profile_value("default", k).is_some())
+    {
+        eprintln!(
+            "ssocred: warning: the [default] profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, so this shell's AWS tools get [default]'s credentials, not this role's. Remove it, or run `ssocred use --static`",
+            paths.config.display(),
+            paths.credentials.display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_unset_the_competition_in_each_shell() {
+        let vars = [("AWS_PROFILE", "p'q".to_owned())];
+        let sh = script(Shell::Sh, &vars).unwrap();
+        assert!(sh.contains("unset AWS_ACCESS_KEY_ID\n"), "{sh}");
+        assert!(!sh.contains("unset AWS_PROFILE"), "{sh}");
+        assert!(sh.ends_with("export AWS_PROFILE='p'\\''q'\n"), "{sh}");
+        let fish = script(Shell::Fish, &vars).unwrap();
+        assert!(fish.contains("set -e AWS_CONTAINER_CREDENTIALS_FULL_URI;\n"));
+        let ps = script(Shell::Powershell, &[]).unwrap();
+        assert!(ps.contains("Remove-Item -ErrorAction SilentlyContinue Env:SSOCRED_USE\n"));
+        assert_eq!(
+            ps.lines().count(),
+            COMPETING.len() + 3,
+            "every variable is unset once"
+        );
+    }
+}

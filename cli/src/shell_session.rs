@@ -1,0 +1,276 @@
+//! The credential server of a shell that ran `ssocred use`: its record in
+//! the state directory (`shells/<shell pid>.json`), and the watch that ends
+//! it when the shell exits or `unuse` withdraws the record.
+//!
+//! The record holds no secret: the endpoint's token reaches the shell over
+//! a pipe from the server to `use`, never through a file or argv.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use ssocred_core::Error;
+use ssocred_core::fs::{FileLock, LOCK_TIMEOUT, create_private_dir, write_atomic};
+
+/// Set by `use`: the role ARN (or the profile, with `--profile-only`) the
+/// shell uses.
+pub const IN_USE: &str = "SSOCRED_USE";
+/// Set by `use`: `serve`, `static` or `profile`.
+pub const MODE: &str = "SSOCRED_USE_MODE";
+/// Set by `use` in the default mode: the shell's pid, which names its
+/// server's record.
+pub const SESSION: &str = "SSOCRED_USE_SHELL";
+
+/// How often the server checks that its shell is alive.
+const POLL: Duration = Duration::from_secs(1);
+
+/// What a shell's server records about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellSession {
+    /// The server's process id.
+    pub server_pid: u32,
+    /// The shell's process id.
+    pub shell_pid: u32,
+    /// The role served.
+    pub role_arn: String,
+    /// The endpoint's URL (`AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+    pub url: String,
+    /// When the credentials served now expire (UTC, `Z`); `None` before the
+    /// first round.
+    pub expiration: Option<String>,
+}
+
+/// ssocred's state directory for this process's environment.
+pub fn state_dir() -> Result<PathBuf, Error> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::Usage("HOME is not set".to_owned()))?;
+    Ok(ssocred_core::state_dir::ssocred_state_dir(
+        |k| std::env::var(k).ok(),
+        Path::new(&home),
+    ))
+}
+
+/// The record of the server of shell `shell_pid`.
+pub fn record_path(state_dir: &Path, shell_pid: u32) -> PathBuf {
+    state_dir.join("shells").join(format!("{shell_pid}.json"))
+}
+
+/// The log (stderr) of the server of shell `shell_pid`.
+pub fn log_path(state_dir: &Path, shell_pid: u32) -> PathBuf {
+    state_dir.join("shells").join(format!("{shell_pid}.log"))
+}
+
+/// The one lock of every record in the directory of `record`: a lock file
+/// per record would be left behind by every shell.
+fn lock(record: &Path) -> io::Result<FileLock> {
+    let dir = record.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    FileLock::acquire_path(&dir.join(".records.lock"), LOCK_TIMEOUT)
+}
+
+/// Removes the log of shell `shell_pid`'s server, once no server of that
+/// shell runs or is about to.
+pub fn remove_log(state_dir: &Path, shell_pid: u32) {
+    let _ = std::fs::remove_file(log_path(state_dir, shell_pid));
+}
+
+impl ShellSession {
+    /// The record at `path`; `None` when it is missing or unreadable (a
+    /// server that cannot be described is treated as gone).
+    pub fn read(path: &Path) -> Option<ShellSession> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Writes the record at `path` atomically (0600 in a 0700 directory).
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        let _lock = lock(path)?;
+        let text = serde_json::to_vec(self).map_err(io::Error::other)?;
+        write_atomic(path, &text)
+    }
+
+    /// Whether the server still runs.
+    pub fn server_alive(&self) -> bool {
+        process_alive(self.server_pid)
+    }
+}
+
+/// Removes the record at `path` if it still names `server_pid` (or any
+/// server when `None`), under its lock: the server it names stops within
+/// [`POLL`]. Returns the record removed.
+pub fn withdraw(path: &Path, server_pid: Option<u32>) -> io::Result<Option<ShellSession>> {
+    let _lock = lock(path)?;
+    let Some(record) = ShellSession::read(path) else {
+        return Ok(None);
+    };
+    if server_pid.is_some_and(|pid| pid != record.server_pid) {
+        return Ok(None);
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(Some(record)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether process `pid` exists and may be signalled by this user. A pid
+/// now held by another user's process means ours is gone.
+// Belongs in the OS layer: kill(pid, 0) is the portable check (no /proc on
+// macOS, no pidfd outside Linux).
+pub fn process_alive(pid: u32) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
+}
+
+/// Why a shell's server stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The shell has exited.
+    ShellExited,
+    /// `unuse`, or a `use` that replaced this server, withdrew its record.
+    Withdrawn,
+}
+
+/// Resolves when shell `shell_pid` has exited, or the record at `record`
+/// no longer names this process (`unuse`, or `use` of another role started
+/// another server), and says which on stderr (the server's log).
+pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
+    let me = std::process::id();
+    loop {
+        tokio::time::sleep(POLL).await;
+        if !process_alive(shell_pid) {
+            eprintln!("ssocred: shell {shell_pid} has exited; stopping");
+            return End::ShellExited;
+        }
+        if ShellSession::read(&record).is_none_or(|r| r.server_pid != me) {
+            eprintln!("ssocred: the shell no longer uses this server; stopping");
+            return End::Withdrawn;
+        }
+    }
+}
+
+/// One line for a shell prompt about what `use` set in this environment:
+/// `ROLE@ACCOUNT TIME-LEFT` (the served credentials' time left: the server
+/// refreshes them ahead of expiry, so a short time means it cannot, most
+/// often because the SSO login has ended), `ROLE@ACCOUNT stopped` when the
+/// shell's server is gone, `profile:NAME` with `--profile-only`; `None`
+/// when the shell uses no role.
+pub fn prompt_line(
+    var: impl Fn(&str) -> Option<String>,
+    state_dir: &Path,
+    now: time::OffsetDateTime,
+) -> Option<String> {
+    let in_use = var(IN_USE)?;
+    let mode = var(MODE).unwrap_or_default();
+    if mode == "profile" {
+        return Some(format!("profile:{}", ssocred_core::text::visible(&in_use)));
+    }
+    let label = match ssocred_core::RoleArn::parse(&in_use) {
+        Ok(arn) => format!("{}@{}", arn.role_name(), arn.account_id()),
+        Err(_) => in_use.clone(),
+    };
+    let label = ssocred_core::text::visible(&label).into_owned();
+    let expiration = if mode == "serve" {
+        let pid: u32 = var(SESSION)?.parse().ok()?;
+        match ShellSession::read(&record_path(state_dir, pid)) {
+            Some(session) if session.server_alive() => session.expiration,
+            _ => return Some(format!("{label} stopped")),
+        }
+    } else {
+        var("AWS_CREDENTIAL_EXPIRATION")
+    };
+    let left = expiration
+        .and_then(|e| ssocred_core::time_fmt::parse_expiry(&e))
+        .map(|e| ssocred_core::status::short_duration((e - now).whole_seconds()));
+    Some(match left {
+        Some(left) => format!("{label} {left}"),
+        None => label,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_reaped_child_is_not() {
+        assert!(process_alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
+        assert!(!process_alive(u32::MAX));
+    }
+
+    #[test]
+    fn the_prompt_line_for_each_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2030-01-01 12:00 UTC);
+        let line = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            prompt_line(
+                |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+                dir.path(),
+                now,
+            )
+        };
+        let arn = "arn:aws:iam::123456789012:role/Admin";
+        assert_eq!(line(&[]), None);
+        assert_eq!(
+            line(&[
+                (IN_USE, arn),
+                (MODE, "static"),
+                ("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T12:42:00Z")
+            ]),
+            Some("Admin@123456789012 42m".to_owned())
+        );
+        assert_eq!(
+            line(&[(IN_USE, "dev.Admin"), (MODE, "profile")]),
+            Some("profile:dev.Admin".to_owned())
+        );
+        // A served role: the record's expiry while the server runs.
+        let me = std::process::id();
+        let mut record = ShellSession {
+            server_pid: me,
+            shell_pid: 42,
+            role_arn: arn.to_owned(),
+            url: "http://127.0.0.1:1/credentials".to_owned(),
+            expiration: Some("2030-01-01T13:05:00Z".to_owned()),
+        };
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
+        assert_eq!(line(&served), Some("Admin@123456789012 1h05m".to_owned()));
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        record.server_pid = gone.id();
+        gone.wait().unwrap();
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        assert_eq!(line(&served), Some("Admin@123456789012 stopped".to_owned()));
+    }
+
+    #[test]
+    fn a_record_is_withdrawn_only_for_its_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = record_path(dir.path(), 42);
+        let record = ShellSession {
+            server_pid: 7,
+            shell_pid: 42,
+            role_arn: "arn:aws:iam::123456789012:role/R".to_owned(),
+            url: "http://127.0.0.1:1/credentials".to_owned(),
+            expiration: None,
+        };
+        record.write(&path).unwrap();
+        assert_eq!(ShellSession::read(&path), Some(record.clone()));
+        assert_eq!(withdraw(&path, Some(8)).unwrap(), None);
+        assert!(path.exists());
+        assert_eq!(withdraw(&path, Some(7)).unwrap(), Some(record));
+        assert!(!path.exists());
+        assert_eq!(withdraw(&path, None).unwrap(), None);
+    }
+}

@@ -1,0 +1,454 @@
+//! `ssocred shell-init` and `ssocred use` in the real bash, zsh and fish:
+//! botocore in the shell gets the role's credentials from the shell's own
+//! endpoint, still gets valid ones after the first set has expired, the
+//! endpoint's token is in no process's argv, and after the shell exits no
+//! ssocred process is left.
+//!
+//! These tests need the shells and Python with boto3. `scripts/test` (and
+//! so CI) installs them (scripts/install-test-tools, .venv) and sets
+//! SSOCRED_REQUIRE_SHELLS=1 and SSOCRED_REQUIRE_INTEROP=1, which make a
+//! missing one a failure instead of a loud skip.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::running::*;
+use crate::world::*;
+
+/// The emulator's credential lifetime: short, so the test sees an expiry.
+const LIFETIME: Duration = Duration::from_secs(6);
+
+/// The shell `name`, or `None` after a loud skip (a failure under
+/// SSOCRED_REQUIRE_SHELLS=1).
+pub fn shell(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("SSOCRED_REQUIRE_SHELLS").as_deref() != Ok("1"),
+            "SSOCRED_REQUIRE_SHELLS=1 but {name} is not on PATH; run scripts/install-test-tools"
+        );
+        eprintln!(
+            "\n!!! SKIPPED: {name} is not installed. Run scripts/install-test-tools (scripts/test does) to run this test.\n"
+        );
+    }
+    found
+}
+
+/// Processes of the ssocred binary under test whose HOME is the world's.
+fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
+    let home_var = format!("HOME={}", home.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = entry.path();
+        if std::fs::read_link(dir.join("exe")).ok().as_deref() != Some(exe.as_path()) {
+            continue;
+        }
+        let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
+        if !environ.split(|b| *b == 0).any(|v| v == home_var.as_bytes()) {
+            continue;
+        }
+        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+        found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+    }
+    found
+}
+
+/// The script that `shell` runs: set up the function, `use` the role, show
+/// the token (for the argv check), botocore once, again after the first
+/// set has expired, then the prompt line; the shell then exits.
+fn script(shell: &str) -> String {
+    let sleep = LIFETIME.as_secs() + 2;
+    let args = format!("-p modern -r {READ_ONLY_ARN} --refresh-before 3");
+    match shell {
+        "fish" => format!(
+            "ssocred shell-init fish | source\n\
+             ssocred use {args}; or exit 9\n\
+             echo \"TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN\"\n\
+             read -l go\n\
+             $PY $BOTO 0\n\
+             sleep {sleep}\n\
+             $PY $BOTO 0\n\
+             ssocred status --in-use\n"
+        ),
+        _ => format!(
+            "eval \"$(ssocred shell-init {shell})\"\n\
+             ssocred use {args} || exit 9\n\
+             echo \"TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN\"\n\
+             read go\n\
+             \"$PY\" \"$BOTO\" 0\n\
+             sleep {sleep}\n\
+             \"$PY\" \"$BOTO\" 0\n\
+             ssocred status --in-use\n"
+        ),
+    }
+}
+
+fn use_keeps_credentials_fresh_in(name: &str) {
+    let Some(shell_path) = shell(name) else {
+        return;
+    };
+    let Some(python) = python(&format!("ssocred use in {name}")) else {
+        return;
+    };
+    let w = World::with_emulator(base_emulator().credential_lifetime(LIFETIME));
+    // An AWS_PROFILE the shell had must not win over the endpoint.
+    let script_path = w.home().join(format!("use.{name}"));
+    std::fs::write(&script_path, script(name)).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let mut cmd = w.command(&shell_path);
+    cmd.arg(&script_path)
+        .env("PATH", path)
+        .env("AWS_PROFILE", "elsewhere")
+        .env("PY", &python)
+        .env(
+            "BOTO",
+            format!(
+                "{}/../tests/interop/boto3_container.py",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        );
+    if name == "zsh" {
+        cmd.arg("-f");
+    }
+    let mut running = Running::spawn(cmd);
+    let line = running.stdout_line();
+    let token = line
+        .strip_prefix("TOKEN=")
+        .unwrap_or_else(|| panic!("not a token line: {line}; {:?}", running.stderr_seen));
+    assert_eq!(token.len(), 64, "{line}");
+
+    // The shell's server runs, and its argv does not carry the token.
+    let servers = ssocred_processes(w.home());
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let (server_pid, cmdline) = &servers[0];
+    assert!(cmdline.contains(" serve --for-shell "), "{cmdline}");
+    assert!(!cmdline.contains(token), "the token is in argv: {cmdline}");
+    let server_pid = *server_pid;
+    assert!(
+        std::fs::read_to_string(format!("/proc/{server_pid}/environ"))
+            .is_ok_and(|env| !env.contains("AWS_PROFILE=")),
+        "the server inherited AWS_PROFILE"
+    );
+    running.write_stdin("go\n");
+
+    let first: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let second: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let checked_at = time::OffsetDateTime::now_utc();
+    let prompt = running.stdout_line();
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("unset AWS_PROFILE (was `elsewhere`)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(token), "{stderr}");
+
+    let issued = w.emulator.issued();
+    let find = |doc: &Value| {
+        issued
+            .iter()
+            .find(|i| doc["first"]["access_key"] == i.access_key_id.as_str())
+            .unwrap_or_else(|| panic!("botocore got credentials never issued: {doc}"))
+    };
+    assert_eq!(first["method"], "container-role", "{first}");
+    assert_eq!(first["region"], "us-east-1", "{first}");
+    let first_set = find(&first);
+    let second_set = find(&second);
+    assert_eq!(first_set.role_name, "ReadOnly");
+    assert_eq!(first_set.account_id, PROD);
+    assert_eq!(second["first"]["token"], second_set.session_token.as_str());
+    // After the first set expired, the shell still got a valid set.
+    let first_expiry = first_set.expiration_epoch_ms / 1000;
+    let second_expiry = second_set.expiration_epoch_ms / 1000;
+    assert!(
+        first_expiry < checked_at.unix_timestamp(),
+        "the first set had not expired yet"
+    );
+    assert!(
+        second_expiry > checked_at.unix_timestamp() - 1,
+        "the second set was already stale"
+    );
+    assert!(
+        prompt.starts_with(&format!("ReadOnly@{PROD} ")),
+        "prompt line: {prompt}"
+    );
+
+    // Nothing is left after the shell exits.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left behind: {:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0, "the shell's record is left");
+    assert_eq!(files_left(w.home()), Vec::<String>::new());
+}
+
+/// How many shell records the world's state directory holds.
+fn records_left(home: &Path) -> usize {
+    json_files(&home.join(".local/state/ssocred/shells"))
+}
+
+/// The files left in the world's shell-state directory, but its one lock.
+fn files_left(home: &Path) -> Vec<String> {
+    std::fs::read_dir(home.join(".local/state/ssocred/shells"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != ".records.lock")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn use_in_bash_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("bash");
+}
+
+#[test]
+fn use_in_zsh_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("zsh");
+}
+
+#[test]
+fn use_in_fish_keeps_credentials_fresh_and_leaves_nothing() {
+    use_keeps_credentials_fresh_in("fish");
+}
+
+#[test]
+fn use_reuses_its_server_and_static_profile_only_and_unuse_replace_it() {
+    let Some(bash) = shell("bash") else {
+        return;
+    };
+    let w = World::new();
+    let script = format!(
+        "eval \"$(ssocred shell-init bash)\"\n\
+         ssocred use -p modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"URL1=$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
+         ssocred use modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"URL2=$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
+         ssocred use --static -p modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"STATIC=$AWS_ACCESS_KEY_ID|${{AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}}|$SSOCRED_USE_MODE\"\n\
+         ssocred status --in-use\n\
+         ssocred use pinned || exit 9\n\
+         echo \"SERVED=${{AWS_ACCESS_KEY_ID-unset}}|$SSOCRED_USE\"\n\
+         ssocred unuse || exit 9\n\
+         echo \"UNUSED=${{AWS_CONTAINER_CREDENTIALS_FULL_URI-unset}}|${{SSOCRED_USE-unset}}\"\n\
+         ssocred use --profile-only plain || exit 9\n\
+         echo \"PROFILE=$AWS_PROFILE|$SSOCRED_USE_MODE\"\n\
+         ssocred status --in-use\n\
+         ssocred use --profile-only nowhere\n\
+         echo \"MISSING=$?|$AWS_PROFILE\"\n\
+         read go\n"
+    );
+    let script_path = w.home().join("modes.bash");
+    std::fs::write(&script_path, script).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(bash);
+    cmd.arg(&script_path).env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    );
+    let mut running = Running::spawn(cmd);
+    let url1 = running.stdout_line();
+    let url2 = running.stdout_line();
+    assert!(url1.starts_with("URL1=http://127.0.0.1:"), "{url1}");
+    assert_eq!(url1[5..], url2[5..], "the same role reuses the server");
+    let issued = w.emulator.issued();
+    let static_line = running.stdout_line();
+    let key = static_line
+        .strip_prefix("STATIC=")
+        .and_then(|rest| rest.split('|').next())
+        .unwrap();
+    assert!(
+        issued.iter().any(|i| i.access_key_id == key),
+        "{static_line}"
+    );
+    assert!(static_line.ends_with("|unset|static"), "{static_line}");
+    let prompt = running.stdout_line();
+    assert!(prompt.starts_with(&format!("ReadOnly@{PROD} ")), "{prompt}");
+    assert!(prompt.ends_with('m') || prompt.ends_with('s'), "{prompt}");
+    assert_eq!(
+        running.stdout_line(),
+        "SERVED=unset|arn:aws:iam::210987654321:role/Developer",
+        "the profile's own role, in the default mode"
+    );
+    assert_eq!(running.stdout_line(), "UNUSED=unset|unset");
+    assert_eq!(running.stdout_line(), "PROFILE=plain|profile");
+    assert_eq!(running.stdout_line(), "profile:plain");
+    assert_eq!(
+        running.stdout_line(),
+        "MISSING=3|plain",
+        "an unknown profile changes nothing"
+    );
+    // `unuse` stopped its server before returning; the one `--static`
+    // replaced stopped within its poll.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0);
+    assert_eq!(files_left(w.home()), Vec::<String>::new());
+    running.write_stdin("go\n");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("profile `nowhere` not found"), "{stderr}");
+}
+
+#[test]
+fn use_outside_the_shell_function_says_how_to_set_it_up() {
+    let w = World::new();
+    for verb in ["use", "unuse"] {
+        let out = w.run(&[verb]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("eval \"$(ssocred shell-init bash)\""),
+            "{stderr}"
+        );
+    }
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = ok(&w.run(&["shell-init", shell]));
+        assert!(out.contains("--shell-pid"), "{shell}: {out}");
+    }
+    assert_eq!(w.run(&["shell-init", "cmd"]).status.code(), Some(2));
+}
+
+/// The server watches the pid it was given, whatever process that is, and
+/// `use` warns when a `[default]` profile would win over the endpoint.
+#[test]
+fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
+    let w = World::new();
+    w.write_config(&format!(
+        "{CONFIG}\n[default]\ncredential_process = /bin/false\n"
+    ));
+    let mut watched = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let out = w
+        .cmd()
+        .args(["use", "--shell", "sh", "--shell-pid"])
+        .arg(watched.id().to_string())
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .output()
+        .unwrap();
+    let exports = ok(&out);
+    assert!(
+        exports.contains("export AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:"),
+        "{exports}"
+    );
+    assert!(exports.contains("unset AWS_ACCESS_KEY_ID\n"), "{exports}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the [default] profile") && stderr.contains("sets credential_process"),
+        "{stderr}"
+    );
+    assert_eq!(ssocred_processes(w.home()).len(), 1);
+    assert_eq!(records_left(w.home()), 1);
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            ssocred_processes(w.home())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(records_left(w.home()), 0, "the record went with the server");
+    assert_eq!(
+        files_left(w.home()),
+        Vec::<String>::new(),
+        "the log went once the watched process had exited"
+    );
+}
+
+/// With `--assume`, the shell uses the chain's last role: the endpoint
+/// serves it, `SSOCRED_USE` names it, and `use` of the same chain again
+/// reuses the server.
+#[test]
+fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
+    const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+    let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+    let mut watched = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let pid = watched.id().to_string();
+    let use_chain = |env: &[(String, String)]| {
+        let out = w
+            .cmd()
+            .args(["use", "--shell", "sh", "--shell-pid", &pid])
+            .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        let lines: Vec<String> = ok(&out)
+            .lines()
+            .filter(|l| l.starts_with("export "))
+            .map(str::to_owned)
+            .collect();
+        parse_exports(&lines)
+    };
+    let first = use_chain(&[]);
+    let value = |vars: &[(String, String)], name: &str| {
+        vars.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} in {vars:?}"))
+    };
+    assert_eq!(value(&first, "SSOCRED_USE"), HUB);
+    let url = value(&first, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    let token = value(&first, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    let (status, body) = http_get(&url, Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let served: Value = serde_json::from_str(&body).unwrap();
+    let set = w
+        .emulator
+        .issued_for_key(served["AccessKeyId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        (set.account_id.as_str(), set.role_name.as_str()),
+        ("555555555555", "Hub"),
+        "the endpoint serves Hub's set: {body}"
+    );
+    let again = use_chain(&first);
+    assert_eq!(value(&again, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), url);
+    assert_eq!(ssocred_processes(w.home()).len(), 1, "one server, reused");
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(w.home()).is_empty() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
