@@ -346,7 +346,10 @@ mod tests {
             .join(", ");
         let err = parse(&format!("profile = 'corp'\nassume = [{list}]\n")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains(FILE_NAME) && text.contains("line 2"), "{text}");
+        assert!(
+            text.contains(FILE_NAME) && text.contains("line 2"),
+            "{text}"
+        );
     }
 
     #[test]
