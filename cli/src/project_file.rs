@@ -260,7 +260,7 @@ pub fn for_run(
     if !owned_by_user_or_root(&path) {
         // Another user's file is not this user's project (a /tmp/.ssocred.toml
         // would otherwise stop every run below /tmp): passed over, loudly.
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: warning: {} belongs to another user; it is not read",
             path.display()
         );
@@ -281,7 +281,7 @@ pub fn for_run(
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(untrusted());
     }
-    eprintln!(
+    ssocred_core::stderr_line!(
         "ssocred: project file {} (new or changed):\n{}",
         file.path.display(),
         file.shown()

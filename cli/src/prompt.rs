@@ -31,7 +31,7 @@ pub fn choose_on_terminal(entries: &[RoleEntry], order: ChooserOrder) -> Result<
     if let (Some(path), ChooserOrder::Frecency) = (&path, order)
         && let Err(e) = RoleHistory::record(path, &entries[index].role_arn, now)
     {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: warning: cannot remember the choice in {}: {e}",
             path.display()
         );

@@ -143,11 +143,11 @@ pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
     loop {
         tokio::time::sleep(POLL).await;
         if !process_alive(shell_pid) {
-            eprintln!("ssocred: shell {shell_pid} has exited; stopping");
+            ssocred_core::stderr_line!("ssocred: shell {shell_pid} has exited; stopping");
             return End::ShellExited;
         }
         if ShellSession::read(&record).is_none_or(|r| r.server_pid != me) {
-            eprintln!("ssocred: the shell no longer uses this server; stopping");
+            ssocred_core::stderr_line!("ssocred: the shell no longer uses this server; stopping");
             return End::Withdrawn;
         }
     }

@@ -154,7 +154,8 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
     let portal = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = crate::selection::list(&portal, &runtime, request.concurrency, args.quiet.quiet)?;
     let plan = plan(args)?;
-    let mut choose = crate::prompt::choose_on_terminal;
+    let order = settings.chooser_order().value;
+    let mut choose = |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order);
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     match pick(plan, listed, &sso, chooser)? {
         Picked::One(role) => {
@@ -167,9 +168,10 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
             ];
             write_config(args, &paths, &session, &name, &entries, person)?;
             if !args.dry_run {
-                eprintln!(
+                ssocred_core::stderr_line!(
                     "ssocred: profile `{name}` uses {} in {}; try `ssocred -p {name} --sink json` or `aws sts get-caller-identity --profile {name}`",
-                    role.role_name, role.account_id
+                    role.role_name,
+                    role.account_id
                 );
             }
             Ok(())
@@ -210,7 +212,7 @@ fn ask_session(args: &InitArgs, person: bool) -> Result<Session, Error> {
             ssocred_core::profile::check_region,
         )?,
         (None, Some(derived)) => {
-            eprintln!("ssocred: SSO region {derived}, from the start URL");
+            ssocred_core::stderr_line!("ssocred: SSO region {derived}, from the start URL");
             derived
         }
         (None, None) => {
@@ -399,7 +401,7 @@ fn write_config(
     })?;
     let diff = setup::unified_diff(&before, &after, &path.display().to_string());
     if diff.is_empty() {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: {}: [{}] and [{}] are already set up; nothing to change",
             path.display(),
             session.header(),
@@ -409,7 +411,7 @@ fn write_config(
     }
     crate::output::write_stdout(diff.as_bytes())?;
     if args.dry_run {
-        eprintln!("ssocred: {}: dry run, nothing written", path.display());
+        ssocred_core::stderr_line!("ssocred: {}: dry run, nothing written", path.display());
         return Ok(());
     }
     if person && !args.yes {
@@ -425,7 +427,7 @@ fn write_config(
     }
     file.write(after.as_bytes())
         .map_err(|e| io("cannot write", e))?;
-    eprintln!("ssocred: {}: written", path.display());
+    ssocred_core::stderr_line!("ssocred: {}: written", path.display());
     Ok(())
 }
 

@@ -41,13 +41,13 @@ pub fn run(args: &TrustArgs) -> Result<(), Error> {
     write_stdout(format!("{}:\n{}", file.path.display(), file.shown()).as_bytes())?;
     let store = TrustStore::from_env(&env)?;
     if store.trusts(&file)? {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: {} is already trusted as it is",
             file.path.display()
         );
     } else {
         store.trust(&file)?;
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: trusted {} (sha256 {}); a change must be trusted again",
             file.path.display(),
             file.digest()

@@ -177,7 +177,7 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     vars.push((IN_USE, role.to_owned()));
     vars.push((MODE, mode.to_owned()));
     write_stdout(script(shell, &vars)?.as_bytes())?;
-    eprintln!("ssocred: this shell now uses {} ({how})", visible(role));
+    ssocred_core::stderr_line!("ssocred: this shell now uses {} ({how})", visible(role));
     Ok(())
 }
 
@@ -188,7 +188,7 @@ pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
     let record = shell_session::record_path(&state_dir, shell_pid);
     stop_server(&state_dir, &record, shell_pid, true);
     write_stdout(script(shell, &[])?.as_bytes())?;
-    eprintln!("ssocred: this shell no longer uses a role");
+    ssocred_core::stderr_line!("ssocred: this shell no longer uses a role");
     Ok(())
 }
 
@@ -240,7 +240,7 @@ fn use_profile(
         (MODE, "profile".to_owned()),
     ];
     write_stdout(script(shell, &vars)?.as_bytes())?;
-    eprintln!(
+    ssocred_core::stderr_line!(
         "ssocred: this shell now uses profile `{}` (AWS_PROFILE)",
         visible(&name)
     );
@@ -438,7 +438,7 @@ fn script(shell: Shell, vars: &[(&str, String)]) -> Result<String, Error> {
 fn warn_about_competitors(paths: &AwsPaths, static_keys: bool) {
     for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
         if let Ok(value) = std::env::var(name) {
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: unset {name} (was `{}`): the SDKs would use that profile instead",
                 visible(&value)
             );
@@ -462,7 +462,7 @@ fn warn_about_competitors(paths: &AwsPaths, static_keys: bool) {
         .iter()
         .find(|k| files.profile_value("default", k).is_some())
     {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: warning: the [default] profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, so this shell's AWS tools get [default]'s credentials, not this role's. Remove it, or run `ssocred use --static`",
             paths.config.display(),
             paths.credentials.display()

@@ -242,7 +242,7 @@ fn has_display() -> bool {
 fn open_sign_in_page(option: Option<&str>, url: &str) {
     let var = |name: &str| std::env::var(name).ok();
     let Some(dir) = page::dir(var) else {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: no directory for the sign-in page (HOME is not set); open the URL above yourself"
         );
         return;
@@ -250,7 +250,7 @@ fn open_sign_in_page(option: Option<&str>, url: &str) {
     let path = match page::write(&dir, url) {
         Ok(path) => path,
         Err(e) => {
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: cannot write the sign-in page in {}: {e}; open the URL above yourself",
                 dir.display()
             );
@@ -259,7 +259,7 @@ fn open_sign_in_page(option: Option<&str>, url: &str) {
     };
     match page::file_url(&path) {
         Some(file_url) => open_browser(option, &file_url),
-        None => eprintln!(
+        None => ssocred_core::stderr_line!(
             "ssocred: {} has no file URL; open the URL above yourself",
             path.display()
         ),
