@@ -259,10 +259,8 @@ fn init_on_a_terminal_asks_offers_the_region_of_the_url_and_uses_the_chooser() {
         ["URL:", format!("{url}\r")],
         ["SSO region", "\r"],
         ["Session name:", "\r"],
-        ["Account:", "Dev"],
-        ["Dev", "\r"],
-        ["Role in", "Develo"],
-        ["Develo", "\r"],
+        ["Role:", "dev develo"],
+        ["Developer", "\r"],
         ["Profile name:", "\r"],
         ["Write this to", "\r"]
     ]);
