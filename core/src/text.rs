@@ -67,6 +67,22 @@ pub const REDACTED: &str = "<redacted>";
 /// [`MAX_REMOTE_TEXT`] characters, saying how much was cut. A server that
 /// echoes the request, or answers with 300 KB, puts neither on a terminal.
 pub fn remote(text: &str, secrets: &[&str]) -> String {
+    let text = redact(text, secrets);
+    let shown = visible(text.trim());
+    let total = shown.chars().count();
+    if total <= MAX_REMOTE_TEXT {
+        return shown.into_owned();
+    }
+    let mut cut: String = shown.chars().take(MAX_REMOTE_TEXT).collect();
+    let _ = write!(cut, "… ({} more characters cut)", total - MAX_REMOTE_TEXT);
+    cut
+}
+
+/// `text` with every one of `secrets` replaced by [`REDACTED`], as sent and
+/// percent- or JSON-escaped: the first step of [`remote`], alone for
+/// ssocred's own messages that quote server text already passed through
+/// [`remote`] and must not be cut.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut text = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         let percent =
@@ -79,14 +95,7 @@ pub fn remote(text: &str, secrets: &[&str]) -> String {
             }
         }
     }
-    let shown = visible(text.trim());
-    let total = shown.chars().count();
-    if total <= MAX_REMOTE_TEXT {
-        return shown.into_owned();
-    }
-    let mut cut: String = shown.chars().take(MAX_REMOTE_TEXT).collect();
-    let _ = write!(cut, "… ({} more characters cut)", total - MAX_REMOTE_TEXT);
-    cut
+    text
 }
 
 /// Whether a terminal would act on `c` instead of showing it.
@@ -162,6 +171,11 @@ mod tests {
         }
         assert_eq!(shown.matches(REDACTED).count(), 4, "{shown}");
         assert!(shown.contains("bad request: x-amz-sso_bearer_token: <redacted>\\n"));
+        let long = format!("{} {token}", "y".repeat(500));
+        assert_eq!(
+            redact(&long, &[token]),
+            format!("{} <redacted>", "y".repeat(500))
+        );
     }
 
     #[test]

@@ -139,8 +139,9 @@ impl Ecr {
                 match sdk::Transport::new(&self.endpoint, &self.network)
                     .unreachable(err, matches!(err, SdkError::TimeoutError(_)))
                 {
+                    // ssocred's own words, whose server parts are bounded.
                     Error::Unreachable { message, .. } => {
-                        format!("unreachable: {}", crate::text::remote(&message, &secrets))
+                        format!("unreachable: {}", crate::text::redact(&message, &secrets))
                     }
                     other => other.to_string(),
                 }

@@ -193,7 +193,16 @@ impl ConsoleSink {
                 .join()
                 .unwrap_or_else(|_| Err("the HTTP client failed".to_owned()))
         });
-        let (status, body) = answer.map_err(|message| failed(scrub(&message, set)))?;
+        // ssocred's own words, whose server parts are already bounded.
+        let (status, body) = answer.map_err(|message| {
+            failed(ssocred_core::text::redact(
+                &message,
+                &[
+                    set.secret_access_key.expose_secret(),
+                    set.session_token.expose_secret(),
+                ],
+            ))
+        })?;
         if status != 200 {
             return Err(failed(format!(
                 "getSigninToken answered HTTP {status}{}; the credentials may have expired, or the endpoint may not accept them",
