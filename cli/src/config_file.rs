@@ -9,6 +9,7 @@
 //! method = "auto"               # auto (PKCE for sso-session profiles, else
 //!                               # device code), device-code, pkce or aws-cli
 //! open_browser = true
+//! redirect_port = 8400          # a fixed port for the PKCE redirect (SSH -L)
 //!
 //! refresh_before = 300          # seconds: --watch, serve, exec --via serve
 //!
@@ -249,6 +250,8 @@ pub struct Login {
     pub method: Option<LoginMethod>,
     /// Whether to open a browser for the user.
     pub open_browser: Option<bool>,
+    /// The port of the PKCE redirect listener (else a random one).
+    pub redirect_port: Option<u16>,
 }
 
 /// The login flows.

@@ -163,6 +163,12 @@ pub struct FlowFlags {
     /// [config: [login] open_browser = false].
     #[arg(long)]
     pub no_browser: bool,
+
+    /// Listen for the browser's sign-in redirect on this port of 127.0.0.1
+    /// instead of a random one, so it can be forwarded over SSH
+    /// (`ssh -L PORT:127.0.0.1:PORT`) [config: [login] redirect_port].
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub redirect_port: Option<u16>,
 }
 
 // What happens when the SSO token is about to expire or has expired.

@@ -13,6 +13,7 @@
 //! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
+//! | PKCE redirect port | `--redirect-port` | - | `[login] redirect_port` | random |
 //! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
 //! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
 //! | refresh before expiry | `--refresh-before` | `SSOCRED_REFRESH_BEFORE` | `refresh_before` | 300 seconds |
@@ -123,6 +124,8 @@ pub struct Flags {
     pub device_code: bool,
     /// `--no-browser`.
     pub no_browser: bool,
+    /// `--redirect-port`.
+    pub redirect_port: Option<u16>,
     /// `--no-cache`.
     pub no_cache: bool,
     /// `--cache-window`.
@@ -142,6 +145,7 @@ impl Flags {
             region,
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
+            redirect_port: f.flow.redirect_port,
             ..Flags::default()
         }
     }
@@ -159,6 +163,7 @@ impl Flags {
             sinks: SinkFlags::Explicit(f.sinks.sinks.clone()),
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
+            redirect_port: f.flow.redirect_port,
             no_cache: f.cache.no_cache,
             cache_window: f.cache.cache_window,
             refresh_before: f.refresh.refresh_before,
@@ -173,6 +178,8 @@ pub struct LoginSettings {
     pub method: Sourced<LoginMethod>,
     /// Whether a browser may be opened.
     pub open_browser: Sourced<bool>,
+    /// The PKCE redirect listener's port; `None` for a random one.
+    pub redirect_port: Sourced<Option<u16>>,
 }
 
 /// The effective settings of one invocation.
@@ -406,6 +413,25 @@ impl Settings {
             .unwrap_or_else(|| sourced(true, Source::Default))
         };
 
+        let redirect_port = match flags.redirect_port {
+            Some(port) => sourced(Some(port), Source::Flag("--redirect-port")),
+            None => layered(
+                preset_login.redirect_port,
+                top_login.redirect_port,
+                &preset_name,
+            )
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |p| sourced(Some(p.value), p.source),
+            ),
+        };
+        if redirect_port.value == Some(0) {
+            return Err(config.error(
+                None,
+                "[login] redirect_port = 0: a port is 1 to 65535".to_owned(),
+            ));
+        }
+
         let (preset_cache, top_cache) = (
             preset.cache.clone().unwrap_or_default(),
             file.cache.clone().unwrap_or_default(),
@@ -454,6 +480,7 @@ impl Settings {
             login: LoginSettings {
                 method,
                 open_browser,
+                redirect_port,
             },
             cache_enabled,
             cache_window,
@@ -555,6 +582,14 @@ impl Settings {
                     line(&mut out, "method", quoted(m.value.as_str()), &m.source);
                     let b = &self.login.open_browser;
                     line(&mut out, "open_browser", b.value.to_string(), &b.source);
+                    match &self.login.redirect_port {
+                        Sourced { value: Some(port), source } => {
+                            line(&mut out, "redirect_port", port.to_string(), source);
+                        }
+                        Sourced { value: None, .. } => {
+                            out.push_str("# redirect_port: none, a random port  # default\n");
+                        }
+                    }
                 }
                 Topic::Cache => {
                     out.push_str("\n[cache]\n");

@@ -19,6 +19,7 @@ mod hostile_files;
 mod interop;
 mod login;
 mod network;
+mod remote_login;
 mod running;
 mod secrets;
 mod serve;

@@ -119,6 +119,7 @@ impl ShowArgs {
             sinks: settings::SinkFlags::Chosen(self.sinks.sinks.clone()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
+            redirect_port: self.flow.redirect_port,
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
@@ -138,12 +139,14 @@ impl ShowArgs {
             ForCommand::List | ForCommand::Login => Flags {
                 device_code: all.device_code,
                 no_browser: all.no_browser,
+                redirect_port: all.redirect_port,
                 ..base
             },
             ForCommand::Discover => Flags {
                 region: all.region,
                 device_code: all.device_code,
                 no_browser: all.no_browser,
+                redirect_port: all.redirect_port,
                 ..base
             },
             ForCommand::Logout => base,

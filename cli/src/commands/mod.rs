@@ -281,6 +281,7 @@ refresh_before = 14
 [login]
 method = "pkce"
 open_browser = false
+redirect_port = 8403
 [cache]
 enabled = false
 window_minutes = 10
@@ -294,6 +295,7 @@ refresh_before = 13
 [preset.p.login]
 method = "aws-cli"
 open_browser = true
+redirect_port = 8402
 [preset.p.cache]
 enabled = true
 window_minutes = 9
@@ -400,6 +402,13 @@ window_minutes = 9
                 flag: &["--no-browser"],
                 env: Some(("SSOCRED_NO_BROWSER", "1")),
                 values: ["false", "false", "true", "false", "true"],
+            },
+            Case {
+                topic: Topic::Login,
+                key: "redirect_port",
+                flag: &["--redirect-port", "8401"],
+                env: None,
+                values: ["8401", "", "8402", "8403", ""],
             },
             Case {
                 topic: Topic::Cache,
