@@ -13,6 +13,10 @@
 //!
 //! refresh_before = 300          # seconds: --watch, serve, exec --via serve
 //!
+//! [status]                      # status --watch
+//! notify_command = "notify-send ssocred \"$SSOCRED_MESSAGE\""
+//! interval = 30                 # seconds between two reads of the token files
+//!
 //! [cache]                       # the role-credential cache
 //! enabled = true
 //! window_minutes = 15
@@ -65,6 +69,8 @@ pub struct ConfigFile {
     pub login: Option<Login>,
     /// The role-credential cache.
     pub cache: Option<Cache>,
+    /// `status --watch`.
+    pub status: Option<StatusTable>,
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
@@ -192,6 +198,18 @@ pub struct Preset {
     pub login: Option<Login>,
     /// The role-credential cache.
     pub cache: Option<Cache>,
+    /// `status --watch`.
+    pub status: Option<StatusTable>,
+}
+
+/// The `[status]` table: how `status --watch` reports.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusTable {
+    /// A shell command run instead of a desktop notification.
+    pub notify_command: Option<String>,
+    /// Seconds between two reads of the token files.
+    pub interval: Option<u64>,
 }
 
 /// One hop of `assume`: an ARN, or a table with the hop's options.

@@ -171,6 +171,22 @@ pub struct FlowFlags {
     pub redirect_port: Option<u16>,
 }
 
+// How `status --watch` reports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchFlags {
+    /// With --watch: report by running this shell command instead of a
+    /// desktop notification, with SSOCRED_EVENT (expiring, expired),
+    /// SSOCRED_PROFILE, SSOCRED_EXPIRES and SSOCRED_MESSAGE set
+    /// [config: [status] notify_command].
+    #[arg(long, value_name = "COMMAND")]
+    pub notify_command: Option<String>,
+
+    /// With --watch: read the token files every this many seconds
+    /// [config: [status] interval; default: 30].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: Option<u64>,
+}
+
 // What happens when the SSO token is about to expire or has expired.
 #[derive(Debug, Clone, Args)]
 pub struct TokenFlags {

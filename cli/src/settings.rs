@@ -14,6 +14,8 @@
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
 //! | PKCE redirect port | `--redirect-port` | - | `[login] redirect_port` | random |
+//! | watch notifier | `--notify-command` | - | `[status] notify_command` | the desktop's notification |
+//! | watch interval | `--interval` | - | `[status] interval` | 30 seconds |
 //! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
 //! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
 //! | refresh before expiry | `--refresh-before` | `SSOCRED_REFRESH_BEFORE` | `refresh_before` | 300 seconds |
@@ -132,6 +134,10 @@ pub struct Flags {
     pub cache_window: Option<u32>,
     /// `--refresh-before`.
     pub refresh_before: Option<u64>,
+    /// `--notify-command` (`status --watch`).
+    pub notify_command: Option<String>,
+    /// `--interval` (`status --watch`).
+    pub watch_interval: Option<u64>,
 }
 
 impl Flags {
@@ -167,9 +173,22 @@ impl Flags {
             no_cache: f.cache.no_cache,
             cache_window: f.cache.cache_window,
             refresh_before: f.refresh.refresh_before,
+            ..Flags::default()
         }
     }
 }
+
+/// How `status --watch` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// A shell command run instead of the desktop notification.
+    pub notify_command: Sourced<Option<String>>,
+    /// Seconds between two reads of the token files.
+    pub interval: Sourced<u64>,
+}
+
+/// Seconds between two reads of the token files when nothing sets it.
+pub const DEFAULT_WATCH_INTERVAL: u64 = 30;
 
 /// How ssocred logs in when no valid token is cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +226,8 @@ pub struct Settings {
     pub cache_window: Sourced<u32>,
     /// How many seconds before expiry long-running modes fetch again.
     pub refresh_before: Sourced<u64>,
+    /// How `status --watch` reports.
+    pub watch: WatchSettings,
 }
 
 /// The role-credential cache's window when nothing sets one, in minutes:
@@ -470,6 +491,37 @@ impl Settings {
                 .unwrap_or_else(|| sourced(DEFAULT_REFRESH_BEFORE, Source::Default)),
         };
 
+        let (preset_status, top_status) = (
+            preset.status.clone().unwrap_or_default(),
+            file.status.clone().unwrap_or_default(),
+        );
+        let notify_command = match &flags.notify_command {
+            Some(command) => sourced(Some(command.clone()), Source::Flag("--notify-command")),
+            None => layered(
+                preset_status.notify_command,
+                top_status.notify_command,
+                &preset_name,
+            )
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |c| sourced(Some(c.value), c.source),
+            ),
+        };
+        let interval = match flags.watch_interval {
+            Some(secs) => sourced(secs, Source::Flag("--interval")),
+            None => layered(preset_status.interval, top_status.interval, &preset_name)
+                .unwrap_or_else(|| sourced(DEFAULT_WATCH_INTERVAL, Source::Default)),
+        };
+        if !(1..=3600).contains(&interval.value) {
+            return Err(config.error(
+                None,
+                format!(
+                    "[status] interval = {}: seconds from 1 to 3600",
+                    interval.value
+                ),
+            ));
+        }
+
         Ok(Settings {
             preset: preset_name,
             profile,
@@ -485,6 +537,10 @@ impl Settings {
             cache_enabled,
             cache_window,
             refresh_before,
+            watch: WatchSettings {
+                notify_command,
+                interval,
+            },
             config,
         })
     }
@@ -591,6 +647,19 @@ impl Settings {
                         }
                     }
                 }
+                Topic::Watch => {
+                    out.push_str("\n[status]\n");
+                    match &self.watch.notify_command {
+                        Sourced { value: Some(command), source } => {
+                            line(&mut out, "notify_command", quoted(command), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# notify_command: none, the desktop's notification  # default\n",
+                        ),
+                    }
+                    let i = &self.watch.interval;
+                    line(&mut out, "interval", i.value.to_string(), &i.source);
+                }
                 Topic::Cache => {
                     out.push_str("\n[cache]\n");
                     let e = &self.cache_enabled;
@@ -627,6 +696,8 @@ pub enum Topic {
     Login,
     /// The role cache.
     Cache,
+    /// How `status --watch` reports.
+    Watch,
 }
 
 fn choices(sinks: Vec<ConfigSink>) -> Vec<SinkChoice> {

@@ -214,6 +214,19 @@ pub fn notification_command(title: &str, body: &str) -> Command {
     }
 }
 
+/// `command` run by the system shell: `sh -c` (`cmd /C` on Windows).
+pub fn shell_command(command: &str) -> Command {
+    if cfg!(windows) {
+        let mut cmd = Command::new("cmd");
+        cmd.arg("/C").arg(command);
+        cmd
+    } else {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(command);
+        cmd
+    }
+}
+
 /// A toast through the Windows Runtime, reading its texts from the
 /// environment so that nothing in them is PowerShell syntax.
 const WINDOWS_TOAST: &str = "$null = [Windows.UI.Notifications.ToastNotificationManager, Windows.UI.Notifications, ContentType = WindowsRuntime]; \

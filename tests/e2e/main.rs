@@ -26,6 +26,7 @@ mod serve;
 mod shell;
 mod sinks;
 mod status;
+mod status_watch;
 mod terminal;
 mod throttling;
 mod watch;

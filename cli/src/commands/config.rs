@@ -9,7 +9,7 @@ use ssocred_core::{Error, SinkContext, sink};
 use crate::config_file::{self, Config};
 use crate::flags::{
     AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag,
-    RegionFlag, RoleFlags, SinkFlags,
+    RegionFlag, RoleFlags, SinkFlags, WatchFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -49,6 +49,8 @@ pub enum ForCommand {
     Login,
     /// `ssocred logout`.
     Logout,
+    /// `ssocred status` (`--watch`).
+    Status,
 }
 
 impl ForCommand {
@@ -62,6 +64,7 @@ impl ForCommand {
             ForCommand::List | ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],
+            ForCommand::Status => &[Profile, Watch],
         }
     }
 }
@@ -103,6 +106,9 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub cache: CacheFlags,
+
+    #[command(flatten)]
+    pub watch: WatchFlags,
 }
 
 impl ShowArgs {
@@ -123,6 +129,8 @@ impl ShowArgs {
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
+            notify_command: self.watch.notify_command.clone(),
+            watch_interval: self.watch.interval,
         };
         let base = Flags {
             config: all.config.clone(),
@@ -150,6 +158,11 @@ impl ShowArgs {
                 ..base
             },
             ForCommand::Logout => base,
+            ForCommand::Status => Flags {
+                notify_command: all.notify_command,
+                watch_interval: all.watch_interval,
+                ..base
+            },
         }
     }
 }

@@ -119,6 +119,7 @@ impl GetArgs {
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
+            ..Flags::default()
         }
     }
 }

@@ -262,6 +262,7 @@ mod tests {
             Some(Command::Discover(a)) => a.flags(),
             Some(Command::Login(a)) => a.flags(),
             Some(Command::Logout(a)) => a.flags(),
+            Some(Command::Status(a)) => a.flags(),
             Some(Command::Config {
                 action: config::ConfigCommand::Show(a),
             }) => a.flags(),
@@ -285,6 +286,9 @@ redirect_port = 8403
 [cache]
 enabled = false
 window_minutes = 10
+[status]
+notify_command = "top-notify"
+interval = 23
 [preset.p]
 profile = "preset-profile"
 region = "preset-1"
@@ -299,6 +303,9 @@ redirect_port = 8402
 [preset.p.cache]
 enabled = true
 window_minutes = 9
+[preset.p.status]
+notify_command = "preset-notify"
+interval = 22
 "#;
 
     /// One setting: the flag that sets it, the environment variable, and
@@ -411,6 +418,26 @@ window_minutes = 9
                 values: ["8401", "", "8402", "8403", ""],
             },
             Case {
+                topic: Topic::Watch,
+                key: "notify_command",
+                flag: &["--notify-command", "flag-notify"],
+                env: None,
+                values: [
+                    "\"flag-notify\"",
+                    "",
+                    "\"preset-notify\"",
+                    "\"top-notify\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Watch,
+                key: "interval",
+                flag: &["--interval", "21"],
+                env: None,
+                values: ["21", "", "22", "23", "30"],
+            },
+            Case {
                 topic: Topic::Cache,
                 key: "enabled",
                 flag: &["--no-cache"],
@@ -429,7 +456,7 @@ window_minutes = 9
 
     /// The commands that read settings, how to name them on the command
     /// line, and the `config show --command` value that shows theirs.
-    const COMMANDS: [(&[&str], &str, config::ForCommand); 7] = [
+    const COMMANDS: [(&[&str], &str, config::ForCommand); 8] = [
         (&[], "get", config::ForCommand::Get),
         (&["exec"], "exec", config::ForCommand::Exec),
         (&["serve"], "serve", config::ForCommand::Serve),
@@ -437,6 +464,7 @@ window_minutes = 9
         (&["discover"], "discover", config::ForCommand::Discover),
         (&["login"], "login", config::ForCommand::Login),
         (&["logout"], "logout", config::ForCommand::Logout),
+        (&["status"], "status", config::ForCommand::Status),
     ];
 
     /// `key = value  # source` from a `config show` text, or `None`.
