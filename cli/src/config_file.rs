@@ -477,6 +477,10 @@ impl Config {
         &self,
         entries: &[Spanned<AssumeEntry>],
     ) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
+        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
+            let line = entries.first().map(|e| self.line_of(e.span().start));
+            return Err(self.error(line, format!("assume: {e}")));
+        }
         entries
             .iter()
             .map(|entry| {

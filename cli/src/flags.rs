@@ -52,7 +52,7 @@ pub struct RoleFlags {
 #[derive(Debug, Clone, Default, Args)]
 pub struct AssumeFlags {
     /// Then assume this role with the credentials so far (STS AssumeRole);
-    /// repeatable, one hop each, in order:
+    /// repeatable, one hop each, in order, at most 10:
     /// ARN[,external-id=ID][,session-name=NAME][,duration=SECS][,source-identity=ID].
     /// Duration 900-3600 s (default 3600: AWS caps chained roles at one hour)
     /// [config: assume].

@@ -258,6 +258,21 @@ fn number<T: std::str::FromStr>(name: &str, value: &str, unit: &str) -> Result<T
     })
 }
 
+/// The hops of repeated `--assume` flags, in order: at most
+/// [`ssocred_core::chain::MAX_HOPS`], each parsed and checked; an error
+/// names the flag (exit 2).
+pub fn parse_assume(specs: &[String]) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
+    ssocred_core::chain::check_length(specs.len())
+        .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
+    specs
+        .iter()
+        .map(|spec| {
+            ssocred_core::chain::Hop::parse(spec)
+                .map_err(|e| Error::Usage(format!("--assume {spec}: {e}")))
+        })
+        .collect()
+}
+
 /// A key of the preset, else the same key at the top level, with its source.
 fn layered<T>(
     of_preset: Option<T>,
@@ -358,15 +373,7 @@ impl Settings {
         };
 
         let chain = if !flags.assume.is_empty() {
-            let hops = flags
-                .assume
-                .iter()
-                .map(|spec| {
-                    ssocred_core::chain::Hop::parse(spec)
-                        .map_err(|e| Error::Usage(format!("--assume {spec}: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            sourced(hops, Source::Flag("--assume"))
+            sourced(parse_assume(&flags.assume)?, Source::Flag("--assume"))
         } else if let Some(entries) = &preset.assume {
             sourced(config.hops_of(entries)?, in_preset())
         } else if let Some(entries) = &file.assume {

@@ -33,8 +33,25 @@ pub const MAX_DURATION_SECS: u32 = 3600;
 /// The shortest session STS grants.
 pub const MIN_DURATION_SECS: u32 = 900;
 
+/// The most hops a role chain may have. AWS sets no number, but each hop is
+/// an STS call and at most an hour of session, so real chains have two or
+/// three (hub, customer account, break-glass); ten is far above them, and
+/// a bound keeps a runaway config or command line from building thousands
+/// of calls and cache entries.
+pub const MAX_HOPS: usize = 10;
+
 /// The option keys of a hop, as `--assume` and the config spell them.
 const KEYS: [&str; 4] = ["external-id", "session-name", "duration", "source-identity"];
+
+/// Checks the length of a chain of `hops` hops against [`MAX_HOPS`].
+pub fn check_length(hops: usize) -> Result<(), String> {
+    if hops > MAX_HOPS {
+        return Err(format!(
+            "a role chain has at most {MAX_HOPS} hops, and this one has {hops}; AWS caps every chained session at an hour, and real chains need two or three"
+        ));
+    }
+    Ok(())
+}
 
 /// One AssumeRole of a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +83,10 @@ impl Hop {
 
     /// Parses `ARN[,external-id=ID][,session-name=NAME][,duration=SECS][,source-identity=ID]`
     /// and checks it ([`Hop::check`]). A `,` starts an option only when a
-    /// known key and `=` follow it, so an external id may hold commas.
+    /// known key and `=` follow it, so an external id may hold commas. A
+    /// `,WORD=` that is not a key but reads as one (`Duration=`,
+    /// `external_id=`, `ExternalId=`, `durtion=`) is refused wherever it
+    /// is, rather than taken into the role name or a value.
     pub fn parse(spec: &str) -> Result<Hop, String> {
         let starts = |at: usize| {
             KEYS.iter()
@@ -79,11 +99,12 @@ impl Hop {
             .collect();
         let arn_end = cuts.first().copied().unwrap_or(spec.len());
         let arn = spec[..arn_end].trim();
-        // IAM allows `,` and `=` in role names, but `,word=` after an ARN is
-        // far likelier a mistyped option than part of the name.
-        if let Some(key) = unknown_option(arn) {
+        // IAM allows `,` and `=` in role names and paths (and STS in
+        // external ids and session names), so `,word=` can be part of any
+        // of them; only a word that reads as one of the keys is refused.
+        if let Some((word, key)) = misspelt_option(spec) {
             return Err(format!(
-                "unknown option `{key}`; the options are {}",
+                "unknown option `{word}`: did you mean `{key}`? The options are {}, in lower case; if `,{word}=` really is part of the role's name or a value, give the hop as a table in the ssocred config (`{{ role_arn = \"...\", external_id = \"...\" }}`), which is read as written",
                 KEYS.join(", ")
             ));
         }
@@ -99,7 +120,9 @@ impl Hop {
                 "session-name" => &mut hop.session_name,
                 "source-identity" => &mut hop.source_identity,
                 _ => {
-                    hop.duration = Some(parse_duration(value)?);
+                    if hop.duration.replace(parse_duration(value)?).is_some() {
+                        return Err(format!("`{key}` is given twice"));
+                    }
                     continue;
                 }
             };
@@ -170,11 +193,41 @@ impl fmt::Display for Hop {
     }
 }
 
-/// The key of a `,key=` (lower-case letters and `-`) in `arn`, if any.
-fn unknown_option(arn: &str) -> Option<&str> {
-    arn.split(',').skip(1).find_map(|part| {
-        let (key, _) = part.split_once('=')?;
-        (!key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')).then_some(key)
+/// The first `,WORD=` in `spec` whose word is not one of [`KEYS`] but
+/// reads as one, with the key it reads as: the same letters in another case
+/// or with `_` for `-` (`Duration`, `external_id`), AssumeRole's own
+/// parameter names (`RoleSessionName`, `DurationSeconds`), or a key with a
+/// letter or two wrong (`durtion`, `extrenal-id`). Any other `,word=` is
+/// left alone: IAM role names may hold `,` and `=` (`[\w+=,.@-]`), and
+/// paths any printable character.
+fn misspelt_option(spec: &str) -> Option<(&str, &'static str)> {
+    spec.split(',').skip(1).find_map(|part| {
+        let (word, _) = part.split_once('=')?;
+        if word.is_empty()
+            || KEYS.contains(&word)
+            || !word
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        let folded: String = word
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let aliases = [
+            ("externalid", "external-id"),
+            ("sessionname", "session-name"),
+            ("rolesessionname", "session-name"),
+            ("duration", "duration"),
+            ("durationseconds", "duration"),
+            ("sourceidentity", "source-identity"),
+        ];
+        aliases
+            .iter()
+            .find(|(alias, _)| strsim::levenshtein(&folded, alias) <= 2)
+            .map(|&(_, key)| (word, key))
     })
 }
 

@@ -18,7 +18,6 @@ use std::io::Write;
 use secrecy::SecretString;
 
 use std::future::Future;
-use std::pin::Pin;
 
 use crate::arn::RoleArn;
 use crate::chain::{Hop, Sts};
@@ -173,28 +172,77 @@ impl Chain {
     }
 }
 
-/// A boxed future of a credential set (the chain recurses through them).
-type SetFuture<'a> = Pin<Box<dyn Future<Output = Result<CredentialSet, Error>> + 'a>>;
-
 impl Chain {
-    /// The set of the first `n` hops: from the role cache when an entry for
-    /// that prefix of the chain is valid, else assumed from the set of the
-    /// first `n - 1` hops (`base` for none: the SSO role's set) and cached.
-    fn through<'a>(
-        &'a self,
-        n: usize,
-        sso_role: &'a RoleArn,
-        request: &'a Request,
-        base: &'a dyn Fn() -> SetFuture<'a>,
-    ) -> SetFuture<'a> {
-        Box::pin(async move {
-            if n == 0 {
-                return base().await;
+    /// The set of the whole chain: from the role cache when its entry is
+    /// valid; else from the longest prefix of the chain the cache holds (or
+    /// `base`, the SSO role's set, when it holds none), assumed one hop at
+    /// a time, each hop's set cached. A loop over the hops, so a chain's
+    /// length costs no stack.
+    async fn through<F>(
+        &self,
+        sso_role: &RoleArn,
+        request: &Request,
+        base: impl FnOnce() -> F,
+    ) -> Result<CredentialSet, Error>
+    where
+        F: Future<Output = Result<CredentialSet, Error>>,
+    {
+        let trace = request.trace;
+        let profile = &request.profile;
+        let hops = &self.hops;
+        let paths = match &request.cache {
+            Some(cache) => cache.chain_paths(profile, sso_role, hops),
+            None => Vec::new(),
+        };
+        // The roles before hop `n` (1 for the first): the SSO role and the
+        // hops before it.
+        let via = |n: usize| -> Vec<String> {
+            std::iter::once(sso_role.as_str())
+                .chain(hops[..n - 1].iter().map(|h| h.role.as_str()))
+                .map(str::to_owned)
+                .collect()
+        };
+        let from_cache = |cache: &RoleCache, n: usize, hit| {
+            let mut set = cache.to_set(
+                hit,
+                profile,
+                &hops[n - 1].role,
+                Some(request.region.clone()),
+            );
+            set.assumed_via = via(n);
+            set
+        };
+        let say_cached = |set: &CredentialSet, n: usize| {
+            trace.say(|| {
+                format!(
+                    "{} for {} (hop {n}) from the role cache {}, expires {}",
+                    set.access_key_id,
+                    hops[n - 1].role,
+                    paths[n - 1].display(),
+                    set.expiration_utc()
+                )
+            });
+        };
+        // The longest cached prefix, looked for from the whole chain down.
+        let mut cached = None;
+        if let Some(cache) = &request.cache {
+            let now = time::OffsetDateTime::now_utc();
+            cached = (1..=hops.len()).rev().find_map(|n| {
+                let hit = cache.lookup_at(&paths[n - 1], Kind::Chain, now).ok()?;
+                Some((n, from_cache(cache, n, hit)))
+            });
+        }
+        let (done, mut set) = match cached {
+            Some((n, set)) => {
+                say_cached(&set, n);
+                (n, set)
             }
-            let hop = &self.hops[n - 1];
-            let trace = request.trace;
+            None => (0, base().await?),
+        };
+        for n in done + 1..=hops.len() {
+            let hop = &hops[n - 1];
+            let from = set;
             let assume = || async {
-                let from = self.through(n - 1, sso_role, request, base).await?;
                 let session = match &hop.session_name {
                     Some(name) => name.clone(),
                     None => self.session_name(&from, trace).await,
@@ -209,40 +257,23 @@ impl Chain {
                 });
                 let set = self.sts.assume(&from, hop, &session, n).await?;
                 trace.say(|| got(&set));
-                Ok(set)
+                Ok::<_, Error>(set)
             };
             let Some(cache) = &request.cache else {
-                return assume().await;
+                set = assume().await?;
+                continue;
             };
-            let profile = &request.profile;
-            let hops = &self.hops[..n];
-            let path = cache.chain_path(profile, sso_role, hops);
-            let via: Vec<String> = std::iter::once(sso_role.as_str())
-                .chain(hops[..n - 1].iter().map(|h| h.role.as_str()))
-                .map(str::to_owned)
-                .collect();
-            let to_set = |hit| {
-                let mut set = cache.to_set(hit, profile, &hop.role, Some(request.region.clone()));
-                set.assumed_via.clone_from(&via);
-                set
-            };
+            let to_set = |hit| from_cache(cache, n, hit);
             let mut note = |m: String| trace.say(|| m);
-            let (set, source) = cache
-                .obtain_at(&path, Kind::Chain, &to_set, &mut note, assume)
+            let (next, source) = cache
+                .obtain_at(&paths[n - 1], Kind::Chain, &to_set, &mut note, assume)
                 .await?;
             if source == Source::Cache {
-                trace.say(|| {
-                    format!(
-                        "{} for {} (hop {n}) from the role cache {}, expires {}",
-                        set.access_key_id,
-                        hop.role,
-                        path.display(),
-                        set.expiration_utc()
-                    )
-                });
+                say_cached(&next, n);
             }
-            Ok(set)
-        })
+            set = next;
+        }
+        Ok(set)
     }
 }
 
@@ -482,9 +513,8 @@ impl RoleFetch {
         let Some(chain) = &self.request.chain else {
             return self.fetch_sso().await.map(|set| vec![set]);
         };
-        let base = || -> SetFuture<'_> { Box::pin(self.fetch_sso()) };
         let mut set = chain
-            .through(chain.hops.len(), &self.role, &self.request, &base)
+            .through(&self.role, &self.request, || self.fetch_sso())
             .await?;
         set.account_name = None;
         Ok(vec![set])
@@ -596,15 +626,7 @@ impl ManyRoles {
         let mut chained = Vec::with_capacity(sets.len());
         for set in sets {
             let role = RoleArn::parse(&set.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
-            let base = || -> SetFuture<'_> {
-                let set = set.clone();
-                Box::pin(async move { Ok(set) })
-            };
-            chained.push(
-                chain
-                    .through(chain.hops.len(), &role, request, &base)
-                    .await?,
-            );
+            chained.push(chain.through(&role, request, || async { Ok(set) }).await?);
         }
         Ok(chained)
     }

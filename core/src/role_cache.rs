@@ -72,29 +72,62 @@ impl Kind {
 /// role and options in order. Every prefix of a chain has its own key, so a
 /// cached hop is not assumed again.
 pub fn chain_key(profile: &SsoProfile, sso_role: &RoleArn, hops: &[crate::chain::Hop]) -> String {
-    let hops: Vec<serde_json::Value> = hops
-        .iter()
-        .map(|h| {
-            serde_json::json!({
-                "roleArn": h.role.as_str(),
-                "externalId": h.external_id,
-                "sessionName": h.session_name,
-                "durationSeconds": h.duration_secs(),
-                "sourceIdentity": h.source_identity,
-            })
-        })
-        .collect();
+    let mut keys = prefix_keys(profile, sso_role, hops);
+    keys.pop().unwrap_or_default()
+}
+
+/// The [`chain_key`] of every prefix of `hops`, from the empty one to the
+/// whole chain. The JSON is `{"chain":[HOP,...],"login":...,"ssoRole":...}`
+/// (keys sorted, as `serde_json` writes them), so one running digest takes
+/// each hop once and each prefix only adds the closing part: the work grows
+/// with the chain's length, not with its square.
+fn prefix_keys(
+    profile: &SsoProfile,
+    sso_role: &RoleArn,
+    hops: &[crate::chain::Hop],
+) -> Vec<String> {
     let login = match &profile.session {
         Some(session) => serde_json::json!({"sessionName": session}),
         None => serde_json::json!({"startUrl": profile.start_url}),
     };
-    let json = serde_json::json!({
-        "login": login,
-        "ssoRole": sso_role.as_str(),
-        "chain": hops,
-    });
-    let digest = Sha1::digest(json.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let tail = format!(
+        "],\"login\":{login},\"ssoRole\":{}}}",
+        serde_json::Value::from(sso_role.as_str())
+    );
+    let hex = |digest: Sha1| -> String {
+        digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let mut running = Sha1::new();
+    running.update(b"{\"chain\":[");
+    let mut keys = Vec::with_capacity(hops.len() + 1);
+    for (i, hop) in hops.iter().enumerate() {
+        let mut closed = running.clone();
+        closed.update(tail.as_bytes());
+        keys.push(hex(closed));
+        if i > 0 {
+            running.update(b",");
+        }
+        running.update(hop_key_json(hop).to_string().as_bytes());
+    }
+    running.update(tail.as_bytes());
+    keys.push(hex(running));
+    keys
+}
+
+/// A hop as the cache keys name it: its role and every option that changes
+/// what STS grants, the duration as the seconds asked for.
+pub(crate) fn hop_key_json(hop: &crate::chain::Hop) -> serde_json::Value {
+    serde_json::json!({
+        "roleArn": hop.role.as_str(),
+        "externalId": hop.external_id,
+        "sessionName": hop.session_name,
+        "durationSeconds": hop.duration_secs(),
+        "sourceIdentity": hop.source_identity,
+    })
 }
 
 /// The AWS CLI v2 cache directory under `home`: `~/.aws/cli/cache`.
@@ -329,6 +362,21 @@ impl RoleCache {
     ) -> PathBuf {
         self.dir
             .join(format!("{}.json", chain_key(profile, sso_role, hops)))
+    }
+
+    /// The [`Self::chain_path`] of every non-empty prefix of `hops`, shortest
+    /// first (see [`prefix_keys`]).
+    pub fn chain_paths(
+        &self,
+        profile: &SsoProfile,
+        sso_role: &RoleArn,
+        hops: &[crate::chain::Hop],
+    ) -> Vec<PathBuf> {
+        prefix_keys(profile, sso_role, hops)
+            .into_iter()
+            .skip(1)
+            .map(|key| self.dir.join(format!("{key}.json")))
+            .collect()
     }
 
     /// Reads the entry of `kind` at `path`, valid for longer than the window
@@ -740,6 +788,47 @@ mod tests {
         for shown in [format!("{cached:?}"), format!("{s:?}")] {
             assert!(!shown.contains("SECRET"), "{shown}");
             assert!(shown.contains("ASIAEXAMPLE"), "{shown}");
+        }
+    }
+
+    /// The running digest names every prefix exactly as one digest of the
+    /// whole JSON does, so entries written before stay found.
+    #[test]
+    fn prefix_keys_are_the_chain_keys_of_each_prefix() {
+        let hop = |role: &str, external_id: Option<&str>| crate::chain::Hop {
+            external_id: external_id.map(str::to_owned),
+            ..crate::chain::Hop::to(RoleArn::parse(role).unwrap())
+        };
+        let hops = [
+            hop("arn:aws:iam::210987654321:role/Hub", None),
+            hop(
+                "arn:aws:iam::333333333333:role/Deploy",
+                Some("cust-7,x=\"y\""),
+            ),
+            crate::chain::Hop {
+                duration: Some(900),
+                session_name: Some("alice".into()),
+                ..hop("arn:aws:iam::444444444444:role/Glass", None)
+            },
+        ];
+        for p in [profile(Some("corp")), profile(None)] {
+            let login = match &p.session {
+                Some(session) => serde_json::json!({"sessionName": session}),
+                None => serde_json::json!({"startUrl": p.start_url}),
+            };
+            let keys = prefix_keys(&p, &role(), &hops);
+            assert_eq!(keys.len(), hops.len() + 1);
+            for (n, key) in keys.iter().enumerate() {
+                let whole = serde_json::json!({
+                    "login": login,
+                    "ssoRole": role().as_str(),
+                    "chain": hops[..n].iter().map(hop_key_json).collect::<Vec<_>>(),
+                });
+                let digest = Sha1::digest(whole.to_string().as_bytes());
+                let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(key, &expected, "prefix {n}");
+                assert_eq!(chain_key(&p, &role(), &hops[..n]), expected);
+            }
         }
     }
 }

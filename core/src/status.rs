@@ -313,6 +313,8 @@ pub fn process_role(line: &str) -> Option<ProcessRole> {
             _ => chain.push(Hop::parse(&value).ok()?),
         }
     }
+    // A longer chain is one ssocred refuses to run.
+    crate::chain::check_length(chain.len()).ok()?;
     let role = RoleArn::parse(&role?).ok()?;
     Some(ProcessRole {
         profile: profile?,
@@ -438,6 +440,18 @@ mod tests {
             process_role("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume")
                 .is_none()
         );
+    }
+
+    /// A line with more hops than ssocred runs names nothing.
+    #[test]
+    fn a_line_with_too_long_a_chain_names_nothing() {
+        let line = |hops: usize| {
+            let assume = " --assume arn:aws:iam::222222222222:role/Hop".repeat(hops);
+            format!("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub{assume} --sink process")
+        };
+        let at_the_cap = process_role(&line(crate::chain::MAX_HOPS)).unwrap();
+        assert_eq!(at_the_cap.chain.len(), crate::chain::MAX_HOPS);
+        assert!(process_role(&line(crate::chain::MAX_HOPS + 1)).is_none());
     }
 
     #[test]

@@ -198,8 +198,8 @@ fn bad_hops_exit_2_before_any_call() {
         (&format!("{HUB},duration=7200") as &str, "one hour"),
         (&format!("{HUB},session-name=x y") as &str, "session-name"),
         (
-            &format!("{HUB},colour=red") as &str,
-            "unknown option `colour`",
+            &format!("{HUB},Duration=900") as &str,
+            "unknown option `Duration`",
         ),
     ];
     for (spec, expected) in cases {

@@ -302,6 +302,12 @@ fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (script, log)
 }
 
+/// Whether a browser argument is a sign-in page's `file://` URL (the
+/// token stays off the command line).
+fn is_sign_in_page(arg: &str) -> bool {
+    arg.starts_with("file:///") && arg.contains("/signin-") && arg.ends_with(".html")
+}
+
 /// Waits (generously) for the browser's log, which it writes after ssocred
 /// may have exited.
 fn read_log(log: &Path) -> String {
@@ -328,16 +334,20 @@ fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     let mut cmd = console_cmd(&w);
     cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
     let out = cmd.args(args).arg("console").output().unwrap();
-    let url = printed_url(&out);
-    assert_eq!(read_log(&env_log), format!("{url}\n"));
+    printed_url(&out);
+    let opened = read_log(&env_log);
+    assert!(is_sign_in_page(opened.trim_end()), "{opened}");
 
     // The option wins over $BROWSER, and may carry arguments and %s.
     let mut cmd = console_cmd(&w);
     cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
     let spec = format!("console,browser={} --new-window %s", from_option.display());
     let out = cmd.args(args).arg(&spec).output().unwrap();
-    let url = printed_url(&out);
-    assert_eq!(read_log(&option_log), format!("--new-window\n{url}\n"));
+    printed_url(&out);
+    let opened = read_log(&option_log);
+    let (flag, page) = opened.trim_end().split_once('\n').unwrap();
+    assert_eq!(flag, "--new-window");
+    assert!(is_sign_in_page(page), "{opened}");
 
     // open=false only prints; no display, no browser.
     std::fs::remove_file(&env_log).unwrap();
@@ -596,4 +606,186 @@ fn the_federation_call_trusts_the_ca_bundle() {
         "{err}"
     );
     assert_eq!(tls.federation_count(FederationOperation::GetSigninToken), 1);
+}
+
+/// The review's bypass and its relatives: a destination whose host a
+/// browser reads differently from a string match. Each is refused (exit 2,
+/// naming the flag or the option) before any portal call.
+#[test]
+fn destinations_a_browser_reads_elsewhere_are_refused_before_any_call() {
+    let w = World::new();
+    let cases = [
+        (
+            "https://evil.example\\.console.aws.amazon.com/",
+            "holds a backslash",
+        ),
+        (
+            "https://console.aws.amazon.com@evil.example/",
+            "holds user info",
+        ),
+        ("https://me@console.aws.amazon.com/", "holds user info"),
+        ("https://console.aws.amazon.com:8443/", "names a port"),
+        ("https://evil.example/", "is not a console URL"),
+    ];
+    for (destination, why) in cases {
+        // The command names its flag.
+        let out = run(
+            console_cmd(&w),
+            &[
+                "console",
+                "-p",
+                "modern",
+                "-r",
+                READ_ONLY_ARN,
+                "--no-open",
+                "--destination",
+                destination,
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{destination}: {err}");
+        assert!(err.contains("--destination: `destination`"), "{err}");
+        assert!(err.contains(why), "{destination}: {err}");
+        assert!(out.stdout.is_empty());
+        // The sink names its option.
+        let spec = format!("console,destination={destination},open=false");
+        let out = run(
+            console_cmd(&w),
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", &spec],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{destination}: {err}");
+        assert!(err.contains("sink `console`: `destination`"), "{err}");
+        assert!(err.contains(why), "{destination}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    assert_eq!(
+        w.emulator
+            .federation_count(FederationOperation::GetSigninToken),
+        0
+    );
+}
+
+/// A browser command that records its arguments, then copies the file its
+/// last argument names (a `file://` URL) and that file's mode and its
+/// directory's, into `out`.
+fn copying_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    let out = dir.join("seen");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = dir.join("copying-browser");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh
+out='{}'
+for last in \"$@\"; do :; done
+page=\"${{last#file://}}\"
+             cp \"$page\" \"$out/page.html\"
+stat -c %a \"$page\" > \"$out/mode\"
+             stat -c %a \"$(dirname \"$page\")\" > \"$out/dir-mode\"
+             printf '%s\\n' \"$page\" > \"$out/path\"
+printf '%s\\n' \"$@\" > \"$out/argv\"
+",
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, out)
+}
+
+/// The browser is opened on a private page that forwards to the sign-in
+/// URL, never on the URL itself: its argv holds no token, the page was 0600
+/// in a 0700 directory, and the page is gone afterwards. The URL is still
+/// printed.
+#[test]
+fn the_browser_gets_a_private_page_not_the_token_and_the_page_goes_away() {
+    let w = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (browser, seen) = copying_browser(dir.path());
+    let runtime = dir.path().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut cmd = console_cmd(&w);
+    cmd.env("DISPLAY", ":99")
+        .env("BROWSER", &browser)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("SSOCRED_CONSOLE_PAGE_SECS", "2");
+    let out = cmd
+        .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "console"])
+        .output()
+        .unwrap();
+    let url = printed_url(&out);
+    let token = param(&url, "SigninToken");
+    assert!(!token.is_empty());
+
+    let argv = read_log(&seen.join("argv"));
+    assert!(!argv.contains(&token), "{argv}");
+    assert!(!argv.contains("SigninToken"), "{argv}");
+    assert!(is_sign_in_page(argv.trim_end()), "{argv}");
+    let page_path = PathBuf::from(read_log(&seen.join("path")).trim_end());
+    assert_eq!(page_path.parent().unwrap(), runtime.join("ssocred"));
+    assert_eq!(read_log(&seen.join("mode")), "600\n");
+    assert_eq!(read_log(&seen.join("dir-mode")), "700\n");
+    // The page forwards to the printed URL (escaped for HTML).
+    let page = std::fs::read_to_string(seen.join("page.html")).unwrap();
+    let escaped = url.replace('&', "&amp;");
+    assert!(
+        page.contains(&format!(
+            "<meta http-equiv=\"refresh\" content=\"0;url={escaped}\">"
+        )),
+        "{page}"
+    );
+    // Gone after the delay.
+    for _ in 0..100 {
+        if !page_path.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !page_path.exists(),
+        "{} is still there",
+        page_path.display()
+    );
+    assert_eq!(
+        std::fs::read_dir(runtime.join("ssocred")).unwrap().count(),
+        0
+    );
+}
+
+/// The federation endpoint receives the role's secret key and session
+/// token: plain http is allowed only to a loopback host.
+#[test]
+fn a_plain_http_federation_endpoint_must_be_loopback() {
+    let w = World::new();
+    let args = [
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "console,open=false",
+    ];
+    for endpoint in [
+        "http://signin.example/federation",
+        "http://10.1.2.3:8080/federation",
+        "http://127.0.0.1.nip.example/federation",
+    ] {
+        let mut cmd = w.cmd();
+        cmd.env("SSOCRED_FEDERATION_ENDPOINT", endpoint);
+        let out = run(cmd, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{endpoint}: {err}");
+        assert!(
+            err.contains("environment SSOCRED_FEDERATION_ENDPOINT:")
+                && err.contains("not loopback"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+    // The emulator's http://127.0.0.1 endpoint is loopback: accepted.
+    printed_url(&run(console_cmd(&w), &args));
 }

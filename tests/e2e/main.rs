@@ -4,12 +4,14 @@
 mod cache;
 mod cache_interop;
 mod chain;
+mod chain_limits;
 mod concurrency;
 mod config;
 mod console;
 mod discovery;
 mod discovery_interop;
 mod docker_credential;
+mod ecr_chains;
 mod eks;
 mod errors;
 mod exec;

@@ -30,8 +30,9 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub no_open: bool,
 
-    /// The browser command, run with the URL [default: $BROWSER, else
-    /// xdg-open, or open on macOS].
+    /// The browser command, run with the file:// URL of a private page that
+    /// forwards to the sign-in URL [default: $BROWSER, else xdg-open, or
+    /// open on macOS].
     #[arg(long, value_name = "COMMAND")]
     pub browser: Option<String>,
 }
@@ -39,6 +40,12 @@ pub struct ConsoleArgs {
 impl ConsoleArgs {
     /// The `console` sink spec the flags describe.
     fn spec(&self) -> Result<String, Error> {
+        // Checked here too, so the error names the flag; the sink checks
+        // the host against the role's partition once the role is known.
+        if let Some(destination) = &self.destination {
+            ssocred_sink_console::ConsoleDestination::parse(Some(destination))
+                .map_err(|e| Error::Usage(format!("--destination: {e}")))?;
+        }
         let mut spec = String::from("console");
         let options = [
             ("destination", self.destination.as_deref()),

@@ -3,7 +3,6 @@
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
-use ssocred_core::chain::Hop;
 use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
@@ -66,11 +65,7 @@ impl DiscoverArgs {
 
 /// Runs the command.
 pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
-    let hops = args
-        .assume
-        .iter()
-        .map(|spec| Hop::parse(spec).map_err(|e| Error::Usage(format!("--assume {spec}: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let hops = crate::settings::parse_assume(&args.assume)?;
     if !hops.is_empty() && args.style == Style::Sso {
         return Err(Error::Usage(
             "--assume needs --style process: a native SSO profile has no AssumeRole step"

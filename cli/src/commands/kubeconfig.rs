@@ -152,6 +152,8 @@ fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
             ));
         }
     }
+    ssocred_core::chain::check_length(args.assume.assume.len())
+        .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
     for hop in &args.assume.assume {
         // Checked now, so kubectl never runs a chain that cannot parse.
         ssocred_core::chain::Hop::parse(hop)

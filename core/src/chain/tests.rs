@@ -149,3 +149,95 @@ fn the_session_name_of_a_caller_is_its_role_sessions() {
         assert_eq!(session_name_of(not_a_session), None, "{not_a_session}");
     }
 }
+
+/// Options spelt as STS or another tool spells them are refused, wherever
+/// they stand: after the ARN, or swallowed into another option's value.
+#[test]
+fn misspelt_options_are_refused_naming_the_key_they_resemble() {
+    let cases = [
+        (format!("{HUB},Duration=900"), "`Duration`", "`duration`"),
+        (
+            format!("{HUB},external_id=x1"),
+            "`external_id`",
+            "`external-id`",
+        ),
+        (
+            format!("{HUB},ExternalId=x1"),
+            "`ExternalId`",
+            "`external-id`",
+        ),
+        (
+            format!("{HUB},RoleSessionName=me"),
+            "`RoleSessionName`",
+            "`session-name`",
+        ),
+        (
+            format!("{HUB},DurationSeconds=900"),
+            "`DurationSeconds`",
+            "`duration`",
+        ),
+        (format!("{HUB},durtion=900"), "`durtion`", "`duration`"),
+        (
+            format!("{HUB},source_identity=me"),
+            "`source_identity`",
+            "`source-identity`",
+        ),
+        (
+            format!("{HUB},external-id=abc,Duration=900"),
+            "`Duration`",
+            "`duration`",
+        ),
+        (
+            format!("{HUB},session-name=alice,session_name=bob"),
+            "`session_name`",
+            "`session-name`",
+        ),
+    ];
+    for (spec, word, key) in cases {
+        let err = Hop::parse(&spec).unwrap_err();
+        assert!(
+            err.contains(&format!("unknown option {word}: did you mean {key}?")),
+            "{spec}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_duration_given_twice_is_refused_like_any_other_key() {
+    let err = Hop::parse(&format!("{HUB},duration=900,duration=1h")).unwrap_err();
+    assert!(err.contains("`duration` is given twice"), "{err}");
+}
+
+/// IAM role names are `[\w+=,.@-]{1,64}` and paths any printable ASCII
+/// between slashes: whatever a valid ARN holds is read as the ARN.
+#[test]
+fn every_valid_role_arn_is_read_whole() {
+    for role in [
+        "arn:aws:iam::210987654321:role/team,env=prod",
+        "arn:aws:iam::210987654321:role/a+b=c,d.e@f-g_h",
+        "arn:aws:iam::210987654321:role/x=1,y=2",
+        "arn:aws:iam::210987654321:role/path,with=odd/chars!/Name,region=eu",
+        "arn:aws:iam::210987654321:role/Deploy,station=9",
+    ] {
+        let hop = Hop::parse(role).unwrap_or_else(|e| panic!("{role}: {e}"));
+        assert_eq!(hop.role.as_str(), role);
+        assert_eq!(hop, Hop::to(arn(role)));
+        let with_option = Hop::parse(&format!("{role},external-id=ext-1")).unwrap();
+        assert_eq!(with_option.role.as_str(), role);
+        assert_eq!(with_option.external_id.as_deref(), Some("ext-1"));
+    }
+}
+
+#[test]
+fn chains_are_capped_at_max_hops() {
+    assert!(check_length(0).is_ok());
+    assert!(check_length(MAX_HOPS).is_ok());
+    let err = check_length(MAX_HOPS + 1).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "at most {MAX_HOPS} hops, and this one has {}",
+            MAX_HOPS + 1
+        )),
+        "{err}"
+    );
+}

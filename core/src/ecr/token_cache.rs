@@ -41,20 +41,24 @@ pub fn default_dir(ssocred_cache_dir: &Path) -> PathBuf {
 }
 
 /// The identity whose token an entry holds: the credentials the token was
-/// obtained with, which are those of one role reached through one SSO login.
+/// obtained with, which are those of one role reached through one SSO login
+/// and, after it, a chain of roles with their options (two chains ending in
+/// different roles, or asking STS for different options, must not share a
+/// token).
 ///
-/// When role chaining lands, the chain of roles assumed after the SSO role
-/// belongs here too: two chains ending in different roles must not share a
-/// token.
+/// Compact JSON, so no value can pass for another's field: joining the hops'
+/// `--assume` spellings made the external id `ext-1,session-name=xy` and the
+/// external id `ext-1` with the session name `xy` one key. The hops are
+/// named as the role cache's chain keys name them
+/// ([`crate::role_cache::chain_key`]).
 pub fn identity_key(profile: &SsoProfile, role: &RoleArn, chain: &[crate::chain::Hop]) -> String {
-    let mut key = format!("{}\n{}", login_of(profile), role.as_str());
-    // A role chain after the SSO role: the token belongs to its last role,
-    // reached with these options.
-    for hop in chain {
-        key.push_str("\nassume ");
-        key.push_str(&hop.spec());
-    }
-    key
+    let hops: Vec<serde_json::Value> = chain.iter().map(crate::role_cache::hop_key_json).collect();
+    serde_json::json!({
+        "login": login_of(profile),
+        "role": role.as_str(),
+        "chain": hops,
+    })
+    .to_string()
 }
 
 /// The login an entry belongs to, for `logout`: the `sso-session` name, else
@@ -151,7 +155,9 @@ impl TokenCache {
         &self.dir
     }
 
-    /// The entry file of `identity` (see [`identity_key`]) in `region`.
+    /// The entry file of `identity` (see [`identity_key`]) in `region`. The
+    /// identity is JSON, which holds no raw line break, so the `\n` before
+    /// the region cannot be forged.
     pub fn path(&self, identity: &str, region: &str) -> PathBuf {
         let digest = Sha256::digest(format!("{identity}\n{region}").as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -360,5 +366,45 @@ mod tests {
         );
         assert_eq!(cache.clear(None).unwrap(), 2);
         assert_eq!(cache.clear(None).unwrap(), 0);
+    }
+
+    /// The two chains of the review: an external id that spells a second
+    /// option, and that option given apart. STS sees two different calls,
+    /// so the cache must hold two entries.
+    #[test]
+    fn chains_that_differ_in_their_options_have_different_keys() {
+        let p = profile(Some("corp"));
+        let role = RoleArn::parse("arn:aws:iam::123456789012:role/R").unwrap();
+        let target = RoleArn::parse("arn:aws:iam::210987654321:role/Push").unwrap();
+        let one_option = crate::chain::Hop {
+            external_id: Some("ext-1,session-name=xy".to_owned()),
+            ..crate::chain::Hop::to(target.clone())
+        };
+        let two_options = crate::chain::Hop {
+            external_id: Some("ext-1".to_owned()),
+            session_name: Some("xy".to_owned()),
+            ..crate::chain::Hop::to(target.clone())
+        };
+        one_option.check().unwrap();
+        two_options.check().unwrap();
+        let a = identity_key(&p, &role, &[one_option]);
+        let b = identity_key(&p, &role, std::slice::from_ref(&two_options));
+        assert_ne!(a, b);
+
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::new(dir.path().to_path_buf(), Duration::from_secs(900));
+        assert_ne!(cache.path(&a, "eu-west-1"), cache.path(&b, "eu-west-1"));
+        cache
+            .store(&p, &role, &[two_options], "eu-west-1", &token(12))
+            .unwrap();
+        assert_eq!(
+            cache
+                .lookup(&a, "eu-west-1", OffsetDateTime::now_utc())
+                .unwrap_err(),
+            Miss::Absent
+        );
+        // Nor does a chain share the SSO role's own entry, or a longer one.
+        assert_ne!(identity_key(&p, &role, &[]), b);
+        assert_ne!(identity_key(&p, &target, &[]), b);
     }
 }

@@ -40,6 +40,7 @@ use ssocred_core::sink::{
 };
 use ssocred_core::{ExposeSecret, RoleArn};
 
+mod page;
 mod url;
 
 pub use url::{ConsoleDestination, Partition, SessionDuration};
@@ -59,7 +60,7 @@ ssocred_core::sink_options! {
         duration: Option<String>,
         /// open the URL in a browser when there is a display: `true` or `false`; the URL is always printed (default: true)
         open: Option<String>,
-        /// the browser command, run with the URL as its last argument (or in place of `%s`) (default: $BROWSER, else xdg-open, or open on macOS)
+        /// the browser command, run with the sign-in page's file:// URL as its last argument (or in place of `%s`); the page forwards to the sign-in URL, which stays off the command line (default: $BROWSER, else xdg-open, or open on macOS)
         browser: Option<String>,
     }
 }
@@ -110,7 +111,7 @@ impl Sink for ConsoleSink {
         });
         write_stdout(stdout, format!("{}\n", url.text()).as_bytes())?;
         if self.settings.open && has_display() {
-            open_browser(self.settings.browser.as_deref(), &url.text());
+            open_sign_in_page(self.settings.browser.as_deref(), &url.text());
         }
         Ok(())
     }
@@ -243,8 +244,39 @@ fn has_display() -> bool {
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
-/// Runs the browser command on `url`, best effort: the URL has been
-/// printed, so a failure is a warning.
+/// Opens the browser on a sign-in page that forwards to `url` (see
+/// [`page`]), so the token stays off every command line; best effort: the
+/// URL has been printed, so a failure is a warning.
+fn open_sign_in_page(option: Option<&str>, url: &str) {
+    let var = |name: &str| std::env::var(name).ok();
+    let Some(dir) = page::dir(var) else {
+        eprintln!(
+            "ssocred: no directory for the sign-in page (HOME is not set); open the URL above yourself"
+        );
+        return;
+    };
+    let path = match page::write(&dir, url) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!(
+                "ssocred: cannot write the sign-in page in {}: {e}; open the URL above yourself",
+                dir.display()
+            );
+            return;
+        }
+    };
+    match page::file_url(&path) {
+        Some(file_url) => open_browser(option, &file_url),
+        None => eprintln!(
+            "ssocred: {} has no file URL; open the URL above yourself",
+            path.display()
+        ),
+    }
+    page::remove_later(&path, page::remove_after(var));
+}
+
+/// Runs the browser command on `url` (the sign-in page's `file://` URL),
+/// best effort.
 fn open_browser(option: Option<&str>, url: &str) {
     let configured = option
         .map(str::to_owned)

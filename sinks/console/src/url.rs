@@ -59,33 +59,36 @@ pub enum ConsoleDestination {
 
 impl ConsoleDestination {
     /// Reads the `destination` option: a service name (lower-case letters,
-    /// digits and `-`) or an `https://` URL.
+    /// digits and `-`) or an `https://` URL on a console host of one of the
+    /// partitions ([`console_url`]).
     pub fn parse(text: Option<&str>) -> Result<ConsoleDestination, String> {
         let Some(text) = text else {
             return Ok(ConsoleDestination::Home);
         };
-        if text.starts_with("https://") {
-            if text
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
-            {
-                return Err("`destination` must be a plain https URL".to_owned());
-            }
-            return Ok(ConsoleDestination::Url(text.to_owned()));
-        }
         let is_service = !text.is_empty()
             && text.len() <= 64
             && text
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if is_service {
-            Ok(ConsoleDestination::Service(text.to_owned()))
-        } else {
-            Err(format!(
+            return Ok(ConsoleDestination::Service(text.to_owned()));
+        }
+        if !text.contains(':') {
+            return Err(format!(
                 "`destination` is a service name such as `s3`, or an https:// console URL, not `{}`",
                 ssocred_core::text::visible(text)
-            ))
+            ));
         }
+        let url = console_url(text)?;
+        let host = url.host_str().unwrap_or_default();
+        let partitions = [Partition::Aws, Partition::UsGov, Partition::China];
+        if !partitions.iter().any(|p| is_console_host(host, *p)) {
+            return Err(format!(
+                "`destination` {} is not a console URL: its host is {host}, not console.aws.amazon.com, console.amazonaws-us-gov.com, console.amazonaws.cn or a subdomain of one",
+                ssocred_core::text::visible(text)
+            ));
+        }
+        Ok(ConsoleDestination::Url(url.into()))
     }
 
     /// The console URL in `partition`, in `region` for a service or the
@@ -100,11 +103,9 @@ impl ConsoleDestination {
                 Ok(format!("https://{host}/{service}/home{query}"))
             }
             ConsoleDestination::Url(url) => {
-                let rest = url.strip_prefix("https://").unwrap_or(url);
-                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-                let suffix = format!(".{host}");
-                if authority == host || authority.ends_with(&suffix) {
-                    Ok(url.clone())
+                let parsed = console_url(url)?;
+                if is_console_host(parsed.host_str().unwrap_or_default(), partition) {
+                    Ok(parsed.into())
                 } else {
                     Err(format!(
                         "`destination` {url} is not a console URL of the role's partition (https://{host}/...)"
@@ -113,6 +114,63 @@ impl ConsoleDestination {
             }
         }
     }
+}
+
+/// Parses a destination URL as a browser does (WHATWG, the `url` crate) and
+/// holds it to what a console URL is: `https`, a domain name written
+/// exactly as the parser reads it (lower case, no port, no user info, no
+/// percent-escapes or IDNA forms), no backslash anywhere (browsers read one
+/// as `/`, so `https://evil.example\.console.aws.amazon.com/` is a URL of
+/// `evil.example`), and plain printable ASCII. So the host ssocred checks
+/// is the host the browser goes to.
+fn console_url(text: &str) -> Result<::url::Url, String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "`destination` {} {why}",
+            ssocred_core::text::visible(text)
+        ))
+    };
+    if text
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return bad("must be a plain https URL (no spaces, controls or non-ASCII)");
+    }
+    if text.contains('\\') {
+        return bad("holds a backslash, which a browser reads as `/`");
+    }
+    let Some(rest) = text.strip_prefix("https://") else {
+        return bad("must start with https://");
+    };
+    let written = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if written.contains('@') {
+        return bad("holds user info (`@` before the host)");
+    }
+    let Ok(url) = ::url::Url::parse(text) else {
+        return bad("is not a valid URL");
+    };
+    if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
+        return bad("must be https without user info");
+    }
+    if !matches!(url.host(), Some(::url::Host::Domain(_))) {
+        return bad("must name a domain, not an IP address");
+    }
+    if written.contains(':') || url.port().is_some() {
+        return bad("names a port; console URLs have none");
+    }
+    if url.host_str() != Some(written) {
+        return bad("must write its host as a browser reads it (lower case, no escapes)");
+    }
+    Ok(url)
+}
+
+/// Whether `host` is `partition`'s console host or a subdomain of it.
+fn is_console_host(host: &str, partition: Partition) -> bool {
+    let console = partition.console_host();
+    host == console
+        || host
+            .strip_suffix(console)
+            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
 }
 
 /// The console session's length.
@@ -181,22 +239,48 @@ pub fn check_region(region: &str) -> Result<(), String> {
     }
 }
 
-/// Checks an overriding federation endpoint: an `http://` or `https://` URL
-/// without a query.
+/// Checks an overriding federation endpoint: an `https://` URL, or an
+/// `http://` one on a loopback host (`127.0.0.0/8`, `::1`, `localhost`),
+/// since the call carries the role's secret key and session token; no user
+/// info, query or fragment.
 pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
-    let ok = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-        && !endpoint.contains(['?', '#'])
-        && !endpoint
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii());
-    if ok {
-        Ok(endpoint.trim_end_matches('/').to_owned())
-    } else {
+    let bad = |why: &str| {
         Err(format!(
-            "expected an http(s) URL without a query, such as https://signin.aws.amazon.com/federation, not `{}`",
+            "`{}` {why}; expected an https URL without a query, such as https://signin.aws.amazon.com/federation",
             ssocred_core::text::visible(endpoint)
         ))
+    };
+    if endpoint
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        || endpoint.contains(['?', '#', '\\'])
+    {
+        return bad("holds a space, control, backslash, query or fragment");
     }
+    let Ok(url) = ::url::Url::parse(endpoint) else {
+        return bad("is not a URL");
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("holds user info");
+    }
+    let loopback = match url.host() {
+        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(::url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if loopback => {}
+        "http" => {
+            return bad(
+                "is plain http to a host that is not loopback, which would send the role's credentials in clear text; use https, or http only to 127.0.0.1, ::1 or localhost",
+            );
+        }
+        _ => return bad("is not an http(s) URL"),
+    }
+    // What was checked is what is called.
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn encode(text: &str) -> String {
@@ -320,9 +404,75 @@ mod tests {
         assert_eq!(d.url(Partition::Aws, Some("eu-west-1")).unwrap(), url);
         assert!(d.url(Partition::UsGov, None).is_err());
         let evil = ConsoleDestination::parse(Some("https://console.aws.amazon.com@evil.example/"));
-        assert!(evil.unwrap().url(Partition::Aws, None).is_err());
+        assert!(evil.is_err());
         for bad in ["S3", "s3 x", "", "http://console.aws.amazon.com/", "../x"] {
             assert!(ConsoleDestination::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    /// What a browser's URL parser reads differently from a string match:
+    /// each is refused, naming why.
+    #[test]
+    fn destinations_are_checked_as_a_browser_parses_them() {
+        let cases = [
+            (
+                "https://evil.example\\.console.aws.amazon.com/",
+                "backslash",
+            ),
+            (
+                "https://console.aws.amazon.com\\@evil.example/",
+                "backslash",
+            ),
+            ("https:\\\\console.aws.amazon.com/", "backslash"),
+            ("https://user@console.aws.amazon.com/", "user info"),
+            ("https://a:b@console.aws.amazon.com/", "user info"),
+            ("https://console.aws.amazon.com:443/", "port"),
+            ("https://console.aws.amazon.com:8443/s3", "port"),
+            ("https://CONSOLE.aws.amazon.com/", "as a browser reads it"),
+            ("https://console.aws.amazon.com./", "not a console URL"),
+            ("https://console%2eaws.amazon.com/", "as a browser reads it"),
+            (
+                "https://evil.example/console.aws.amazon.com",
+                "not a console URL",
+            ),
+            (
+                "https://evil.example?.console.aws.amazon.com",
+                "not a console URL",
+            ),
+            (
+                "https://evil.example#.console.aws.amazon.com",
+                "not a console URL",
+            ),
+            ("https://xconsole.aws.amazon.com/", "not a console URL"),
+            ("https://54.239.0.1/", "not an IP address"),
+            ("https://[::1]/", "not an IP address"),
+            (
+                "HTTPS://console.aws.amazon.com/",
+                "must start with https://",
+            ),
+            ("javascript:alert(1)", "must start with https://"),
+            ("https://console.aws.amazon.com/\u{2028}", "plain https URL"),
+        ];
+        for (text, why) in cases {
+            let err = ConsoleDestination::parse(Some(text)).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+        // Every partition's console and its subdomains pass, in the
+        // parser's own spelling of the URL.
+        for (text, partition) in [
+            ("https://console.aws.amazon.com/s3/home", Partition::Aws),
+            (
+                "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#Instances:",
+                Partition::Aws,
+            ),
+            ("https://console.amazonaws-us-gov.com/", Partition::UsGov),
+            (
+                "https://cn-north-1.console.amazonaws.cn/s3",
+                Partition::China,
+            ),
+        ] {
+            let d = ConsoleDestination::parse(Some(text)).unwrap();
+            assert_eq!(d.url(partition, None).unwrap(), text);
         }
     }
 
@@ -358,5 +508,38 @@ mod tests {
         assert!(parse_token(b"<html>").is_err());
         let long = format!(r#"{{"SigninToken":"{}"}}"#, "a".repeat(MAX_TOKEN + 1));
         assert!(parse_token(long.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_loopback_only() {
+        for good in [
+            "https://signin.example/federation",
+            "http://127.0.0.1:8080/federation/",
+            "http://127.3.4.5/federation",
+            "http://[::1]:9/federation",
+            "http://localhost:9/federation",
+        ] {
+            assert!(check_endpoint(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            check_endpoint("http://127.0.0.1:8080/federation/").unwrap(),
+            "http://127.0.0.1:8080/federation"
+        );
+        for (bad, why) in [
+            ("http://signin.example/federation", "not loopback"),
+            ("http://10.0.0.1/federation", "not loopback"),
+            ("http://127.0.0.1.evil.example/federation", "not loopback"),
+            ("http://localhost.evil.example/", "not loopback"),
+            ("http://[::ffff:10.0.0.1]/", "not loopback"),
+            ("https://u:p@signin.example/federation", "user info"),
+            ("https://signin.example/federation?x=1", "query"),
+            ("http://127.0.0.1\\@evil.example/", "backslash"),
+            ("ftp://127.0.0.1/", "not an http(s) URL"),
+            ("file:///etc/passwd", "not an http(s) URL"),
+            ("signin.example", "not a URL"),
+        ] {
+            let err = check_endpoint(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }
