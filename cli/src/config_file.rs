@@ -17,6 +17,10 @@
 //! notify_command = "notify-send ssocred \"$SSOCRED_MESSAGE\""
 //! interval = 30                 # seconds between two reads of the token files
 //!
+//! [console]                     # ssocred console (the SSO login's browser is apart)
+//! browser = "chromium"
+//! browser_profile = "auto"      # a user-data dir (Chromium) or container (Firefox) per role
+//!
 //! [cache]                       # the role-credential cache
 //! enabled = true
 //! window_minutes = 15
@@ -71,6 +75,8 @@ pub struct ConfigFile {
     pub cache: Option<Cache>,
     /// `status --watch`.
     pub status: Option<StatusTable>,
+    /// `ssocred console` and the console sink.
+    pub console: Option<ConsoleTable>,
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
@@ -200,6 +206,19 @@ pub struct Preset {
     pub cache: Option<Cache>,
     /// `status --watch`.
     pub status: Option<StatusTable>,
+    /// `ssocred console` and the console sink.
+    pub console: Option<ConsoleTable>,
+}
+
+/// The `[console]` table: the browser of the console, apart from the one
+/// the SSO login opens.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleTable {
+    /// The browser command (else `$BROWSER`, else the system's).
+    pub browser: Option<String>,
+    /// `auto` or a name: one browser identity per role.
+    pub browser_profile: Option<String>,
 }
 
 /// The `[status]` table: how `status --watch` reports.

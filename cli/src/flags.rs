@@ -171,6 +171,23 @@ pub struct FlowFlags {
     pub redirect_port: Option<u16>,
 }
 
+// The console's browser (`ssocred console`, `config show`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleBrowserFlags {
+    /// The browser command, run with the sign-in page's file:// URL (the
+    /// sign-in token stays off its command line) [config: [console] browser;
+    /// default: $BROWSER, else xdg-open, or open on macOS].
+    #[arg(long, value_name = "COMMAND")]
+    pub browser: Option<String>,
+
+    /// One browser identity per role: `auto` (named after the account and
+    /// the role) or a name. A Chromium-family browser (Chrome, Chromium,
+    /// Edge, Brave) gets a user-data directory of its own in ssocred's state
+    /// directory; Firefox a container [config: [console] browser_profile].
+    #[arg(long, value_name = "auto|NAME")]
+    pub browser_profile: Option<String>,
+}
+
 // How `status --watch` reports.
 #[derive(Debug, Clone, Default, Args)]
 pub struct WatchFlags {

@@ -16,6 +16,8 @@
 //! | PKCE redirect port | `--redirect-port` | - | `[login] redirect_port` | random |
 //! | watch notifier | `--notify-command` | - | `[status] notify_command` | the desktop's notification |
 //! | watch interval | `--interval` | - | `[status] interval` | 30 seconds |
+//! | console browser | `console --browser` | - | `[console] browser` | `$BROWSER`, else the system's |
+//! | console browser profile | `console --browser-profile` | - | `[console] browser_profile` | none |
 //! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
 //! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
 //! | refresh before expiry | `--refresh-before` | `SSOCRED_REFRESH_BEFORE` | `refresh_before` | 300 seconds |
@@ -138,6 +140,19 @@ pub struct Flags {
     pub notify_command: Option<String>,
     /// `--interval` (`status --watch`).
     pub watch_interval: Option<u64>,
+    /// `console --browser`.
+    pub console_browser: Option<String>,
+    /// `console --browser-profile`.
+    pub browser_profile: Option<String>,
+}
+
+/// The console's browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    /// The browser command; `None` for `$BROWSER`, else the system's.
+    pub browser: Sourced<Option<String>>,
+    /// `auto` or a name; `None` for the browser's own profile.
+    pub browser_profile: Sourced<Option<String>>,
 }
 
 impl Flags {
@@ -228,6 +243,8 @@ pub struct Settings {
     pub refresh_before: Sourced<u64>,
     /// How `status --watch` reports.
     pub watch: WatchSettings,
+    /// The console's browser.
+    pub console: ConsoleSettings,
 }
 
 /// The role-credential cache's window when nothing sets one, in minutes:
@@ -529,6 +546,35 @@ impl Settings {
             ));
         }
 
+        let (preset_console, top_console) = (
+            preset.console.clone().unwrap_or_default(),
+            file.console.clone().unwrap_or_default(),
+        );
+        let optional = |flag: &Option<String>,
+                        name: &'static str,
+                        of_preset: Option<String>,
+                        of_top: Option<String>| match flag {
+            Some(v) => sourced(Some(v.clone()), Source::Flag(name)),
+            None => layered(of_preset, of_top, &preset_name).map_or_else(
+                || sourced(None, Source::Default),
+                |v| sourced(Some(v.value), v.source),
+            ),
+        };
+        let console = ConsoleSettings {
+            browser: optional(
+                &flags.console_browser,
+                "--browser",
+                preset_console.browser,
+                top_console.browser,
+            ),
+            browser_profile: optional(
+                &flags.browser_profile,
+                "--browser-profile",
+                preset_console.browser_profile,
+                top_console.browser_profile,
+            ),
+        };
+
         Ok(Settings {
             preset: preset_name,
             profile,
@@ -548,6 +594,7 @@ impl Settings {
                 notify_command,
                 interval,
             },
+            console,
             config,
         })
     }
@@ -667,6 +714,25 @@ impl Settings {
                     let i = &self.watch.interval;
                     line(&mut out, "interval", i.value.to_string(), &i.source);
                 }
+                Topic::Console => {
+                    out.push_str("\n[console]\n");
+                    match &self.console.browser {
+                        Sourced { value: Some(b), source } => {
+                            line(&mut out, "browser", quoted(b), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# browser: none, $BROWSER else the system's  # default\n",
+                        ),
+                    }
+                    match &self.console.browser_profile {
+                        Sourced { value: Some(p), source } => {
+                            line(&mut out, "browser_profile", quoted(p), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# browser_profile: none, the browser's own profile  # default\n",
+                        ),
+                    }
+                }
                 Topic::Cache => {
                     out.push_str("\n[cache]\n");
                     let e = &self.cache_enabled;
@@ -705,6 +771,8 @@ pub enum Topic {
     Cache,
     /// How `status --watch` reports.
     Watch,
+    /// The console's browser.
+    Console,
 }
 
 fn choices(sinks: Vec<ConfigSink>) -> Vec<SinkChoice> {

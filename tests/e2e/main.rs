@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+mod browser;
 mod cache;
 mod cache_interop;
 mod chain;

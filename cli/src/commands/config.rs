@@ -8,8 +8,8 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag,
-    RegionFlag, RoleFlags, SinkFlags, WatchFlags,
+    AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, NetworkFlags,
+    ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -51,6 +51,8 @@ pub enum ForCommand {
     Logout,
     /// `ssocred status` (`--watch`).
     Status,
+    /// `ssocred console`.
+    Console,
 }
 
 impl ForCommand {
@@ -65,6 +67,9 @@ impl ForCommand {
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],
             ForCommand::Status => &[Profile, Watch],
+            ForCommand::Console => &[
+                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Console,
+            ],
         }
     }
 }
@@ -109,6 +114,9 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub watch: WatchFlags,
+
+    #[command(flatten)]
+    pub console: ConsoleBrowserFlags,
 }
 
 impl ShowArgs {
@@ -131,6 +139,8 @@ impl ShowArgs {
             refresh_before: self.refresh.refresh_before,
             notify_command: self.watch.notify_command.clone(),
             watch_interval: self.watch.interval,
+            console_browser: self.console.browser.clone(),
+            browser_profile: self.console.browser_profile.clone(),
         };
         let base = Flags {
             config: all.config.clone(),
@@ -140,8 +150,18 @@ impl ShowArgs {
         };
         match self.command {
             ForCommand::Get => all,
-            ForCommand::Exec | ForCommand::Serve => Flags {
+            ForCommand::Exec | ForCommand::Serve | ForCommand::Console => Flags {
                 sinks: settings::SinkFlags::Explicit(self.sinks.sinks.clone()),
+                console_browser: if self.command == ForCommand::Console {
+                    all.console_browser.clone()
+                } else {
+                    None
+                },
+                browser_profile: if self.command == ForCommand::Console {
+                    all.browser_profile.clone()
+                } else {
+                    None
+                },
                 ..all
             },
             ForCommand::List | ForCommand::Login => Flags {

@@ -263,6 +263,7 @@ mod tests {
             Some(Command::Login(a)) => a.flags(),
             Some(Command::Logout(a)) => a.flags(),
             Some(Command::Status(a)) => a.flags(),
+            Some(Command::Console(a)) => a.flags(),
             Some(Command::Config {
                 action: config::ConfigCommand::Show(a),
             }) => a.flags(),
@@ -289,6 +290,9 @@ window_minutes = 10
 [status]
 notify_command = "top-notify"
 interval = 23
+[console]
+browser = "top-browser"
+browser_profile = "top-profile"
 [preset.p]
 profile = "preset-profile"
 region = "preset-1"
@@ -306,6 +310,9 @@ window_minutes = 9
 [preset.p.status]
 notify_command = "preset-notify"
 interval = 22
+[preset.p.console]
+browser = "preset-browser"
+browser_profile = "auto"
 "#;
 
     /// One setting: the flag that sets it, the environment variable, and
@@ -438,6 +445,26 @@ interval = 22
                 values: ["21", "", "22", "23", "30"],
             },
             Case {
+                topic: Topic::Console,
+                key: "browser",
+                flag: &["--browser", "flag-browser"],
+                env: None,
+                values: [
+                    "\"flag-browser\"",
+                    "",
+                    "\"preset-browser\"",
+                    "\"top-browser\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Console,
+                key: "browser_profile",
+                flag: &["--browser-profile", "flag-profile"],
+                env: None,
+                values: ["\"flag-profile\"", "", "\"auto\"", "\"top-profile\"", ""],
+            },
+            Case {
                 topic: Topic::Cache,
                 key: "enabled",
                 flag: &["--no-cache"],
@@ -456,7 +483,7 @@ interval = 22
 
     /// The commands that read settings, how to name them on the command
     /// line, and the `config show --command` value that shows theirs.
-    const COMMANDS: [(&[&str], &str, config::ForCommand); 8] = [
+    const COMMANDS: [(&[&str], &str, config::ForCommand); 9] = [
         (&[], "get", config::ForCommand::Get),
         (&["exec"], "exec", config::ForCommand::Exec),
         (&["serve"], "serve", config::ForCommand::Serve),
@@ -465,6 +492,7 @@ interval = 22
         (&["login"], "login", config::ForCommand::Login),
         (&["logout"], "logout", config::ForCommand::Logout),
         (&["status"], "status", config::ForCommand::Status),
+        (&["console"], "console", config::ForCommand::Console),
     ];
 
     /// `key = value  # source` from a `config show` text, or `None`.
@@ -533,7 +561,9 @@ interval = 22
                         3 => config = CONFIG,
                         _ => {}
                     }
-                    if matches!(name, "exec" | "serve") && case.topic == Topic::Sinks && source > 0
+                    if matches!(name, "exec" | "serve" | "console")
+                        && case.topic == Topic::Sinks
+                        && source > 0
                     {
                         // Their sinks come from --sink alone.
                         continue;
