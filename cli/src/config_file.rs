@@ -10,6 +10,7 @@
 //!                               # device code), device-code, pkce or aws-cli
 //! open_browser = true
 //! redirect_port = 8400          # a fixed port for the PKCE redirect (SSH -L)
+//! browser = "firefox"           # the login's browser (else the system's)
 //!
 //! refresh_before = 300          # seconds: --watch, serve, exec --via serve
 //!
@@ -289,6 +290,8 @@ pub struct Login {
     pub open_browser: Option<bool>,
     /// The port of the PKCE redirect listener (else a random one).
     pub redirect_port: Option<u16>,
+    /// The browser command of the SSO login (else the system's opener).
+    pub browser: Option<String>,
 }
 
 /// The login flows.

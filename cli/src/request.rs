@@ -176,6 +176,7 @@ pub fn login_settings(settings: &Settings) -> LoginSettings {
         open_browser: settings.login.open_browser.value,
         desktop: Desktop::of_process(),
         redirect_port: settings.login.redirect_port.value,
+        browser: settings.login.browser.value.clone(),
         remote: false,
         copy: false,
         timeout: LOGIN_TIMEOUT,

@@ -13,6 +13,7 @@
 //! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
+//! | login browser | - | - | `[login] browser` | the system's opener |
 //! | PKCE redirect port | `--redirect-port` | - | `[login] redirect_port` | random |
 //! | watch notifier | `--notify-command` | - | `[status] notify_command` | the desktop's notification |
 //! | watch interval | `--interval` | - | `[status] interval` | 30 seconds |
@@ -214,6 +215,8 @@ pub struct LoginSettings {
     pub open_browser: Sourced<bool>,
     /// The PKCE redirect listener's port; `None` for a random one.
     pub redirect_port: Sourced<Option<u16>>,
+    /// The login's browser command; `None` for the system's opener.
+    pub browser: Sourced<Option<String>>,
 }
 
 /// The effective settings of one invocation.
@@ -470,6 +473,11 @@ impl Settings {
                 |p| sourced(Some(p.value), p.source),
             ),
         };
+        let login_browser = layered(preset_login.browser, top_login.browser, &preset_name)
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |b| sourced(Some(b.value), b.source),
+            );
         if redirect_port.value == Some(0) {
             return Err(config.error(
                 None,
@@ -586,6 +594,7 @@ impl Settings {
                 method,
                 open_browser,
                 redirect_port,
+                browser: login_browser,
             },
             cache_enabled,
             cache_window,
@@ -698,6 +707,14 @@ impl Settings {
                         }
                         Sourced { value: None, .. } => {
                             out.push_str("# redirect_port: none, a random port  # default\n");
+                        }
+                    }
+                    match &self.login.browser {
+                        Sourced { value: Some(b), source } => {
+                            line(&mut out, "browser", quoted(b), source);
+                        }
+                        Sourced { value: None, .. } => {
+                            out.push_str("# browser: none, the system's  # default\n");
                         }
                     }
                 }

@@ -148,6 +148,25 @@ impl Desktop {
     }
 }
 
+/// A browser command of the user's (`[login] browser`), split on spaces,
+/// with `%s` replaced by `url`, else `url` as its last argument; `None` for
+/// an empty command or anything but a plain web address.
+pub fn browser_command(browser: &str, url: &str) -> Option<Command> {
+    if !is_web_url(url) {
+        return None;
+    }
+    let mut words = browser.split_whitespace();
+    let mut cmd = Command::new(words.next()?);
+    let mut args: Vec<String> = words.map(str::to_owned).collect();
+    if args.iter().any(|a| a.contains("%s")) {
+        args = args.iter().map(|a| a.replace("%s", url)).collect();
+    } else {
+        args.push(url.to_owned());
+    }
+    cmd.args(args);
+    Some(cmd)
+}
+
 /// `text` with every character cmd.exe treats specially prefixed by `^`.
 fn cmd_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);

@@ -107,6 +107,9 @@ pub struct LoginSettings {
     /// Whether a local browser can reach the redirect listener (without one
     /// the device code flow is used), and how to open one.
     pub desktop: Desktop,
+    /// The browser command (`[login] browser`), split on spaces, `%s`
+    /// replaced by the URL or the URL last; `None` for the desktop's opener.
+    pub browser: Option<String>,
     /// The redirect listener's port (`--redirect-port`), so that it can be
     /// forwarded over SSH; `None` for a random one.
     pub redirect_port: Option<u16>,
@@ -270,7 +273,7 @@ async fn device_flow(
     }
     let _ = ui.flush();
     if settings.open_browser && settings.desktop.display {
-        open_browser(&settings.desktop, &auth.verification_uri_complete);
+        open_browser(settings, &auth.verification_uri_complete);
     }
     let now = tokio::time::Instant::now();
     let deadline = now
@@ -405,7 +408,7 @@ async fn pkce_flow(
             }
             let _ = ui.flush();
             if settings.open_browser {
-                open_browser(&settings.desktop, &url);
+                open_browser(settings, &url);
             }
             // Redirects with another state are ignored: the wait ends only
             // with this login's answer, or at the timeout.
@@ -538,8 +541,12 @@ fn random_hex(n: usize) -> String {
 /// because the URL has been printed. The device flow's URL comes from the
 /// server: anything but a plain web address (an option such as `--help`, a
 /// `file:` URL, control characters) is only printed.
-fn open_browser(desktop: &Desktop, url: &str) {
-    let Some(mut cmd) = desktop.open_command(url) else {
+fn open_browser(settings: &LoginSettings, url: &str) {
+    let command = match &settings.browser {
+        Some(browser) => desktop::browser_command(browser, url),
+        None => settings.desktop.open_command(url),
+    };
+    let Some(mut cmd) = command else {
         return;
     };
     if let Ok(mut child) = cmd

@@ -274,3 +274,54 @@ sso_session = stale
     assert!(out.status.success());
     assert_eq!(all_calls(&w), calls);
 }
+
+#[test]
+fn the_login_opens_its_own_browser_not_the_console_s() {
+    let w = World::new();
+    let bin = w.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = w.home().join("browsers.log");
+    for name in ["login-browser", "console-browser"] {
+        let script = bin.join(name);
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '{name} %s\\n' \"$*\" >> '{}'\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[login]\nbrowser = \"{0}/login-browser --new-window\"\n[console]\nbrowser = \"{0}/console-browser\"\n",
+            bin.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = w.cmd();
+    cmd.env("DISPLAY", ":0")
+        .args(["login", "-p", "modern", "--config"])
+        .arg(&config);
+    let run = Running::start(cmd);
+    let authorize = url_in(&run.line_with("/authorize?"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let opened = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if !text.is_empty() {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no browser was opened");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(opened, format!("login-browser --new-window {authorize}\n"));
+    let (_, location) = browser_get(&authorize);
+    let (status, _) = browser_get(&location.unwrap());
+    assert_eq!(status, 200);
+    let (code, _, stderr) = run.finish();
+    assert!(code.success(), "{stderr}");
+}

@@ -284,6 +284,7 @@ refresh_before = 14
 method = "pkce"
 open_browser = false
 redirect_port = 8403
+browser = "top-login-browser"
 [cache]
 enabled = false
 window_minutes = 10
@@ -304,6 +305,7 @@ refresh_before = 13
 method = "aws-cli"
 open_browser = true
 redirect_port = 8402
+browser = "preset-login-browser"
 [preset.p.cache]
 enabled = true
 window_minutes = 9
@@ -425,6 +427,19 @@ browser_profile = "auto"
                 values: ["8401", "", "8402", "8403", ""],
             },
             Case {
+                topic: Topic::Login,
+                key: "login.browser",
+                flag: &[],
+                env: None,
+                values: [
+                    "",
+                    "",
+                    "\"preset-login-browser\"",
+                    "\"top-login-browser\"",
+                    "",
+                ],
+            },
+            Case {
                 topic: Topic::Watch,
                 key: "notify_command",
                 flag: &["--notify-command", "flag-notify"],
@@ -446,7 +461,7 @@ browser_profile = "auto"
             },
             Case {
                 topic: Topic::Console,
-                key: "browser",
+                key: "console.browser",
                 flag: &["--browser", "flag-browser"],
                 env: None,
                 values: [
@@ -459,7 +474,7 @@ browser_profile = "auto"
             },
             Case {
                 topic: Topic::Console,
-                key: "browser_profile",
+                key: "console.browser_profile",
                 flag: &["--browser-profile", "flag-profile"],
                 env: None,
                 values: ["\"flag-profile\"", "", "\"auto\"", "\"top-profile\"", ""],
@@ -495,9 +510,22 @@ browser_profile = "auto"
         (&["console"], "console", config::ForCommand::Console),
     ];
 
-    /// `key = value  # source` from a `config show` text, or `None`.
+    /// `key = value  # source` from a `config show` text, or `None`; a
+    /// `section.key` is looked for under `[section]` only.
     fn shown<'a>(text: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+        let (section, key) = match key.split_once('.') {
+            Some((section, key)) => (Some(section), key),
+            None => (None, key),
+        };
+        let mut current = None;
         text.lines().find_map(|line| {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = Some(name);
+                return None;
+            }
+            if section.is_some() && current != section {
+                return None;
+            }
             let rest = line.strip_prefix(key)?.strip_prefix(" = ")?;
             rest.split_once("  # ")
         })
@@ -540,7 +568,7 @@ browser_profile = "auto"
                     // Each row also holds every lower source, which it must beat.
                     match source {
                         0 => {
-                            if !has_flag(case.flag[0]) {
+                            if case.flag.is_empty() || !has_flag(case.flag[0]) {
                                 continue;
                             }
                             argv.extend(case.flag);
