@@ -325,3 +325,63 @@ fn the_login_opens_its_own_browser_not_the_console_s() {
     let (code, _, stderr) = run.finish();
     assert!(code.success(), "{stderr}");
 }
+
+#[test]
+fn copy_puts_the_device_code_on_the_terminal_s_clipboard() {
+    use base64::Engine as _;
+    let Some(python) = python("--copy on a pseudo-terminal") else {
+        return;
+    };
+    let w = World::with_emulator(
+        base_emulator().oidc(OidcConfig::default().approval_delay(Some(Duration::ZERO))),
+    );
+    let out = w
+        .command(&python)
+        .arg(format!(
+            "{}/../tests/interop/pty_run.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .arg("[]")
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .args([
+            "login",
+            "-p",
+            "modern",
+            "--device-code",
+            "--no-browser",
+            "--copy",
+        ])
+        .env("TERM", "xterm-256color")
+        .output()
+        .unwrap();
+    let result = ok_json(&out);
+    assert_eq!(result["code"], 0, "{result:#}");
+    let screen = result["screen"].as_str().unwrap();
+    let code = screen
+        .split("enter the code")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no user code on {screen:?}"));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(code);
+    assert!(
+        screen.contains(&format!("\u{1b}]52;c;{encoded}\u{7}")),
+        "{screen:?}"
+    );
+    // Without a terminal nothing is written but a note.
+    let out = w.run(&[
+        "login",
+        "-p",
+        "modern",
+        "--device-code",
+        "--no-browser",
+        "--copy",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--copy: stderr is not a terminal"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\u{1b}]52"), "{stderr}");
+}
