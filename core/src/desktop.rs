@@ -139,9 +139,10 @@ impl Desktop {
             Opener::WindowsStart(path) => {
                 // cmd.exe reads `&`, `|`, `<`, `>`, `^` and parentheses as
                 // its own syntax; `^` makes each literal. The empty title
-                // keeps `start` from taking the URL for a window title.
+                // (WSL interop passes an empty argument as `""`) keeps
+                // `start` from taking the URL for a window title.
                 cmd = Command::new(path);
-                cmd.args(["/c", "start", "\"\""]).arg(cmd_escaped(url));
+                cmd.args(["/c", "start", ""]).arg(cmd_escaped(url));
             }
         }
         Some(cmd)
@@ -338,7 +339,7 @@ mod tests {
             [
                 "/c",
                 "start",
-                "\"\"",
+                "",
                 "https://a.example/authorize?x=1^&y=^%2F^(z^)"
             ]
         );
