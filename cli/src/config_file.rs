@@ -9,8 +9,18 @@
 //! method = "auto"               # auto (PKCE for sso-session profiles, else
 //!                               # device code), device-code, pkce or aws-cli
 //! open_browser = true
+//! redirect_port = 8400          # a fixed port for the PKCE redirect (SSH -L)
+//! browser = "firefox"           # the login's browser (else the system's)
 //!
 //! refresh_before = 300          # seconds: --watch, serve, exec --via serve
+//!
+//! [status]                      # status --watch
+//! notify_command = "notify-send ssocred \"$SSOCRED_MESSAGE\""
+//! interval = 30                 # seconds between two reads of the token files
+//!
+//! [console]                     # ssocred console (the SSO login's browser is apart)
+//! browser = "chromium"
+//! browser_profile = "auto"      # a user-data dir (Chromium) or container (Firefox) per role
 //!
 //! [cache]                       # the role-credential cache
 //! enabled = true
@@ -70,6 +80,10 @@ pub struct ConfigFile {
     /// The interactive chooser (top level only: it is about the person, not
     /// the role a preset names).
     pub chooser: Option<Chooser>,
+    /// `status --watch`.
+    pub status: Option<StatusTable>,
+    /// `ssocred console` and the console sink.
+    pub console: Option<ConsoleTable>,
     /// Named presets, chosen with `--preset NAME`.
     #[serde(default)]
     pub preset: BTreeMap<String, Preset>,
@@ -197,6 +211,31 @@ pub struct Preset {
     pub login: Option<Login>,
     /// The role-credential cache.
     pub cache: Option<Cache>,
+    /// `status --watch`.
+    pub status: Option<StatusTable>,
+    /// `ssocred console` and the console sink.
+    pub console: Option<ConsoleTable>,
+}
+
+/// The `[console]` table: the browser of the console, apart from the one
+/// the SSO login opens.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleTable {
+    /// The browser command (else `$BROWSER`, else the system's).
+    pub browser: Option<String>,
+    /// `auto` or a name: one browser identity per role.
+    pub browser_profile: Option<String>,
+}
+
+/// The `[status]` table: how `status --watch` reports.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusTable {
+    /// A shell command run instead of a desktop notification.
+    pub notify_command: Option<String>,
+    /// Seconds between two reads of the token files.
+    pub interval: Option<u64>,
 }
 
 /// One hop of `assume`: an ARN, or a table with the hop's options.
@@ -306,6 +345,10 @@ pub struct Login {
     pub method: Option<LoginMethod>,
     /// Whether to open a browser for the user.
     pub open_browser: Option<bool>,
+    /// The port of the PKCE redirect listener (else a random one).
+    pub redirect_port: Option<u16>,
+    /// The browser command of the SSO login (else the system's opener).
+    pub browser: Option<String>,
 }
 
 /// The login flows.

@@ -163,6 +163,45 @@ pub struct FlowFlags {
     /// [config: [login] open_browser = false].
     #[arg(long)]
     pub no_browser: bool,
+
+    /// Listen for the browser's sign-in redirect on this port of 127.0.0.1
+    /// instead of a random one, so it can be forwarded over SSH
+    /// (`ssh -L PORT:127.0.0.1:PORT`) [config: [login] redirect_port].
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub redirect_port: Option<u16>,
+}
+
+// The console's browser (`ssocred console`, `config show`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleBrowserFlags {
+    /// The browser command, run with the sign-in page's file:// URL (the
+    /// sign-in token stays off its command line) [config: [console] browser;
+    /// default: $BROWSER, else xdg-open, or open on macOS].
+    #[arg(long, value_name = "COMMAND")]
+    pub browser: Option<String>,
+
+    /// One browser identity per role: `auto` (named after the account and
+    /// the role) or a name. A Chromium-family browser (Chrome, Chromium,
+    /// Edge, Brave) gets a user-data directory of its own in ssocred's state
+    /// directory; Firefox a container [config: [console] browser_profile].
+    #[arg(long, value_name = "auto|NAME")]
+    pub browser_profile: Option<String>,
+}
+
+// How `status --watch` reports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchFlags {
+    /// With --watch: report by running this shell command instead of a
+    /// desktop notification, with SSOCRED_EVENT (expiring, expired),
+    /// SSOCRED_PROFILE, SSOCRED_EXPIRES and SSOCRED_MESSAGE set
+    /// [config: [status] notify_command].
+    #[arg(long, value_name = "COMMAND")]
+    pub notify_command: Option<String>,
+
+    /// With --watch: read the token files every this many seconds
+    /// [config: [status] interval; default: 30].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: Option<u64>,
 }
 
 // What happens when the SSO token is about to expire or has expired.

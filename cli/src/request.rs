@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use ssocred_core::chain::Sts;
+use ssocred_core::desktop::Desktop;
 use ssocred_core::discovery::RoleFilter;
 use ssocred_core::endpoints::{EndpointOptions, Service, endpoint_for};
 use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
@@ -173,7 +174,11 @@ pub fn login_settings(settings: &Settings) -> LoginSettings {
     LoginSettings {
         device_code: settings.login.method.value == LoginMethod::DeviceCode,
         open_browser: settings.login.open_browser.value,
-        display: login::has_display(env),
+        desktop: Desktop::of_process(),
+        redirect_port: settings.login.redirect_port.value,
+        browser: settings.login.browser.value.clone(),
+        remote: false,
+        copy: false,
         timeout: LOGIN_TIMEOUT,
     }
 }

@@ -13,6 +13,12 @@
 //! | sinks | `--sink` (and the predecessor's `--env_vars`, `--external-source`) | - | `sinks` / `[[sink]]` | `credentials-file` |
 //! | login method | `--device-code` | `SSOCRED_LOGIN_METHOD` | `[login] method` | `auto` |
 //! | open a browser | `--no-browser` | `SSOCRED_NO_BROWSER` | `[login] open_browser` | yes |
+//! | login browser | - | - | `[login] browser` | the system's opener |
+//! | PKCE redirect port | `--redirect-port` | - | `[login] redirect_port` | random |
+//! | watch notifier | `--notify-command` | - | `[status] notify_command` | the desktop's notification |
+//! | watch interval | `--interval` | - | `[status] interval` | 30 seconds |
+//! | console browser | `console --browser` | - | `[console] browser` | `$BROWSER`, else the system's |
+//! | console browser profile | `console --browser-profile` | - | `[console] browser_profile` | none |
 //! | role cache on/off | `--no-cache` | `SSOCRED_NO_CACHE` | `[cache] enabled` | on |
 //! | role cache window | `--cache-window` | `SSOCRED_CACHE_WINDOW` | `[cache] window_minutes` | 15 minutes |
 //! | refresh before expiry | `--refresh-before` | `SSOCRED_REFRESH_BEFORE` | `refresh_before` | 300 seconds |
@@ -127,12 +133,31 @@ pub struct Flags {
     pub device_code: bool,
     /// `--no-browser`.
     pub no_browser: bool,
+    /// `--redirect-port`.
+    pub redirect_port: Option<u16>,
     /// `--no-cache`.
     pub no_cache: bool,
     /// `--cache-window`.
     pub cache_window: Option<u32>,
     /// `--refresh-before`.
     pub refresh_before: Option<u64>,
+    /// `--notify-command` (`status --watch`).
+    pub notify_command: Option<String>,
+    /// `--interval` (`status --watch`).
+    pub watch_interval: Option<u64>,
+    /// `console --browser`.
+    pub console_browser: Option<String>,
+    /// `console --browser-profile`.
+    pub browser_profile: Option<String>,
+}
+
+/// The console's browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    /// The browser command; `None` for `$BROWSER`, else the system's.
+    pub browser: Sourced<Option<String>>,
+    /// `auto` or a name; `None` for the browser's own profile.
+    pub browser_profile: Sourced<Option<String>>,
 }
 
 impl Flags {
@@ -146,6 +171,7 @@ impl Flags {
             region,
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
+            redirect_port: f.flow.redirect_port,
             ..Flags::default()
         }
     }
@@ -163,12 +189,26 @@ impl Flags {
             sinks: SinkFlags::Explicit(f.sinks.sinks.clone()),
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
+            redirect_port: f.flow.redirect_port,
             no_cache: f.cache.no_cache,
             cache_window: f.cache.cache_window,
             refresh_before: f.refresh.refresh_before,
+            ..Flags::default()
         }
     }
 }
+
+/// How `status --watch` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// A shell command run instead of the desktop notification.
+    pub notify_command: Sourced<Option<String>>,
+    /// Seconds between two reads of the token files.
+    pub interval: Sourced<u64>,
+}
+
+/// Seconds between two reads of the token files when nothing sets it.
+pub const DEFAULT_WATCH_INTERVAL: u64 = 30;
 
 /// How ssocred logs in when no valid token is cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +217,10 @@ pub struct LoginSettings {
     pub method: Sourced<LoginMethod>,
     /// Whether a browser may be opened.
     pub open_browser: Sourced<bool>,
+    /// The PKCE redirect listener's port; `None` for a random one.
+    pub redirect_port: Sourced<Option<u16>>,
+    /// The login's browser command; `None` for the system's opener.
+    pub browser: Sourced<Option<String>>,
 }
 
 /// The effective settings of one invocation.
@@ -206,6 +250,10 @@ pub struct Settings {
     pub cache_window: Sourced<u32>,
     /// How many seconds before expiry long-running modes fetch again.
     pub refresh_before: Sourced<u64>,
+    /// How `status --watch` reports.
+    pub watch: WatchSettings,
+    /// The console's browser.
+    pub console: ConsoleSettings,
 }
 
 /// The role-credential cache's window when nothing sets one, in minutes:
@@ -459,6 +507,30 @@ impl Settings {
             .unwrap_or_else(|| sourced(true, Source::Default))
         };
 
+        let redirect_port = match flags.redirect_port {
+            Some(port) => sourced(Some(port), Source::Flag("--redirect-port")),
+            None => layered(
+                preset_login.redirect_port,
+                top_login.redirect_port,
+                &preset_name,
+            )
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |p| sourced(Some(p.value), p.source),
+            ),
+        };
+        let login_browser = layered(preset_login.browser, top_login.browser, &preset_name)
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |b| sourced(Some(b.value), b.source),
+            );
+        if redirect_port.value == Some(0) {
+            return Err(config.error(
+                None,
+                "[login] redirect_port = 0: a port is 1 to 65535".to_owned(),
+            ));
+        }
+
         let (preset_cache, top_cache) = (
             preset.cache.clone().unwrap_or_default(),
             file.cache.clone().unwrap_or_default(),
@@ -497,6 +569,66 @@ impl Settings {
                 .unwrap_or_else(|| sourced(DEFAULT_REFRESH_BEFORE, Source::Default)),
         };
 
+        let (preset_status, top_status) = (
+            preset.status.clone().unwrap_or_default(),
+            file.status.clone().unwrap_or_default(),
+        );
+        let notify_command = match &flags.notify_command {
+            Some(command) => sourced(Some(command.clone()), Source::Flag("--notify-command")),
+            None => layered(
+                preset_status.notify_command,
+                top_status.notify_command,
+                &preset_name,
+            )
+            .map_or_else(
+                || sourced(None, Source::Default),
+                |c| sourced(Some(c.value), c.source),
+            ),
+        };
+        let interval = match flags.watch_interval {
+            Some(secs) => sourced(secs, Source::Flag("--interval")),
+            None => layered(preset_status.interval, top_status.interval, &preset_name)
+                .unwrap_or_else(|| sourced(DEFAULT_WATCH_INTERVAL, Source::Default)),
+        };
+        if !(1..=3600).contains(&interval.value) {
+            return Err(config.error(
+                None,
+                format!(
+                    "[status] interval = {}: seconds from 1 to 3600",
+                    interval.value
+                ),
+            ));
+        }
+
+        let (preset_console, top_console) = (
+            preset.console.clone().unwrap_or_default(),
+            file.console.clone().unwrap_or_default(),
+        );
+        let optional = |flag: &Option<String>,
+                        name: &'static str,
+                        of_preset: Option<String>,
+                        of_top: Option<String>| match flag {
+            Some(v) => sourced(Some(v.clone()), Source::Flag(name)),
+            None => layered(of_preset, of_top, &preset_name).map_or_else(
+                || sourced(None, Source::Default),
+                |v| sourced(Some(v.value), v.source),
+            ),
+        };
+        let console = ConsoleSettings {
+            browser: optional(
+                &flags.console_browser,
+                "--browser",
+                preset_console.browser,
+                top_console.browser,
+            ),
+            browser_profile: optional(
+                &flags.browser_profile,
+                "--browser-profile",
+                preset_console.browser_profile,
+                top_console.browser_profile,
+            ),
+        };
+
         Ok(Settings {
             preset: preset_name,
             profile,
@@ -507,10 +639,17 @@ impl Settings {
             login: LoginSettings {
                 method,
                 open_browser,
+                redirect_port,
+                browser: login_browser,
             },
             cache_enabled,
             cache_window,
             refresh_before,
+            watch: WatchSettings {
+                notify_command,
+                interval,
+            },
+            console,
             config,
             project,
         })
@@ -621,6 +760,54 @@ impl Settings {
                     line(&mut out, "method", quoted(m.value.as_str()), &m.source);
                     let b = &self.login.open_browser;
                     line(&mut out, "open_browser", b.value.to_string(), &b.source);
+                    match &self.login.redirect_port {
+                        Sourced { value: Some(port), source } => {
+                            line(&mut out, "redirect_port", port.to_string(), source);
+                        }
+                        Sourced { value: None, .. } => {
+                            out.push_str("# redirect_port: none, a random port  # default\n");
+                        }
+                    }
+                    match &self.login.browser {
+                        Sourced { value: Some(b), source } => {
+                            line(&mut out, "browser", quoted(b), source);
+                        }
+                        Sourced { value: None, .. } => {
+                            out.push_str("# browser: none, the system's  # default\n");
+                        }
+                    }
+                }
+                Topic::Watch => {
+                    out.push_str("\n[status]\n");
+                    match &self.watch.notify_command {
+                        Sourced { value: Some(command), source } => {
+                            line(&mut out, "notify_command", quoted(command), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# notify_command: none, the desktop's notification  # default\n",
+                        ),
+                    }
+                    let i = &self.watch.interval;
+                    line(&mut out, "interval", i.value.to_string(), &i.source);
+                }
+                Topic::Console => {
+                    out.push_str("\n[console]\n");
+                    match &self.console.browser {
+                        Sourced { value: Some(b), source } => {
+                            line(&mut out, "browser", quoted(b), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# browser: none, $BROWSER else the system's  # default\n",
+                        ),
+                    }
+                    match &self.console.browser_profile {
+                        Sourced { value: Some(p), source } => {
+                            line(&mut out, "browser_profile", quoted(p), source);
+                        }
+                        Sourced { value: None, .. } => out.push_str(
+                            "# browser_profile: none, the browser's own profile  # default\n",
+                        ),
+                    }
                 }
                 Topic::Cache => {
                     out.push_str("\n[cache]\n");
@@ -665,6 +852,10 @@ pub enum Topic {
     Cache,
     /// The interactive chooser's order.
     Chooser,
+    /// How `status --watch` reports.
+    Watch,
+    /// The console's browser.
+    Console,
 }
 
 fn choices(sinks: Vec<ConfigSink>) -> Vec<SinkChoice> {

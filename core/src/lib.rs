@@ -14,6 +14,7 @@
 pub mod arn;
 pub mod chain;
 mod credentials;
+pub mod desktop;
 pub mod discovery;
 pub mod ecr;
 pub mod endpoints;

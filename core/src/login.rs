@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::desktop::{self, Desktop};
 use crate::fs::write_atomic;
 use crate::oidc::{Grant, Oidc, Registered, TokenFailure, Tokens};
 use crate::profile::SsoProfile;
@@ -96,16 +97,6 @@ pub fn ssocred_cache_dir(var: impl Fn(&str) -> Option<String>, home: &Path) -> P
     }
 }
 
-/// Whether a browser could show a page on this machine: not over SSH, and on
-/// Linux and the BSDs only with an X11 or Wayland display.
-pub fn has_display(var: impl Fn(&str) -> Option<String>) -> bool {
-    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
-    if set("SSH_CONNECTION") || set("SSH_TTY") {
-        return false;
-    }
-    cfg!(target_os = "macos") || set("DISPLAY") || set("WAYLAND_DISPLAY")
-}
-
 /// How to log in.
 #[derive(Debug, Clone)]
 pub struct LoginSettings {
@@ -113,19 +104,31 @@ pub struct LoginSettings {
     pub device_code: bool,
     /// Try to open a browser (best effort; the URL is always printed).
     pub open_browser: bool,
-    /// Whether a local browser can reach the redirect listener; without one
-    /// the device code flow is used.
-    pub display: bool,
+    /// Whether a local browser can reach the redirect listener (without one
+    /// the device code flow is used), and how to open one.
+    pub desktop: Desktop,
+    /// The browser command (`[login] browser`), split on spaces, `%s`
+    /// replaced by the URL or the URL last; `None` for the desktop's opener.
+    pub browser: Option<String>,
+    /// The redirect listener's port (`--redirect-port`), so that it can be
+    /// forwarded over SSH; `None` for a random one.
+    pub redirect_port: Option<u16>,
+    /// PKCE without a listener: the user opens the URL anywhere and pastes
+    /// the address the browser was sent to (or its code) on stdin.
+    pub remote: bool,
+    /// Also put the URL (PKCE) or the user code (device code) on the
+    /// clipboard with OSC 52; the caller sets it only for a terminal.
+    pub copy: bool,
     /// How long to wait for the user at most.
     pub timeout: Duration,
 }
 
 impl LoginSettings {
     /// Whether this login uses authorization code with PKCE: for
-    /// sso-session profiles with a display, unless the device code flow is
-    /// asked for.
+    /// sso-session profiles with a display or `remote`, unless the device
+    /// code flow is asked for.
     pub fn uses_pkce(&self, profile: &SsoProfile) -> bool {
-        profile.session.is_some() && !self.device_code && self.display
+        profile.session.is_some() && !self.device_code && (self.desktop.display || self.remote)
     }
 }
 
@@ -139,9 +142,14 @@ pub async fn login(
     ui: &mut dyn Write,
 ) -> Result<TokenFile, Error> {
     let pkce = settings.uses_pkce(&target.profile);
+    // A busy fixed port fails before anything is registered or printed.
+    let listener = match (pkce, settings.remote) {
+        (true, false) => Some(bind_listener(settings.redirect_port).await?),
+        _ => None,
+    };
     let registration = registration(target, pkce).await?;
     let tokens = if pkce {
-        pkce_flow(target, settings, &registration, ui).await?
+        pkce_flow(target, settings, &registration, listener, ui).await?
     } else {
         device_flow(target, settings, &registration, ui).await?
     };
@@ -260,9 +268,12 @@ async fn device_flow(
         )
         .await?;
     let _ = writeln!(ui, "{}", device_prompt(target, &auth));
+    if settings.copy {
+        let _ = write!(ui, "{}", desktop::osc52(&auth.user_code));
+    }
     let _ = ui.flush();
-    if settings.open_browser && settings.display {
-        open_browser(&auth.verification_uri_complete);
+    if settings.open_browser && settings.desktop.display {
+        open_browser(settings, &auth.verification_uri_complete);
     }
     let now = tokio::time::Instant::now();
     let deadline = now
@@ -331,18 +342,42 @@ fn device_prompt(target: &LoginTarget, auth: &crate::oidc::DeviceAuthorization) 
     )
 }
 
+/// The redirect listener, on the fixed port when one is set. A fixed port
+/// that cannot be bound is an output failure naming the port.
+async fn bind_listener(port: Option<u16>) -> Result<callback::Listener, Error> {
+    callback::Listener::bind(port).await.map_err(|e| match port {
+        Some(port) => Error::Output {
+            target: format!("127.0.0.1:{port} (the redirect port)"),
+            message: format!(
+                "cannot listen for the sign-in redirect: {e}; free the port, choose another with --redirect-port or [login] redirect_port, or use --remote"
+            ),
+        },
+        None => Error::Usage(format!(
+            "cannot listen on 127.0.0.1 for the sign-in redirect: {e}; use --device-code or --remote"
+        )),
+    })
+}
+
+/// The redirect URI of a `--remote` login: nothing listens there, the
+/// browser only shows it in its address bar.
+fn remote_redirect_uri(port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("http://127.0.0.1:{port}/oauth/callback"),
+        None => REDIRECT_URI.to_owned(),
+    }
+}
+
 async fn pkce_flow(
     target: &LoginTarget,
     settings: &LoginSettings,
     registration: &RegistrationFile,
+    listener: Option<callback::Listener>,
     ui: &mut dyn Write,
 ) -> Result<Tokens, Error> {
-    let listener = callback::Listener::bind().await.map_err(|e| {
-        Error::Usage(format!(
-            "cannot listen on 127.0.0.1 for the sign-in redirect: {e}; use --device-code"
-        ))
-    })?;
-    let redirect_uri = listener.redirect_uri();
+    let redirect_uri = match &listener {
+        Some(listener) => listener.redirect_uri(),
+        None => remote_redirect_uri(settings.redirect_port),
+    };
     let verifier = SecretString::from(random_verifier());
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(Sha256::digest(verifier.expose_secret().as_bytes()));
@@ -361,21 +396,46 @@ async fn pkce_flow(
         encode(&scopes),
         challenge
     );
-    let _ = writeln!(
-        ui,
-        "To sign in to {} (profile `{}`), open this URL in a browser on this machine:\n\n    {url}\n",
-        target.profile.start_url, target.profile.name
-    );
-    let _ = ui.flush();
-    if settings.open_browser {
-        open_browser(&url);
-    }
-    // Redirects with another state are ignored: the wait ends only with
-    // this login's answer, or at the timeout.
-    let answer = tokio::time::timeout(settings.timeout, listener.wait(&state))
-        .await
-        .map_err(|_| login_failed(target, "no sign-in arrived at the redirect in time"))?
-        .map_err(|e| login_failed(target, &format!("the sign-in redirect failed: {e}")))?;
+    let answer = match listener {
+        Some(listener) => {
+            let _ = writeln!(
+                ui,
+                "To sign in to {} (profile `{}`), open this URL in a browser on this machine:\n\n    {url}\n",
+                target.profile.start_url, target.profile.name
+            );
+            if settings.copy {
+                let _ = write!(ui, "{}", desktop::osc52(&url));
+            }
+            let _ = ui.flush();
+            if settings.open_browser {
+                open_browser(settings, &url);
+            }
+            // Redirects with another state are ignored: the wait ends only
+            // with this login's answer, or at the timeout.
+            tokio::time::timeout(settings.timeout, listener.wait(&state))
+                .await
+                .map_err(|_| login_failed(target, "no sign-in arrived at the redirect in time"))?
+                .map_err(|e| login_failed(target, &format!("the sign-in redirect failed: {e}")))?
+        }
+        None => {
+            let _ = writeln!(
+                ui,
+                "To sign in to {} (profile `{}`), open this URL in a browser on any machine:\n\n    {url}\n\nAfter you approve, the browser goes to an address starting {redirect_uri} that does not load.\nCopy that whole address from the address bar (or just its code) and paste it here:",
+                target.profile.start_url, target.profile.name
+            );
+            if settings.copy {
+                let _ = write!(ui, "{}", desktop::osc52(&url));
+            }
+            let _ = ui.flush();
+            let pasted = tokio::time::timeout(settings.timeout, read_pasted_line())
+                .await
+                .map_err(|_| login_failed(target, "nothing was pasted in time"))?
+                .map_err(|e| {
+                    login_failed(target, &format!("cannot read the pasted address: {e}"))
+                })?;
+            callback::pasted_answer(&pasted, &state).map_err(|why| login_failed(target, &why))?
+        }
+    };
     let code = match answer {
         callback::Answer::Code(code) => code,
         callback::Answer::Error(why) => {
@@ -405,6 +465,32 @@ async fn pkce_flow(
             ),
             other => login_failed(target, &format!("the code exchange failed ({other:?})")),
         })
+}
+
+/// One line from stdin, at most [`callback::MAX_PASTE`] bytes, read on a
+/// thread of its own so that the wait can time out.
+async fn read_pasted_line() -> std::io::Result<String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::{BufRead, Read};
+        let mut line = Vec::new();
+        let read = std::io::stdin()
+            .lock()
+            .take(callback::MAX_PASTE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map(|_| line);
+        let _ = tx.send(read);
+    });
+    let line = rx
+        .await
+        .map_err(|_| std::io::Error::other("the reader stopped"))??;
+    if line.len() > callback::MAX_PASTE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than {} bytes", callback::MAX_PASTE),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
 fn login_failed(target: &LoginTarget, why: &str) -> Error {
@@ -452,21 +538,18 @@ fn random_hex(n: usize) -> String {
 }
 
 /// Opens `url` in the desktop's browser, best effort: failures are ignored
-/// because the URL has been printed.
-/// The device flow's URL comes from the server: anything but a plain web
-/// address (an option such as `--help`, a `file:` URL, control characters)
-/// is only printed.
-fn open_browser(url: &str) {
-    if !is_web_url(url) {
-        return;
-    }
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
+/// because the URL has been printed. The device flow's URL comes from the
+/// server: anything but a plain web address (an option such as `--help`, a
+/// `file:` URL, control characters) is only printed.
+fn open_browser(settings: &LoginSettings, url: &str) {
+    let command = match &settings.browser {
+        Some(browser) => desktop::browser_command(browser, url),
+        None => settings.desktop.open_command(url),
     };
-    if let Ok(mut child) = Command::new(opener)
-        .arg(url)
+    let Some(mut cmd) = command else {
+        return;
+    };
+    if let Ok(mut child) = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -475,15 +558,6 @@ fn open_browser(url: &str) {
         // Reap it without making the login wait for the browser.
         std::thread::spawn(move || child.wait());
     }
-}
-
-/// Whether `url` is an `http`/`https` address with nothing a terminal or a
-/// command line would treat specially.
-fn is_web_url(url: &str) -> bool {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !url.chars().any(char::is_whitespace)
-        && matches!(visible(url), std::borrow::Cow::Borrowed(_))
 }
 
 #[cfg(test)]
@@ -512,25 +586,6 @@ mod tests {
             expand_command("x {profile}", "it's; rm"),
             r"x 'it'\''s; rm'"
         );
-    }
-
-    #[test]
-    fn display_detection() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert!(!has_display(env(&[
-            ("DISPLAY", ":0"),
-            ("SSH_CONNECTION", "a b c d")
-        ])));
-        assert!(has_display(env(&[("WAYLAND_DISPLAY", "wayland-0")])));
-        if !cfg!(target_os = "macos") {
-            assert!(!has_display(env(&[])));
-        }
     }
 
     #[test]
@@ -621,26 +676,5 @@ mod tests {
         );
         assert!(prompt.contains("?c=\\u{202e}x\\u{9b}31m\n"), "{prompt}");
         assert!(!prompt.contains("SECRET"));
-    }
-
-    #[test]
-    fn only_plain_web_urls_are_opened() {
-        for url in [
-            "https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH",
-            "http://127.0.0.1:8080/device?user_code=X",
-        ] {
-            assert!(is_web_url(url), "{url}");
-        }
-        for url in [
-            "--help",
-            "file:///etc/passwd",
-            "javascript:alert(1)",
-            "https://a.example/\u{1b}[2J",
-            "https://a.example/ --new-window",
-            "https",
-            "",
-        ] {
-            assert!(!is_web_url(url), "{url}");
-        }
     }
 }

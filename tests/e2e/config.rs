@@ -262,6 +262,8 @@ refresh_before = 300  # default\n\
 [login]\n\
 method = \"auto\"  # default\n\
 open_browser = true  # default\n\
+# redirect_port: none, a random port  # default\n\
+# browser: none, the system's  # default\n\
 \n\
 [cache]\n\
 enabled = true  # default\n\

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -30,7 +30,7 @@ fn auto_approve() -> OidcConfig {
     OidcConfig::default().approval_delay(Some(Duration::ZERO))
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
@@ -47,7 +47,7 @@ fn patch(path: &Path, fields: &[(&str, &str)]) {
     std::fs::write(path, value.to_string()).unwrap();
 }
 
-fn corp_token(w: &World) -> PathBuf {
+pub(crate) fn corp_token(w: &World) -> PathBuf {
     w.token_path("corp")
 }
 
@@ -85,17 +85,31 @@ fn get_dev(w: &World, extra: &[&str]) -> std::process::Output {
 }
 
 /// A running ssocred whose stderr is read line by line as it arrives.
-struct Running {
+pub(crate) struct Running {
     child: Child,
+    /// Its stdin, when started with [`Running::with_stdin`].
+    pub(crate) stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
     reader: JoinHandle<()>,
 }
 
 impl Running {
-    fn start(mut cmd: Command) -> Running {
+    pub(crate) fn start(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::null());
+        Running::spawn(cmd)
+    }
+
+    /// Started with stdin a pipe the test writes to.
+    pub(crate) fn with_stdin(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::piped());
+        let mut running = Running::spawn(cmd);
+        running.stdin = running.child.stdin.take();
+        running
+    }
+
+    fn spawn(mut cmd: Command) -> Running {
         let mut child = cmd
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -113,6 +127,7 @@ impl Running {
         });
         Running {
             child,
+            stdin: None,
             lines,
             stderr,
             reader,
@@ -120,7 +135,7 @@ impl Running {
     }
 
     /// The first stderr line containing `needle`, within 30 seconds.
-    fn line_with(&self, needle: &str) -> String {
+    pub(crate) fn line_with(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -135,7 +150,8 @@ impl Running {
         }
     }
 
-    fn finish(mut self) -> (ExitStatus, String, String) {
+    pub(crate) fn finish(mut self) -> (ExitStatus, String, String) {
+        drop(self.stdin.take());
         let mut stdout = String::new();
         self.child
             .stdout
@@ -151,7 +167,7 @@ impl Running {
 }
 
 /// A GET as a browser would send it: the status and the Location header.
-fn browser_get(url: &str) -> (u16, Option<String>) {
+pub(crate) fn browser_get(url: &str) -> (u16, Option<String>) {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = TcpStream::connect(host).unwrap();
@@ -182,7 +198,7 @@ fn browser_get(url: &str) -> (u16, Option<String>) {
     (status, location)
 }
 
-fn url_in(line: &str) -> String {
+pub(crate) fn url_in(line: &str) -> String {
     line.split_whitespace()
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("no URL in `{line}`"))

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+mod browser;
 mod cache;
 mod cache_interop;
 mod chain;
@@ -28,6 +29,7 @@ mod network;
 mod profile_role;
 mod project_files;
 mod real_tools;
+mod remote_login;
 mod running;
 mod secrets;
 mod serve;
@@ -35,6 +37,7 @@ mod shell;
 mod shell_use;
 mod sinks;
 mod status;
+mod status_watch;
 mod terminal;
 mod throttling;
 mod watch;

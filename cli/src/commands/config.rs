@@ -8,8 +8,8 @@ use ssocred_core::{Error, SinkContext, sink};
 
 use crate::config_file::{self, Config};
 use crate::flags::{
-    AssumeFlags, CacheFlags, ConfigFlags, FlowFlags, NetworkFlags, ProfileFlag, RefreshFlag,
-    RegionFlag, RoleFlags, SinkFlags,
+    AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, NetworkFlags,
+    ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -49,6 +49,10 @@ pub enum ForCommand {
     Login,
     /// `ssocred logout`.
     Logout,
+    /// `ssocred status` (`--watch`).
+    Status,
+    /// `ssocred console`.
+    Console,
 }
 
 impl ForCommand {
@@ -62,6 +66,10 @@ impl ForCommand {
             ForCommand::List | ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],
+            ForCommand::Status => &[Profile, Watch],
+            ForCommand::Console => &[
+                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Console,
+            ],
         }
     }
 }
@@ -103,6 +111,12 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub cache: CacheFlags,
+
+    #[command(flatten)]
+    pub watch: WatchFlags,
+
+    #[command(flatten)]
+    pub console: ConsoleBrowserFlags,
 }
 
 impl ShowArgs {
@@ -119,9 +133,14 @@ impl ShowArgs {
             sinks: settings::SinkFlags::Chosen(self.sinks.sinks.clone()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
+            redirect_port: self.flow.redirect_port,
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
+            notify_command: self.watch.notify_command.clone(),
+            watch_interval: self.watch.interval,
+            console_browser: self.console.browser.clone(),
+            browser_profile: self.console.browser_profile.clone(),
         };
         let base = Flags {
             config: all.config.clone(),
@@ -131,22 +150,39 @@ impl ShowArgs {
         };
         match self.command {
             ForCommand::Get => all,
-            ForCommand::Exec | ForCommand::Serve => Flags {
+            ForCommand::Exec | ForCommand::Serve | ForCommand::Console => Flags {
                 sinks: settings::SinkFlags::Explicit(self.sinks.sinks.clone()),
+                console_browser: if self.command == ForCommand::Console {
+                    all.console_browser.clone()
+                } else {
+                    None
+                },
+                browser_profile: if self.command == ForCommand::Console {
+                    all.browser_profile.clone()
+                } else {
+                    None
+                },
                 ..all
             },
             ForCommand::List | ForCommand::Login => Flags {
                 device_code: all.device_code,
                 no_browser: all.no_browser,
+                redirect_port: all.redirect_port,
                 ..base
             },
             ForCommand::Discover => Flags {
                 region: all.region,
                 device_code: all.device_code,
                 no_browser: all.no_browser,
+                redirect_port: all.redirect_port,
                 ..base
             },
             ForCommand::Logout => base,
+            ForCommand::Status => Flags {
+                notify_command: all.notify_command,
+                watch_interval: all.watch_interval,
+                ..base
+            },
         }
     }
 }

@@ -115,9 +115,11 @@ impl GetArgs {
             sinks: settings::SinkFlags::Chosen(self.sink_specs()),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
+            redirect_port: self.flow.redirect_port,
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
+            ..Flags::default()
         }
     }
 }

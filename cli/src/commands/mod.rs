@@ -287,6 +287,8 @@ mod tests {
             Some(Command::Discover(a)) => a.flags(),
             Some(Command::Login(a)) => a.flags(),
             Some(Command::Logout(a)) => a.flags(),
+            Some(Command::Status(a)) => a.flags(),
+            Some(Command::Console(a)) => a.flags(),
             Some(Command::Config {
                 action: config::ConfigCommand::Show(a),
             }) => a.flags(),
@@ -306,9 +308,17 @@ refresh_before = 14
 [login]
 method = "pkce"
 open_browser = false
+redirect_port = 8403
+browser = "top-login-browser"
 [cache]
 enabled = false
 window_minutes = 10
+[status]
+notify_command = "top-notify"
+interval = 23
+[console]
+browser = "top-browser"
+browser_profile = "top-profile"
 [preset.p]
 profile = "preset-profile"
 region = "preset-1"
@@ -319,9 +329,17 @@ refresh_before = 13
 [preset.p.login]
 method = "aws-cli"
 open_browser = true
+redirect_port = 8402
+browser = "preset-login-browser"
 [preset.p.cache]
 enabled = true
 window_minutes = 9
+[preset.p.status]
+notify_command = "preset-notify"
+interval = 22
+[preset.p.console]
+browser = "preset-browser"
+browser_profile = "auto"
 "#;
 
     /// A project file with every key it may hold that the table checks.
@@ -450,6 +468,66 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 values: ["false", "false", NOT_IN_PROJECT, "true", "false", "true"],
             },
             Case {
+                topic: Topic::Login,
+                key: "redirect_port",
+                flag: &["--redirect-port", "8401"],
+                env: None,
+                values: ["8401", "", "8402", "8403", ""],
+            },
+            Case {
+                topic: Topic::Login,
+                key: "login.browser",
+                flag: &[],
+                env: None,
+                values: [
+                    "",
+                    "",
+                    "\"preset-login-browser\"",
+                    "\"top-login-browser\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Watch,
+                key: "notify_command",
+                flag: &["--notify-command", "flag-notify"],
+                env: None,
+                values: [
+                    "\"flag-notify\"",
+                    "",
+                    "\"preset-notify\"",
+                    "\"top-notify\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Watch,
+                key: "interval",
+                flag: &["--interval", "21"],
+                env: None,
+                values: ["21", "", "22", "23", "30"],
+            },
+            Case {
+                topic: Topic::Console,
+                key: "console.browser",
+                flag: &["--browser", "flag-browser"],
+                env: None,
+                values: [
+                    "\"flag-browser\"",
+                    "",
+                    "\"preset-browser\"",
+                    "\"top-browser\"",
+                    "",
+                ],
+            },
+            Case {
+                topic: Topic::Console,
+                key: "console.browser_profile",
+                flag: &["--browser-profile", "flag-profile"],
+                env: None,
+                values: ["\"flag-profile\"", "", "\"auto\"", "\"top-profile\"", ""],
+            },
+            Case {
                 topic: Topic::Cache,
                 key: "enabled",
                 flag: &["--no-cache"],
@@ -468,7 +546,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
 
     /// The commands that read settings, how to name them on the command
     /// line, and the `config show --command` value that shows theirs.
-    const COMMANDS: [(&[&str], &str, config::ForCommand); 7] = [
+    const COMMANDS: [(&[&str], &str, config::ForCommand); 9] = [
         (&[], "get", config::ForCommand::Get),
         (&["exec"], "exec", config::ForCommand::Exec),
         (&["serve"], "serve", config::ForCommand::Serve),
@@ -476,11 +554,26 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
         (&["discover"], "discover", config::ForCommand::Discover),
         (&["login"], "login", config::ForCommand::Login),
         (&["logout"], "logout", config::ForCommand::Logout),
+        (&["status"], "status", config::ForCommand::Status),
+        (&["console"], "console", config::ForCommand::Console),
     ];
 
-    /// `key = value  # source` from a `config show` text, or `None`.
+    /// `key = value  # source` from a `config show` text, or `None`; a
+    /// `section.key` is looked for under `[section]` only.
     fn shown<'a>(text: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+        let (section, key) = match key.split_once('.') {
+            Some((section, key)) => (Some(section), key),
+            None => (None, key),
+        };
+        let mut current = None;
         text.lines().find_map(|line| {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = Some(name);
+                return None;
+            }
+            if section.is_some() && current != section {
+                return None;
+            }
             let rest = line.strip_prefix(key)?.strip_prefix(" = ")?;
             rest.split_once("  # ")
         })
@@ -525,7 +618,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                     // Each row also holds every lower source, which it must beat.
                     match source {
                         0 => {
-                            if !has_flag(case.flag[0]) {
+                            if case.flag.is_empty() || !has_flag(case.flag[0]) {
                                 continue;
                             }
                             argv.extend(case.flag);
@@ -553,7 +646,9 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                         4 => config = CONFIG,
                         _ => {}
                     }
-                    if matches!(name, "exec" | "serve") && case.topic == Topic::Sinks && source > 0
+                    if matches!(name, "exec" | "serve" | "console")
+                        && case.topic == Topic::Sinks
+                        && source > 0
                     {
                         // Their sinks come from --sink alone.
                         continue;

@@ -1,7 +1,7 @@
 //! `ssocred status [-p PROFILE | --all] [-r ARN] [--assume HOP ...]
 //! [--check] [--json | --format TEMPLATE]`: what is valid, and for how long.
 //! Reads the caches only; `--check` asks the portal whether the token still
-//! works.
+//! works; `--watch` keeps reading them and reports crossings ([`watch`]).
 
 use std::process::ExitCode;
 
@@ -18,11 +18,13 @@ use ssocred_core::time_fmt::utc_z;
 use ssocred_core::{Error, RoleArn};
 use time::OffsetDateTime;
 
-use crate::flags::{AssumeFlags, ConfigFlags, NetworkFlags, ProfileFlag, RoleFlags};
+use crate::flags::{AssumeFlags, ConfigFlags, NetworkFlags, ProfileFlag, RoleFlags, WatchFlags};
 use crate::output::write_stdout;
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
+
+mod watch;
 
 /// Exit code: every login asked about is valid for longer than the threshold.
 pub const VALID: u8 = 0;
@@ -75,6 +77,16 @@ pub struct StatusArgs {
     #[arg(long, value_name = "MINUTES", default_value_t = 15)]
     pub threshold: u32,
 
+    /// Keep running in the foreground, reading the token files (no network
+    /// call), and report when a login passes --threshold and when it
+    /// expires: by desktop notification and on stderr. Stops on SIGINT or
+    /// SIGTERM; never logs in.
+    #[arg(long, conflicts_with_all = ["json", "format", "check"])]
+    pub watch: bool,
+
+    #[command(flatten)]
+    pub watch_flags: WatchFlags,
+
     #[command(flatten)]
     pub network: NetworkFlags,
 
@@ -98,6 +110,8 @@ impl StatusArgs {
             role_arn: self.role.role_arn.clone(),
             account_role: self.role.account.clone().zip(self.role.role.clone()),
             assume: self.assume.assume.clone(),
+            notify_command: self.watch_flags.notify_command.clone(),
+            watch_interval: self.watch_flags.interval,
             ..Flags::default()
         }
     }
@@ -152,6 +166,18 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     let template = args.format.as_deref().map(Template::parse).transpose()?;
+    if !args.watch {
+        let given = [
+            (
+                "--notify-command",
+                args.watch_flags.notify_command.is_some(),
+            ),
+            ("--interval", args.watch_flags.interval.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(Error::Usage(format!("{flag} applies only with --watch")));
+        }
+    }
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let now = OffsetDateTime::now_utc();
@@ -175,6 +201,16 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     } else {
         vec![files.sso_profile(&settings.profile.value)?]
     };
+    if args.watch {
+        watch::run(&watch::WatchSettings {
+            profiles,
+            cache_dir: paths.sso_cache_dir(),
+            threshold,
+            interval: std::time::Duration::from_secs(settings.watch.interval.value),
+            notify_command: settings.watch.notify_command.value.clone(),
+        })?;
+        return Ok(ExitCode::from(VALID));
+    }
     let asked = match profiles.as_slice() {
         [one] if !args.all => asked_role(&settings, args, one)?,
         _ => None,

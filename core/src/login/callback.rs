@@ -55,8 +55,9 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    pub(crate) async fn bind() -> io::Result<Listener> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    /// Listens on 127.0.0.1 at `port`, or at a random port.
+    pub(crate) async fn bind(port: Option<u16>) -> io::Result<Listener> {
+        let listener = TcpListener::bind(("127.0.0.1", port.unwrap_or(0))).await?;
         let port = listener.local_addr()?.port();
         Ok(Listener {
             listener,
@@ -110,6 +111,67 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The longest line `--remote` reads: an address with a code and a state
+/// is a few hundred bytes.
+pub(crate) const MAX_PASTE: usize = 16 * 1024;
+
+/// What the user pasted for a `--remote` login: the address the browser was
+/// redirected to (or its query), checked for this login's `state` as the
+/// listener checks it; or the bare code. `Err` says what is wrong.
+pub(crate) fn pasted_answer(pasted: &str, state: &str) -> Result<Answer, String> {
+    let pasted = pasted.trim();
+    if pasted.is_empty() {
+        return Err("nothing was pasted".to_owned());
+    }
+    if pasted.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(
+            "the pasted text holds spaces or control characters; paste the address on one line"
+                .to_owned(),
+        );
+    }
+    let query = match pasted.split_once('?') {
+        Some((_, query)) => Some(query),
+        None if pasted.contains('=') => Some(pasted),
+        None => None,
+    };
+    let Some(query) = query else {
+        // A bare code carries no state; the PKCE verifier still ties it to
+        // this login.
+        return Ok(Answer::Code(pasted.to_owned()));
+    };
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let params = parse_query(query);
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.as_str())
+    };
+    match get("state") {
+        None => {
+            return Err(
+                "the pasted address has no state; paste the whole address the browser went to"
+                    .to_owned(),
+            );
+        }
+        Some(got) if !bool::from(got.as_bytes().ct_eq(state.as_bytes())) => {
+            return Err("the pasted address belongs to another sign-in (its state is not this login's); start again and paste the address of this login".to_owned());
+        }
+        Some(_) => {}
+    }
+    if let Some(error) = get("error") {
+        let text = match get("error_description") {
+            Some(description) => format!("{error}: {description}"),
+            None => error.to_owned(),
+        };
+        return Ok(Answer::Error(visible(&text).into_owned()));
+    }
+    match get("code").filter(|c| !c.is_empty()) {
+        Some(code) => Ok(Answer::Code(code.to_owned())),
+        None => Err("the pasted address has no code".to_owned()),
     }
 }
 
@@ -224,6 +286,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn pasted_addresses_are_checked_like_redirects() {
+        let ok = |text: &str| pasted_answer(text, STATE);
+        assert_eq!(
+            ok(&format!(
+                "http://127.0.0.1/oauth/callback?code=c%2B1&state={STATE}\n"
+            )),
+            Ok(Answer::Code("c+1".to_owned()))
+        );
+        assert_eq!(
+            ok(&format!("  code=c1&state={STATE}#frag ")),
+            Ok(Answer::Code("c1".to_owned()))
+        );
+        assert_eq!(
+            ok("bare-code_1"),
+            Ok(Answer::Code("bare-code_1".to_owned()))
+        );
+        assert_eq!(
+            ok(&format!(
+                "http://127.0.0.1/oauth/callback?error=access_denied&state={STATE}"
+            )),
+            Ok(Answer::Error("access_denied".to_owned()))
+        );
+        for bad in [
+            "",
+            "   ",
+            "http://127.0.0.1/oauth/callback?code=c1",
+            "http://127.0.0.1/oauth/callback?code=c1&state=0123456789abcdef0123456789abcdeF",
+            "http://127.0.0.1/oauth/callback?code=c1&state=0123456789abcdef",
+            "code one",
+            "code\u{1b}[2J",
+        ] {
+            assert!(ok(bad).is_err(), "{bad:?}");
+        }
+        assert!(ok(&format!("http://127.0.0.1/oauth/callback?state={STATE}")).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_fixed_port_is_used_and_a_busy_one_refused() {
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = Listener::bind(Some(port))
+            .await
+            .err()
+            .expect("bound a busy port");
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        drop(taken);
+        let listener = Listener::bind(Some(port)).await.unwrap();
+        assert_eq!(
+            listener.redirect_uri(),
+            format!("http://127.0.0.1:{port}/oauth/callback")
+        );
+    }
+
     fn port(listener: &Listener) -> u16 {
         listener.port
     }
@@ -262,7 +378,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_real_redirect_wins_over_stalled_and_forged_requests() {
-        let listener = Listener::bind().await.unwrap();
+        let listener = Listener::bind(None).await.unwrap();
         let port = port(&listener);
         let waiter = tokio::spawn(listener.wait(STATE));
         // More stalled connections than the listener keeps, then requests
@@ -299,7 +415,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_error_needs_the_right_state_and_is_made_visible() {
-        let listener = Listener::bind().await.unwrap();
+        let listener = Listener::bind(None).await.unwrap();
         let port = port(&listener);
         let waiter = tokio::spawn(listener.wait(STATE));
         for wrong in [
@@ -327,7 +443,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_silent_connection_is_closed_after_the_timeout() {
-        let mut listener = Listener::bind().await.unwrap();
+        let mut listener = Listener::bind(None).await.unwrap();
         listener.timeout = Duration::from_millis(200);
         let port = port(&listener);
         let _waiter = tokio::spawn(listener.wait(STATE));

@@ -40,8 +40,11 @@ use ssocred_core::sink::{
 };
 use ssocred_core::{ExposeSecret, RoleArn};
 
+mod identity;
 mod page;
 mod url;
+
+pub use identity::BrowserProfile;
 
 pub use url::{ConsoleDestination, Partition, SessionDuration};
 
@@ -62,6 +65,8 @@ ssocred_core::sink_options! {
         open: Option<String>,
         /// the browser command, run with the sign-in page's file:// URL as its last argument (or in place of `%s`); the page forwards to the sign-in URL, which stays off the command line (default: $BROWSER, else xdg-open, or open on macOS)
         browser: Option<String>,
+        /// one browser identity per role: `auto` (named after the account and the role) or a name; a user-data directory in ssocred's state directory for Chromium-family browsers, a container (the "Open external links in a container" extension) for Firefox (default: none, the browser's own profile)
+        browser_profile: Option<String>,
     }
 }
 
@@ -73,6 +78,7 @@ struct Settings {
     duration: Option<SessionDuration>,
     open: bool,
     browser: Option<String>,
+    browser_profile: Option<BrowserProfile>,
     endpoint: Option<String>,
 }
 
@@ -111,7 +117,16 @@ impl Sink for ConsoleSink {
         });
         write_stdout(stdout, format!("{}\n", url.text()).as_bytes())?;
         if self.settings.open && has_display() {
-            open_sign_in_page(self.settings.browser.as_deref(), &url.text());
+            let identity = self
+                .settings
+                .browser_profile
+                .as_ref()
+                .map(|p| p.name(&set.account_id, &set.role_name));
+            open_sign_in_page(
+                self.settings.browser.as_deref(),
+                identity.as_deref(),
+                &url.text(),
+            );
         }
         Ok(())
     }
@@ -247,9 +262,44 @@ fn has_display() -> bool {
 
 /// Opens the browser on a sign-in page that forwards to `url` (see
 /// [`page`]), so the token stays off every command line; best effort: the
-/// URL has been printed, so a failure is a warning.
-fn open_sign_in_page(option: Option<&str>, url: &str) {
+/// URL has been printed, so a failure is a warning. With an `identity`, a
+/// Chromium-family browser runs with that identity's user-data directory,
+/// and for Firefox the page forwards to the identity's container.
+fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
     let var = |name: &str| std::env::var(name).ok();
+    let command = browser_command(option);
+    let mut extra = Vec::new();
+    let mut target = url.to_owned();
+    if let Some(name) = identity {
+        let program = command.split_whitespace().next().unwrap_or_default();
+        match identity::Family::of(program) {
+            identity::Family::Chromium => match identity::state_dir(var) {
+                Some(state) => {
+                    let dir = identity::user_data_dir(&state, name);
+                    if let Err(e) = ssocred_core::fs::create_private_dir(&dir) {
+                        ssocred_core::stderr_line!(
+                            "ssocred: cannot create the browser profile {}: {e}; open the URL above yourself",
+                            dir.display()
+                        );
+                        return;
+                    }
+                    extra.push(format!("--user-data-dir={}", dir.display()));
+                }
+                None => {
+                    ssocred_core::stderr_line!(
+                        "ssocred: no state directory for the browser profile (HOME is not set); open the URL above yourself"
+                    );
+                    return;
+                }
+            },
+            identity::Family::Firefox => target = identity::container_url(name, url),
+            identity::Family::Other => ssocred_core::stderr_line!(
+                "ssocred: browser-profile needs a Chromium-family browser or Firefox (set with --browser or [console] browser), not `{}`; opening without a profile of its own",
+                ssocred_core::text::visible(program)
+            ),
+        }
+    }
+    let url = target.as_str();
     let Some(dir) = page::dir(var) else {
         ssocred_core::stderr_line!(
             "ssocred: no directory for the sign-in page (HOME is not set); open the URL above yourself"
@@ -267,7 +317,7 @@ fn open_sign_in_page(option: Option<&str>, url: &str) {
         }
     };
     match page::file_url(&path) {
-        Some(file_url) => open_browser(option, &file_url),
+        Some(file_url) => open_browser(&command, &extra, &file_url),
         None => ssocred_core::stderr_line!(
             "ssocred: {} has no file URL; open the URL above yourself",
             path.display()
@@ -276,24 +326,29 @@ fn open_sign_in_page(option: Option<&str>, url: &str) {
     page::remove_later(&path, page::remove_after(var));
 }
 
-/// Runs the browser command on `url` (the sign-in page's `file://` URL),
-/// best effort.
-fn open_browser(option: Option<&str>, url: &str) {
+/// The browser command: the option, else `$BROWSER` (its first
+/// `:`-separated entry), else the system's opener.
+fn browser_command(option: Option<&str>) -> String {
     let configured = option
         .map(str::to_owned)
         .or_else(|| std::env::var("BROWSER").ok())
         .filter(|b| !b.trim().is_empty());
-    let command = match &configured {
-        // $BROWSER may list several commands, `:`-separated; the first is used.
+    match &configured {
         Some(text) => text.split(':').next().unwrap_or_default().to_owned(),
         None if cfg!(target_os = "macos") => "open".to_owned(),
         None => "xdg-open".to_owned(),
-    };
+    }
+}
+
+/// Runs the browser `command` with `extra` arguments on `url` (the sign-in
+/// page's `file://` URL), best effort.
+fn open_browser(command: &str, extra: &[String], url: &str) {
     let mut words = command.split_whitespace();
     let Some(program) = words.next() else {
         return;
     };
     let mut args: Vec<String> = words.map(str::to_owned).collect();
+    args.extend(extra.iter().cloned());
     if args.iter().any(|a| a.contains("%s")) {
         args = args.iter().map(|a| a.replace("%s", url)).collect();
     } else {
@@ -358,6 +413,12 @@ fn configure(spec: &SinkSpec) -> Result<Settings, SinkError> {
     {
         return Err(usage("`browser` is empty".to_owned()));
     }
+    let browser_profile = options
+        .browser_profile
+        .as_deref()
+        .map(BrowserProfile::parse)
+        .transpose()
+        .map_err(usage)?;
     let endpoint = std::env::var(ENDPOINT_VARIABLE)
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -370,6 +431,7 @@ fn configure(spec: &SinkSpec) -> Result<Settings, SinkError> {
         duration,
         open,
         browser: options.browser,
+        browser_profile,
         endpoint,
     })
 }

@@ -212,13 +212,46 @@ fn login(state: &FederationState, params: &HashMap<String, String>) -> Response 
         return refuse("The sign-in token is not valid");
     };
     grant.destinations.push(destination.clone());
+    let cookie = format!(
+        "{}={}; Max-Age=3600; Path=/; HttpOnly",
+        session_cookie_name(&grant.account_id, &grant.role_name),
+        inner.pages.len() + 1
+    );
     inner.pages.push(token.clone());
     let page = inner.pages.len();
     (
         StatusCode::FOUND,
-        [(header::LOCATION, format!("/console/{page}"))],
+        [
+            (header::LOCATION, format!("/console/{page}")),
+            (header::SET_COOKIE, cookie),
+        ],
     )
         .into_response()
+}
+
+/// The name of the cookie a login sets, one per role as the real console's
+/// session cookies are per sign-in: `console-ACCOUNT-ROLE`, with every
+/// character a cookie name cannot hold made `_`. It lasts an hour, so a
+/// browser keeps it in its profile's cookie store.
+pub fn session_cookie_name(account_id: &str, role_name: &str) -> String {
+    format!("console-{account_id}-{role_name}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `text` escaped for HTML.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn console_page(
@@ -235,11 +268,15 @@ async fn console_page(
         return (StatusCode::NOT_FOUND, "no such console page").into_response();
     };
     let destination = grant.destinations.last().cloned().unwrap_or_default();
+    // An HTML page (a browser renders it for a screenshot) whose text
+    // holds one `key: value` line each.
     (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         format!(
-            "AWS Management Console (emulated)\naccount: {}\nrole: {}\ndestination: {destination}\n",
-            grant.account_id, grant.role_name
+            "<!DOCTYPE html><html><head><title>AWS Management Console (emulated)</title></head>\n<body style=\"font-family:sans-serif\"><h1>AWS Management Console (emulated)</h1>\n<pre>\naccount: {}\nrole: {}\ndestination: {}\n</pre></body></html>\n",
+            html_escape(&grant.account_id),
+            html_escape(&grant.role_name),
+            html_escape(&destination)
         ),
     )
         .into_response()

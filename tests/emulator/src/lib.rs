@@ -110,7 +110,7 @@ pub mod tls;
 
 pub use config::{Account, EmulatorConfig};
 pub use credentials::IssuedCredentials;
-pub use federation::{FederationOperation, SigninGrant};
+pub use federation::{FederationOperation, SigninGrant, session_cookie_name};
 pub use handle::Emulator;
 pub use oidc::{OidcConfig, OidcOperation};
 pub use state::{Operation, StsOperation};

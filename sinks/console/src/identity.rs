@@ -1,0 +1,229 @@
+//! One browser identity per role: a Chromium-family browser gets a
+//! user-data directory of the role's own, and Firefox a container through
+//! the "Open external links in a container" extension's `ext+container:`
+//! URL scheme. Two roles' console sessions then never share cookies.
+
+use std::path::{Path, PathBuf};
+
+/// `browser_profile`: `auto` names the identity after the account and the
+/// role; anything else is the name itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserProfile {
+    /// `ACCOUNT-ROLE`.
+    Auto,
+    /// A name of the user's.
+    Named(String),
+}
+
+impl BrowserProfile {
+    /// Parses the option: `auto`, or a name of 1 to 64 letters, digits,
+    /// `.`, `_`, `-` that does not start with `.` (it becomes a directory).
+    pub fn parse(text: &str) -> Result<BrowserProfile, String> {
+        if text == "auto" {
+            return Ok(BrowserProfile::Auto);
+        }
+        let fits = !text.is_empty()
+            && text.len() <= 64
+            && !text.starts_with('.')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if fits {
+            Ok(BrowserProfile::Named(text.to_owned()))
+        } else {
+            Err(format!(
+                "`browser-profile` is `auto` or a name of 1 to 64 letters, digits, `.`, `_` and `-` not starting with `.`, not `{}`",
+                ssocred_core::text::visible(text)
+            ))
+        }
+    }
+
+    /// The identity's name for a role: `auto` gives `ACCOUNT-ROLE` with every
+    /// character but letters, digits, `.`, `_` and `-` made `_`.
+    pub fn name(&self, account_id: &str, role_name: &str) -> String {
+        match self {
+            BrowserProfile::Named(name) => name.clone(),
+            BrowserProfile::Auto => format!("{account_id}-{role_name}")
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which kind of browser a command runs, by its program's file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Chrome, Chromium, Edge, Brave, Vivaldi: `--user-data-dir`.
+    Chromium,
+    /// Firefox: containers.
+    Firefox,
+    /// Anything else (`xdg-open`, `open`): no identity of its own.
+    Other,
+}
+
+impl Family {
+    /// The family of `program`.
+    pub fn of(program: &str) -> Family {
+        let name = Path::new(program)
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let any = |words: &[&str]| words.iter().any(|w| name.contains(w));
+        if any(&[
+            "chrome",
+            "chromium",
+            "msedge",
+            "microsoft-edge",
+            "brave",
+            "vivaldi",
+        ]) {
+            Family::Chromium
+        } else if any(&["firefox", "librewolf"]) {
+            Family::Firefox
+        } else {
+            Family::Other
+        }
+    }
+}
+
+/// ssocred's state directory: `$XDG_STATE_HOME/ssocred` when absolute, else
+/// `~/.local/state/ssocred`; `None` without a HOME.
+pub fn state_dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let home = var("HOME").filter(|h| !h.is_empty());
+    let state_home = var("XDG_STATE_HOME").filter(|v| v.starts_with('/'));
+    if state_home.is_none() && home.is_none() {
+        return None;
+    }
+    let home = PathBuf::from(home.unwrap_or_default());
+    Some(ssocred_core::state_dir::ssocred_state_dir(
+        |name| {
+            (name == "XDG_STATE_HOME")
+                .then(|| state_home.clone())
+                .flatten()
+        },
+        &home,
+    ))
+}
+
+/// The user-data directory of identity `name`.
+pub fn user_data_dir(state: &Path, name: &str) -> PathBuf {
+    state.join("browser-profiles").join(name)
+}
+
+/// The container colours the extension accepts.
+const COLOURS: [&str; 8] = [
+    "blue",
+    "turquoise",
+    "green",
+    "yellow",
+    "orange",
+    "red",
+    "pink",
+    "purple",
+];
+
+/// The colour of container `name`: one of [`COLOURS`], picked by a hash of
+/// the name (FNV-1a), so a role keeps its colour from run to run.
+pub fn colour(name: &str) -> &'static str {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    COLOURS[(hash % COLOURS.len() as u64) as usize]
+}
+
+/// The `ext+container:` URL that opens `url` in container `name`, created
+/// with its colour and the fingerprint icon if it does not exist yet.
+pub fn container_url(name: &str, url: &str) -> String {
+    let encode = |text: &str| {
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    format!(
+        "ext+container:name={}&color={}&icon=fingerprint&url={}",
+        encode(name),
+        colour(name),
+        encode(url)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_role_or_the_user() {
+        assert_eq!(
+            BrowserProfile::parse("auto")
+                .unwrap()
+                .name("123456789012", "My.Role+x=y,z@w"),
+            "123456789012-My.Role_x_y_z_w"
+        );
+        assert_eq!(
+            BrowserProfile::parse("work").unwrap().name("1", "r"),
+            "work"
+        );
+        for bad in ["", ".hidden", "a/b", "../x", "a b", &"x".repeat(65)] {
+            assert!(BrowserProfile::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn families_by_program_name() {
+        for chromium in [
+            "chromium",
+            "/usr/bin/google-chrome-stable",
+            "microsoft-edge",
+            "brave-browser",
+            "msedge.exe",
+        ] {
+            assert_eq!(Family::of(chromium), Family::Chromium, "{chromium}");
+        }
+        assert_eq!(Family::of("/usr/bin/firefox"), Family::Firefox);
+        assert_eq!(Family::of("xdg-open"), Family::Other);
+    }
+
+    #[test]
+    fn containers_keep_their_colour_and_carry_the_url_encoded() {
+        let url = container_url("123456789012-Admin", "https://s.example/federation?a=1&b=2");
+        assert!(
+            url.starts_with("ext+container:name=123456789012%2DAdmin&color="),
+            "{url}"
+        );
+        assert!(
+            url.ends_with(
+                "&icon=fingerprint&url=https%3A%2F%2Fs%2Eexample%2Ffederation%3Fa%3D1%26b%3D2"
+            ),
+            "{url}"
+        );
+        assert_eq!(colour("123456789012-Admin"), colour("123456789012-Admin"));
+        let spread: std::collections::HashSet<_> =
+            (0..40).map(|i| colour(&format!("role-{i}"))).collect();
+        assert!(spread.len() > 4, "{spread:?}");
+    }
+
+    #[test]
+    fn the_state_directory_follows_xdg() {
+        let var = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            state_dir(var(&[("HOME", "/h")])),
+            Some(PathBuf::from("/h/.local/state/ssocred"))
+        );
+        assert_eq!(
+            state_dir(var(&[("HOME", "/h"), ("XDG_STATE_HOME", "/s")])),
+            Some(PathBuf::from("/s/ssocred"))
+        );
+        assert_eq!(state_dir(var(&[])), None);
+    }
+}

@@ -1,0 +1,194 @@
+//! `status --watch`: reports at the threshold and at expiry through the
+//! notification command (or the desktop notifier), once per token; a token
+//! replaced by a new login while watching; no network call; a clean stop on
+//! SIGINT and SIGTERM.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use crate::world::*;
+
+/// A token expiring `secs` from now, written as a login writes it: whole,
+/// by rename, so the watch never reads half a file.
+fn write_token_in(w: &World, secs: i64) -> String {
+    let expires =
+        ssocred_core::time_fmt::utc_z(OffsetDateTime::now_utc() + time::Duration::seconds(secs));
+    let path = w.token_path("corp");
+    let body = serde_json::json!({"accessToken": TOKEN, "expiresAt": expires});
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, body.to_string()).unwrap();
+    std::fs::rename(&temp, &path).unwrap();
+    expires
+}
+
+/// The lines of `log` once it holds `n`, within 20 s.
+fn lines_once(log: &Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wanted {n} lines, have {lines:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn watch(w: &World, extra: &[&str]) -> Child {
+    w.cmd()
+        .args([
+            "status",
+            "-p",
+            "modern",
+            "--watch",
+            "--threshold",
+            "1",
+            "--interval",
+            "1",
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` and returns the exit code and stderr, within 10 s.
+fn stop(child: Child, signal: &str) -> (Option<i32>, String) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn watch_reports_threshold_and_expiry_once_per_token_through_the_command() {
+    let w = World::new();
+    let log = w.home().join("notified.log");
+    let first = write_token_in(&w, 63);
+    let command = format!(
+        "printf '%s %s %s\\n' \"$SSOCRED_EVENT\" \"$SSOCRED_PROFILE\" \"$SSOCRED_EXPIRES\" >> '{}'",
+        log.display()
+    );
+    let child = watch(&w, &["--notify-command", &command]);
+    // Valid for 63 s with a 60 s threshold: silent at first, then the
+    // crossing, reported once.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!log.exists(), "reported before the threshold");
+    assert_eq!(lines_once(&log, 1), [format!("expiring modern {first}")]);
+    // A new login while watching: no report through the command.
+    write_token_in(&w, 86_400);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(lines_once(&log, 1).len(), 1);
+    // Replaced by one that is close to expiry, then expires: both reported.
+    let last = write_token_in(&w, 3);
+    let lines = lines_once(&log, 3);
+    assert_eq!(
+        lines,
+        [
+            format!("expiring modern {first}"),
+            format!("expiring modern {last}"),
+            format!("expired modern {last}"),
+        ]
+    );
+    std::thread::sleep(Duration::from_millis(2000));
+    assert_eq!(lines_once(&log, 3).len(), 3, "an expiry was reported twice");
+    let (code, stderr) = stop(child, "-INT");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stopping on SIGINT"), "{stderr}");
+    assert!(stderr.contains("was renewed"), "{stderr}");
+    assert!(
+        stderr.contains("expired at") && stderr.contains("run `ssocred login -p modern`"),
+        "{stderr}"
+    );
+    // Files only: not one call to the emulator.
+    assert_eq!(all_calls(&w), 0);
+}
+
+#[test]
+fn watch_notifies_the_desktop_by_default_and_stops_on_sigterm() {
+    let w = World::new();
+    write_token_in(&w, 30);
+    // A notify-send of the test's own, first on PATH.
+    let bin = w.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = w.home().join("desktop.log");
+    let script = bin.join("notify-send");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{}'\necho >> '{}'\n",
+            log.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let child = w
+        .cmd()
+        .env("PATH", path)
+        .args([
+            "status",
+            "-p",
+            "modern",
+            "--watch",
+            "--threshold",
+            "1",
+            "--interval",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_once(&log, 1);
+    assert!(
+        lines[0].starts_with(
+            "[--app-name=ssocred][--][ssocred: modern][the SSO login of profile modern expires in"
+        ),
+        "{lines:?}"
+    );
+    let (code, stderr) = stop(child, "-TERM");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stopping on SIGTERM"), "{stderr}");
+    assert!(stderr.contains("expires in"), "{stderr}");
+}
+
+#[test]
+fn watch_flags_need_watch_and_exclude_the_one_shot_forms() {
+    let w = World::new();
+    for args in [
+        &["status", "--notify-command", "true"][..],
+        &["status", "--interval", "5"],
+        &["status", "--watch", "--json"],
+        &["status", "--watch", "--check"],
+    ] {
+        let out = w.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
