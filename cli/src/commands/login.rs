@@ -73,7 +73,7 @@ impl LoginArgs {
         let env = |name: &str| std::env::var(name).ok();
         let terminal = std::io::stderr().is_terminal() && desktop::terminal_may_copy(env);
         if self.copy && !terminal {
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: --copy: stderr is not a terminal that takes OSC 52; nothing is copied"
             );
         }
@@ -160,7 +160,7 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
     let mut sessions: Vec<&str> = files.sections().sso_sessions().collect();
     sessions.sort_unstable();
     if sessions.is_empty() {
-        eprintln!(
+        ssocred_core::stderr_line!(
             "ssocred: no [sso-session] section in {}; nothing to log in",
             paths.config.display()
         );
@@ -182,13 +182,13 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
             if let Ok(valid) = ssocred_core::token::load(&paths.sso_cache_dir(), &profile, now)
                 && valid.expires_at - now > window
             {
-                eprintln!(
+                ssocred_core::stderr_line!(
                     "ssocred: sso-session {session}: valid until {}; skipped",
                     ssocred_core::time_fmt::utc_z(valid.expires_at)
                 );
                 return Ok(());
             }
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "ssocred: sso-session {session}: logging in (profile `{}`)",
                 profile.name
             );
@@ -199,7 +199,7 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
             Ok(())
         })();
         if let Err(e) = outcome {
-            eprintln!("ssocred: sso-session {session}: {e}");
+            ssocred_core::stderr_line!("ssocred: sso-session {session}: {e}");
             first_failure.get_or_insert(e);
         }
     }

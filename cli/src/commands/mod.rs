@@ -472,7 +472,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 key: "redirect_port",
                 flag: &["--redirect-port", "8401"],
                 env: None,
-                values: ["8401", "", "8402", "8403", ""],
+                values: ["8401", "", NOT_IN_PROJECT, "8402", "8403", ""],
             },
             Case {
                 topic: Topic::Login,
@@ -482,6 +482,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 values: [
                     "",
                     "",
+                    NOT_IN_PROJECT,
                     "\"preset-login-browser\"",
                     "\"top-login-browser\"",
                     "",
@@ -495,6 +496,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 values: [
                     "\"flag-notify\"",
                     "",
+                    NOT_IN_PROJECT,
                     "\"preset-notify\"",
                     "\"top-notify\"",
                     "",
@@ -505,7 +507,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 key: "interval",
                 flag: &["--interval", "21"],
                 env: None,
-                values: ["21", "", "22", "23", "30"],
+                values: ["21", "", NOT_IN_PROJECT, "22", "23", "30"],
             },
             Case {
                 topic: Topic::Console,
@@ -515,6 +517,7 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 values: [
                     "\"flag-browser\"",
                     "",
+                    NOT_IN_PROJECT,
                     "\"preset-browser\"",
                     "\"top-browser\"",
                     "",
@@ -525,7 +528,14 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 key: "console.browser_profile",
                 flag: &["--browser-profile", "flag-profile"],
                 env: None,
-                values: ["\"flag-profile\"", "", "\"auto\"", "\"top-profile\"", ""],
+                values: [
+                    "\"flag-profile\"",
+                    "",
+                    NOT_IN_PROJECT,
+                    "\"auto\"",
+                    "\"top-profile\"",
+                    "",
+                ],
             },
             Case {
                 topic: Topic::Cache,

@@ -147,7 +147,7 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
     let stopped = stop.received();
     let rt = runtime()?;
     let names: Vec<&str> = settings.profiles.iter().map(|p| p.name.as_str()).collect();
-    eprintln!(
+    ssocred_core::stderr_line!(
         "ssocred: watching the SSO login of {} every {}s; warning {} before expiry (no network calls; Ctrl-C stops)",
         visible(&names.join(", ")),
         settings.interval.as_secs(),
@@ -190,7 +190,7 @@ fn report(
 ) {
     let name = visible(&profile.name).into_owned();
     let message = event.message(&name, now);
-    eprintln!("ssocred: {} {message}", utc_z(now));
+    ssocred_core::stderr_line!("ssocred: {} {message}", utc_z(now));
     if matches!(event, Event::Renewed { .. }) {
         return;
     }
@@ -219,7 +219,9 @@ fn report(
                 cmd.get_program().to_string_lossy()
             ),
         };
-        eprintln!("ssocred: cannot run {what}: {e}; reports go to the terminal only");
+        ssocred_core::stderr_line!(
+            "ssocred: cannot run {what}: {e}; reports go to the terminal only"
+        );
     }
 }
 
