@@ -128,6 +128,89 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
     }
 }
 
+/// The largest cache entry read: token, registration, role-credential and
+/// ECR cache files are a few hundred bytes to a few KiB.
+pub const MAX_CACHE_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The largest CA bundle read: a system bundle of about 150 certificates is
+/// about 220 KiB.
+pub const MAX_CA_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a file that must be a regular file of at most `limit` bytes: a
+/// cache entry or a CA bundle. Links are followed, but the open never blocks
+/// (a FIFO with no writer cannot hang the run, which matters for `status` on
+/// every shell prompt), the type is checked on the open handle (a FIFO, a
+/// device such as a link to `/dev/zero`, or a directory is refused), and at
+/// most `limit + 1` bytes are read.
+///
+/// A missing file keeps [`io::ErrorKind::NotFound`]; every other error says
+/// what is wrong without the path, which the caller names.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_bounded_with_metadata(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read_bounded`], also returning the metadata of the file read (taken on
+/// the open handle, so it describes the bytes returned).
+pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "not a regular file (it is {}); remove it",
+                kind_name(&meta.file_type())
+            ),
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {} the file may hold", size_name(limit)),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok((bytes, meta))
+}
+
+/// What a file type is, for an error.
+fn kind_name(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a plain file"
+    }
+}
+
+/// `limit` bytes in the largest whole unit.
+fn size_name(limit: u64) -> String {
+    if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else if limit >= 1024 && limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
+    }
+}
+
 /// Pushes `path`'s components onto the stack `pending`, first on top.
 fn push_components(pending: &mut Vec<OsString>, path: &Path) {
     for part in path.components().rev() {
@@ -485,6 +568,61 @@ fn sweep_stale_temps(dir: &Path, name: &str) {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Runs `read` on another thread; fails when it has not returned
+    /// within a generous deadline (a blocking open would hang forever).
+    fn read_within_deadline(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        let (sender, done) = std::sync::mpsc::channel();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || sender.send(read_bounded(&path, limit)));
+        done.recv_timeout(Duration::from_secs(30))
+            .expect("read_bounded hung")
+    }
+
+    #[test]
+    fn bounded_reads_refuse_a_fifo_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("entry.json");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let e = read_within_deadline(&fifo, MAX_CACHE_FILE_BYTES).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().contains("not a regular file (it is a FIFO)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bounded_reads_refuse_a_link_to_dev_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("ca.pem");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let e = read_within_deadline(&link, MAX_CA_BUNDLE_BYTES).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not a regular file (it is a character device)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bounded_reads_stop_at_the_limit_and_keep_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.json");
+        std::fs::write(&path, vec![b' '; 2048]).unwrap();
+        assert_eq!(read_bounded(&path, 2048).unwrap().len(), 2048);
+        let e = read_bounded(&path, 2047).unwrap_err();
+        assert!(e.to_string().contains("larger than the 2047 bytes"), "{e}");
+        let e = read_bounded(&path, 1024).unwrap_err();
+        assert!(e.to_string().contains("larger than the 1 KiB"), "{e}");
+        let e = read_bounded(&dir.path().join("missing"), 10).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn writes_private_files_and_dirs() {

@@ -24,6 +24,7 @@ mod secrets;
 mod serve;
 mod shell;
 mod sinks;
+mod special_files;
 mod status;
 mod terminal;
 mod throttling;
