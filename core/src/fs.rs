@@ -495,12 +495,27 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // tempfile creates the file 0600 on Unix.
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(&name))
-        .suffix(TEMP_SUFFIX)
-        .rand_bytes(TEMP_RAND)
-        .tempfile_in(&dir)?;
+    match unnamed_temp(&dir) {
+        Some(file) => replace_through_unnamed(file, &dir, &name, target, fill)?,
+        None => replace_through_named(&dir, &name, target, fill)?,
+    }
+    // Make the rename itself durable.
+    File::open(&dir)?.sync_all()?;
+    sweep_stale_temps(&dir, &name);
+    Ok(())
+}
+
+/// The fallback, and the method where no unnamed temp file can be made: a
+/// named 0600 temp file, filled, fsynced and renamed over `target`. A writer
+/// killed meanwhile leaves the temp file, which [`sweep_stale_temps`]
+/// removes later.
+fn replace_through_named(
+    dir: &Path,
+    name: &str,
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut temp = named_temp(dir, name)?;
     {
         let mut out = io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
         fill(&mut out)?;
@@ -508,10 +523,121 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
     }
     temp.as_file().sync_all()?;
     temp.persist(target).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    File::open(&dir)?.sync_all()?;
-    sweep_stale_temps(&dir, &name);
     Ok(())
+}
+
+/// A named 0600 temp file for `name` in `dir` (tempfile creates it 0600 on
+/// Unix), named as [`sweep_stale_temps`] expects.
+fn named_temp(dir: &Path, name: &str) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&temp_prefix(name))
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RAND)
+        .tempfile_in(dir)
+}
+
+/// Fills an unnamed temp file ([`unnamed_temp`]) and puts it in place: it
+/// gets a name only once complete and fsynced, for the two system calls
+/// that link it under a fresh temp name and rename that over `target` (a
+/// link cannot replace an existing name). A writer killed while filling it
+/// leaves nothing behind. Where linking is refused (no `/proc`), the bytes
+/// are copied into a named temp file instead.
+fn replace_through_unnamed(
+    mut file: File,
+    dir: &Path,
+    name: &str,
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, &mut file);
+        fill(&mut out)?;
+        out.flush()?;
+    }
+    file.sync_all()?;
+    let linked = loop {
+        let candidate = dir.join(format!(
+            "{}{}{TEMP_SUFFIX}",
+            temp_prefix(name),
+            random_name_part()?
+        ));
+        match link_unnamed(&file, &candidate) {
+            Ok(()) => break Some(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(_) => break None,
+        }
+    };
+    let Some(linked) = linked else {
+        let mut temp = named_temp(dir, name)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+        io::copy(&mut file, temp.as_file_mut())?;
+        temp.as_file().sync_all()?;
+        temp.persist(target).map_err(|e| e.error)?;
+        return Ok(());
+    };
+    std::fs::rename(&linked, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&linked);
+    })
+}
+
+/// Whether a writer killed while writing a file in `dir` leaves no temp
+/// file behind: true where an unnamed temp file can be made there (Linux,
+/// on filesystems with `O_TMPFILE`); elsewhere a killed writer leaves a
+/// 0600 temp file that a later write removes once it is
+/// [`STALE_TEMP_AGE`] old.
+pub fn kill_leaves_no_temp_file(dir: &Path) -> bool {
+    unnamed_temp(dir).is_some()
+}
+
+/// [`TEMP_RAND`] random letters and digits.
+fn random_name_part() -> io::Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = [0u8; TEMP_RAND];
+    getrandom::fill(&mut bytes).map_err(io::Error::other)?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+/// An unnamed 0600 file in `dir` (`O_TMPFILE`), or `None` where the
+/// filesystem or the system has none.
+#[cfg(target_os = "linux")]
+fn unnamed_temp(dir: &Path) -> Option<File> {
+    rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .ok()
+    .map(File::from)
+}
+
+/// Links the unnamed `file` at `path`, through its `/proc/self/fd` entry
+/// (linking the descriptor itself with `AT_EMPTY_PATH` needs a capability).
+/// An existing `path` is [`io::ErrorKind::AlreadyExists`].
+#[cfg(target_os = "linux")]
+fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        fd_path.as_str(),
+        rustix::fs::CWD,
+        path,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )
+    .map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unnamed_temp(_dir: &Path) -> Option<File> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_file: &File, _path: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 const TEMP_SUFFIX: &str = ".tmp";
