@@ -128,6 +128,89 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
     }
 }
 
+/// The largest cache entry read: token, registration, role-credential and
+/// ECR cache files are a few hundred bytes to a few KiB.
+pub const MAX_CACHE_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The largest CA bundle read: a system bundle of about 150 certificates is
+/// about 220 KiB.
+pub const MAX_CA_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a file that must be a regular file of at most `limit` bytes: a
+/// cache entry or a CA bundle. Links are followed, but the open never blocks
+/// (a FIFO with no writer cannot hang the run, which matters for `status` on
+/// every shell prompt), the type is checked on the open handle (a FIFO, a
+/// device such as a link to `/dev/zero`, or a directory is refused), and at
+/// most `limit + 1` bytes are read.
+///
+/// A missing file keeps [`io::ErrorKind::NotFound`]; every other error says
+/// what is wrong without the path, which the caller names.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_bounded_with_metadata(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read_bounded`], also returning the metadata of the file read (taken on
+/// the open handle, so it describes the bytes returned).
+pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "not a regular file (it is {}); remove it",
+                kind_name(&meta.file_type())
+            ),
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {} the file may hold", size_name(limit)),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok((bytes, meta))
+}
+
+/// What a file type is, for an error.
+fn kind_name(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a plain file"
+    }
+}
+
+/// `limit` bytes in the largest whole unit.
+fn size_name(limit: u64) -> String {
+    if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else if limit >= 1024 && limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
+    }
+}
+
 /// Pushes `path`'s components onto the stack `pending`, first on top.
 fn push_components(pending: &mut Vec<OsString>, path: &Path) {
     for part in path.components().rev() {
@@ -412,12 +495,27 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // tempfile creates the file 0600 on Unix.
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(&name))
-        .suffix(TEMP_SUFFIX)
-        .rand_bytes(TEMP_RAND)
-        .tempfile_in(&dir)?;
+    match unnamed_temp(&dir) {
+        Some(file) => replace_through_unnamed(file, &dir, &name, target, fill)?,
+        None => replace_through_named(&dir, &name, target, fill)?,
+    }
+    // Make the rename itself durable.
+    File::open(&dir)?.sync_all()?;
+    sweep_stale_temps(&dir, &name);
+    Ok(())
+}
+
+/// The fallback, and the method where no unnamed temp file can be made: a
+/// named 0600 temp file, filled, fsynced and renamed over `target`. A writer
+/// killed meanwhile leaves the temp file, which [`sweep_stale_temps`]
+/// removes later.
+fn replace_through_named(
+    dir: &Path,
+    name: &str,
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut temp = named_temp(dir, name)?;
     {
         let mut out = io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
         fill(&mut out)?;
@@ -425,10 +523,121 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
     }
     temp.as_file().sync_all()?;
     temp.persist(target).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    File::open(&dir)?.sync_all()?;
-    sweep_stale_temps(&dir, &name);
     Ok(())
+}
+
+/// A named 0600 temp file for `name` in `dir` (tempfile creates it 0600 on
+/// Unix), named as [`sweep_stale_temps`] expects.
+fn named_temp(dir: &Path, name: &str) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&temp_prefix(name))
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RAND)
+        .tempfile_in(dir)
+}
+
+/// Fills an unnamed temp file ([`unnamed_temp`]) and puts it in place: it
+/// gets a name only once complete and fsynced, for the two system calls
+/// that link it under a fresh temp name and rename that over `target` (a
+/// link cannot replace an existing name). A writer killed while filling it
+/// leaves nothing behind. Where linking is refused (no `/proc`), the bytes
+/// are copied into a named temp file instead.
+fn replace_through_unnamed(
+    mut file: File,
+    dir: &Path,
+    name: &str,
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, &mut file);
+        fill(&mut out)?;
+        out.flush()?;
+    }
+    file.sync_all()?;
+    let linked = loop {
+        let candidate = dir.join(format!(
+            "{}{}{TEMP_SUFFIX}",
+            temp_prefix(name),
+            random_name_part()?
+        ));
+        match link_unnamed(&file, &candidate) {
+            Ok(()) => break Some(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(_) => break None,
+        }
+    };
+    let Some(linked) = linked else {
+        let mut temp = named_temp(dir, name)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+        io::copy(&mut file, temp.as_file_mut())?;
+        temp.as_file().sync_all()?;
+        temp.persist(target).map_err(|e| e.error)?;
+        return Ok(());
+    };
+    std::fs::rename(&linked, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&linked);
+    })
+}
+
+/// Whether a writer killed while writing a file in `dir` leaves no temp
+/// file behind: true where an unnamed temp file can be made there (Linux,
+/// on filesystems with `O_TMPFILE`); elsewhere a killed writer leaves a
+/// 0600 temp file that a later write removes once it is
+/// [`STALE_TEMP_AGE`] old.
+pub fn kill_leaves_no_temp_file(dir: &Path) -> bool {
+    unnamed_temp(dir).is_some()
+}
+
+/// [`TEMP_RAND`] random letters and digits.
+fn random_name_part() -> io::Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = [0u8; TEMP_RAND];
+    getrandom::fill(&mut bytes).map_err(io::Error::other)?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+/// An unnamed 0600 file in `dir` (`O_TMPFILE`), or `None` where the
+/// filesystem or the system has none.
+#[cfg(target_os = "linux")]
+fn unnamed_temp(dir: &Path) -> Option<File> {
+    rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .ok()
+    .map(File::from)
+}
+
+/// Links the unnamed `file` at `path`, through its `/proc/self/fd` entry
+/// (linking the descriptor itself with `AT_EMPTY_PATH` needs a capability).
+/// An existing `path` is [`io::ErrorKind::AlreadyExists`].
+#[cfg(target_os = "linux")]
+fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        fd_path.as_str(),
+        rustix::fs::CWD,
+        path,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )
+    .map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unnamed_temp(_dir: &Path) -> Option<File> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_file: &File, _path: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 const TEMP_SUFFIX: &str = ".tmp";
@@ -485,6 +694,61 @@ fn sweep_stale_temps(dir: &Path, name: &str) {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Runs `read` on another thread; fails when it has not returned
+    /// within a generous deadline (a blocking open would hang forever).
+    fn read_within_deadline(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        let (sender, done) = std::sync::mpsc::channel();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || sender.send(read_bounded(&path, limit)));
+        done.recv_timeout(Duration::from_secs(30))
+            .expect("read_bounded hung")
+    }
+
+    #[test]
+    fn bounded_reads_refuse_a_fifo_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("entry.json");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let e = read_within_deadline(&fifo, MAX_CACHE_FILE_BYTES).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().contains("not a regular file (it is a FIFO)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bounded_reads_refuse_a_link_to_dev_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("ca.pem");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let e = read_within_deadline(&link, MAX_CA_BUNDLE_BYTES).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not a regular file (it is a character device)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bounded_reads_stop_at_the_limit_and_keep_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.json");
+        std::fs::write(&path, vec![b' '; 2048]).unwrap();
+        assert_eq!(read_bounded(&path, 2048).unwrap().len(), 2048);
+        let e = read_bounded(&path, 2047).unwrap_err();
+        assert!(e.to_string().contains("larger than the 2047 bytes"), "{e}");
+        let e = read_bounded(&path, 1024).unwrap_err();
+        assert!(e.to_string().contains("larger than the 1 KiB"), "{e}");
+        let e = read_bounded(&dir.path().join("missing"), 10).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn writes_private_files_and_dirs() {

@@ -87,12 +87,10 @@ impl CaBundle {
             path: path.to_path_buf(),
             message: format!("CA bundle from {source}: {message}"),
         };
-        let mut file =
-            std::fs::File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        let identity = file.metadata().ok().and_then(|m| FileIdentity::of(&m));
-        let mut pem = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut pem)
-            .map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let (pem, meta) =
+            crate::fs::read_bounded_with_metadata(path, crate::fs::MAX_CA_BUNDLE_BYTES)
+                .map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let identity = FileIdentity::of(&meta);
         let record = checked_dir
             .zip(identity)
             .map(|(dir, identity)| (dir.join(record_name(path)), identity));
@@ -162,7 +160,8 @@ impl FileIdentity {
 
     /// The certificate count a record at `file` holds for this identity.
     fn remembered(&self, file: &Path) -> Option<usize> {
-        let text = std::fs::read_to_string(file).ok()?;
+        let bytes = crate::fs::read_bounded(file, crate::fs::MAX_CACHE_FILE_BYTES).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
         let (identity, count) = text.trim_end().rsplit_once(' ')?;
         (identity == self.0).then(|| count.parse().ok()).flatten()
     }

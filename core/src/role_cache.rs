@@ -387,7 +387,7 @@ impl RoleCache {
         kind: Kind,
         now: OffsetDateTime,
     ) -> Result<CachedRole, Miss> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::fs::read_bounded(path, crate::fs::MAX_CACHE_FILE_BYTES) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
             Err(e) => {
@@ -533,7 +533,7 @@ impl RoleCache {
             if path.extension().is_none_or(|ext| ext != "json") {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else {
+            let Ok(bytes) = crate::fs::read_bounded(&path, crate::fs::MAX_CACHE_FILE_BYTES) else {
                 continue;
             };
             if is_sso_entry(&bytes) {

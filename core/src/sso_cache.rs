@@ -281,9 +281,12 @@ pub(crate) fn py_json_string(text: &str) -> String {
     out
 }
 
-/// Reads a file that may be missing: `Ok(None)` when it does not exist.
+/// Reads a cache file that may be missing: `Ok(None)` when it does not
+/// exist. Only a regular file of at most
+/// [`MAX_CACHE_FILE_BYTES`](crate::fs::MAX_CACHE_FILE_BYTES) is read
+/// ([`crate::fs::read_bounded`]).
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    match std::fs::read(path) {
+    match crate::fs::read_bounded(path, crate::fs::MAX_CACHE_FILE_BYTES) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),

@@ -95,7 +95,7 @@ pub fn login_status(
         refreshable: false,
         problem: None,
     };
-    let bytes = match std::fs::read(&status.token_file) {
+    let bytes = match crate::fs::read_bounded(&status.token_file, crate::fs::MAX_CACHE_FILE_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return status,
         Err(e) => {
@@ -195,17 +195,18 @@ pub fn role_status(
         (key, role_cache::Kind::Chain)
     };
     let cache_file = role_cache_dir.join(format!("{key}.json"));
-    let (state, expires) = match std::fs::read(&cache_file) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::Missing, None),
-        Err(_) => (State::Unusable, None),
-        Ok(bytes) => match role_cache::parse_entry_of(&bytes, kind) {
-            Ok(cached) => (
-                State::at(cached.expiration, now, threshold),
-                Some(cached.expiration),
-            ),
+    let (state, expires) =
+        match crate::fs::read_bounded(&cache_file, crate::fs::MAX_CACHE_FILE_BYTES) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::Missing, None),
             Err(_) => (State::Unusable, None),
-        },
-    };
+            Ok(bytes) => match role_cache::parse_entry_of(&bytes, kind) {
+                Ok(cached) => (
+                    State::at(cached.expiration, now, threshold),
+                    Some(cached.expiration),
+                ),
+                Err(_) => (State::Unusable, None),
+            },
+        };
     RoleStatus {
         named,
         cache_file,

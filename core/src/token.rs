@@ -104,7 +104,7 @@ pub fn load(
 ) -> Result<ValidToken, TokenError> {
     let path = cache_path(cache_dir, profile);
     let key = profile.token_cache_key().to_owned();
-    let bytes = match std::fs::read(&path) {
+    let bytes = match crate::fs::read_bounded(&path, crate::fs::MAX_CACHE_FILE_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(TokenError::Missing { key, path });

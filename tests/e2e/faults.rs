@@ -122,6 +122,24 @@ fn assert_only_private_leftovers(dir: &Path, target: &str) {
     }
 }
 
+/// Where the platform has unnamed temp files (Linux), a killed writer
+/// leaves no temp file at all: the file gets its name only once complete.
+fn assert_no_temp_files_where_unnamed_temps_exist(dir: &Path) {
+    let unnamed = ssocred_core::fs::kill_leaves_no_temp_file(dir);
+    if std::env::consts::OS == "linux" {
+        assert!(unnamed, "no O_TMPFILE in {} on Linux", dir.display());
+    }
+    if !unnamed {
+        return;
+    }
+    let temps: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "killed writers left {temps:?}");
+}
+
 #[test]
 fn sigkill_while_writing_the_credentials_file_leaves_old_or_new() {
     let w = World::new();
@@ -155,6 +173,7 @@ fn sigkill_while_writing_the_credentials_file_leaves_old_or_new() {
         "kills landed at too few points: {old} old, {new} new"
     );
     assert_only_private_leftovers(&w.aws_dir(), "credentials");
+    assert_no_temp_files_where_unnamed_temps_exist(&w.aws_dir());
 }
 
 #[test]
@@ -200,6 +219,7 @@ fn sigkill_while_writing_the_role_cache_leaves_no_partial_entry() {
         .try_into()
         .unwrap();
     assert_only_private_leftovers(&dir, &name);
+    assert_no_temp_files_where_unnamed_temps_exist(&dir);
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped.

@@ -36,6 +36,7 @@ mod serve;
 mod shell;
 mod shell_use;
 mod sinks;
+mod special_files;
 mod status;
 mod status_watch;
 mod terminal;

@@ -173,7 +173,7 @@ impl TokenCache {
         now: OffsetDateTime,
     ) -> Result<CachedToken, Miss> {
         let path = self.path(identity, region);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::fs::read_bounded(&path, crate::fs::MAX_CACHE_FILE_BYTES) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
             Err(e) => {
@@ -251,7 +251,7 @@ impl TokenCache {
             }
             let belongs = match login {
                 None => true,
-                Some(login) => std::fs::read(&path)
+                Some(login) => crate::fs::read_bounded(&path, crate::fs::MAX_CACHE_FILE_BYTES)
                     .ok()
                     .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
                     .is_some_and(|e| e.login == login),
