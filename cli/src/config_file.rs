@@ -313,7 +313,8 @@ pub struct Config {
 
 /// Where the config file is: `--config`, else `SSOCRED_CONFIG`, else
 /// `$XDG_CONFIG_HOME/ssocred/config.toml`, else
-/// `~/.config/ssocred/config.toml`. The bool says whether the user named it
+/// `~/.config/ssocred/config.toml` (on Windows `%APPDATA%\ssocred\config.toml`;
+/// see `ssocred_core::os::paths::config_base`). The bool says whether the user named it
 /// (then it must exist).
 pub fn locate(
     flag: Option<&Path>,
@@ -325,10 +326,7 @@ pub fn locate(
     if let Some(path) = env("SSOCRED_CONFIG").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(path), true));
     }
-    let base = match env("XDG_CONFIG_HOME").filter(|p| Path::new(p).is_absolute()) {
-        Some(xdg) => PathBuf::from(xdg),
-        None => PathBuf::from(env("HOME").filter(|h| !h.is_empty())?).join(".config"),
-    };
+    let base = ssocred_core::os::paths::config_base(env)?;
     Some((base.join("ssocred").join("config.toml"), false))
 }
 

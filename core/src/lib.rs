@@ -22,6 +22,7 @@ pub mod login;
 pub mod naming;
 pub mod network;
 pub mod oidc;
+pub mod os;
 pub mod pipeline;
 pub mod portal;
 pub mod profile;

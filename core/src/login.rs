@@ -88,22 +88,21 @@ impl LoginTarget {
 }
 
 /// ssocred's cache directory: `$XDG_CACHE_HOME/ssocred`, else
-/// `~/.cache/ssocred`.
+/// `~/.cache/ssocred` (on Windows `%LOCALAPPDATA%\ssocred`; see
+/// [`crate::os::paths::cache_base`]).
 pub fn ssocred_cache_dir(var: impl Fn(&str) -> Option<String>, home: &Path) -> PathBuf {
-    match var("XDG_CACHE_HOME").filter(|v| v.starts_with('/')) {
-        Some(dir) => PathBuf::from(dir).join("ssocred"),
-        None => home.join(".cache").join("ssocred"),
-    }
+    crate::os::paths::cache_base(&var, home).join("ssocred")
 }
 
 /// Whether a browser could show a page on this machine: not over SSH, and on
-/// Linux and the BSDs only with an X11 or Wayland display.
+/// Linux and the BSDs only with an X11 or Wayland display (macOS and Windows
+/// always have a desktop).
 pub fn has_display(var: impl Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
     if set("SSH_CONNECTION") || set("SSH_TTY") {
         return false;
     }
-    cfg!(target_os = "macos") || set("DISPLAY") || set("WAYLAND_DISPLAY")
+    crate::os::browser::DISPLAY_WITHOUT_VARIABLES || set("DISPLAY") || set("WAYLAND_DISPLAY")
 }
 
 /// How to log in.
@@ -460,12 +459,12 @@ fn open_browser(url: &str) {
     if !is_web_url(url) {
         return;
     }
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
+    let mut opener = crate::os::browser::DEFAULT_OPENER.split_whitespace();
+    let Some(program) = opener.next() else {
+        return;
     };
-    if let Ok(mut child) = Command::new(opener)
+    if let Ok(mut child) = Command::new(program)
+        .args(opener)
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -528,7 +527,7 @@ mod tests {
             ("SSH_CONNECTION", "a b c d")
         ])));
         assert!(has_display(env(&[("WAYLAND_DISPLAY", "wayland-0")])));
-        if !cfg!(target_os = "macos") {
+        if !crate::os::browser::DISPLAY_WITHOUT_VARIABLES {
             assert!(!has_display(env(&[])));
         }
     }

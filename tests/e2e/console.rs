@@ -5,7 +5,6 @@
 //! The printed URL is followed by a real HTTP client (Python `requests`,
 //! interop) to the emulator's console page.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -248,6 +247,8 @@ fn each_partition_calls_its_own_sign_in_host() {
     }
 }
 
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 #[test]
 fn duration_is_sent_as_session_duration_within_900_to_43200_seconds() {
     let w = World::new();
@@ -298,6 +299,7 @@ fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
         format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display()),
     )
     .unwrap();
+    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     (script, log)
 }

@@ -13,8 +13,12 @@ mod docker_credential;
 mod eks;
 mod errors;
 mod exec;
+// Unix only: SIGKILL, tmpfs mounts, `ulimit -f` and mode bits.
+#[cfg(unix)]
 mod faults;
 mod formats;
+// Unix only: FIFOs, devices, other users' links in sticky directories.
+#[cfg(unix)]
 mod hostile_files;
 mod interop;
 mod login;
@@ -24,6 +28,8 @@ mod secrets;
 mod serve;
 mod shell;
 mod sinks;
+// Unix only: FIFOs and links to /dev/zero.
+#[cfg(unix)]
 mod special_files;
 mod status;
 mod terminal;

@@ -234,14 +234,18 @@ const HALF_SENT: &[u8] = b"GET /credentials HTTP/1.1\r\nHost: x\r\nAuthoriz";
 
 /// The file-descriptor limit `serve` runs under in the flood test: well
 /// below the 1,000 connections, which would exhaust it without the cap.
+#[cfg(unix)]
 const SERVE_FD_LIMIT: u64 = 512;
 
 /// Idle clients in the flood test.
+#[cfg(unix)]
 const FLOOD: u64 = 1000;
 
 /// Raises this test process's soft file-descriptor limit to its hard one,
 /// so the flood fits beside the other tests running in it; returns how many
 /// idle clients to open (fewer, loudly, when the hard limit is too low).
+// Unix only: raises the descriptor limit (RLIMIT_NOFILE).
+#[cfg(unix)]
 fn flood_size() -> u64 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
@@ -264,6 +268,9 @@ fn flood_size() -> u64 {
     room.min(FLOOD)
 }
 
+// Unix only: the server runs under `ulimit -n` in sh, and the flood needs a
+// raised RLIMIT_NOFILE.
+#[cfg(unix)]
 #[test]
 fn the_token_holder_is_served_while_a_thousand_idle_clients_hold_on() {
     let clients = flood_size();

@@ -244,3 +244,14 @@ pub fn python_json(w: &World, python: &Path, script: &str, args: &[&str]) -> ser
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The permission bits of `path`; `None` on a system without them
+/// (Windows, where a file inherits its directory's ACL: docs/platforms.md).
+pub fn mode_of(path: &std::path::Path) -> Option<u32> {
+    ssocred_core::os::file::mode_bits(&std::fs::metadata(path).unwrap())
+}
+
+/// What [`mode_of`] says of a private file: 0600 on Unix.
+pub const PRIVATE_FILE: Option<u32> = ssocred_core::os::file::PRIVATE_FILE_MODE;
+/// What [`mode_of`] says of a private directory: 0700 on Unix.
+pub const PRIVATE_DIR: Option<u32> = ssocred_core::os::file::PRIVATE_DIR_MODE;

@@ -235,7 +235,7 @@ fn scrub(text: &str, set: &CredentialSet) -> String {
 /// Whether a browser can show a page: always on macOS and Windows, else
 /// when an X11 or Wayland display is named.
 fn has_display() -> bool {
-    if cfg!(any(target_os = "macos", windows)) {
+    if ssocred_core::os::browser::DISPLAY_WITHOUT_VARIABLES {
         return true;
     }
     ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -253,8 +253,7 @@ fn open_browser(option: Option<&str>, url: &str) {
     let command = match &configured {
         // $BROWSER may list several commands, `:`-separated; the first is used.
         Some(text) => text.split(':').next().unwrap_or_default().to_owned(),
-        None if cfg!(target_os = "macos") => "open".to_owned(),
-        None => "xdg-open".to_owned(),
+        None => ssocred_core::os::browser::DEFAULT_OPENER.to_owned(),
     };
     let mut words = command.split_whitespace();
     let Some(program) = words.next() else {

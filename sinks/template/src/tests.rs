@@ -318,7 +318,6 @@ fn helpers() {
 
 #[test]
 fn user_templates_by_path_and_out_file() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mine.hbs"), "key={{access_key_id}}\n").unwrap();
     assert_eq!(
@@ -339,8 +338,8 @@ fn user_templates_by_path_and_out_file() {
         std::fs::read_to_string(&out).unwrap(),
         "key=ASIAEXAMPLEKEY\n"
     );
-    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&out).unwrap());
+    assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
 }
 
 #[test]
