@@ -5,8 +5,11 @@
 //! The printed URL is followed by a real HTTP client (Python `requests`,
 //! interop) to the emulator's console page.
 
+// Unix only: for the tests with a shell script as the browser.
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+#[cfg(unix)]
 use std::time::Duration;
 
 use ssocred_emulator::{Emulator, FederationOperation, Operation};
@@ -247,8 +250,6 @@ fn each_partition_calls_its_own_sign_in_host() {
     }
 }
 
-// Unix only: a shell script stands in for the browser.
-#[cfg(unix)]
 #[test]
 fn duration_is_sent_as_session_duration_within_900_to_43200_seconds() {
     let w = World::new();
@@ -291,6 +292,8 @@ fn duration_is_sent_as_session_duration_within_900_to_43200_seconds() {
 }
 
 /// A browser command that writes its arguments to `log`.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let log = dir.join(format!("{name}.log"));
     let script = dir.join(name);
@@ -306,6 +309,7 @@ fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 
 /// Waits (generously) for the browser's log, which it writes after ssocred
 /// may have exited.
+#[cfg(unix)]
 fn read_log(log: &Path) -> String {
     for _ in 0..300 {
         if let Ok(text) = std::fs::read_to_string(log)
@@ -318,6 +322,8 @@ fn read_log(log: &Path) -> String {
     panic!("the browser never ran: {}", log.display());
 }
 
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 #[test]
 fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     let w = World::new();

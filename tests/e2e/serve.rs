@@ -197,6 +197,8 @@ fn address(url: &str) -> SocketAddr {
 
 /// A GET that gives up after `patience` in all, connecting included
 /// (a starved server never even accepts): the status, or why it failed.
+// Unix only: used by the flood test.
+#[cfg(unix)]
 fn get_within(url: &str, token: &str, patience: Duration) -> Result<u16, String> {
     let mut stream =
         TcpStream::connect_timeout(&address(url), patience).map_err(|e| format!("connect: {e}"))?;
