@@ -481,10 +481,12 @@ fn replace_through_named(
 /// retried on Windows while another process holds `target` open); on
 /// failure the temp file is removed.
 fn persist(temp: tempfile::NamedTempFile, target: &Path) -> io::Result<()> {
-    let path = temp.into_temp_path();
-    os_file::rename_over(&path, target)?;
-    // Renamed: nothing is left at the temp name to remove.
-    path.keep().map(drop).map_err(|e| e.error)
+    // Kept first: on Windows this also clears the temp-file attribute,
+    // which the target would otherwise inherit.
+    let path = temp.into_temp_path().keep().map_err(|e| e.error)?;
+    os_file::rename_over(&path, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&path);
+    })
 }
 
 /// A named 0600 temp file for `name` in `dir` (tempfile creates it 0600 on
