@@ -760,10 +760,13 @@ format = "array"
                     .map(|(_, v)| v.to_string())
             }
         };
+        // The platform's config directory (os::paths has its own tests:
+        // ~/.config on Unix, %APPDATA% on Windows).
         let home = env(&[("HOME", "/h")]);
+        let base = ssocred_core::os::paths::config_base(&home).unwrap();
         assert_eq!(
             locate(None, &home),
-            Some((PathBuf::from("/h/.config/ssocred/config.toml"), false))
+            Some((base.join("ssocred").join("config.toml"), false))
         );
         let xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
         assert_eq!(
@@ -773,7 +776,7 @@ format = "array"
         let relative_xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")]);
         assert_eq!(
             locate(None, &relative_xdg).unwrap().0,
-            PathBuf::from("/h/.config/ssocred/config.toml")
+            base.join("ssocred").join("config.toml")
         );
         let both = env(&[("HOME", "/h"), ("SSOCRED_CONFIG", "/e.toml")]);
         assert_eq!(locate(None, &both), Some((PathBuf::from("/e.toml"), true)));

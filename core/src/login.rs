@@ -534,14 +534,18 @@ mod tests {
 
     #[test]
     fn cache_dir_follows_xdg() {
+        // The platform's cache directory (os::paths has its own tests:
+        // ~/.cache on Unix, %LOCALAPPDATA% on Windows).
         let home = Path::new("/h");
         assert_eq!(
             ssocred_cache_dir(|_| None, home),
-            PathBuf::from("/h/.cache/ssocred")
+            crate::os::paths::cache_base(&|_| None, home).join("ssocred")
         );
+        let xdg = std::env::temp_dir();
+        let xdg_text = xdg.to_string_lossy().into_owned();
         assert_eq!(
-            ssocred_cache_dir(|k| (k == "XDG_CACHE_HOME").then(|| "/x".to_owned()), home),
-            PathBuf::from("/x/ssocred")
+            ssocred_cache_dir(|k| (k == "XDG_CACHE_HOME").then(|| xdg_text.clone()), home),
+            xdg.join("ssocred")
         );
     }
 

@@ -147,6 +147,10 @@ impl World {
             .env("AWS_ENDPOINT_URL_SSO", self.emulator.url())
             .env("AWS_ENDPOINT_URL_SSO_OIDC", self.emulator.url())
             .env("AWS_ENDPOINT_URL_STS", self.emulator.url())
+            // Windows keeps ssocred's config and cache under these (Unix
+            // ignores them): the tests' ~/.config and ~/.cache on every system.
+            .env("APPDATA", self.home().join(".config"))
+            .env("LOCALAPPDATA", self.home().join(".cache"))
             .current_dir(self.home());
         cmd
     }

@@ -544,4 +544,32 @@ pub mod paths {
             None => home.join(".cache"),
         }
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+            move |k| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        }
+
+        #[test]
+        fn config_and_cache_follow_xdg_else_home() {
+            let home = env(&[("HOME", "/h")]);
+            assert_eq!(config_base(&home), Some(PathBuf::from("/h/.config")));
+            let xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+            assert_eq!(config_base(&xdg), Some(PathBuf::from("/x")));
+            let relative = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")]);
+            assert_eq!(config_base(&relative), Some(PathBuf::from("/h/.config")));
+            assert_eq!(config_base(&env(&[])), None);
+            let h = std::path::Path::new("/h");
+            assert_eq!(cache_base(&home, h), PathBuf::from("/h/.cache"));
+            let xdg = env(&[("XDG_CACHE_HOME", "/c")]);
+            assert_eq!(cache_base(&xdg, h), PathBuf::from("/c"));
+        }
+    }
 }

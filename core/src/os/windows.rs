@@ -532,6 +532,39 @@ pub mod paths {
             .or_else(|| home(var).map(|h| h.join("AppData").join("Roaming")))
     }
 
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+            move |k| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        }
+
+        #[test]
+        fn config_and_cache_follow_appdata_else_the_profile() {
+            let profile = env(&[("USERPROFILE", r"C:\Users\u")]);
+            assert_eq!(
+                config_base(&profile),
+                Some(PathBuf::from(r"C:\Users\u\AppData\Roaming"))
+            );
+            let appdata = env(&[("USERPROFILE", r"C:\Users\u"), ("APPDATA", r"D:\roam")]);
+            assert_eq!(config_base(&appdata), Some(PathBuf::from(r"D:\roam")));
+            let home = Path::new(r"C:\Users\u");
+            assert_eq!(
+                cache_base(&env(&[("LOCALAPPDATA", r"D:\local")]), home),
+                PathBuf::from(r"D:\local")
+            );
+            assert_eq!(
+                cache_base(&env(&[]), home),
+                PathBuf::from(r"C:\Users\u\AppData\Local")
+            );
+        }
+    }
+
     /// The base of ssocred's cache directory: `%XDG_CACHE_HOME%` when set,
     /// else `%LOCALAPPDATA%`, else `~\AppData\Local`.
     pub fn cache_base(var: &dyn Fn(&str) -> Option<String>, home: &Path) -> PathBuf {
