@@ -235,6 +235,8 @@ fn template_errors_are_clear_write_nothing_and_call_nothing() {
     }
 }
 
+// Unix only: makes a FIFO (mkfifo).
+#[cfg(unix)]
 #[test]
 fn hostile_templates_exit_2_with_a_message_and_no_crash() {
     let w = World::new();

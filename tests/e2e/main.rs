@@ -12,6 +12,9 @@ mod discovery_interop;
 mod docker_credential;
 mod eks;
 mod errors;
+// Unix only: the commands exec runs are `sh` scripts, and the stop and
+// forwarding tests send signals with `kill`.
+#[cfg(unix)]
 mod exec;
 // Unix only: SIGKILL, tmpfs mounts, `ulimit -f` and mode bits.
 #[cfg(unix)]
@@ -34,5 +37,7 @@ mod special_files;
 mod status;
 mod terminal;
 mod throttling;
+// Unix only: every --watch run is stopped with SIGTERM or SIGINT (`kill`).
+#[cfg(unix)]
 mod watch;
 mod world;

@@ -80,6 +80,8 @@ fn get<'a>(sink: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+// Unix only: runs `sh` as exec's command.
+#[cfg(unix)]
 #[test]
 fn no_command_prints_a_secret_where_it_should_not() {
     let w = World::with_emulator(base_emulator());

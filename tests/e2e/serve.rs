@@ -37,6 +37,8 @@ fn endpoint(running: &mut Running) -> (String, String) {
     (vars[0].1.clone(), vars[1].1.clone())
 }
 
+// Unix only: stops serve with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn answers_the_token_holder_and_nobody_else() {
     let w = World::new();
@@ -90,6 +92,8 @@ fn answers_the_token_holder_and_nobody_else() {
     assert!(!stderr.contains(&token) && !stderr.contains(&i.secret_access_key));
 }
 
+// Unix only: runs `sh` as the serve shell.
+#[cfg(unix)]
 #[test]
 fn refreshes_in_the_background_before_expiry() {
     let w = World::with_emulator(base_emulator().credential_lifetime(Duration::from_secs(4)));
@@ -161,6 +165,8 @@ fn listens_beyond_loopback_only_when_asked() {
     assert_eq!(http_get(&local, Some(&token)).0, 200);
 }
 
+// Unix only: stops serve with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn the_serve_sink_works_from_the_main_command_with_other_sinks() {
     let w = World::new();
@@ -326,6 +332,8 @@ fn the_token_holder_is_served_while_a_thousand_idle_clients_hold_on() {
     assert_eq!(running.finish().0.code(), Some(0));
 }
 
+// Unix only: stops serve with SIGTERM and SIGINT (`kill`).
+#[cfg(unix)]
 #[test]
 fn a_half_sent_request_does_not_delay_the_stop() {
     let w = World::new();

@@ -70,6 +70,8 @@ printf 'AWS_DEFAULT_REGION=%s\\n' 'eu-west-1'\n\
     );
 }
 
+// Unix only: runs the snippet with `sh`.
+#[cfg(unix)]
 #[test]
 fn github_actions_snippet_run_by_sh_masks_and_sets_exactly_the_values() {
     let dir = tempfile::tempdir().unwrap();
@@ -598,6 +600,8 @@ fn output_is_capped() {
     assert_eq!(hostile(&big, 2).unwrap().len(), 120_000);
 }
 
+// Unix only: reads /dev/zero through the template path.
+#[cfg(unix)]
 #[test]
 fn template_files_are_regular_and_capped() {
     let dir = tempfile::tempdir().unwrap();
@@ -631,6 +635,8 @@ fn template_files_are_regular_and_capped() {
     assert!(e.contains("not UTF-8"), "{e}");
 }
 
+// Unix only: makes a FIFO (mkfifo).
+#[cfg(unix)]
 #[test]
 fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let dir = tempfile::tempdir().unwrap();

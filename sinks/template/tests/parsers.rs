@@ -114,6 +114,8 @@ fn credentials_ini_snippet_is_read_by_rust_ini() {
     assert_eq!(section.get("region"), Some("eu-west-1"));
 }
 
+// Unix only: evaluates the output with `sh`.
+#[cfg(unix)]
 #[test]
 fn envrc_evaluated_by_sh_sets_exactly_the_values_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
