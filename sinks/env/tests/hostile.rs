@@ -1,6 +1,9 @@
 //! The env sink's output evaluated by real shells with hostile values: it
 //! must set exactly the intended values and run nothing.
 
+// Unix only: the shells are sh, bash, dash and zsh.
+#![cfg(unix)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -48,8 +51,6 @@ fn run(shell: &str, script: &str, dir: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-// Unix only: evaluates the output with the POSIX shells installed.
-#[cfg(unix)]
 #[test]
 fn posix_shells_set_exactly_the_values_and_run_nothing() {
     let shells: Vec<&str> = ["sh", "bash", "dash", "zsh"]

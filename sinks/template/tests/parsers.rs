@@ -6,6 +6,9 @@
 //! `scripts/test` installs them and sets SSOCRED_PYTHON. Without it these
 //! checks skip loudly, unless SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
 
+// The `sh` test is gated to Unix; its imports are unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports))]
+
 use std::process::Command;
 
 use ssocred_core::variables::sample_set;
