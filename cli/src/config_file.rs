@@ -768,10 +768,17 @@ format = "array"
             locate(None, &home),
             Some((base.join("ssocred").join("config.toml"), false))
         );
-        let xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+        // An absolute directory on every system.
+        let x = std::env::temp_dir();
+        let x_text = x.to_string_lossy().into_owned();
+        let xdg = |k: &str| match k {
+            "HOME" => Some("/h".to_owned()),
+            "XDG_CONFIG_HOME" => Some(x_text.clone()),
+            _ => None,
+        };
         assert_eq!(
             locate(None, &xdg),
-            Some((PathBuf::from("/x/ssocred/config.toml"), false))
+            Some((x.join("ssocred").join("config.toml"), false))
         );
         let relative_xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")]);
         assert_eq!(

@@ -461,6 +461,9 @@ fn argv0_makes_the_binary_the_docker_helper() {
     );
 }
 
+// Unix only: install makes a symlink there (a hard link or a copy on
+// Windows, docs/platforms.md), which this test reads back.
+#[cfg(unix)]
 #[test]
 fn install_links_the_helper_once_and_refuses_a_foreign_file() {
     let w = World::new();

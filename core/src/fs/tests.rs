@@ -1,5 +1,5 @@
 //! The safe-write rules of `crate::fs` on Unix.
-// Gated to Unix: these tests exercise modes, owners, the sticky-directory
+// Unix only: these tests exercise modes, owners, the sticky-directory
 // rule, symlinks planted by other users, FIFOs and devices, none of which
 // exists on Windows (docs/platforms.md).
 #![cfg(unix)]
