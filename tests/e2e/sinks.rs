@@ -418,7 +418,8 @@ fn config_check_and_show_validate_sinks_without_opening_ports_or_files() {
     std::fs::write(
         &config,
         format!(
-            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", \"template:{}\"]\n",
+            // A literal string: a Windows path's `\` is no escape there.
+            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", 'template:{}']\n",
             template.display()
         ),
     )
