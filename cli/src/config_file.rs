@@ -413,7 +413,8 @@ pub struct Config {
 
 /// Where the config file is: `--config`, else `SSOCRED_CONFIG`, else
 /// `$XDG_CONFIG_HOME/ssocred/config.toml`, else
-/// `~/.config/ssocred/config.toml`. The bool says whether the user named it
+/// `~/.config/ssocred/config.toml` (on Windows `%APPDATA%\ssocred\config.toml`;
+/// see `ssocred_core::os::paths::config_base`). The bool says whether the user named it
 /// (then it must exist).
 pub fn locate(
     flag: Option<&Path>,
@@ -425,10 +426,7 @@ pub fn locate(
     if let Some(path) = env("SSOCRED_CONFIG").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(path), true));
     }
-    let base = match env("XDG_CONFIG_HOME").filter(|p| Path::new(p).is_absolute()) {
-        Some(xdg) => PathBuf::from(xdg),
-        None => PathBuf::from(env("HOME").filter(|h| !h.is_empty())?).join(".config"),
-    };
+    let base = ssocred_core::os::paths::config_base(env)?;
     Some((base.join("ssocred").join("config.toml"), false))
 }
 
@@ -855,20 +853,30 @@ format = "array"
                     .map(|(_, v)| v.to_string())
             }
         };
+        // The platform's config directory (os::paths has its own tests:
+        // ~/.config on Unix, %APPDATA% on Windows).
         let home = env(&[("HOME", "/h")]);
+        let base = ssocred_core::os::paths::config_base(&home).unwrap();
         assert_eq!(
             locate(None, &home),
-            Some((PathBuf::from("/h/.config/ssocred/config.toml"), false))
+            Some((base.join("ssocred").join("config.toml"), false))
         );
-        let xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x")]);
+        // An absolute directory on every system.
+        let x = std::env::temp_dir();
+        let x_text = x.to_string_lossy().into_owned();
+        let xdg = |k: &str| match k {
+            "HOME" => Some("/h".to_owned()),
+            "XDG_CONFIG_HOME" => Some(x_text.clone()),
+            _ => None,
+        };
         assert_eq!(
             locate(None, &xdg),
-            Some((PathBuf::from("/x/ssocred/config.toml"), false))
+            Some((x.join("ssocred").join("config.toml"), false))
         );
         let relative_xdg = env(&[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")]);
         assert_eq!(
             locate(None, &relative_xdg).unwrap().0,
-            PathBuf::from("/h/.config/ssocred/config.toml")
+            base.join("ssocred").join("config.toml")
         );
         let both = env(&[("HOME", "/h"), ("SSOCRED_CONFIG", "/e.toml")]);
         assert_eq!(locate(None, &both), Some((PathBuf::from("/e.toml"), true)));

@@ -13,7 +13,7 @@ use ssocred_core::{CredentialStream, Error, RefreshPolicy};
 
 use tokio::runtime::Runtime;
 
-use crate::signals::StopSignal;
+use ssocred_core::os::process::StopSignal;
 
 /// How the rounds run.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,12 @@ where
     }
     // Caught before the first fetch, so a stop at any moment is clean.
     let mut stop = StopSignal::install()?;
-    runtime.block_on(stream.run(sinks, &mut stdout, stop.received(), log))
+    let received = stop.received();
+    let stopping = async move {
+        let signal = received.await;
+        eprintln!("ssocred: stopping on {signal}");
+    };
+    runtime.block_on(stream.run(sinks, &mut stdout, stopping, log))
 }
 
 /// Logs a round of a long-running mode on stderr: what was delivered and for

@@ -17,7 +17,6 @@ mod runtime;
 mod selection;
 mod settings;
 mod shell_session;
-mod signals;
 
 // Each sink crate registers itself with inventory; a `use … as _;` line per
 // ssocred-sink-* dependency of Cargo.toml (made by build.rs) keeps the
@@ -50,5 +49,5 @@ fn main() -> std::process::ExitCode {
 /// keeps its own. A kernel that refuses leaves the process as it was: there
 /// is nothing better to do than go on.
 fn make_undumpable() {
-    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    ssocred_core::os::process::make_undumpable();
 }

@@ -164,9 +164,7 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 /// Whether the file at `path` (its target, for a link) belongs to the user
 /// running ssocred, or to root.
 fn owned_by_user_or_root(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let me = rustix::process::geteuid().as_raw();
-    std::fs::metadata(path).is_ok_and(|m| m.uid() == me || m.uid() == 0)
+    std::fs::metadata(path).is_ok_and(|m| ssocred_core::os::file::owned_by_me_or_root(&m))
 }
 
 /// Reads and parses the project file at `path`, by its canonical path.

@@ -6,12 +6,12 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use ssocred_core::chain::Sts;
-use ssocred_core::desktop::Desktop;
 use ssocred_core::discovery::RoleFilter;
 use ssocred_core::endpoints::{EndpointOptions, Service, endpoint_for};
 use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
 use ssocred_core::network::{CaBundle, Network, Proxies, Trust};
 use ssocred_core::oidc::Oidc;
+use ssocred_core::os::desktop::Desktop;
 use ssocred_core::pipeline::{Chain, Request, RoleChoice, RoleQuery, Trace, credentials_region};
 use ssocred_core::portal::Portal;
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile, expand_home};

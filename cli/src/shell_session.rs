@@ -115,15 +115,9 @@ pub fn withdraw(path: &Path, server_pid: Option<u32>) -> io::Result<Option<Shell
     }
 }
 
-/// Whether process `pid` exists and may be signalled by this user. A pid
-/// now held by another user's process means ours is gone.
-// Belongs in the OS layer: kill(pid, 0) is the portable check (no /proc on
-// macOS, no pidfd outside Linux).
+/// Whether process `pid` still runs (see the platform layer).
 pub fn process_alive(pid: u32) -> bool {
-    i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
+    ssocred_core::os::process::alive(pid)
 }
 
 /// Why a shell's server stops.

@@ -3,14 +3,14 @@
 //! 0600 temp file in the same directory, fsync, rename. FIFOs and character
 //! devices (and `/dev/stdout`) are written in place, never replaced.
 
+use std::ffi::OsStr;
 use std::ffi::OsString;
-use std::fs::{DirBuilder, File, Metadata, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustix::fs::OFlags;
+use crate::os::file::{self as os_file, Kind, refusal};
 
 /// How long a writer waits for another writer's lock before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -58,12 +58,12 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
         std::env::current_dir()?.join(path)
     };
     push_components(&mut pending, &start);
-    let mut resolved = PathBuf::from("/");
+    let mut resolved = PathBuf::new();
     let mut links = 0;
     let mut missing = false;
     while let Some(part) = pending.pop() {
-        if part == "/" {
-            resolved = PathBuf::from("/");
+        if is_root(&part) {
+            resolved = PathBuf::from(part);
             continue;
         }
         if part == ".." {
@@ -76,7 +76,7 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
             continue;
         }
         let dir_meta = std::fs::metadata(&resolved)?;
-        check_dir(&resolved, &dir_meta)?;
+        os_file::check_dir(&resolved, &dir_meta)?;
         let meta = match std::fs::symlink_metadata(&candidate) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -96,7 +96,7 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
                 "more than {MAX_LINKS} levels of symbolic links"
             )));
         }
-        check_link(&candidate, &meta, &resolved, &dir_meta)?;
+        os_file::check_link(&candidate, &meta, &resolved, &dir_meta)?;
         if resolved.starts_with("/proc") {
             // A magic link to a process's open file (`/proc/self/fd/1`):
             // only the kernel can follow it, at open time.
@@ -111,20 +111,15 @@ pub fn resolve(path: &Path) -> io::Result<Target> {
     if missing {
         return Ok(Target::Replace(resolved));
     }
-    let kind = std::fs::symlink_metadata(&resolved)?.file_type();
-    if kind.is_file() {
-        Ok(Target::Replace(resolved))
-    } else if kind.is_fifo() || kind.is_char_device() {
-        Ok(Target::InPlace(resolved))
-    } else {
-        let what = if kind.is_dir() {
-            "a directory"
-        } else if kind.is_socket() {
-            "a socket"
-        } else {
-            "a block device"
-        };
-        Err(refusal(format!("{} is {what}", resolved.display())))
+    let kind = os_file::kind(&std::fs::symlink_metadata(&resolved)?.file_type());
+    match kind {
+        Kind::File => Ok(Target::Replace(resolved)),
+        Kind::Fifo | Kind::CharDevice => Ok(Target::InPlace(resolved)),
+        _ => Err(refusal(format!(
+            "{} is {}",
+            resolved.display(),
+            kind_name(kind)
+        ))),
     }
 }
 
@@ -152,17 +147,14 @@ pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 /// [`read_bounded`], also returning the metadata of the file read (taken on
 /// the open handle, so it describes the bytes returned).
 pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
-        .open(path)?;
+    let file = os_file::read_bounded_options().open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
                 "not a regular file (it is {}); remove it",
-                kind_name(&meta.file_type())
+                kind_name(os_file::kind(&meta.file_type()))
             ),
         ));
     }
@@ -183,20 +175,16 @@ pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8
     Ok((bytes, meta))
 }
 
-/// What a file type is, for an error.
-fn kind_name(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a plain file"
+/// What a kind of file is, for an error.
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::File => "a regular file",
+        Kind::Dir => "a directory",
+        Kind::Symlink => "a symlink",
+        Kind::Fifo => "a FIFO",
+        Kind::CharDevice => "a character device",
+        Kind::BlockDevice => "a block device",
+        Kind::Socket => "a socket",
     }
 }
 
@@ -211,60 +199,40 @@ fn size_name(limit: u64) -> String {
     }
 }
 
-/// Pushes `path`'s components onto the stack `pending`, first on top.
+/// Pushes `path`'s components onto the stack `pending`, first on top; an
+/// absolute path's root (`/`, or a drive or share with its separator) is one
+/// entry.
 fn push_components(pending: &mut Vec<OsString>, path: &Path) {
-    for part in path.components().rev() {
+    let mut root = OsString::new();
+    let mut names = Vec::new();
+    for part in path.components() {
         match part {
-            Component::RootDir => pending.push("/".into()),
-            Component::ParentDir => pending.push("..".into()),
-            Component::Normal(name) => pending.push(name.to_os_string()),
-            Component::CurDir | Component::Prefix(_) => {}
+            Component::Prefix(prefix) => root.push(prefix.as_os_str()),
+            Component::RootDir => root.push(std::path::MAIN_SEPARATOR_STR),
+            Component::ParentDir => names.push(OsString::from("..")),
+            Component::Normal(name) => names.push(name.to_os_string()),
+            Component::CurDir => {}
         }
+    }
+    pending.extend(names.into_iter().rev());
+    if !root.is_empty() {
+        pending.push(root);
     }
 }
 
-fn refusal(message: String) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        format!("refused: {message}"),
+/// Whether an entry of [`push_components`]'s stack is a root, not a name
+/// (a name never holds a separator).
+fn is_root(part: &OsStr) -> bool {
+    matches!(
+        Path::new(part).components().next(),
+        Some(Component::Prefix(_) | Component::RootDir)
     )
 }
 
-const WORLD_WRITABLE: u32 = 0o002;
-const STICKY: u32 = 0o1000;
-
-/// Refuses a directory any user may rename entries in.
-fn check_dir(dir: &Path, meta: &Metadata) -> io::Result<()> {
-    if meta.mode() & WORLD_WRITABLE != 0 && meta.mode() & STICKY == 0 {
-        return Err(refusal(format!(
-            "{} is world-writable without the sticky bit, so any user can replace what is in it; write elsewhere",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses a link in a world-writable sticky directory that another user
-/// may have planted.
-fn check_link(link: &Path, meta: &Metadata, dir: &Path, dir_meta: &Metadata) -> io::Result<()> {
-    if dir_meta.mode() & WORLD_WRITABLE == 0 {
-        return Ok(());
-    }
-    let owner = meta.uid();
-    let me = rustix::process::geteuid().as_raw();
-    if owner == me || owner == dir_meta.uid() || owner == 0 {
-        return Ok(());
-    }
-    Err(refusal(format!(
-        "{} is a symlink owned by uid {owner} in the shared directory {}; links there are followed only when they belong to you, the directory's owner or root",
-        link.display(),
-        dir.display()
-    )))
-}
-
-/// Creates `dir` and its missing parents with mode 0700.
+/// Creates `dir` and its missing parents, private to the user (mode 0700
+/// on Unix).
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    os_file::create_private_dir(dir)
 }
 
 /// An exclusive advisory lock on a sidecar file next to a target; released on
@@ -289,12 +257,7 @@ impl FileLock {
             create_private_dir(dir)?;
         }
         // No link is followed, and a planted FIFO cannot block the open.
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        let file = os_file::lock_file_options()
             .open(path)
             .map_err(|e| lock_error(path, e))?;
         if !file.metadata()?.is_file() {
@@ -328,7 +291,7 @@ impl FileLock {
 /// Names the lock file in an error from opening it; a symlink there
 /// (`ELOOP` under `O_NOFOLLOW`) is refused as planted.
 fn lock_error(path: &Path, e: io::Error) -> io::Error {
-    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+    if os_file::is_symlink_refused(&e) {
         refusal(format!(
             "the lock file {} is a symlink; remove it",
             path.display()
@@ -403,11 +366,7 @@ impl TargetFile {
                 self.target.path().display()
             )));
         };
-        let mut file = match OpenOptions::new()
-            .read(true)
-            .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
-            .open(real)
-        {
+        let mut file = match os_file::read_no_follow_options().open(real) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -449,14 +408,7 @@ fn write_in_place(
 ) -> io::Result<()> {
     // Appending, so output after another sink's on a redirected stdout adds
     // to it. A link is followed only for the /proc magic links.
-    let mut flags = OFlags::NOCTTY;
-    if !path.starts_with("/proc") {
-        flags |= OFlags::NOFOLLOW;
-    }
-    let file = OpenOptions::new()
-        .append(true)
-        .custom_flags(flags.bits() as i32)
-        .open(path)?;
+    let file = os_file::in_place_options(path.starts_with("/proc")).open(path)?;
     let mut out = io::BufWriter::with_capacity(64 * 1024, file);
     fill(&mut out)?;
     out.flush()
@@ -495,12 +447,12 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match unnamed_temp(&dir) {
+    match os_file::unnamed_temp(&dir) {
         Some(file) => replace_through_unnamed(file, &dir, &name, target, fill)?,
         None => replace_through_named(&dir, &name, target, fill)?,
     }
     // Make the rename itself durable.
-    File::open(&dir)?.sync_all()?;
+    os_file::sync_dir(&dir)?;
     sweep_stale_temps(&dir, &name);
     Ok(())
 }
@@ -522,8 +474,19 @@ fn replace_through_named(
         out.flush()?;
     }
     temp.as_file().sync_all()?;
-    temp.persist(target).map_err(|e| e.error)?;
-    Ok(())
+    persist(temp, target)
+}
+
+/// Renames the named temp file over `target` ([`os_file::rename_over`]:
+/// retried on Windows while another process holds `target` open); on
+/// failure the temp file is removed.
+fn persist(temp: tempfile::NamedTempFile, target: &Path) -> io::Result<()> {
+    // Kept first: on Windows this also clears the temp-file attribute,
+    // which the target would otherwise inherit.
+    let path = temp.into_temp_path().keep().map_err(|e| e.error)?;
+    os_file::rename_over(&path, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&path);
+    })
 }
 
 /// A named 0600 temp file for `name` in `dir` (tempfile creates it 0600 on
@@ -561,7 +524,7 @@ fn replace_through_unnamed(
             temp_prefix(name),
             random_name_part()?
         ));
-        match link_unnamed(&file, &candidate) {
+        match os_file::link_unnamed(&file, &candidate) {
             Ok(()) => break Some(candidate),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(_) => break None,
@@ -572,10 +535,9 @@ fn replace_through_unnamed(
         io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
         io::copy(&mut file, temp.as_file_mut())?;
         temp.as_file().sync_all()?;
-        temp.persist(target).map_err(|e| e.error)?;
-        return Ok(());
+        return persist(temp, target);
     };
-    std::fs::rename(&linked, target).inspect_err(|_| {
+    os_file::rename_over(&linked, target).inspect_err(|_| {
         let _ = std::fs::remove_file(&linked);
     })
 }
@@ -586,7 +548,7 @@ fn replace_through_unnamed(
 /// 0600 temp file that a later write removes once it is
 /// [`STALE_TEMP_AGE`] old.
 pub fn kill_leaves_no_temp_file(dir: &Path) -> bool {
-    unnamed_temp(dir).is_some()
+    os_file::unnamed_temp(dir).is_some()
 }
 
 /// [`TEMP_RAND`] random letters and digits.
@@ -598,46 +560,6 @@ fn random_name_part() -> io::Result<String> {
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect())
-}
-
-/// An unnamed 0600 file in `dir` (`O_TMPFILE`), or `None` where the
-/// filesystem or the system has none.
-#[cfg(target_os = "linux")]
-fn unnamed_temp(dir: &Path) -> Option<File> {
-    rustix::fs::open(
-        dir,
-        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .ok()
-    .map(File::from)
-}
-
-/// Links the unnamed `file` at `path`, through its `/proc/self/fd` entry
-/// (linking the descriptor itself with `AT_EMPTY_PATH` needs a capability).
-/// An existing `path` is [`io::ErrorKind::AlreadyExists`].
-#[cfg(target_os = "linux")]
-fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-    rustix::fs::linkat(
-        rustix::fs::CWD,
-        fd_path.as_str(),
-        rustix::fs::CWD,
-        path,
-        rustix::fs::AtFlags::SYMLINK_FOLLOW,
-    )
-    .map_err(io::Error::from)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn unnamed_temp(_dir: &Path) -> Option<File> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn link_unnamed(_file: &File, _path: &Path) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 const TEMP_SUFFIX: &str = ".tmp";
@@ -678,7 +600,7 @@ fn sweep_stale_temps(dir: &Path, name: &str) {
         let Ok(meta) = entry.metadata() else {
             continue;
         };
-        let mine = meta.is_file() && meta.uid() == rustix::process::geteuid().as_raw();
+        let mine = meta.is_file() && os_file::owned_by_me(&meta);
         let old = meta
             .modified()
             .ok()
@@ -691,401 +613,4 @@ fn sweep_stale_temps(dir: &Path, name: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    /// Runs `read` on another thread; fails when it has not returned
-    /// within a generous deadline (a blocking open would hang forever).
-    fn read_within_deadline(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-        let (sender, done) = std::sync::mpsc::channel();
-        let path = path.to_path_buf();
-        std::thread::spawn(move || sender.send(read_bounded(&path, limit)));
-        done.recv_timeout(Duration::from_secs(30))
-            .expect("read_bounded hung")
-    }
-
-    #[test]
-    fn bounded_reads_refuse_a_fifo_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("entry.json");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        )
-        .unwrap();
-        let e = read_within_deadline(&fifo, MAX_CACHE_FILE_BYTES).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
-        assert!(
-            e.to_string().contains("not a regular file (it is a FIFO)"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bounded_reads_refuse_a_link_to_dev_zero() {
-        let dir = tempfile::tempdir().unwrap();
-        let link = dir.path().join("ca.pem");
-        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-        let e = read_within_deadline(&link, MAX_CA_BUNDLE_BYTES).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("not a regular file (it is a character device)"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn bounded_reads_stop_at_the_limit_and_keep_not_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("entry.json");
-        std::fs::write(&path, vec![b' '; 2048]).unwrap();
-        assert_eq!(read_bounded(&path, 2048).unwrap().len(), 2048);
-        let e = read_bounded(&path, 2047).unwrap_err();
-        assert!(e.to_string().contains("larger than the 2047 bytes"), "{e}");
-        let e = read_bounded(&path, 1024).unwrap_err();
-        assert!(e.to_string().contains("larger than the 1 KiB"), "{e}");
-        let e = read_bounded(&dir.path().join("missing"), 10).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::NotFound);
-    }
-
-    #[test]
-    fn writes_private_files_and_dirs() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("new/.aws/credentials");
-        write_atomic(&target, b"hello").unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"hello");
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&target), 0o600);
-        assert_eq!(mode(target.parent().unwrap()), 0o700);
-        // No temp file stays behind.
-        let names: Vec<_> = std::fs::read_dir(target.parent().unwrap())
-            .unwrap()
-            .collect();
-        assert_eq!(names.len(), 1);
-    }
-
-    #[test]
-    fn a_killed_writers_temp_file_is_swept_by_the_next_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("config");
-        let place = |name: &str, age: Duration| {
-            let path = dir.path().join(name);
-            let file = File::create(&path).unwrap();
-            file.set_modified(std::time::SystemTime::now() - age)
-                .unwrap();
-            path
-        };
-        let stale = place(
-            ".config.Ab12Cd.tmp",
-            STALE_TEMP_AGE + Duration::from_secs(1),
-        );
-        let live = place(".config.Zz99Yy.tmp", Duration::from_secs(5));
-        let other_file = place(".credentials.Ab12Cd.tmp", STALE_TEMP_AGE * 2);
-        let not_a_temp = place(".config.old-01.tmp", STALE_TEMP_AGE * 2);
-        write_atomic_with(&target, |out| {
-            out.write_all(b"[default]\n")?;
-            out.write_all(b"region = x\n")
-        })
-        .unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"[default]\nregion = x\n");
-        assert!(!stale.exists(), "the stale temp file stayed");
-        for kept in [&live, &other_file, &not_a_temp] {
-            assert!(kept.exists(), "{} was removed", kept.display());
-        }
-    }
-
-    #[test]
-    fn a_failing_fill_leaves_the_target_and_no_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("config");
-        std::fs::write(&target, "keep").unwrap();
-        let err = write_atomic_with(&target, |out| {
-            out.write_all(b"half")?;
-            Err(io::Error::other("renderer failed"))
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), "renderer failed");
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn follows_symlinks() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        std::fs::write(&real, "old").unwrap();
-        let link = dir.path().join("link");
-        std::os::unix::fs::symlink("real", &link).unwrap();
-        write_atomic(&link, b"new").unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
-    }
-
-    #[test]
-    fn lock_excludes_a_second_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("f");
-        let held = FileLock::acquire(&target).unwrap();
-        let e = FileLock::acquire_path(&lock_path(&target), Duration::from_millis(50)).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-        drop(held);
-        FileLock::acquire_path(&lock_path(&target), Duration::from_millis(50)).unwrap();
-    }
-
-    /// Whether this process may create files owned by other users; tests
-    /// that need it say loudly that they were skipped.
-    fn root_or_skip(test: &str) -> bool {
-        let root = rustix::process::geteuid().is_root();
-        if !root {
-            eprintln!("!!! SKIPPED {test}: needs root to create a link owned by another user");
-        }
-        root
-    }
-
-    const OTHER_UID: u32 = 54_321;
-
-    fn chown_link(link: &Path, uid: u32) {
-        rustix::fs::chownat(
-            rustix::fs::CWD,
-            link,
-            Some(rustix::fs::Uid::from_raw(uid)),
-            None,
-            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-        )
-        .unwrap();
-    }
-
-    fn shared_dir(mode: u32) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-        dir
-    }
-
-    fn is_char_device(path: &str) -> bool {
-        std::fs::symlink_metadata(path)
-            .unwrap()
-            .file_type()
-            .is_char_device()
-    }
-
-    #[test]
-    fn a_fifo_is_written_in_place_without_lock_or_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("out.json");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        )
-        .unwrap();
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || std::fs::read(fifo).unwrap())
-        };
-        let file = TargetFile::open(&fifo).unwrap();
-        assert_eq!(file.target(), &Target::InPlace(fifo.clone()));
-        file.write(b"{\"secret\":1}").unwrap();
-        drop(file);
-        assert_eq!(reader.join().unwrap(), b"{\"secret\":1}");
-        assert!(
-            std::fs::symlink_metadata(&fifo)
-                .unwrap()
-                .file_type()
-                .is_fifo()
-        );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn a_merging_writer_refuses_a_fifo_instead_of_reading_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("credentials");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-        )
-        .unwrap();
-        let e = TargetFile::open_for_update(&fifo).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(e.to_string().contains("not a regular file"), "{e}");
-        let e = write_atomic(&fifo, b"x").unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(
-            std::fs::symlink_metadata(&fifo)
-                .unwrap()
-                .file_type()
-                .is_fifo()
-        );
-    }
-
-    #[test]
-    fn dev_null_is_written_in_place_and_never_replaced() {
-        let file = TargetFile::open(Path::new("/dev/null")).unwrap();
-        assert_eq!(file.target(), &Target::InPlace("/dev/null".into()));
-        file.write(b"secret").unwrap();
-        assert!(is_char_device("/dev/null"));
-        assert!(!Path::new("/dev/.null.lock").exists());
-    }
-
-    #[test]
-    fn dev_full_fails_with_enospc_and_stays_a_device() {
-        let file = TargetFile::open(Path::new("/dev/full")).unwrap();
-        // Checked before writing, so a regression cannot replace the device.
-        assert_eq!(file.target(), &Target::InPlace("/dev/full".into()));
-        let e = file.write(b"secret").unwrap_err();
-        assert_eq!(
-            e.raw_os_error(),
-            Some(rustix::io::Errno::NOSPC.raw_os_error()),
-            "{e}"
-        );
-        assert!(is_char_device("/dev/full"));
-    }
-
-    #[test]
-    fn dev_stdout_resolves_to_the_process_stdout_in_place() {
-        let target = resolve(Path::new("/dev/stdout")).unwrap();
-        assert_eq!(target, Target::InPlace("/proc/self/fd/1".into()));
-    }
-
-    #[test]
-    fn directories_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = resolve(dir.path()).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(e.to_string().contains("is a directory"), "{e}");
-    }
-
-    #[test]
-    fn a_world_writable_directory_without_sticky_bit_is_refused() {
-        let dir = shared_dir(0o777);
-        let target = dir.path().join("aws.env");
-        let e = TargetFile::open(&target).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(e.to_string().contains("without the sticky bit"), "{e}");
-        // Below it too: any user can rename `sub` away.
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        let e = resolve(&dir.path().join("sub/aws.env")).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn a_link_planted_by_another_user_in_a_sticky_directory_is_refused() {
-        if !root_or_skip("a_link_planted_by_another_user_in_a_sticky_directory_is_refused") {
-            return;
-        }
-        let home = tempfile::tempdir().unwrap();
-        let victim = home.path().join("authorized_keys");
-        std::fs::write(&victim, "ssh-ed25519 AAAA me").unwrap();
-        let shared = shared_dir(0o1777);
-        let planted = shared.path().join("aws.env");
-        std::os::unix::fs::symlink(&victim, &planted).unwrap();
-        chown_link(&planted, OTHER_UID);
-        let e = TargetFile::open(&planted)
-            .and_then(|file| file.write(b"AWS_SECRET_ACCESS_KEY=x"))
-            .unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(
-            e.to_string().contains(&format!("owned by uid {OTHER_UID}")),
-            "{e}"
-        );
-        assert_eq!(
-            std::fs::read_to_string(&victim).unwrap(),
-            "ssh-ed25519 AAAA me"
-        );
-        assert!(!home.path().join(".authorized_keys.lock").exists());
-    }
-
-    #[test]
-    fn links_of_the_user_the_directory_owner_or_root_are_followed_in_a_sticky_directory() {
-        let shared = shared_dir(0o1777);
-        let real = shared.path().join("real");
-        let link = shared.path().join("mine");
-        std::os::unix::fs::symlink("real", &link).unwrap();
-        assert_eq!(resolve(&link).unwrap(), Target::Replace(real.clone()));
-        if !root_or_skip("links_of_the_directory_owner_are_followed") {
-            return;
-        }
-        // Owned by the directory's owner: followed.
-        rustix::fs::chown(
-            shared.path(),
-            Some(rustix::fs::Uid::from_raw(OTHER_UID)),
-            None,
-        )
-        .unwrap();
-        chown_link(&link, OTHER_UID);
-        assert_eq!(resolve(&link).unwrap(), Target::Replace(real));
-    }
-
-    #[test]
-    fn a_planted_lock_link_is_refused_and_creates_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let elsewhere = dir.path().join("elsewhere");
-        std::os::unix::fs::symlink(&elsewhere, dir.path().join(".out.json.lock")).unwrap();
-        let e = TargetFile::open(&dir.path().join("out.json")).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
-        assert!(e.to_string().contains("is a symlink"), "{e}");
-        assert!(!elsewhere.exists());
-    }
-
-    #[test]
-    fn two_names_for_one_file_share_one_lock() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("shared")).unwrap();
-        std::fs::create_dir(dir.path().join("aws")).unwrap();
-        let real = dir.path().join("shared/creds");
-        let link = dir.path().join("aws/credentials");
-        std::os::unix::fs::symlink("../shared/creds", &link).unwrap();
-        let writers: Vec<_> = (0..32)
-            .map(|i| {
-                let name = if i % 2 == 0 {
-                    link.clone()
-                } else {
-                    real.clone()
-                };
-                std::thread::spawn(move || {
-                    let file = TargetFile::open_for_update(&name).unwrap();
-                    let mut text = file.read().unwrap().unwrap_or_default();
-                    // Widen the window a lost update needs.
-                    std::thread::sleep(Duration::from_millis(2));
-                    text.push_str(&format!("[writer-{i}]\n"));
-                    file.write(text.as_bytes()).unwrap();
-                })
-            })
-            .collect();
-        for writer in writers {
-            writer.join().unwrap();
-        }
-        let text = std::fs::read_to_string(&real).unwrap();
-        assert_eq!(text.lines().count(), 32, "{text}");
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-    }
-
-    #[test]
-    fn the_sweep_leaves_other_users_temp_files() {
-        if !root_or_skip("the_sweep_leaves_other_users_temp_files") {
-            return;
-        }
-        let dir = shared_dir(0o1777);
-        let theirs = dir.path().join(".aws.env.Ab12Cd.tmp");
-        let file = File::create(&theirs).unwrap();
-        file.set_modified(std::time::SystemTime::now() - STALE_TEMP_AGE * 2)
-            .unwrap();
-        chown_link(&theirs, OTHER_UID);
-        write_atomic(&dir.path().join("aws.env"), b"x").unwrap();
-        assert!(theirs.exists());
-    }
-}
+mod tests;

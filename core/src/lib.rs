@@ -14,7 +14,6 @@
 pub mod arn;
 pub mod chain;
 mod credentials;
-pub mod desktop;
 pub mod discovery;
 pub mod ecr;
 pub mod endpoints;
@@ -26,6 +25,7 @@ pub mod login;
 pub mod naming;
 pub mod network;
 pub mod oidc;
+pub mod os;
 pub mod pipeline;
 pub mod portal;
 pub mod profile;

@@ -13,9 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::desktop::{self, Desktop};
 use crate::fs::write_atomic;
 use crate::oidc::{Grant, Oidc, Registered, TokenFailure, Tokens};
+use crate::os::desktop::{self, Desktop};
 use crate::profile::SsoProfile;
 use crate::sso_cache::{self, RegistrationFile, TokenFile};
 use crate::text::visible;
@@ -89,12 +89,10 @@ impl LoginTarget {
 }
 
 /// ssocred's cache directory: `$XDG_CACHE_HOME/ssocred`, else
-/// `~/.cache/ssocred`.
+/// `~/.cache/ssocred` (on Windows `%LOCALAPPDATA%\ssocred`; see
+/// [`crate::os::paths::cache_base`]).
 pub fn ssocred_cache_dir(var: impl Fn(&str) -> Option<String>, home: &Path) -> PathBuf {
-    match var("XDG_CACHE_HOME").filter(|v| v.starts_with('/')) {
-        Some(dir) => PathBuf::from(dir).join("ssocred"),
-        None => home.join(".cache").join("ssocred"),
-    }
+    crate::os::paths::cache_base(&var, home).join("ssocred")
 }
 
 /// How to log in.
@@ -590,14 +588,18 @@ mod tests {
 
     #[test]
     fn cache_dir_follows_xdg() {
+        // The platform's cache directory (os::paths has its own tests:
+        // ~/.cache on Unix, %LOCALAPPDATA% on Windows).
         let home = Path::new("/h");
         assert_eq!(
             ssocred_cache_dir(|_| None, home),
-            PathBuf::from("/h/.cache/ssocred")
+            crate::os::paths::cache_base(&|_| None, home).join("ssocred")
         );
+        let xdg = std::env::temp_dir();
+        let xdg_text = xdg.to_string_lossy().into_owned();
         assert_eq!(
-            ssocred_cache_dir(|k| (k == "XDG_CACHE_HOME").then(|| "/x".to_owned()), home),
-            PathBuf::from("/x/ssocred")
+            ssocred_cache_dir(|k| (k == "XDG_CACHE_HOME").then(|| xdg_text.clone()), home),
+            xdg.join("ssocred")
         );
     }
 

@@ -143,19 +143,7 @@ struct FileIdentity(String);
 
 impl FileIdentity {
     fn of(meta: &std::fs::Metadata) -> Option<FileIdentity> {
-        use std::os::unix::fs::MetadataExt;
-        meta.is_file().then(|| {
-            FileIdentity(format!(
-                "{}:{}:{}:{}.{}:{}.{}",
-                meta.dev(),
-                meta.ino(),
-                meta.size(),
-                meta.mtime(),
-                meta.mtime_nsec(),
-                meta.ctime(),
-                meta.ctime_nsec()
-            ))
-        })
+        crate::os::file::identity(meta).map(FileIdentity)
     }
 
     /// The certificate count a record at `file` holds for this identity.

@@ -32,10 +32,17 @@ pub struct AwsPaths {
 impl AwsPaths {
     /// Resolves the paths from environment variables, looked up through `var`.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let home = var("HOME")
-            .filter(|h| !h.is_empty())
+        let names = crate::os::paths::HOME_VARIABLES;
+        let home = names
+            .iter()
+            .find_map(|name| var(name).filter(|h| !h.is_empty()))
             .map(PathBuf::from)
-            .ok_or_else(|| Error::Usage("HOME is not set, so ~/.aws cannot be found".to_owned()))?;
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{} is not set, so ~/.aws cannot be found",
+                    names.join(" or ")
+                ))
+            })?;
         let pick = |name: &str, default: &str| match var(name).filter(|v| !v.is_empty()) {
             Some(path) => expand_home(&path, &home),
             None => home.join(".aws").join(default),

@@ -578,7 +578,6 @@ fn is_sso_entry(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
     use time::macros::datetime;
 
     fn profile(session: Option<&str>) -> SsoProfile {
@@ -645,9 +644,9 @@ mod tests {
         let s = set(datetime!(2026-01-01 01:00 UTC));
         cache.store(&p, &s).unwrap();
         let path = cache.path(&p, &role());
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(mode(cache.dir()), 0o700);
+        let mode = |p: &Path| crate::os::file::mode_bits(&std::fs::metadata(p).unwrap());
+        assert_eq!(mode(&path), crate::os::file::PRIVATE_FILE_MODE);
+        assert_eq!(mode(cache.dir()), crate::os::file::PRIVATE_DIR_MODE);
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(json["ProviderType"], "sso");

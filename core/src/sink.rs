@@ -908,9 +908,11 @@ mod tests {
         file.write(&mut stdout, b"to the file").unwrap();
         assert_eq!(stdout, b"to stdout");
         assert_eq!(std::fs::read(&target).unwrap(), b"to the file");
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let meta = std::fs::metadata(&target).unwrap();
+        assert_eq!(
+            crate::os::file::mode_bits(&meta),
+            crate::os::file::PRIVATE_FILE_MODE
+        );
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The role-credential cache: hits, misses, the expiry window, corrupt
 //! entries, `--no-cache` and `ssocred cache clear`.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ssocred_emulator::Operation;
@@ -32,18 +31,14 @@ fn calls(w: &World) -> u64 {
     w.emulator.count(Operation::GetRoleCredentials)
 }
 
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
 #[test]
 fn a_second_call_is_answered_from_the_cache() {
     let w = World::new();
     let first = ok(&w.run(PROCESS));
     assert_eq!(calls(&w), 1);
     let [entry] = entries(&w).try_into().unwrap();
-    assert_eq!(mode(&entry), 0o600);
-    assert_eq!(mode(&cache_dir(&w)), 0o700);
+    assert_eq!(mode_of(&entry), PRIVATE_FILE);
+    assert_eq!(mode_of(&cache_dir(&w)), PRIVATE_DIR);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     let issued = w.only_issued();
     assert_eq!(json["ProviderType"], "sso");

@@ -214,6 +214,8 @@ fn bad_hops_exit_2_before_any_call() {
     assert_eq!(w.emulator.sts_count(StsOperation::AssumeRole), 0);
 }
 
+// Unix only: stops the run with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn an_expired_hop_is_assumed_again_under_watch() {
     let w = World::with_emulator(chain_emulator().assume_role_lifetime(Duration::from_secs(4)));
@@ -481,6 +483,8 @@ fn botocore_runs_a_discovered_chained_credential_process_profile() {
     assert_eq!(hub.role_arn.as_deref(), Some(HUB));
 }
 
+// Unix only: runs `sh` as exec's command.
+#[cfg(unix)]
 #[test]
 fn exec_runs_the_command_with_the_chained_credentials() {
     let w = world();
@@ -584,6 +588,8 @@ fn the_docker_helper_gets_an_ecr_token_as_the_chains_last_role() {
     assert_eq!(all_calls(&w), 0);
 }
 
+// Unix only: stops the run with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn serve_answers_with_the_chained_credentials() {
     let w = world();

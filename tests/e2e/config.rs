@@ -203,7 +203,11 @@ fn config_check_validates_every_preset() {
     // Without a PATH: the default location, which must exist.
     let out = w.run(&["config", "check"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(".config/ssocred/config.toml"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .replace(std::path::MAIN_SEPARATOR, "/")
+            .contains(".config/ssocred/config.toml")
+    );
     write(
         &w,
         ".config/ssocred/config.toml",

@@ -5,9 +5,11 @@
 //! The printed URL is followed by a real HTTP client (Python `requests`,
 //! interop) to the emulator's console page.
 
-use std::os::unix::fs::PermissionsExt;
+// Unix only: for the tests with a shell script as the browser.
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+#[cfg(unix)]
 use std::time::Duration;
 
 use ssocred_emulator::{Emulator, FederationOperation, Operation};
@@ -290,6 +292,8 @@ fn duration_is_sent_as_session_duration_within_900_to_43200_seconds() {
 }
 
 /// A browser command that writes its arguments to `log`.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let log = dir.join(format!("{name}.log"));
     let script = dir.join(name);
@@ -298,6 +302,7 @@ fn fake_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
         format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display()),
     )
     .unwrap();
+    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     (script, log)
 }
@@ -310,6 +315,7 @@ fn is_sign_in_page(arg: &str) -> bool {
 
 /// Waits (generously) for the browser's log, which it writes after ssocred
 /// may have exited.
+#[cfg(unix)]
 fn read_log(log: &Path) -> String {
     for _ in 0..300 {
         if let Ok(text) = std::fs::read_to_string(log)
@@ -322,6 +328,8 @@ fn read_log(log: &Path) -> String {
     panic!("the browser never ran: {}", log.display());
 }
 
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 #[test]
 fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     let w = World::new();
@@ -670,7 +678,10 @@ fn destinations_a_browser_reads_elsewhere_are_refused_before_any_call() {
 /// A browser command that records its arguments, then copies the file its
 /// last argument names (a `file://` URL) and that file's mode and its
 /// directory's, into `out`.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 fn copying_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
     let out = dir.join("seen");
     std::fs::create_dir_all(&out).unwrap();
     let script = dir.join("copying-browser");
@@ -699,8 +710,11 @@ printf '%s\\n' \"$@\" > \"$out/argv\"
 /// URL, never on the URL itself: its argv holds no token, the page was 0600
 /// in a 0700 directory, and the page is gone afterwards. The URL is still
 /// printed.
+// Unix only: a shell script stands in for the browser, and modes are Unix's.
+#[cfg(unix)]
 #[test]
 fn the_browser_gets_a_private_page_not_the_token_and_the_page_goes_away() {
+    use std::os::unix::fs::PermissionsExt;
     let w = World::new();
     let dir = tempfile::tempdir().unwrap();
     let (browser, seen) = copying_browser(dir.path());

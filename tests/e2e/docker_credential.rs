@@ -354,13 +354,11 @@ fn only_entry(w: &World) -> PathBuf {
 
 #[test]
 fn the_cache_is_private_honours_xdg_and_is_cleared_with_the_login() {
-    use std::os::unix::fs::PermissionsExt;
     let w = World::new();
     let password = secret(&get(&w, DEV_REGISTRY));
     let entry = only_entry(&w);
-    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&entry), 0o600);
-    assert_eq!(mode(&ecr_dir(&w)), 0o700);
+    assert_eq!(mode_of(&entry), PRIVATE_FILE);
+    assert_eq!(mode_of(&ecr_dir(&w)), PRIVATE_DIR);
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     assert_eq!(doc["RoleArn"], format!("arn:aws:iam::{DEV}:role/Developer"));
     assert_eq!(doc["Region"], "eu-west-1");
@@ -430,6 +428,8 @@ fn store_and_erase_keep_nothing_and_list_names_the_mapped_registries() {
 }
 
 /// The same binary, run by Docker as `docker-credential-ssocred`.
+// Unix only: the helper is reached through a symlink, as `install` makes it on Unix.
+#[cfg(unix)]
 #[test]
 fn argv0_makes_the_binary_the_docker_helper() {
     let w = World::new();
@@ -461,6 +461,9 @@ fn argv0_makes_the_binary_the_docker_helper() {
     );
 }
 
+// Unix only: install makes a symlink there (a hard link or a copy on
+// Windows, docs/platforms.md), which this test reads back.
+#[cfg(unix)]
 #[test]
 fn install_links_the_helper_once_and_refuses_a_foreign_file() {
     let w = World::new();
@@ -612,6 +615,8 @@ fn verbose_explains_each_step_without_a_secret() {
 /// finds `docker-credential-ssocred` on PATH, as Docker does, gets the
 /// secret the emulator attributes to the role, and reads an unmapped
 /// registry as `CredentialsNotFound`.
+// Unix only: the helper is reached through a symlink, as `install` makes it on Unix.
+#[cfg(unix)]
 #[test]
 fn docker_py_gets_the_roles_secret_through_the_helper_on_path() {
     let Some(python) = python("docker-py credential store interop test") else {

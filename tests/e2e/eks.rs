@@ -451,6 +451,8 @@ fn no_secret_or_token_reaches_stderr_and_bad_input_is_escaped() {
     }
 }
 
+// Unix only: evaluates the kubeconfig's command with `sh`.
+#[cfg(unix)]
 #[test]
 fn kubeconfig_quotes_what_it_is_given_for_yaml_and_sh() {
     let w = World::new();

@@ -1,8 +1,6 @@
 //! The dotenv, docker-env, json and template sinks through the real binary,
 //! against the emulator's credentials.
 
-use std::os::unix::fs::PermissionsExt;
-
 use ssocred_emulator::{IssuedCredentials, Operation};
 
 use crate::world::*;
@@ -16,10 +14,6 @@ fn vars(i: &IssuedCredentials, region: &str) -> Vec<(&'static str, String)> {
         ("AWS_REGION", region.to_owned()),
         ("AWS_DEFAULT_REGION", region.to_owned()),
     ]
-}
-
-fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 #[test]
@@ -55,7 +49,7 @@ fn dotenv_prints_and_merges() {
         }
     }
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), want);
-    assert_eq!(mode(&env_file), 0o600);
+    assert_eq!(mode_of(&env_file), PRIVATE_FILE);
 }
 
 #[test]
@@ -82,7 +76,7 @@ fn docker_env_prints_unquoted_lines_and_writes_files() {
             .unwrap()
             .starts_with("AWS_ACCESS_KEY_ID=ASIA")
     );
-    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode_of(&file), PRIVATE_FILE);
 }
 
 #[test]
@@ -192,7 +186,7 @@ fn a_user_template_writes_a_private_file() {
         std::fs::read_to_string(&file).unwrap(),
         format!("READONLY {PROD} '{}' {year}\n", i.secret_access_key)
     );
-    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode_of(&file), PRIVATE_FILE);
 }
 
 #[test]
@@ -241,6 +235,8 @@ fn template_errors_are_clear_write_nothing_and_call_nothing() {
     }
 }
 
+// Unix only: makes a FIFO (mkfifo).
+#[cfg(unix)]
 #[test]
 fn hostile_templates_exit_2_with_a_message_and_no_crash() {
     let w = World::new();

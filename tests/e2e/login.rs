@@ -238,11 +238,7 @@ fn device_code_login_end_to_end_with_the_test_approving() {
     assert!(token["clientId"].is_string() && token["clientSecret"].is_string());
     let access = token["accessToken"].as_str().unwrap();
     assert!(!stderr.contains(access), "token leaked on stderr");
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(mode_of(&path), PRIVATE_FILE);
     // The registration is cached under the AWS CLI's name for a legacy
     // login (no session, no scopes), as a device-code client.
     let reg_path =
@@ -563,6 +559,8 @@ fn auto_login_logs_in_without_a_terminal() {
     assert_ne!(read_json(&corp_token(&w))["accessToken"], TOKEN);
 }
 
+// Unix only: a shell script stands in for the login command.
+#[cfg(unix)]
 #[test]
 fn a_login_command_runs_with_its_output_on_stderr() {
     let w = World::new();

@@ -1,6 +1,10 @@
 //! End-to-end tests: the real `ssocred` binary against the SSO emulator, in a
 //! throwaway HOME with a clean environment.
 
+// Helpers used only by the tests gated to Unix (each gate says why) are
+// unused on other systems.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
+
 mod browser;
 mod cache;
 mod cache_interop;
@@ -16,11 +20,18 @@ mod docker_credential;
 mod ecr_chains;
 mod eks;
 mod errors;
+// Unix only: the commands exec runs are `sh` scripts, and the stop and
+// forwarding tests send signals with `kill`.
+#[cfg(unix)]
 mod exec;
+// Unix only: SIGKILL, tmpfs mounts, `ulimit -f` and mode bits.
+#[cfg(unix)]
 mod faults;
 mod formats;
 mod hardening;
 mod hostile;
+// Unix only: FIFOs, devices, other users' links in sticky directories.
+#[cfg(unix)]
 mod hostile_files;
 mod init;
 mod interop;
@@ -36,10 +47,14 @@ mod serve;
 mod shell;
 mod shell_use;
 mod sinks;
+// Unix only: FIFOs and links to /dev/zero.
+#[cfg(unix)]
 mod special_files;
 mod status;
 mod status_watch;
 mod terminal;
 mod throttling;
+// Unix only: every --watch run is stopped with SIGTERM or SIGINT (`kill`).
+#[cfg(unix)]
 mod watch;
 mod world;

@@ -104,6 +104,8 @@ impl Running {
     }
 
     /// Sends `signal` (a name such as `TERM`) to the process.
+    // Unix only: signals are sent with `kill`.
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
             .arg(format!("-{signal}"))

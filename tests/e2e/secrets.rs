@@ -80,6 +80,8 @@ fn get<'a>(sink: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+// Unix only: runs `sh` as exec's command.
+#[cfg(unix)]
 #[test]
 fn no_command_prints_a_secret_where_it_should_not() {
     let w = World::with_emulator(base_emulator());
@@ -235,6 +237,8 @@ fn an_emulator_with_a_throttled_portal_still_hides_secrets() {
 /// the `/proc/PID` files of a non-dumpable process belong to root. That is
 /// visible only for a process that does not run as root, so this test runs
 /// ssocred as `nobody`, which needs root (as on CI).
+// Unix only: runs ssocred as another user to test the non-dumpable flag (Linux).
+#[cfg(unix)]
 #[test]
 fn the_process_makes_itself_non_dumpable() {
     use std::os::unix::fs::MetadataExt;

@@ -37,6 +37,8 @@ fn endpoint(running: &mut Running) -> (String, String) {
     (vars[0].1.clone(), vars[1].1.clone())
 }
 
+// Unix only: stops serve with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn answers_the_token_holder_and_nobody_else() {
     let w = World::new();
@@ -90,6 +92,8 @@ fn answers_the_token_holder_and_nobody_else() {
     assert!(!stderr.contains(&token) && !stderr.contains(&i.secret_access_key));
 }
 
+// Unix only: runs `sh` as the serve shell.
+#[cfg(unix)]
 #[test]
 fn refreshes_in_the_background_before_expiry() {
     let w = World::with_emulator(base_emulator().credential_lifetime(Duration::from_secs(4)));
@@ -161,6 +165,8 @@ fn listens_beyond_loopback_only_when_asked() {
     assert_eq!(http_get(&local, Some(&token)).0, 200);
 }
 
+// Unix only: stops serve with SIGTERM (`kill`).
+#[cfg(unix)]
 #[test]
 fn the_serve_sink_works_from_the_main_command_with_other_sinks() {
     let w = World::new();
@@ -197,6 +203,8 @@ fn address(url: &str) -> SocketAddr {
 
 /// A GET that gives up after `patience` in all, connecting included
 /// (a starved server never even accepts): the status, or why it failed.
+// Unix only: used by the flood test.
+#[cfg(unix)]
 fn get_within(url: &str, token: &str, patience: Duration) -> Result<u16, String> {
     let mut stream =
         TcpStream::connect_timeout(&address(url), patience).map_err(|e| format!("connect: {e}"))?;
@@ -235,14 +243,18 @@ const HALF_SENT: &[u8] = b"GET /credentials HTTP/1.1\r\nHost: x\r\nAuthoriz";
 
 /// The file-descriptor limit `serve` runs under in the flood test: well
 /// below the 1,000 connections, which would exhaust it without the cap.
+#[cfg(unix)]
 const SERVE_FD_LIMIT: u64 = 512;
 
 /// Idle clients in the flood test.
+#[cfg(unix)]
 const FLOOD: u64 = 1000;
 
 /// Raises this test process's soft file-descriptor limit to its hard one,
 /// so the flood fits beside the other tests running in it; returns how many
 /// idle clients to open (fewer, loudly, when the hard limit is too low).
+// Unix only: raises the descriptor limit (RLIMIT_NOFILE).
+#[cfg(unix)]
 fn flood_size() -> u64 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
@@ -265,6 +277,9 @@ fn flood_size() -> u64 {
     room.min(FLOOD)
 }
 
+// Unix only: the server runs under `ulimit -n` in sh, and the flood needs a
+// raised RLIMIT_NOFILE.
+#[cfg(unix)]
 #[test]
 fn the_token_holder_is_served_while_a_thousand_idle_clients_hold_on() {
     let clients = flood_size();
@@ -318,6 +333,8 @@ fn the_token_holder_is_served_while_a_thousand_idle_clients_hold_on() {
     assert_eq!(running.finish().0.code(), Some(0));
 }
 
+// Unix only: stops serve with SIGTERM and SIGINT (`kill`).
+#[cfg(unix)]
 #[test]
 fn a_half_sent_request_does_not_delay_the_stop() {
     let w = World::new();

@@ -2,6 +2,8 @@
 
 use crate::world::*;
 
+// Unix only: checks the completions with bash, zsh and fish.
+#[cfg(unix)]
 #[test]
 fn completions_for_every_shell() {
     let w = World::new();

@@ -1,7 +1,5 @@
 //! Every sink's whole output, for both profile styles.
 
-use std::os::unix::fs::PermissionsExt;
-
 use ssocred_emulator::Operation;
 
 use crate::world::*;
@@ -74,6 +72,8 @@ fn env_sink_writes_every_shell_syntax() {
     }
 }
 
+// Unix only: evaluates the output with `sh`.
+#[cfg(unix)]
 #[test]
 fn env_output_evaluated_by_sh_sets_exactly_the_credentials() {
     let w = World::new();
@@ -122,11 +122,7 @@ fn credentials_file_is_created_private_with_the_default_profile() {
             i.access_key_id, i.secret_access_key, i.session_token
         )
     );
-    let mode = std::fs::metadata(w.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(mode_of(&w.credentials_path()), PRIVATE_FILE);
 }
 
 #[test]
@@ -139,11 +135,7 @@ fn credentials_file_in_a_missing_aws_dir_creates_it_0700() {
         .args(["-p", "legacy", "-r", READ_ONLY_ARN])
         .output()
         .unwrap());
-    let dir_mode = std::fs::metadata(elsewhere.parent().unwrap())
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(dir_mode & 0o777, 0o700);
+    assert_eq!(mode_of(elsewhere.parent().unwrap()), PRIVATE_DIR);
     assert!(
         std::fs::read_to_string(&elsewhere)
             .unwrap()
@@ -426,7 +418,8 @@ fn config_check_and_show_validate_sinks_without_opening_ports_or_files() {
     std::fs::write(
         &config,
         format!(
-            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", \"template:{}\"]\n",
+            // A literal string: a Windows path's `\` is no escape there.
+            "profile = \"legacy\"\nsinks = [\"serve,listen=127.0.0.1:{port}\", 'template:{}']\n",
             template.display()
         ),
     )

@@ -147,6 +147,10 @@ impl World {
             .env("AWS_ENDPOINT_URL_SSO", self.emulator.url())
             .env("AWS_ENDPOINT_URL_SSO_OIDC", self.emulator.url())
             .env("AWS_ENDPOINT_URL_STS", self.emulator.url())
+            // Windows keeps ssocred's config and cache under these (Unix
+            // ignores them): the tests' ~/.config and ~/.cache on every system.
+            .env("APPDATA", self.home().join(".config"))
+            .env("LOCALAPPDATA", self.home().join(".cache"))
             .current_dir(self.home());
         cmd
     }
@@ -244,3 +248,14 @@ pub fn python_json(w: &World, python: &Path, script: &str, args: &[&str]) -> ser
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The permission bits of `path`; `None` on a system without them
+/// (Windows, where a file inherits its directory's ACL: docs/platforms.md).
+pub fn mode_of(path: &std::path::Path) -> Option<u32> {
+    ssocred_core::os::file::mode_bits(&std::fs::metadata(path).unwrap())
+}
+
+/// What [`mode_of`] says of a private file: 0600 on Unix.
+pub const PRIVATE_FILE: Option<u32> = ssocred_core::os::file::PRIVATE_FILE_MODE;
+/// What [`mode_of`] says of a private directory: 0700 on Unix.
+pub const PRIVATE_DIR: Option<u32> = ssocred_core::os::file::PRIVATE_DIR_MODE;

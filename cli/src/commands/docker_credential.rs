@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use ssocred_core::discovery::DEFAULT_CONCURRENCY;
 use ssocred_core::ecr::{self, CachedToken, Ecr, Registry, TokenCache};
+use ssocred_core::os::helper_link::{self, Installed};
 use ssocred_core::pipeline::{Plan, Trace};
 use ssocred_core::text::visible;
 use ssocred_core::{Error, ExposeSecret, RoleArn, login};
@@ -420,29 +421,32 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| Error::Internal(format!("cannot find the running executable: {e}")))?;
-    let link = dir.join(HELPER_NAME);
+    let link = dir.join(helper_file_name());
     let output_error = |message: String| Error::Output {
         target: link.display().to_string(),
         message,
     };
     std::fs::create_dir_all(&dir)
         .map_err(|e| output_error(format!("cannot create the directory: {e}")))?;
-    match std::fs::symlink_metadata(&link) {
-        Ok(meta) if meta.file_type().is_symlink() && points_to(&link, &exe) => {
-            ssocred_core::stderr_line!("{} already links to {}", link.display(), exe.display());
+    match helper_link::install(&exe, &link) {
+        Ok(Installed::Already) => {
+            eprintln!("{} already links to {}", link.display(), exe.display());
         }
-        Ok(_) => {
+        Ok(Installed::Created) => {
+            eprintln!(
+                "{} {} -> {}",
+                helper_link::METHOD,
+                link.display(),
+                exe.display()
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(output_error(format!(
                 "exists and is not a link to {}; remove it (or pass --dir) and run `ssocred docker-credential install` again",
                 exe.display()
             )));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::os::unix::fs::symlink(&exe, &link)
-                .map_err(|e| output_error(format!("cannot create the link: {e}")))?;
-            ssocred_core::stderr_line!("linked {} -> {}", link.display(), exe.display());
-        }
-        Err(e) => return Err(output_error(format!("cannot inspect: {e}"))),
+        Err(e) => return Err(output_error(format!("cannot create the link: {e}"))),
     }
     if !on_path(&dir) {
         ssocred_core::stderr_line!(
@@ -473,16 +477,18 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
 }
 
 /// Whether the link at `link` leads to `exe`.
-fn points_to(link: &Path, exe: &Path) -> bool {
-    link.canonicalize().is_ok_and(|target| target == exe)
-}
-
 /// Whether `dir` is one of the directories of PATH.
 fn on_path(dir: &Path) -> bool {
     let wanted = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|p| p.canonicalize().unwrap_or(p) == wanted)
     })
+}
+
+/// The helper's file name: [`HELPER_NAME`] with the system's executable
+/// suffix (`.exe` on Windows).
+fn helper_file_name() -> String {
+    format!("{HELPER_NAME}{}", std::env::consts::EXE_SUFFIX)
 }
 
 /// Turns `docker-credential-ssocred ACTION ...` into
@@ -492,7 +498,7 @@ pub fn helper_argv(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let is_helper = args
         .first()
         .and_then(|a| Path::new(a).file_name())
-        .is_some_and(|name| name == HELPER_NAME);
+        .is_some_and(|name| name == HELPER_NAME || *name == *helper_file_name());
     if !is_helper {
         return args;
     }

@@ -4,11 +4,9 @@
 
 use std::ffi::OsString;
 use std::io::ErrorKind;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitCode, ExitStatus};
+use std::process::{Command, ExitCode};
 
 use clap::{Args, ValueEnum};
-use rustix::process::Pid;
 use ssocred_core::shell::credential_variables;
 use ssocred_core::sink::SelectedSink;
 use ssocred_core::stream::Event;
@@ -22,7 +20,7 @@ use crate::flags::OneRoleFlags;
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
-use crate::signals::Caught;
+use ssocred_core::os::process::{Caught, exit_code};
 
 /// The environment variable that marks a process as run by `ssocred exec`;
 /// its value is the role ARN.
@@ -161,7 +159,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
             return Ok(ExitCode::from(code));
         }
     };
-    let forwarder = caught.forward_to(Pid::from_child(&child));
+    let forwarder = caught.forward_to(&child);
     let verbose = args.role.verbose.verbose;
     let status = if args.via == Via::Serve {
         runtime.block_on(async {
@@ -197,16 +195,6 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(exit_code(status)))
 }
 
-/// The child's exit code, or 128 + the signal that killed it, as shells
-/// report it.
-fn exit_code(status: ExitStatus) -> u8 {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
-        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(255),
-        (None, None) => 1,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -236,13 +224,5 @@ mod tests {
         assert!(!e.role.verbose.verbose);
         assert_eq!(e.via, Via::Serve);
         assert!(Cli::try_parse_from(["ssocred", "exec", "-p", "x"]).is_err());
-    }
-
-    #[test]
-    fn exit_codes_follow_the_shell() {
-        assert_eq!(exit_code(ExitStatus::from_raw(7 << 8)), 7);
-        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
-        assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
-        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
     }
 }

@@ -6,9 +6,10 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
+use ssocred_core::Error;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
+use ssocred_core::os::desktop;
 use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
-use ssocred_core::{Error, desktop};
 use time::OffsetDateTime;
 
 use crate::flags::{

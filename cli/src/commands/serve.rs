@@ -19,7 +19,7 @@ use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
 use crate::shell_session::{self, ShellSession};
-use crate::signals::StopSignal;
+use ssocred_core::os::process::StopSignal;
 
 // The arguments of `ssocred serve`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
@@ -158,7 +158,7 @@ fn serve_shell(
         let shell_exited = &shell_exited;
         async move {
             tokio::select! {
-                () = signal => {}
+                _ = signal => {}
                 end = shell_gone => shell_exited.set(end == shell_session::End::ShellExited),
             }
         }

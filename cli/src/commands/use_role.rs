@@ -8,7 +8,6 @@
 //! `AWS_PROFILE`.
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -292,8 +291,8 @@ fn start_server(
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(log_file)
-        .process_group(0);
+        .stderr(log_file);
+    ssocred_core::os::process::detach_from_terminal_signals(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start ssocred serve: {e}")))?;
@@ -326,17 +325,15 @@ fn start_server(
 
 /// The server's stderr: the shell's log, 0600, started afresh.
 fn open_log(log: &Path) -> Result<std::fs::File, Error> {
-    use std::os::unix::fs::OpenOptionsExt;
     // In the user's own 0700 state directory: no one else can plant a link.
     let failed = |e: std::io::Error| Error::Internal(format!("{}: {e}", log.display()));
     if let Some(dir) = log.parent() {
         ssocred_core::fs::create_private_dir(dir).map_err(failed)?;
     }
-    std::fs::OpenOptions::new()
+    ssocred_core::os::file::private_new_file_options()
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o600)
         .open(log)
         .map_err(failed)
 }

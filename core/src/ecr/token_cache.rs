@@ -328,12 +328,11 @@ mod tests {
             cache.lookup(&id, "eu-west-1", late),
             Err(Miss::Expiring { .. })
         ));
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(cache.path(&id, "eu-west-1"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let meta = std::fs::metadata(cache.path(&id, "eu-west-1")).unwrap();
+        assert_eq!(
+            crate::os::file::mode_bits(&meta),
+            crate::os::file::PRIVATE_FILE_MODE
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -298,14 +297,9 @@ fn run_login_command(target: &LoginTarget, template: &str) -> Result<(), Error> 
     let command = expand_command(template, &target.profile.name);
     // The command's stdout goes to stderr: stdout may be a credential_process
     // reply that must stay clean.
-    let err_fd = {
-        use std::os::fd::AsFd;
-        std::io::stderr().as_fd().try_clone_to_owned()
-    };
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(&command);
-    if let Ok(fd) = err_fd {
-        cmd.stdout(Stdio::from(fd));
+    let mut cmd = crate::os::process::shell(&command);
+    if let Some(stderr) = crate::os::process::stderr_for_child() {
+        cmd.stdout(stderr);
     }
     let status = cmd
         .status()

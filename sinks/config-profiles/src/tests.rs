@@ -286,6 +286,8 @@ fn quotes_the_command_line_for_sh_and_shlex() {
     }
 }
 
+// Unix only: splits the line with `sh`.
+#[cfg(unix)]
 #[test]
 fn comment_markers_in_the_command_line_survive_the_sdk_parser_and_sh() {
     let path = "/opt/my #tools ;x/ssocred";

@@ -252,7 +252,7 @@ fn scrub(text: &str, set: &CredentialSet) -> String {
 /// Whether a browser can show a page: always on macOS and Windows, else
 /// when an X11 or Wayland display is named.
 fn has_display() -> bool {
-    if cfg!(any(target_os = "macos", windows)) {
+    if ssocred_core::os::browser::DISPLAY_WITHOUT_VARIABLES {
         return true;
     }
     ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -335,8 +335,7 @@ fn browser_command(option: Option<&str>) -> String {
         .filter(|b| !b.trim().is_empty());
     match &configured {
         Some(text) => text.split(':').next().unwrap_or_default().to_owned(),
-        None if cfg!(target_os = "macos") => "open".to_owned(),
-        None => "xdg-open".to_owned(),
+        None => ssocred_core::os::browser::DEFAULT_OPENER.to_owned(),
     }
 }
 

@@ -156,13 +156,16 @@ mod tests {
 
     #[test]
     fn pages_are_private_and_stale_ones_are_swept() {
-        use std::os::unix::fs::PermissionsExt;
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join("run/ssocred");
         let path = write(&dir, "https://signin.example/?SigninToken=t").unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(mode(&dir), 0o700);
+        // Mode bits where the system has them (on Windows the page inherits
+        // the private ACL of the user's profile).
+        let mode = |p: &Path| {
+            ssocred_core::os::file::mode_bits(&std::fs::metadata(p).unwrap()).map(|m| m & 0o777)
+        };
+        assert_eq!(mode(&path), ssocred_core::os::file::PRIVATE_FILE_MODE);
+        assert_eq!(mode(&dir), ssocred_core::os::file::PRIVATE_DIR_MODE);
         let old = dir.join(format!("{PREFIX}1-1{SUFFIX}"));
         std::fs::write(&old, "old").unwrap();
         let hour_ago = SystemTime::now() - Duration::from_secs(3600);

@@ -195,7 +195,6 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn set() -> CredentialSet {
         CredentialSet {
@@ -242,8 +241,8 @@ mod tests {
         );
         assert_eq!(after, expected);
         assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
+            ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap()),
+            ssocred_core::os::file::PRIVATE_FILE_MODE
         );
     }
 

@@ -96,7 +96,6 @@ mod tests {
     use super::*;
     use ssocred_core::variables::sample_set;
     use std::collections::BTreeMap;
-    use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
     /// Parses an env-file by the rules of Docker's `opts/envfile.go`
@@ -196,7 +195,7 @@ AWS_DEFAULT_REGION=eu-west-1\n"
             "ASIAEXAMPLEKEY"
         );
         assert!(!text.contains("OLD"));
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
+        assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
     }
 }

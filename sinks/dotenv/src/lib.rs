@@ -251,7 +251,6 @@ inventory::submit! {
 mod tests {
     use super::*;
     use ssocred_core::variables::sample_set;
-    use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
     fn ctx(dir: &Path) -> SinkContext {
@@ -311,8 +310,8 @@ AWS_SESSION_TOKEN=\"IQoJb3JpZ2luX2VjE/token+==\"\n\
 AWS_CREDENTIAL_EXPIRATION=\"2030-01-02T03:04:05Z\"\n\
 AWS_DEFAULT_REGION=\"eu-west-1\"\n"
         );
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
+        assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
         // A second run changes nothing.
         run(dir.path(), "dotenv,path=.env", &sample_set()).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), after);

@@ -1,6 +1,9 @@
 //! The env sink's output evaluated by real shells with hostile values: it
 //! must set exactly the intended values and run nothing.
 
+// Unix only: the shells are sh, bash, dash and zsh.
+#![cfg(unix)]
+
 use std::path::Path;
 use std::process::Command;
 

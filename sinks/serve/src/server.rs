@@ -25,7 +25,6 @@ use hyper::server::conn::http1;
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use rustix::process::{Resource, getrlimit};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
@@ -64,7 +63,7 @@ impl Limits {
     /// file-descriptor limit, so connections can never take the descriptors
     /// the rest of ssocred needs.
     pub(crate) fn for_this_process() -> Limits {
-        let soft = getrlimit(Resource::Nofile).current;
+        let soft = ssocred_core::os::limits::open_files();
         let quarter = soft.map_or(MAX_CONNECTIONS, |n| {
             usize::try_from(n / 4).unwrap_or(MAX_CONNECTIONS)
         });

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use handlebars::Path as JsonPath;
@@ -41,12 +40,11 @@ pub fn read_file(path: &Path) -> Result<String, String> {
     // The type is checked before opening, so a device is never opened, and
     // again on the open handle, in case the path was swapped in between.
     regular(&std::fs::metadata(path).map_err(|e| e.to_string())?)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    // Opening a FIFO for reading blocks until a writer comes; with
-    // O_NONBLOCK it returns at once (and the type check refuses it).
-    options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-    let file = options.open(path).map_err(|e| e.to_string())?;
+    // Opening a FIFO for reading blocks until a writer comes; these options
+    // return at once (and the type check refuses it).
+    let file = ssocred_core::os::file::read_bounded_options()
+        .open(path)
+        .map_err(|e| e.to_string())?;
     regular(&file.metadata().map_err(|e| e.to_string())?)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)

@@ -70,6 +70,8 @@ printf 'AWS_DEFAULT_REGION=%s\\n' 'eu-west-1'\n\
     );
 }
 
+// Unix only: runs the snippet with `sh`.
+#[cfg(unix)]
 #[test]
 fn github_actions_snippet_run_by_sh_masks_and_sets_exactly_the_values() {
     let dir = tempfile::tempdir().unwrap();
@@ -318,7 +320,6 @@ fn helpers() {
 
 #[test]
 fn user_templates_by_path_and_out_file() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mine.hbs"), "key={{access_key_id}}\n").unwrap();
     assert_eq!(
@@ -339,8 +340,8 @@ fn user_templates_by_path_and_out_file() {
         std::fs::read_to_string(&out).unwrap(),
         "key=ASIAEXAMPLEKEY\n"
     );
-    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&out).unwrap());
+    assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
 }
 
 #[test]
@@ -599,6 +600,8 @@ fn output_is_capped() {
     assert_eq!(hostile(&big, 2).unwrap().len(), 120_000);
 }
 
+// Unix only: reads /dev/zero through the template path.
+#[cfg(unix)]
 #[test]
 fn template_files_are_regular_and_capped() {
     let dir = tempfile::tempdir().unwrap();
@@ -632,6 +635,8 @@ fn template_files_are_regular_and_capped() {
     assert!(e.contains("not UTF-8"), "{e}");
 }
 
+// Unix only: makes a FIFO (mkfifo).
+#[cfg(unix)]
 #[test]
 fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,9 @@
 //! `scripts/test` installs them and sets SSOCRED_PYTHON. Without it these
 //! checks skip loudly, unless SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
 
+// The `sh` test is gated to Unix; its imports are unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports))]
+
 use std::process::Command;
 
 use ssocred_core::variables::sample_set;
@@ -114,6 +117,8 @@ fn credentials_ini_snippet_is_read_by_rust_ini() {
     assert_eq!(section.get("region"), Some("eu-west-1"));
 }
 
+// Unix only: evaluates the output with `sh`.
+#[cfg(unix)]
 #[test]
 fn envrc_evaluated_by_sh_sets_exactly_the_values_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();

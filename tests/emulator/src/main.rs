@@ -265,11 +265,13 @@ fn write_atomic(path: &Path, contents: &str) -> io::Result<()> {
 }
 
 /// SIGINT and SIGTERM listeners.
+#[cfg(unix)]
 struct StopSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
 impl StopSignals {
     /// Installs both handlers; must run inside the runtime's context.
     fn install() -> io::Result<Self> {
@@ -278,6 +280,30 @@ impl StopSignals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
         })
+    }
+
+    /// Resolves at the first SIGINT or SIGTERM.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// Ctrl-C, on systems without Unix signals (the emulator runs natively on
+/// Linux in the cross-checks; elsewhere it only has to stop).
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn install() -> io::Result<Self> {
+        Ok(StopSignals)
+    }
+
+    async fn recv(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -297,8 +323,7 @@ fn wait_for_stop(
             }
         };
         tokio::select! {
-            _ = signals.interrupt.recv() => Ok(()),
-            _ = signals.terminate.recv() => Ok(()),
+            () = signals.recv() => Ok(()),
             result = stdin_closed => result,
         }
     })

@@ -240,8 +240,10 @@ async fn tls_serves_https_and_writes_the_ca_file() {
     running.child.wait().unwrap();
 
     assert_eq!(running.url, format!("https://127.0.0.1:{}", running.port));
-    assert!(
-        ca_pem.starts_with("-----BEGIN CERTIFICATE-----\n"),
+    // The PEM writer ends lines with \r\n on Windows.
+    assert_eq!(
+        ca_pem.lines().next(),
+        Some("-----BEGIN CERTIFICATE-----"),
         "{ca_pem}"
     );
     assert!(

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ssocred_core::Error;
-use ssocred_core::desktop;
+use ssocred_core::os::desktop;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::status::{self, LoginStatus, State, short_duration};
 use ssocred_core::text::visible;
@@ -17,7 +17,7 @@ use ssocred_core::time_fmt::utc_z;
 use time::OffsetDateTime;
 
 use crate::runtime::runtime;
-use crate::signals::StopSignal;
+use ssocred_core::os::process::StopSignal;
 
 /// What a watch reports about one login.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
                 }
             }
             tokio::select! {
-                () = &mut stopped => return,
+                _ = &mut stopped => return,
                 () = tokio::time::sleep(settings.interval) => {}
             }
         }
@@ -228,11 +228,8 @@ fn report(
 /// Starts `cmd` with no stdin and its output on stderr, and reaps it on a
 /// thread of its own so that a slow notifier never delays the watch.
 fn spawn_reaped(cmd: &mut Command) -> std::io::Result<()> {
-    let err = {
-        use std::os::fd::AsFd;
-        std::io::stderr().as_fd().try_clone_to_owned()?
-    };
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::from(err)).spawn()?;
+    let err = ssocred_core::os::process::stderr_for_child().unwrap_or_else(Stdio::null);
+    let mut child = cmd.stdin(Stdio::null()).stdout(err).spawn()?;
     std::thread::spawn(move || child.wait());
     Ok(())
 }

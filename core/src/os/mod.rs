@@ -1,0 +1,36 @@
+//! The platform layer: every call that differs between operating systems is
+//! made here, and nowhere else in ssocred (`scripts/check-platform-layer`
+//! enforces it). Each concern is one module with the same items on every
+//! system; `unix.rs` implements them for Linux and macOS (with the few
+//! differences named where they occur) and `windows.rs` for Windows.
+//! docs/platforms.md describes the semantics chosen on each system.
+//!
+//! - [`file`]: private modes, owners, special files, the sticky-directory
+//!   rule, lock and open options, unnamed temp files, atomic replace.
+//! - [`process`]: the non-dumpable flag, the signals that `exec`, `--watch`
+//!   and serve handle, and a child's exit code.
+//! - [`limits`]: resource limits.
+//! - [`helper_link`]: installing `docker-credential-ssocred`.
+//! - [`browser`]: how a URL is opened, and whether a desktop can show it.
+//! - [`paths`]: the home directory and the config and cache locations.
+//! - [`desktop`]: the browser and notification commands (WSL included) and
+//!   the terminal clipboard; one module for every system, since its choices
+//!   are made from injected inputs and tested anywhere.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as imp;
+
+// Unsafe code is forbidden in the workspace; the Windows API is reached
+// through windows-sys, so it is allowed in that module alone, with a SAFETY
+// comment on each block.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+pub use imp::{browser, file, helper_link, limits, paths, process};
+
+pub mod desktop;
