@@ -97,7 +97,7 @@ where
     let received = stop.received();
     let stopping = async move {
         let signal = received.await;
-        eprintln!("ssocred: stopping on {signal}");
+        ssocred_core::stderr_line!("ssocred: stopping on {signal}");
     };
     runtime.block_on(stream.run(sinks, &mut stdout, stopping, log))
 }

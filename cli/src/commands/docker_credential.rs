@@ -430,10 +430,10 @@ fn install(args: &InstallArgs) -> Result<(), Error> {
         .map_err(|e| output_error(format!("cannot create the directory: {e}")))?;
     match helper_link::install(&exe, &link) {
         Ok(Installed::Already) => {
-            eprintln!("{} already links to {}", link.display(), exe.display());
+            ssocred_core::stderr_line!("{} already links to {}", link.display(), exe.display());
         }
         Ok(Installed::Created) => {
-            eprintln!(
+            ssocred_core::stderr_line!(
                 "{} {} -> {}",
                 helper_link::METHOD,
                 link.display(),
