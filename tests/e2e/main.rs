@@ -5,6 +5,8 @@
 // unused on other systems.
 #![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
+// Unix only: Debian's Chromium, shell scripts as browsers and Unix modes.
+#[cfg(unix)]
 mod browser;
 mod cache;
 mod cache_interop;

@@ -207,6 +207,8 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     assert_eq!(got["role_arn"], READ_ONLY_ARN);
 }
 
+// Unix only: file owners are Unix uids (Windows files carry ACLs, docs/platforms.md).
+#[cfg(unix)]
 #[test]
 fn another_users_file_is_passed_over_with_a_warning() {
     use std::os::unix::fs::chown;

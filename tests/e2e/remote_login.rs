@@ -275,6 +275,8 @@ sso_session = stale
     assert_eq!(all_calls(&w), calls);
 }
 
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
 #[test]
 fn the_login_opens_its_own_browser_not_the_console_s() {
     let w = World::new();
