@@ -158,7 +158,7 @@ fn serve_shell(
         let shell_exited = &shell_exited;
         async move {
             tokio::select! {
-                _ = signal => {}
+                signal = signal => ssocred_core::stderr_line!("ssocred: stopping on {signal}"),
                 end = shell_gone => shell_exited.set(end == shell_session::End::ShellExited),
             }
         }

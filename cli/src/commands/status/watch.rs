@@ -172,7 +172,10 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
                 }
             }
             tokio::select! {
-                _ = &mut stopped => return,
+                signal = &mut stopped => {
+                    ssocred_core::stderr_line!("ssocred: stopping on {signal}");
+                    return;
+                }
                 () = tokio::time::sleep(settings.interval) => {}
             }
         }
