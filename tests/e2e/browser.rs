@@ -71,9 +71,10 @@ echo "$ud $?" >> '{dir}/done.log'
     bin
 }
 
-/// The lines of `path` once it holds `n`, within 90 s.
+/// The lines of `path` once it holds `n`, within 240 s (headless Chromium
+/// starts slowly on a loaded 2-core machine).
 fn lines_once(path: &Path, n: usize, log: &Path) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.lines().count() >= n {
