@@ -126,7 +126,9 @@ fn two_roles_sign_in_side_by_side_in_two_chromium_profiles() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    for arn in [READ_ONLY_ARN, DEV_ARN] {
+    // One browser at a time: two headless Chromiums started together under
+    // the parallel suite have hung; the profiles stay apart all the same.
+    for (n, arn) in [READ_ONLY_ARN, DEV_ARN].into_iter().enumerate() {
         let out = w
             .cmd()
             .env("PATH", &path)
@@ -146,6 +148,11 @@ fn two_roles_sign_in_side_by_side_in_two_chromium_profiles() {
             .output()
             .unwrap();
         ok(&out);
+        lines_once(
+            &scratch.join("done.log"),
+            n + 1,
+            &scratch.join("chromium.log"),
+        );
     }
     let done = lines_once(&scratch.join("done.log"), 2, &scratch.join("chromium.log"));
     let profiles = w.home().join(".local/state/ssocred/browser-profiles");
