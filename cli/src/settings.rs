@@ -435,6 +435,10 @@ impl Settings {
             sourced(parse_assume(&flags.assume)?, Source::Flag("--assume"))
         } else if let Some(hops) = project
             .as_ref()
+            // The project's chain goes with the project's role: a role named
+            // on the command line (a discovered credential_process line run
+            // inside the project, say) is used as named.
+            .filter(|_| flags.role_arn.is_none() && flags.account_role.is_none())
             .map(ProjectFile::hops)
             .transpose()?
             .flatten()

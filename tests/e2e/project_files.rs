@@ -244,3 +244,26 @@ fn a_missing_preset_named_by_the_file_names_the_file() {
         "{err}"
     );
 }
+
+/// The project's `assume` goes with the project's role: a role named on the
+/// command line, as in a discovered `credential_process` line run inside the
+/// project, is delivered as named, with no STS call.
+#[test]
+fn a_role_named_on_the_command_line_is_not_chained_by_the_project() {
+    let (w, _, nested) = with_project(&format!(
+        "{PROJECT}assume = [\"arn:aws:iam::210987654321:role/ProjectHop\"]\n"
+    ));
+    ok(&run_in(&w, &nested, &["trust"]));
+    let got = ok_json(&run_in(
+        &w,
+        &nested,
+        &["--sink", "json", "-p", "modern", "-r", READ_ONLY_ARN],
+    ));
+    assert_eq!(got["role_arn"], READ_ONLY_ARN);
+    assert_eq!(
+        w.emulator
+            .sts_count(ssocred_emulator::StsOperation::AssumeRole),
+        0,
+        "no hop was assumed"
+    );
+}
