@@ -13,6 +13,7 @@
 
 pub mod arn;
 pub mod chain;
+pub mod command_line;
 mod credentials;
 pub mod discovery;
 pub mod ecr;

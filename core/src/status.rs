@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use crate::arn::RoleArn;
 use crate::chain::Hop;
+use crate::command_line::Rules;
 use crate::profile::{ProfileFiles, SsoProfile};
 use crate::role_cache;
 use crate::sso_cache::TokenFile;
@@ -291,7 +292,12 @@ pub struct ProcessRole {
 /// ssocred with `-p`/`--profile`, `-r`/`--role-arn` and any `--assume`;
 /// `None` when one of them is missing or does not parse.
 pub fn process_role(line: &str) -> Option<ProcessRole> {
-    let words = shell_words(line)?;
+    process_role_by(Rules::NATIVE, line)
+}
+
+/// [`process_role`] with the line split by `rules`.
+pub fn process_role_by(rules: Rules, line: &str) -> Option<ProcessRole> {
+    let words = rules.split(line)?;
     let mut profile = None;
     let mut role = None;
     let mut chain = Vec::new();
@@ -324,53 +330,6 @@ pub fn process_role(line: &str) -> Option<ProcessRole> {
     })
 }
 
-/// The words of a POSIX shell command line with single quotes, double
-/// quotes and backslashes, as `sh -c` splits what `ssocred discover` writes;
-/// `None` for an unterminated quote.
-fn shell_words(line: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' => {
-                if let Some(done) = word.take() {
-                    words.push(done);
-                }
-            }
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => w.push(c),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            c @ ('"' | '\\' | '$' | '`') => w.push(c),
-                            c => {
-                                w.push('\\');
-                                w.push(c);
-                            }
-                        },
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    Some(words)
-}
-
 /// `secs` as a prompt shows it: `2h05m`, `14m`, `40s`.
 pub fn short_duration(secs: i64) -> String {
     let secs = secs.max(0);
@@ -387,7 +346,8 @@ mod tests {
 
     #[test]
     fn reads_discover_lines() {
-        let found = process_role(
+        let found = process_role_by(
+                Rules::Posix,
             "\"/opt/my tools/ssocred\" -p corp -r arn:aws:iam::111111111111:role/Admin --sink process",
         )
         .unwrap();
@@ -396,19 +356,24 @@ mod tests {
             ("corp", "arn:aws:iam::111111111111:role/Admin")
         );
         assert!(found.chain.is_empty());
-        let found =
-            process_role("ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R")
-                .unwrap();
+        let found = process_role_by(
+            Rules::Posix,
+            "ssocred --profile='my corp' --role-arn=arn:aws:iam::111111111111:role/R",
+        )
+        .unwrap();
         assert_eq!(found.profile, "my corp");
         assert_eq!(found.role.role_name(), "R");
-        assert!(process_role("ssocred -p corp --sink process").is_none());
-        assert!(process_role("ssocred -p 'corp -r arn:aws:iam::1:role/R").is_none());
-        assert!(process_role("ssocred -p corp -r").is_none());
+        assert!(process_role_by(Rules::Posix, "ssocred -p corp --sink process").is_none());
+        assert!(
+            process_role_by(Rules::Posix, "ssocred -p 'corp -r arn:aws:iam::1:role/R").is_none()
+        );
+        assert!(process_role_by(Rules::Posix, "ssocred -p corp -r").is_none());
     }
 
     #[test]
     fn reads_the_chain_of_a_discover_line() {
-        let found = process_role(
+        let found = process_role_by(
+                Rules::Posix,
             "ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume 'arn:aws:iam::222222222222:role/Deploy,external-id=a,b' --assume=arn:aws:iam::333333333333:role/Read --sink process",
         )
         .unwrap();
@@ -432,15 +397,39 @@ mod tests {
         // A hop that does not parse makes the line name nothing, rather
         // than a shorter chain whose entry is another role's.
         assert!(
-            process_role(
+            process_role_by(
+                Rules::Posix,
                 "ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume arn:aws:iam::2:role/X,duration=7200"
             )
             .is_none()
         );
         assert!(
-            process_role("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume")
-                .is_none()
+            process_role_by(
+                Rules::Posix,
+                "ssocred -p corp -r arn:aws:iam::111111111111:role/Hub --assume"
+            )
+            .is_none()
         );
+    }
+
+    #[test]
+    fn reads_windows_lines_by_the_c_runtime_rules() {
+        let found = process_role_by(
+            Rules::Windows,
+            r#""C:\Program Files\ssocred\ssocred.exe" -p "my corp" -r arn:aws:iam::111111111111:role/Admin --assume arn:aws:iam::222222222222:role/Deploy,external-id=abc --sink process"#,
+        )
+        .unwrap();
+        assert_eq!(found.profile, "my corp");
+        assert_eq!(found.role.role_name(), "Admin");
+        assert_eq!(found.chain.len(), 1);
+        // A POSIX-quoted name is three words there, so the line names no
+        // profile of that name.
+        let found = process_role_by(
+            Rules::Windows,
+            "ssocred.exe -p 'my corp' -r arn:aws:iam::111111111111:role/Admin",
+        )
+        .unwrap();
+        assert_eq!(found.profile, "'my");
     }
 
     /// A line with more hops than ssocred runs names nothing.
@@ -450,9 +439,9 @@ mod tests {
             let assume = " --assume arn:aws:iam::222222222222:role/Hop".repeat(hops);
             format!("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub{assume} --sink process")
         };
-        let at_the_cap = process_role(&line(crate::chain::MAX_HOPS)).unwrap();
+        let at_the_cap = process_role_by(Rules::Posix, &line(crate::chain::MAX_HOPS)).unwrap();
         assert_eq!(at_the_cap.chain.len(), crate::chain::MAX_HOPS);
-        assert!(process_role(&line(crate::chain::MAX_HOPS + 1)).is_none());
+        assert!(process_role_by(Rules::Posix, &line(crate::chain::MAX_HOPS + 1)).is_none());
     }
 
     #[test]

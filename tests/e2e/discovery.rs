@@ -210,10 +210,69 @@ fn block(instance: &str, profiles: &[(&str, String)]) -> String {
 }
 
 fn process_profile(profile: &str, arn: &str, region: &str) -> String {
-    let exe = env!("CARGO_BIN_EXE_ssocred");
     format!(
-        "credential_process = \"{exe}\" -p {profile} -r {arn} --sink process\nregion = {region}\n"
+        "credential_process = {} -p {profile} -r {arn} --sink process\nregion = {region}\n",
+        program_word()
     )
+}
+
+/// How discover writes ssocred's path: in double quotes for `sh` and
+/// `shlex`; bare on Windows, where `cmd.exe /C` and botocore read quotes
+/// differently (docs/commands.md).
+fn program_word() -> String {
+    let exe = env!("CARGO_BIN_EXE_ssocred");
+    if cfg!(windows) {
+        // The path as ssocred.exe sees itself: the build names it by its
+        // Linux path when cross-compiled (scripts/cross-check).
+        dunce::canonicalize(exe).unwrap().display().to_string()
+    } else {
+        format!("\"{exe}\"")
+    }
+}
+
+/// Each discovered line runs as this system's readers run it, and prints
+/// that role's credentials: through the shell as the Rust and Go SDKs do
+/// (`sh -c`, or `cmd.exe /C` on Windows, given the line as one argument),
+/// and split into words run directly as botocore does.
+#[test]
+fn discovered_lines_run_as_the_sdks_and_botocore_run_them() {
+    let w = World::new();
+    ok(&w.run(&["discover", "-p", "modern"]));
+    let text = std::fs::read_to_string(w.config_path()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("credential_process = "))
+        .collect();
+    assert!(lines.len() >= 2, "{text}");
+    let (shell, flag) = if cfg!(windows) {
+        ("cmd.exe", "/C")
+    } else {
+        ("sh", "-c")
+    };
+    for line in lines {
+        let role = line
+            .split(" -r ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let through_shell = w.command(shell).arg(flag).arg(line).output().unwrap();
+        let words = ssocred_core::command_line::Rules::NATIVE
+            .split(line)
+            .unwrap();
+        let program = std::path::Path::new(&words[0]).file_stem();
+        assert_eq!(program.and_then(|p| p.to_str()), Some("ssocred"), "{line}");
+        let split = w.command(&words[0]).args(&words[1..]).output().unwrap();
+        for out in [through_shell, split] {
+            let got = ok_json(&out);
+            assert_eq!(got["Version"], 1, "{line}");
+            let issued = w.emulator.issued();
+            let last = issued.last().unwrap();
+            assert_eq!(got["AccessKeyId"], last.access_key_id, "{line}");
+            assert!(role.ends_with(&format!("/{}", last.role_name)), "{line}");
+        }
+    }
 }
 
 #[test]

@@ -272,6 +272,10 @@ pub mod process {
 
     use crate::Error;
 
+    /// How this system's readers of a `credential_process` line split it:
+    /// `sh -c` (the Rust and Go SDKs) and `shlex.split` (botocore).
+    pub const COMMAND_LINE_RULES: crate::command_line::Rules = crate::command_line::Rules::Posix;
+
     /// Keeps the secrets this process will hold out of core dumps and away
     /// from other processes of the same user (ptrace, `/proc/PID/mem`),
     /// before any is read. The kernel resets the flag on execve, so `ssocred

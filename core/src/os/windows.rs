@@ -257,6 +257,10 @@ pub mod process {
 
     use crate::Error;
 
+    /// How this system's readers of a `credential_process` line split it:
+    /// `cmd.exe /C` (the Rust and Go SDKs) and the C runtime's argument rules (botocore).
+    pub const COMMAND_LINE_RULES: crate::command_line::Rules = crate::command_line::Rules::Windows;
+
     /// Whether process `pid` still runs: it can be opened and has no exit
     /// code yet.
     pub fn alive(pid: u32) -> bool {

@@ -16,9 +16,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ssocred_core::chain::Hop;
+use ssocred_core::command_line::Rules;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
@@ -709,54 +710,48 @@ fn line_ending(text: &str) -> &'static str {
     }
 }
 
-/// One word of the credential_process line, readable by both `sh -c` (the
-/// Rust and Go SDKs) and `shlex.split` (botocore): bare when it holds only
-/// safe characters, else in single quotes.
+/// One argument word of the credential_process line, by the rules of this
+/// system's readers (ssocred_core::command_line).
 fn shell_word(word: &str) -> Result<String, SinkError> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return Ok(word.to_owned());
-    }
-    if word.contains(['\'', '\n', '\r']) {
-        return Err(SinkError::refused(
+    Rules::NATIVE.word(word).map_err(|why| {
+        SinkError::refused(
             NAME,
-            format!("`{word}` cannot be quoted safely in a credential_process line"),
-        ));
-    }
-    Ok(comment_proof(&format!("'{word}'"), '\''))
+            format!("`{word}` cannot be written into a credential_process line: {why}"),
+        )
+    })
 }
 
-/// Keeps a quoted word whole in the AWS config file: the SDKs' parsers end a
-/// value at whitespace followed by `#` or `;` (an inline comment). Closing
-/// and reopening the quotes right after such whitespace (`"a ""#b"`) leaves
-/// the word the same for `sh` and `shlex`, and no whitespace stands before
-/// the `#` or `;` any more.
-fn comment_proof(quoted: &str, quote: char) -> String {
-    let mut out = String::with_capacity(quoted.len() + 4);
-    let mut after_space = false;
-    for c in quoted.chars() {
-        if after_space && (c == '#' || c == ';') {
-            out.push(quote);
-            out.push(quote);
-        }
-        out.push(c);
-        after_space = c.is_whitespace();
+/// The program word of the credential_process line. When `path` cannot be
+/// written by this system's rules (on Windows, a path with a space, such as
+/// a user folder `C:\Users\Ann Lee`) and an `ssocred` of that name is found
+/// on PATH, the line runs that one by name, as other tools' lines do.
+fn command_word(path: &str, on_path: impl FnOnce(&str) -> bool) -> Result<String, SinkError> {
+    let why = match Rules::NATIVE.program(path) {
+        Ok(word) => return Ok(word),
+        Err(why) => why,
+    };
+    let name = Path::new(path)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .filter(|stem| *stem == "ssocred");
+    if let Some(name) = name.filter(|name| on_path(name)) {
+        return Ok(name.to_owned());
     }
-    out
+    Err(SinkError::usage(
+        NAME,
+        format!(
+            "the path `{path}` cannot be written into a credential_process line ({why}), and no `ssocred` is on PATH; put ssocred's directory on PATH, install it elsewhere, or pass command=PATH"
+        ),
+    ))
 }
 
-/// The executable in double quotes, so a path with spaces works; characters
-/// that `sh` would still expand inside double quotes are refused.
-fn command_word(path: &str) -> Result<String, SinkError> {
-    if path.contains(['"', '\\', '$', '`', '\n', '\r']) {
-        return Err(SinkError::usage(
-            NAME,
-            format!(
-                "the path `{path}` cannot be quoted safely in a credential_process line; install ssocred somewhere else or pass command=PATH"
-            ),
-        ));
-    }
-    Ok(comment_proof(&format!("\"{path}\""), '"'))
+/// Whether a program `name` is found in a directory of PATH.
+fn found_on_path(name: &str) -> bool {
+    let Some(dirs) = std::env::var_os("PATH") else {
+        return false;
+    };
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::split_paths(&dirs).any(|dir| dir.is_absolute() && dir.join(&file).is_file())
 }
 
 fn flag(name: &str, value: Option<String>) -> Result<bool, SinkError> {
@@ -799,7 +794,7 @@ fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<ConfigProfilesSink, S
         style,
         prune: flag("prune", options.prune)?,
         dry_run: flag("dry-run", options.dry_run)?,
-        command: command_word(&command)?,
+        command: command_word(&command, found_on_path)?,
         instance: None,
         pending: Pending::default(),
     })
