@@ -155,7 +155,7 @@ fn two_roles_sign_in_side_by_side_in_two_chromium_profiles() {
         );
     }
     let done = lines_once(&scratch.join("done.log"), 2, &scratch.join("chromium.log"));
-    let profiles = w.home().join(".local/state/ssocred/browser-profiles");
+    let profiles = w.state_dir().join("browser-profiles");
     let read_only = format!("{PROD}-ReadOnly");
     let developer = format!("{DEV}-Developer");
     let mut finished: Vec<&str> = done.iter().map(|l| l.split(' ').next().unwrap()).collect();

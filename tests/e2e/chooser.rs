@@ -196,9 +196,7 @@ fn the_chooser_learns_and_matches_words_in_any_order() {
     );
     t.keys(&["Escape"]);
     t.finished();
-    let history =
-        std::fs::read_to_string(w.home().join(".local/state/ssocred/chooser-history.json"))
-            .unwrap();
+    let history = std::fs::read_to_string(w.state_dir().join("chooser-history.json")).unwrap();
     assert!(history.contains("role/ReadOnly"), "{history}");
 
     // `[chooser] order = "alphabetical"` ignores the history.
@@ -223,6 +221,6 @@ fn the_chooser_learns_and_matches_words_in_any_order() {
 }
 
 fn assert_history_unchanged(w: &World, before: &str) {
-    let path: &Path = &w.home().join(".local/state/ssocred/chooser-history.json");
+    let path: &Path = &w.state_dir().join("chooser-history.json");
     assert_eq!(std::fs::read_to_string(path).unwrap(), before);
 }

@@ -92,6 +92,17 @@ impl World {
         self.home.path()
     }
 
+    /// ssocred's state directory in this world: `~/.local/state/ssocred`,
+    /// or on Windows `%LOCALAPPDATA%\ssocred\state` (LOCALAPPDATA is the
+    /// world's `~/.cache`, see [`World::command`]).
+    pub fn state_dir(&self) -> PathBuf {
+        if cfg!(windows) {
+            self.home().join(".cache").join("ssocred").join("state")
+        } else {
+            self.home().join(".local").join("state").join("ssocred")
+        }
+    }
+
     pub fn aws_dir(&self) -> PathBuf {
         self.home().join(".aws")
     }

@@ -580,6 +580,15 @@ pub mod paths {
         }
     }
 
+    /// ssocred's state directory: `$XDG_STATE_HOME/ssocred` when absolute,
+    /// else `~/.local/state/ssocred`.
+    pub fn state_dir(var: &dyn Fn(&str) -> Option<String>, home: &std::path::Path) -> PathBuf {
+        match var("XDG_STATE_HOME").filter(|v| v.starts_with('/')) {
+            Some(dir) => PathBuf::from(dir).join("ssocred"),
+            None => home.join(".local").join("state").join("ssocred"),
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -605,6 +614,17 @@ pub mod paths {
             assert_eq!(cache_base(&home, h), PathBuf::from("/h/.cache"));
             let xdg = env(&[("XDG_CACHE_HOME", "/c")]);
             assert_eq!(cache_base(&xdg, h), PathBuf::from("/c"));
+            assert_eq!(
+                state_dir(&home, h),
+                PathBuf::from("/h/.local/state/ssocred")
+            );
+            let xdg = env(&[("XDG_STATE_HOME", "/x")]);
+            assert_eq!(state_dir(&xdg, h), PathBuf::from("/x/ssocred"));
+            let relative = env(&[("XDG_STATE_HOME", "rel")]);
+            assert_eq!(
+                state_dir(&relative, h),
+                PathBuf::from("/h/.local/state/ssocred")
+            );
         }
     }
 }

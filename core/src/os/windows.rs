@@ -608,6 +608,21 @@ pub mod paths {
                 cache_base(&env(&[]), home),
                 PathBuf::from(r"C:\Users\u\AppData\Local")
             );
+            assert_eq!(
+                state_dir(&env(&[("LOCALAPPDATA", r"D:\local")]), home),
+                PathBuf::from(r"D:\local\ssocred\state")
+            );
+            assert_eq!(
+                state_dir(
+                    &env(&[("XDG_STATE_HOME", r"D:\s"), ("LOCALAPPDATA", r"D:\l")]),
+                    home
+                ),
+                PathBuf::from(r"D:\s\ssocred")
+            );
+            assert_eq!(
+                state_dir(&env(&[("XDG_STATE_HOME", "rel")]), home),
+                PathBuf::from(r"C:\Users\u\AppData\Local\ssocred\state")
+            );
         }
     }
 
@@ -617,5 +632,18 @@ pub mod paths {
         absolute(var, "XDG_CACHE_HOME")
             .or_else(|| absolute(var, "LOCALAPPDATA"))
             .unwrap_or_else(|| home.join("AppData").join("Local"))
+    }
+
+    /// ssocred's state directory: `%XDG_STATE_HOME%\ssocred` when set and
+    /// absolute, else `%LOCALAPPDATA%\ssocred\state` (local, not roaming:
+    /// it names this machine's processes), else under `~\AppData\Local`.
+    pub fn state_dir(var: &dyn Fn(&str) -> Option<String>, home: &Path) -> PathBuf {
+        match absolute(var, "XDG_STATE_HOME") {
+            Some(dir) => dir.join("ssocred"),
+            None => absolute(var, "LOCALAPPDATA")
+                .unwrap_or_else(|| home.join("AppData").join("Local"))
+                .join("ssocred")
+                .join("state"),
+        }
     }
 }

@@ -93,23 +93,17 @@ impl Family {
     }
 }
 
-/// ssocred's state directory: `$XDG_STATE_HOME/ssocred` when absolute, else
-/// `~/.local/state/ssocred`; `None` without a HOME.
+/// ssocred's state directory (ssocred_core::state_dir); `None` when it
+/// would be relative: no home and no absolute state variable.
 pub fn state_dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let home = var("HOME").filter(|h| !h.is_empty());
-    let state_home = var("XDG_STATE_HOME").filter(|v| v.starts_with('/'));
-    if state_home.is_none() && home.is_none() {
-        return None;
-    }
-    let home = PathBuf::from(home.unwrap_or_default());
-    Some(ssocred_core::state_dir::ssocred_state_dir(
-        |name| {
-            (name == "XDG_STATE_HOME")
-                .then(|| state_home.clone())
-                .flatten()
-        },
-        &home,
-    ))
+    let home = ssocred_core::os::paths::HOME_VARIABLES
+        .iter()
+        .find_map(|name| var(name).filter(|h| !h.is_empty()));
+    let dir = ssocred_core::state_dir::ssocred_state_dir(
+        &var,
+        Path::new(home.as_deref().unwrap_or_default()),
+    );
+    (home.is_some() || dir.is_absolute()).then_some(dir)
 }
 
 /// The user-data directory of identity `name`.
@@ -208,22 +202,22 @@ mod tests {
     }
 
     #[test]
-    fn the_state_directory_follows_xdg() {
-        let var = |vars: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
+    fn the_state_directory_is_ssocreds_and_needs_a_home_or_an_absolute_variable() {
+        let home = std::env::temp_dir().join("h");
+        let home_text = home.display().to_string();
+        let with_home = |k: &str| (k == "HOME").then(|| home_text.clone());
+        let dir = state_dir(with_home).unwrap();
         assert_eq!(
-            state_dir(var(&[("HOME", "/h")])),
-            Some(PathBuf::from("/h/.local/state/ssocred"))
+            dir,
+            ssocred_core::state_dir::ssocred_state_dir(with_home, &home)
         );
-        assert_eq!(
-            state_dir(var(&[("HOME", "/h"), ("XDG_STATE_HOME", "/s")])),
-            Some(PathBuf::from("/s/ssocred"))
+        assert!(dir.starts_with(&home), "{dir:?}");
+        assert!(
+            dir.components().any(|c| c.as_os_str() == "ssocred"),
+            "{dir:?}"
         );
-        assert_eq!(state_dir(var(&[])), None);
+        assert_eq!(state_dir(|_: &str| None), None);
+        let relative = |k: &str| (k == "XDG_STATE_HOME").then(|| "rel".to_owned());
+        assert_eq!(state_dir(relative), None);
     }
 }

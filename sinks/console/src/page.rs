@@ -34,7 +34,9 @@ pub fn dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     if let Some(runtime) = var("XDG_RUNTIME_DIR").filter(|v| v.starts_with('/')) {
         return Some(PathBuf::from(runtime).join("ssocred"));
     }
-    let home = var("HOME").filter(|h| !h.is_empty())?;
+    let home = ssocred_core::os::paths::HOME_VARIABLES
+        .iter()
+        .find_map(|name| var(name).filter(|h| !h.is_empty()))?;
     Some(ssocred_core::login::ssocred_cache_dir(&var, Path::new(&home)).join("console"))
 }
 
@@ -204,10 +206,12 @@ mod tests {
             dir(vars(&[("XDG_RUNTIME_DIR", "/run/user/1"), ("HOME", "/h")])),
             Some(PathBuf::from("/run/user/1/ssocred"))
         );
-        assert_eq!(
-            dir(vars(&[("XDG_RUNTIME_DIR", "rel"), ("HOME", "/h")])),
-            Some(PathBuf::from("/h/.cache/ssocred/console"))
-        );
+        // Else ssocred's cache directory (`~/.cache/ssocred` on Unix,
+        // `%LOCALAPPDATA%\ssocred` on Windows).
+        let relative = vars(&[("XDG_RUNTIME_DIR", "rel"), ("HOME", "/h")]);
+        let cache = ssocred_core::login::ssocred_cache_dir(relative, Path::new("/h"));
+        assert!(cache.starts_with("/h"), "{cache:?}");
+        assert_eq!(dir(relative), Some(cache.join("console")));
         assert_eq!(dir(vars(&[])), None);
         assert_eq!(
             remove_after(vars(&[(REMOVE_AFTER_VARIABLE, "2")])),
