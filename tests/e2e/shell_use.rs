@@ -38,10 +38,28 @@ pub fn shell(name: &str) -> Option<PathBuf> {
     found
 }
 
-/// Processes of the ssocred binary under test whose HOME is the world's.
-fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
+/// The ssocred servers of this world. On Linux: every process of the
+/// ssocred binary under test whose HOME is the world's, read from /proc, so
+/// a server that lost its record is found too. Elsewhere (no /proc): the
+/// servers named in the world's shell records that still run.
+fn ssocred_processes(w: &World) -> Vec<(u32, String)> {
+    if !cfg!(target_os = "linux") {
+        let dir = w.state_dir().join("shells");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        return entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| {
+                let record: Value = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+                let pid = u32::try_from(record["server_pid"].as_u64()?).ok()?;
+                ssocred_core::os::process::alive(pid).then(|| (pid, record.to_string()))
+            })
+            .collect();
+    }
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
-    let home_var = format!("HOME={}", home.display());
+    let home_var = format!("HOME={}", w.home().display());
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry
@@ -63,6 +81,17 @@ fn ssocred_processes(home: &Path) -> Vec<(u32, String)> {
         found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
     }
     found
+}
+
+/// A process for a server to watch, as `use` is given its shell's pid: a
+/// shell (`sh`, or `cmd` on Windows) reading commands from a pipe that
+/// nothing writes to, so it runs until killed.
+fn waiting_shell() -> std::process::Child {
+    std::process::Command::new(if cfg!(windows) { "cmd" } else { "sh" })
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// The script that `shell` runs: set up the function, `use` the role, show
@@ -135,7 +164,7 @@ fn use_keeps_credentials_fresh_in(name: &str) {
     assert_eq!(token.len(), 64, "{line}");
 
     // The shell's server runs, and its argv does not carry the token.
-    let servers = ssocred_processes(w.home());
+    let servers = ssocred_processes(&w);
     assert_eq!(servers.len(), 1, "{servers:?}");
     let (server_pid, cmdline) = &servers[0];
     assert!(cmdline.contains(" serve --for-shell "), "{cmdline}");
@@ -192,26 +221,26 @@ fn use_keeps_credentials_fresh_in(name: &str) {
 
     // Nothing is left after the shell exits.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !ssocred_processes(w.home()).is_empty() {
+    while !ssocred_processes(&w).is_empty() {
         assert!(
             Instant::now() < deadline,
             "left behind: {:?}",
-            ssocred_processes(w.home())
+            ssocred_processes(&w)
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(records_left(w.home()), 0, "the shell's record is left");
-    assert_eq!(files_left(w.home()), Vec::<String>::new());
+    assert_eq!(records_left(&w), 0, "the shell's record is left");
+    assert_eq!(files_left(&w), Vec::<String>::new());
 }
 
 /// How many shell records the world's state directory holds.
-fn records_left(home: &Path) -> usize {
-    json_files(&home.join(".local/state/ssocred/shells"))
+fn records_left(w: &World) -> usize {
+    json_files(&w.state_dir().join("shells"))
 }
 
 /// The files left in the world's shell-state directory, but its one lock.
-fn files_left(home: &Path) -> Vec<String> {
-    std::fs::read_dir(home.join(".local/state/ssocred/shells"))
+fn files_left(w: &World) -> Vec<String> {
+    std::fs::read_dir(w.state_dir().join("shells"))
         .map(|entries| {
             entries
                 .flatten()
@@ -306,16 +335,12 @@ fn use_reuses_its_server_and_static_profile_only_and_unuse_replace_it() {
     // `unuse` stopped its server before returning; the one `--static`
     // replaced stopped within its poll.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(w.home()).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "{:?}",
-            ssocred_processes(w.home())
-        );
+    while !ssocred_processes(&w).is_empty() {
+        assert!(Instant::now() < deadline, "{:?}", ssocred_processes(&w));
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(records_left(w.home()), 0);
-    assert_eq!(files_left(w.home()), Vec::<String>::new());
+    assert_eq!(records_left(&w), 0);
+    assert_eq!(files_left(&w), Vec::<String>::new());
     running.write_stdin("go\n");
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
@@ -349,10 +374,7 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
     w.write_config(&format!(
         "{CONFIG}\n[default]\ncredential_process = /bin/false\n"
     ));
-    let mut watched = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .unwrap();
+    let mut watched = waiting_shell();
     let out = w
         .cmd()
         .args(["use", "--shell", "sh", "--shell-pid"])
@@ -371,22 +393,18 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
         stderr.contains("the [default] profile") && stderr.contains("sets credential_process"),
         "{stderr}"
     );
-    assert_eq!(ssocred_processes(w.home()).len(), 1);
-    assert_eq!(records_left(w.home()), 1);
+    assert_eq!(ssocred_processes(&w).len(), 1);
+    assert_eq!(records_left(&w), 1);
     watched.kill().unwrap();
     watched.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(w.home()).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "{:?}",
-            ssocred_processes(w.home())
-        );
+    while !ssocred_processes(&w).is_empty() {
+        assert!(Instant::now() < deadline, "{:?}", ssocred_processes(&w));
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(records_left(w.home()), 0, "the record went with the server");
+    assert_eq!(records_left(&w), 0, "the record went with the server");
     assert_eq!(
-        files_left(w.home()),
+        files_left(&w),
         Vec::<String>::new(),
         "the log went once the watched process had exited"
     );
@@ -399,10 +417,7 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
 fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
     const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
     let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
-    let mut watched = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .unwrap();
+    let mut watched = waiting_shell();
     let pid = watched.id().to_string();
     let use_chain = |env: &[(String, String)]| {
         let out = w
@@ -443,11 +458,11 @@ fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
     );
     let again = use_chain(&first);
     assert_eq!(value(&again, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), url);
-    assert_eq!(ssocred_processes(w.home()).len(), 1, "one server, reused");
+    assert_eq!(ssocred_processes(&w).len(), 1, "one server, reused");
     watched.kill().unwrap();
     watched.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(w.home()).is_empty() {
+    while !ssocred_processes(&w).is_empty() {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(100));
     }

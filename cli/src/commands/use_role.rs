@@ -286,13 +286,14 @@ fn start_server(
     for name in COMPETING {
         command.env_remove(name);
     }
-    // Its own process group: Ctrl-C at the terminal is not for it, and the
-    // shell's exit (not a signal) is what ends it.
+    // Detached: Ctrl-C at the terminal is not for it, the shell's exit (not
+    // a signal) is what ends it, and it holds none of the pipes of the shell
+    // capturing this output.
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log_file);
-    ssocred_core::os::process::detach_from_terminal_signals(&mut command);
+    ssocred_core::os::process::detach(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start ssocred serve: {e}")))?;

@@ -309,9 +309,11 @@ pub mod process {
             .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
     }
 
-    /// Starts `command`'s process in a process group of its own, so a
-    /// Ctrl-C at the terminal that started it does not reach it.
-    pub fn detach_from_terminal_signals(command: &mut std::process::Command) {
+    /// Starts `command`'s process, a server that outlives this one, in a
+    /// process group of its own, so a Ctrl-C at the terminal that started
+    /// this one does not reach it. It holds no other descriptor of this
+    /// process: std opens every file and pipe close-on-exec.
+    pub fn detach(command: &mut std::process::Command) {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }

@@ -283,11 +283,39 @@ pub mod process {
         queried != 0 && code == STILL_ACTIVE as u32
     }
 
-    /// Starts `command`'s process in a process group of its own, so a
-    /// Ctrl-C in the console that started it does not reach it.
-    pub fn detach_from_terminal_signals(command: &mut std::process::Command) {
+    /// Starts `command`'s process, a server that outlives this one, in a
+    /// process group of its own, so a Ctrl-C in the console that started
+    /// this one does not reach it, and holding none of this process's
+    /// standard handles.
+    ///
+    /// Windows gives a child every inheritable handle of its parent, and
+    /// the standard handles of a process whose output is captured are
+    /// inheritable: the server would hold the pipe of the shell that
+    /// captures `ssocred use`'s output, and the shell would wait for the
+    /// server to end. So this process's own standard handles are made
+    /// non-inheritable first. Children still get them where asked: std
+    /// passes a child an inheritable duplicate for `Stdio::inherit`.
+    pub fn detach(command: &mut std::process::Command) {
         use std::os::windows::process::CommandExt;
+        use windows_sys::Win32::Foundation::{
+            HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, SetHandleInformation,
+        };
+        use windows_sys::Win32::System::Console::{
+            GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
+        };
         use windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP;
+        for id in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+            // SAFETY: GetStdHandle takes a constant and returns a handle
+            // value, null or INVALID_HANDLE_VALUE when there is none.
+            let handle = unsafe { GetStdHandle(id) };
+            if handle.is_null() || handle == INVALID_HANDLE_VALUE {
+                continue;
+            }
+            // SAFETY: `handle` is this process's standard handle, open for
+            // the life of the process; only its inherit flag is changed,
+            // and a failure (a console pseudo-handle) changes nothing.
+            unsafe { SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0) };
+        }
         command.creation_flags(CREATE_NEW_PROCESS_GROUP);
     }
 
