@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use ssocred_core::command_line::Rules;
 use ssocred_core::fs::TargetFile;
 use ssocred_core::{Error, chain::Hop};
 use toml::Spanned;
@@ -167,10 +168,11 @@ fn owned_by_user_or_root(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| ssocred_core::os::file::owned_by_me_or_root(&m))
 }
 
-/// Reads and parses the project file at `path`, by its canonical path.
+/// Reads and parses the project file at `path`, by its canonical path (on
+/// Windows the plain `C:\...` form where one exists, not `\\?\C:\...`: it
+/// is shown to the user and printed in a `ssocred trust` command).
 pub fn read(path: &Path) -> Result<ProjectFile, Error> {
-    let canonical = path
-        .canonicalize()
+    let canonical = dunce::canonicalize(path)
         .map_err(|e| file_error(path, format!("cannot read the project file: {e}")))?;
     let text = std::fs::read_to_string(&canonical)
         .map_err(|e| file_error(&canonical, format!("cannot read the project file: {e}")))?;
@@ -273,7 +275,7 @@ pub fn for_run(
         Error::Usage(format!(
             "{} is not trusted (it is new, or changed since it was trusted); review it, then run `ssocred trust {}`",
             file.path.display(),
-            file.path.display()
+            Rules::NATIVE.typed(&file.path.to_string_lossy())
         ))
     };
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

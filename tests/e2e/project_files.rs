@@ -46,11 +46,7 @@ fn an_untrusted_file_fails_without_a_terminal_until_trusted_then_applies_in_a_ne
         listing.contains("role/ReadOnly"),
         "the file is shown: {listing}"
     );
-    assert!(
-        w.home()
-            .join(".local/state/ssocred/trusted-projects.json")
-            .is_file()
-    );
+    assert!(w.state_dir().join("trusted-projects.json").is_file());
 
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], READ_ONLY_ARN);
@@ -137,11 +133,60 @@ fn a_refused_key_fails_with_exit_2_naming_the_file_and_the_key_and_is_never_trus
                 "{text}: {err}"
             );
         }
-        assert!(
-            !w.home().join(".local/state/ssocred").exists(),
-            "nothing was trusted"
-        );
+        assert!(!w.state_dir().exists(), "nothing was trusted");
     }
+}
+
+/// `line` as the user types it at the system's usual shell (`sh`, or
+/// `cmd` on Windows, given the line as typed), with ssocred on PATH.
+fn run_typed(w: &World, dir: &Path, line: &str) -> Output {
+    let exe = dunce::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
+    let mut dirs = vec![exe.parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let mut cmd = if cfg!(windows) {
+        w.command("cmd")
+    } else {
+        w.command("sh")
+    };
+    cmd.current_dir(dir)
+        .env("PATH", std::env::join_paths(dirs).unwrap());
+    #[cfg(windows)]
+    {
+        // cmd reads its command line as typed: no C runtime quoting.
+        use std::os::windows::process::CommandExt;
+        cmd.arg("/C").raw_arg(line);
+    }
+    #[cfg(not(windows))]
+    cmd.arg("-c").arg(line);
+    cmd.output().unwrap()
+}
+
+/// The `ssocred trust` command in the error runs as printed, from another
+/// directory, for a project whose path holds a space and a quote.
+#[test]
+fn the_printed_trust_command_runs_in_the_shell_as_printed() {
+    let w = World::new();
+    let name = if cfg!(windows) {
+        "my repo"
+    } else {
+        "my repo's"
+    };
+    let repo = w.home().join(name);
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join(".ssocred.toml"), PROJECT).unwrap();
+    let out = run_in(&w, &repo, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let command = err
+        .split('`')
+        .find(|part| part.starts_with("ssocred trust "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let trusted = run_typed(&w, w.home(), command);
+    assert!(trusted.status.success(), "{command}: {}", stderr(&trusted));
+    let got = ok_json(&run_in(&w, &repo, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], READ_ONLY_ARN);
 }
 
 /// `ssocred ARGS` in `dir` with stdin and stderr on a pseudo-terminal,
