@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn this_process_is_alive_and_a_reaped_child_is_not() {
         assert!(process_alive(std::process::id()));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let mut child = ssocred_core::os::process::shell("exit 0").spawn().unwrap();
         let pid = child.id();
         child.wait().unwrap();
         assert!(!process_alive(pid));
@@ -241,7 +241,7 @@ mod tests {
         record.write(&record_path(dir.path(), 42)).unwrap();
         let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
         assert_eq!(line(&served), Some("Admin@123456789012 1h05m".to_owned()));
-        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let mut gone = ssocred_core::os::process::shell("exit 0").spawn().unwrap();
         record.server_pid = gone.id();
         gone.wait().unwrap();
         record.write(&record_path(dir.path(), 42)).unwrap();

@@ -119,15 +119,17 @@ fn longer_chains_are_refused_from_every_source_before_any_call() {
         assert!(out.stdout.is_empty());
     }
 
-    // The review's case: a thousand hops, once a stack overflow.
-    let many: Vec<String> = (0..1000).map(|_| roles[0].clone()).collect();
+    // The review's case: a thousand hops, once a stack overflow. Windows
+    // caps a command line at 32,767 characters, which holds 600 of them.
+    let hops = if cfg!(windows) { 600 } else { 1000 };
+    let many: Vec<String> = (0..hops).map(|_| roles[0].clone()).collect();
     let mut args = vec!["-p", "modern", "-r", READ_ONLY_ARN];
     args.extend(assume_args(&many));
     args.extend(["--sink", "process"]);
     let out = w.run(&args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("and this one has 1000"),
+        stderr(&out).contains(&format!("and this one has {hops}")),
         "{}",
         stderr(&out)
     );

@@ -72,8 +72,15 @@ fn proxy_values_that_are_not_urls_exit_2_naming_the_variable() {
         let out = w.cmd().args(GET).env(variable, value).output().unwrap();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{variable}={value}: {stderr}");
+        // Windows names variables without regard to case: `https_proxy`
+        // is HTTPS_PROXY there, and ssocred names it so.
+        let named = format!("environment {variable}");
         assert!(
-            stderr.contains(&format!("environment {variable}")),
+            stderr.contains(&named)
+                || (cfg!(windows)
+                    && stderr
+                        .to_ascii_lowercase()
+                        .contains(&named.to_ascii_lowercase())),
             "{stderr}"
         );
         assert!(!stderr.contains("pw-SECRET"), "{stderr}");

@@ -46,7 +46,16 @@ fn kubeconfig_takes_the_role_of_a_profile_that_names_one() {
 #[test]
 fn exec_takes_the_role_of_a_profile_that_names_one() {
     let w = World::new();
-    let out = ok(&w.run(&["exec", "-p", "pinned", "--", "env"]));
+    // The command prints its environment: `env`, or `set` in `cmd` on
+    // Windows (with CRLF line ends).
+    let printer: &[&str] = if cfg!(windows) {
+        &["cmd", "/C", "set"]
+    } else {
+        &["env"]
+    };
+    let mut args = vec!["exec", "-p", "pinned", "--"];
+    args.extend(printer);
+    let out = ok(&w.run(&args)).replace("\r\n", "\n");
     let i = w.only_issued();
     assert_eq!(
         (i.account_id.as_str(), i.role_name.as_str()),
