@@ -16,7 +16,7 @@ mod server;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
@@ -98,7 +98,16 @@ impl Endpoint {
             tokio::net::TcpSocket::new_v6()
         }
         .map_err(|e| io_error(&e))?;
-        socket.bind(listen).map_err(|e| io_error(&e))?;
+        // The system's own text for a busy address varies (Windows words it
+        // as "only one usage of each socket address"; wine has none), so the
+        // cause is named here and the system's text follows.
+        socket.bind(listen).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => SinkError::Io {
+                path: PathBuf::from(format!("listen address {listen}")),
+                message: format!("the address is in use by another process ({e})"),
+            },
+            _ => io_error(&e),
+        })?;
         let addr = socket.local_addr().map_err(|e| io_error(&e))?;
         let token = random_token().map_err(|e| io_error(&e))?;
         let current = Arc::new(RwLock::new(None));
