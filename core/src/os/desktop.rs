@@ -234,17 +234,10 @@ pub fn notification_command(title: &str, body: &str) -> Command {
     }
 }
 
-/// `command` run by the system shell: `sh -c` (`cmd /C` on Windows).
+/// `command` run by the system shell: `sh -c` (`cmd` on Windows; see
+/// [`crate::os::process::shell`]).
 pub fn shell_command(command: &str) -> Command {
-    if cfg!(windows) {
-        let mut cmd = Command::new("cmd");
-        cmd.arg("/C").arg(command);
-        cmd
-    } else {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c").arg(command);
-        cmd
-    }
+    crate::os::process::shell(command)
 }
 
 /// A toast through the Windows Runtime, reading its texts from the

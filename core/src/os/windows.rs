@@ -323,10 +323,15 @@ pub mod process {
     /// the same user may read each other's memory (docs/platforms.md).
     pub fn make_undumpable() {}
 
-    /// A command that runs `line` through the system shell: `cmd /C`.
+    /// A command that runs `line` through the system shell, as if typed
+    /// at its prompt: `cmd /S /C "LINE"`. `cmd` reads its own command line
+    /// raw, so the line is passed raw too: quoted by the C runtime's rules
+    /// (as std quotes an argument), every `"` in it would reach `cmd` as
+    /// `\"`. With `/S`, `cmd` removes just the outer pair of quotes.
     pub fn shell(line: &str) -> std::process::Command {
+        use std::os::windows::process::CommandExt;
         let mut command = std::process::Command::new("cmd");
-        command.arg("/C").arg(line);
+        command.raw_arg("/S /C").raw_arg(format!("\"{line}\""));
         command
     }
 
