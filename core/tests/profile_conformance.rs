@@ -9,8 +9,13 @@ use serde_json::Value;
 use ssocred_core::profile::parse_sections;
 
 /// Finds `test-data/profile-parser-tests.json` of the `aws-runtime` package in
-/// this workspace's dependency graph through `cargo metadata`.
+/// this workspace's dependency graph through `cargo metadata`, unless
+/// `SSOCRED_PROFILE_PARSER_SUITE` names the file: `scripts/cross-check` sets
+/// it for the Windows build under wine, which cannot run the Linux cargo.
 fn suite_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("SSOCRED_PROFILE_PARSER_SUITE") {
+        return PathBuf::from(path);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1"])
