@@ -26,6 +26,10 @@ mod errors;
 // forwarding tests send signals with `kill`.
 #[cfg(unix)]
 mod exec;
+// Windows only: the same surfaces with `cmd` lines as the commands, and the
+// Job Object that ends the command with ssocred.
+#[cfg(windows)]
+mod exec_windows;
 // Unix only: SIGKILL, tmpfs mounts, `ulimit -f` and mode bits.
 #[cfg(unix)]
 mod faults;

@@ -116,6 +116,30 @@ impl Running {
         assert!(ok, "kill -{signal} failed");
     }
 
+    /// Kills the process (on Windows, as Task Manager's "End task" would).
+    // Used by the Windows-only exec tests (exec_windows.rs).
+    #[cfg_attr(unix, allow(dead_code))]
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Whether its stdout reaches its end within `patience`: every process
+    /// holding the pipe (the process, and any child it gave the pipe) has
+    /// ended. Lines still coming are read and dropped.
+    #[cfg_attr(unix, allow(dead_code))]
+    pub fn stdout_ends_within(&mut self, patience: Duration) -> bool {
+        let deadline = Instant::now() + patience;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Disconnected) => return true,
+                Err(RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+
     /// Waits for the process to end; returns its status, the rest of its
     /// stdout and all of its stderr.
     pub fn finish(mut self) -> (ExitStatus, String, String) {
