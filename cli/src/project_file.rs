@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssocred_core::command_line::Rules;
 use ssocred_core::fs::TargetFile;
+use ssocred_core::os::process::COMMAND_LINE_RULES;
 use ssocred_core::{Error, chain::Hop};
 use toml::Spanned;
 
@@ -275,7 +275,7 @@ pub fn for_run(
         Error::Usage(format!(
             "{} is not trusted (it is new, or changed since it was trusted); review it, then run `ssocred trust {}`",
             file.path.display(),
-            Rules::NATIVE.typed(&file.path.to_string_lossy())
+            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
         ))
     };
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

@@ -2,8 +2,8 @@
 //! every reader on the system runs the same command, and how it reads them
 //! back (`status` finds the roles of discovered profiles).
 //!
-//! The readers differ by system, so the rules do ([`Rules::NATIVE`] is this
-//! system's, chosen in the platform layer):
+//! The readers differ by system, so the rules do (the platform layer's
+//! `COMMAND_LINE_RULES` is this system's):
 //!
 //! - [`Rules::Posix`]: the Rust and Go SDKs run the line with `sh -c`;
 //!   botocore (the AWS CLI, boto3) splits it with `shlex.split` and runs the
@@ -46,9 +46,6 @@ impl fmt::Display for Unwritable {
 impl std::error::Error for Unwritable {}
 
 impl Rules {
-    /// The rules of this system's readers.
-    pub const NATIVE: Rules = crate::os::process::COMMAND_LINE_RULES;
-
     /// The program word: the path of the executable to run.
     pub fn program(self, path: &str) -> Result<String, Unwritable> {
         if path.is_empty() {

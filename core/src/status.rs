@@ -292,7 +292,7 @@ pub struct ProcessRole {
 /// ssocred with `-p`/`--profile`, `-r`/`--role-arn` and any `--assume`;
 /// `None` when one of them is missing or does not parse.
 pub fn process_role(line: &str) -> Option<ProcessRole> {
-    process_role_by(Rules::NATIVE, line)
+    process_role_by(crate::os::process::COMMAND_LINE_RULES, line)
 }
 
 /// [`process_role`] with the line split by `rules`.

@@ -19,8 +19,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ssocred_core::chain::Hop;
-use ssocred_core::command_line::Rules;
 use ssocred_core::fs::TargetFile;
+use ssocred_core::os::process::COMMAND_LINE_RULES;
 use ssocred_core::profile::SsoProfile;
 use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
 
@@ -713,7 +713,7 @@ fn line_ending(text: &str) -> &'static str {
 /// One argument word of the credential_process line, by the rules of this
 /// system's readers (ssocred_core::command_line).
 fn shell_word(word: &str) -> Result<String, SinkError> {
-    Rules::NATIVE.word(word).map_err(|why| {
+    COMMAND_LINE_RULES.word(word).map_err(|why| {
         SinkError::refused(
             NAME,
             format!("`{word}` cannot be written into a credential_process line: {why}"),
@@ -726,7 +726,7 @@ fn shell_word(word: &str) -> Result<String, SinkError> {
 /// a user folder `C:\Users\Ann Lee`) and an `ssocred` of that name is found
 /// on PATH, the line runs that one by name, as other tools' lines do.
 fn command_word(path: &str, on_path: impl FnOnce(&str) -> bool) -> Result<String, SinkError> {
-    let why = match Rules::NATIVE.program(path) {
+    let why = match COMMAND_LINE_RULES.program(path) {
         Ok(word) => return Ok(word),
         Err(why) => why,
     };
