@@ -47,77 +47,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use ssocred_core::{Error, SinkSpec};
 use toml::Spanned;
 
-/// The file as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    /// The SSO profile.
-    pub profile: Option<String>,
-    /// The region written next to the credentials.
-    pub region: Option<String>,
-    /// The role, as an ARN.
-    pub role_arn: Option<String>,
-    /// The role's account (with `role`).
-    pub account: Option<String>,
-    /// The role name (with `account`).
-    pub role: Option<String>,
-    /// Roles to assume after the SSO role, in order.
-    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
-    /// Sink specs, `NAME[:ARG][,KEY=VALUE...]`.
-    pub sinks: Option<Vec<Spanned<String>>>,
-    /// Sinks as tables: `type` and the sink's options.
-    pub sink: Option<Vec<Spanned<SinkTable>>>,
-    /// Seconds before expiry at which long-running modes fetch again.
-    pub refresh_before: Option<u64>,
-    /// Login behaviour.
-    pub login: Option<Login>,
-    /// The role-credential cache.
-    pub cache: Option<Cache>,
-    /// The interactive chooser (top level only: it is about the person, not
-    /// the role a preset names).
-    pub chooser: Option<Chooser>,
-    /// `status --watch`.
-    pub status: Option<StatusTable>,
-    /// `ssocred console` and the console sink.
-    pub console: Option<ConsoleTable>,
-    /// Named presets, chosen with `--preset NAME`.
-    #[serde(default)]
-    pub preset: BTreeMap<String, Preset>,
-    /// Docker registries mapped to roles (`[[registry]]`), for
-    /// `ssocred docker-credential`; the first match wins.
-    #[serde(default)]
-    pub registry: Vec<Spanned<RegistryMapping>>,
-}
-
-/// A `[[registry]]` table: which role's ECR token a registry gets.
-///
-/// ```toml
-/// [[registry]]
-/// match = "*.dkr.ecr.eu-west-1.amazonaws.com"   # or an account id
-/// profile = "my-sso"
-/// role_arn = "arn:aws:iam::123456789012:role/Push"
-/// ```
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegistryMapping {
-    /// A 12-digit account id, or a glob over registry host names (any case).
-    #[serde(rename = "match")]
-    pub pattern: String,
-    /// A preset whose profile and role serve the registry.
-    pub preset: Option<String>,
-    /// The SSO profile (else the one the settings resolve).
-    pub profile: Option<String>,
-    /// The role, as an ARN.
-    pub role_arn: Option<String>,
-    /// The role's account id (with `role`).
-    pub account: Option<String>,
-    /// The role name (with `account`).
-    pub role: Option<String>,
-}
+pub use crate::settings::layer::{
+    AssumeEntry, ChooserOrder, Layer, LoginMethod, Place, PresetKey, RegistryMapping, SinkTable,
+};
 
 impl RegistryMapping {
     /// Whether the registry `host` (lower case) of `account` matches.
@@ -135,7 +70,7 @@ impl RegistryMapping {
 
     /// What is wrong with the table, if anything: a bad pattern, no role, or
     /// a role that would need a listing to resolve.
-    fn problem(&self, presets: &BTreeMap<String, Preset>) -> Option<String> {
+    fn problem(&self, presets: &BTreeMap<String, Layer>) -> Option<String> {
         if self.pattern.is_empty() {
             return Some(
                 "`match` is empty; give an account id or a glob over registry hosts".into(),
@@ -185,212 +120,6 @@ impl RegistryMapping {
     }
 }
 
-/// A `[preset.NAME]` table: the same keys as the top level, except presets.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Preset {
-    /// The SSO profile.
-    pub profile: Option<String>,
-    /// The region.
-    pub region: Option<String>,
-    /// The role, as an ARN.
-    pub role_arn: Option<String>,
-    /// The role's account.
-    pub account: Option<String>,
-    /// The role name.
-    pub role: Option<String>,
-    /// Roles to assume after the SSO role, in order.
-    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
-    /// Sink specs.
-    pub sinks: Option<Vec<Spanned<String>>>,
-    /// Sinks as tables.
-    pub sink: Option<Vec<Spanned<SinkTable>>>,
-    /// Seconds before expiry at which long-running modes fetch again.
-    pub refresh_before: Option<u64>,
-    /// Login behaviour.
-    pub login: Option<Login>,
-    /// The role-credential cache.
-    pub cache: Option<Cache>,
-    /// `status --watch`.
-    pub status: Option<StatusTable>,
-    /// `ssocred console` and the console sink.
-    pub console: Option<ConsoleTable>,
-}
-
-/// The `[console]` table: the browser of the console, apart from the one
-/// the SSO login opens.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsoleTable {
-    /// The browser command (else `$BROWSER`, else the system's).
-    pub browser: Option<String>,
-    /// `auto` or a name: one browser identity per role.
-    pub browser_profile: Option<String>,
-}
-
-/// The `[status]` table: how `status --watch` reports.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusTable {
-    /// A shell command run instead of a desktop notification.
-    pub notify_command: Option<String>,
-    /// Seconds between two reads of the token files.
-    pub interval: Option<u64>,
-}
-
-/// One hop of `assume`: an ARN, or a table with the hop's options.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum AssumeEntry {
-    /// `"arn:aws:iam::123456789012:role/NAME"`.
-    Arn(String),
-    /// `{ role_arn = "...", external_id = "...", ... }`.
-    Table(AssumeTable),
-}
-
-impl AssumeEntry {
-    /// The hop this entry names, checked; the error says what is wrong.
-    pub fn hop(&self) -> Result<ssocred_core::chain::Hop, String> {
-        match self {
-            AssumeEntry::Arn(arn) => ssocred_core::chain::Hop::parse(arn),
-            AssumeEntry::Table(t) => ssocred_core::RoleArn::parse(&t.role_arn)
-                .map_err(|e| e.to_string())
-                .and_then(|role| {
-                    let hop = ssocred_core::chain::Hop {
-                        role,
-                        external_id: t.external_id.clone(),
-                        session_name: t.session_name.clone(),
-                        duration: t.duration,
-                        source_identity: t.source_identity.clone(),
-                    };
-                    hop.check().map(|()| hop)
-                }),
-        }
-    }
-}
-
-/// A hop's table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssumeTable {
-    /// The role to assume.
-    pub role_arn: String,
-    /// The external id its trust policy asks for.
-    pub external_id: Option<String>,
-    /// The role session name.
-    pub session_name: Option<String>,
-    /// Seconds (900 to 3600).
-    pub duration: Option<u32>,
-    /// The source identity.
-    pub source_identity: Option<String>,
-}
-
-/// The `[cache]` table: the role-credential cache. Each key set in a
-/// preset's table overrides the same key at the top level.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cache {
-    /// `false` neither reads nor writes the cache.
-    pub enabled: Option<bool>,
-    /// Cached credentials count as expired this many minutes early.
-    pub window_minutes: Option<u32>,
-}
-
-/// The `[chooser]` table.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Chooser {
-    /// How the roles are listed before anything is typed.
-    pub order: Option<ChooserOrder>,
-}
-
-/// The order of the chooser's list.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChooserOrder {
-    /// The roles chosen most often and most recently first, then the rest
-    /// alphabetically.
-    #[default]
-    Frecency,
-    /// By account name, account id and role name, and nothing remembered.
-    Alphabetical,
-}
-
-impl ChooserOrder {
-    /// The name written in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChooserOrder::Frecency => "frecency",
-            ChooserOrder::Alphabetical => "alphabetical",
-        }
-    }
-}
-
-/// A `[[sink]]` table: `type = "NAME"` and that sink's options.
-#[derive(Debug, Deserialize)]
-pub struct SinkTable {
-    /// The sink name.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Every other key: the sink's options, validated by the sink.
-    #[serde(flatten)]
-    pub options: BTreeMap<String, toml::Value>,
-}
-
-/// How ssocred logs in when no valid token is cached.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    /// `auto`, `device-code`, `pkce` or `aws-cli`.
-    pub method: Option<LoginMethod>,
-    /// Whether to open a browser for the user.
-    pub open_browser: Option<bool>,
-    /// The port of the PKCE redirect listener (else a random one).
-    pub redirect_port: Option<u16>,
-    /// The browser command of the SSO login (else the system's opener).
-    pub browser: Option<String>,
-}
-
-/// The login flows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMethod {
-    /// PKCE (a browser redirect to this machine) for sso-session profiles
-    /// where a browser can open, else the device code flow.
-    Auto,
-    /// OAuth device authorization (works over SSH).
-    DeviceCode,
-    /// Authorization code with PKCE and a loopback redirect.
-    Pkce,
-    /// Run `aws sso login`.
-    AwsCli,
-}
-
-impl LoginMethod {
-    /// Every method, in the order the docs give them.
-    pub const ALL: [LoginMethod; 4] = [
-        LoginMethod::Auto,
-        LoginMethod::DeviceCode,
-        LoginMethod::Pkce,
-        LoginMethod::AwsCli,
-    ];
-
-    /// The method a name (as in the file) stands for.
-    pub fn from_name(name: &str) -> Option<LoginMethod> {
-        LoginMethod::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-
-    /// The name used in the file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginMethod::Auto => "auto",
-            LoginMethod::DeviceCode => "device-code",
-            LoginMethod::Pkce => "pkce",
-            LoginMethod::AwsCli => "aws-cli",
-        }
-    }
-}
-
 /// A sink from the config, with the line it was declared on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSink {
@@ -407,8 +136,119 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Its text, for turning spans into lines.
     text: String,
-    /// The parsed file.
-    pub file: ConfigFile,
+    /// The top level, with the `[preset.NAME]` tables in `preset`.
+    pub file: Layer,
+}
+
+/// A file of settings (the config, a project file): its path and text, for
+/// errors that name the file and line, and the checked forms of the keys
+/// whose errors need a line.
+pub trait SettingsFile {
+    /// The file's path (empty for no file).
+    fn path(&self) -> &Path;
+    /// The file's text.
+    fn text(&self) -> &str;
+
+    /// An error in this file, at `line` when known.
+    fn error(&self, line: Option<usize>, message: String) -> Error {
+        match line {
+            Some(line) => file_error(self.path(), format!("line {line}: {message}")),
+            None => file_error(self.path(), message),
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        line_col(self.text(), offset).0
+    }
+
+    /// The hops of an `assume` list, each checked; an error names the line.
+    fn hops_of(
+        &self,
+        entries: &[Spanned<AssumeEntry>],
+    ) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
+        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
+            let line = entries.first().map(|e| self.line_of(e.span().start));
+            return Err(self.error(line, format!("assume: {e}")));
+        }
+        entries
+            .iter()
+            .map(|entry| {
+                let line = self.line_of(entry.span().start);
+                entry
+                    .get_ref()
+                    .hop()
+                    .map_err(|e| self.error(Some(line), format!("assume: {e}")))
+            })
+            .collect()
+    }
+
+    /// The sinks a layer declares, with their lines; `None` when it
+    /// declares none.
+    fn sinks_of(&self, layer: &Layer) -> Result<Option<Vec<ConfigSink>>, Error> {
+        if let Some(specs) = &layer.sinks {
+            let parsed = specs
+                .iter()
+                .map(|s| {
+                    let line = self.line_of(s.span().start);
+                    SinkSpec::parse(s.get_ref())
+                        .map(|spec| ConfigSink { spec, line })
+                        .map_err(|e| self.error(Some(line), format!("sinks: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Some(parsed));
+        }
+        let Some(tables) = &layer.sink else {
+            return Ok(None);
+        };
+        let parsed = tables
+            .iter()
+            .map(|t| {
+                let line = self.line_of(t.span().start);
+                table_spec(t.get_ref())
+                    .map(|spec| ConfigSink { spec, line })
+                    .map_err(|e| self.error(Some(line), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(parsed))
+    }
+}
+
+impl SettingsFile for Config {
+    fn path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(""))
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The spec of a `[[sink]]` table.
+fn table_spec(table: &SinkTable) -> Result<SinkSpec, String> {
+    let mut spec = SinkSpec::parse(&table.kind).map_err(|e| format!("[[sink]] type: {e}"))?;
+    if spec.arg.is_some() || !spec.options.is_empty() {
+        return Err(format!(
+            "[[sink]] type `{}` must be a bare sink name; give options as keys of the table",
+            table.kind
+        ));
+    }
+    for (key, value) in &table.options {
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            _ => {
+                return Err(format!(
+                    "sink `{}`: option `{key}` must be a string, number or boolean",
+                    spec.name
+                ));
+            }
+        };
+        spec.options.insert(key.clone(), text);
+    }
+    Ok(spec)
 }
 
 /// Where the config file is: `--config`, else `SSOCRED_CONFIG`, else
@@ -448,7 +288,7 @@ impl Config {
 
     /// Parses config text read from `path`.
     pub fn parse(path: &Path, text: String) -> Result<Config, Error> {
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        let file: Layer = toml::from_str(&text).map_err(|e| {
             let at = e
                 .span()
                 .map(|s| {
@@ -470,44 +310,64 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks what serde cannot: a section uses `sinks` or `[[sink]]`, not
-    /// both; `account` and `role` come together; every sink declaration
-    /// parses.
+    /// The `[preset.NAME]` tables.
+    pub fn presets(&self) -> &BTreeMap<String, Layer> {
+        static NONE: BTreeMap<String, Layer> = BTreeMap::new();
+        match &self.file.preset {
+            Some(PresetKey::Presets(presets)) => presets,
+            _ => &NONE,
+        }
+    }
+
+    /// The `[[registry]]` tables.
+    pub fn registries(&self) -> &[Spanned<RegistryMapping>] {
+        self.file.registry.as_deref().unwrap_or_default()
+    }
+
+    /// Checks what serde cannot: which keys may stand where; a section uses
+    /// `sinks` or `[[sink]]`, not both; `account` and `role` come together;
+    /// every sink declaration and every hop parses.
     fn check_shape(&self) -> Result<(), Error> {
-        let top = (
-            "the top level",
-            &self.file.sinks,
-            &self.file.sink,
-            &self.file.account,
-            &self.file.role,
-        );
+        if let Err(key) = self.file.check_place(Place::Top) {
+            return Err(self.error(
+                None,
+                format!("`{key} = \"NAME\"` is not a config key: choose a preset with --preset or SSOCRED_PRESET, or define [preset.NAME] tables"),
+            ));
+        }
         let presets = self
-            .file
-            .preset
+            .presets()
             .iter()
-            .map(|(name, p)| (name.as_str(), &p.sinks, &p.sink, &p.account, &p.role));
-        for (section, sinks, tables, account, role) in std::iter::once(top).chain(presets) {
-            let section = if section == "the top level" {
-                section.to_owned()
-            } else {
-                format!("[preset.{section}]")
-            };
-            if sinks.is_some() && tables.is_some() {
+            .map(|(name, p)| (format!("[preset.{name}]"), p));
+        for (section, layer) in
+            std::iter::once(("the top level".to_owned(), &self.file)).chain(presets)
+        {
+            if section != "the top level"
+                && let Err(key) = layer.check_place(Place::Preset)
+            {
+                return Err(self.error(
+                    None,
+                    format!("{section}: `{key}` may stand only at the top level of the file"),
+                ));
+            }
+            if layer.sinks.is_some() && layer.sink.is_some() {
                 return Err(self.error(
                     None,
                     format!("{section} has both `sinks` and [[sink]] tables; use one of them"),
                 ));
             }
-            if account.is_some() != role.is_some() {
+            if layer.account.is_some() != layer.role.is_some() {
                 return Err(self.error(
                     None,
                     format!("{section} needs `account` and `role` together"),
                 ));
             }
-            self.sinks_of(sinks, tables)?;
+            self.sinks_of(layer)?;
+            if let Some(entries) = &layer.assume {
+                self.hops_of(entries)?;
+            }
         }
-        for mapping in &self.file.registry {
-            if let Some(problem) = mapping.get_ref().problem(&self.file.preset) {
+        for mapping in self.registries() {
+            if let Some(problem) = mapping.get_ref().problem(self.presets()) {
                 let line = self.line_of(mapping.span().start);
                 return Err(self.error(Some(line), format!("[[registry]] {problem}")));
             }
@@ -518,8 +378,7 @@ impl Config {
     /// The first `[[registry]]` table matching `host` of `account`, with
     /// its line.
     pub fn registry_mapping(&self, host: &str, account: &str) -> Option<(&RegistryMapping, usize)> {
-        self.file
-            .registry
+        self.registries()
             .iter()
             .find(|m| m.get_ref().matches(host, account))
             .map(|m| (m.get_ref(), self.line_of(m.span().start)))
@@ -527,12 +386,12 @@ impl Config {
 
     /// The names of the presets.
     pub fn preset_names(&self) -> Vec<&str> {
-        self.file.preset.keys().map(String::as_str).collect()
+        self.presets().keys().map(String::as_str).collect()
     }
 
     /// The preset called `name`, or an error listing the presets there are.
-    pub fn preset(&self, name: &str) -> Result<&Preset, Error> {
-        self.file.preset.get(name).ok_or_else(|| {
+    pub fn preset(&self, name: &str) -> Result<&Layer, Error> {
+        self.presets().get(name).ok_or_else(|| {
             let where_ = match &self.path {
                 Some(p) => p.display().to_string(),
                 None => "the ssocred config (no file found)".to_owned(),
@@ -547,106 +406,6 @@ impl Config {
                 }
             ))
         })
-    }
-
-    /// The hops of an `assume` list, each checked; an error names the line.
-    pub fn hops_of(
-        &self,
-        entries: &[Spanned<AssumeEntry>],
-    ) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
-        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
-            let line = entries.first().map(|e| self.line_of(e.span().start));
-            return Err(self.error(line, format!("assume: {e}")));
-        }
-        entries
-            .iter()
-            .map(|entry| {
-                let line = self.line_of(entry.span().start);
-                entry
-                    .get_ref()
-                    .hop()
-                    .map_err(|e| self.error(Some(line), format!("assume: {e}")))
-            })
-            .collect()
-    }
-
-    /// The sinks a section declares, with their lines; `None` when it
-    /// declares none.
-    pub fn sinks_of(
-        &self,
-        specs: &Option<Vec<Spanned<String>>>,
-        tables: &Option<Vec<Spanned<SinkTable>>>,
-    ) -> Result<Option<Vec<ConfigSink>>, Error> {
-        if let Some(specs) = specs {
-            let parsed = specs
-                .iter()
-                .map(|s| {
-                    let line = self.line_of(s.span().start);
-                    SinkSpec::parse(s.get_ref())
-                        .map(|spec| ConfigSink { spec, line })
-                        .map_err(|e| self.error(Some(line), format!("sinks: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(Some(parsed));
-        }
-        let Some(tables) = tables else {
-            return Ok(None);
-        };
-        let parsed = tables
-            .iter()
-            .map(|t| {
-                let line = self.line_of(t.span().start);
-                self.table_spec(t.get_ref(), line)
-                    .map(|spec| ConfigSink { spec, line })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(parsed))
-    }
-
-    fn table_spec(&self, table: &SinkTable, line: usize) -> Result<SinkSpec, Error> {
-        let mut spec = SinkSpec::parse(&table.kind)
-            .map_err(|e| self.error(Some(line), format!("[[sink]] type: {e}")))?;
-        if spec.arg.is_some() || !spec.options.is_empty() {
-            return Err(self.error(
-                Some(line),
-                format!(
-                    "[[sink]] type `{}` must be a bare sink name; give options as keys of the table",
-                    table.kind
-                ),
-            ));
-        }
-        for (key, value) in &table.options {
-            let text = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                _ => {
-                    return Err(self.error(
-                        Some(line),
-                        format!(
-                            "sink `{}`: option `{key}` must be a string, number or boolean",
-                            spec.name
-                        ),
-                    ));
-                }
-            };
-            spec.options.insert(key.clone(), text);
-        }
-        Ok(spec)
-    }
-
-    /// An error in this file, at `line` when known.
-    pub fn error(&self, line: Option<usize>, message: String) -> Error {
-        let path = self.path.clone().unwrap_or_default();
-        match line {
-            Some(line) => file_error(&path, format!("line {line}: {message}")),
-            None => file_error(&path, message),
-        }
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        line_col(&self.text, offset).0
     }
 }
 
@@ -711,11 +470,11 @@ format = "array"
             c.file.login.as_ref().unwrap().method,
             Some(LoginMethod::Pkce)
         );
-        let top = c.sinks_of(&c.file.sinks, &c.file.sink).unwrap().unwrap();
+        let top = c.sinks_of(&c.file).unwrap().unwrap();
         assert_eq!(top[1].spec, SinkSpec::parse("env:fish").unwrap());
         assert_eq!(top[1].line, 4);
         let ci = c.preset("ci").unwrap();
-        let sinks = c.sinks_of(&ci.sinks, &ci.sink).unwrap().unwrap();
+        let sinks = c.sinks_of(ci).unwrap().unwrap();
         assert_eq!(sinks[0].spec, SinkSpec::parse("dotenv:path=.env").unwrap());
         assert_eq!(sinks[0].line, 13);
         assert_eq!(sinks[1].spec, SinkSpec::parse("json:format=array").unwrap());
@@ -833,7 +592,7 @@ format = "array"
             ),
             (
                 "[preset.p]\n[[preset.p.registry]]\nmatch = '*'\n",
-                &["unknown field `registry`"],
+                &["[preset.p]: `registry` may stand only at the top level"],
             ),
         ];
         for (text, fragments) in cases {

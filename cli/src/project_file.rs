@@ -25,50 +25,36 @@ use sha2::{Digest, Sha256};
 use ssocred_core::fs::TargetFile;
 use ssocred_core::os::process::COMMAND_LINE_RULES;
 use ssocred_core::{Error, chain::Hop};
-use toml::Spanned;
 
-use crate::config_file::{AssumeEntry, file_error, line_col};
+use crate::config_file::{SettingsFile, file_error, line_col};
+use crate::settings::layer::{Layer, Place, project_allows, project_keys};
 
 /// The file name looked for in the working directory and each parent.
 pub const FILE_NAME: &str = ".ssocred.toml";
 
-/// The keys a project file may set.
-pub const ALLOWED_KEYS: [&str; 7] = [
-    "profile", "role_arn", "account", "role", "assume", "region", "preset",
-];
-
-/// The keys of a project file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectKeys {
-    /// The SSO profile.
-    pub profile: Option<String>,
-    /// The role, as an ARN.
-    pub role_arn: Option<String>,
-    /// The role's account (with `role`).
-    pub account: Option<String>,
-    /// The role name (with `account`).
-    pub role: Option<String>,
-    /// Roles to assume after the SSO role.
-    pub assume: Option<Vec<Spanned<AssumeEntry>>>,
-    /// The region next to the credentials.
-    pub region: Option<String>,
-    /// A preset of the user's own config.
-    pub preset: Option<String>,
-}
-
-/// A parsed project file.
+/// A parsed project file: a settings [`Layer`] holding only the keys a
+/// project may set.
 #[derive(Debug)]
 pub struct ProjectFile {
     /// Its canonical path.
     pub path: PathBuf,
     text: String,
-    /// Its keys.
-    pub keys: ProjectKeys,
+    /// Its settings.
+    pub layer: Layer,
+}
+
+impl SettingsFile for ProjectFile {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 impl ProjectFile {
-    /// Parses `text`, read from `path`: a key outside [`ALLOWED_KEYS`] is a
+    /// Parses `text`, read from `path`: a key a project may not set is a
     /// usage error (exit 2) naming the file, line and key; bad TOML or a bad
     /// value is a config error (exit 3).
     pub fn parse(path: &Path, text: String) -> Result<ProjectFile, Error> {
@@ -79,23 +65,15 @@ impl ProjectFile {
                 .unwrap_or_default();
             file_error(path, format!("{at}{}", e.message().trim_end()))
         })?;
-        for key in table.keys() {
-            if !ALLOWED_KEYS.contains(&key.as_str()) {
-                let line = text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with(key.as_str()))
-                    .map(|i| format!(", line {}", i + 1))
-                    .unwrap_or_default();
-                return Err(Error::Usage(format!(
-                    "{}{line}: `{key}` is refused in a project file: it may set only {}, never anything that writes a file, runs a command, or changes an endpoint or a CA; put `{key}` in your own ssocred config",
-                    path.display(),
-                    ALLOWED_KEYS.join(", ")
-                )));
-            }
+        if let Some(key) = table.keys().find(|k| !project_allows(k)) {
+            return Err(refused(path, &text, key));
         }
-        let keys: ProjectKeys = toml::from_str(&text)
+        let layer: Layer = toml::from_str(&text)
             .map_err(|e| file_error(path, e.message().trim_end().to_owned()))?;
-        if keys.account.is_some() != keys.role.is_some() {
+        if let Err(key) = layer.check_place(Place::Project) {
+            return Err(refused(path, &text, &key));
+        }
+        if layer.account.is_some() != layer.role.is_some() {
             return Err(file_error(
                 path,
                 "needs `account` and `role` together".to_owned(),
@@ -104,7 +82,7 @@ impl ProjectFile {
         let file = ProjectFile {
             path: path.to_path_buf(),
             text,
-            keys,
+            layer,
         };
         file.hops()?;
         Ok(file)
@@ -112,25 +90,11 @@ impl ProjectFile {
 
     /// The hops of `assume`, each checked; an error names the line.
     pub fn hops(&self) -> Result<Option<Vec<Hop>>, Error> {
-        let Some(entries) = &self.keys.assume else {
-            return Ok(None);
-        };
-        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
-            let line = entries
-                .first()
-                .map_or(1, |e| line_col(&self.text, e.span().start).0);
-            return Err(file_error(&self.path, format!("line {line}: assume: {e}")));
-        }
-        entries
-            .iter()
-            .map(|entry| {
-                entry.get_ref().hop().map_err(|e| {
-                    let line = line_col(&self.text, entry.span().start).0;
-                    file_error(&self.path, format!("line {line}: assume: {e}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        self.layer
+            .assume
+            .as_ref()
+            .map(|entries| self.hops_of(entries))
+            .transpose()
     }
 
     /// The SHA-256 of the text, in hex.
@@ -153,6 +117,27 @@ impl ProjectFile {
         }
         out
     }
+}
+
+/// A key a project file may not set (exit 2), naming the file, the line and
+/// the key.
+fn refused(path: &Path, text: &str, key: &str) -> Error {
+    let line = text
+        .lines()
+        .position(|l| {
+            let l = l
+                .trim_start()
+                .trim_start_matches("[[")
+                .trim_start_matches('[');
+            l.starts_with(key)
+        })
+        .map(|i| format!(", line {}", i + 1))
+        .unwrap_or_default();
+    Error::Usage(format!(
+        "{}{line}: `{key}` is refused in a project file: it may set only {}, never anything that writes a file, runs a command, or changes an endpoint or a CA; put `{key}` in your own ssocred config",
+        path.display(),
+        project_keys().join(", ")
+    ))
 }
 
 /// The nearest project file: in `dir` or the closest parent.
@@ -311,7 +296,7 @@ mod tests {
             "profile = 'corp'\naccount = '123456789012'\nrole = 'Dev'\nregion = 'eu-west-1'\npreset = 'ci'\nassume = ['arn:aws:iam::210987654321:role/Hub']\n",
         )
         .unwrap();
-        assert_eq!(file.keys.profile.as_deref(), Some("corp"));
+        assert_eq!(file.layer.profile.as_deref(), Some("corp"));
         assert_eq!(file.hops().unwrap().unwrap().len(), 1);
         for (text, key) in [
             ("sinks = ['dotenv:.env']\n", "sinks"),

@@ -19,7 +19,8 @@ use ssocred_core::role_cache::{self, RoleCache};
 use ssocred_core::{Error, RoleArn, SinkContext};
 
 use crate::config_file::LoginMethod;
-use crate::flags::{NetworkFlags, RoleFlags, TokenFlags};
+use crate::config_file::SettingsFile;
+use crate::flags::{NetworkFlags, RoleFlags};
 use crate::settings::{self, Settings, Source};
 
 /// How long a login waits for the user.
@@ -183,10 +184,11 @@ pub fn login_settings(settings: &Settings) -> LoginSettings {
     }
 }
 
-/// How a run gets its token: refreshed, or logged in as the settings, the
-/// flags and the terminal allow.
-pub fn token_policy(settings: &Settings, token: &TokenFlags, verbose: bool) -> TokenPolicy {
-    let may_log_in = interactive() || token.auto_login;
+/// How a run gets its token: refreshed, or logged in as the settings and
+/// the terminal allow.
+pub fn token_policy(settings: &Settings) -> TokenPolicy {
+    let token = &settings.token;
+    let may_log_in = interactive() || settings.login.auto_login.value;
     let command = token.login_command.clone().or_else(|| {
         (settings.login.method.value == LoginMethod::AwsCli)
             .then(|| "aws sso login --profile {profile}".to_owned())
@@ -200,7 +202,7 @@ pub fn token_policy(settings: &Settings, token: &TokenFlags, verbose: bool) -> T
         refresh_window: Duration::from_secs(token.refresh_window),
         lock_timeout: Duration::from_secs(token.lock_timeout),
         on_expiry,
-        verbose,
+        verbose: settings.verbose,
     }
 }
 
@@ -209,9 +211,9 @@ pub fn role_cache(settings: &Settings, paths: &AwsPaths) -> Option<RoleCache> {
     // A long-running mode refetches `refresh_before` ahead of expiry; a
     // narrower window would answer that refetch with the same credentials
     // and the refresh would come round again at once.
-    let window = (u64::from(settings.cache_window.value) * 60)
+    let window = (u64::from(settings.cache.window.value) * 60)
         .max(settings.refresh_before.value.saturating_add(60));
-    settings.cache_enabled.value.then(|| {
+    settings.cache.enabled.value.then(|| {
         RoleCache::new(
             role_cache::default_dir(&paths.home),
             Duration::from_secs(window),
@@ -262,12 +264,6 @@ pub struct RequestParts<'a> {
     pub query: RoleQuery,
     /// Portal calls at once.
     pub concurrency: usize,
-    /// The token flags.
-    pub token: &'a TokenFlags,
-    /// The network flags.
-    pub network: &'a NetworkFlags,
-    /// `-v`.
-    pub verbose: bool,
 }
 
 /// The request of an invocation: the profile loaded, the login, the cache
@@ -278,11 +274,8 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         paths,
         query,
         concurrency,
-        token,
-        network,
-        verbose,
     } = parts;
-    let trace = Trace::new(verbose);
+    let trace = Trace::new(settings.verbose);
     trace.say(|| {
         format!(
             "SSO profile `{}` from {}",
@@ -304,12 +297,15 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
         )
     });
     let region = credentials_region(settings.region.as_ref().map(|r| r.value.as_str()), &profile);
-    let network = self::network(network, paths, &files, &profile)?;
+    let flags = NetworkFlags {
+        ca_bundle: settings.network.ca_bundle.clone(),
+    };
+    let network = self::network(&flags, paths, &files, &profile)?;
     let chain = chain(settings, &profile, &region, &network)?;
     Ok(Request {
         chain,
         login: login_target(paths, &files, &profile, &network)?,
-        token: token_policy(settings, token, verbose),
+        token: token_policy(settings),
         cache: role_cache(settings, paths),
         portal: portal(paths, &profile, &network)?,
         profile,
@@ -343,21 +339,14 @@ pub fn chain(
     }))
 }
 
-/// The request of a command that runs with one role (`exec`, `serve`): a
-/// listing for the chooser runs at the default concurrency.
-pub fn one_role(
-    settings: &Settings,
-    paths: &AwsPaths,
-    flags: &crate::flags::OneRoleFlags,
-) -> Result<Request, Error> {
+/// The request of a command that runs with one role (`exec`, `serve`,
+/// `use`): a listing for the chooser runs at the default concurrency.
+pub fn one_role(settings: &Settings, paths: &AwsPaths, role: &RoleFlags) -> Result<Request, Error> {
     request(RequestParts {
-        query: role_query(settings, &flags.role, false)?,
+        query: role_query(settings, role, false)?,
         settings,
         paths,
         concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
-        token: &flags.token,
-        network: &flags.network,
-        verbose: flags.verbose.verbose,
     })
 }
 
@@ -375,8 +364,5 @@ pub fn listing(
         settings,
         paths,
         concurrency: flags.listing.concurrency,
-        token: &flags.token,
-        network: &flags.network,
-        verbose: flags.verbose.verbose,
     })
 }

@@ -2,6 +2,10 @@
 //! the state directory (`shells/<shell pid>.json`), and the watch that ends
 //! it when the shell exits or `unuse` withdraws the record.
 //!
+//! `use` hands the server the request it resolved as one typed value
+//! ([`ServeRequest`]) on the server's stdin, and the server answers with one
+//! ([`Served`]) on its stdout: the server never resolves settings again.
+//!
 //! The record holds no secret: the endpoint's token reaches the shell over
 //! a pipe from the server to `use`, never through a file or argv.
 
@@ -10,7 +14,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use ssocred_core::Error;
+use sha2::{Digest, Sha256};
+use ssocred_core::{Error, SecretString};
+
+use crate::settings::Settings;
 use ssocred_core::fs::{FileLock, LOCK_TIMEOUT, create_private_dir, write_atomic};
 
 /// Set by `use`: the role ARN (or the profile, with `--profile-only`) the
@@ -21,6 +28,116 @@ pub const MODE: &str = "SSOCRED_USE_MODE";
 /// Set by `use` in the default mode: the shell's pid, which names its
 /// server's record.
 pub const SESSION: &str = "SSOCRED_USE_SHELL";
+/// Set by `use` when a profile the SDKs try before the container endpoint
+/// (`[default]` with credentials) would give this shell's AWS tools other
+/// credentials: what shadows the endpoint, for the prompt.
+pub const SHADOW: &str = "SSOCRED_USE_SHADOW";
+
+/// The version of [`ServeRequest`] and [`Served`]; a server of another
+/// version refuses the request rather than guess.
+pub const HANDOFF_VERSION: u32 = 1;
+
+/// The most a request may take on the server's stdin.
+const MAX_REQUEST: u64 = 1 << 20;
+
+/// What `use` asks its server to serve: the settings it resolved, the role
+/// chosen (never a pattern), typed. A field added to [`Settings`] reaches
+/// the server as it is.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServeRequest {
+    /// [`HANDOFF_VERSION`].
+    pub version: u32,
+    /// The resolved settings.
+    pub settings: Settings,
+}
+
+impl ServeRequest {
+    /// The request of `settings`.
+    pub fn new(settings: Settings) -> ServeRequest {
+        ServeRequest {
+            version: HANDOFF_VERSION,
+            settings,
+        }
+    }
+
+    /// The request as one line of JSON.
+    pub fn to_line(&self) -> Result<String, Error> {
+        serde_json::to_string(self)
+            .map(|text| text + "\n")
+            .map_err(|e| Error::Internal(format!("cannot encode the request for the server: {e}")))
+    }
+
+    /// The SHA-256 of the request's line: two `use` calls that resolved the
+    /// same request have the same digest, and share one server.
+    pub fn digest(line: &str) -> String {
+        Sha256::digest(line.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Reads the request from `input` (the server's stdin): one line, at
+    /// most [`MAX_REQUEST`] bytes, of this version.
+    pub fn read(input: impl io::Read) -> Result<(ServeRequest, String), Error> {
+        let mut line = String::new();
+        io::BufRead::read_line(&mut io::BufReader::new(input.take(MAX_REQUEST)), &mut line)
+            .map_err(|e| {
+                Error::Internal(format!("cannot read the request of `ssocred use`: {e}"))
+            })?;
+        let request: ServeRequest = serde_json::from_str(&line).map_err(|e| {
+            Error::Usage(format!(
+                "serve --for-shell reads the request of `ssocred use` on its stdin, and this is none ({e}); run `ssocred use` instead"
+            ))
+        })?;
+        if request.version != HANDOFF_VERSION {
+            return Err(Error::Internal(format!(
+                "`ssocred use` sent a version {} request to a version {HANDOFF_VERSION} server; run `ssocred use` again",
+                request.version
+            )));
+        }
+        Ok((request, line))
+    }
+}
+
+/// What the server answers once it serves: the endpoint and its token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Served {
+    /// [`HANDOFF_VERSION`].
+    pub version: u32,
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+    pub url: String,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    #[serde(with = "secret_text")]
+    pub token: SecretString,
+    /// The credentials' region, if any.
+    pub region: Option<String>,
+    /// The role served: the chain's last.
+    pub role_arn: String,
+}
+
+/// A secret as a JSON string on the pipe between `use` and its server
+/// (never a file or argv).
+mod secret_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use ssocred_core::{ExposeSecret, SecretString};
+
+    pub fn serialize<S: Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose_secret())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+        String::deserialize(d).map(SecretString::from)
+    }
+}
+
+impl Served {
+    /// The answer as one line of JSON.
+    pub fn to_line(&self) -> Result<String, Error> {
+        serde_json::to_string(self)
+            .map(|text| text + "\n")
+            .map_err(|e| Error::Internal(format!("cannot encode the server's answer: {e}")))
+    }
+}
 
 /// How often the server checks that its shell is alive.
 const POLL: Duration = Duration::from_secs(1);
@@ -39,6 +156,10 @@ pub struct ShellSession {
     /// When the credentials served now expire (UTC, `Z`); `None` before the
     /// first round.
     pub expiration: Option<String>,
+    /// The digest of the request served ([`ServeRequest::digest`]): `use`
+    /// of the same request reuses this server.
+    #[serde(default)]
+    pub request: String,
 }
 
 /// ssocred's state directory for this process's environment.
@@ -152,7 +273,8 @@ pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
 /// refreshes them ahead of expiry, so a short time means it cannot, most
 /// often because the SSO login has ended), `ROLE@ACCOUNT stopped` when the
 /// shell's server is gone, `profile:NAME` with `--profile-only`; `None`
-/// when the shell uses no role.
+/// when the shell uses no role. A served role that a `[default]` profile
+/// shadows says so: the SDKs in that shell get `[default]`'s credentials.
 pub fn prompt_line(
     var: impl Fn(&str) -> Option<String>,
     state_dir: &Path,
@@ -180,10 +302,17 @@ pub fn prompt_line(
     let left = expiration
         .and_then(|e| ssocred_core::time_fmt::parse_expiry(&e))
         .map(|e| ssocred_core::status::short_duration((e - now).whole_seconds()));
-    Some(match left {
+    let line = match left {
         Some(left) => format!("{label} {left}"),
         None => label,
-    })
+    };
+    // The prompt never names a role the shell's SDKs are not getting.
+    Some(
+        match var(SHADOW).filter(|s| !s.is_empty() && mode == "serve") {
+            Some(by) => format!("{line}, shadowed by {}", ssocred_core::text::visible(&by)),
+            None => line,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -237,10 +366,21 @@ mod tests {
             role_arn: arn.to_owned(),
             url: "http://127.0.0.1:1/credentials".to_owned(),
             expiration: Some("2030-01-01T13:05:00Z".to_owned()),
+            request: String::new(),
         };
         record.write(&record_path(dir.path(), 42)).unwrap();
         let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
         assert_eq!(line(&served), Some("Admin@123456789012 1h05m".to_owned()));
+        let shadowed = [
+            (IN_USE, arn),
+            (MODE, "serve"),
+            (SESSION, "42"),
+            (SHADOW, "[default]"),
+        ];
+        assert_eq!(
+            line(&shadowed),
+            Some("Admin@123456789012 1h05m, shadowed by [default]".to_owned())
+        );
         let mut gone = ssocred_core::os::process::shell("exit 0").spawn().unwrap();
         record.server_pid = gone.id();
         gone.wait().unwrap();
@@ -258,6 +398,7 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/R".to_owned(),
             url: "http://127.0.0.1:1/credentials".to_owned(),
             expiration: None,
+            request: "0".repeat(64),
         };
         record.write(&path).unwrap();
         assert_eq!(ShellSession::read(&path), Some(record.clone()));

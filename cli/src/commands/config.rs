@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
+use ssocred_core::pipeline::Plan;
 use ssocred_core::{Error, SinkContext, sink};
 
-use crate::config_file::{self, Config};
+use crate::config_file::{self, Config, SettingsFile};
 use crate::flags::{
     AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, NetworkFlags,
     ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
@@ -141,6 +142,8 @@ impl ShowArgs {
             watch_interval: self.watch.interval,
             console_browser: self.console.browser.clone(),
             browser_profile: self.console.browser_profile.clone(),
+            network: self.network.clone(),
+            ..Flags::default()
         };
         let base = Flags {
             config: all.config.clone(),
@@ -219,9 +222,37 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
             let paths = request::paths()?;
             settings.validate_sinks(&request::sink_context(&paths)?)?;
             let mut text = settings.show(show.command.topics());
+            if show.command.topics().contains(&Topic::Role) {
+                text.push_str(&final_role_line(&settings, &paths, &show.role));
+            }
             text.push_str(&network_section(&show.network, &settings, &paths)?);
             write_stdout(text.as_bytes())
         }
+    }
+}
+
+/// `# final role: ARN`: the role whose credentials the command gives, when
+/// it is known without a listing (the chain's last role, the role named, or
+/// the AWS profile's own), else a comment saying why it is not.
+fn final_role_line(
+    settings: &Settings,
+    paths: &ssocred_core::profile::AwsPaths,
+    role: &RoleFlags,
+) -> String {
+    if let Some(last) = settings.chain.value.last() {
+        return format!("# final role: {}  (the chain's last hop)\n", last.role);
+    }
+    let planned = request::sso_profile(settings, paths).and_then(|(_, profile)| {
+        let query = request::role_query(settings, role, false)?;
+        ssocred_core::pipeline::plan(&query, &profile)
+    });
+    match planned {
+        Ok(Plan::Role(role)) => format!("# final role: {role}\n"),
+        Ok(_) => "# final role: chosen from a listing (a pattern, or the chooser)\n".to_owned(),
+        Err(e) => format!(
+            "# final role: unknown offline ({})\n",
+            ssocred_core::text::visible(&e.to_string())
+        ),
     }
 }
 
@@ -229,17 +260,14 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
 /// found now, with its line, rather than on the day the preset is used.
 /// Nothing is built: no port is opened and no file touched.
 fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
-    let file = &config.file;
-    let sections = std::iter::once((&file.sinks, &file.sink))
-        .chain(file.preset.values().map(|p| (&p.sinks, &p.sink)));
-    for (specs, tables) in sections {
-        for s in config.sinks_of(specs, tables)?.unwrap_or_default() {
+    let sections = std::iter::once(&config.file).chain(config.presets().values());
+    for layer in sections {
+        for s in config.sinks_of(layer)?.unwrap_or_default() {
             sink::validate(&s.spec, ctx).map_err(|e| config.error(Some(s.line), e.to_string()))?;
         }
-    }
-    let chains = std::iter::once(&file.assume).chain(file.preset.values().map(|p| &p.assume));
-    for entries in chains.flatten() {
-        config.hops_of(entries)?;
+        if let Some(entries) = &layer.assume {
+            config.hops_of(entries)?;
+        }
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ use ssocred_core::text::visible;
 use ssocred_core::{Error, ExposeSecret, RoleArn, login};
 
 use crate::config_file::RegistryMapping;
-use crate::flags::{ConfigFlags, NetworkFlags, RoleFlags, TokenFlags, VerboseFlag};
+use crate::flags::{ConfigFlags, NetworkFlags, RoleFlags, VerboseFlag};
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings, load_config};
@@ -164,6 +164,8 @@ fn flags_for(flags: &HelperFlags, mapping: Option<&RegistryMapping>) -> Flags {
     let mut out = Flags {
         config: flags.config.config.clone(),
         preset: flags.config.preset.clone(),
+        network: flags.network.clone(),
+        verbose: flags.verbose.verbose,
         ..Flags::default()
     };
     if let Some(m) = mapping {
@@ -208,15 +210,11 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         config,
     )?;
     let paths = request::paths()?;
-    let token_flags = TokenFlags::default();
     let request = match request::request(RequestParts {
         query: request::role_query(&settings, &RoleFlags::default(), false)?,
         settings: &settings,
         paths: &paths,
         concurrency: DEFAULT_CONCURRENCY,
-        token: &token_flags,
-        network: &flags.network,
-        verbose: flags.verbose.verbose,
     }) {
         Ok(request) => request,
         // Nothing maps the registry and there is no default SSO profile to
@@ -262,10 +260,10 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         });
         return Ok(None);
     }
-    let cache = settings.cache_enabled.value.then(|| {
+    let cache = settings.cache.enabled.value.then(|| {
         TokenCache::new(
             ecr::default_dir(&login::ssocred_cache_dir(env, &paths.home)),
-            std::time::Duration::from_secs(u64::from(settings.cache_window.value) * 60),
+            std::time::Duration::from_secs(u64::from(settings.cache.window.value) * 60),
         )
     });
     let identity = ecr::identity_key(&request.profile, &role, chain);
@@ -345,8 +343,7 @@ fn mapped_hosts(config_flags: &ConfigFlags, trace: Trace) -> Result<Vec<String>,
         ..HelperFlags::default()
     };
     let mappings: Vec<RegistryMapping> = load_config(config_flags.config.as_deref(), &env)?
-        .file
-        .registry
+        .registries()
         .iter()
         .map(|m| m.get_ref().clone())
         .collect();
@@ -550,7 +547,7 @@ mod tests {
              [[registry]]\nmatch = '210987654321'\nrole_arn = 'arn:aws:iam::123456789012:role/Push'\n\
              [[registry]]\nmatch = '111122223333.dkr-ecr.us-east-1.on.aws'\nrole_arn = 'arn:aws:iam::123456789012:role/Push'\n",
         );
-        let m: Vec<&RegistryMapping> = c.file.registry.iter().map(|m| m.get_ref()).collect();
+        let m: Vec<&RegistryMapping> = c.registries().iter().map(|m| m.get_ref()).collect();
         // The glob names its region, whatever region the settings give.
         assert_eq!(
             host_of(Some(m[0]), &role, "us-east-2").as_deref(),

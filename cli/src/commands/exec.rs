@@ -95,7 +95,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     ssocred_core::sink::refuse_once(&sinks, "`ssocred exec`")?;
-    let request = request::one_role(&settings, &paths, &args.role)?;
+    let request = request::one_role(&settings, &paths, &args.role.role)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(
         &request,

@@ -119,6 +119,9 @@ impl GetArgs {
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
+            token: self.token.clone(),
+            network: self.network.clone(),
+            verbose: self.verbose.verbose,
             ..Flags::default()
         }
     }
@@ -144,9 +147,6 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         settings: &settings,
         paths: &paths,
         concurrency: args.listing.concurrency,
-        token: &args.token,
-        network: &args.network,
-        verbose: args.verbose.verbose,
     })?;
     for sink in &mut sinks {
         sink.sink.connect(&request.network, request.trace);
@@ -442,7 +442,7 @@ path = ".env"
         .unwrap();
         let role = s.role.unwrap();
         assert_eq!(role.value, RoleChoice::AccountRole("1".into(), "R".into()));
-        assert_eq!(role.source, Source::Flag("--account/--role"));
+        assert_eq!(role.source, Source::Flag("--account/--role".into()));
         assert!(resolve(&[], &[], CONFIG).unwrap().role.is_none());
     }
 

@@ -11,14 +11,15 @@ use std::io::Write;
 
 use ssocred_core::pipeline::Fetch;
 use ssocred_core::sink::Sink;
-use ssocred_core::{CredentialSet, CredentialStream, ExposeSecret, SecretString, SinkError};
+use ssocred_core::{CredentialSet, CredentialStream, SecretString, SinkError};
 
 use crate::deliver::{Rounds, deliver, log};
 use crate::flags::OneRoleFlags;
+use crate::flags::RoleFlags;
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
-use crate::shell_session::{self, ShellSession};
+use crate::shell_session::{self, HANDOFF_VERSION, ServeRequest, Served, ShellSession};
 use ssocred_core::os::process::StopSignal;
 
 // The arguments of `ssocred serve`: the variant doc in commands/mod.rs is its help.
@@ -69,14 +70,18 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         Some(text) => parse_listen(text).map_err(|m| Error::Usage(format!("--listen: {m}")))?,
         None => DEFAULT_LISTEN,
     };
+    if let Some(shell_pid) = args.for_shell {
+        // `use` resolved what to serve: this server reads it typed, and
+        // resolves nothing again (no flag, variable or project file).
+        let (request, line) = ServeRequest::read(std::io::stdin().lock())?;
+        let endpoint = Endpoint::start(listen, false)?;
+        return serve_shell(request.settings, &line, endpoint, shell_pid);
+    }
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     ssocred_core::sink::refuse_once(&sinks, "`ssocred serve`")?;
     let endpoint = Endpoint::start(listen, args.allow_non_loopback)?;
-    if let Some(shell_pid) = args.for_shell {
-        return serve_shell(args, &settings, &paths, endpoint, shell_pid, sinks);
-    }
     sinks.insert(
         0,
         SelectedSink {
@@ -90,7 +95,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         profile_name: "",
     };
     rounds.check(&sinks)?;
-    let request = request::one_role(&settings, &paths, &args.role)?;
+    let request = request::one_role(&settings, &paths, &args.role.role)?;
     let runtime = runtime()?;
     let fetch = crate::selection::fetch(
         &request,
@@ -104,43 +109,39 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
 /// `serve --for-shell PID`: the endpoint of a shell that ran `ssocred use`,
 /// until the shell exits, `unuse` withdraws its record, or SIGINT/SIGTERM.
 fn serve_shell(
-    args: &ServeArgs,
-    settings: &Settings,
-    paths: &ssocred_core::profile::AwsPaths,
+    settings: Settings,
+    request_line: &str,
     endpoint: Endpoint,
     shell_pid: u32,
-    mut sinks: Vec<SelectedSink>,
 ) -> Result<(), Error> {
+    let paths = request::paths()?;
     let record = shell_session::record_path(&shell_session::state_dir()?, shell_pid);
     let handoff = HandoffSink {
         url: endpoint.url().to_owned(),
         token: endpoint.token().clone(),
         shell_pid,
         record: record.clone(),
+        request: ServeRequest::digest(request_line),
         pending: None,
         announced: false,
     };
-    sinks.insert(
-        0,
+    let mut sinks = vec![
         SelectedSink {
             spec: SinkSpec::named("serve"),
             sink: Box::new(ServeSink::new(endpoint, None)),
         },
-    );
-    // After the endpoint, so `use` hears of it only once it serves.
-    sinks.insert(
-        1,
+        // After the endpoint, so `use` hears of it only once it serves.
         SelectedSink {
             spec: SinkSpec::named("use"),
             sink: Box::new(handoff),
         },
-    );
+    ];
     let rounds = Rounds {
         watch: true,
         refresh_before: settings.refresh_before.value,
         profile_name: "",
     };
-    let request = request::one_role(settings, paths, &args.role)?;
+    let request = request::one_role(&settings, &paths, &RoleFlags::default())?;
     let runtime = runtime()?;
     let Fetch::One(one) =
         crate::selection::fetch(&request, &runtime, true, settings.chooser_order().value)?
@@ -177,15 +178,17 @@ fn serve_shell(
     served
 }
 
-/// Hands the endpoint to `ssocred use` (one JSON line on stdout, the pipe
-/// `use` reads) after the first round, and keeps the shell's record up to
-/// date with each round's expiry.
+/// Hands the endpoint to `ssocred use` ([`Served`], one JSON line on
+/// stdout, the pipe `use` reads) after the first round, and keeps the
+/// shell's record up to date with each round's expiry.
 #[derive(Debug)]
 struct HandoffSink {
     url: String,
     token: SecretString,
     shell_pid: u32,
     record: std::path::PathBuf,
+    /// The digest of the request served, for `use` to find this server.
+    request: String,
     pending: Option<(String, String, Option<String>)>,
     announced: bool,
 }
@@ -211,19 +214,26 @@ impl Sink for HandoffSink {
         ShellSession {
             server_pid: std::process::id(),
             shell_pid: self.shell_pid,
-            role_arn,
+            role_arn: role_arn.clone(),
             url: self.url.clone(),
             expiration: Some(expiration),
+            request: self.request.clone(),
         }
         .write(&self.record)
         .map_err(|e| SinkError::io(&self.record, &e))?;
         if !self.announced {
-            let line = serde_json::json!({
-                "url": self.url,
-                "token": self.token.expose_secret(),
-                "region": region,
-            });
-            writeln!(stdout, "{line}")
+            let served = Served {
+                version: HANDOFF_VERSION,
+                url: self.url.clone(),
+                token: self.token.clone(),
+                region,
+                role_arn,
+            };
+            let line = served
+                .to_line()
+                .map_err(|e| SinkError::stdout(&std::io::Error::other(e.to_string())))?;
+            stdout
+                .write_all(line.as_bytes())
                 .and_then(|()| stdout.flush())
                 .map_err(|e| SinkError::stdout(&e))?;
             self.announced = true;

@@ -7,7 +7,7 @@
 //! exits. `--static` exports the keys themselves; `--profile-only` only
 //! `AWS_PROFILE`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -19,15 +19,17 @@ use ssocred_core::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::shell::{Shell, assignment, credential_variables, region_variables};
 use ssocred_core::text::visible;
 use ssocred_core::variables::COMPETING;
-use ssocred_core::{CredentialStream, Error, RoleArn};
+use ssocred_core::{CredentialStream, Error, ExposeSecret};
 
 use crate::deliver::Rounds;
 use crate::flags::OneRoleFlags;
 use crate::output::write_stdout;
 use crate::request;
 use crate::runtime::runtime;
-use crate::settings::{Flags, Settings};
-use crate::shell_session::{self, IN_USE, MODE, SESSION, ShellSession};
+use crate::settings::{Flags, RoleChoice, Settings, Source, Sourced};
+use crate::shell_session::{
+    self, HANDOFF_VERSION, IN_USE, MODE, SESSION, SHADOW, ServeRequest, Served, ShellSession,
+};
 
 /// How long `use` waits for its server's first credentials.
 const HANDOFF_TIMEOUT: Duration = Duration::from_secs(120);
@@ -116,8 +118,8 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     if let Some(name) = &args.name {
         flags.profile.profile = Some(name.clone());
     }
-    let settings = Settings::from_process(&Flags::one_role(&flags))?;
-    let request = request::one_role(&settings, &paths, &flags)?;
+    let mut settings = Settings::from_process(&Flags::one_role(&flags))?;
+    let request = request::one_role(&settings, &paths, &flags.role)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(
         &request,
@@ -144,11 +146,15 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     let first = sets
         .first()
         .ok_or_else(|| Error::Internal("no credentials fetched".to_owned()))?;
-    // The role whose credentials the shell gets: the chain's last with
-    // --assume (the server is started with the SSO role and the chain).
-    let role = first.role_arn.as_str();
+    // The role whose credentials the shell gets: the chain's last.
+    let role = first.role_arn.clone();
 
-    let (vars, mode, how) = if args.static_keys {
+    let shadow = if args.static_keys {
+        None
+    } else {
+        shadowing_profile(&paths)
+    };
+    let (mut vars, mode, how) = if args.static_keys {
         // A server this shell had is no longer wanted.
         stop_server(&state_dir, &record, shell_pid, false);
         (
@@ -157,12 +163,21 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
             format!("static keys, valid until {}", first.expiration_utc()),
         )
     } else {
-        let mut vars = match reusable(&record, role) {
+        // The server serves exactly this: the SSO role chosen (the chooser
+        // does not run again) and everything else as resolved here.
+        let source = settings
+            .role
+            .as_ref()
+            .map_or(Source::Default, |r| r.source.clone());
+        settings.role = Some(Sourced {
+            value: RoleChoice::Arn(fetch.role().as_str().to_owned()),
+            source,
+        });
+        let line = ServeRequest::new(settings).to_line()?;
+        let digest = ServeRequest::digest(&line);
+        let mut vars = match reusable(&record, &digest) {
             Some(vars) => vars,
-            None => {
-                let profile = settings.profile.value.clone();
-                start_server(&flags, &profile, fetch.role(), shell_pid, &state_dir)?
-            }
+            None => start_server(&line, shell_pid, &state_dir)?,
         };
         vars.push((SESSION, shell_pid.to_string()));
         (
@@ -171,12 +186,14 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
             "a local endpoint refreshed until this shell exits or `ssocred unuse`".to_owned(),
         )
     };
-    warn_about_competitors(&paths, args.static_keys);
-    let mut vars = vars;
-    vars.push((IN_USE, role.to_owned()));
+    warn_about_competitors(&paths, shadow.as_ref());
+    if let Some((name, _)) = &shadow {
+        vars.push((SHADOW, name.clone()));
+    }
+    vars.push((IN_USE, role.clone()));
     vars.push((MODE, mode.to_owned()));
     write_stdout(script(shell, &vars)?.as_bytes())?;
-    ssocred_core::stderr_line!("ssocred: this shell now uses {} ({how})", visible(role));
+    ssocred_core::stderr_line!("ssocred: this shell now uses {} ({how})", visible(&role));
     Ok(())
 }
 
@@ -246,13 +263,14 @@ fn use_profile(
     Ok(())
 }
 
-/// The variables of this shell's running server, when it serves `role` and
-/// the shell still points at it: `use` of the same role again reuses it.
-fn reusable(record: &Path, role: &str) -> Option<Vec<(&'static str, String)>> {
+/// The variables of this shell's running server, when it serves the
+/// request whose digest is `digest` and the shell still points at it: `use`
+/// of the same request again reuses it.
+fn reusable(record: &Path, digest: &str) -> Option<Vec<(&'static str, String)>> {
     let session = ShellSession::read(record)?;
     let url = std::env::var("AWS_CONTAINER_CREDENTIALS_FULL_URI").ok()?;
     let token = std::env::var("AWS_CONTAINER_AUTHORIZATION_TOKEN").ok()?;
-    if session.role_arn != role || session.url != url || !session.server_alive() {
+    if session.request != digest || session.url != url || !session.server_alive() {
         return None;
     }
     let mut vars = vec![
@@ -265,12 +283,11 @@ fn reusable(record: &Path, role: &str) -> Option<Vec<(&'static str, String)>> {
     Some(vars)
 }
 
-/// Starts `ssocred serve --for-shell PID` for `role`, detached from the
-/// terminal, and returns the variables it hands over once it serves.
+/// Starts `ssocred serve --for-shell PID`, detached from the terminal,
+/// hands it `request` (one line of JSON on its stdin) and returns the
+/// variables of its answer once it serves.
 fn start_server(
-    flags: &OneRoleFlags,
-    profile: &str,
-    role: &RoleArn,
+    request: &str,
     shell_pid: u32,
     state_dir: &Path,
 ) -> Result<Vec<(&'static str, String)>, Error> {
@@ -279,10 +296,7 @@ fn start_server(
     let exe = std::env::current_exe()
         .map_err(|e| Error::Internal(format!("cannot find ssocred's own path: {e}")))?;
     let mut command = Command::new(exe);
-    command
-        .args(["serve", "--for-shell", &shell_pid.to_string()])
-        .args(["-p", profile, "-r", role.as_str()])
-        .args(server_flags(flags));
+    command.args(["serve", "--for-shell", &shell_pid.to_string()]);
     for name in COMPETING {
         command.env_remove(name);
     }
@@ -290,13 +304,19 @@ fn start_server(
     // a signal) is what ends it, and it holds none of the pipes of the shell
     // capturing this output.
     command
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(log_file);
     ssocred_core::os::process::detach(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start ssocred serve: {e}")))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let sent = stdin.write_all(request.as_bytes());
+    drop(stdin);
+    if sent.is_err() {
+        return Err(server_failed(&mut child, &log));
+    }
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -308,19 +328,22 @@ fn start_server(
         Ok(Ok(line)) if !line.trim().is_empty() => line,
         _ => return Err(server_failed(&mut child, &log)),
     };
-    let handoff: serde_json::Value = serde_json::from_str(&line)
+    let served: Served = serde_json::from_str(&line)
         .map_err(|_| Error::Internal("the server handed over no endpoint".to_owned()))?;
-    let field = |name: &str| handoff[name].as_str().map(str::to_owned);
-    let (Some(url), Some(token)) = (field("url"), field("token")) else {
-        return Err(Error::Internal(
-            "the server handed over no endpoint".to_owned(),
-        ));
-    };
+    if served.version != HANDOFF_VERSION {
+        return Err(Error::Internal(format!(
+            "the server answered in version {}, not {HANDOFF_VERSION}",
+            served.version
+        )));
+    }
     let mut vars = vec![
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", served.url),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            served.token.expose_secret().to_owned(),
+        ),
     ];
-    vars.extend(region_variables(field("region").as_deref()));
+    vars.extend(region_variables(served.region.as_deref()));
     Ok(vars)
 }
 
@@ -356,62 +379,13 @@ fn server_failed(child: &mut Child, log: &Path) -> Error {
     Error::Internal(message)
 }
 
-/// The flags of `use` that the server needs to resolve the same settings
-/// (the profile and role are passed resolved).
-fn server_flags(flags: &OneRoleFlags) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pair = |flag: &str, value: Option<String>| {
-        if let Some(value) = value {
-            out.push(flag.to_owned());
-            out.push(value);
-        }
-    };
-    pair("--region", flags.region.region.clone());
-    pair(
-        "--config",
-        flags
-            .config
-            .config
-            .as_ref()
-            .map(|p| p.display().to_string()),
-    );
-    pair("--preset", flags.config.preset.clone());
-    pair(
-        "--ca-bundle",
-        flags
-            .network
-            .ca_bundle
-            .as_ref()
-            .map(|p| p.display().to_string()),
-    );
-    pair(
-        "--cache-window",
-        flags.cache.cache_window.map(|m| m.to_string()),
-    );
-    pair(
-        "--refresh-before",
-        flags.refresh.refresh_before.map(|s| s.to_string()),
-    );
-    pair(
-        "--refresh-window",
-        Some(flags.token.refresh_window.to_string()),
-    );
-    for hop in &flags.assume.assume {
-        pair("--assume", Some(hop.clone()));
-    }
-    if flags.cache.no_cache {
-        out.push("--no-cache".to_owned());
-    }
-    out
-}
-
 /// The script for the shell: every competing variable not set here is
 /// unset, then the assignments.
 fn script(shell: Shell, vars: &[(&str, String)]) -> Result<String, Error> {
     let mut text = String::new();
     for name in COMPETING
         .iter()
-        .chain(&[IN_USE, MODE, SESSION])
+        .chain(&[IN_USE, MODE, SESSION, SHADOW])
         .filter(|n| !vars.iter().any(|(set, _)| set == *n))
     {
         text.push_str(&match shell {
@@ -428,26 +402,12 @@ fn script(shell: Shell, vars: &[(&str, String)]) -> Result<String, Error> {
     Ok(text)
 }
 
-/// Says on stderr what would still win over, or was unset in favour of, the
-/// credentials `use` gives: an `AWS_PROFILE` (unset now), and a `[default]`
-/// profile with credentials, which botocore, the AWS CLI and the SDKs try
-/// before the container endpoint (environment keys come first of all, so
-/// `--static` wins anyway).
-fn warn_about_competitors(paths: &AwsPaths, static_keys: bool) {
-    for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
-        if let Ok(value) = std::env::var(name) {
-            ssocred_core::stderr_line!(
-                "ssocred: unset {name} (was `{}`): the SDKs would use that profile instead",
-                visible(&value)
-            );
-        }
-    }
-    if static_keys {
-        return;
-    }
-    let Ok(files) = ProfileFiles::load(paths) else {
-        return;
-    };
+/// The profile that the SDKs try before the container endpoint and that
+/// gives credentials, with the key that makes it do so: `[default]` in the
+/// config or credentials file (botocore, the AWS CLI and the SDKs read it
+/// before the endpoint unless `AWS_PROFILE` names another).
+fn shadowing_profile(paths: &AwsPaths) -> Option<(String, &'static str)> {
+    let files = ProfileFiles::load(paths).ok()?;
     let keys = [
         "aws_access_key_id",
         "role_arn",
@@ -456,12 +416,27 @@ fn warn_about_competitors(paths: &AwsPaths, static_keys: bool) {
         "sso_start_url",
         "credential_process",
     ];
-    if let Some(key) = keys
-        .iter()
+    keys.iter()
         .find(|k| files.profile_value("default", k).is_some())
-    {
+        .map(|key| ("[default]".to_owned(), *key))
+}
+
+/// Says on stderr what would still win over, or was unset in favour of, the
+/// credentials `use` gives: an `AWS_PROFILE` (unset now), and a profile that
+/// shadows the endpoint (environment keys come first of all, so `--static`
+/// wins anyway).
+fn warn_about_competitors(paths: &AwsPaths, shadow: Option<&(String, &'static str)>) {
+    for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
+        if let Ok(value) = std::env::var(name) {
+            ssocred_core::stderr_line!(
+                "ssocred: unset {name} (was `{}`): the SDKs would use that profile instead",
+                visible(&value)
+            );
+        }
+    }
+    if let Some((profile, key)) = shadow {
         ssocred_core::stderr_line!(
-            "ssocred: warning: the [default] profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, so this shell's AWS tools get [default]'s credentials, not this role's. Remove it, or run `ssocred use --static`",
+            "ssocred: warning: the {profile} profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, so this shell's AWS tools get {profile}'s credentials, not this role's (the prompt says so). Remove it and run `ssocred use` again, or run `ssocred use --static`",
             paths.config.display(),
             paths.credentials.display()
         );
@@ -485,7 +460,7 @@ mod tests {
         assert!(ps.contains("Remove-Item -ErrorAction SilentlyContinue Env:SSOCRED_USE\n"));
         assert_eq!(
             ps.lines().count(),
-            COMPETING.len() + 3,
+            COMPETING.len() + 4,
             "every variable is unset once"
         );
     }

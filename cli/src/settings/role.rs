@@ -1,0 +1,162 @@
+//! Which profile, region, role and role chain: the settings that decide the
+//! credentials a command gives, and the one rule for the chain.
+
+use serde::{Deserialize, Serialize};
+use ssocred_core::Error;
+use ssocred_core::chain::Hop;
+
+use super::layer::{self, Layer};
+use super::stack::{Origin, Stack};
+use super::{Source, Sourced};
+
+/// How the role was named, before the AWS profile is consulted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleChoice {
+    /// A role ARN.
+    Arn(String),
+    /// An account id and role name (either may be a glob).
+    AccountRole(String, String),
+}
+
+impl RoleChoice {
+    /// The role a layer names, if any.
+    fn of(layer: &Layer) -> Option<RoleChoice> {
+        match (&layer.role_arn, &layer.account, &layer.role) {
+            (Some(arn), _, _) => Some(RoleChoice::Arn(arn.clone())),
+            (None, Some(a), Some(r)) => Some(RoleChoice::AccountRole(a.clone(), r.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Who the credentials are for.
+#[derive(Debug)]
+pub struct RoleSettings {
+    /// The SSO profile.
+    pub profile: Sourced<String>,
+    /// The region, if one is set above the AWS profile.
+    pub region: Option<Sourced<String>>,
+    /// The role, if one is set above the AWS profile.
+    pub role: Option<Sourced<RoleChoice>>,
+    /// The roles to assume after the SSO role; empty for none.
+    pub chain: Sourced<Vec<Hop>>,
+}
+
+impl RoleSettings {
+    /// Resolves the profile, region, role and chain.
+    pub fn resolve(stack: &Stack<'_>) -> Result<RoleSettings, Error> {
+        let profile = stack.get_or(&layer::PROFILE, |l| l.profile.clone(), "default".to_owned());
+        let region = stack.get(&layer::REGION, |l| l.region.clone());
+        if let Some((i, r)) = stack.first(|l| l.region.clone()) {
+            ssocred_core::profile::check_region(&r).map_err(|why| {
+                layer_error(stack, i, &layer::REGION, format!("region = {r:?}: {why}"))
+            })?;
+        }
+        let (role, chain) = role_and_chain(stack)?;
+        Ok(RoleSettings {
+            profile,
+            region,
+            role,
+            chain,
+        })
+    }
+}
+
+/// The role and its chain, by one rule for every command and path:
+///
+/// * `--assume` on the command line is the chain, whoever names the role;
+/// * otherwise the chain goes with the role: it is the `assume` of the
+///   layer that names the role, so a role named on the command line (as a
+///   discovered `credential_process` line names it) has no chain but its
+///   own `--assume`, and a project's or preset's chain applies only to the
+///   role that project or preset chooses;
+/// * a role that no layer names (the AWS profile's own) takes the `assume`
+///   of the highest layer that has one.
+pub fn role_and_chain(
+    stack: &Stack<'_>,
+) -> Result<(Option<Sourced<RoleChoice>>, Sourced<Vec<Hop>>), Error> {
+    let named = stack.first(RoleChoice::of);
+    let role = named.as_ref().map(|(i, choice)| {
+        let key = match choice {
+            RoleChoice::Arn(_) => &layer::ROLE_ARN,
+            RoleChoice::AccountRole(..) => &layer::ACCOUNT,
+        };
+        Sourced {
+            value: choice.clone(),
+            source: stack.source(*i, key),
+        }
+    });
+    let given = |l: &Layer| l.assume.as_ref().filter(|a| !a.is_empty()).map(|_| ());
+    let from_flags = stack
+        .first(given)
+        .filter(|(i, ())| stack.entry(*i).origin == Origin::Flags);
+    let chain_layer = match (from_flags, &named) {
+        (Some((i, ())), _) => Some(i),
+        (None, Some((i, _))) => Some(*i),
+        (None, None) => stack
+            .first(|l| l.assume.as_ref().map(|_| ()))
+            .map(|(i, ())| i),
+    };
+    let chain = match chain_layer {
+        None => Sourced {
+            value: Vec::new(),
+            source: Source::Default,
+        },
+        Some(i) => Sourced {
+            value: hops(stack, i)?,
+            source: stack.source(i, &layer::ASSUME),
+        },
+    };
+    Ok((role, chain))
+}
+
+/// The checked hops of the layer at `index`; an error names the flag, or
+/// the file and line.
+fn hops(stack: &Stack<'_>, index: usize) -> Result<Vec<Hop>, Error> {
+    let entry = stack.entry(index);
+    let Some(entries) = &entry.layer.assume else {
+        return Ok(Vec::new());
+    };
+    match entry.file {
+        Some(file) => file.hops_of(entries),
+        None => {
+            let specs: Vec<String> = entries
+                .iter()
+                .map(|e| match e.get_ref() {
+                    layer::AssumeEntry::Arn(spec) => spec.clone(),
+                    layer::AssumeEntry::Table(t) => t.role_arn.clone(),
+                })
+                .collect();
+            parse_assume(&specs)
+        }
+    }
+}
+
+/// The hops of repeated `--assume` flags, in order: at most
+/// [`ssocred_core::chain::MAX_HOPS`], each parsed and checked; an error
+/// names the flag (exit 2).
+pub fn parse_assume(specs: &[String]) -> Result<Vec<Hop>, Error> {
+    ssocred_core::chain::check_length(specs.len())
+        .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
+    specs
+        .iter()
+        .map(|spec| Hop::parse(spec).map_err(|e| Error::Usage(format!("--assume {spec}: {e}"))))
+        .collect()
+}
+
+/// An error in the value of `key` in the layer at `index`: the config's
+/// own error (exit 3) for a config layer, else a usage error naming the
+/// flag, variable or project file (exit 2).
+pub fn layer_error(stack: &Stack<'_>, index: usize, key: &layer::Key, message: String) -> Error {
+    let entry = stack.entry(index);
+    match (&entry.origin, entry.file) {
+        (Origin::Preset(_) | Origin::Config, Some(file)) => file.error(None, message),
+        _ => Error::Usage(format!("{}: {message}", stack.source(index, key))),
+    }
+}
+
+/// The preset the layers above the config choose (flag, environment, then
+/// the project file).
+pub fn preset_name(stack: &Stack<'_>) -> Option<Sourced<String>> {
+    stack.get(&layer::PRESET, |l| l.preset_name().map(str::to_owned))
+}

@@ -1,0 +1,253 @@
+//! `config show`: the settings a command reads, as TOML-like lines, each
+//! with its source.
+
+use ssocred_core::SinkSpec;
+
+use super::{RoleChoice, Settings, Source, Sourced};
+
+/// A group of settings a command reads, for `config show --command`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// The SSO profile.
+    Profile,
+    /// The region next to the credentials.
+    Region,
+    /// The role.
+    Role,
+    /// The role chain (`--assume`).
+    Chain,
+    /// The sinks.
+    Sinks,
+    /// The refresh margin of long-running modes.
+    Refresh,
+    /// The login method and browser.
+    Login,
+    /// The role cache.
+    Cache,
+    /// The interactive chooser's order.
+    Chooser,
+    /// How `status --watch` reports.
+    Watch,
+    /// The console's browser.
+    Console,
+}
+
+/// `key = value  # source`.
+fn line(out: &mut String, key: &str, value: String, source: &Source) {
+    out.push_str(&format!("{key} = {value}  # {source}\n"));
+}
+
+/// An optional setting's line, or a comment saying what its absence means.
+fn optional<T: ToString>(
+    out: &mut String,
+    key: &str,
+    v: &Sourced<Option<T>>,
+    none: &str,
+    quote: bool,
+) {
+    match &v.value {
+        Some(value) => {
+            let text = value.to_string();
+            line(
+                out,
+                key,
+                if quote { quoted(&text) } else { text },
+                &v.source,
+            );
+        }
+        None => out.push_str(&format!("# {key}: none, {none}  # default\n")),
+    }
+}
+
+impl Settings {
+    /// The settings `topics` cover, as TOML-like lines with their sources,
+    /// for `config show`. Holds no secret: the config has none.
+    pub fn show(&self, topics: &[Topic]) -> String {
+        let mut out = String::new();
+        let file = match &self.config.path {
+            Some(p) => p.display().to_string(),
+            None => "none".to_owned(),
+        };
+        out.push_str(&format!("# config file: {file}\n"));
+        if let Some(p) = &self.project {
+            out.push_str(&format!("# project file: {} (trusted)\n", p.path.display()));
+        }
+        if let Some(p) = &self.preset {
+            out.push_str(&format!("preset = {}  # {}\n", quoted(&p.value), p.source));
+        }
+        for topic in topics {
+            self.show_topic(&mut out, *topic);
+        }
+        let presets = self.config.preset_names();
+        if !presets.is_empty() {
+            out.push_str(&format!("\n# presets: {}\n", presets.join(", ")));
+        }
+        out
+    }
+
+    fn show_topic(&self, out: &mut String, topic: Topic) {
+        match topic {
+            Topic::Profile => line(
+                out,
+                "profile",
+                quoted(&self.profile.value),
+                &self.profile.source,
+            ),
+            Topic::Region => match &self.region {
+                Some(r) => line(out, "region", quoted(&r.value), &r.source),
+                None => out.push_str("# region: the AWS profile's region, else its sso_region\n"),
+            },
+            Topic::Role => self.show_role(out),
+            Topic::Chain => self.show_chain(out),
+            Topic::Sinks => {
+                let specs: Vec<String> = self
+                    .sinks
+                    .value
+                    .iter()
+                    .map(|c| quoted(&spec_text(&c.spec)))
+                    .collect();
+                line(
+                    out,
+                    "sinks",
+                    format!("[{}]", specs.join(", ")),
+                    &self.sinks.source,
+                );
+            }
+            Topic::Refresh => line(
+                out,
+                "refresh_before",
+                self.refresh_before.value.to_string(),
+                &self.refresh_before.source,
+            ),
+            Topic::Login => self.show_login(out),
+            Topic::Watch => {
+                out.push_str("\n[status]\n");
+                let none = "the desktop's notification";
+                optional(
+                    out,
+                    "notify_command",
+                    &self.watch.notify_command,
+                    none,
+                    true,
+                );
+                let i = &self.watch.interval;
+                line(out, "interval", i.value.to_string(), &i.source);
+            }
+            Topic::Console => {
+                out.push_str("\n[console]\n");
+                let c = &self.console;
+                optional(
+                    out,
+                    "browser",
+                    &c.browser,
+                    "$BROWSER else the system's",
+                    true,
+                );
+                let none = "the browser's own profile";
+                optional(out, "browser_profile", &c.browser_profile, none, true);
+            }
+            Topic::Cache => {
+                out.push_str("\n[cache]\n");
+                let e = &self.cache.enabled;
+                line(out, "enabled", e.value.to_string(), &e.source);
+                let w = &self.cache.window;
+                line(out, "window_minutes", w.value.to_string(), &w.source);
+            }
+            Topic::Chooser => {
+                out.push_str("\n[chooser]\n");
+                let o = &self.chooser;
+                line(out, "order", quoted(o.value.as_str()), &o.source);
+            }
+        }
+    }
+
+    fn show_role(&self, out: &mut String) {
+        match &self.role {
+            Some(Sourced {
+                value: RoleChoice::Arn(arn),
+                source,
+            }) => {
+                line(out, "role_arn", quoted(arn), source);
+            }
+            Some(Sourced {
+                value: RoleChoice::AccountRole(a, r),
+                source,
+            }) => {
+                line(out, "account", quoted(a), source);
+                line(out, "role", quoted(r), source);
+            }
+            None => out.push_str(
+                "# role: the AWS profile's sso_account_id and sso_role_name, else the chooser\n",
+            ),
+        }
+    }
+
+    /// The chain, with where it came from; one rule decides it
+    /// (`role::role_and_chain`), so the source says why a chain applies.
+    fn show_chain(&self, out: &mut String) {
+        let chain = &self.chain;
+        if chain.value.is_empty() {
+            match &chain.source {
+                Source::Default => out.push_str("# assume: none, no role chain after the SSO role\n"),
+                source => out.push_str(&format!(
+                    "# assume: none, no role chain after the SSO role (the chain goes with the role: {source})\n"
+                )),
+            }
+            return;
+        }
+        let hops: Vec<String> = chain.value.iter().map(|h| quoted(&h.spec())).collect();
+        line(
+            out,
+            "assume",
+            format!("[{}]", hops.join(", ")),
+            &chain.source,
+        );
+    }
+
+    fn show_login(&self, out: &mut String) {
+        out.push_str("\n[login]\n");
+        let l = &self.login;
+        line(
+            out,
+            "method",
+            quoted(l.method.value.as_str()),
+            &l.method.source,
+        );
+        line(
+            out,
+            "open_browser",
+            l.open_browser.value.to_string(),
+            &l.open_browser.source,
+        );
+        optional(
+            out,
+            "redirect_port",
+            &l.redirect_port,
+            "a random port",
+            false,
+        );
+        optional(out, "browser", &l.browser, "the system's", true);
+        line(
+            out,
+            "auto_login",
+            l.auto_login.value.to_string(),
+            &l.auto_login.source,
+        );
+    }
+}
+
+/// A spec written back in `NAME[:ARG][,KEY=VALUE...]` form.
+pub fn spec_text(spec: &SinkSpec) -> String {
+    let mut items: Vec<String> = spec.arg.iter().cloned().collect();
+    items.extend(spec.options.iter().map(|(k, v)| format!("{k}={v}")));
+    if items.is_empty() {
+        spec.name.clone()
+    } else {
+        format!("{}:{}", spec.name, items.join(","))
+    }
+}
+
+/// A TOML basic string.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
