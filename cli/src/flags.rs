@@ -209,7 +209,8 @@ pub struct WatchFlags {
 pub struct TokenFlags {
     /// Log in when the login has expired even without a terminal (for
     /// example from credential_process); may open a browser. Without it, a
-    /// command with no terminal fails at once with exit code 4.
+    /// command with no terminal fails at once with exit code 4
+    /// [env: SSOCRED_AUTO_LOGIN; config: [login] auto_login].
     #[arg(long)]
     pub auto_login: bool,
 

@@ -268,6 +268,7 @@ method = \"auto\"  # default\n\
 open_browser = true  # default\n\
 # redirect_port: none, a random port  # default\n\
 # browser: none, the system's  # default\n\
+auto_login = false  # default\n\
 \n\
 [cache]\n\
 enabled = true  # default\n\
@@ -276,7 +277,8 @@ window_minutes = 5  # config [preset.ci]\n\
 [chooser]\n\
 order = \"frecency\"  # default\n\
 \n\
-# presets: ci\n",
+# presets: ci\n\
+# final role: arn:aws:iam::210987654321:role/Developer\n",
             cfg.display()
         )
     );

@@ -559,6 +559,32 @@ fn auto_login_logs_in_without_a_terminal() {
     assert_ne!(read_json(&corp_token(&w))["accessToken"], TOKEN);
 }
 
+/// `[login] auto_login` and `SSOCRED_AUTO_LOGIN` are `--auto-login` from
+/// the config and the environment.
+#[test]
+fn auto_login_from_the_config_or_the_environment_logs_in_without_a_terminal() {
+    for from_config in [true, false] {
+        let w = auto_approving();
+        w.write_token("corp", TOKEN, &in_minutes(-5));
+        let config = w.home().join("ssocred.toml");
+        let mut text = "[login]\nmethod = 'device-code'\nopen_browser = false\n".to_owned();
+        if from_config {
+            text.push_str("auto_login = true\n");
+        }
+        std::fs::write(&config, text).unwrap();
+        let mut cmd = w.cmd();
+        cmd.env("SSOCRED_CONFIG", &config)
+            .args(["-p", "modern", "-r", DEV_ARN, "--sink", "process", "--no-cache"]);
+        if !from_config {
+            cmd.env("SSOCRED_AUTO_LOGIN", "1");
+        }
+        let out = cmd.output().unwrap();
+        let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+        assert_eq!(json["AccessKeyId"], w.only_issued().access_key_id.as_str());
+        assert_ne!(read_json(&corp_token(&w))["accessToken"], TOKEN);
+    }
+}
+
 // Unix only: a shell script stands in for the login command.
 #[cfg(unix)]
 #[test]

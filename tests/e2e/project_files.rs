@@ -263,11 +263,15 @@ fn another_users_file_is_passed_over_with_a_warning() {
     }
     let (w, file, nested) = with_project(PROJECT);
     chown(&file, Some(65534), Some(65534)).unwrap();
-    let out = run_in(
-        &w,
-        &nested,
-        &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "json"],
-    );
+    // The profile from the environment: a command line naming profile and
+    // role in full reads no project file at all.
+    let out = w
+        .cmd()
+        .current_dir(&nested)
+        .env("SSOCRED_PROFILE", "modern")
+        .args(["-r", READ_ONLY_ARN, "--sink", "json"])
+        .output()
+        .unwrap();
     let got = ok_json(&out);
     assert_eq!(got["region"], "us-east-1", "the file's region is not used");
     let err = stderr(&out);

@@ -296,6 +296,9 @@ pub struct Settings {
     /// The roles to assume after the SSO role; empty for none.
     #[serde(with = "hop_tables")]
     pub chain: Sourced<Vec<Hop>>,
+    /// A chain a lower layer gives that goes with another role.
+    #[serde(skip)]
+    pub chain_passed_over: Option<Source>,
     /// The sinks (none for a command without sinks; never handed on).
     #[serde(skip)]
     pub sinks: Sourced<Vec<SinkChoice>>,
@@ -404,6 +407,7 @@ impl Settings {
             region: who.region,
             role: who.role,
             chain: who.chain,
+            chain_passed_over: who.chain_passed_over,
             sinks,
             login,
             cache,

@@ -40,6 +40,8 @@ pub struct RoleSettings {
     pub role: Option<Sourced<RoleChoice>>,
     /// The roles to assume after the SSO role; empty for none.
     pub chain: Sourced<Vec<Hop>>,
+    /// A chain a lower layer gives that does not apply, for `config show`.
+    pub chain_passed_over: Option<Source>,
 }
 
 impl RoleSettings {
@@ -53,11 +55,17 @@ impl RoleSettings {
             })?;
         }
         let (role, chain) = role_and_chain(stack)?;
+        let chain_passed_over =
+            match stack.first(|l| l.assume.as_ref().filter(|a| !a.is_empty()).map(|_| ())) {
+                Some((i, _)) if chain.value.is_empty() => Some(stack.source(i, &layer::ASSUME)),
+                _ => None,
+            };
         Ok(RoleSettings {
             profile,
             region,
             role,
             chain,
+            chain_passed_over,
         })
     }
 }
@@ -98,13 +106,14 @@ pub fn role_and_chain(
             .map(|(i, ())| i),
     };
     let chain = match chain_layer {
-        None => Sourced {
-            value: Vec::new(),
-            source: Source::Default,
-        },
-        Some(i) => Sourced {
+        Some(i) if stack.entry(i).layer.assume.is_some() => Sourced {
             value: hops(stack, i)?,
             source: stack.source(i, &layer::ASSUME),
+        },
+        // No chain: none was given, or the one given goes with another role.
+        _ => Sourced {
+            value: Vec::new(),
+            source: Source::Default,
         },
     };
     Ok((role, chain))

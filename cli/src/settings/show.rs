@@ -187,11 +187,12 @@ impl Settings {
     fn show_chain(&self, out: &mut String) {
         let chain = &self.chain;
         if chain.value.is_empty() {
-            match &chain.source {
-                Source::Default => out.push_str("# assume: none, no role chain after the SSO role\n"),
-                source => out.push_str(&format!(
-                    "# assume: none, no role chain after the SSO role (the chain goes with the role: {source})\n"
-                )),
+            out.push_str("# assume: none, no role chain after the SSO role\n");
+            if let (Some(other), Some(role)) = (&self.chain_passed_over, &self.role) {
+                out.push_str(&format!(
+                    "# (the chain of {other} goes with the role it chooses, not with the role of {})\n",
+                    role.source
+                ));
             }
             return;
         }
