@@ -19,7 +19,7 @@
 //! project file at all.
 //!
 //! Each matrix test shares one emulator and HOME between its cases, and
-//! runs botocore, kubectl and Python only where a path needs them (each
+//! runs Python (botocore) and kubectl only where a path needs them (each
 //! skipped loudly when missing; `scripts/test` makes them mandatory).
 
 use std::collections::BTreeSet;
@@ -1252,7 +1252,8 @@ fn a_discovered_line_gives_its_own_role_inside_a_project_with_a_chained_preset()
     std::fs::write(repo.join(".ssocred.toml"), "preset = \"hub\"\n").unwrap();
     ok(&w.cmd().current_dir(&repo).arg("trust").output().unwrap());
 
-    // The line's own words, run by hand inside the project.
+    // The line's own words, run by hand inside the project, then the line
+    // run by botocore inside and outside it.
     let out = w
         .cmd()
         .current_dir(&repo)
@@ -1261,32 +1262,39 @@ fn a_discovered_line_gives_its_own_role_inside_a_project_with_a_chained_preset()
         .output()
         .unwrap();
     let json = ok_json(&out);
-    assert_eq!(
+    let mut got = vec![(
+        "by hand in the project".to_owned(),
         chain_of(&w, json["AccessKeyId"].as_str().unwrap()).unwrap(),
-        [READ_ONLY],
-        "the line run by hand in the project"
-    );
-    let Some(python) = python("a discovered line run by botocore in a project") else {
-        return;
-    };
-    let script = ssocred_test_support::interop_dir().join("botocore_creds.py");
-    for dir in [&repo, &w.home().to_path_buf()] {
-        let out = w
-            .command(&python)
-            .current_dir(dir)
-            .arg(&script)
-            .arg(DISCOVERED)
-            .output()
-            .unwrap();
-        let got = ok_json(&out);
-        assert_eq!(got["method"], "custom-process");
-        assert_eq!(
-            chain_of(&w, got["access_key"].as_str().unwrap()).unwrap(),
-            [READ_ONLY],
-            "botocore in {}",
-            dir.display()
-        );
+    )];
+    if let Some(python) = python("a discovered line run by botocore in a project") {
+        let script = ssocred_test_support::interop_dir().join("botocore_creds.py");
+        for (dir, place) in [
+            (&repo, "in the project"),
+            (&w.home().to_path_buf(), "outside it"),
+        ] {
+            let out = w
+                .command(&python)
+                .current_dir(dir)
+                .arg(&script)
+                .arg(DISCOVERED)
+                .output()
+                .unwrap();
+            let doc = ok_json(&out);
+            assert_eq!(doc["method"], "custom-process");
+            let chain = chain_of(&w, doc["access_key"].as_str().unwrap()).unwrap();
+            got.push((format!("by botocore {place}"), chain));
+        }
     }
+    let wrong: Vec<String> = got
+        .iter()
+        .filter(|(_, chain)| chain != &[READ_ONLY])
+        .map(|(how, chain)| format!("{how}: {}", chain.join(" -> ")))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "the line names {READ_ONLY}, but the emulator issued the chain\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// An untrusted project file that would change profile, role, chain and
