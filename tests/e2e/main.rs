@@ -48,6 +48,10 @@ mod project_files;
 mod real_tools;
 mod remote_login;
 mod running;
+// Unix only: the exec paths run `sh` children, and `use` is driven as from
+// `sh` with a watched `sh` process.
+#[cfg(unix)]
+mod same_role;
 mod secrets;
 mod serve;
 mod shell;
