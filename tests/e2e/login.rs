@@ -573,8 +573,15 @@ fn auto_login_from_the_config_or_the_environment_logs_in_without_a_terminal() {
         }
         std::fs::write(&config, text).unwrap();
         let mut cmd = w.cmd();
-        cmd.env("SSOCRED_CONFIG", &config)
-            .args(["-p", "modern", "-r", DEV_ARN, "--sink", "process", "--no-cache"]);
+        cmd.env("SSOCRED_CONFIG", &config).args([
+            "-p",
+            "modern",
+            "-r",
+            DEV_ARN,
+            "--sink",
+            "process",
+            "--no-cache",
+        ]);
         if !from_config {
             cmd.env("SSOCRED_AUTO_LOGIN", "1");
         }

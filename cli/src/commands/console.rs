@@ -124,10 +124,13 @@ impl ConsoleArgs {
 
 /// Runs the command.
 pub fn run(args: &ConsoleArgs) -> Result<(), Error> {
-    let settings = Settings::from_process(&args.flags())?;
     if args.from_env {
+        // The environment's credentials are signed in as they are: no role,
+        // and so no project file, is resolved.
+        let settings = Settings::from_process_without_project(&args.flags())?;
         return from_env(args, &settings);
     }
+    let settings = Settings::from_process(&args.flags())?;
     get::run(&args.as_get(&settings)?)
 }
 

@@ -351,6 +351,16 @@ impl Settings {
         Settings::resolve_with_project(flags, &env, config, project)
     }
 
+    /// Loads the config and resolves the settings from the process
+    /// environment with no project file: for a command whose role does not
+    /// come from the settings (`console --from-env` signs in the
+    /// environment's credentials).
+    pub fn from_process_without_project(flags: &Flags) -> Result<Settings, Error> {
+        let env = |name: &str| std::env::var(name).ok();
+        let config = load_config(flags.config.as_deref(), &env)?;
+        Settings::resolve(flags, &env, config)
+    }
+
     /// Resolves the settings from a command's flags, an environment lookup
     /// and the loaded config, with no project file.
     pub fn resolve(
