@@ -211,7 +211,7 @@ pub fn role_cache(settings: &Settings, paths: &AwsPaths) -> Option<RoleCache> {
     // A long-running mode refetches `refresh_before` ahead of expiry; a
     // narrower window would answer that refetch with the same credentials
     // and the refresh would come round again at once.
-    let window = (u64::from(settings.cache.window.value) * 60)
+    let window = (u64::from(settings.cache.window_minutes.value) * 60)
         .max(settings.refresh_before.value.saturating_add(60));
     settings.cache.enabled.value.then(|| {
         RoleCache::new(

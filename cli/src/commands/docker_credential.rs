@@ -263,7 +263,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
     let cache = settings.cache.enabled.value.then(|| {
         TokenCache::new(
             ecr::default_dir(&login::ssocred_cache_dir(env, &paths.home)),
-            std::time::Duration::from_secs(u64::from(settings.cache.window.value) * 60),
+            std::time::Duration::from_secs(u64::from(settings.cache.window_minutes.value) * 60),
         )
     });
     let identity = ecr::identity_key(&request.profile, &role, chain);

@@ -98,6 +98,16 @@ pub struct Key {
     pub project: bool,
     /// Whether a preset may set it.
     pub preset: bool,
+    /// What its absence means, for `config show` (a key whose default is
+    /// "none").
+    pub none: &'static str,
+}
+
+impl Key {
+    /// The key with what its absence means.
+    const fn or_none(self, none: &'static str) -> Key {
+        Key { none, ..self }
+    }
 }
 
 const fn key(name: &'static str, flag: Option<&'static str>, env: &'static [&'static str]) -> Key {
@@ -107,6 +117,7 @@ const fn key(name: &'static str, flag: Option<&'static str>, env: &'static [&'st
         env,
         project: false,
         preset: true,
+        none: "",
     }
 }
 
@@ -121,6 +132,7 @@ const fn project_key(
         env,
         project: true,
         preset: true,
+        none: "",
     }
 }
 
@@ -131,6 +143,7 @@ const fn top_only(name: &'static str) -> Key {
         env: &[],
         project: false,
         preset: false,
+        none: "",
     }
 }
 
@@ -157,6 +170,7 @@ pub const PRESET: Key = Key {
     env: &["SSOCRED_PRESET"],
     project: true,
     preset: false,
+    none: "",
 };
 /// `sinks`.
 pub const SINKS: Key = key("sinks", Some("--sink"), &[]);
@@ -181,9 +195,10 @@ pub const LOGIN_OPEN_BROWSER: Key = key(
     &["SSOCRED_NO_BROWSER"],
 );
 /// `[login] redirect_port`.
-pub const LOGIN_REDIRECT_PORT: Key = key("login.redirect_port", Some("--redirect-port"), &[]);
+pub const LOGIN_REDIRECT_PORT: Key =
+    key("login.redirect_port", Some("--redirect-port"), &[]).or_none("a random port");
 /// `[login] browser`.
-pub const LOGIN_BROWSER: Key = key("login.browser", None, &[]);
+pub const LOGIN_BROWSER: Key = key("login.browser", None, &[]).or_none("the system's");
 /// `[login] auto_login`.
 pub const LOGIN_AUTO: Key = key(
     "login.auto_login",
@@ -199,13 +214,16 @@ pub const CACHE_WINDOW: Key = key(
     &["SSOCRED_CACHE_WINDOW"],
 );
 /// `[status] notify_command`.
-pub const STATUS_NOTIFY: Key = key("status.notify_command", Some("--notify-command"), &[]);
+pub const STATUS_NOTIFY: Key = key("status.notify_command", Some("--notify-command"), &[])
+    .or_none("the desktop's notification");
 /// `[status] interval`.
 pub const STATUS_INTERVAL: Key = key("status.interval", Some("--interval"), &[]);
 /// `[console] browser`.
-pub const CONSOLE_BROWSER: Key = key("console.browser", Some("--browser"), &[]);
+pub const CONSOLE_BROWSER: Key =
+    key("console.browser", Some("--browser"), &[]).or_none("$BROWSER else the system's");
 /// `[console] browser_profile`.
-pub const CONSOLE_PROFILE: Key = key("console.browser_profile", Some("--browser-profile"), &[]);
+pub const CONSOLE_PROFILE: Key = key("console.browser_profile", Some("--browser-profile"), &[])
+    .or_none("the browser's own profile");
 /// `[chooser] order`.
 pub const CHOOSER_ORDER: Key = top_only("chooser.order");
 /// `[[registry]]`.
@@ -538,16 +556,6 @@ pub enum ChooserOrder {
     Frecency,
     /// By account name, account id and role name, and nothing remembered.
     Alphabetical,
-}
-
-impl ChooserOrder {
-    /// The name written in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChooserOrder::Frecency => "frecency",
-            ChooserOrder::Alphabetical => "alphabetical",
-        }
-    }
 }
 
 /// A `[[sink]]` table: `type = "NAME"` and that sink's options.

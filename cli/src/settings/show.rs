@@ -1,8 +1,10 @@
 //! `config show`: the settings a command reads, as TOML-like lines, each
 //! with its source.
 
+use serde::Serialize;
 use ssocred_core::SinkSpec;
 
+use super::layer::{self, ChooserOrder};
 use super::{RoleChoice, Settings, Source, Sourced};
 
 /// A group of settings a command reads, for `config show --command`.
@@ -35,28 +37,6 @@ pub enum Topic {
 /// `key = value  # source`.
 fn line(out: &mut String, key: &str, value: String, source: &Source) {
     out.push_str(&format!("{key} = {value}  # {source}\n"));
-}
-
-/// An optional setting's line, or a comment saying what its absence means.
-fn optional<T: ToString>(
-    out: &mut String,
-    key: &str,
-    v: &Sourced<Option<T>>,
-    none: &str,
-    quote: bool,
-) {
-    match &v.value {
-        Some(value) => {
-            let text = value.to_string();
-            line(
-                out,
-                key,
-                if quote { quoted(&text) } else { text },
-                &v.source,
-            );
-        }
-        None => out.push_str(&format!("# {key}: none, {none}  # default\n")),
-    }
 }
 
 impl Settings {
@@ -119,45 +99,17 @@ impl Settings {
                 self.refresh_before.value.to_string(),
                 &self.refresh_before.source,
             ),
-            Topic::Login => self.show_login(out),
-            Topic::Watch => {
-                out.push_str("\n[status]\n");
-                let none = "the desktop's notification";
-                optional(
-                    out,
-                    "notify_command",
-                    &self.watch.notify_command,
-                    none,
-                    true,
-                );
-                let i = &self.watch.interval;
-                line(out, "interval", i.value.to_string(), &i.source);
-            }
-            Topic::Console => {
-                out.push_str("\n[console]\n");
-                let c = &self.console;
-                optional(
-                    out,
-                    "browser",
-                    &c.browser,
-                    "$BROWSER else the system's",
-                    true,
-                );
-                let none = "the browser's own profile";
-                optional(out, "browser_profile", &c.browser_profile, none, true);
-            }
-            Topic::Cache => {
-                out.push_str("\n[cache]\n");
-                let e = &self.cache.enabled;
-                line(out, "enabled", e.value.to_string(), &e.source);
-                let w = &self.cache.window;
-                line(out, "window_minutes", w.value.to_string(), &w.source);
-            }
-            Topic::Chooser => {
-                out.push_str("\n[chooser]\n");
-                let o = &self.chooser;
-                line(out, "order", quoted(o.value.as_str()), &o.source);
-            }
+            Topic::Login => table(out, "login", &self.login),
+            Topic::Watch => table(out, "status", &self.watch),
+            Topic::Console => table(out, "console", &self.console),
+            Topic::Cache => table(out, "cache", &self.cache),
+            Topic::Chooser => table(
+                out,
+                "chooser",
+                &Chooser {
+                    order: &self.chooser,
+                },
+            ),
         }
     }
 
@@ -204,36 +156,39 @@ impl Settings {
             &chain.source,
         );
     }
+}
 
-    fn show_login(&self, out: &mut String) {
-        out.push_str("\n[login]\n");
-        let l = &self.login;
-        line(
-            out,
-            "method",
-            quoted(l.method.value.as_str()),
-            &l.method.source,
-        );
-        line(
-            out,
-            "open_browser",
-            l.open_browser.value.to_string(),
-            &l.open_browser.source,
-        );
-        optional(
-            out,
-            "redirect_port",
-            &l.redirect_port,
-            "a random port",
-            false,
-        );
-        optional(out, "browser", &l.browser, "the system's", true);
-        line(
-            out,
-            "auto_login",
-            l.auto_login.value.to_string(),
-            &l.auto_login.source,
-        );
+/// The one key of the `[chooser]` table.
+#[derive(Serialize)]
+struct Chooser<'a> {
+    order: &'a Sourced<ChooserOrder>,
+}
+
+/// `[NAME]` and a line per key of a topic's settings, in the order of
+/// [`layer::KEYS`]: the topic's fields are its keys, each a [`Sourced`]
+/// value, so a key added to a topic is shown without a line here.
+fn table(out: &mut String, name: &str, topic: &impl Serialize) {
+    out.push_str(&format!("\n[{name}]\n"));
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(topic) else {
+        return;
+    };
+    let keys = layer::KEYS.iter().filter_map(|k| {
+        let (table, key) = k.name.split_once('.')?;
+        (table == name).then_some((key, *k))
+    });
+    for (key, rule) in keys {
+        let Some(field) = fields.get(key) else {
+            continue;
+        };
+        let source: Source =
+            serde_json::from_value(field["source"].clone()).unwrap_or(Source::Default);
+        match &field["value"] {
+            serde_json::Value::Null => {
+                out.push_str(&format!("# {key}: none, {}  # {source}\n", rule.none));
+            }
+            serde_json::Value::String(s) => line(out, key, quoted(s), &source),
+            other => line(out, key, other.to_string(), &source),
+        }
     }
 }
 

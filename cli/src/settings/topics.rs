@@ -79,7 +79,7 @@ pub struct CacheSettings {
     /// Whether the cache is read and written.
     pub enabled: Sourced<bool>,
     /// How many minutes before expiry a cached set counts as expired.
-    pub window: Sourced<u32>,
+    pub window_minutes: Sourced<u32>,
 }
 
 impl CacheSettings {
@@ -88,7 +88,7 @@ impl CacheSettings {
         let cache = |l: &layer::Layer| l.cache.clone();
         CacheSettings {
             enabled: stack.get_or(&layer::CACHE_ENABLED, |l| cache(l)?.enabled, true),
-            window: stack.get_or(
+            window_minutes: stack.get_or(
                 &layer::CACHE_WINDOW,
                 |l| cache(l)?.window_minutes,
                 DEFAULT_CACHE_WINDOW,
