@@ -70,6 +70,9 @@ impl RoleSettings {
     }
 }
 
+/// The role, if a layer names one, and its chain.
+pub type RoleAndChain = (Option<Sourced<RoleChoice>>, Sourced<Vec<Hop>>);
+
 /// The role and its chain, by one rule for every command and path:
 ///
 /// * `--assume` on the command line is the chain, whoever names the role;
@@ -80,9 +83,7 @@ impl RoleSettings {
 ///   role that project or preset chooses;
 /// * a role that no layer names (the AWS profile's own) takes the `assume`
 ///   of the highest layer that has one.
-pub fn role_and_chain(
-    stack: &Stack<'_>,
-) -> Result<(Option<Sourced<RoleChoice>>, Sourced<Vec<Hop>>), Error> {
+pub fn role_and_chain(stack: &Stack<'_>) -> Result<RoleAndChain, Error> {
     let named = stack.first(RoleChoice::of);
     let role = named.as_ref().map(|(i, choice)| {
         let key = match choice {
