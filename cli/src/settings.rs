@@ -239,7 +239,7 @@ pub struct Settings {
     /// The role, if one is set above the AWS profile.
     pub role: Option<Sourced<RoleChoice>>,
     /// The roles to assume after the SSO role; empty for none.
-    pub chain: Sourced<Vec<ssocred_core::chain::Hop>>,
+    pub chain: Sourced<Vec<ssocred_core::domain::hop::Hop>>,
     /// The sinks (none for a command without sinks).
     pub sinks: Sourced<Vec<SinkChoice>>,
     /// Login behaviour.
@@ -285,15 +285,15 @@ fn number<T: std::str::FromStr>(name: &str, value: &str, unit: &str) -> Result<T
 }
 
 /// The hops of repeated `--assume` flags, in order: at most
-/// [`ssocred_core::chain::MAX_HOPS`], each parsed and checked; an error
+/// [`ssocred_core::domain::hop::MAX_HOPS`], each parsed and checked; an error
 /// names the flag (exit 2).
-pub fn parse_assume(specs: &[String]) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
-    ssocred_core::chain::check_length(specs.len())
+pub fn parse_assume(specs: &[String]) -> Result<Vec<ssocred_core::domain::hop::Hop>, Error> {
+    ssocred_core::domain::hop::check_length(specs.len())
         .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
     specs
         .iter()
         .map(|spec| {
-            ssocred_core::chain::Hop::parse(spec)
+            ssocred_core::domain::hop::Hop::parse(spec)
                 .map_err(|e| Error::Usage(format!("--assume {spec}: {e}")))
         })
         .collect()
@@ -397,9 +397,13 @@ impl Settings {
             .or_else(|| of_project(keys.and_then(|k| k.region.as_ref())))
             .or_else(|| layered(preset.region.clone(), file.region.clone(), &preset_name));
         if let Some(r) = &region {
-            ssocred_core::profile::check_region(&r.value).map_err(|why| match &r.source {
-                Source::Config(_) => config.error(None, format!("region = {:?}: {why}", r.value)),
-                source => Error::Usage(format!("{source}: region {:?}: {why}", r.value)),
+            ssocred_core::domain::sso_profile::check_region(&r.value).map_err(|why| {
+                match &r.source {
+                    Source::Config(_) => {
+                        config.error(None, format!("region = {:?}: {why}", r.value))
+                    }
+                    source => Error::Usage(format!("{source}: region {:?}: {why}", r.value)),
+                }
             })?;
         }
 

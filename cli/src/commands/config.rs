@@ -250,10 +250,10 @@ fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
 fn network_section(
     flags: &NetworkFlags,
     settings: &Settings,
-    paths: &ssocred_core::profile::AwsPaths,
+    paths: &ssocred_core::store::profile::AwsPaths,
 ) -> Result<String, Error> {
-    use ssocred_core::endpoints::{Service, Setting};
-    use ssocred_core::network::Trust;
+    use ssocred_core::domain::endpoints::{Service, Setting};
+    use ssocred_core::domain::network::Trust;
     let mut out = String::from("\n[network]\n");
     let (files, profile) = match request::sso_profile(settings, paths) {
         Ok(loaded) => loaded,
@@ -328,7 +328,7 @@ fn network_section(
             settings.region.as_ref().map(|r| r.value.as_str()),
             &profile,
         );
-        match ssocred_core::chain::endpoint(&region, &network, env) {
+        match ssocred_core::aws::chain::endpoint(&region, &network, env) {
             Ok(url) => out.push_str(&format!("# sts endpoint: {url}\n")),
             Err(e) => out.push_str(&format!("# sts endpoint: none: {e}\n")),
         }

@@ -2,7 +2,7 @@
 //! until SIGINT or SIGTERM.
 
 use clap::Args;
-use ssocred_core::shell::Shell;
+use ssocred_core::domain::shell::Shell;
 use ssocred_core::sink::SelectedSink;
 use ssocred_core::{Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
@@ -106,7 +106,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
 fn serve_shell(
     args: &ServeArgs,
     settings: &Settings,
-    paths: &ssocred_core::profile::AwsPaths,
+    paths: &ssocred_core::store::profile::AwsPaths,
     endpoint: Endpoint,
     shell_pid: u32,
     mut sinks: Vec<SelectedSink>,
