@@ -47,7 +47,7 @@ pub fn ssocred_cache_dir(var: &dyn Fn(&str) -> Option<String>, home: &Path) -> P
 /// ssocred's cache directory for the environment `var`; `None` when it
 /// would be relative (no home, and no absolute cache variable).
 pub fn cache_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    absolute_under_home(var, ssocred_cache_dir)
+    absolute_under_home(var, |home| ssocred_cache_dir(var, home))
 }
 
 /// ssocred's state directory under `home`: on Unix `$XDG_STATE_HOME/ssocred`
@@ -61,7 +61,7 @@ pub fn ssocred_state_dir(var: &dyn Fn(&str) -> Option<String>, home: &Path) -> P
 /// ssocred's state directory for the environment `var`; `None` when it
 /// would be relative (no home, and no absolute state variable).
 pub fn state_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    absolute_under_home(var, ssocred_state_dir)
+    absolute_under_home(var, |home| ssocred_state_dir(var, home))
 }
 
 /// ssocred's runtime directory, `$XDG_RUNTIME_DIR/ssocred`, when that
@@ -74,14 +74,14 @@ pub fn runtime_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .map(|v| PathBuf::from(v).join("ssocred"))
 }
 
-/// `dir(var, home)`, kept only when absolute: without a home the directory
-/// is still known when its own variable is absolute.
+/// `dir(home)`, kept only when absolute: without a home the directory is
+/// still known when its own variable is absolute.
 fn absolute_under_home(
     var: &dyn Fn(&str) -> Option<String>,
-    dir: fn(&dyn Fn(&str) -> Option<String>, &Path) -> PathBuf,
+    dir: impl Fn(&Path) -> PathBuf,
 ) -> Option<PathBuf> {
     let home = home(var);
-    let path = dir(var, home.as_deref().unwrap_or(Path::new("")));
+    let path = dir(home.as_deref().unwrap_or(Path::new("")));
     (home.is_some() || path.is_absolute()).then_some(path)
 }
 
