@@ -97,8 +97,8 @@ mod tests {
         }
     }
 
-    // The Unix conventions; the Windows ones are tested in `windows.rs`'s
-    // `paths` and, end to end, under wine (tests/e2e/dirs_windows.rs).
+    // Each system's conventions are tested in its `paths` module too, and
+    // Windows's end to end under wine (tests/e2e/dirs_windows.rs).
     #[cfg(unix)]
     #[test]
     fn every_directory_follows_home_and_the_xdg_variables() {
@@ -148,5 +148,26 @@ mod tests {
             ssocred_cache_dir(&relative, Path::new("/h")),
             PathBuf::from("/h/.cache/ssocred")
         );
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn without_home_the_profile_and_local_app_data_serve() {
+        let session = env(&[
+            ("USERPROFILE", r"C:\Users\u"),
+            ("LOCALAPPDATA", r"C:\Users\u\AppData\Local"),
+        ]);
+        assert_eq!(home(&session), Some(PathBuf::from(r"C:\Users\u")));
+        assert_eq!(no_home(), "HOME or USERPROFILE is not set");
+        assert_eq!(
+            state_dir(&session),
+            Some(PathBuf::from(r"C:\Users\u\AppData\Local\ssocred\state"))
+        );
+        assert_eq!(
+            cache_dir(&session),
+            Some(PathBuf::from(r"C:\Users\u\AppData\Local\ssocred"))
+        );
+        assert_eq!(runtime_dir(&session), None);
+        assert_eq!(home(&env(&[])), None);
     }
 }
