@@ -105,7 +105,7 @@ impl Sts {
     /// (`assumed-role/AWSReservedSSO_.../alice@example.com`), which is what
     /// CloudTrail should show for every hop after it. `None` when the call
     /// fails or the answer names no usable session; the caller falls back
-    /// to [`default_session_name`].
+    /// to [`default_session_name`](crate::domain::hop::default_session_name).
     pub async fn caller_session_name(&self, from: &CredentialSet) -> Option<String> {
         let client = self.client(from);
         let out = throttle::paced(&self.limiter, is_throttling, || {

@@ -254,9 +254,9 @@ fn check_text(
 }
 
 /// The session name of a hop that names none, when the SSO user's own
-/// name cannot be learnt ([`Sts::caller_session_name`]): `ssocred-` and the
-/// login's `sso-session` (or, for a legacy profile, the profile name),
-/// reduced to the characters STS accepts and 64 characters.
+/// name cannot be learnt (the STS client's `caller_session_name`):
+/// `ssocred-` and the login's `sso-session` (or, for a legacy profile, the
+/// profile name), reduced to the characters STS accepts and 64 characters.
 pub fn default_session_name(profile: &SsoProfile) -> String {
     let login = profile.session.as_deref().unwrap_or(&profile.name);
     let mut name: String = "ssocred-"

@@ -36,7 +36,7 @@ use crate::os::fs::{FileLock, write_atomic};
 const VERSION: u32 = 1;
 
 /// The cache directory under ssocred's cache directory (see
-/// [`crate::login::ssocred_cache_dir`]).
+/// [`crate::os::dirs::ssocred_cache_dir`]).
 pub fn default_dir(ssocred_cache_dir: &Path) -> PathBuf {
     ssocred_cache_dir.join("ecr")
 }
