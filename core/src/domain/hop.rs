@@ -1,6 +1,6 @@
 //! One hop of a role chain (`--assume`, the config's `assume`): what it
 //! names, how it is spelt and checked, and its session name. The STS calls
-//! that make it are [`crate::aws::chain`]'s.
+//! that make it belong to the AWS layer (`aws::chain`).
 
 use std::fmt;
 

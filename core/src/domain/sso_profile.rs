@@ -1,5 +1,5 @@
-//! The SSO settings of one profile, as [`crate::store::profile`] reads them
-//! from the AWS config file, and the check of a region name.
+//! The SSO settings of one profile, as the store layer (`store::profile`)
+//! reads them from the AWS config file, and the check of a region name.
 
 /// The SSO settings of one profile, resolved through its `sso-session`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,15 +29,11 @@ use time::OffsetDateTime;
 use crate::domain::sso_profile::SsoProfile;
 use crate::domain::time_fmt;
 
-/// The file name the AWS CLI gives the token of a login: the SHA-1 hex digest
-/// of `key` (the sso-session name, or the start URL) plus `.json`.
+/// The name the AWS CLI gives a file of this cache: the SHA-1 hex digest of
+/// `key` plus `.json`. For a login's token, `key` is the sso-session name or
+/// the start URL; for a registration, the JSON text of its arguments
+/// ([`registration_file_name`]).
 pub fn cache_file_name(key: &str) -> String {
-    sha1_file_name(key)
-}
-
-/// The one way the AWS CLI names a file of this cache: the SHA-1 hex digest
-/// of `key`, plus `.json`.
-fn sha1_file_name(key: &str) -> String {
     let digest = Sha1::digest(key.as_bytes());
     let mut name = String::with_capacity(45);
     for byte in digest {
@@ -411,7 +407,7 @@ pub fn registration_file_name(
         py_json_string(region),
         py_json_string(start_url),
     );
-    sha1_file_name(&text)
+    cache_file_name(&text)
 }
 
 /// The registration-cache file of a login inside `cache_dir`.
@@ -471,6 +467,7 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
 
     #[test]
     fn registration_names_match_the_aws_cli() {
@@ -518,8 +515,6 @@ mod tests {
     }
 
     // The token file.
-
-    use time::macros::datetime;
 
     fn profile(session: Option<&str>, url: &str) -> SsoProfile {
         SsoProfile {
