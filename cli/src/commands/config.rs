@@ -194,9 +194,10 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
         ConfigCommand::Check { path, config } => {
             let flag = path.as_deref().or(config.as_deref());
             let Some((path, _)) = config_file::locate(flag, &env) else {
-                return Err(Error::Usage(
-                    "no config file to check: HOME is not set; pass a PATH".to_owned(),
-                ));
+                return Err(Error::Usage(format!(
+                    "no config file to check: {}; pass a PATH",
+                    ssocred_core::os::dirs::no_home()
+                )));
             };
             if flag.is_none() && !path.exists() {
                 return Err(Error::ConfigFile {
