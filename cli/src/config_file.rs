@@ -57,7 +57,7 @@ pub use crate::settings::layer::{
 impl RegistryMapping {
     /// Whether the registry `host` (lower case) of `account` matches.
     pub fn matches(&self, host: &str, account: &str) -> bool {
-        if ssocred_core::arn::is_account_id(&self.pattern) {
+        if ssocred_core::domain::arn::is_account_id(&self.pattern) {
             return self.pattern == account;
         }
         let options = glob::MatchOptions {
@@ -76,7 +76,7 @@ impl RegistryMapping {
                 "`match` is empty; give an account id or a glob over registry hosts".into(),
             );
         }
-        if !ssocred_core::arn::is_account_id(&self.pattern)
+        if !ssocred_core::domain::arn::is_account_id(&self.pattern)
             && let Err(e) = glob::Pattern::new(&self.pattern)
         {
             return Some(format!("`match` = {:?} is not a glob: {e}", self.pattern));
@@ -103,7 +103,7 @@ impl RegistryMapping {
             None => {}
         }
         if let Some(account) = &self.account
-            && !ssocred_core::arn::is_account_id(account)
+            && !ssocred_core::domain::arn::is_account_id(account)
         {
             return Some(format!(
                 "`account` = {account:?} is not a 12-digit account id"
@@ -166,8 +166,8 @@ pub trait SettingsFile {
     fn hops_of(
         &self,
         entries: &[Spanned<AssumeEntry>],
-    ) -> Result<Vec<ssocred_core::chain::Hop>, Error> {
-        if let Err(e) = ssocred_core::chain::check_length(entries.len()) {
+    ) -> Result<Vec<ssocred_core::domain::hop::Hop>, Error> {
+        if let Err(e) = ssocred_core::domain::hop::check_length(entries.len()) {
             let line = entries.first().map(|e| self.line_of(e.span().start));
             return Err(self.error(line, format!("assume: {e}")));
         }
@@ -254,7 +254,7 @@ fn table_spec(table: &SinkTable) -> Result<SinkSpec, String> {
 /// Where the config file is: `--config`, else `SSOCRED_CONFIG`, else
 /// `$XDG_CONFIG_HOME/ssocred/config.toml`, else
 /// `~/.config/ssocred/config.toml` (on Windows `%APPDATA%\ssocred\config.toml`;
-/// see `ssocred_core::os::paths::config_base`). The bool says whether the user named it
+/// see `ssocred_core::os::dirs::config_base`). The bool says whether the user named it
 /// (then it must exist).
 pub fn locate(
     flag: Option<&Path>,
@@ -266,7 +266,7 @@ pub fn locate(
     if let Some(path) = env("SSOCRED_CONFIG").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(path), true));
     }
-    let base = ssocred_core::os::paths::config_base(env)?;
+    let base = ssocred_core::os::dirs::config_base(env)?;
     Some((base.join("ssocred").join("config.toml"), false))
 }
 
@@ -615,7 +615,7 @@ format = "array"
         // The platform's config directory (os::paths has its own tests:
         // ~/.config on Unix, %APPDATA% on Windows).
         let home = env(&[("HOME", "/h")]);
-        let base = ssocred_core::os::paths::config_base(&home).unwrap();
+        let base = ssocred_core::os::dirs::config_base(&home).unwrap();
         assert_eq!(
             locate(None, &home),
             Some((base.join("ssocred").join("config.toml"), false))

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use ssocred_core::naming::ProfileNamer;
+use ssocred_core::domain::naming::ProfileNamer;
+use ssocred_core::domain::text::visible;
 use ssocred_core::pipeline::Fetch;
+use ssocred_core::sink::stream::{Event, human};
 use ssocred_core::sink::{SelectedSink, check_capacity, refuse_once};
-use ssocred_core::stream::{Event, human};
-use ssocred_core::text::visible;
 use ssocred_core::{CredentialStream, Error, RefreshPolicy};
 
 use tokio::runtime::Runtime;

@@ -91,7 +91,7 @@ pub struct SinkFlags {
 #[derive(Debug, Clone, Args)]
 pub struct ListingFlags {
     /// How many portal calls run at once when listing or with --all.
-    #[arg(long, value_name = "N", default_value_t = ssocred_core::discovery::DEFAULT_CONCURRENCY,
+    #[arg(long, value_name = "N", default_value_t = ssocred_core::aws::discovery::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
     pub concurrency: usize,
 
@@ -103,7 +103,7 @@ pub struct ListingFlags {
 impl Default for ListingFlags {
     fn default() -> Self {
         ListingFlags {
-            concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+            concurrency: ssocred_core::aws::discovery::DEFAULT_CONCURRENCY,
             quiet: false,
         }
     }
@@ -262,7 +262,7 @@ impl Default for TokenFlags {
 
 /// Parses a `--region` value: a region name, or clap's usage error.
 pub fn region(value: &str) -> Result<String, String> {
-    ssocred_core::profile::check_region(value).map(|()| value.to_owned())
+    ssocred_core::domain::sso_profile::check_region(value).map(|()| value.to_owned())
 }
 
 // The flags of a command that runs with one role and has an output of its

@@ -36,7 +36,7 @@ fn main() -> std::process::ExitCode {
             // net for anything that slipped through.
             ssocred_core::stderr_line!(
                 "ssocred: error: {}",
-                ssocred_core::text::visible_lines(&err.to_string())
+                ssocred_core::domain::text::visible_lines(&err.to_string())
             );
             err.exit_code().into()
         }

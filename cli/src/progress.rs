@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ssocred_core::discovery::ListingProgress;
+use ssocred_core::aws::discovery::ListingProgress;
 
 pub struct ListingBar {
     bar: Option<ProgressBar>,

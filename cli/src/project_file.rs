@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssocred_core::fs::TargetFile;
-use ssocred_core::os::process::COMMAND_LINE_RULES;
-use ssocred_core::{Error, chain::Hop};
+use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
+use ssocred_core::os::fs::TargetFile;
+use ssocred_core::{Error, domain::hop::Hop};
 
 use crate::config_file::{SettingsFile, file_error, line_col};
 use crate::settings::layer::{Layer, Place, project_allows, project_keys};
@@ -112,7 +112,7 @@ impl ProjectFile {
         let mut out = String::new();
         for line in self.text.lines() {
             out.push_str("  | ");
-            out.push_str(&ssocred_core::text::visible(line));
+            out.push_str(&ssocred_core::domain::text::visible(line));
             out.push('\n');
         }
         out
@@ -180,8 +180,8 @@ pub struct TrustStore {
 impl TrustStore {
     /// The store in ssocred's state directory.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<TrustStore, Error> {
-        let paths = ssocred_core::profile::AwsPaths::from_env(env)?;
-        let dir = ssocred_core::state_dir::ssocred_state_dir(env, &paths.home);
+        let paths = ssocred_core::store::profile::AwsPaths::from_env(env)?;
+        let dir = ssocred_core::os::dirs::ssocred_state_dir(env, &paths.home);
         Ok(TrustStore {
             path: dir.join("trusted-projects.json"),
         })
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn a_project_chain_longer_than_the_cap_is_refused_naming_the_file() {
-        let hops = ssocred_core::chain::MAX_HOPS + 1;
+        let hops = ssocred_core::domain::hop::MAX_HOPS + 1;
         let list = (0..hops)
             .map(|i| format!("'arn:aws:iam::210987654321:role/Hop{i}'"))
             .collect::<Vec<_>>()

@@ -9,9 +9,9 @@ use std::cmp::Reverse;
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use ssocred_core::Error;
-use ssocred_core::discovery::RoleEntry;
-use ssocred_core::frecency::{RoleHistory, history_path};
-use ssocred_core::text::visible;
+use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::text::visible;
+use ssocred_core::store::frecency::{RoleHistory, history_path};
 
 use crate::config_file::ChooserOrder;
 

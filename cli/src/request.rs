@@ -5,17 +5,19 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use ssocred_core::chain::Sts;
-use ssocred_core::discovery::RoleFilter;
-use ssocred_core::endpoints::{EndpointOptions, Service, endpoint_for};
-use ssocred_core::login::{self, LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
-use ssocred_core::network::{CaBundle, Network, Proxies, Trust};
-use ssocred_core::oidc::Oidc;
+use ssocred_core::aws::chain::Sts;
+use ssocred_core::aws::discovery::RoleFilter;
+use ssocred_core::aws::oidc::Oidc;
+use ssocred_core::aws::portal::Portal;
+use ssocred_core::domain::endpoints::{EndpointOptions, Service, endpoint_for};
+use ssocred_core::domain::network::{CaBundle, Network, Proxies, Trust};
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::trace::Trace;
+use ssocred_core::login::{LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
 use ssocred_core::os::desktop::Desktop;
-use ssocred_core::pipeline::{Chain, Request, RoleChoice, RoleQuery, Trace, credentials_region};
-use ssocred_core::portal::Portal;
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile, expand_home};
-use ssocred_core::role_cache::{self, RoleCache};
+use ssocred_core::pipeline::{Chain, Request, RoleChoice, RoleQuery, credentials_region};
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles, expand_home};
+use ssocred_core::store::role_cache::{self, RoleCache};
 use ssocred_core::{Error, RoleArn, SinkContext};
 
 use crate::config_file::LoginMethod;
@@ -116,7 +118,8 @@ pub fn network(
     // calls other than the portal's (console federation, later STS and
     // ECR) go over TLS even when the portal is a local emulator.
     if let Some((path, source)) = bundle {
-        let checked = login::ssocred_cache_dir(env, &paths.home).join("ca-bundles");
+        let checked =
+            ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home).join("ca-bundles");
         network.trust = Trust::Bundle(CaBundle::load_remembering(&path, &source, Some(&checked))?);
     }
     Ok(network)
@@ -152,7 +155,7 @@ pub fn login_target(
         profile: profile.clone(),
         scopes: files.registration_scopes(profile),
         cache_dir: paths.sso_cache_dir(),
-        lock_dir: login::ssocred_cache_dir(env, &paths.home).join("locks"),
+        lock_dir: ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home).join("locks"),
         oidc: Oidc::new(
             &profile.sso_region,
             endpoint(Service::Oidc, paths, profile, network)?,
@@ -330,11 +333,11 @@ pub fn chain(
     if hops.is_empty() {
         return Ok(None);
     }
-    let endpoint = ssocred_core::chain::endpoint(region, network, env)?;
+    let endpoint = ssocred_core::aws::chain::endpoint(region, network, env)?;
     Ok(Some(Chain {
         hops: hops.clone(),
         sts: Sts::new(region, endpoint, network),
-        default_session_name: ssocred_core::chain::default_session_name(profile),
+        default_session_name: ssocred_core::domain::hop::default_session_name(profile),
         caller_session: Default::default(),
     }))
 }
@@ -346,7 +349,7 @@ pub fn one_role(settings: &Settings, paths: &AwsPaths, role: &RoleFlags) -> Resu
         query: role_query(settings, role, false)?,
         settings,
         paths,
-        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+        concurrency: ssocred_core::aws::discovery::DEFAULT_CONCURRENCY,
     })
 }
 

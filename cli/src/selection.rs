@@ -4,7 +4,7 @@
 //! config's `[chooser] order`) or all.
 
 use ssocred_core::Error;
-use ssocred_core::discovery::RoleEntry;
+use ssocred_core::domain::role::RoleEntry;
 use ssocred_core::pipeline::{Chooser, Fetch, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 

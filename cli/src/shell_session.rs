@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use ssocred_core::{Error, SecretString};
 
 use crate::settings::Settings;
-use ssocred_core::fs::{FileLock, LOCK_TIMEOUT, create_private_dir, write_atomic};
+use ssocred_core::os::fs::{FileLock, LOCK_TIMEOUT, create_private_dir, write_atomic};
 
 /// Set by `use`: the role ARN (or the profile, with `--profile-only`) the
 /// shell uses.
@@ -164,13 +164,8 @@ pub struct ShellSession {
 
 /// ssocred's state directory for this process's environment.
 pub fn state_dir() -> Result<PathBuf, Error> {
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::Usage("HOME is not set".to_owned()))?;
-    Ok(ssocred_core::state_dir::ssocred_state_dir(
-        |k| std::env::var(k).ok(),
-        Path::new(&home),
-    ))
+    ssocred_core::os::dirs::state_dir(&|k| std::env::var(k).ok())
+        .ok_or_else(|| Error::Usage(ssocred_core::os::dirs::no_home()))
 }
 
 /// The record of the server of shell `shell_pid`.
@@ -283,13 +278,16 @@ pub fn prompt_line(
     let in_use = var(IN_USE)?;
     let mode = var(MODE).unwrap_or_default();
     if mode == "profile" {
-        return Some(format!("profile:{}", ssocred_core::text::visible(&in_use)));
+        return Some(format!(
+            "profile:{}",
+            ssocred_core::domain::text::visible(&in_use)
+        ));
     }
     let label = match ssocred_core::RoleArn::parse(&in_use) {
         Ok(arn) => format!("{}@{}", arn.role_name(), arn.account_id()),
         Err(_) => in_use.clone(),
     };
-    let label = ssocred_core::text::visible(&label).into_owned();
+    let label = ssocred_core::domain::text::visible(&label).into_owned();
     let expiration = if mode == "serve" {
         let pid: u32 = var(SESSION)?.parse().ok()?;
         match ShellSession::read(&record_path(state_dir, pid)) {
@@ -300,7 +298,7 @@ pub fn prompt_line(
         var("AWS_CREDENTIAL_EXPIRATION")
     };
     let left = expiration
-        .and_then(|e| ssocred_core::time_fmt::parse_expiry(&e))
+        .and_then(|e| ssocred_core::domain::time_fmt::parse_expiry(&e))
         .map(|e| ssocred_core::status::short_duration((e - now).whole_seconds()));
     let line = match left {
         Some(left) => format!("{label} {left}"),
@@ -309,7 +307,10 @@ pub fn prompt_line(
     // The prompt never names a role the shell's SDKs are not getting.
     Some(
         match var(SHADOW).filter(|s| !s.is_empty() && mode == "serve") {
-            Some(by) => format!("{line}, shadowed by {}", ssocred_core::text::visible(&by)),
+            Some(by) => format!(
+                "{line}, shadowed by {}",
+                ssocred_core::domain::text::visible(&by)
+            ),
             None => line,
         },
     )

@@ -19,40 +19,17 @@ use secrecy::SecretString;
 
 use std::future::Future;
 
-use crate::arn::RoleArn;
-use crate::chain::{Hop, Sts};
-use crate::discovery::{ListingProgress, RoleEntry, RoleFilter, is_pattern};
+use crate::aws::chain::Sts;
+use crate::aws::discovery::{ListingProgress, RoleFilter, is_pattern};
+use crate::aws::portal::Portal;
+use crate::domain::arn::RoleArn;
+use crate::domain::hop::Hop;
+use crate::domain::role::RoleEntry;
+use crate::domain::sso_profile::SsoProfile;
+use crate::domain::trace::Trace;
 use crate::login::{LoginTarget, TokenPolicy, obtain_token};
-use crate::portal::Portal;
-use crate::profile::SsoProfile;
-use crate::role_cache::{Kind, RoleCache, Source};
+use crate::store::role_cache::{Kind, RoleCache, Source};
 use crate::{CredentialSet, Error};
-
-/// Diagnostics for `-v`: each step, on stderr, never a secret.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Trace {
-    on: bool,
-}
-
-impl Trace {
-    /// Tracing on when `verbose`.
-    pub fn new(verbose: bool) -> Self {
-        Trace { on: verbose }
-    }
-
-    /// Whether tracing is on.
-    pub fn is_on(self) -> bool {
-        self.on
-    }
-
-    /// Prints `message()` as `ssocred: ...` on stderr when tracing is on.
-    pub fn say(self, message: impl FnOnce() -> String) {
-        if self.on {
-            // What a step quotes may come from the portal: escaped, one line.
-            crate::stderr_line!("ssocred: {}", crate::text::visible(&message()));
-        }
-    }
-}
 
 /// The region put next to the credentials: the setting (flag, environment,
 /// config file), else the profile's `region`, else its `sso_region`. The
@@ -132,7 +109,7 @@ pub struct Request {
     pub trace: Trace,
     /// The network every AWS call of the invocation goes through, for the
     /// sinks that call an endpoint themselves ([`crate::Sink::connect`]).
-    pub network: crate::network::Network,
+    pub network: crate::domain::network::Network,
     /// The roles to assume after the SSO role (`--assume`), if any.
     pub chain: Option<Chain>,
 }
@@ -146,7 +123,7 @@ pub struct Chain {
     /// The STS client.
     pub sts: Sts,
     /// The session name of a hop that names none when the SSO user's own
-    /// cannot be learnt ([`crate::chain::default_session_name`]).
+    /// cannot be learnt ([`crate::domain::hop::default_session_name`]).
     pub default_session_name: String,
     /// The SSO user's session name, learnt once per invocation from
     /// `GetCallerIdentity` with the SSO role's credentials (the same person
@@ -346,7 +323,7 @@ pub fn plan(query: &RoleQuery, profile: &SsoProfile) -> Result<Plan, Error> {
     match &query.choice {
         Some(RoleChoice::Arn(arn)) => return Ok(Plan::Role(arn.clone())),
         Some(RoleChoice::AccountRole(account, role))
-            if crate::arn::is_account_id(account) && !is_pattern(role) =>
+            if crate::domain::arn::is_account_id(account) && !is_pattern(role) =>
         {
             return RoleArn::for_role(account, role, &profile.sso_region)
                 .map(Plan::Role)

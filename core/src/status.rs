@@ -3,26 +3,27 @@
 //! alone (no network call).
 //!
 //! Role-cache entries are named by a hash of the account, role and login
-//! ([`crate::role_cache::cache_key`]), so they cannot be listed by role: the
+//! ([`crate::store::role_cache::cache_key`]), so they cannot be listed by role: the
 //! roles to look for come from the command line, the profile's own
 //! `sso_account_id`/`sso_role_name`, and the other profiles of the config
 //! that use the same login (`sso_*` keys, or a `credential_process` line of
 //! the form `... -p PROFILE -r ARN [--assume HOP ...] ...` as `ssocred
 //! discover` writes it). A role reached by a chain (`--assume`) is looked up
-//! under the chain's key ([`crate::role_cache::chain_key`]), which the
+//! under the chain's key ([`crate::store::role_cache::chain_key`]), which the
 //! hops' own options make up, so it needs no network call either.
 
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use crate::arn::RoleArn;
-use crate::chain::Hop;
-use crate::command_line::Rules;
-use crate::profile::{ProfileFiles, SsoProfile};
-use crate::role_cache;
-use crate::sso_cache::TokenFile;
-use crate::token;
+use crate::domain::arn::RoleArn;
+use crate::domain::command_line::Rules;
+use crate::domain::hop::Hop;
+use crate::domain::sso_profile::SsoProfile;
+use crate::login::sso_cache;
+use crate::login::sso_cache::TokenFile;
+use crate::store::profile::ProfileFiles;
+use crate::store::role_cache;
 
 /// How much life something has left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub fn login_status(
     now: OffsetDateTime,
     threshold: time::Duration,
 ) -> LoginStatus {
-    let token_file = token::cache_path(sso_cache_dir, profile);
+    let token_file = sso_cache::cache_path(sso_cache_dir, profile);
     let mut status = LoginStatus {
         token_file,
         state: State::Missing,
@@ -96,7 +97,10 @@ pub fn login_status(
         refreshable: false,
         problem: None,
     };
-    let bytes = match crate::fs::read_bounded(&status.token_file, crate::fs::MAX_CACHE_FILE_BYTES) {
+    let bytes = match crate::os::fs::read_bounded(
+        &status.token_file,
+        crate::os::fs::MAX_CACHE_FILE_BYTES,
+    ) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return status,
         Err(e) => {
@@ -197,7 +201,7 @@ pub fn role_status(
     };
     let cache_file = role_cache_dir.join(format!("{key}.json"));
     let (state, expires) =
-        match crate::fs::read_bounded(&cache_file, crate::fs::MAX_CACHE_FILE_BYTES) {
+        match crate::os::fs::read_bounded(&cache_file, crate::os::fs::MAX_CACHE_FILE_BYTES) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (State::Missing, None),
             Err(_) => (State::Unusable, None),
             Ok(bytes) => match role_cache::parse_entry_of(&bytes, kind) {
@@ -292,7 +296,7 @@ pub struct ProcessRole {
 /// ssocred with `-p`/`--profile`, `-r`/`--role-arn` and any `--assume`;
 /// `None` when one of them is missing or does not parse.
 pub fn process_role(line: &str) -> Option<ProcessRole> {
-    process_role_by(crate::os::process::COMMAND_LINE_RULES, line)
+    process_role_by(crate::domain::command_line::COMMAND_LINE_RULES, line)
 }
 
 /// [`process_role`] with the line split by `rules`.
@@ -321,7 +325,7 @@ pub fn process_role_by(rules: Rules, line: &str) -> Option<ProcessRole> {
         }
     }
     // A longer chain is one ssocred refuses to run.
-    crate::chain::check_length(chain.len()).ok()?;
+    crate::domain::hop::check_length(chain.len()).ok()?;
     let role = RoleArn::parse(&role?).ok()?;
     Some(ProcessRole {
         profile: profile?,
@@ -439,9 +443,10 @@ mod tests {
             let assume = " --assume arn:aws:iam::222222222222:role/Hop".repeat(hops);
             format!("ssocred -p corp -r arn:aws:iam::111111111111:role/Hub{assume} --sink process")
         };
-        let at_the_cap = process_role_by(Rules::Posix, &line(crate::chain::MAX_HOPS)).unwrap();
-        assert_eq!(at_the_cap.chain.len(), crate::chain::MAX_HOPS);
-        assert!(process_role_by(Rules::Posix, &line(crate::chain::MAX_HOPS + 1)).is_none());
+        let at_the_cap =
+            process_role_by(Rules::Posix, &line(crate::domain::hop::MAX_HOPS)).unwrap();
+        assert_eq!(at_the_cap.chain.len(), crate::domain::hop::MAX_HOPS);
+        assert!(process_role_by(Rules::Posix, &line(crate::domain::hop::MAX_HOPS + 1)).is_none());
     }
 
     #[test]

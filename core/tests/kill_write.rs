@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use ssocred_core::fs::{FileLock, write_atomic};
+use ssocred_core::os::fs::{FileLock, write_atomic};
 
 const CHILD_TARGET: &str = "SSOCRED_KILL_WRITE_TARGET";
 const CHILD_KIND: &str = "SSOCRED_KILL_WRITE_KIND";

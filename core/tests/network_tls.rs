@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use ssocred_core::network::{CaBundle, Network, Trust};
-use ssocred_core::portal::Portal;
-use ssocred_core::profile::SsoProfile;
+use ssocred_core::aws::portal::Portal;
+use ssocred_core::domain::network::{CaBundle, Network, Trust};
+use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::{RoleArn, SecretString};
 use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-use ssocred_core::profile::parse_sections;
+use ssocred_core::store::profile::parse_sections;
 
 /// Finds `test-data/profile-parser-tests.json` of the `aws-runtime` package in
 /// this workspace's dependency graph through `cargo metadata`, unless

@@ -10,10 +10,10 @@
 //! its variant's API endpoint; any text parses without panicking.
 
 use proptest::prelude::*;
-use ssocred_core::arn::{PARTITIONS, RoleArn, is_account_id};
-use ssocred_core::ecr::{Registry, Variant};
-use ssocred_core::ini_edit::set_section;
-use ssocred_core::profile::parse_sections;
+use ssocred_core::aws::ecr::{Registry, Variant};
+use ssocred_core::domain::arn::{PARTITIONS, RoleArn, is_account_id};
+use ssocred_core::store::ini_edit::set_section;
+use ssocred_core::store::profile::parse_sections;
 
 /// One line of a generated section body.
 #[derive(Debug, Clone)]
@@ -284,7 +284,7 @@ proptest! {
         let built = RoleArn::for_role(&account, &name, region).unwrap();
         let parsed = RoleArn::parse(built.as_str()).unwrap();
         prop_assert_eq!(&built, &parsed);
-        prop_assert_eq!(parsed.partition(), ssocred_core::arn::partition_of_region(region));
+        prop_assert_eq!(parsed.partition(), ssocred_core::domain::arn::partition_of_region(region));
     }
 }
 

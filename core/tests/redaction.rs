@@ -1,8 +1,9 @@
 //! The Debug output of every type that holds a secret is redacted.
 
-use ssocred_core::profile::SsoProfile;
-use ssocred_core::role_cache::{self, RoleCache};
-use ssocred_core::{CredentialSet, RoleArn, token};
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::login::sso_cache;
+use ssocred_core::store::role_cache::{self, RoleCache};
+use ssocred_core::{CredentialSet, RoleArn};
 use time::macros::datetime;
 
 const ACCESS_TOKEN: &str = "ACCESS-TOKEN-secret-0123456789";
@@ -74,10 +75,10 @@ fn cached_and_valid_tokens_hide_every_secret_field() {
         "refreshToken": REFRESH_TOKEN,
     })
     .to_string();
-    let parsed = token::parse(body.as_bytes()).unwrap();
+    let parsed = sso_cache::parse(body.as_bytes()).unwrap();
     assert_redacted(&format!("{parsed:?} {parsed:#?}"));
-    std::fs::write(token::cache_path(dir.path(), &profile()), &body).unwrap();
-    let valid = token::load(dir.path(), &profile(), datetime!(2026-01-01 00:00 UTC)).unwrap();
+    std::fs::write(sso_cache::cache_path(dir.path(), &profile()), &body).unwrap();
+    let valid = sso_cache::load(dir.path(), &profile(), datetime!(2026-01-01 00:00 UTC)).unwrap();
     assert_redacted(&format!("{valid:?} {valid:#?}"));
 }
 

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssocred_core::ini_edit;
-use ssocred_core::profile::parse_sections;
+use ssocred_core::store::ini_edit;
+use ssocred_core::store::profile::parse_sections;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

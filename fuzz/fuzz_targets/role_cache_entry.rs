@@ -10,8 +10,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use ssocred_core::ExposeSecret;
-use ssocred_core::role_cache::parse_entry;
-use ssocred_core::time_fmt;
+use ssocred_core::store::role_cache::parse_entry;
+use ssocred_core::domain::time_fmt;
 
 fuzz_target!(|data: &[u8]| {
     let entry = match data.split_first() {

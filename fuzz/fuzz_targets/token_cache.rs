@@ -3,10 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssocred_core::{ExposeSecret, time_fmt, token};
+use ssocred_core::ExposeSecret;
+use ssocred_core::domain::time_fmt;
+use ssocred_core::login::sso_cache;
 
 fuzz_target!(|data: &[u8]| {
-    match token::parse(data) {
+    match sso_cache::parse(data) {
         Ok(parsed) => {
             let secret = parsed.access_token.expose_secret();
             assert!(!secret.is_empty());

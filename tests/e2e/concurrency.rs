@@ -76,7 +76,7 @@ fn thirty_two_writers_keep_every_profile_and_every_old_byte() {
         after.starts_with(before),
         "pre-existing bytes changed:\n{after}"
     );
-    let sections = ssocred_core::profile::parse_sections(None, Some(&after)).unwrap();
+    let sections = ssocred_core::store::profile::parse_sections(None, Some(&after)).unwrap();
     let issued = w.emulator.issued();
     assert_eq!(issued.len(), N);
     let mut keys: Vec<String> = (0..N)
@@ -98,5 +98,8 @@ fn thirty_two_writers_keep_every_profile_and_every_old_byte() {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), N, "two writers got the same credentials");
-    assert_eq!(ssocred_core::ini_edit::section_headers(&after).len(), N + 2);
+    assert_eq!(
+        ssocred_core::store::ini_edit::section_headers(&after).len(),
+        N + 2
+    );
 }

@@ -258,7 +258,7 @@ fn discovered_lines_run_as_the_sdks_and_botocore_run_them() {
             .next()
             .unwrap();
         let through_shell = w.command(shell).arg(flag).arg(line).output().unwrap();
-        let words = ssocred_core::os::process::COMMAND_LINE_RULES
+        let words = ssocred_core::domain::command_line::COMMAND_LINE_RULES
             .split(line)
             .unwrap();
         let program = std::path::Path::new(&words[0]).file_stem();

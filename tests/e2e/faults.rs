@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
-use ssocred_core::ini_edit;
-use ssocred_core::role_cache;
+use ssocred_core::store::ini_edit;
+use ssocred_core::store::role_cache;
 
 use crate::world::*;
 
@@ -125,7 +125,7 @@ fn assert_only_private_leftovers(dir: &Path, target: &str) {
 /// Where the platform has unnamed temp files (Linux), a killed writer
 /// leaves no temp file at all: the file gets its name only once complete.
 fn assert_no_temp_files_where_unnamed_temps_exist(dir: &Path) {
-    let unnamed = ssocred_core::fs::kill_leaves_no_temp_file(dir);
+    let unnamed = ssocred_core::os::fs::kill_leaves_no_temp_file(dir);
     if std::env::consts::OS == "linux" {
         assert!(unnamed, "no O_TMPFILE in {} on Linux", dir.display());
     }

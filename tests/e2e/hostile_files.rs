@@ -214,7 +214,7 @@ fn sixteen_writers_through_a_link_and_sixteen_through_the_real_path_keep_all_32(
         ok(&child.wait_with_output().unwrap());
     }
     let after = std::fs::read_to_string(&real).unwrap();
-    let sections = ssocred_core::profile::parse_sections(None, Some(&after)).unwrap();
+    let sections = ssocred_core::store::profile::parse_sections(None, Some(&after)).unwrap();
     let mut names: Vec<&str> = sections.profiles().collect();
     names.sort();
     let mut expected: Vec<String> = (0..32).map(|i| format!("writer-{i}")).collect();

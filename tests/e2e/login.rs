@@ -35,7 +35,9 @@ pub(crate) fn read_json(path: &Path) -> Value {
 }
 
 fn in_minutes(minutes: i64) -> String {
-    ssocred_core::time_fmt::utc_z(OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+    ssocred_core::domain::time_fmt::utc_z(
+        OffsetDateTime::now_utc() + time::Duration::minutes(minutes),
+    )
 }
 
 /// Rewrites fields of a JSON cache file.
@@ -54,7 +56,7 @@ pub(crate) fn corp_token(w: &World) -> PathBuf {
 fn corp_registration(w: &World) -> PathBuf {
     w.aws_dir()
         .join("sso/cache")
-        .join(ssocred_core::sso_cache::registration_file_name(
+        .join(ssocred_core::login::sso_cache::registration_file_name(
             "https://d-corp.awsapps.com/start",
             Some("corp"),
             "us-east-1",
@@ -244,7 +246,7 @@ fn device_code_login_end_to_end_with_the_test_approving() {
     let reg_path =
         w.aws_dir()
             .join("sso/cache")
-            .join(ssocred_core::sso_cache::registration_file_name(
+            .join(ssocred_core::login::sso_cache::registration_file_name(
                 "https://d-legacy.awsapps.com/start",
                 None,
                 "eu-west-1",
@@ -624,7 +626,7 @@ fn a_login_command_runs_with_its_output_on_stderr() {
 fn corp_lock(w: &World) -> PathBuf {
     w.home().join(".cache/ssocred/locks").join(format!(
         "{}.lock",
-        ssocred_core::token::cache_file_name("corp")
+        ssocred_core::login::sso_cache::cache_file_name("corp")
     ))
 }
 
@@ -668,8 +670,8 @@ fn waiters_time_out_and_use_a_still_valid_token() {
     device_login(&w);
     let path = corp_token(&w);
     patch(&path, &[("expiresAt", &in_minutes(5))]);
-    let held =
-        ssocred_core::fs::FileLock::acquire_path(&corp_lock(&w), Duration::from_secs(1)).unwrap();
+    let held = ssocred_core::os::fs::FileLock::acquire_path(&corp_lock(&w), Duration::from_secs(1))
+        .unwrap();
     let start = Instant::now();
     ok(&get_dev(&w, &["--lock-timeout", "1"]));
     assert!(start.elapsed() >= Duration::from_secs(1));

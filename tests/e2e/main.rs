@@ -16,6 +16,9 @@ mod chooser;
 mod concurrency;
 mod config;
 mod console;
+// Windows only: HOME unset, as Windows sessions have it (Unix needs HOME).
+#[cfg(windows)]
+mod dirs_windows;
 mod discovery;
 mod discovery_interop;
 mod docker_credential;

@@ -575,7 +575,7 @@ fn expected_aws_variables(i: &ssocred_emulator::IssuedCredentials, region: &str)
 #[test]
 fn each_shell_runs_the_env_output_and_its_children_see_the_credentials() {
     let w = World::new();
-    let child = ssocred_core::shell::sh_quote(PRINT_AWS_VARIABLES);
+    let child = ssocred_core::domain::shell::sh_quote(PRINT_AWS_VARIABLES);
     let role = format!("-p legacy -r {READ_ONLY_ARN}");
     for (shell, script) in [
         (
@@ -749,7 +749,7 @@ fn the_status_prompt_recipes_run_in_bash_as_written() {
         "a valid login is not coloured: {shown:?}"
     );
     let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
-    w.write_token("corp", TOKEN, &ssocred_core::time_fmt::utc_z(soon));
+    w.write_token("corp", TOKEN, &ssocred_core::domain::time_fmt::utc_z(soon));
     let shown = prompt(&sso, "");
     assert!(
         shown.starts_with("[sso \u{1b}[33m"),

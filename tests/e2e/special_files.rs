@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use ssocred_core::role_cache::cache_key;
+use ssocred_core::store::role_cache::cache_key;
 
 use crate::world::*;
 
@@ -54,7 +54,7 @@ fn stderr(out: &Output) -> String {
 
 /// The role-cache entry of `pinned`'s Developer role.
 fn role_entry(w: &World) -> PathBuf {
-    let profile = ssocred_core::profile::SsoProfile {
+    let profile = ssocred_core::domain::sso_profile::SsoProfile {
         name: "pinned".into(),
         session: Some("corp".into()),
         start_url: "https://d-corp.awsapps.com/start".into(),

@@ -4,9 +4,9 @@
 
 use std::process::Output;
 
-use ssocred_core::profile::SsoProfile;
-use ssocred_core::role_cache::cache_key;
-use ssocred_core::time_fmt::utc_z;
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::time_fmt::utc_z;
+use ssocred_core::store::role_cache::cache_key;
 use ssocred_emulator::Operation;
 use time::{Duration, OffsetDateTime};
 

@@ -14,8 +14,9 @@ use crate::world::*;
 /// A token expiring `secs` from now, written as a login writes it: whole,
 /// by rename, so the watch never reads half a file.
 fn write_token_in(w: &World, secs: i64) -> String {
-    let expires =
-        ssocred_core::time_fmt::utc_z(OffsetDateTime::now_utc() + time::Duration::seconds(secs));
+    let expires = ssocred_core::domain::time_fmt::utc_z(
+        OffsetDateTime::now_utc() + time::Duration::seconds(secs),
+    );
     let path = w.token_path("corp");
     let body = serde_json::json!({"accessToken": TOKEN, "expiresAt": expires});
     let temp = path.with_extension("tmp");

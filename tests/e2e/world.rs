@@ -240,7 +240,7 @@ pub fn ok(out: &Output) -> String {
 /// The expiration of issued credentials as ssocred writes it.
 pub fn expiration_z(issued: &IssuedCredentials) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(issued.expiration_epoch_ms / 1000).unwrap();
-    ssocred_core::time_fmt::utc_z(t)
+    ssocred_core::domain::time_fmt::utc_z(t)
 }
 
 pub use ssocred_test_support::python;

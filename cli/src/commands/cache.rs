@@ -3,8 +3,8 @@
 
 use clap::Subcommand;
 use ssocred_core::Error;
-use ssocred_core::ecr::{self, TokenCache};
-use ssocred_core::role_cache::{self, RoleCache};
+use ssocred_core::store::ecr_token_cache::{self, TokenCache};
+use ssocred_core::store::role_cache::{self, RoleCache};
 
 use crate::output::write_stdout;
 use crate::request;
@@ -22,9 +22,12 @@ pub enum CacheAction {
 }
 
 /// ssocred's ECR token cache (see `ssocred docker-credential`).
-fn ecr_cache(paths: &ssocred_core::profile::AwsPaths) -> TokenCache {
-    let root = ssocred_core::login::ssocred_cache_dir(|k| std::env::var(k).ok(), &paths.home);
-    TokenCache::new(ecr::default_dir(&root), role_cache::DEFAULT_WINDOW)
+fn ecr_cache(paths: &ssocred_core::store::profile::AwsPaths) -> TokenCache {
+    let root = ssocred_core::os::dirs::ssocred_cache_dir(&|k| std::env::var(k).ok(), &paths.home);
+    TokenCache::new(
+        ecr_token_cache::default_dir(&root),
+        role_cache::DEFAULT_WINDOW,
+    )
 }
 
 /// Runs the command.

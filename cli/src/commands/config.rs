@@ -197,9 +197,10 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
         ConfigCommand::Check { path, config } => {
             let flag = path.as_deref().or(config.as_deref());
             let Some((path, _)) = config_file::locate(flag, &env) else {
-                return Err(Error::Usage(
-                    "no config file to check: HOME is not set; pass a PATH".to_owned(),
-                ));
+                return Err(Error::Usage(format!(
+                    "no config file to check: {}; pass a PATH",
+                    ssocred_core::os::dirs::no_home()
+                )));
             };
             if flag.is_none() && !path.exists() {
                 return Err(Error::ConfigFile {
@@ -236,7 +237,7 @@ pub fn run(action: &ConfigCommand) -> Result<(), Error> {
 /// the AWS profile's own), else a comment saying why it is not.
 fn final_role_line(
     settings: &Settings,
-    paths: &ssocred_core::profile::AwsPaths,
+    paths: &ssocred_core::store::profile::AwsPaths,
     role: &RoleFlags,
 ) -> String {
     if let Some(last) = settings.chain.value.last() {
@@ -251,7 +252,7 @@ fn final_role_line(
         Ok(_) => "# final role: chosen from a listing (a pattern, or the chooser)\n".to_owned(),
         Err(e) => format!(
             "# final role: unknown offline ({})\n",
-            ssocred_core::text::visible(&e.to_string())
+            ssocred_core::domain::text::visible(&e.to_string())
         ),
     }
 }
@@ -278,10 +279,10 @@ fn check(config: &Config, ctx: &SinkContext) -> Result<(), Error> {
 fn network_section(
     flags: &NetworkFlags,
     settings: &Settings,
-    paths: &ssocred_core::profile::AwsPaths,
+    paths: &ssocred_core::store::profile::AwsPaths,
 ) -> Result<String, Error> {
-    use ssocred_core::endpoints::{Service, Setting};
-    use ssocred_core::network::Trust;
+    use ssocred_core::domain::endpoints::{Service, Setting};
+    use ssocred_core::domain::network::Trust;
     let mut out = String::from("\n[network]\n");
     let (files, profile) = match request::sso_profile(settings, paths) {
         Ok(loaded) => loaded,
@@ -356,7 +357,7 @@ fn network_section(
             settings.region.as_ref().map(|r| r.value.as_str()),
             &profile,
         );
-        match ssocred_core::chain::endpoint(&region, &network, env) {
+        match ssocred_core::aws::chain::endpoint(&region, &network, env) {
             Ok(url) => out.push_str(&format!("# sts endpoint: {url}\n")),
             Err(e) => out.push_str(&format!("# sts endpoint: none: {e}\n")),
         }

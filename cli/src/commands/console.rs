@@ -5,10 +5,10 @@
 //! SSO call.
 
 use clap::Args;
-use ssocred_core::naming::DEFAULT_TEMPLATE;
-use ssocred_core::network::{CaBundle, Network, Proxies, Trust};
-use ssocred_core::pipeline::Trace;
-use ssocred_core::profile::{AwsPaths, ProfileFiles};
+use ssocred_core::domain::naming::DEFAULT_TEMPLATE;
+use ssocred_core::domain::network::{CaBundle, Network, Proxies, Trust};
+use ssocred_core::domain::trace::Trace;
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::{CredentialSet, Error, RoleArn, SecretString, SinkSpec, sink};
 use time::OffsetDateTime;
 
@@ -196,7 +196,7 @@ fn environment_set(paths: &AwsPaths) -> Result<CredentialSet, Error> {
             Ok,
         )?;
     let expiration = env("AWS_CREDENTIAL_EXPIRATION")
-        .and_then(|t| ssocred_core::time_fmt::parse_expiry(&t))
+        .and_then(|t| ssocred_core::domain::time_fmt::parse_expiry(&t))
         .unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::hours(1));
     Ok(CredentialSet {
         account_id: role.account_id().to_owned(),

@@ -3,7 +3,7 @@
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
-use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer};
+use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
 use crate::flags::{ListingCommandFlags, RegionFlag};
@@ -76,7 +76,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
         // The chained profiles must not take the plain profiles' names.
         Some(last) if args.profile_name == DEFAULT_TEMPLATE => format!(
             "{DEFAULT_TEMPLATE}-to-{}",
-            ssocred_core::naming::sanitise(last.role.role_name())
+            ssocred_core::domain::naming::sanitise(last.role.role_name())
         ),
         _ => args.profile_name.clone(),
     };

@@ -15,12 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use ssocred_core::discovery::DEFAULT_CONCURRENCY;
-use ssocred_core::ecr::{self, CachedToken, Ecr, Registry, TokenCache};
+use ssocred_core::aws::discovery::DEFAULT_CONCURRENCY;
+use ssocred_core::aws::ecr::{self, CachedToken, Ecr, Registry};
+use ssocred_core::domain::text::visible;
+use ssocred_core::domain::trace::Trace;
 use ssocred_core::os::helper_link::{self, Installed};
-use ssocred_core::pipeline::{Plan, Trace};
-use ssocred_core::text::visible;
-use ssocred_core::{Error, ExposeSecret, RoleArn, login};
+use ssocred_core::pipeline::Plan;
+use ssocred_core::store::ecr_token_cache::{self, TokenCache};
+use ssocred_core::{Error, ExposeSecret, RoleArn};
 
 use crate::config_file::RegistryMapping;
 use crate::flags::{ConfigFlags, NetworkFlags, RoleFlags, VerboseFlag};
@@ -262,11 +264,14 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
     }
     let cache = settings.cache.enabled.value.then(|| {
         TokenCache::new(
-            ecr::default_dir(&login::ssocred_cache_dir(env, &paths.home)),
+            ecr_token_cache::default_dir(&ssocred_core::os::dirs::ssocred_cache_dir(
+                &env,
+                &paths.home,
+            )),
             std::time::Duration::from_secs(u64::from(settings.cache.window_minutes.value) * 60),
         )
     });
-    let identity = ecr::identity_key(&request.profile, &role, chain);
+    let identity = ecr_token_cache::identity_key(&request.profile, &role, chain);
     if let Some(cache) = &cache {
         match cache.lookup(&identity, &registry.region, time::OffsetDateTime::now_utc()) {
             Ok(hit) => {
@@ -275,7 +280,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
                         "ECR token of {final_role} in {} from the cache {}, expires {}",
                         registry.region,
                         cache.path(&identity, &registry.region).display(),
-                        ssocred_core::time_fmt::utc_z(hit.expires_at)
+                        ssocred_core::domain::time_fmt::utc_z(hit.expires_at)
                     )
                 });
                 return Ok(Some(hit));
@@ -304,7 +309,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
     trace.say(|| {
         format!(
             "ECR token expires {}",
-            ssocred_core::time_fmt::utc_z(token.expires_at)
+            ssocred_core::domain::time_fmt::utc_z(token.expires_at)
         )
     });
     if let Some(cache) = &cache {
@@ -394,7 +399,7 @@ fn host_of(mapping: Option<&RegistryMapping>, role: &RoleArn, region: &str) -> O
         return Some(standard);
     };
     let pattern = mapping.pattern.to_ascii_lowercase();
-    let candidate = if ssocred_core::arn::is_account_id(&pattern) {
+    let candidate = if ssocred_core::domain::arn::is_account_id(&pattern) {
         format!("{pattern}.dkr.ecr.{region}.{suffix}")
     } else if !pattern.contains(['*', '?', '[']) {
         pattern

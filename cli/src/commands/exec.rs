@@ -7,9 +7,9 @@ use std::io::ErrorKind;
 use std::process::{Command, ExitCode};
 
 use clap::{Args, ValueEnum};
-use ssocred_core::shell::credential_variables;
+use ssocred_core::domain::shell::credential_variables;
 use ssocred_core::sink::SelectedSink;
-use ssocred_core::stream::Event;
+use ssocred_core::sink::stream::Event;
 use ssocred_core::{CredentialStream, Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
 
@@ -139,7 +139,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     command.args(&args.command[1..]);
     // Credentials or pointers to credentials the SDKs would use instead of
     // (or before) the ones ssocred gives it.
-    for name in ssocred_core::variables::COMPETING {
+    for name in ssocred_core::domain::variables::COMPETING {
         command.env_remove(name);
     }
     command.envs(vars).env(MARKER, fetch.role().as_str());

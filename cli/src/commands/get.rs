@@ -3,10 +3,11 @@
 //! or (`--watch`) round after round.
 
 use clap::Args;
-use ssocred_core::naming::DEFAULT_TEMPLATE;
-use ssocred_core::pipeline::{Plan, Trace, credentials_region, plan};
-use ssocred_core::profile::ProfileFiles;
-use ssocred_core::role_cache::Kind;
+use ssocred_core::domain::naming::DEFAULT_TEMPLATE;
+use ssocred_core::domain::trace::Trace;
+use ssocred_core::pipeline::{Plan, credentials_region, plan};
+use ssocred_core::store::profile::ProfileFiles;
+use ssocred_core::store::role_cache::Kind;
 use ssocred_core::{Error, SinkContext, deliver as deliver_sets};
 use time::OffsetDateTime;
 

@@ -7,14 +7,17 @@
 //! rerun with the same answers changes nothing.
 
 use clap::Args;
-use ssocred_core::discovery::{RoleEntry, RoleFilter};
-use ssocred_core::fs::TargetFile;
+use ssocred_core::aws::discovery::RoleFilter;
+use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer, sanitise};
+use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::trace::Trace;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
-use ssocred_core::naming::{DEFAULT_TEMPLATE, ProfileNamer, sanitise};
-use ssocred_core::pipeline::{Chooser, Picked, Plan, Request, RoleQuery, Trace, pick};
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
-use ssocred_core::setup::{self, Conflict};
+use ssocred_core::os::fs::TargetFile;
+use ssocred_core::pipeline::{Chooser, Picked, Plan, Request, RoleQuery, pick};
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
+use ssocred_core::store::setup::{self, Conflict};
 use ssocred_core::{Error, RoleArn};
 
 use crate::flags::{
@@ -209,7 +212,7 @@ fn ask_session(args: &InitArgs, person: bool) -> Result<Session, Error> {
         (None, derived) if person => ask(
             "SSO region (where IAM Identity Center runs):",
             derived.as_deref(),
-            ssocred_core::profile::check_region,
+            ssocred_core::domain::sso_profile::check_region,
         )?,
         (None, Some(derived)) => {
             ssocred_core::stderr_line!("ssocred: SSO region {derived}, from the start URL");
@@ -302,7 +305,7 @@ fn login_request(
             all: args.all,
         },
         region: region.to_owned(),
-        concurrency: ssocred_core::discovery::DEFAULT_CONCURRENCY,
+        concurrency: ssocred_core::aws::discovery::DEFAULT_CONCURRENCY,
         trace: Trace::new(args.verbose.verbose),
         network,
         chain: None,
@@ -393,7 +396,7 @@ fn write_config(
             setup::set_section(&text, &setup::profile_header(profile), entries, args.force)
         })
         .map_err(|c| conflict(paths, &c))?;
-    ssocred_core::profile::parse_sections(Some(&after), None).map_err(|why| {
+    ssocred_core::store::profile::parse_sections(Some(&after), None).map_err(|why| {
         Error::Internal(format!(
             "the edited {} would not parse ({why}); nothing was written",
             path.display()

@@ -7,7 +7,7 @@
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
-use ssocred_core::shell::sh_quote;
+use ssocred_core::domain::shell::sh_quote;
 use ssocred_core::sink::{SinkContext, SinkSpec, validate};
 
 use crate::flags::{AssumeFlags, ProfileFlag, RoleFlags};
@@ -179,11 +179,11 @@ fn exec_args(args: &KubeconfigArgs, sink: &str) -> Result<Vec<String>, Error> {
             }
         },
     }
-    ssocred_core::chain::check_length(args.assume.assume.len())
+    ssocred_core::domain::hop::check_length(args.assume.assume.len())
         .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
     for hop in &args.assume.assume {
         // Checked now, so kubectl never runs a chain that cannot parse.
-        ssocred_core::chain::Hop::parse(hop)
+        ssocred_core::domain::hop::Hop::parse(hop)
             .map_err(|e| Error::Usage(format!("--assume {hop}: {e}")))?;
         out.extend(["--assume".to_owned(), hop.clone()]);
     }

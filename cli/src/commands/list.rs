@@ -6,8 +6,9 @@ use std::io::Write;
 
 use clap::Args;
 use ssocred_core::Error;
-use ssocred_core::discovery::{RoleEntry, RoleFilter};
-use ssocred_core::text::visible;
+use ssocred_core::aws::discovery::RoleFilter;
+use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::text::visible;
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;

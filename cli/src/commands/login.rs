@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use ssocred_core::Error;
+use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
 use ssocred_core::os::desktop;
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use time::OffsetDateTime;
 
 use crate::flags::{
@@ -111,7 +112,7 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
         );
     }
     let lock_path = target.lock_path();
-    let _lock = ssocred_core::fs::FileLock::acquire_path(&lock_path, LOGIN_TIMEOUT)
+    let _lock = ssocred_core::os::fs::FileLock::acquire_path(&lock_path, LOGIN_TIMEOUT)
         .map_err(|e| login::file_error(&lock_path, "cannot take the login lock", &e))?;
     let mut stderr = std::io::stderr();
     runtime()?.block_on(login::login(&target, &login_settings, &mut stderr))?;
@@ -180,12 +181,13 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
         let outcome = (|| -> Result<(), Error> {
             let profile = session_profile(&files, session)?;
             let now = OffsetDateTime::now_utc();
-            if let Ok(valid) = ssocred_core::token::load(&paths.sso_cache_dir(), &profile, now)
+            if let Ok(valid) =
+                ssocred_core::login::sso_cache::load(&paths.sso_cache_dir(), &profile, now)
                 && valid.expires_at - now > window
             {
                 ssocred_core::stderr_line!(
                     "ssocred: sso-session {session}: valid until {}; skipped",
-                    ssocred_core::time_fmt::utc_z(valid.expires_at)
+                    ssocred_core::domain::time_fmt::utc_z(valid.expires_at)
                 );
                 return Ok(());
             }

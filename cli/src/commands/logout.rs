@@ -47,9 +47,9 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
     // Role credentials obtained with the token die with it. The AWS CLI's
     // cache entries do not say which login they came from, so every SSO
     // entry goes, as `aws sso logout` does; the next call fetches anew.
-    let role_cache = ssocred_core::role_cache::RoleCache::new(
-        ssocred_core::role_cache::default_dir(&paths.home),
-        ssocred_core::role_cache::DEFAULT_WINDOW,
+    let role_cache = ssocred_core::store::role_cache::RoleCache::new(
+        ssocred_core::store::role_cache::default_dir(&paths.home),
+        ssocred_core::store::role_cache::DEFAULT_WINDOW,
     );
     let forgotten = role_cache.clear().map_err(|e| {
         login::file_error(
@@ -66,15 +66,16 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
         );
     }
     // So do the ECR tokens obtained through this login.
-    let ecr_cache = ssocred_core::ecr::TokenCache::new(
-        ssocred_core::ecr::default_dir(&login::ssocred_cache_dir(
-            |k| std::env::var(k).ok(),
-            &paths.home,
-        )),
-        ssocred_core::role_cache::DEFAULT_WINDOW,
+    let ecr_cache = ssocred_core::store::ecr_token_cache::TokenCache::new(
+        ssocred_core::store::ecr_token_cache::default_dir(
+            &ssocred_core::os::dirs::ssocred_cache_dir(&|k| std::env::var(k).ok(), &paths.home),
+        ),
+        ssocred_core::store::role_cache::DEFAULT_WINDOW,
     );
     let tokens = ecr_cache
-        .clear(Some(&ssocred_core::ecr::login_of(&profile)))
+        .clear(Some(&ssocred_core::store::ecr_token_cache::login_of(
+            &profile,
+        )))
         .map_err(|e| login::file_error(ecr_cache.dir(), "cannot remove cached ECR tokens", &e))?;
     if tokens > 0 {
         ssocred_core::stderr_line!(

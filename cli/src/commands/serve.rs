@@ -2,7 +2,7 @@
 //! until SIGINT or SIGTERM.
 
 use clap::Args;
-use ssocred_core::shell::Shell;
+use ssocred_core::domain::shell::Shell;
 use ssocred_core::sink::SelectedSink;
 use ssocred_core::{Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};

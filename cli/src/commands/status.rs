@@ -7,14 +7,15 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::text::visible;
+use ssocred_core::domain::time_fmt::utc_z;
 use ssocred_core::pipeline::RoleChoice;
-use ssocred_core::profile::{AwsPaths, ProfileFiles, SsoProfile};
-use ssocred_core::role_cache;
 use ssocred_core::status::{
     self, LoginStatus, NamedRole, RoleOrigin, RoleStatus, State, short_duration,
 };
-use ssocred_core::text::visible;
-use ssocred_core::time_fmt::utc_z;
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
+use ssocred_core::store::role_cache;
 use ssocred_core::{Error, RoleArn};
 use time::OffsetDateTime;
 
@@ -312,7 +313,8 @@ fn check(
             continue;
         }
         let profile = &report.profile;
-        let Ok(valid) = ssocred_core::token::load(&paths.sso_cache_dir(), profile, now) else {
+        let Ok(valid) = ssocred_core::login::sso_cache::load(&paths.sso_cache_dir(), profile, now)
+        else {
             continue;
         };
         let network = request::network(&args.network, paths, files, profile)?;

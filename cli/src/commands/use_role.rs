@@ -14,11 +14,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use ssocred_core::domain::shell::{Shell, assignment, credential_variables, region_variables};
+use ssocred_core::domain::text::visible;
+use ssocred_core::domain::variables::COMPETING;
 use ssocred_core::pipeline::Fetch;
-use ssocred_core::profile::{AwsPaths, ProfileFiles};
-use ssocred_core::shell::{Shell, assignment, credential_variables, region_variables};
-use ssocred_core::text::visible;
-use ssocred_core::variables::COMPETING;
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::{CredentialStream, Error, ExposeSecret};
 
 use crate::deliver::Rounds;
@@ -352,7 +352,7 @@ fn open_log(log: &Path) -> Result<std::fs::File, Error> {
     // In the user's own 0700 state directory: no one else can plant a link.
     let failed = |e: std::io::Error| Error::Internal(format!("{}: {e}", log.display()));
     if let Some(dir) = log.parent() {
-        ssocred_core::fs::create_private_dir(dir).map_err(failed)?;
+        ssocred_core::os::fs::create_private_dir(dir).map_err(failed)?;
     }
     ssocred_core::os::file::private_new_file_options()
         .write(true)

@@ -477,9 +477,9 @@ pub enum AssumeEntry {
 
 impl AssumeEntry {
     /// The hop this entry names, checked; the error says what is wrong.
-    pub fn hop(&self) -> Result<ssocred_core::chain::Hop, String> {
+    pub fn hop(&self) -> Result<ssocred_core::domain::hop::Hop, String> {
         match self {
-            AssumeEntry::Arn(arn) => ssocred_core::chain::Hop::parse(arn),
+            AssumeEntry::Arn(arn) => ssocred_core::domain::hop::Hop::parse(arn),
             AssumeEntry::Table(t) => t.hop(),
         }
     }
@@ -504,9 +504,9 @@ pub struct AssumeTable {
 
 impl AssumeTable {
     /// The hop, checked.
-    pub fn hop(&self) -> Result<ssocred_core::chain::Hop, String> {
+    pub fn hop(&self) -> Result<ssocred_core::domain::hop::Hop, String> {
         let role = ssocred_core::RoleArn::parse(&self.role_arn).map_err(|e| e.to_string())?;
-        let hop = ssocred_core::chain::Hop {
+        let hop = ssocred_core::domain::hop::Hop {
             role,
             external_id: self.external_id.clone(),
             session_name: self.session_name.clone(),
@@ -517,7 +517,7 @@ impl AssumeTable {
     }
 
     /// The table of a hop.
-    pub fn of(hop: &ssocred_core::chain::Hop) -> AssumeTable {
+    pub fn of(hop: &ssocred_core::domain::hop::Hop) -> AssumeTable {
         AssumeTable {
             role_arn: hop.role.as_str().to_owned(),
             external_id: hop.external_id.clone(),

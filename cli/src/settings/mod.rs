@@ -25,7 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use ssocred_core::chain::Hop;
+use ssocred_core::domain::hop::Hop;
 use ssocred_core::{Error, SelectedSink, SinkContext, SinkSpec, sink};
 use toml::Spanned;
 
@@ -214,7 +214,7 @@ impl Flags {
     /// then nothing a project file says can apply, so none is read.
     pub fn names_profile_and_role(&self) -> bool {
         let exact = |(account, role): &(String, String)| {
-            ssocred_core::arn::is_account_id(account) && !role.contains(['*', '?', '['])
+            ssocred_core::domain::arn::is_account_id(account) && !role.contains(['*', '?', '['])
         };
         self.profile.is_some()
             && (self.role_arn.is_some() || self.account_role.as_ref().is_some_and(exact))
@@ -479,7 +479,7 @@ impl Settings {
 mod hop_tables {
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use ssocred_core::chain::Hop;
+    use ssocred_core::domain::hop::Hop;
 
     use super::Sourced;
     use super::layer::AssumeTable;

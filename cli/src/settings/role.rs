@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use ssocred_core::Error;
-use ssocred_core::chain::Hop;
+use ssocred_core::domain::hop::Hop;
 
 use super::layer::{self, Layer};
 use super::stack::{Origin, Stack};
@@ -50,7 +50,7 @@ impl RoleSettings {
         let profile = stack.get_or(&layer::PROFILE, |l| l.profile.clone(), "default".to_owned());
         let region = stack.get(&layer::REGION, |l| l.region.clone());
         if let Some((i, r)) = stack.first(|l| l.region.clone()) {
-            ssocred_core::profile::check_region(&r).map_err(|why| {
+            ssocred_core::domain::sso_profile::check_region(&r).map_err(|why| {
                 layer_error(stack, i, &layer::REGION, format!("region = {r:?}: {why}"))
             })?;
         }
@@ -143,10 +143,10 @@ fn hops(stack: &Stack<'_>, index: usize) -> Result<Vec<Hop>, Error> {
 }
 
 /// The hops of repeated `--assume` flags, in order: at most
-/// [`ssocred_core::chain::MAX_HOPS`], each parsed and checked; an error
+/// [`ssocred_core::domain::hop::MAX_HOPS`], each parsed and checked; an error
 /// names the flag (exit 2).
 pub fn parse_assume(specs: &[String]) -> Result<Vec<Hop>, Error> {
-    ssocred_core::chain::check_length(specs.len())
+    ssocred_core::domain::hop::check_length(specs.len())
         .map_err(|e| Error::Usage(format!("--assume: {e}")))?;
     specs
         .iter()

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::text::visible;
+use crate::domain::text::visible;
 
 /// The path the browser is redirected to.
 const CALLBACK_PATH: &str = "/oauth/callback";

@@ -10,11 +10,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::{LoginSettings, LoginTarget, file_error, login, write_token};
-use crate::fs::FileLock;
-use crate::oidc::{Grant, TokenFailure};
-use crate::sso_cache::{self, TokenFile};
-use crate::token::{self, ValidToken};
-use crate::{Error, time_fmt};
+use crate::Error;
+use crate::aws::oidc::{Grant, TokenFailure};
+use crate::domain::time_fmt;
+use crate::login::sso_cache::{self, TokenFile, ValidToken};
+use crate::os::fs::FileLock;
 
 /// Refreshes `current` with CreateToken (`refresh_token` grant) and writes
 /// the result, keeping every other field. `Err` says why, for messages.
@@ -246,7 +246,7 @@ fn read_token(target: &LoginTarget) -> (Option<TokenFile>, Option<String>) {
 fn valid_at(file: &TokenFile, now: OffsetDateTime) -> Option<ValidToken> {
     let expires_at = file.expiry()?;
     (expires_at > now).then(|| ValidToken {
-        token: token::CachedToken {
+        token: sso_cache::CachedToken {
             access_token: file.access_token.clone(),
             expires_at: file.expires_at.clone(),
             start_url: file.start_url.clone(),
@@ -327,7 +327,7 @@ pub struct LogoutOutcome {
 /// credentials cached for this login.
 pub async fn logout(
     target: &LoginTarget,
-    portal: &crate::portal::Portal,
+    portal: &crate::aws::portal::Portal,
     lock_timeout: Duration,
 ) -> Result<LogoutOutcome, Error> {
     let path = target.token_path();

@@ -8,8 +8,6 @@ use std::process::Command;
 
 use base64::Engine as _;
 
-use crate::text::visible;
-
 /// The file whose content names a WSL kernel (`...-microsoft-standard-WSL2`).
 pub const OSRELEASE_FILE: &str = "/proc/sys/kernel/osrelease";
 
@@ -184,10 +182,10 @@ fn cmd_escaped(text: &str) -> String {
 /// command line would treat specially.
 pub fn is_web_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    // Printable ASCII only: a real address is percent-encoded, and any
+    // other character (a control, a bidi override) could disguise it.
     (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !url.chars().any(char::is_whitespace)
-        && !url.contains('"')
-        && matches!(visible(url), std::borrow::Cow::Borrowed(_))
+        && url.chars().all(|c| c.is_ascii_graphic() && c != '"')
 }
 
 /// The OSC 52 sequence that asks the terminal to put `text` on the system
@@ -354,6 +352,7 @@ mod tests {
             "javascript:alert(1)",
             "https://a.example/\u{1b}[2J",
             "https://a.example/ --new-window",
+            "https://a.example/\u{202e}moc.elgoog",
             "https",
             "",
         ] {

@@ -12,7 +12,11 @@
 //! - [`limits`]: resource limits.
 //! - [`helper_link`]: installing `docker-credential-ssocred`.
 //! - [`browser`]: how a URL is opened, and whether a desktop can show it.
-//! - [`paths`]: the home directory and the config and cache locations.
+//! - [`dirs`]: the home directory and ssocred's config, cache, state and
+//!   runtime directories, over each system's conventions (`paths`).
+//! - [`fs`]: safe file writes (temp file, fsync, rename, sidecar locks)
+//!   and bounded reads.
+//! - [`stderr`]: the diagnostics line writer behind `stderr_line!`.
 //! - [`desktop`]: the browser and notification commands (WSL included) and
 //!   the terminal clipboard; one module for every system, since its choices
 //!   are made from injected inputs and tested anywhere.
@@ -31,6 +35,23 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
-pub use imp::{browser, file, helper_link, limits, paths, process};
+pub use imp::{browser, file, helper_link, limits, process};
+// The systems' directory conventions, reached through `dirs` alone.
+use imp::paths;
 
 pub mod desktop;
+pub mod dirs;
+pub mod fs;
+pub mod stderr;
+
+/// Signal (or console-event) handlers could not be installed; the message
+/// says why. The platform layer names nothing else of ssocred, so callers
+/// get this, and the error type of ssocred converts it.
+#[derive(Debug)]
+pub struct SignalError(pub String);
+
+impl std::fmt::Display for SignalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -270,11 +270,11 @@ pub mod process {
     use signal_hook::low_level::siginfo::Cause;
     use tokio::sync::oneshot;
 
-    use crate::Error;
+    use crate::os::SignalError;
 
-    /// How this system's readers of a `credential_process` line split it:
-    /// `sh -c` (the Rust and Go SDKs) and `shlex.split` (botocore).
-    pub const COMMAND_LINE_RULES: crate::command_line::Rules = crate::command_line::Rules::Posix;
+    /// Whether [`shell`] runs a line with `cmd.exe /C` (Windows) rather than
+    /// `sh -c`: it decides the quoting of a `credential_process` line.
+    pub const CMD_SHELL: bool = false;
 
     /// Keeps the secrets this process will hold out of core dumps and away
     /// from other processes of the same user (ptrace, `/proc/PID/mem`),
@@ -335,9 +335,9 @@ pub mod process {
     /// command.)
     const FORWARDED: [i32; 6] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2];
 
-    fn catch(signals: &[i32]) -> Result<SignalsInfo<WithOrigin>, Error> {
+    fn catch(signals: &[i32]) -> Result<SignalsInfo<WithOrigin>, SignalError> {
         SignalsInfo::<WithOrigin>::new(signals)
-            .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
+            .map_err(|e| SignalError(format!("cannot install signal handlers: {e}")))
     }
 
     fn name(signal: i32) -> &'static str {
@@ -375,7 +375,7 @@ pub mod process {
 
     impl StopSignal {
         /// Catches SIGINT and SIGTERM from now on.
-        pub fn install() -> Result<StopSignal, Error> {
+        pub fn install() -> Result<StopSignal, SignalError> {
             let mut signals = catch(&STOPPING)?;
             let handle = signals.handle();
             let (tx, rx) = oneshot::channel();
@@ -423,7 +423,7 @@ pub mod process {
 
     impl Caught {
         /// Catches the forwarded signals from now on.
-        pub fn install() -> Result<Caught, Error> {
+        pub fn install() -> Result<Caught, SignalError> {
             catch(&FORWARDED).map(Caught)
         }
 

@@ -255,11 +255,11 @@ pub mod process {
         SetInformationJobObject,
     };
 
-    use crate::Error;
+    use crate::os::SignalError;
 
-    /// How this system's readers of a `credential_process` line split it:
-    /// `cmd.exe /C` (the Rust and Go SDKs) and the C runtime's argument rules (botocore).
-    pub const COMMAND_LINE_RULES: crate::command_line::Rules = crate::command_line::Rules::Windows;
+    /// Whether [`shell`] runs a line with `cmd.exe /C` (Windows) rather than
+    /// `sh -c`: it decides the quoting of a `credential_process` line.
+    pub const CMD_SHELL: bool = true;
 
     /// Whether process `pid` still runs: it can be opened and has no exit
     /// code yet.
@@ -364,12 +364,12 @@ pub mod process {
         TRUE
     }
 
-    fn install_handler() -> Result<(), Error> {
+    fn install_handler() -> Result<(), SignalError> {
         // SAFETY: the handler is a plain function that only touches statics
         // and is valid for the life of the process.
         let added = unsafe { SetConsoleCtrlHandler(Some(on_console_event), TRUE) };
         if added == 0 {
-            return Err(Error::Internal(format!(
+            return Err(SignalError(format!(
                 "cannot handle Ctrl-C: {}",
                 std::io::Error::last_os_error()
             )));
@@ -386,12 +386,11 @@ pub mod process {
 
     impl StopSignal {
         /// Catches Ctrl-C and Ctrl-Break from now on.
-        pub fn install() -> Result<StopSignal, Error> {
+        pub fn install() -> Result<StopSignal, SignalError> {
             let (tx, rx) = oneshot::channel();
             *STOP
                 .lock()
-                .map_err(|_| Error::Internal("the stop signal lock is poisoned".into()))? =
-                Some(tx);
+                .map_err(|_| SignalError("the stop signal lock is poisoned".into()))? = Some(tx);
             install_handler()?;
             Ok(StopSignal { received: Some(rx) })
         }
@@ -420,7 +419,7 @@ pub mod process {
 
     impl Caught {
         /// Stops Ctrl-C and Ctrl-Break from ending ssocred from now on.
-        pub fn install() -> Result<Caught, Error> {
+        pub fn install() -> Result<Caught, SignalError> {
             CHILD_RUNS.store(true, Ordering::SeqCst);
             install_handler()?;
             Ok(Caught(()))

@@ -8,9 +8,9 @@ use std::time::Duration;
 use ssocred_emulator::{Account, Emulator, EmulatorConfig, Operation};
 
 use super::*;
+use crate::aws::oidc::Oidc;
+use crate::domain::network::Network;
 use crate::login::OnExpiry;
-use crate::network::Network;
-use crate::oidc::Oidc;
 
 const TOKEN: &str = "tok-pipeline-SECRET";
 const PROD: &str = "111111111111";

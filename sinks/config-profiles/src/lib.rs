@@ -18,11 +18,12 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ssocred_core::chain::Hop;
-use ssocred_core::fs::TargetFile;
-use ssocred_core::os::process::COMMAND_LINE_RULES;
-use ssocred_core::profile::SsoProfile;
-use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec, profile};
+use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
+use ssocred_core::domain::hop::Hop;
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::os::fs::TargetFile;
+use ssocred_core::store::profile;
+use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec};
 
 const NAME: &str = "config-profiles";
 
@@ -361,7 +362,7 @@ impl ConfigProfilesSink {
                 let mut after = String::with_capacity(size);
                 new_file(&mut after).expect("a String takes any text");
                 let shown = path.display().to_string();
-                let diff = ssocred_core::setup::unified_diff(&before, &after, &shown);
+                let diff = ssocred_core::store::setup::unified_diff(&before, &after, &shown);
                 stdout.write_all(diff.as_bytes()).map_err(io)?;
             }
             ssocred_core::stderr_line!(
@@ -711,7 +712,7 @@ fn line_ending(text: &str) -> &'static str {
 }
 
 /// One argument word of the credential_process line, by the rules of this
-/// system's readers (ssocred_core::command_line).
+/// system's readers (ssocred_core::domain::command_line).
 fn shell_word(word: &str) -> Result<String, SinkError> {
     COMMAND_LINE_RULES.word(word).map_err(|why| {
         SinkError::refused(

@@ -1,6 +1,6 @@
 use super::*;
-use ssocred_core::discovery::RoleEntry;
-use ssocred_core::profile::SsoProfile;
+use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::sso_profile::SsoProfile;
 
 fn sso(session: Option<&str>) -> SsoProfile {
     SsoProfile {
@@ -319,7 +319,7 @@ fn comment_markers_in_the_command_line_survive_the_sdk_parser_and_sh() {
     );
     assert!(!line.contains(" #") && !line.contains(" ;"), "{line}");
     let text = format!("[profile p]\ncredential_process = {line}\n");
-    let sections = ssocred_core::profile::parse_sections(Some(&text), None).unwrap();
+    let sections = ssocred_core::store::profile::parse_sections(Some(&text), None).unwrap();
     let read = sections.get_profile("p").unwrap().get("credential_process");
     assert_eq!(read, Some(line.as_str()));
     let words = std::process::Command::new("sh")

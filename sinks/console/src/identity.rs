@@ -33,7 +33,7 @@ impl BrowserProfile {
         } else {
             Err(format!(
                 "`browser-profile` is `auto` or a name of 1 to 64 letters, digits, `.`, `_` and `-` not starting with `.`, not `{}`",
-                ssocred_core::text::visible(text)
+                ssocred_core::domain::text::visible(text)
             ))
         }
     }
@@ -91,19 +91,6 @@ impl Family {
             Family::Other
         }
     }
-}
-
-/// ssocred's state directory (ssocred_core::state_dir); `None` when it
-/// would be relative: no home and no absolute state variable.
-pub fn state_dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let home = ssocred_core::os::paths::HOME_VARIABLES
-        .iter()
-        .find_map(|name| var(name).filter(|h| !h.is_empty()));
-    let dir = ssocred_core::state_dir::ssocred_state_dir(
-        &var,
-        Path::new(home.as_deref().unwrap_or_default()),
-    );
-    (home.is_some() || dir.is_absolute()).then_some(dir)
 }
 
 /// The user-data directory of identity `name`.
@@ -199,25 +186,5 @@ mod tests {
         let spread: std::collections::HashSet<_> =
             (0..40).map(|i| colour(&format!("role-{i}"))).collect();
         assert!(spread.len() > 4, "{spread:?}");
-    }
-
-    #[test]
-    fn the_state_directory_is_ssocreds_and_needs_a_home_or_an_absolute_variable() {
-        let home = std::env::temp_dir().join("h");
-        let home_text = home.display().to_string();
-        let with_home = |k: &str| (k == "HOME").then(|| home_text.clone());
-        let dir = state_dir(with_home).unwrap();
-        assert_eq!(
-            dir,
-            ssocred_core::state_dir::ssocred_state_dir(with_home, &home)
-        );
-        assert!(dir.starts_with(&home), "{dir:?}");
-        assert!(
-            dir.components().any(|c| c.as_os_str() == "ssocred"),
-            "{dir:?}"
-        );
-        assert_eq!(state_dir(|_: &str| None), None);
-        let relative = |k: &str| (k == "XDG_STATE_HOME").then(|| "rel".to_owned());
-        assert_eq!(state_dir(relative), None);
     }
 }

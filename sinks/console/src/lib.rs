@@ -32,8 +32,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use ssocred_core::network::Network;
-use ssocred_core::pipeline::Trace;
+use ssocred_core::domain::network::Network;
+use ssocred_core::domain::trace::Trace;
 use ssocred_core::sink::{
     Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkKind, SinkRegistration, SinkSpec,
     write_stdout,
@@ -203,14 +203,14 @@ impl ConsoleSink {
                         .enable_all()
                         .build()
                         .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-                    runtime.block_on(ssocred_core::sdk::get(request, endpoint, network))
+                    runtime.block_on(ssocred_core::aws::sdk::get(request, endpoint, network))
                 })
                 .join()
                 .unwrap_or_else(|_| Err("the HTTP client failed".to_owned()))
         });
         // ssocred's own words, whose server parts are already bounded.
         let (status, body) = answer.map_err(|message| {
-            failed(ssocred_core::text::redact(
+            failed(ssocred_core::domain::text::redact(
                 &message,
                 &[
                     set.secret_access_key.expose_secret(),
@@ -240,7 +240,7 @@ fn snippet(body: &[u8], set: &CredentialSet) -> String {
 
 /// Server text through `text::remote`, without the set's secrets.
 fn scrub(text: &str, set: &CredentialSet) -> String {
-    ssocred_core::text::remote(
+    ssocred_core::domain::text::remote(
         text,
         &[
             set.secret_access_key.expose_secret(),
@@ -273,10 +273,10 @@ fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
     if let Some(name) = identity {
         let program = command.split_whitespace().next().unwrap_or_default();
         match identity::Family::of(program) {
-            identity::Family::Chromium => match identity::state_dir(var) {
+            identity::Family::Chromium => match ssocred_core::os::dirs::state_dir(&var) {
                 Some(state) => {
                     let dir = identity::user_data_dir(&state, name);
-                    if let Err(e) = ssocred_core::fs::create_private_dir(&dir) {
+                    if let Err(e) = ssocred_core::os::fs::create_private_dir(&dir) {
                         ssocred_core::stderr_line!(
                             "ssocred: cannot create the browser profile {}: {e}; open the URL above yourself",
                             dir.display()
@@ -287,7 +287,8 @@ fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
                 }
                 None => {
                     ssocred_core::stderr_line!(
-                        "ssocred: no state directory for the browser profile (HOME is not set); open the URL above yourself"
+                        "ssocred: no state directory for the browser profile ({}); open the URL above yourself",
+                        ssocred_core::os::dirs::no_home()
                     );
                     return;
                 }
@@ -295,7 +296,7 @@ fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
             identity::Family::Firefox => target = identity::container_url(name, url),
             identity::Family::Other => ssocred_core::stderr_line!(
                 "ssocred: browser-profile needs a Chromium-family browser or Firefox (set with --browser or [console] browser), not `{}`; opening without a profile of its own",
-                ssocred_core::text::visible(program)
+                ssocred_core::domain::text::visible(program)
             ),
         }
     }
@@ -367,7 +368,7 @@ fn open_browser(command: &str, extra: &[String], url: &str) {
         }
         Err(e) => ssocred_core::stderr_line!(
             "ssocred: cannot run the browser `{}`: {e}; open the URL above yourself",
-            ssocred_core::text::visible(program)
+            ssocred_core::domain::text::visible(program)
         ),
     }
 }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use ssocred_core::os::dirs;
+
 /// How long the page stays for the browser to read it.
 pub const REMOVE_AFTER: Duration = Duration::from_secs(30);
 
@@ -28,16 +30,11 @@ const SUFFIX: &str = ".html";
 
 /// The directory of the pages: `$XDG_RUNTIME_DIR/ssocred` (a per-user
 /// 0700 directory by the XDG rules) when that variable is an absolute
-/// path, else `$XDG_CACHE_HOME/ssocred/console` or
-/// `~/.cache/ssocred/console`; `None` without a HOME.
+/// path, else `console` in ssocred's cache directory
+/// (`$XDG_CACHE_HOME/ssocred/console` or `~/.cache/ssocred/console`); `None`
+/// without a home ([`dirs`]).
 pub fn dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    if let Some(runtime) = var("XDG_RUNTIME_DIR").filter(|v| v.starts_with('/')) {
-        return Some(PathBuf::from(runtime).join("ssocred"));
-    }
-    let home = ssocred_core::os::paths::HOME_VARIABLES
-        .iter()
-        .find_map(|name| var(name).filter(|h| !h.is_empty()))?;
-    Some(ssocred_core::login::ssocred_cache_dir(&var, Path::new(&home)).join("console"))
+    dirs::runtime_dir(&var).or_else(|| dirs::cache_dir(&var).map(|cache| cache.join("console")))
 }
 
 /// The page: a document that forwards to `url` at once (a meta refresh,
@@ -70,16 +67,16 @@ fn escape(text: &str) -> String {
 }
 
 /// Writes the page for `url` into `dir` (created 0700 if missing; the file
-/// 0600, atomically, through `ssocred_core::fs`) and returns its path.
+/// 0600, atomically, through `ssocred_core::os::fs`) and returns its path.
 pub fn write(dir: &Path, url: &str) -> std::io::Result<PathBuf> {
-    ssocred_core::fs::create_private_dir(dir)?;
+    ssocred_core::os::fs::create_private_dir(dir)?;
     sweep(dir);
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
     let path = dir.join(format!("{PREFIX}{}-{nanos}{SUFFIX}", std::process::id()));
-    ssocred_core::fs::write_atomic(&path, html(url).as_bytes())?;
+    ssocred_core::os::fs::write_atomic(&path, html(url).as_bytes())?;
     Ok(path)
 }
 
@@ -209,7 +206,7 @@ mod tests {
         // Else ssocred's cache directory (`~/.cache/ssocred` on Unix,
         // `%LOCALAPPDATA%\ssocred` on Windows).
         let relative = vars(&[("XDG_RUNTIME_DIR", "rel"), ("HOME", "/h")]);
-        let cache = ssocred_core::login::ssocred_cache_dir(relative, Path::new("/h"));
+        let cache = dirs::ssocred_cache_dir(&relative, Path::new("/h"));
         assert!(cache.starts_with("/h"), "{cache:?}");
         assert_eq!(dir(relative), Some(cache.join("console")));
         assert_eq!(dir(vars(&[])), None);

@@ -76,7 +76,7 @@ impl ConsoleDestination {
         if !text.contains(':') {
             return Err(format!(
                 "`destination` is a service name such as `s3`, or an https:// console URL, not `{}`",
-                ssocred_core::text::visible(text)
+                ssocred_core::domain::text::visible(text)
             ));
         }
         let url = console_url(text)?;
@@ -85,7 +85,7 @@ impl ConsoleDestination {
         if !partitions.iter().any(|p| is_console_host(host, *p)) {
             return Err(format!(
                 "`destination` {} is not a console URL: its host is {host}, not console.aws.amazon.com, console.amazonaws-us-gov.com, console.amazonaws.cn or a subdomain of one",
-                ssocred_core::text::visible(text)
+                ssocred_core::domain::text::visible(text)
             ));
         }
         Ok(ConsoleDestination::Url(url.into()))
@@ -127,7 +127,7 @@ fn console_url(text: &str) -> Result<::url::Url, String> {
     let bad = |why: &str| {
         Err(format!(
             "`destination` {} {why}",
-            ssocred_core::text::visible(text)
+            ssocred_core::domain::text::visible(text)
         ))
     };
     if text
@@ -191,7 +191,7 @@ impl SessionDuration {
                 "`duration` is seconds from {} to {} (or with a unit: `90m`, `12h`), not `{}`",
                 Self::MIN,
                 Self::MAX,
-                ssocred_core::text::visible(text)
+                ssocred_core::domain::text::visible(text)
             )
         };
         let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -234,7 +234,7 @@ pub fn check_region(region: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "`region` is a region name such as `eu-west-1`, not `{}`",
-            ssocred_core::text::visible(region)
+            ssocred_core::domain::text::visible(region)
         ))
     }
 }
@@ -247,7 +247,7 @@ pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
     let bad = |why: &str| {
         Err(format!(
             "`{}` {why}; expected an https URL without a query, such as https://signin.aws.amazon.com/federation",
-            ssocred_core::text::visible(endpoint)
+            ssocred_core::domain::text::visible(endpoint)
         ))
     };
     if endpoint

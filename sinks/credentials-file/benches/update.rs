@@ -5,8 +5,10 @@
 //! Run: `cargo bench -p ssocred-sink-credentials-file --bench update`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ssocred_core::variables::sample_set;
-use ssocred_core::{SinkContext, SinkSpec, fs, ini_edit, profile, sink};
+use ssocred_core::domain::variables::sample_set;
+use ssocred_core::os::fs;
+use ssocred_core::store::{ini_edit, profile};
+use ssocred_core::{SinkContext, SinkSpec, sink};
 use ssocred_sink_credentials_file as _;
 
 fn file_with_profiles(n: usize) -> String {

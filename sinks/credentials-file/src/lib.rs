@@ -10,11 +10,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ssocred_core::fs::TargetFile;
-use ssocred_core::{
-    CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec, ini_edit,
-    profile,
-};
+use ssocred_core::os::fs::TargetFile;
+use ssocred_core::store::{ini_edit, profile};
+use ssocred_core::{CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec};
 
 const NAME: &str = "credentials-file";
 

@@ -10,7 +10,7 @@
 
 use std::io::Write;
 
-use ssocred_core::variables::aws_environment;
+use ssocred_core::domain::variables::aws_environment;
 use ssocred_core::{
     Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
 };
@@ -94,7 +94,7 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssocred_core::variables::sample_set;
+    use ssocred_core::domain::variables::sample_set;
     use std::collections::BTreeMap;
     use std::path::Path;
 

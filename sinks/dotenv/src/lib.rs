@@ -10,8 +10,8 @@
 
 use std::io::Write;
 
-use ssocred_core::fs::TargetFile;
-use ssocred_core::variables::aws_environment;
+use ssocred_core::domain::variables::aws_environment;
+use ssocred_core::os::fs::TargetFile;
 use ssocred_core::{
     Capacity, CredentialSet, Destination, Sink, SinkContext, SinkError, SinkKind, SinkSpec,
     write_stdout,
@@ -250,7 +250,7 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssocred_core::variables::sample_set;
+    use ssocred_core::domain::variables::sample_set;
     use std::path::Path;
 
     fn ctx(dir: &Path) -> SinkContext {

@@ -6,7 +6,7 @@
 //! unless SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
 
 use serde_json::json;
-use ssocred_core::variables::sample_set;
+use ssocred_core::domain::variables::sample_set;
 use ssocred_core::{CredentialSet, SinkContext, SinkSpec, sink};
 use ssocred_sink_dotenv as _;
 use ssocred_test_support::{parse_format, python};

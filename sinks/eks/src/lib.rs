@@ -14,8 +14,8 @@ use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use ssocred_core::domain::text::visible;
 use ssocred_core::sink::{CredentialSet, write_stdout};
-use ssocred_core::text::visible;
 use ssocred_core::{Capacity, Sink, SinkContext, SinkError, SinkKind, SinkSpec};
 use time::OffsetDateTime;
 
@@ -102,7 +102,7 @@ impl Sink for EksSink {
             api_version: self.api_version,
             spec: serde_json::Map::new(),
             status: Status {
-                expiration_timestamp: ssocred_core::time_fmt::utc_z(reuse_until),
+                expiration_timestamp: ssocred_core::domain::time_fmt::utc_z(reuse_until),
                 token,
             },
         };
@@ -192,7 +192,7 @@ fn configure(spec: &SinkSpec) -> Result<EksSink, SinkError> {
     };
     check_cluster(&cluster)?;
     if let Some(region) = &options.region {
-        ssocred_core::endpoints::partition_of(region)
+        ssocred_core::domain::endpoints::partition_of(region)
             .map_err(|e| SinkError::usage(NAME, format!("option `region`: {e}")))?;
     }
     let exec_info = std::env::var(EXEC_INFO).ok();

@@ -64,7 +64,7 @@ pub fn eks_token(request: &TokenRequest<'_>) -> Result<String, SinkError> {
 
 /// The STS host of `region`, in its partition.
 fn sts_host(region: &str) -> Result<String, SinkError> {
-    let partition = ssocred_core::endpoints::partition_of(region)
+    let partition = ssocred_core::domain::endpoints::partition_of(region)
         .map_err(|e| SinkError::usage("eks", format!("STS region: {e}")))?;
     Ok(format!(
         "sts.{}.{}",
@@ -125,7 +125,7 @@ fn presigned_url(request: &TokenRequest<'_>) -> Result<String, SinkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssocred_core::variables::sample_set;
+    use ssocred_core::domain::variables::sample_set;
 
     fn decode(token: &str) -> String {
         let body = token.strip_prefix(EKS_TOKEN_PREFIX).unwrap();

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use ssocred_core::shell::{Shell, credential_variables, script};
+use ssocred_core::domain::shell::{Shell, credential_variables, script};
 use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkKind, SinkSpec};
 
 ssocred_core::sink_options! {

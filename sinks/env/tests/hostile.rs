@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use ssocred_core::variables::sample_set;
+use ssocred_core::domain::variables::sample_set;
 use ssocred_core::{CredentialSet, SinkContext, SinkSpec, sink};
 use ssocred_sink_env as _;
 

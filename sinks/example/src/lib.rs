@@ -70,7 +70,7 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
-    use ssocred_core::variables::sample_set;
+    use ssocred_core::domain::variables::sample_set;
 
     use super::*;
 

@@ -130,7 +130,7 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssocred_core::variables::sample_set;
+    use ssocred_core::domain::variables::sample_set;
 
     fn run(spec: &str, sets: &[CredentialSet]) -> Result<String, SinkError> {
         let dir = tempfile::tempdir().unwrap();

@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use ssocred_core::shell::{Shell, region_variables, script};
+use ssocred_core::domain::shell::{Shell, region_variables, script};
 use ssocred_core::{
     Capacity, CredentialSet, ExposeSecret, SecretString, Sink, SinkContext, SinkError, SinkKind,
     SinkSpec,

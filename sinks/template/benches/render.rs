@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p ssocred-sink-template --bench render`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ssocred_core::variables::sample_set;
+use ssocred_core::domain::variables::sample_set;
 use ssocred_core::{SinkContext, SinkSpec, sink};
 use ssocred_sink_template as _;
 

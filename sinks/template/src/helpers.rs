@@ -162,7 +162,7 @@ fn date(value: &Value, format: &Value) -> Result<Value, String> {
         return Err("the format must be a string".into());
     };
     let out = match format.as_str() {
-        "rfc3339" => ssocred_core::time_fmt::utc_z(at),
+        "rfc3339" => ssocred_core::domain::time_fmt::utc_z(at),
         "rfc2822" => at.format(&Rfc2822).map_err(|e| e.to_string())?,
         "unix" => at.unix_timestamp().to_string(),
         custom => {

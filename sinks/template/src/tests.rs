@@ -1,5 +1,5 @@
 use super::*;
-use ssocred_core::variables::sample_set;
+use ssocred_core::domain::variables::sample_set;
 
 fn ctx(dir: &Path) -> SinkContext {
     SinkContext {

@@ -11,7 +11,7 @@
 
 use std::process::Command;
 
-use ssocred_core::variables::sample_set;
+use ssocred_core::domain::variables::sample_set;
 use ssocred_core::{CredentialSet, SinkContext, SinkSpec, sink};
 use ssocred_sink_template as _;
 use ssocred_test_support::{parse_format, python};

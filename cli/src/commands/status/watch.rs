@@ -9,11 +9,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ssocred_core::Error;
+use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::text::visible;
+use ssocred_core::domain::time_fmt::utc_z;
 use ssocred_core::os::desktop;
-use ssocred_core::profile::SsoProfile;
 use ssocred_core::status::{self, LoginStatus, State, short_duration};
-use ssocred_core::text::visible;
-use ssocred_core::time_fmt::utc_z;
 use time::OffsetDateTime;
 
 use crate::runtime::runtime;

@@ -1,0 +1,254 @@
+//! First-run setup (`ssocred init`): what a start URL says, and the edits of
+//! the AWS config file it makes, planned before anything is written.
+//!
+//! Every edit goes through [`crate::store::ini_edit`], so the rest of the user's
+//! file stays byte for byte; a section that exists with other values is a
+//! [`Conflict`] unless the caller forces it.
+
+use crate::store::ini_edit;
+
+/// The longest start URL accepted: far above any real one, and short enough
+/// to keep a config line readable.
+const MAX_START_URL: usize = 1024;
+
+/// Checks a start URL: `https://HOST[/PATH]`, one line, no spaces. The error
+/// says what is wrong.
+pub fn check_start_url(url: &str) -> Result<(), String> {
+    if url.len() > MAX_START_URL {
+        return Err(format!("longer than {MAX_START_URL} characters"));
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("contains a space or a control character".to_owned());
+    }
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err(
+            "must start with https:// (for example https://d-1234567890.awsapps.com/start)"
+                .to_owned(),
+        );
+    };
+    if host_of(rest).is_empty() {
+        return Err("has no host name".to_owned());
+    }
+    Ok(())
+}
+
+/// The host of what follows `https://`, lower case.
+fn host_of(rest: &str) -> String {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or_default();
+    host.to_ascii_lowercase()
+}
+
+/// The region of the IAM Identity Center instance, when the start URL names
+/// it. The usual `https://d-xxxxxxxxxx.awsapps.com/start` and custom
+/// `https://NAME.awsapps.com/start` do not; the portal URLs of an instance's
+/// regions do: `https://ssoins-ID.portal.REGION.app.aws` (dual-stack) and
+/// `https://ssoins-ID.REGION.portal.amazonaws.com` (`.com.cn` in China).
+pub fn region_from_start_url(url: &str) -> Option<String> {
+    let host = host_of(url.strip_prefix("https://")?);
+    let labels: Vec<&str> = host.split('.').collect();
+    let n = labels.len();
+    let region = if n >= 5 && labels[n - 2..] == ["app", "aws"] && labels[n - 4] == "portal" {
+        labels[n - 3]
+    } else if n >= 5 && labels[n - 3..] == ["portal", "amazonaws", "com"] {
+        labels[n - 4]
+    } else if n >= 6 && labels[n - 4..] == ["portal", "amazonaws", "com", "cn"] {
+        labels[n - 5]
+    } else {
+        return None;
+    };
+    looks_like_region(region).then(|| region.to_owned())
+}
+
+/// `xx-name-N` or `xx-name-name-N`: letters, hyphens, a final number.
+fn looks_like_region(label: &str) -> bool {
+    let parts: Vec<&str> = label.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A name for the `[sso-session]` of a start URL: the first label of its
+/// host (`d-1234567890`, `mycorp`), else `sso`.
+pub fn default_session_name(url: &str) -> String {
+    let host = url
+        .strip_prefix("https://")
+        .map(host_of)
+        .unwrap_or_default();
+    let label = host.split('.').next().unwrap_or_default();
+    if check_name(label).is_ok() {
+        label.to_owned()
+    } else {
+        "sso".to_owned()
+    }
+}
+
+/// Checks an sso-session or profile name: 1 to 64 letters, digits and
+/// `._+@-`, which every AWS tool reads the same way in a section header.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 64 {
+        return Err("must be 1 to 64 characters".to_owned());
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._+@-".contains(&b))
+    {
+        return Err("may hold only letters, digits and . _ + @ -".to_owned());
+    }
+    Ok(())
+}
+
+/// The header of profile `name` in the config file: `default`, or
+/// `profile NAME`.
+pub fn profile_header(name: &str) -> String {
+    if name == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {name}")
+    }
+}
+
+/// A section that exists with values other than those to be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The section header, as `[HEADER]`.
+    pub header: String,
+}
+
+/// Sets `entries` in section `[header]` of `text`: the new text, or a
+/// [`Conflict`] when the section exists, would change, and `force` is off.
+/// An existing section that already holds these values is left as it is.
+pub fn set_section(
+    text: &str,
+    header: &str,
+    entries: &[(&str, &str)],
+    force: bool,
+) -> Result<String, Conflict> {
+    let exists = ini_edit::section_headers(text).iter().any(|h| h == header);
+    let after = ini_edit::set_section(text, header, entries);
+    if exists && after != text && !force {
+        return Err(Conflict {
+            header: format!("[{header}]"),
+        });
+    }
+    Ok(after)
+}
+
+/// A unified diff of a file's text before and after an edit, both sides
+/// labelled `label`; empty when nothing changes.
+pub fn unified_diff(before: &str, after: &str, label: &str) -> String {
+    if before == after {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .header(label, label)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_urls_are_checked() {
+        assert!(check_start_url("https://d-1234567890.awsapps.com/start").is_ok());
+        assert!(check_start_url("https://mycorp.awsapps.com/start#/").is_ok());
+        for bad in [
+            "http://d-1.awsapps.com/start",
+            "d-1.awsapps.com/start",
+            "https:///start",
+            "https://a b/start",
+            "https://a/start\n[default]",
+        ] {
+            assert!(check_start_url(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_start_url(&format!("https://a/{}", "x".repeat(2000))).is_err());
+    }
+
+    #[test]
+    fn the_region_is_read_only_from_urls_that_name_it() {
+        let cases = [
+            ("https://d-1234567890.awsapps.com/start", None),
+            ("https://mycorp.awsapps.com/start/#/", None),
+            (
+                "https://ssoins-7223a3d0b1c2e3f4.portal.eu-west-1.app.aws",
+                Some("eu-west-1"),
+            ),
+            (
+                "https://ssoins-111111h2222j33pp.eu-central-2.portal.amazonaws.com/",
+                Some("eu-central-2"),
+            ),
+            (
+                "https://SSOINS-1.US-GOV-WEST-1.Portal.AmazonAWS.com",
+                Some("us-gov-west-1"),
+            ),
+            (
+                "https://ssoins-1.cn-north-1.portal.amazonaws.com.cn/start",
+                Some("cn-north-1"),
+            ),
+            ("https://ssoins-1.portal.not-a-region.app.aws", None),
+            ("https://portal.eu-west-1.app.aws", None),
+            ("https://x.evil-1.portal.amazonaws.com.example.org", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(region_from_start_url(url).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn session_names_come_from_the_host() {
+        assert_eq!(
+            default_session_name("https://d-1234567890.awsapps.com/start"),
+            "d-1234567890"
+        );
+        assert_eq!(
+            default_session_name("https://MyCorp.awsapps.com/start"),
+            "mycorp"
+        );
+        assert_eq!(default_session_name("nonsense"), "sso");
+        assert!(check_name("prod admin").is_err());
+        assert!(check_name("a]b").is_err());
+        assert!(check_name("dev-Admin_1.x").is_ok());
+    }
+
+    #[test]
+    fn an_existing_section_is_kept_unless_forced() {
+        let text = "# mine\n[profile dev]\nsso_session = corp\noutput = json\n";
+        let same = set_section(text, "profile dev", &[("sso_session", "corp")], false).unwrap();
+        assert_eq!(same, text);
+        let e = set_section(text, "profile dev", &[("sso_session", "other")], false).unwrap_err();
+        assert_eq!(e.header, "[profile dev]");
+        let forced = set_section(text, "profile dev", &[("sso_session", "other")], true).unwrap();
+        assert_eq!(
+            forced,
+            "# mine\n[profile dev]\nsso_session = other\noutput = json\n"
+        );
+        let added = set_section(
+            text,
+            "sso-session corp",
+            &[("sso_region", "eu-west-1")],
+            false,
+        )
+        .unwrap();
+        assert!(added.starts_with(text), "{added}");
+    }
+
+    #[test]
+    fn a_diff_is_empty_when_nothing_changes() {
+        assert_eq!(unified_diff("a\n", "a\n", "f"), "");
+        let diff = unified_diff("a\n", "a\nb\n", "/h/.aws/config");
+        assert!(
+            diff.starts_with("--- /h/.aws/config\n+++ /h/.aws/config\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("\n+b\n"), "{diff}");
+    }
+}
