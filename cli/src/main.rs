@@ -5,12 +5,10 @@
 #![warn(clippy::print_stderr)]
 
 mod commands;
-mod config_file;
 mod deliver;
 mod flags;
 mod output;
 mod progress;
-mod project_file;
 mod prompt;
 mod request;
 mod runtime;

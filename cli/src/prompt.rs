@@ -13,7 +13,7 @@ use ssocred_core::domain::role::RoleEntry;
 use ssocred_core::domain::text::visible;
 use ssocred_core::store::frecency::{RoleHistory, history_path};
 
-use crate::config_file::ChooserOrder;
+use crate::settings::config_file::ChooserOrder;
 
 /// The chooser for [`ssocred_core::pipeline::pick`] on a terminal: the index
 /// of the entry chosen. With frecency, the choice is remembered in the

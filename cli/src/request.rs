@@ -20,9 +20,9 @@ use ssocred_core::store::profile::{AwsPaths, ProfileFiles, expand_home};
 use ssocred_core::store::role_cache::{self, RoleCache};
 use ssocred_core::{Error, RoleArn, SinkContext};
 
-use crate::config_file::LoginMethod;
-use crate::config_file::SettingsFile;
 use crate::flags::{NetworkFlags, RoleFlags};
+use crate::settings::config_file::LoginMethod;
+use crate::settings::config_file::SettingsFile;
 use crate::settings::{self, Settings, Source};
 
 /// How long a login waits for the user.

@@ -8,9 +8,9 @@ use ssocred_core::domain::role::RoleEntry;
 use ssocred_core::pipeline::{Chooser, Fetch, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
-use crate::config_file::ChooserOrder;
 use crate::progress::ListingBar;
 use crate::request::interactive;
+use crate::settings::config_file::ChooserOrder;
 
 /// The fetch of `request`, listing on `runtime` when the plan needs it.
 pub fn fetch(

@@ -7,13 +7,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use ssocred_core::pipeline::Plan;
 use ssocred_core::{Error, SinkContext, sink};
 
-use crate::config_file::{self, Config, SettingsFile};
 use crate::flags::{
     AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, NetworkFlags,
     ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
+use crate::settings::config_file::{self, Config, SettingsFile};
 use crate::settings::{self, Flags, Settings, Topic};
 
 // `ssocred config ...` (the variant doc in commands/mod.rs is its help).

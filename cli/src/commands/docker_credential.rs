@@ -24,10 +24,10 @@ use ssocred_core::pipeline::Plan;
 use ssocred_core::store::ecr_token_cache::{self, TokenCache};
 use ssocred_core::{Error, ExposeSecret, RoleArn};
 
-use crate::config_file::RegistryMapping;
 use crate::flags::{ConfigFlags, NetworkFlags, RoleFlags, VerboseFlag};
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;
+use crate::settings::config_file::RegistryMapping;
 use crate::settings::{Flags, Settings, load_config};
 
 /// The protocol's "not found" answer, which Docker and docker-py read as
@@ -517,7 +517,7 @@ pub fn helper_argv(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config_file::Config;
+    use crate::settings::config_file::Config;
 
     #[test]
     fn argv0_turns_into_the_subcommand_only_under_the_helper_name() {

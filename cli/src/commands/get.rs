@@ -241,7 +241,7 @@ fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config_file::{Config, LoginMethod};
+    use crate::settings::config_file::{Config, LoginMethod};
     use crate::settings::{RoleChoice, Source, spec_text};
     use clap::Parser;
     use std::path::Path;

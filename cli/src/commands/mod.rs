@@ -273,8 +273,8 @@ mod tests {
         }
     }
 
-    use crate::config_file::Config;
-    use crate::project_file::ProjectFile;
+    use crate::settings::config_file::Config;
+    use crate::settings::project_file::ProjectFile;
     use crate::settings::{Flags, Settings, Topic};
 
     /// The settings flags of a parsed command line, as its command reads them.

@@ -8,7 +8,7 @@ use clap::Args;
 use ssocred_core::Error;
 
 use crate::output::write_stdout;
-use crate::project_file::{self, FILE_NAME, TrustStore};
+use crate::settings::project_file::{self, FILE_NAME, TrustStore};
 
 // `ssocred trust`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]

@@ -14,7 +14,9 @@
 //! [`Settings`] is plain data: `use` hands it, resolved, to its server,
 //! which serves it without resolving anything again.
 
+pub mod config_file;
 pub mod layer;
+pub mod project_file;
 pub mod role;
 mod show;
 mod stack;
@@ -29,9 +31,9 @@ use ssocred_core::domain::hop::Hop;
 use ssocred_core::{Error, SelectedSink, SinkContext, SinkSpec, sink};
 use toml::Spanned;
 
-use crate::config_file::{self, ChooserOrder, Config, SettingsFile};
 use crate::flags::{NetworkFlags, TokenFlags};
-use crate::project_file::{self, ProjectFile};
+use config_file::{ChooserOrder, Config, SettingsFile};
+use project_file::ProjectFile;
 
 pub use layer::Layer;
 pub use role::{RoleChoice, parse_assume};

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use crate::config_file::SettingsFile;
+use crate::settings::config_file::SettingsFile;
 
 use super::layer::{Key, Layer};
 use super::{Source, Sourced};

@@ -26,7 +26,7 @@ use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
 use ssocred_core::os::fs::TargetFile;
 use ssocred_core::{Error, domain::hop::Hop};
 
-use crate::config_file::{SettingsFile, file_error, line_col};
+use crate::settings::config_file::{SettingsFile, file_error, line_col};
 use crate::settings::layer::{Layer, Place, project_allows, project_keys};
 
 /// The file name looked for in the working directory and each parent.
