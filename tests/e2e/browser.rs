@@ -100,8 +100,7 @@ fn cookie_names(user_data: &Path) -> Vec<String> {
             "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print('\\n'.join(sorted(r[0] for r in c.execute('select name from cookies'))))",
         ])
         .arg(&db)
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(
         out.status.success(),
         "{}",
@@ -145,8 +144,7 @@ fn two_roles_sign_in_side_by_side_in_two_chromium_profiles() {
                 "chromium",
             ])
             .args(["--browser-profile", "auto"])
-            .output()
-            .unwrap();
+            .run_to_end();
         ok(&out);
         lines_once(
             &scratch.join("done.log"),
@@ -218,8 +216,7 @@ fn from_env_signs_in_with_exec_s_credentials_and_no_sso_call() {
         .args(["exec", "-p", "modern", "-r", READ_ONLY_ARN, "--"])
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let url = ok(&out);
     assert!(url.contains("Action=login"), "{url}");
     let grants = w.emulator.signin_grants();
@@ -239,8 +236,7 @@ fn from_env_refuses_credentials_without_a_session_token_saying_why() {
         .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY")
         .env("AWS_SECRET_ACCESS_KEY", "long-term-SECRET")
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no session token"), "{stderr}");
@@ -257,8 +253,7 @@ fn from_env_refuses_credentials_without_a_session_token_saying_why() {
         .cmd()
         .env("AWS_PROFILE", "static")
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -74,8 +74,7 @@ impl<'a> Terminal<'a> {
         let out = self
             .tmux_cmd()
             .args(["capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
+            .run_to_end();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 

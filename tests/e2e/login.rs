@@ -809,8 +809,7 @@ fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
             "--no-browser",
         ])
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .run_to_end();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains("enter the code"), "{shown}");

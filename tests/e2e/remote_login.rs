@@ -99,8 +99,7 @@ fn a_busy_redirect_port_fails_at_once_naming_it() {
         .env("DISPLAY", ":0")
         .args(["login", "-p", "modern", "--no-browser", "--config"])
         .arg(&config)
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
@@ -113,8 +112,7 @@ fn a_busy_redirect_port_fails_at_once_naming_it() {
         .cmd()
         .args(["config", "show", "--command", "login", "--config"])
         .arg(&config)
-        .output()
-        .unwrap();
+        .run_to_end();
     let shown = ok(&shown);
     assert!(
         shown.contains(&format!("redirect_port = {port}  # config")),
@@ -355,8 +353,7 @@ fn copy_puts_the_device_code_on_the_terminal_s_clipboard() {
             "--copy",
         ])
         .env("TERM", "xterm-256color")
-        .output()
-        .unwrap();
+        .run_to_end();
     let result = ok_json(&out);
     assert_eq!(result["code"], 0, "{result:#}");
     let screen = result["screen"].as_str().unwrap();

@@ -26,8 +26,7 @@ fn completions_for_every_shell() {
     let script = ok(&w.run(&["completions", "bash"]));
     let check = std::process::Command::new("bash")
         .args(["-n", "-c", &script])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(
         check.status.success(),
         "{}",

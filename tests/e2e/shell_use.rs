@@ -380,8 +380,7 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
         .args(["use", "--shell", "sh", "--shell-pid"])
         .arg(watched.id().to_string())
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap();
+        .run_to_end();
     let exports = ok(&out);
     assert!(
         exports.contains("export AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:"),
@@ -425,8 +424,7 @@ fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
             .args(["use", "--shell", "sh", "--shell-pid", &pid])
             .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap();
+            .run_to_end();
         let lines: Vec<String> = ok(&out)
             .lines()
             .filter(|l| l.starts_with("export "))

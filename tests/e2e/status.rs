@@ -440,8 +440,7 @@ fn check_names_an_unreachable_portal() {
         .cmd()
         .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
         .args(["status", "-p", "modern", "--check"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"),
