@@ -9,7 +9,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ssocred_emulator::{FederationOperation, session_cookie_name};
 
@@ -23,18 +23,12 @@ const DEV_ARN: &str = "arn:aws:iam::210987654321:role/Developer";
 fn chromium() -> Option<PathBuf> {
     let found = std::env::var_os("SSOCRED_CHROMIUM")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-                .map(|dir| dir.join("chromium"))
-                .find(|p| p.is_file())
-        });
+        .or_else(|| ssocred_test_support::find_program("chromium"));
     if found.is_none() {
-        assert!(
-            std::env::var("SSOCRED_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SSOCRED_REQUIRE_BROWSER=1 but no chromium; run scripts/install-test-browser"
-        );
-        eprintln!(
-            "!!! SKIPPED: no chromium (SSOCRED_CHROMIUM or PATH); run scripts/install-test-browser, or scripts/test"
+        ssocred_test_support::skip(
+            "a console sign-in in Chromium",
+            "no chromium (SSOCRED_CHROMIUM or PATH); run scripts/install-test-browser, or scripts/test",
+            "SSOCRED_REQUIRE_BROWSER",
         );
     }
     found
@@ -74,19 +68,16 @@ echo "$ud $?" >> '{dir}/done.log'
 /// The lines of `path` once it holds `n`, within 240 s (headless Chromium
 /// starts slowly on a loaded 2-core machine).
 fn lines_once(path: &Path, n: usize, log: &Path) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
+    wait_for(Duration::from_secs(240), || {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.lines().count() >= n {
-            return text.lines().map(str::to_owned).collect();
+            return Ok(text.lines().map(str::to_owned).collect());
         }
-        assert!(
-            Instant::now() < deadline,
+        Err(format!(
             "chromium did not finish: {text}\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        ))
+    })
 }
 
 /// The names of the cookies in a Chromium profile's cookie store (SQLite),

@@ -137,17 +137,13 @@ fn a_refused_key_fails_with_exit_2_naming_the_file_and_the_key_and_is_never_trus
 /// `cmd` on Windows, given the line as typed), with ssocred on PATH.
 fn run_typed(w: &World, dir: &Path, line: &str) -> Output {
     let exe = dunce::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
-    let mut dirs = vec![exe.parent().unwrap().to_path_buf()];
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
     let mut cmd = if cfg!(windows) {
         w.command("cmd")
     } else {
         w.command("sh")
     };
     cmd.current_dir(dir)
-        .env("PATH", std::env::join_paths(dirs).unwrap());
+        .env("PATH", path_with(&[exe.parent().unwrap()]));
     #[cfg(windows)]
     {
         // cmd reads its command line as typed: no C runtime quoting.

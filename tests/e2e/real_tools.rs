@@ -39,20 +39,6 @@ fn success(what: &str, out: &Output) -> String {
     text(&out.stdout)
 }
 
-/// PATH with `dirs` first: where the tests put ssocred and the tools.
-fn path_with(dirs: &[&Path]) -> OsString {
-    let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
-    all.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(all).unwrap()
-}
-
-/// The directory of the ssocred under test, so `ssocred` on PATH is it.
-fn ssocred_dir() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap()
-}
-
 // ---------------------------------------------------------------- kubectl
 
 /// ReadOnly may assume Hub, and Hub may assume Target with an external id

@@ -309,15 +309,13 @@ fn the_login_opens_its_own_browser_not_the_console_s() {
         .arg(&config);
     let run = Running::start(cmd);
     let authorize = url_in(&run.line_with("/authorize?"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let opened = loop {
+    let opened = wait_for(Duration::from_secs(20), || {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if !text.is_empty() {
-            break text;
+        if text.is_empty() {
+            return Err("no browser was opened".to_owned());
         }
-        assert!(Instant::now() < deadline, "no browser was opened");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        Ok(text)
+    });
     assert_eq!(opened, format!("login-browser --new-window {authorize}\n"));
     let (_, location) = browser_get(&authorize);
     let (status, _) = browser_get(&location.unwrap());

@@ -100,15 +100,13 @@ fn refreshes_in_the_background_before_expiry() {
     let mut running = serve(&w, &["--refresh-before", "2", "--shell", "sh"]);
     let (url, token) = endpoint(&mut running);
     let first: Value = serde_json::from_str(&http_get(&url, Some(&token)).1).unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    let second = loop {
+    let second = wait_for(PATIENCE, || {
         let doc: Value = serde_json::from_str(&http_get(&url, Some(&token)).1).unwrap();
-        if doc["AccessKeyId"] != first["AccessKeyId"] {
-            break doc;
+        if doc["AccessKeyId"] == first["AccessKeyId"] {
+            return Err("never refreshed".to_owned());
         }
-        assert!(Instant::now() < deadline, "never refreshed");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        Ok(doc)
+    });
     let issued = w.emulator.issued();
     assert_eq!(first["AccessKeyId"], issued[0].access_key_id.as_str());
     assert_eq!(second["AccessKeyId"], issued[1].access_key_id.as_str());

@@ -26,19 +26,14 @@ fn write_token_in(w: &World, secs: i64) -> String {
 
 /// The lines of `log` once it holds `n`, within 20 s.
 fn lines_once(log: &Path, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    wait_for(Duration::from_secs(20), || {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        if lines.len() >= n {
-            return lines;
+        if lines.len() < n {
+            return Err(format!("wanted {n} lines, have {lines:?}"));
         }
-        assert!(
-            Instant::now() < deadline,
-            "wanted {n} lines, have {lines:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        Ok(lines)
+    })
 }
 
 fn watch(w: &World, extra: &[&str]) -> Child {

@@ -247,7 +247,7 @@ pub fn expiration_z(issued: &IssuedCredentials) -> String {
     ssocred_core::time_fmt::utc_z(t)
 }
 
-pub use ssocred_test_support::python;
+pub use ssocred_test_support::{python, wait_for};
 
 /// Runs `tests/interop/SCRIPT ARGS...` in the world's HOME, with a clean
 /// environment pointing both SSO endpoints at the emulator, and parses what
@@ -397,6 +397,20 @@ fn collect(mut pipe: impl Read + Send + 'static) -> Collected {
         }
     });
     Collected(shared)
+}
+
+/// PATH with `dirs` first: where the tests put ssocred and the tools.
+pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
+    let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    all.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(all).unwrap()
+}
+
+/// The directory of the ssocred under test, so `ssocred` on PATH is it.
+pub fn ssocred_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap()
 }
 
 /// `bytes` as text, invalid UTF-8 replaced.

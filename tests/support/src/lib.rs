@@ -7,7 +7,7 @@
 //! daemon ([`DockerDaemonStandIn`]), and finding the real programs (kubectl,
 //! docker, shells, direnv) that run what ssocred prints ([`real_tool`]),
 //! the one gate of the tests that need root ([`require_root`]), and a
-//! bounded wait for a condition ([`wait_until`]).
+//! bounded wait for a condition ([`wait_for`]).
 //!
 //! Every test that cannot run here skips through [`skip`]: a loud `SKIPPED`
 //! line on stderr, or a failure when the variable that makes it mandatory
@@ -82,20 +82,23 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Polls `ready` every 20 ms until it holds, for at most `patience`.
+/// Polls `probe` every 50 ms, for at most `patience`, until it gives
+/// `Ok`: its value. An `Err` says what it saw instead.
 ///
 /// # Panics
 ///
-/// When it still does not hold after `patience`: the message says `what`
-/// was awaited and how long.
-pub fn wait_until(what: &str, patience: Duration, mut ready: impl FnMut() -> bool) {
+/// When `probe` still gives `Err` after `patience`: the message shows the
+/// last one.
+pub fn wait_for<T>(patience: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + patience;
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not seen within {patience:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    loop {
+        match probe() {
+            Ok(value) => return value,
+            Err(seen) if Instant::now() >= deadline => {
+                panic!("not within {patience:?}: {seen}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
     }
 }
 
