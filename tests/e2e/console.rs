@@ -353,15 +353,25 @@ fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     assert_eq!(flag, "--new-window");
     assert!(is_sign_in_page(page), "{opened}");
 
-    // open=false only prints; no display, no browser.
+    // open=false only prints; no display, no browser. A browser is only
+    // ever given a sign-in page, written before it starts into
+    // $XDG_RUNTIME_DIR/ssocred: that no page was written, once ssocred has
+    // ended, shows that no browser was started, without a wait.
     std::fs::remove_file(&env_log).unwrap();
+    let runtime = tempfile::tempdir().unwrap();
     let mut cmd = console_cmd(&w);
-    cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
+    cmd.env("DISPLAY", ":99")
+        .env("BROWSER", &from_env)
+        .env("XDG_RUNTIME_DIR", runtime.path());
     printed_url(&cmd.args(args).arg("console,open=false").run_to_end());
     let mut cmd = console_cmd(&w);
-    cmd.env("BROWSER", &from_env);
+    cmd.env("BROWSER", &from_env)
+        .env("XDG_RUNTIME_DIR", runtime.path());
     printed_url(&cmd.args(args).arg("console").run_to_end());
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !runtime.path().join("ssocred").exists(),
+        "a page was written"
+    );
     assert!(!env_log.exists());
 
     // A browser that cannot run is a warning: the URL is printed.
