@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
@@ -364,7 +364,15 @@ fn run_with_deadline(cmd: &mut Command, input: Option<Vec<u8>>, limit: Duration)
 const PIPE_GRACE: Duration = Duration::from_secs(2);
 
 /// The bytes read so far from a pipe, and whether it has ended.
-struct Collected(Arc<(Mutex<(Vec<u8>, bool)>, std::sync::Condvar)>);
+#[derive(Default)]
+struct Piped {
+    bytes: Vec<u8>,
+    ended: bool,
+}
+
+/// A pipe read on a thread of its own: what it gave, and a signal when it
+/// ends.
+struct Collected(Arc<(Mutex<Piped>, Condvar)>);
 
 impl Collected {
     /// What the pipe gave, once it has ended or `patience` has passed.
@@ -372,28 +380,28 @@ impl Collected {
         let (lock, ended) = &*self.0;
         let guard = lock.lock().unwrap();
         let (mut guard, _) = ended
-            .wait_timeout_while(guard, patience, |(_, done)| !*done)
+            .wait_timeout_while(guard, patience, |piped| !piped.ended)
             .unwrap();
-        std::mem::take(&mut guard.0)
+        std::mem::take(&mut guard.bytes)
     }
 }
 
 /// Reads `pipe` to its end on a thread of its own.
 fn collect(mut pipe: impl Read + Send + 'static) -> Collected {
-    let shared = Arc::new((Mutex::new((Vec::new(), false)), std::sync::Condvar::new()));
+    let shared = Arc::new((Mutex::new(Piped::default()), Condvar::new()));
     let writer = Arc::clone(&shared);
     std::thread::spawn(move || {
         let mut chunk = [0u8; 8192];
         loop {
             let n = pipe.read(&mut chunk).unwrap_or(0);
             let (lock, ended) = &*writer;
-            let mut guard = lock.lock().unwrap();
+            let mut piped = lock.lock().unwrap();
             if n == 0 {
-                guard.1 = true;
+                piped.ended = true;
                 ended.notify_all();
                 return;
             }
-            guard.0.extend_from_slice(&chunk[..n]);
+            piped.bytes.extend_from_slice(&chunk[..n]);
         }
     });
     Collected(shared)
