@@ -248,15 +248,13 @@ const SERVE_FD_LIMIT: u64 = 512;
 #[cfg(unix)]
 const FLOOD: u64 = 1000;
 
-/// Raises this test process's soft file-descriptor limit to its hard one,
-/// so the flood fits beside the other tests running in it; returns how many
-/// idle clients to open (fewer, loudly, when the hard limit is too low).
-// Unix only: raises the descriptor limit (RLIMIT_NOFILE).
+/// Raises this test process's soft file-descriptor limit to its hard one
+/// (returned), so a flood fits beside the other tests running in it.
+// Unix only: RLIMIT_NOFILE.
 #[cfg(unix)]
-fn flood_size() -> u64 {
+fn raise_fd_limit() -> u64 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
-    let hard = limit.maximum.unwrap_or(u64::MAX);
     setrlimit(
         Resource::Nofile,
         Rlimit {
@@ -265,6 +263,15 @@ fn flood_size() -> u64 {
         },
     )
     .unwrap();
+    limit.maximum.unwrap_or(u64::MAX)
+}
+
+/// Raises the descriptor limit ([`raise_fd_limit`]); returns how many idle
+/// clients to open (fewer, loudly, when the hard limit is too low).
+// Unix only: raises the descriptor limit (RLIMIT_NOFILE).
+#[cfg(unix)]
+fn flood_size() -> u64 {
+    let hard = raise_fd_limit();
     // Room for the other tests' pipes, sockets and files.
     let room = hard.saturating_sub(512);
     if room < FLOOD {
@@ -361,7 +368,7 @@ const HELD: usize = 300;
 fn the_token_holders_fresh_connections_are_all_answered_under_a_churning_flood() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    flood_size();
+    raise_fd_limit();
     let w = World::new();
     let mut running = serve(&w, &[]);
     let (url, token) = endpoint(&mut running);
