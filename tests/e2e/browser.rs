@@ -9,7 +9,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ssocred_emulator::{FederationOperation, session_cookie_name};
 
@@ -23,18 +23,12 @@ const DEV_ARN: &str = "arn:aws:iam::210987654321:role/Developer";
 fn chromium() -> Option<PathBuf> {
     let found = std::env::var_os("SSOCRED_CHROMIUM")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-                .map(|dir| dir.join("chromium"))
-                .find(|p| p.is_file())
-        });
+        .or_else(|| ssocred_test_support::find_program("chromium"));
     if found.is_none() {
-        assert!(
-            std::env::var("SSOCRED_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SSOCRED_REQUIRE_BROWSER=1 but no chromium; run scripts/install-test-browser"
-        );
-        eprintln!(
-            "!!! SKIPPED: no chromium (SSOCRED_CHROMIUM or PATH); run scripts/install-test-browser, or scripts/test"
+        ssocred_test_support::skip(
+            "a console sign-in in Chromium",
+            "no chromium (SSOCRED_CHROMIUM or PATH); run scripts/install-test-browser, or scripts/test",
+            "SSOCRED_REQUIRE_BROWSER",
         );
     }
     found
@@ -74,19 +68,16 @@ echo "$ud $?" >> '{dir}/done.log'
 /// The lines of `path` once it holds `n`, within 240 s (headless Chromium
 /// starts slowly on a loaded 2-core machine).
 fn lines_once(path: &Path, n: usize, log: &Path) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
+    wait_for(Duration::from_secs(240), || {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.lines().count() >= n {
-            return text.lines().map(str::to_owned).collect();
+            return Ok(text.lines().map(str::to_owned).collect());
         }
-        assert!(
-            Instant::now() < deadline,
+        Err(format!(
             "chromium did not finish: {text}\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        ))
+    })
 }
 
 /// The names of the cookies in a Chromium profile's cookie store (SQLite),
@@ -100,8 +91,7 @@ fn cookie_names(user_data: &Path) -> Vec<String> {
             "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print('\\n'.join(sorted(r[0] for r in c.execute('select name from cookies'))))",
         ])
         .arg(&db)
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(
         out.status.success(),
         "{}",
@@ -145,8 +135,7 @@ fn two_roles_sign_in_side_by_side_in_two_chromium_profiles() {
                 "chromium",
             ])
             .args(["--browser-profile", "auto"])
-            .output()
-            .unwrap();
+            .run_to_end();
         ok(&out);
         lines_once(
             &scratch.join("done.log"),
@@ -218,8 +207,7 @@ fn from_env_signs_in_with_exec_s_credentials_and_no_sso_call() {
         .args(["exec", "-p", "modern", "-r", READ_ONLY_ARN, "--"])
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let url = ok(&out);
     assert!(url.contains("Action=login"), "{url}");
     let grants = w.emulator.signin_grants();
@@ -239,8 +227,7 @@ fn from_env_refuses_credentials_without_a_session_token_saying_why() {
         .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY")
         .env("AWS_SECRET_ACCESS_KEY", "long-term-SECRET")
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no session token"), "{stderr}");
@@ -257,8 +244,7 @@ fn from_env_refuses_credentials_without_a_session_token_saying_why() {
         .cmd()
         .env("AWS_PROFILE", "static")
         .args(["console", "--from-env", "--no-open"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -90,8 +90,7 @@ fn no_cache_neither_reads_nor_writes() {
         .cmd()
         .args(PROCESS)
         .env("SSOCRED_NO_CACHE", "1")
-        .output()
-        .unwrap();
+        .run_to_end();
     ok(&out);
     assert_eq!(calls(&w), 4);
 }
@@ -112,7 +111,7 @@ fn the_config_file_sets_the_cache_and_flags_and_environment_override_it() {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        ok(&cmd.output().unwrap());
+        ok(&cmd.run_to_end());
     };
     // Off at the top level: every call reaches the portal, nothing is kept.
     with(&[], &[]);
@@ -146,8 +145,7 @@ fn the_config_file_sets_the_cache_and_flags_and_environment_override_it() {
         .cmd()
         .args(PROCESS)
         .env("SSOCRED_NO_CACHE", "maybe")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SSOCRED_NO_CACHE=maybe"));
     assert_eq!(calls(&w), 7);
@@ -170,8 +168,7 @@ fn entries_close_to_expiry_are_refetched() {
         .cmd()
         .args(PROCESS)
         .env("SSOCRED_CACHE_WINDOW", "5")
-        .output()
-        .unwrap();
+        .run_to_end();
     ok(&out);
     assert_eq!(calls(&w), 2);
     // The window never falls below --refresh-before (plus a minute), or a

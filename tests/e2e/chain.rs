@@ -55,10 +55,6 @@ fn role_of(w: &World, json: &serde_json::Value) -> Option<String> {
     issued(w, json["AccessKeyId"].as_str().expect("an AccessKeyId")).role_arn
 }
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn one_hop_delivers_the_assumed_roles_credentials() {
     let w = world();
@@ -426,8 +422,7 @@ fn the_console_refuses_a_duration_for_a_chained_set() {
         w.cmd()
             .env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url())
             .args(args)
-            .output()
-            .unwrap()
+            .run_to_end()
     };
     let out = console(&["--duration", "2h"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -518,8 +513,7 @@ fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
     with_bundle(&mut cmd);
     ok(&cmd
         .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"])
-        .output()
-        .unwrap());
+        .run_to_end());
     let proxy = ssocred_test_support::ForwardProxy::start().unwrap();
     let mut cmd = w.cmd();
     with_bundle(&mut cmd);
@@ -527,8 +521,7 @@ fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
         .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
         .args(["--sink", "process"])
         .env("HTTPS_PROXY", proxy.url())
-        .output()
-        .unwrap();
+        .run_to_end();
     let json = ok_json(&out);
     assert_eq!(role_of(&w, &json).as_deref(), Some(HUB));
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
@@ -540,8 +533,7 @@ fn sts_calls_go_through_the_proxy_and_trust_the_ca_bundle() {
         .cmd()
         .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", TARGET])
         .args(["--sink", "process"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     let e = stderr(&out);
     assert!(

@@ -38,10 +38,6 @@ fn assume_args(roles: &[String]) -> Vec<&str> {
         .collect()
 }
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn a_chain_at_the_limit_is_assumed_once_then_read_from_the_cache() {
     let w = World::with_emulator(ladder(MAX_HOPS));

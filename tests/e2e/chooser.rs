@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use crate::running::PATIENCE;
 use crate::shell_use::shell;
@@ -74,25 +73,19 @@ impl<'a> Terminal<'a> {
         let out = self
             .tmux_cmd()
             .args(["capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
+            .run_to_end();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The screen once `ready` holds for it.
     fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
+        wait_for(PATIENCE, || {
             let screen = self.screen();
             if ready(&screen) {
-                return screen;
+                return Ok(screen);
             }
-            assert!(
-                Instant::now() < deadline,
-                "waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            Err(format!("waiting for {what}; screen:\n{screen}"))
+        })
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -108,15 +101,10 @@ impl<'a> Terminal<'a> {
     /// The exit code and stdout of the command once it has ended.
     fn finished(&self) -> (i32, String) {
         let rc = self.w.home().join("rc");
-        let deadline = Instant::now() + PATIENCE;
-        while std::fs::read_to_string(&rc).map_or(true, |t| t.trim().is_empty()) {
-            assert!(
-                Instant::now() < deadline,
-                "never finished; screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for(PATIENCE, || match std::fs::read_to_string(&rc) {
+            Ok(t) if !t.trim().is_empty() => Ok(()),
+            _ => Err(format!("never finished; screen:\n{}", self.screen())),
+        });
         let code = std::fs::read_to_string(rc).unwrap().trim().parse().unwrap();
         let out = std::fs::read_to_string(self.w.home().join("out")).unwrap_or_default();
         (code, out)

@@ -53,18 +53,12 @@ fn xdg_config_home_and_ssocred_config_are_honoured() {
     write(&w, "elsewhere.toml", "sinks = [\"docker-env\"]\n");
     let mut cmd = w.cmd();
     cmd.env("XDG_CONFIG_HOME", w.home().join("xdg"));
-    let out = ok(&cmd
-        .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap());
+    let out = ok(&cmd.args(["-p", "modern", "-r", READ_ONLY_ARN]).run_to_end());
     assert!(out.starts_with("{\"account_id\""), "{out}");
     let mut cmd = w.cmd();
     cmd.env("XDG_CONFIG_HOME", w.home().join("xdg"))
         .env("SSOCRED_CONFIG", w.home().join("elsewhere.toml"));
-    let out = ok(&cmd
-        .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap());
+    let out = ok(&cmd.args(["-p", "modern", "-r", READ_ONLY_ARN]).run_to_end());
     assert!(out.starts_with("AWS_ACCESS_KEY_ID=ASIA"), "{out}");
 }
 
@@ -93,10 +87,7 @@ fn a_preset_selects_profile_role_region_and_sinks() {
     let mut cmd = w.cmd();
     cmd.env("SSOCRED_PRESET", "ci")
         .env("SSOCRED_REGION", "eu-north-1");
-    let out = ok(&cmd
-        .args(["--config", cfg, "--sink", "json"])
-        .output()
-        .unwrap());
+    let out = ok(&cmd.args(["--config", cfg, "--sink", "json"]).run_to_end());
     assert!(out.contains("\"region\":\"eu-north-1\""), "{out}");
     w.emulator.reset_counts();
     let mut cmd = w.cmd();
@@ -104,8 +95,7 @@ fn a_preset_selects_profile_role_region_and_sinks() {
         .env("SSOCRED_REGION", "eu-north-1");
     let out = ok(&cmd
         .args(["--config", cfg, "--sink", "json", "--region", "sa-east-1"])
-        .output()
-        .unwrap());
+        .run_to_end());
     assert!(out.contains("\"region\":\"sa-east-1\""), "{out}");
 }
 
@@ -234,8 +224,7 @@ fn config_show_prints_effective_settings_and_sources() {
             "-p",
             "pinned",
         ])
-        .output()
-        .unwrap());
+        .run_to_end());
     // The network the AWS profile and the environment give, then the rest.
     let (out, network) = out.split_once("\n[network]\n").unwrap();
     let url = w.emulator.url();

@@ -9,10 +9,10 @@
 #[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-#[cfg(unix)]
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ssocred_emulator::{Emulator, FederationOperation, Operation};
+use ssocred_test_support::{ENDLESS_LENGTH, HostileServer, Hostility};
 
 use crate::world::*;
 
@@ -27,11 +27,7 @@ fn console_cmd(w: &World) -> Command {
 }
 
 fn run(mut cmd: Command, args: &[&str]) -> Output {
-    cmd.args(args).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    cmd.args(args).run_to_end()
 }
 
 /// Percent-decodes a query value.
@@ -341,7 +337,7 @@ fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     // $BROWSER, with a display.
     let mut cmd = console_cmd(&w);
     cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
-    let out = cmd.args(args).arg("console").output().unwrap();
+    let out = cmd.args(args).arg("console").run_to_end();
     printed_url(&out);
     let opened = read_log(&env_log);
     assert!(is_sign_in_page(opened.trim_end()), "{opened}");
@@ -350,29 +346,39 @@ fn opens_the_browser_when_there_is_a_display_unless_open_is_false() {
     let mut cmd = console_cmd(&w);
     cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
     let spec = format!("console,browser={} --new-window %s", from_option.display());
-    let out = cmd.args(args).arg(&spec).output().unwrap();
+    let out = cmd.args(args).arg(&spec).run_to_end();
     printed_url(&out);
     let opened = read_log(&option_log);
     let (flag, page) = opened.trim_end().split_once('\n').unwrap();
     assert_eq!(flag, "--new-window");
     assert!(is_sign_in_page(page), "{opened}");
 
-    // open=false only prints; no display, no browser.
+    // open=false only prints; no display, no browser. A browser is only
+    // ever given a sign-in page, written before it starts into
+    // $XDG_RUNTIME_DIR/ssocred: that no page was written, once ssocred has
+    // ended, shows that no browser was started, without a wait.
     std::fs::remove_file(&env_log).unwrap();
+    let runtime = tempfile::tempdir().unwrap();
     let mut cmd = console_cmd(&w);
-    cmd.env("DISPLAY", ":99").env("BROWSER", &from_env);
-    printed_url(&cmd.args(args).arg("console,open=false").output().unwrap());
+    cmd.env("DISPLAY", ":99")
+        .env("BROWSER", &from_env)
+        .env("XDG_RUNTIME_DIR", runtime.path());
+    printed_url(&cmd.args(args).arg("console,open=false").run_to_end());
     let mut cmd = console_cmd(&w);
-    cmd.env("BROWSER", &from_env);
-    printed_url(&cmd.args(args).arg("console").output().unwrap());
-    std::thread::sleep(Duration::from_millis(500));
+    cmd.env("BROWSER", &from_env)
+        .env("XDG_RUNTIME_DIR", runtime.path());
+    printed_url(&cmd.args(args).arg("console").run_to_end());
+    assert!(
+        !runtime.path().join("ssocred").exists(),
+        "a page was written"
+    );
     assert!(!env_log.exists());
 
     // A browser that cannot run is a warning: the URL is printed.
     let mut cmd = console_cmd(&w);
     cmd.env("DISPLAY", ":99")
         .env("BROWSER", dir.path().join("missing"));
-    let out = cmd.args(args).arg("console").output().unwrap();
+    let out = cmd.args(args).arg("console").run_to_end();
     printed_url(&out);
     assert!(
         stderr(&out).contains("cannot run the browser"),
@@ -728,8 +734,7 @@ fn the_browser_gets_a_private_page_not_the_token_and_the_page_goes_away() {
         .env("SSOCRED_CONSOLE_PAGE_SECS", "2");
     let out = cmd
         .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "console"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let url = printed_url(&out);
     let token = param(&url, "SigninToken");
     assert!(!token.is_empty());
@@ -802,4 +807,74 @@ fn a_plain_http_federation_endpoint_must_be_loopback() {
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
     // The emulator's http://127.0.0.1 endpoint is loopback: accepted.
     printed_url(&run(console_cmd(&w), &args));
+}
+
+/// A console run whose federation endpoint is a hostile server.
+fn against_hostile(w: &World, hostility: Hostility) -> (String, Output, Duration) {
+    let server = HostileServer::start(hostility).unwrap();
+    let endpoint = format!("{}/federation", server.url());
+    let started = Instant::now();
+    let out = w
+        .cmd()
+        .env("SSOCRED_FEDERATION_ENDPOINT", &endpoint)
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .args(["--no-cache", "--sink", "console,open=false"])
+        .run_to_end();
+    assert_eq!(server.requests(), 1, "one getSigninToken, no retry");
+    (endpoint, out, started.elapsed())
+}
+
+/// What every refused federation answer shows: exit 6, one line naming
+/// the endpoint and `problem`, no secret of the set, nothing on stdout.
+fn assert_refused(w: &World, endpoint: &str, out: &Output, problem: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(&format!("sink `console`: {endpoint}: {problem}")),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let issued = w.emulator.issued();
+    let set = issued.last().expect("the role's credentials were fetched");
+    assert!(!err.contains(&set.secret_access_key) && !err.contains(&set.session_token));
+    assert!(out.stdout.is_empty());
+}
+
+/// `sdk::MAX_BODY`: a federation answer over 64 KiB is refused by its
+/// `Content-Length` (50 GiB) before a byte is read, and one without a length
+/// once 64 KiB have arrived.
+#[test]
+fn a_federation_answer_over_64_kib_is_refused() {
+    let w = World::new();
+    let (endpoint, out, _) = against_hostile(&w, Hostility::EndlessBody);
+    let declared = format!(
+        "refused the answer: its body is over {} bytes (Content-Length: {ENDLESS_LENGTH})",
+        64 * 1024
+    );
+    assert_refused(&w, &endpoint, &out, &declared);
+    let (endpoint, out, _) = against_hostile(&w, Hostility::EndlessUnsizedBody);
+    let endless = format!(
+        "refused the answer: its body went on past {} bytes",
+        64 * 1024
+    );
+    assert_refused(&w, &endpoint, &out, &endless);
+}
+
+/// `sdk::GET_TIMEOUT`: a federation endpoint that never answers ends the
+/// call after 30 s, not later.
+#[test]
+fn a_federation_endpoint_that_never_answers_is_given_up_after_30_s() {
+    let w = World::new();
+    let (endpoint, out, elapsed) = against_hostile(&w, Hostility::Silent);
+    assert_refused(
+        &w,
+        &endpoint,
+        &out,
+        "no answer within 30 s; check the network",
+    );
+    // The portal call before it, and scheduling on a loaded machine.
+    assert!(
+        (Duration::from_secs(30)..Duration::from_secs(60)).contains(&elapsed),
+        "{elapsed:?}"
+    );
 }

@@ -96,7 +96,7 @@ fn use_status_and_unuse_find_the_state_directory_without_home() {
     assert!(line.starts_with(&format!("ReadOnly@{PROD} ")), "{line}");
     assert!(!line.contains("stopped"), "{line}");
 
-    let out = without_home(&w).arg("unuse").args(hook).output().unwrap();
+    let out = without_home(&w).arg("unuse").args(hook).run_to_end();
     let unset = ok(&out);
     assert!(
         unset.contains("Remove-Item -ErrorAction SilentlyContinue Env:SSOCRED_USE"),

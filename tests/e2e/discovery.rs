@@ -12,10 +12,6 @@ fn code(out: &Output) -> Option<i32> {
     out.status.code()
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn counts(w: &World) -> (u64, u64, u64) {
     (
         w.emulator.count(Operation::ListAccounts),
@@ -141,8 +137,7 @@ fn throttling_is_retried_until_the_give_up_time() {
         .cmd()
         .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
         .args(["list", "-p", "modern"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(code(&out), Some(6), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("throttled (429): no call to the portal succeeded for 1 s"),
@@ -257,13 +252,13 @@ fn discovered_lines_run_as_the_sdks_and_botocore_run_them() {
             .split(' ')
             .next()
             .unwrap();
-        let through_shell = w.command(shell).arg(flag).arg(line).output().unwrap();
+        let through_shell = w.command(shell).arg(flag).arg(line).run_to_end();
         let words = ssocred_core::domain::command_line::COMMAND_LINE_RULES
             .split(line)
             .unwrap();
         let program = std::path::Path::new(&words[0]).file_stem();
         assert_eq!(program.and_then(|p| p.to_str()), Some("ssocred"), "{line}");
-        let split = w.command(&words[0]).args(&words[1..]).output().unwrap();
+        let split = w.command(&words[0]).args(&words[1..]).run_to_end();
         for out in [through_shell, split] {
             let got = ok_json(&out);
             assert_eq!(got["Version"], 1, "{line}");

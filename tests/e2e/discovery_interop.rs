@@ -117,8 +117,7 @@ fn the_chooser_runs_on_a_terminal() {
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(["-p", "modern", "--sink", "process"])
         .env("TERM", "xterm")
-        .output()
-        .unwrap();
+        .run_to_end();
     let result = ok_json(&out);
     assert_eq!(result["code"], 0, "{result:#}");
     let i = w.only_issued();
@@ -153,8 +152,7 @@ fn on_terminal(w: &World, python: &Path, args: &[&str]) -> (i64, String, String)
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(args)
         .env("TERM", "xterm")
-        .output()
-        .unwrap();
+        .run_to_end();
     let r = ok_json(&out);
     (
         r["code"].as_i64().unwrap(),

@@ -32,10 +32,6 @@ fn get(w: &World, url: &str) -> Output {
     run_with_stdin(&mut helper_cmd(w, "get"), url.as_bytes())
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The `{"ServerURL","Username","Secret"}` of a successful `get`.
 fn answer(out: &Output) -> serde_json::Value {
     assert!(
@@ -446,7 +442,7 @@ fn argv0_makes_the_binary_the_docker_helper() {
     let mut cmd = w.command(&link);
     cmd.arg("get");
     assert_not_found(&run_with_stdin(&mut cmd, b"ghcr.io"));
-    let out = w.command(&link).arg("version").output().unwrap();
+    let out = w.command(&link).arg("version").run_to_end();
     assert!(text(&out.stdout).starts_with("docker-credential-ssocred (ssocred) "));
     // A copy under that name works the same.
     let copy = bin.join("copy/docker-credential-ssocred");
@@ -498,7 +494,7 @@ fn install_links_the_helper_once_and_refuses_a_foreign_file() {
     let mut cmd = w.cmd();
     cmd.args(["docker-credential", "install"])
         .env("PATH", w.home().join(".local/bin"));
-    let out = cmd.output().unwrap();
+    let out = cmd.run_to_end();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("already links"),
@@ -645,8 +641,7 @@ fn docker_py_gets_the_roles_secret_through_the_helper_on_path() {
         .env("PATH", path)
         .env("AWS_ENDPOINT_URL_ECR", w.emulator.url())
         .env("AWS_PROFILE", "pinned")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(
         out.status.success(),
         "{}\n{}",

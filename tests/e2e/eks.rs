@@ -20,7 +20,7 @@ fn eks(w: &World, sink: &str, exec_info: Option<&str>) -> std::process::Output {
     if let Some(info) = exec_info {
         cmd.env("KUBERNETES_EXEC_INFO", info);
     }
-    cmd.output().unwrap()
+    cmd.run_to_end()
 }
 
 fn token_of(doc: &serde_json::Value) -> &str {
@@ -262,8 +262,7 @@ fn a_missing_or_bad_cluster_and_watch_are_usage_errors_before_any_call() {
         .cmd()
         .args(["-p", "legacy", "-r", READ_ONLY_ARN, "--watch", "--sink"])
         .arg(format!("eks,cluster={CLUSTER}"))
-        .output()
-        .unwrap();
+        .run_to_end();
     let e = usage_error(&out);
     assert!(e.contains("cannot be used with --watch"), "{e}");
     // The same one rule (Sink::delivers_once) as the console's: serve and
@@ -275,7 +274,7 @@ fn a_missing_or_bad_cluster_and_watch_are_usage_errors_before_any_call() {
         if command == "exec" {
             cmd.args(["--", "true"]);
         }
-        let e = usage_error(&cmd.output().unwrap());
+        let e = usage_error(&cmd.run_to_end());
         assert!(e.contains(&format!("cannot be used with {mode}")), "{e}");
     }
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
@@ -299,8 +298,7 @@ fn a_second_call_is_answered_from_the_role_cache() {
     let out = w
         .cmd()
         .args(["-v", "-p", "legacy", "-r", READ_ONLY_ARN, "--sink", &spec])
-        .output()
-        .unwrap();
+        .run_to_end();
     let doc = ok_json(&out);
     // The fast path says one thing: that it answered from the cache. The
     // full pipeline would first trace how it resolved the profile.
@@ -429,7 +427,7 @@ fn no_secret_or_token_reaches_stderr_and_bad_input_is_escaped() {
     let mut cmd = w.cmd();
     cmd.args(["-v", "-p", "legacy", "-r", READ_ONLY_ARN, "--sink"])
         .arg(format!("eks,cluster={CLUSTER}"));
-    let out = cmd.output().unwrap();
+    let out = cmd.run_to_end();
     let doc = ok_json(&out);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let i = w.only_issued();
@@ -477,8 +475,7 @@ fn kubeconfig_quotes_what_it_is_given_for_yaml_and_sh() {
         .command("sh")
         .arg("-c")
         .arg(format!("set -- {kubectl}; printf '%s\\n' \"$@\""))
-        .output()
-        .unwrap();
+        .run_to_end();
     let words = ok(&words);
     let words: Vec<&str> = words.lines().collect();
     assert_eq!(words[3], user);

@@ -192,8 +192,7 @@ fn portal_errors() {
         .cmd()
         .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(out.stdout.is_empty());
@@ -222,8 +221,7 @@ fn unreachable_endpoint_is_named() {
     let out = cmd
         .env("AWS_ENDPOINT_URL_SSO", &url)
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
@@ -274,8 +272,7 @@ fn output_errors_leave_files_alone() {
     let out = cmd
         .env("AWS_SHARED_CREDENTIALS_FILE", blocker.join("credentials"))
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     assert!(
@@ -401,7 +398,7 @@ fn already_expired_credentials_from_the_portal_are_refused() {
         "--watch",
     ]);
     let started = std::time::Instant::now();
-    let out = watch.output().unwrap();
+    let out = watch.run_to_end();
     assert_eq!(out.status.code(), Some(6), "{out:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(w.emulator.issued().len(), 2, "one fetch per run");

@@ -27,8 +27,7 @@ fn child_gets_the_credentials_and_its_exit_code_is_returned() {
         .env("AWS_ACCESS_KEY_ID", "AKIASTALE")
         .env("AWS_SESSION_TOKEN", "stale")
         .env("AWS_PROFILE", "legacy")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(
         out.status.code(),
         Some(7),
@@ -70,14 +69,12 @@ fn a_child_killed_by_a_signal_gives_128_plus_the_signal() {
     let w = World::new();
     for (signal, code) in [("KILL", 137), ("TERM", 143), ("INT", 130)] {
         let script = format!("kill -{signal} $$");
-        let out = exec_cmd(&w, &[], &["sh", "-c", &script]).output().unwrap();
+        let out = exec_cmd(&w, &[], &["sh", "-c", &script]).run_to_end();
         assert_eq!(out.status.code(), Some(code), "{signal}");
     }
-    let out = exec_cmd(&w, &[], &["sh", "-c", "exit 255"])
-        .output()
-        .unwrap();
+    let out = exec_cmd(&w, &[], &["sh", "-c", "exit 255"]).run_to_end();
     assert_eq!(out.status.code(), Some(255));
-    let out = exec_cmd(&w, &[], &["true"]).output().unwrap();
+    let out = exec_cmd(&w, &[], &["true"]).run_to_end();
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -118,8 +115,7 @@ fn nesting_is_refused_unless_forced() {
     let w = World::new();
     let out = exec_cmd(&w, &[], &["true"])
         .env("SSOCRED_EXEC", "arn:aws:iam::111111111111:role/Outer")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -132,8 +128,7 @@ fn nesting_is_refused_unless_forced() {
 
     let out = exec_cmd(&w, &["--force"], &["sh", "-c", "echo $SSOCRED_EXEC"])
         .env("SSOCRED_EXEC", "arn:aws:iam::111111111111:role/Outer")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, format!("{READ_ONLY_ARN}\n").as_bytes());
 
@@ -153,8 +148,7 @@ fn nesting_is_refused_unless_forced() {
             "true",
         ],
     )
-    .output()
-    .unwrap();
+    .run_to_end();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already inside"));
 }
@@ -162,9 +156,7 @@ fn nesting_is_refused_unless_forced() {
 #[test]
 fn a_missing_command_is_127_and_failures_before_it_keep_their_codes() {
     let w = World::new();
-    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"])
-        .output()
-        .unwrap();
+    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"]).run_to_end();
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run `no-such-command-ssocred`"));
 
@@ -179,8 +171,7 @@ fn a_missing_command_is_127_and_failures_before_it_keep_their_codes() {
             "--",
             "true",
         ])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(5));
 
     let out = w.run(&["exec", "-p", "modern", "-r", READ_ONLY_ARN]);
@@ -253,8 +244,7 @@ fn ctrl_c_at_a_terminal_reaches_the_child_once() {
         .args([exe, "exec", "-p", "modern", "-r", READ_ONLY_ARN, "--"])
         .arg(&python)
         .args(["-c", child])
-        .output()
-        .unwrap();
+        .run_to_end();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -26,8 +26,7 @@ fn child_gets_the_credentials_and_its_exit_code_is_returned() {
     let out = exec_cmd(&w, &["--region", "ap-south-1"], &["cmd", "/C", line])
         // Stale credentials in the parent must not reach the child.
         .env("AWS_ACCESS_KEY_ID", "AKIASTALE")
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     let i = w.only_issued();
@@ -44,16 +43,13 @@ fn child_gets_the_credentials_and_its_exit_code_is_returned() {
 #[test]
 fn a_missing_command_is_127_and_nesting_is_refused() {
     let w = World::new();
-    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"])
-        .output()
-        .unwrap();
+    let out = exec_cmd(&w, &[], &["no-such-command-ssocred"]).run_to_end();
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run `no-such-command-ssocred`"));
 
     let out = exec_cmd(&w, &[], &["cmd", "/C", "exit 0"])
         .env("SSOCRED_EXEC", "arn:aws:iam::111111111111:role/Outer")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already inside `ssocred exec`"));
 }

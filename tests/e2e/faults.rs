@@ -226,15 +226,31 @@ fn sigkill_while_writing_the_role_cache_leaves_no_partial_entry() {
 struct Mount(PathBuf);
 
 impl Mount {
-    fn tmpfs(dir: &Path, options: &str) -> Option<Mount> {
+    /// A tmpfs on `dir` for the test `what`; `None` after a loud skip where
+    /// this process may not mount (a failure under SSOCRED_REQUIRE_ROOT=1:
+    /// root in CI may).
+    fn tmpfs(what: &str, dir: &Path, options: &str) -> Option<Mount> {
+        if !ssocred_test_support::require_root(what, "it mounts a tmpfs") {
+            return None;
+        }
         std::fs::create_dir_all(dir).unwrap();
-        let status = Command::new("mount")
+        let mounted = Command::new("mount")
             .args(["-t", "tmpfs", "-o", options, "tmpfs"])
             .arg(dir)
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        status.success().then(|| Mount(dir.to_path_buf()))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run mount: {e}"));
+        if !mounted.status.success() {
+            ssocred_test_support::skip(
+                what,
+                &format!(
+                    "root cannot mount a tmpfs here: {}",
+                    String::from_utf8_lossy(&mounted.stderr).trim()
+                ),
+                "SSOCRED_REQUIRE_ROOT",
+            );
+            return None;
+        }
+        Some(Mount(dir.to_path_buf()))
     }
 
     fn remount(&self, options: &str) {
@@ -264,8 +280,7 @@ fn write_to(w: &World, path: &Path) -> Output {
             "credentials-file:new",
         ])
         .env("AWS_SHARED_CREDENTIALS_FILE", path)
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 fn assert_output_error(out: &Output, path: &Path, reason: &str) {
@@ -280,8 +295,11 @@ fn assert_output_error(out: &Output, path: &Path, reason: &str) {
 fn a_read_only_directory_is_a_clear_error_and_the_file_stays() {
     let w = World::new();
     let dir = w.home().join("ro");
-    let Some(mount) = Mount::tmpfs(&dir, "size=1m,mode=0700") else {
-        eprintln!("\n!!! SKIPPED: read-only directory test: cannot mount a tmpfs here\n");
+    let Some(mount) = Mount::tmpfs(
+        "a_read_only_directory_is_a_clear_error_and_the_file_stays",
+        &dir,
+        "size=1m,mode=0700",
+    ) else {
         return;
     };
     let path = dir.join("credentials");
@@ -299,10 +317,12 @@ fn a_full_disk_is_a_clear_error_and_the_file_stays() {
     let w = World::new();
     let before = big_credentials(1000);
     let dir = w.home().join("full");
-    let Some(_mount) = Mount::tmpfs(&dir, "size=512k,mode=0700") else {
-        eprintln!(
-            "\n!!! SKIPPED: full-disk tmpfs test: cannot mount a tmpfs here (the ulimit test still runs)\n"
-        );
+    // Without mount rights, the `ulimit -f` test still runs.
+    let Some(_mount) = Mount::tmpfs(
+        "a_full_disk_is_a_clear_error_and_the_file_stays",
+        &dir,
+        "size=512k,mode=0700",
+    ) else {
         return;
     };
     let path = dir.join("credentials");
@@ -346,8 +366,7 @@ fn with_64k_file_limit(w: &World, args: &[&str]) -> Output {
             env!("CARGO_BIN_EXE_ssocred"),
         ])
         .args(args)
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 #[test]

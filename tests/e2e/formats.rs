@@ -92,8 +92,7 @@ fn a_region_with_a_line_break_is_refused_before_any_sink_writes() {
         .args(role)
         .args(sink)
         .env("SSOCRED_REGION", "eu-west-1\nEVIL=1")
-        .output()
-        .unwrap();
+        .run_to_end();
     let file = w.run(&[&role[..], &sink, &["--config", config.to_str().unwrap()]].concat());
     for (out, code, names) in [
         (flag, 2, "--region"),

@@ -19,15 +19,11 @@ const GET: &[&str] = &[
     "--no-cache",
 ];
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Runs `cmd` with stderr a pipe nobody reads any more.
 fn with_closed_stderr(cmd: &mut Command) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    cmd.stdout(Stdio::piped()).stderr(writer).output().unwrap()
+    cmd.stdout(Stdio::piped()).stderr(writer).run_to_end()
 }
 
 #[test]
@@ -69,7 +65,7 @@ fn proxy_values_that_are_not_urls_exit_2_naming_the_variable() {
         ("HTTP_PROXY", "http://user:pw-SECRET@[::1"),
         ("ALL_PROXY", "http://user:pw-SECRET@proxy:0"),
     ] {
-        let out = w.cmd().args(GET).env(variable, value).output().unwrap();
+        let out = w.cmd().args(GET).env(variable, value).run_to_end();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{variable}={value}: {stderr}");
         // Windows names variables without regard to case: `https_proxy`
@@ -100,8 +96,7 @@ fn no_proxy_host_port_entries_bypass_the_proxy_as_in_botocore() {
             .args(GET)
             .env("HTTP_PROXY", proxy.url())
             .env("NO_PROXY", no_proxy)
-            .output()
-            .unwrap();
+            .run_to_end();
         assert!(out.status.success(), "{no_proxy}: {}", text(&out.stderr));
         proxy.traffic().forwarded
     };

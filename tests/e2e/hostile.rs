@@ -14,10 +14,6 @@ use crate::world::*;
 const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
 const DEV_REGISTRY: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// One way of running ssocred against a hostile server.
 type Run = fn(&World, &HostileServer) -> Output;
 
@@ -38,8 +34,7 @@ fn role_credentials(w: &World, var: &str, server: &HostileServer) -> Output {
             "json",
             "--no-cache",
         ])
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 /// ReadOnly from the emulator, then `--assume HUB` at the hostile STS.
@@ -48,8 +43,7 @@ fn assume(w: &World, server: &HostileServer) -> Output {
         .env("AWS_ENDPOINT_URL_STS", server.url())
         .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
         .args(["--sink", "json", "--no-cache"])
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 /// `docker-credential get` for a registry of the `pinned` profile, ECR at
@@ -67,8 +61,7 @@ fn device_login(w: &World, server: &HostileServer) -> Output {
     w.cmd()
         .env("AWS_ENDPOINT_URL_SSO_OIDC", server.url())
         .args(["login", "-p", "modern", "--device-code", "--no-browser"])
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 /// Exit 6 with `needle` in the message on `stream`, which names the server.
@@ -148,8 +141,7 @@ fn at_portal(w: &World, server: &HostileServer, args: &[&str]) -> Output {
     w.cmd()
         .env("AWS_ENDPOINT_URL_SSO", server.url())
         .args(args)
-        .output()
-        .unwrap()
+        .run_to_end()
 }
 
 #[test]

@@ -11,14 +11,6 @@ use crate::world::*;
 
 const OTHER_UID: &str = "54321";
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
-fn skip(test: &str, why: &str) {
-    eprintln!("!!! SKIPPED {test}: {why}");
-}
-
 fn run_ok(cmd: &mut Command) {
     let status = cmd.status().unwrap();
     assert!(status.success(), "{cmd:?} failed: {status}");
@@ -90,8 +82,7 @@ fn json_to_dev_stdout_into_a_pipe() {
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
         .args(["--sink", "json,out=/dev/stdout"])
         .stdout(Stdio::piped())
-        .output()
-        .unwrap();
+        .run_to_end();
     let json = ok_json(&out);
     assert_eq!(json["access_key_id"], w.only_issued().access_key_id);
 }
@@ -101,7 +92,7 @@ fn a_full_device_exits_7_and_stays_a_device() {
     let w = World::new();
     // As root, a private twin of /dev/full, so a regression replaces that
     // and not the system's.
-    let full = if is_root() {
+    let full = if rustix::process::geteuid().is_root() {
         let twin = w.home().join("full");
         run_ok(Command::new("mknod").arg(&twin).args(["c", "1", "7"]));
         twin
@@ -118,11 +109,11 @@ fn a_full_device_exits_7_and_stays_a_device() {
 
 #[test]
 fn a_link_planted_in_a_shared_directory_exits_7_and_spares_its_target() {
-    if !is_root() {
-        return skip(
-            "a_link_planted_in_a_shared_directory_exits_7_and_spares_its_target",
-            "needs root to plant a link owned by another user",
-        );
+    if !ssocred_test_support::require_root(
+        "a_link_planted_in_a_shared_directory_exits_7_and_spares_its_target",
+        "it plants a link owned by another user",
+    ) {
+        return;
     }
     let w = World::new();
     let ssh = w.home().join(".ssh");

@@ -230,8 +230,7 @@ fn init_all_writes_the_login_profile_and_one_per_role() {
             "--sink",
             "json",
         ])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(ok_json(&out)["account_id"], DEV);
     ok(&init(&w, &["--all", "--account", "dev*"]));
     assert_eq!(config(&w), written, "a rerun changes nothing");
@@ -273,8 +272,7 @@ fn init_on_a_terminal_asks_offers_the_region_of_the_url_and_uses_the_chooser() {
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(["init", "--no-browser"])
         .env("TERM", "xterm")
-        .output()
-        .unwrap();
+        .run_to_end();
     let result = ok_json(&out);
     assert_eq!(result["code"], 0, "{result:#}");
     assert_eq!(result["left"], serde_json::json!([]), "{result:#}");

@@ -587,7 +587,7 @@ fn auto_login_from_the_config_or_the_environment_logs_in_without_a_terminal() {
         if !from_config {
             cmd.env("SSOCRED_AUTO_LOGIN", "1");
         }
-        let out = cmd.output().unwrap();
+        let out = cmd.run_to_end();
         let json: Value = serde_json::from_str(&ok(&out)).unwrap();
         assert_eq!(json["AccessKeyId"], w.only_issued().access_key_id.as_str());
         assert_ne!(read_json(&corp_token(&w))["accessToken"], TOKEN);
@@ -844,8 +844,7 @@ fn an_expired_token_on_a_terminal_logs_in_and_carries_on() {
             "--no-browser",
         ])
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .run_to_end();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains("enter the code"), "{shown}");

@@ -45,12 +45,7 @@ fn aws_ca_bundle_trusts_a_private_ca() {
     let w = tls_world();
     assert!(w.emulator.url().starts_with("https://"));
     let bundle = pem(&w, "corp-ca.pem", &ca(&w));
-    let out = w
-        .cmd()
-        .args(GET)
-        .env("AWS_CA_BUNDLE", &bundle)
-        .output()
-        .unwrap();
+    let out = w.cmd().args(GET).env("AWS_CA_BUNDLE", &bundle).run_to_end();
     let json = ok_json(&out);
     assert_eq!(json["AccessKeyId"], w.only_issued().access_key_id);
 }
@@ -69,18 +64,54 @@ fn ca_bundle_in_the_profile_trusts_a_private_ca_and_the_variable_wins() {
         .cmd()
         .args([GET, &["--no-cache"]].concat())
         .env("AWS_CA_BUNDLE", &other)
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(6), "{out:?}");
     // And --ca-bundle replaces both.
     let out = w
         .cmd()
         .args([GET, &["--no-cache", "--ca-bundle", &good]].concat())
         .env("AWS_CA_BUNDLE", &other)
-        .output()
-        .unwrap();
+        .run_to_end();
     ok(&out);
     assert_eq!(calls(&w), 2);
+}
+
+/// A bundle replaces the system's roots rather than adding to them. The
+/// system store here is `SSL_CERT_FILE` (which the TLS client's system
+/// store reads, on every system) holding the emulator's CA: trusted without
+/// a bundle, and not with a bundle of another CA, from any source.
+#[test]
+fn a_bundle_replaces_the_system_roots() {
+    let w = tls_world();
+    let system = pem(&w, "system-roots.pem", &ca(&w));
+    let other = pem(&w, "other-ca.pem", &unrelated());
+    let out = w
+        .cmd()
+        .args([GET, &["--no-cache"]].concat())
+        .env("SSL_CERT_FILE", &system)
+        .run_to_end();
+    ok(&out);
+    assert_eq!(calls(&w), 1);
+    with_profile_bundle(&w, &other);
+    let sources: [(&[&str], Option<&str>); 3] = [
+        (&[], None),
+        (&[], Some(other.as_str())),
+        (&["--ca-bundle", &other], None),
+    ];
+    for (flags, variable) in sources {
+        let mut cmd = w.cmd();
+        cmd.args([GET, &["--no-cache"], flags].concat())
+            .env("SSL_CERT_FILE", &system);
+        if let Some(bundle) = variable {
+            cmd.env("AWS_CA_BUNDLE", bundle);
+        }
+        let out = cmd.run_to_end();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "{flags:?} {variable:?}: {err}");
+        assert!(err.contains("certificate not trusted"), "{err}");
+        assert!(err.contains(&other), "{err}");
+    }
+    assert_eq!(calls(&w), 1);
 }
 
 #[test]
@@ -93,7 +124,7 @@ fn an_untrusted_certificate_is_one_readable_line_with_what_to_do() {
         if let Some(bundle) = env {
             cmd.env("AWS_CA_BUNDLE", bundle);
         }
-        let out = cmd.output().unwrap();
+        let out = cmd.run_to_end();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(6), "{stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -126,12 +157,7 @@ fn a_bad_bundle_is_a_config_error_naming_the_file_and_where_it_came_from() {
         (&empty, "holds no PEM certificate"),
         (&text, "holds no PEM certificate"),
     ] {
-        let out = w
-            .cmd()
-            .args(GET)
-            .env("AWS_CA_BUNDLE", path)
-            .output()
-            .unwrap();
+        let out = w.cmd().args(GET).env("AWS_CA_BUNDLE", path).run_to_end();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{stderr}");
         for part in [path.as_str(), "environment AWS_CA_BUNDLE", why] {
@@ -162,7 +188,7 @@ mod proxies {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        cmd.run_to_end()
     }
 
     fn emulator_target(w: &World) -> String {
@@ -214,8 +240,7 @@ mod proxies {
             .cmd()
             .args(GET)
             .env("HTTP_PROXY", proxy.url())
-            .output()
-            .unwrap();
+            .run_to_end();
         ok(&out);
         assert!(proxy.traffic().forwarded >= 1, "{:?}", proxy.traffic());
     }
@@ -319,16 +344,14 @@ except SSLError as err:
             .command(&python)
             .args(["-c", SCRIPT, TOKEN])
             .env("AWS_CA_BUNDLE", bundle)
-            .output()
-            .unwrap();
+            .run_to_end();
         let botocore = ok_json(&out);
         assert_eq!(botocore["ok"], trusted, "{botocore}");
         let ours = w
             .cmd()
             .args([GET, &["--no-cache"]].concat())
             .env("AWS_CA_BUNDLE", bundle)
-            .output()
-            .unwrap();
+            .run_to_end();
         assert_eq!(ours.status.success(), trusted, "{ours:?}");
         if !trusted {
             assert_eq!(ours.status.code(), Some(6));
@@ -354,7 +377,7 @@ fn unpublished_endpoint_variants_and_bad_values_are_config_errors() {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        cmd.run_to_end()
     };
     let out = without_override(&[("AWS_USE_FIPS_ENDPOINT", "true")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -384,8 +407,7 @@ fn unpublished_endpoint_variants_and_bad_values_are_config_errors() {
         .env_remove("AWS_ENDPOINT_URL_SSO")
         .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
         .env("AWS_USE_DUALSTACK_ENDPOINT", "true")
-        .output()
-        .unwrap();
+        .run_to_end();
     let text = ok(&out);
     assert!(
         text.contains("use_dualstack_endpoint = true  # environment AWS_USE_DUALSTACK_ENDPOINT"),

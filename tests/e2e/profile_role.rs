@@ -22,8 +22,7 @@ fn kubeconfig_takes_the_role_of_a_profile_that_names_one() {
         .cmd()
         .env("AWS_PROFILE", "pinned")
         .args(["kubeconfig", "--cluster", CLUSTER, "--kubectl"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(
         ok(&out).contains("--exec-arg=-p --exec-arg=pinned --exec-arg=--sink"),
         "{}",

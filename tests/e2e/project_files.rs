@@ -21,11 +21,7 @@ fn with_project(text: &str) -> (World, PathBuf, PathBuf) {
 }
 
 fn run_in(w: &World, dir: &Path, args: &[&str]) -> Output {
-    w.cmd().current_dir(dir).args(args).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    w.cmd().current_dir(dir).args(args).run_to_end()
 }
 
 #[test]
@@ -141,17 +137,13 @@ fn a_refused_key_fails_with_exit_2_naming_the_file_and_the_key_and_is_never_trus
 /// `cmd` on Windows, given the line as typed), with ssocred on PATH.
 fn run_typed(w: &World, dir: &Path, line: &str) -> Output {
     let exe = dunce::canonicalize(env!("CARGO_BIN_EXE_ssocred")).unwrap();
-    let mut dirs = vec![exe.parent().unwrap().to_path_buf()];
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
     let mut cmd = if cfg!(windows) {
         w.command("cmd")
     } else {
         w.command("sh")
     };
     cmd.current_dir(dir)
-        .env("PATH", std::env::join_paths(dirs).unwrap());
+        .env("PATH", path_with(&[exe.parent().unwrap()]));
     #[cfg(windows)]
     {
         // cmd reads its command line as typed: no C runtime quoting.
@@ -160,7 +152,7 @@ fn run_typed(w: &World, dir: &Path, line: &str) -> Output {
     }
     #[cfg(not(windows))]
     cmd.arg("-c").arg(line);
-    cmd.output().unwrap()
+    cmd.run_to_end()
 }
 
 /// The `ssocred trust` command in the error runs as printed, from another
@@ -208,8 +200,7 @@ fn on_terminal(
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .args(args)
         .env("TERM", "xterm")
-        .output()
-        .unwrap();
+        .run_to_end();
     ok_json(&out)
 }
 
@@ -257,8 +248,10 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
 #[test]
 fn another_users_file_is_passed_over_with_a_warning() {
     use std::os::unix::fs::chown;
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("\n!!! SKIPPED: project file of another user: making one needs root\n");
+    if !ssocred_test_support::require_root(
+        "another_users_file_is_passed_over_with_a_warning",
+        "it makes a file owned by another user",
+    ) {
         return;
     }
     let (w, file, nested) = with_project(PROJECT);

@@ -27,10 +27,6 @@ const TARGET: &str = "arn:aws:iam::666666666666:role/Target";
 const COMMA_EXTERNAL_ID: &str = "ext,42=a,b";
 const COMMA_ROLE: &str = "My.Role+x=y,z@w";
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// stdout of a program that must succeed; a failure shows both streams.
 fn success(what: &str, out: &Output) -> String {
     assert!(
@@ -41,20 +37,6 @@ fn success(what: &str, out: &Output) -> String {
         text(&out.stderr)
     );
     text(&out.stdout)
-}
-
-/// PATH with `dirs` first: where the tests put ssocred and the tools.
-fn path_with(dirs: &[&Path]) -> OsString {
-    let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
-    all.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(all).unwrap()
-}
-
-/// The directory of the ssocred under test, so `ssocred` on PATH is it.
-fn ssocred_dir() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap()
 }
 
 // ---------------------------------------------------------------- kubectl
@@ -103,8 +85,7 @@ impl<'w> Kube<'w> {
             .arg(line)
             .env("PATH", &self.path)
             .env("KUBECONFIG", kubeconfig)
-            .output()
-            .unwrap()
+            .run_to_end()
     }
 
     fn kubectl(&self, kubeconfig: &Path, args: &[&str]) -> Output {
@@ -113,8 +94,7 @@ impl<'w> Kube<'w> {
             .args(args)
             .env("PATH", &self.path)
             .env("KUBECONFIG", kubeconfig)
-            .output()
-            .unwrap()
+            .run_to_end()
     }
 
     /// Adds the stand-in cluster and a context using `user`, as `aws eks
@@ -399,8 +379,7 @@ fn docker_pull_and_build_get_the_mapped_roles_token_through_the_printed_lines() 
             .args(["docker-credential", "install", "--dir"])
             .arg(&bin)
             .env("PATH", &path)
-            .output()
-            .unwrap(),
+            .run_to_end(),
     );
     let (comment, lines) = printed.split_once('\n').unwrap();
     assert!(
@@ -420,8 +399,7 @@ fn docker_pull_and_build_get_the_mapped_roles_token_through_the_printed_lines() 
             .env("DOCKER_HOST", daemon.docker_host())
             .env("DOCKER_BUILDKIT", "0")
             .env("AWS_ENDPOINT_URL_ECR", w.emulator.url())
-            .output()
-            .unwrap()
+            .run_to_end()
     };
     let auth_of_pull = |image: &str| {
         let requests = daemon.requests();
@@ -530,8 +508,7 @@ fn direnv_loads_the_envrc_template_and_gives_a_program_the_roles_credentials() {
             .arg(&project)
             .args(["sh", "-c", PRINT_AWS_VARIABLES])
             .env("PATH", &path)
-            .output()
-            .unwrap()
+            .run_to_end()
     };
     let blocked = direnv_exec();
     assert!(!blocked.status.success(), "{}", text(&blocked.stdout));
@@ -547,8 +524,7 @@ fn direnv_loads_the_envrc_template_and_gives_a_program_the_roles_credentials() {
             .arg("allow")
             .arg(&project)
             .env("PATH", &path)
-            .output()
-            .unwrap(),
+            .run_to_end(),
     );
     let seen = success("direnv exec", &direnv_exec());
     assert_eq!(seen, expected_aws_variables(&i, "eu-central-1"));
@@ -598,8 +574,7 @@ fn each_shell_runs_the_env_output_and_its_children_see_the_credentials() {
             .command(&program)
             .args(["-c", &script])
             .env("PATH", path_with(&[ssocred_dir()]))
-            .output()
-            .unwrap();
+            .run_to_end();
         let issued = w.emulator.issued();
         assert_eq!(issued.len(), 1, "one fetch, then the role cache");
         assert_eq!(
@@ -622,8 +597,7 @@ fn each_shell_loads_its_completion_script_and_completes_subcommands_and_flags() 
         w.command(program)
             .args(args)
             .env("PATH", &path)
-            .output()
-            .unwrap()
+            .run_to_end()
     };
     if let Some(bash) = real_tool("bash", "bash loads `ssocred completions bash`") {
         let script = r#"
@@ -734,8 +708,7 @@ fn the_status_prompt_recipes_run_in_bash_as_written() {
             &w.command(&bash)
                 .args(["-c", &script])
                 .env("PATH", &path)
-                .output()
-                .unwrap(),
+                .run_to_end(),
         )
     };
     let sso = status_recipe("### bash (and other POSIX shells)");

@@ -99,8 +99,7 @@ fn a_busy_redirect_port_fails_at_once_naming_it() {
         .env("DISPLAY", ":0")
         .args(["login", "-p", "modern", "--no-browser", "--config"])
         .arg(&config)
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
@@ -113,8 +112,7 @@ fn a_busy_redirect_port_fails_at_once_naming_it() {
         .cmd()
         .args(["config", "show", "--command", "login", "--config"])
         .arg(&config)
-        .output()
-        .unwrap();
+        .run_to_end();
     let shown = ok(&shown);
     assert!(
         shown.contains(&format!("redirect_port = {port}  # config")),
@@ -311,15 +309,13 @@ fn the_login_opens_its_own_browser_not_the_console_s() {
         .arg(&config);
     let run = Running::start(cmd);
     let authorize = url_in(&run.line_with("/authorize?"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let opened = loop {
+    let opened = wait_for(Duration::from_secs(20), || {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if !text.is_empty() {
-            break text;
+        if text.is_empty() {
+            return Err("no browser was opened".to_owned());
         }
-        assert!(Instant::now() < deadline, "no browser was opened");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        Ok(text)
+    });
     assert_eq!(opened, format!("login-browser --new-window {authorize}\n"));
     let (_, location) = browser_get(&authorize);
     let (status, _) = browser_get(&location.unwrap());
@@ -355,8 +351,7 @@ fn copy_puts_the_device_code_on_the_terminal_s_clipboard() {
             "--copy",
         ])
         .env("TERM", "xterm-256color")
-        .output()
-        .unwrap();
+        .run_to_end();
     let result = ok_json(&out);
     assert_eq!(result["code"], 0, "{result:#}");
     let screen = result["screen"].as_str().unwrap();

@@ -275,8 +275,7 @@ fn predicted_role(
         .envs(env.iter().copied())
         .args(["config", "show"])
         .args(flags)
-        .output()
-        .unwrap();
+        .run_to_end();
     let text = stdout_of("", &out).map_err(Unpredicted::Failed)?;
     text.lines()
         .find_map(|line| line.strip_prefix("# final role: "))
@@ -391,13 +390,7 @@ impl Matrix {
             Project::None => {}
             Project::Trusted(text) => {
                 std::fs::write(root.join(".ssocred.toml"), text).unwrap();
-                ok(&self
-                    .w
-                    .cmd()
-                    .current_dir(&cwd)
-                    .arg("trust")
-                    .output()
-                    .unwrap());
+                ok(&self.w.cmd().current_dir(&cwd).arg("trust").run_to_end());
             }
             Project::Untrusted(text) => {
                 std::fs::write(root.join(".ssocred.toml"), text).unwrap();
@@ -541,8 +534,7 @@ impl Matrix {
             .ssocred(case, cwd)
             .args(case.flags)
             .args(["--sink", &spec])
-            .output()
-            .unwrap();
+            .run_to_end();
         let mut text = stdout_of("", &out)?;
         if sink == "credentials-file" {
             text =
@@ -572,8 +564,7 @@ impl Matrix {
             .envs(case.env.iter().copied())
             .arg(script)
             .arg(DISCOVERED)
-            .output()
-            .unwrap();
+            .run_to_end();
         let seen = stdout_of("botocore", &out).and_then(|text| {
             let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
             observed_key(&self.w, doc["access_key"].as_str().unwrap_or_default())
@@ -593,8 +584,7 @@ impl Matrix {
                 .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .args(["use", "--shell", "sh", "--shell-pid", &pid])
                 .args(case.flags)
-                .output()
-                .unwrap();
+                .run_to_end();
             stdout_of("", &out).map(|text| exports(&text))
         };
         let first = run(&[])?;
@@ -616,7 +606,7 @@ impl Matrix {
         let mut in_use = self.w.cmd();
         in_use.args(["status", "--in-use"]);
         in_use.envs(first.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let line = stdout_of("`status --in-use`", &in_use.output().unwrap())?;
+        let line = stdout_of("`status --in-use`", &in_use.run_to_end())?;
         let (account, name) = seen
             .role
             .strip_prefix("arn:aws:iam::")
@@ -648,8 +638,7 @@ impl Matrix {
         let out = self
             .exec_command(case, cwd, &[])
             .args(["sh", "-c", "printf '%s\\n' \"$AWS_ACCESS_KEY_ID\""])
-            .output()
-            .unwrap();
+            .run_to_end();
         let text = stdout_of("", &out)?;
         observed_key(&self.w, &the_access_key(&text)?)
     }
@@ -705,8 +694,7 @@ impl Matrix {
             )
             .arg(env!("CARGO_BIN_EXE_ssocred"))
             .args(["console", "--from-env", "--no-open"])
-            .output()
-            .unwrap();
+            .run_to_end();
         stdout_of("", &out)?;
         let mut after = self.w.emulator.signin_grants();
         for old in &before {
@@ -731,8 +719,7 @@ impl Matrix {
             .ssocred(case, cwd)
             .args(case.flags)
             .args(["--sink", &sink])
-            .output()
-            .unwrap();
+            .run_to_end();
         let text = stdout_of("", &out)?;
         let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
         let token = doc["status"]["token"].as_str().unwrap_or_default();
@@ -765,8 +752,7 @@ impl Matrix {
             .args(["kubeconfig", "--cluster", CLUSTER, "--user", case.name])
             .args(["--command", env!("CARGO_BIN_EXE_ssocred")])
             .args(case.flags)
-            .output()
-            .unwrap();
+            .run_to_end();
         let printed = stdout_of("`kubeconfig`", &out)?;
         let (users, _) = printed
             .split_once("# Install it with:\n")
@@ -795,8 +781,7 @@ impl Matrix {
             .envs(case.env.iter().copied())
             .env("KUBECONFIG", &path)
             .args(["get", "--raw", "/version"])
-            .output()
-            .unwrap();
+            .run_to_end();
         stdout_of("`kubectl get --raw /version`", &out)?;
         let log = kube.api.log();
         let caller = log
@@ -1160,13 +1145,12 @@ fn use_in_a_project_serves_the_project_s_chain_and_keeps_one_server() {
     let repo = w.home().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(repo.join(".ssocred.toml"), PROJECT_CHAIN).unwrap();
-    ok(&w.cmd().current_dir(&repo).arg("trust").output().unwrap());
+    ok(&w.cmd().current_dir(&repo).arg("trust").run_to_end());
     let process = ok_json(
         &w.cmd()
             .current_dir(&repo)
             .args(["--sink", "process"])
-            .output()
-            .unwrap(),
+            .run_to_end(),
     );
     assert_eq!(
         chain_of(&w, process["AccessKeyId"].as_str().unwrap()).unwrap(),
@@ -1184,8 +1168,7 @@ fn use_in_a_project_serves_the_project_s_chain_and_keeps_one_server() {
             .current_dir(&repo)
             .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .args(["use", "--shell", "sh", "--shell-pid", &pid])
-            .output()
-            .unwrap();
+            .run_to_end();
         vars = exports(&ok(&out));
         urls.push(
             var(&vars, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
@@ -1214,8 +1197,7 @@ fn use_in_a_project_serves_the_project_s_chain_and_keeps_one_server() {
         .cmd()
         .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .args(["status", "--in-use"])
-        .output()
-        .unwrap());
+        .run_to_end());
     if !line.starts_with("Deploy@222200000000 ") {
         wrong.push(format!("`status --in-use` prints {line:?}"));
     }
@@ -1250,7 +1232,7 @@ fn a_discovered_line_gives_its_own_role_inside_a_project_with_a_chained_preset()
     let repo = w.home().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(repo.join(".ssocred.toml"), "preset = \"hub\"\n").unwrap();
-    ok(&w.cmd().current_dir(&repo).arg("trust").output().unwrap());
+    ok(&w.cmd().current_dir(&repo).arg("trust").run_to_end());
 
     // The line's own words, run by hand inside the project, then the line
     // run by botocore inside and outside it.
@@ -1259,8 +1241,7 @@ fn a_discovered_line_gives_its_own_role_inside_a_project_with_a_chained_preset()
         .current_dir(&repo)
         .args(discovered_flags(&w))
         .args(["--sink", "process"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let json = ok_json(&out);
     let mut got = vec![(
         "by hand in the project".to_owned(),
@@ -1277,8 +1258,7 @@ fn a_discovered_line_gives_its_own_role_inside_a_project_with_a_chained_preset()
                 .current_dir(dir)
                 .arg(&script)
                 .arg(DISCOVERED)
-                .output()
-                .unwrap();
+                .run_to_end();
             let doc = ok_json(&out);
             assert_eq!(doc["method"], "custom-process");
             let chain = chain_of(&w, doc["access_key"].as_str().unwrap()).unwrap();
@@ -1317,8 +1297,7 @@ fn an_untrusted_project_file_does_not_block_a_command_naming_profile_and_role() 
             .args(["-p", "sess"])
             .args(role)
             .args(["--sink", "json"])
-            .output()
-            .unwrap();
+            .run_to_end();
         let json = ok_json(&out);
         assert_eq!(
             chain_of(&w, json["access_key_id"].as_str().unwrap()).unwrap(),
@@ -1339,8 +1318,7 @@ fn an_untrusted_project_file_does_not_block_a_command_naming_profile_and_role() 
         .cmd()
         .current_dir(&nested)
         .args(["--sink", "json"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(
         out.status.code(),
         Some(2),

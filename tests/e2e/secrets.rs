@@ -55,8 +55,7 @@ fn run(w: &World, args: &[&str], stdout_is_product: bool) -> Output {
         .args(args)
         .env("RUST_LOG", "trace")
         .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
+        .run_to_end();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for secret in secrets(w) {
@@ -201,8 +200,7 @@ fn no_command_prints_a_secret_where_it_should_not() {
         .cmd()
         .args(get("process", &["--no-cache"]))
         .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(6));
     let stderr = String::from_utf8_lossy(&out.stderr);
     for secret in secrets(&w) {
@@ -222,8 +220,7 @@ fn an_emulator_with_a_throttled_portal_still_hides_secrets() {
         .args(get("process", &[]))
         .env("RUST_LOG", "trace")
         .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(out.status.code(), Some(6));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("still throttled (429)"), "{stderr}");
@@ -243,8 +240,10 @@ fn an_emulator_with_a_throttled_portal_still_hides_secrets() {
 fn the_process_makes_itself_non_dumpable() {
     use std::os::unix::fs::MetadataExt;
     use std::os::unix::process::CommandExt;
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("\n!!! SKIPPED: non-dumpable test: running ssocred as another user needs root\n");
+    if !ssocred_test_support::require_root(
+        "the_process_makes_itself_non_dumpable",
+        "it runs ssocred as another user",
+    ) {
         return;
     }
     const NOBODY: u32 = 65534;

@@ -10,7 +10,7 @@
 //! missing one a failure instead of a loud skip.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -23,16 +23,14 @@ const LIFETIME: Duration = Duration::from_secs(6);
 /// The shell `name`, or `None` after a loud skip (a failure under
 /// SSOCRED_REQUIRE_SHELLS=1).
 pub fn shell(name: &str) -> Option<PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
+    let found = ssocred_test_support::find_program(name);
     if found.is_none() {
-        assert!(
-            std::env::var("SSOCRED_REQUIRE_SHELLS").as_deref() != Ok("1"),
-            "SSOCRED_REQUIRE_SHELLS=1 but {name} is not on PATH; run scripts/install-test-tools"
-        );
-        eprintln!(
-            "\n!!! SKIPPED: {name} is not installed. Run scripts/install-test-tools (scripts/test does) to run this test.\n"
+        ssocred_test_support::skip(
+            &format!("a test in {name}"),
+            &format!(
+                "{name} is not installed. Run scripts/install-test-tools (scripts/test does) to run this test"
+            ),
+            "SSOCRED_REQUIRE_SHELLS",
         );
     }
     found
@@ -83,6 +81,14 @@ fn ssocred_processes(w: &World) -> Vec<(u32, String)> {
     found
 }
 
+/// Waits until no server of this world runs, for at most `patience`.
+fn no_server_within(w: &World, patience: Duration) {
+    wait_for(patience, || match ssocred_processes(w) {
+        left if left.is_empty() => Ok(()),
+        left => Err(format!("left behind: {left:?}")),
+    });
+}
+
 /// A process for a server to watch, as `use` is given its shell's pid: a
 /// shell (`sh`, or `cmd` on Windows) reading commands from a pipe that
 /// nothing writes to, so it runs until killed.
@@ -96,7 +102,8 @@ fn waiting_shell() -> std::process::Child {
 
 /// The script that `shell` runs: set up the function, `use` the role, show
 /// the token (for the argv check), botocore once, again after the first
-/// set has expired, then the prompt line; the shell then exits.
+/// set has expired, then the prompt line; the shell then waits for a line
+/// (while the test reads what its server left) and exits.
 fn script(shell: &str) -> String {
     let sleep = LIFETIME.as_secs() + 2;
     let args = format!("-p modern -r {READ_ONLY_ARN} --refresh-before 3");
@@ -109,7 +116,8 @@ fn script(shell: &str) -> String {
              $PY $BOTO 0\n\
              sleep {sleep}\n\
              $PY $BOTO 0\n\
-             ssocred status --in-use\n"
+             ssocred status --in-use\n\
+             read -l done\n"
         ),
         _ => format!(
             "eval \"$(ssocred shell-init {shell})\"\n\
@@ -119,7 +127,8 @@ fn script(shell: &str) -> String {
              \"$PY\" \"$BOTO\" 0\n\
              sleep {sleep}\n\
              \"$PY\" \"$BOTO\" 0\n\
-             ssocred status --in-use\n"
+             ssocred status --in-use\n\
+             read done\n"
         ),
     }
 }
@@ -135,12 +144,7 @@ fn use_keeps_credentials_fresh_in(name: &str) {
     // An AWS_PROFILE the shell had must not win over the endpoint.
     let script_path = w.home().join(format!("use.{name}"));
     std::fs::write(&script_path, script(name)).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    let path = path_with(&[ssocred_dir()]);
     let mut cmd = w.command(&shell_path);
     cmd.arg(&script_path)
         .env("PATH", path)
@@ -181,6 +185,13 @@ fn use_keeps_credentials_fresh_in(name: &str) {
     let second: Value = serde_json::from_str(&running.stdout_line()).unwrap();
     let checked_at = time::OffsetDateTime::now_utc();
     let prompt = running.stdout_line();
+    // The server still runs: every secret it has seen so far.
+    let mut secrets = vec![TOKEN.to_owned(), token.to_owned()];
+    for set in w.emulator.issued() {
+        secrets.extend([set.secret_access_key, set.session_token]);
+    }
+    assert_server_keeps_secrets(&w, server_pid, &secrets);
+    running.write_stdin("done\n");
     let (status, _, stderr) = running.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
@@ -220,17 +231,45 @@ fn use_keeps_credentials_fresh_in(name: &str) {
     );
 
     // Nothing is left after the shell exits.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ssocred_processes(&w).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "left behind: {:?}",
-            ssocred_processes(&w)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    no_server_within(&w, Duration::from_secs(10));
     assert_eq!(records_left(&w), 0, "the shell's record is left");
     assert_eq!(files_left(&w), Vec::<String>::new());
+}
+
+/// The record, the log and (on Linux) the environment of the running server
+/// `server_pid` hold none of `secrets`; the record and the log are 0600 in
+/// a 0700 directory.
+fn assert_server_keeps_secrets(w: &World, server_pid: u32, secrets: &[String]) {
+    let dir = w.state_dir().join("shells");
+    assert_eq!(mode_of(&dir), PRIVATE_DIR, "{}", dir.display());
+    let mut kinds = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".records.lock" {
+            continue;
+        }
+        assert_eq!(mode_of(&path), PRIVATE_FILE, "{}", path.display());
+        let text = text(&std::fs::read(&path).unwrap());
+        for secret in secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret in {name}: {text}"
+            );
+        }
+        kinds.extend(path.extension().map(|x| x.to_string_lossy().into_owned()));
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["json", "log"], "the record and the log");
+    if cfg!(target_os = "linux") {
+        let environ = text(&std::fs::read(format!("/proc/{server_pid}/environ")).unwrap());
+        for secret in secrets {
+            assert!(
+                !environ.contains(secret.as_str()),
+                "a secret in the server's environment"
+            );
+        }
+    }
 }
 
 /// How many shell records the world's state directory holds.
@@ -334,11 +373,7 @@ fn use_reuses_its_server_and_static_profile_only_and_unuse_replace_it() {
     );
     // `unuse` stopped its server before returning; the one `--static`
     // replaced stopped within its poll.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(&w).is_empty() {
-        assert!(Instant::now() < deadline, "{:?}", ssocred_processes(&w));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    no_server_within(&w, Duration::from_secs(5));
     assert_eq!(records_left(&w), 0);
     assert_eq!(files_left(&w), Vec::<String>::new());
     running.write_stdin("go\n");
@@ -380,8 +415,7 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
         .args(["use", "--shell", "sh", "--shell-pid"])
         .arg(watched.id().to_string())
         .args(["-p", "modern", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap();
+        .run_to_end();
     let exports = ok(&out);
     assert!(
         exports.contains("export AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:"),
@@ -397,11 +431,7 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
     assert_eq!(records_left(&w), 1);
     watched.kill().unwrap();
     watched.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(&w).is_empty() {
-        assert!(Instant::now() < deadline, "{:?}", ssocred_processes(&w));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    no_server_within(&w, Duration::from_secs(5));
     assert_eq!(records_left(&w), 0, "the record went with the server");
     assert_eq!(
         files_left(&w),
@@ -425,8 +455,7 @@ fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
             .args(["use", "--shell", "sh", "--shell-pid", &pid])
             .args(["-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .unwrap();
+            .run_to_end();
         let lines: Vec<String> = ok(&out)
             .lines()
             .filter(|l| l.starts_with("export "))
@@ -461,9 +490,5 @@ fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
     assert_eq!(ssocred_processes(&w).len(), 1, "one server, reused");
     watched.kill().unwrap();
     watched.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ssocred_processes(&w).is_empty() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    no_server_within(&w, Duration::from_secs(5));
 }

@@ -94,8 +94,7 @@ fn env_output_evaluated_by_sh_sets_exactly_the_credentials() {
     let shell = std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
-        .output()
-        .unwrap();
+        .run_to_end();
     assert!(shell.status.success());
     let expected = format!(
         "{}\n{}\n{}\n{}\nap-south-1\nap-south-1\n",
@@ -131,10 +130,7 @@ fn credentials_file_in_a_missing_aws_dir_creates_it_0700() {
     let elsewhere = w.home().join("fresh/.aws/credentials");
     let mut cmd = w.cmd();
     cmd.env("AWS_SHARED_CREDENTIALS_FILE", &elsewhere);
-    ok(&cmd
-        .args(["-p", "legacy", "-r", READ_ONLY_ARN])
-        .output()
-        .unwrap());
+    ok(&cmd.args(["-p", "legacy", "-r", READ_ONLY_ARN]).run_to_end());
     assert_eq!(mode_of(elsewhere.parent().unwrap()), PRIVATE_DIR);
     assert!(
         std::fs::read_to_string(&elsewhere)
@@ -279,8 +275,7 @@ fn aws_profile_and_generic_endpoint_variables_are_honoured() {
         .env("AWS_PROFILE", "modern");
     ok(&cmd
         .args(["-r", READ_ONLY_ARN, "--sink", "process"])
-        .output()
-        .unwrap());
+        .run_to_end());
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 1);
 }
 

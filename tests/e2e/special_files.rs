@@ -5,7 +5,7 @@
 //! runs on every shell prompt, never hangs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use ssocred_core::store::role_cache::cache_key;
@@ -16,29 +16,6 @@ use crate::world::*;
 /// than a hang.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Runs `cmd` with `input` on stdin; kills it and fails the test when it
-/// has not finished by [`DEADLINE`].
-fn run_within_deadline(cmd: &mut Command, input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(input);
-    let pid = child.id();
-    let (sender, done) = std::sync::mpsc::channel();
-    std::thread::spawn(move || sender.send(child.wait_with_output()));
-    match done.recv_timeout(DEADLINE) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("{cmd:?} still ran after {DEADLINE:?}: it hung on a special file");
-        }
-    }
-}
-
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
@@ -46,10 +23,6 @@ fn mkfifo(path: &Path) {
 
 fn link_to_dev_zero(path: &Path) {
     std::os::unix::fs::symlink("/dev/zero", path).unwrap();
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The role-cache entry of `pinned`'s Developer role.
@@ -75,7 +48,10 @@ fn status_with_a_fifo_token_and_a_dev_zero_role_entry_ends_and_says_unusable() {
     std::fs::remove_file(&token).unwrap();
     mkfifo(&token);
     link_to_dev_zero(&role_entry(&w));
-    let out = run_within_deadline(w.cmd().args(["status", "-p", "pinned", "--json"]), b"");
+    let out = w
+        .cmd()
+        .args(["status", "-p", "pinned", "--json"])
+        .run_to_end_within(DEADLINE);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {}", stderr(&out)));
     let profile = &json["profiles"][0];
@@ -89,10 +65,10 @@ fn status_with_a_fifo_token_and_a_dev_zero_role_entry_ends_and_says_unusable() {
 fn a_dev_zero_role_entry_is_a_miss_and_the_portal_answers() {
     let w = World::new();
     link_to_dev_zero(&role_entry(&w));
-    let out = run_within_deadline(
-        w.cmd().args(["-p", "pinned", "--sink", "process", "-v"]),
-        b"",
-    );
+    let out = w
+        .cmd()
+        .args(["-p", "pinned", "--sink", "process", "-v"])
+        .run_to_end_within(DEADLINE);
     let json = ok_json(&out);
     assert_eq!(json["AccessKeyId"], w.only_issued().access_key_id);
 }
@@ -103,7 +79,10 @@ fn a_fifo_token_file_is_refused_naming_it() {
     let token = w.token_path("corp");
     std::fs::remove_file(&token).unwrap();
     mkfifo(&token);
-    let out = run_within_deadline(w.cmd().args(["-p", "pinned", "--sink", "process"]), b"");
+    let out = w
+        .cmd()
+        .args(["-p", "pinned", "--sink", "process"])
+        .run_to_end_within(DEADLINE);
     assert_ne!(out.status.code(), Some(0));
     assert!(
         stderr(&out).contains(&token.display().to_string()),
@@ -125,7 +104,7 @@ fn a_fifo_ecr_cache_entry_never_hangs_the_docker_helper() {
         .env("AWS_ENDPOINT_URL_ECR", w.emulator.url())
         .env("AWS_PROFILE", "pinned");
     let registry = b"210987654321.dkr.ecr.eu-west-1.amazonaws.com";
-    let first = run_within_deadline(&mut cmd, registry);
+    let first = cmd.run_to_end_with(registry, DEADLINE);
     assert!(first.status.success(), "{}", stderr(&first));
     let dir = w.home().join(".cache/ssocred/ecr");
     let entries: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -136,7 +115,7 @@ fn a_fifo_ecr_cache_entry_never_hangs_the_docker_helper() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     std::fs::remove_file(&entries[0]).unwrap();
     mkfifo(&entries[0]);
-    let again = run_within_deadline(&mut cmd, registry);
+    let again = cmd.run_to_end_with(registry, DEADLINE);
     // The entry is unusable, so a fresh token is fetched.
     assert!(again.status.success(), "{}", stderr(&again));
     let answer: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -151,13 +130,12 @@ fn a_fifo_or_dev_zero_ca_bundle_is_refused_with_exit_3() {
     let zero = w.home().join("zero.pem");
     link_to_dev_zero(&zero);
     for bundle in [&fifo, &zero] {
-        let out = run_within_deadline(
-            w.cmd()
-                .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"])
-                .args(["--no-cache", "--ca-bundle"])
-                .arg(bundle),
-            b"",
-        );
+        let out = w
+            .cmd()
+            .args(["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"])
+            .args(["--no-cache", "--ca-bundle"])
+            .arg(bundle)
+            .run_to_end_within(DEADLINE);
         assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
         assert!(
             stderr(&out).contains(&bundle.display().to_string()),

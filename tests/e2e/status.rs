@@ -315,6 +315,7 @@ fn the_prompt_form_prints_one_short_line() {
     cached_role(&w, DEV, "Developer", Duration::minutes(45));
     let format = "[{{profile}} {{ remaining }} {{role_state}}:{{role_remaining}}]";
     let out = w.run(&["status", "-p", "pinned", "--format", format]);
+    no_secrets(&out);
     let line = ok(&out);
     // 2h29m or 2h30m, 44m or 45m, whatever the clock did in between.
     let shape = line
@@ -326,13 +327,15 @@ fn the_prompt_form_prints_one_short_line() {
         .unwrap_or_else(|| panic!("{line:?}"));
     assert!(["29", "30"].contains(&minutes), "{line:?}");
     assert!(["44", "45"].contains(&role), "{line:?}");
-    let seconds = ok(&w.run(&[
+    let out = w.run(&[
         "status",
         "-p",
         "pinned",
         "--format",
         "{{remaining_seconds}} {{expires}} {{role}}",
-    ]));
+    ]);
+    no_secrets(&out);
+    let seconds = ok(&out);
     let mut words = seconds.split_whitespace();
     let left: i64 = words.next().unwrap().parse().unwrap();
     assert!((150 * 60 - 120..=150 * 60).contains(&left), "{seconds}");
@@ -351,6 +354,7 @@ fn the_prompt_form_prints_one_short_line() {
         "{{remaining}}|{{role_remaining}}|{{role}}|{{expires}}|{{remaining_seconds}}",
     ]);
     assert_eq!(code(&out), 11);
+    no_secrets(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "missing|none|||0\n");
     assert!(
         out.stderr.is_empty(),
@@ -360,6 +364,7 @@ fn the_prompt_form_prints_one_short_line() {
     for bad in ["{{nope}}", "{{remaining", &"x".repeat(2000)] {
         let out = w.run(&["status", "-p", "modern", "--format", bad]);
         assert_eq!(code(&out), 2, "{bad}");
+        no_secrets(&out);
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("--format"),
             "{bad}"
@@ -374,6 +379,7 @@ fn all_reports_every_sso_profile_and_the_worst_code() {
     // The legacy login's token (2099) is valid; `elsewhere` has none.
     let out = w.run(&["status", "--all", "--format", "{{profile}}={{state}}"]);
     assert_eq!(code(&out), 11);
+    no_secrets(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "elsewhere=missing\nlegacy=valid\nmodern=valid\npinned=valid\nprod-admin=valid\n"
@@ -381,6 +387,7 @@ fn all_reports_every_sso_profile_and_the_worst_code() {
     w.write_config(CONFIG);
     let out = w.run(&["status", "--all", "--json"]);
     assert_eq!(code(&out), 0);
+    no_secrets(&out);
     let json = json_of(&out);
     let names: Vec<&str> = json["profiles"]
         .as_array()
@@ -392,6 +399,7 @@ fn all_reports_every_sso_profile_and_the_worst_code() {
     w.write_config("[profile plain]\nregion = us-east-1\n");
     let out = w.run(&["status", "--all", "--json"]);
     assert_eq!(code(&out), 11);
+    no_secrets(&out);
     assert_eq!(json_of(&out)["state"], "missing");
 }
 
@@ -440,8 +448,7 @@ fn check_names_an_unreachable_portal() {
         .cmd()
         .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")
         .args(["status", "-p", "modern", "--check"])
-        .output()
-        .unwrap();
+        .run_to_end();
     assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"),

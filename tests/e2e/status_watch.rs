@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use crate::running::Running;
 use crate::world::*;
 
 /// A token expiring `secs` from now, written as a login writes it: whole,
@@ -27,42 +28,35 @@ fn write_token_in(w: &World, secs: i64) -> String {
 
 /// The lines of `log` once it holds `n`, within 20 s.
 fn lines_once(log: &Path, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    wait_for(Duration::from_secs(20), || {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        if lines.len() >= n {
-            return lines;
+        if lines.len() < n {
+            return Err(format!("wanted {n} lines, have {lines:?}"));
         }
-        assert!(
-            Instant::now() < deadline,
-            "wanted {n} lines, have {lines:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        Ok(lines)
+    })
 }
 
-fn watch(w: &World, extra: &[&str]) -> Child {
-    w.cmd()
-        .args([
-            "status",
-            "-p",
-            "modern",
-            "--watch",
-            "--threshold",
-            "1",
-            "--interval",
-            "1",
-        ])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+fn watch(w: &World, extra: &[&str]) -> Running {
+    let mut cmd = w.cmd();
+    cmd.args([
+        "status",
+        "-p",
+        "modern",
+        "--watch",
+        "--threshold",
+        "1",
+        "--interval",
+        "1",
+    ])
+    .args(extra);
+    Running::spawn(cmd)
 }
 
 /// Sends `signal` and returns the exit code and stderr, within 10 s.
+// Unix only: signals are sent with `kill`.
+#[cfg(unix)]
 fn stop(child: Child, signal: &str) -> (Option<i32>, String) {
     let pid = child.id().to_string();
     assert!(
@@ -79,6 +73,17 @@ fn stop(child: Child, signal: &str) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// An instant as ssocred writes it (UTC, `Z`).
+fn instant(text: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("not an instant: {text:?}: {e}"))
+}
+
+/// The instant a watch line (`ssocred: TIME message`) was written.
+fn reported_at(line: &str) -> OffsetDateTime {
+    instant(line.split_whitespace().nth(1).unwrap_or_default())
 }
 
 #[test]
@@ -99,16 +104,23 @@ fn watch_reports_threshold_and_expiry_once_per_token_through_the_command() {
             log.display()
         )
     };
-    let child = watch(&w, &["--notify-command", &command]);
+    let mut running = watch(&w, &["--notify-command", &command]);
+    running.stderr_line_with("ssocred: watching");
     // Valid for 63 s with a 60 s threshold: silent at first, then the
-    // crossing, reported once.
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(!log.exists(), "reported before the threshold");
+    // crossing, reported once. Every report is written to stderr before
+    // its command runs, so the first one shows when it came.
+    let crossing = reported_at(&running.stderr_line_with("expires in"));
+    // 60 s before the expiry, less a second for the rounding of both.
+    let threshold = instant(&first) - time::Duration::seconds(61);
+    assert!(
+        crossing >= threshold,
+        "reported at {crossing}, before the threshold"
+    );
     assert_eq!(lines_once(&log, 1), [format!("expiring modern {first}")]);
-    // A new login while watching: no report through the command.
+    // A new login while watching: said on stderr, and (the three lines
+    // below show) not through the command.
     write_token_in(&w, 86_400);
-    std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(lines_once(&log, 1).len(), 1);
+    running.stderr_line_with("was renewed");
     // Replaced by one that is close to expiry, then expires: both reported.
     let last = write_token_in(&w, 3);
     let lines = lines_once(&log, 3);
@@ -120,22 +132,25 @@ fn watch_reports_threshold_and_expiry_once_per_token_through_the_command() {
             format!("expired modern {last}"),
         ]
     );
-    std::thread::sleep(Duration::from_millis(2000));
-    assert_eq!(lines_once(&log, 3).len(), 3, "an expiry was reported twice");
+    // A second report of the expiry would come at the next check: the
+    // watch reads every 1 s, so 2 s hold two more checks.
+    std::thread::sleep(Duration::from_secs(2));
     let stderr = if cfg!(windows) {
         // A test cannot send Ctrl-C to a process of the same console
         // without hitting itself: the watch is ended, and what it said as
         // it ran is checked (docs/platforms.md, "Tests").
-        let mut child = child;
-        child.kill().unwrap();
-        let out = child.wait_with_output().unwrap();
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        running.kill();
+        running.finish().2
     } else {
-        let (code, stderr) = stop(child, "-INT");
-        assert_eq!(code, Some(0), "{stderr}");
+        #[cfg(unix)]
+        running.signal("INT");
+        let (status, _, stderr) = running.finish();
+        assert_eq!(status.code(), Some(0), "{stderr}");
         assert!(stderr.contains("stopping on SIGINT"), "{stderr}");
         stderr
     };
+    assert_eq!(lines_once(&log, 3).len(), 3, "an expiry was reported twice");
+    assert_eq!(stderr.matches("expired at").count(), 1, "{stderr}");
     assert!(stderr.contains("was renewed"), "{stderr}");
     assert!(
         stderr.contains("expired at") && stderr.contains("run `ssocred login -p modern`"),
@@ -205,13 +220,28 @@ fn watch_notifies_the_desktop_by_default_and_stops_on_sigterm() {
 #[test]
 fn watch_flags_need_watch_and_exclude_the_one_shot_forms() {
     let w = World::new();
-    for args in [
-        &["status", "--notify-command", "true"][..],
-        &["status", "--interval", "5"],
-        &["status", "--watch", "--json"],
-        &["status", "--watch", "--check"],
+    // Exit 2 alone would not tell these from a flag clap does not know.
+    for (args, message) in [
+        (
+            &["status", "--notify-command", "true"][..],
+            "--notify-command applies only with --watch",
+        ),
+        (
+            &["status", "--interval", "5"],
+            "--interval applies only with --watch",
+        ),
+        (
+            &["status", "--watch", "--json"],
+            "the argument '--watch' cannot be used with '--json'",
+        ),
+        (
+            &["status", "--watch", "--check"],
+            "the argument '--watch' cannot be used with '--check'",
+        ),
     ] {
         let out = w.run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
     }
 }

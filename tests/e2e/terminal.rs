@@ -101,14 +101,12 @@ fn portal_and_oidc_error_messages_are_shown_escaped() {
         .cmd()
         .env("AWS_ENDPOINT_URL_SSO", &url)
         .args(["list", "-p", "modern"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let oidc = w
         .cmd()
         .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
         .args(["login", "-p", "modern", "--device-code", "--no-browser"])
-        .output()
-        .unwrap();
+        .run_to_end();
     for out in [portal, oidc] {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(6), "{stderr}");

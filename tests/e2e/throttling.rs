@@ -11,10 +11,6 @@ use crate::world::*;
 /// Shortens the give-up time (120 s) for tests; see docs/security.md.
 const GIVE_UP: &str = "SSOCRED_THROTTLE_GIVE_UP_SECS";
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Listing calls sent, 429s included.
 fn listing_calls(w: &World) -> u64 {
     w.emulator.count(Operation::ListAccounts) + w.emulator.count(Operation::ListAccountRoles)
@@ -67,8 +63,7 @@ fn a_portal_that_throttles_every_call_fails_after_the_give_up_time() {
         .cmd()
         .env(GIVE_UP, "2")
         .args(["list", "-p", "modern"])
-        .output()
-        .unwrap();
+        .run_to_end();
     let took = started.elapsed();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(6), "{err}");

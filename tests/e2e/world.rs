@@ -2,8 +2,11 @@
 //! cache, and a way to run ssocred in it with nothing leaking in from the
 //! real environment.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 use ssocred_emulator::{Account, Emulator, EmulatorConfig, IssuedCredentials};
@@ -166,8 +169,9 @@ impl World {
         cmd
     }
 
+    /// ssocred with `args`, to its end within [`RUN_DEADLINE`].
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
+        self.cmd().args(args).run_to_end()
     }
 
     /// The one set of credentials the emulator issued.
@@ -243,14 +247,14 @@ pub fn expiration_z(issued: &IssuedCredentials) -> String {
     ssocred_core::domain::time_fmt::utc_z(t)
 }
 
-pub use ssocred_test_support::python;
+pub use ssocred_test_support::{python, wait_for};
 
 /// Runs `tests/interop/SCRIPT ARGS...` in the world's HOME, with a clean
 /// environment pointing both SSO endpoints at the emulator, and parses what
 /// it prints as JSON.
 pub fn python_json(w: &World, python: &Path, script: &str, args: &[&str]) -> serde_json::Value {
     let path = format!("{}/../tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
-    let out = w.command(python).arg(path).args(args).output().unwrap();
+    let out = w.command(python).arg(path).args(args).run_to_end();
     assert!(
         out.status.success(),
         "{script} failed: {}\n{}",
@@ -270,3 +274,186 @@ pub fn mode_of(path: &std::path::Path) -> Option<u32> {
 pub const PRIVATE_FILE: Option<u32> = ssocred_core::os::file::PRIVATE_FILE_MODE;
 /// What [`mode_of`] says of a private directory: 0700 on Unix.
 pub const PRIVATE_DIR: Option<u32> = ssocred_core::os::file::PRIVATE_DIR_MODE;
+
+/// How long a command a test runs to its end may take: a hang fails its
+/// test with what the command printed, rather than the whole run timing
+/// out. Generous, since tests share the machine; a test that means a bound
+/// checks it itself, or passes its own limit.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Running a command to its end, as [`Command::output`] does (stdout and
+/// stderr captured), under a deadline.
+pub trait RunToEnd {
+    /// Runs to the end within [`RUN_DEADLINE`], stdin empty.
+    fn run_to_end(&mut self) -> Output;
+
+    /// Runs to the end within `limit`, stdin empty.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be started, or is still running after `limit`: then
+    /// it is killed, and the message shows what it printed so far.
+    fn run_to_end_within(&mut self, limit: Duration) -> Output;
+
+    /// Runs to the end within `limit` with `input` on stdin (a command that
+    /// exits without reading it all fails by its status, not here).
+    ///
+    /// # Panics
+    ///
+    /// As [`RunToEnd::run_to_end_within`].
+    fn run_to_end_with(&mut self, input: &[u8], limit: Duration) -> Output;
+}
+
+impl RunToEnd for Command {
+    fn run_to_end(&mut self) -> Output {
+        self.run_to_end_within(RUN_DEADLINE)
+    }
+
+    fn run_to_end_within(&mut self, limit: Duration) -> Output {
+        self.stdin(Stdio::null());
+        run_with_deadline(self, None, limit)
+    }
+
+    fn run_to_end_with(&mut self, input: &[u8], limit: Duration) -> Output {
+        self.stdin(Stdio::piped());
+        run_with_deadline(self, Some(input.to_vec()), limit)
+    }
+}
+
+fn run_with_deadline(cmd: &mut Command, input: Option<Vec<u8>>, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // On a thread: a command that does not read would block the write.
+        std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+    }
+    let stdout = collect(child.stdout.take().expect("stdout is piped"));
+    let stderr = collect(child.stderr.take().expect("stderr is piped"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            // A process it started may still hold the pipes: what arrived
+            // until now is what the message can show.
+            let out = stdout.take_within(PIPE_GRACE);
+            let err = stderr.take_within(PIPE_GRACE);
+            panic!(
+                "{:?} did not end within {limit:?}; killed\nstdout: {}\nstderr: {}",
+                cmd.get_program(),
+                text(&out),
+                text(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.take_within(RUN_DEADLINE),
+        stderr: stderr.take_within(RUN_DEADLINE),
+    }
+}
+
+/// How long a killed command's pipes are read before the test fails.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
+/// The bytes read so far from a pipe, and whether it has ended.
+#[derive(Default)]
+struct Piped {
+    bytes: Vec<u8>,
+    ended: bool,
+}
+
+/// A pipe read on a thread of its own: what it gave, and a signal when it
+/// ends.
+struct Collected(Arc<(Mutex<Piped>, Condvar)>);
+
+impl Collected {
+    /// What the pipe gave, once it has ended or `patience` has passed.
+    fn take_within(&self, patience: Duration) -> Vec<u8> {
+        let (lock, ended) = &*self.0;
+        let guard = lock.lock().unwrap();
+        let (mut guard, _) = ended
+            .wait_timeout_while(guard, patience, |piped| !piped.ended)
+            .unwrap();
+        std::mem::take(&mut guard.bytes)
+    }
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn collect(mut pipe: impl Read + Send + 'static) -> Collected {
+    let shared = Arc::new((Mutex::new(Piped::default()), Condvar::new()));
+    let writer = Arc::clone(&shared);
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = pipe.read(&mut chunk).unwrap_or(0);
+            let (lock, ended) = &*writer;
+            let mut piped = lock.lock().unwrap();
+            if n == 0 {
+                piped.ended = true;
+                ended.notify_all();
+                return;
+            }
+            piped.bytes.extend_from_slice(&chunk[..n]);
+        }
+    });
+    Collected(shared)
+}
+
+/// PATH with `dirs` first: where the tests put ssocred and the tools.
+pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
+    let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    all.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(all).unwrap()
+}
+
+/// The directory of the ssocred under test, so `ssocred` on PATH is it.
+pub fn ssocred_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap()
+}
+
+/// `bytes` as text, invalid UTF-8 replaced.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A run's stderr as text.
+pub fn stderr(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+// Unix only: the hung command is an `sh` script.
+#[cfg(unix)]
+#[test]
+fn a_hung_command_fails_its_test_at_the_deadline_showing_what_it_printed() {
+    let started = Instant::now();
+    // The shell's child keeps both pipes open after the shell is killed,
+    // as a server a command started would.
+    let hung = std::panic::catch_unwind(|| {
+        Command::new("sh")
+            .args(["-c", "echo started; echo waiting >&2; sleep 20 & sleep 20"])
+            .run_to_end_within(Duration::from_secs(1))
+    });
+    let elapsed = started.elapsed();
+    let message = hung.expect_err("a command that sleeps 20 s ended within 1 s");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(
+        message.contains("did not end within 1s; killed"),
+        "{message}"
+    );
+    assert!(message.contains("stdout: started"), "{message}");
+    assert!(message.contains("stderr: waiting"), "{message}");
+    // The deadline, the grace for each pipe, and scheduling.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+}

@@ -529,18 +529,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in [
-            "",
-            ":x",
-            ",x",
-            "Env",
-            "env:a,b",
-            "env:a,,b",
-            "x:k=1,k=2",
-            "a b",
-            "json,",
+        let grammar = "a sink spec is NAME[:ARG][,KEY=VALUE...] with a lowercase name";
+        for (bad, why) in [
+            ("", grammar),
+            (":x", grammar),
+            (",x", grammar),
+            ("Env", grammar),
+            ("a b", grammar),
+            ("env:a,b", "more than one argument in `env:a,b`"),
+            ("env:a,,b", "empty item in `env:a,,b`"),
+            ("json,", "empty item in `json,`"),
+            ("x:k=1,k=2", "option `k` is given twice"),
         ] {
-            assert!(SinkSpec::parse(bad).is_err(), "{bad}");
+            let e = SinkSpec::parse(bad).unwrap_err();
+            assert!(matches!(e, SinkError::Usage { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().contains(why), "{bad}: {e}");
         }
     }
 

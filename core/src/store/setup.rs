@@ -161,16 +161,23 @@ mod tests {
     fn start_urls_are_checked() {
         assert!(check_start_url("https://d-1234567890.awsapps.com/start").is_ok());
         assert!(check_start_url("https://mycorp.awsapps.com/start#/").is_ok());
-        for bad in [
-            "http://d-1.awsapps.com/start",
-            "d-1.awsapps.com/start",
-            "https:///start",
-            "https://a b/start",
-            "https://a/start\n[default]",
+        for (bad, why) in [
+            ("http://d-1.awsapps.com/start", "must start with https://"),
+            ("d-1.awsapps.com/start", "must start with https://"),
+            ("https:///start", "has no host name"),
+            (
+                "https://a b/start",
+                "contains a space or a control character",
+            ),
+            (
+                "https://a/start\n[default]",
+                "contains a space or a control character",
+            ),
+            (&format!("https://a/{}", "x".repeat(2000)), "longer than"),
         ] {
-            assert!(check_start_url(bad).is_err(), "{bad:?}");
+            let e = check_start_url(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
         }
-        assert!(check_start_url(&format!("https://a/{}", "x".repeat(2000))).is_err());
     }
 
     #[test]
@@ -214,8 +221,10 @@ mod tests {
             "mycorp"
         );
         assert_eq!(default_session_name("nonsense"), "sso");
-        assert!(check_name("prod admin").is_err());
-        assert!(check_name("a]b").is_err());
+        for bad in ["prod admin", "a]b"] {
+            let e = check_name(bad).unwrap_err();
+            assert_eq!(e, "may hold only letters, digits and . _ + @ -", "{bad}");
+        }
         assert!(check_name("dev-Admin_1.x").is_ok());
     }
 

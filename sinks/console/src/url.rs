@@ -402,12 +402,27 @@ mod tests {
         let url = "https://us-east-1.console.aws.amazon.com/ec2/home#Instances";
         let d = ConsoleDestination::parse(Some(url)).unwrap();
         assert_eq!(d.url(Partition::Aws, Some("eu-west-1")).unwrap(), url);
-        assert!(d.url(Partition::UsGov, None).is_err());
+        let e = d.url(Partition::UsGov, None).unwrap_err().to_string();
+        assert!(
+            e.contains("is not a console URL of the role's partition (https://console.amazonaws-us-gov.com/...)"),
+            "{e}"
+        );
         let evil = ConsoleDestination::parse(Some("https://console.aws.amazon.com@evil.example/"));
-        assert!(evil.is_err());
-        for bad in ["S3", "s3 x", "", "http://console.aws.amazon.com/", "../x"] {
-            assert!(ConsoleDestination::parse(Some(bad)).is_err(), "{bad}");
+        let e = evil.unwrap_err().to_string();
+        assert!(e.contains("holds user info"), "{e}");
+        for bad in ["S3", "s3 x", "", "../x"] {
+            let e = ConsoleDestination::parse(Some(bad))
+                .unwrap_err()
+                .to_string();
+            let why = format!(
+                "`destination` is a service name such as `s3`, or an https:// console URL, not `{bad}`"
+            );
+            assert_eq!(e, why, "{bad}");
         }
+        let e = ConsoleDestination::parse(Some("http://console.aws.amazon.com/"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("must start with https://"), "{e}");
     }
 
     /// What a browser's URL parser reads differently from a string match:
@@ -482,7 +497,11 @@ mod tests {
         assert_eq!(SessionDuration::parse("12h").unwrap().seconds(), 43_200);
         assert_eq!(SessionDuration::parse("90m").unwrap().seconds(), 5400);
         for bad in ["899", "43201", "13h", "1d", "", "h", "-900", "99999999999"] {
-            assert!(SessionDuration::parse(bad).is_err(), "{bad}");
+            let e = SessionDuration::parse(bad).unwrap_err().to_string();
+            let why = format!(
+                "`duration` is seconds from 900 to 43200 (or with a unit: `90m`, `12h`), not `{bad}`"
+            );
+            assert_eq!(e, why, "{bad}");
         }
     }
 
@@ -504,10 +523,17 @@ mod tests {
     #[test]
     fn tokens_are_read_bounded() {
         assert!(parse_token(br#"{"SigninToken":"abc"}"#).is_ok());
-        assert!(parse_token(br#"{"SigninToken":""}"#).is_err());
-        assert!(parse_token(b"<html>").is_err());
+        let refused = |body: &[u8]| parse_token(body).unwrap_err().to_string();
+        let bad_token = "getSigninToken answered an empty or oversized SigninToken";
+        assert_eq!(refused(br#"{"SigninToken":""}"#), bad_token);
+        assert_eq!(
+            refused(b"<html>"),
+            "getSigninToken answered without a SigninToken"
+        );
         let long = format!(r#"{{"SigninToken":"{}"}}"#, "a".repeat(MAX_TOKEN + 1));
-        assert!(parse_token(long.as_bytes()).is_err());
+        assert_eq!(refused(long.as_bytes()), bad_token);
+        let longest = format!(r#"{{"SigninToken":"{}"}}"#, "a".repeat(MAX_TOKEN));
+        assert!(parse_token(longest.as_bytes()).is_ok());
     }
 
     #[test]

@@ -300,8 +300,13 @@ mod tests {
     fn rejects_bad_profile_names_and_options() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
-        assert!(run(&path, "credentials-file:has space").is_err());
-        assert!(run(&path, "credentials-file:a]b").is_err());
+        for bad in ["has space", "a]b"] {
+            let e = run(&path, &format!("credentials-file:{bad}")).unwrap_err();
+            assert!(matches!(e, SinkError::Usage { .. }), "{e:?}");
+            let why = format!("`{bad}` is not a valid profile name (letters, digits and -/.%@_:+)");
+            assert!(e.to_string().contains(&why), "{e}");
+        }
+        assert!(!path.exists(), "nothing is written for a bad name");
         let e = run(&path, "credentials-file:x,colour=red")
             .unwrap_err()
             .to_string();

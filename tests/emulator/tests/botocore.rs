@@ -44,22 +44,10 @@ errors.append(error(client.list_accounts, accessToken=token))
 print(json.dumps({"accounts": accounts, "roles": roles, "creds": creds, "errors": errors}))
 "#;
 
-/// The Python to run botocore with: SSOCRED_PYTHON (set by scripts/test, with
-/// botocore installed). Without it the test skips loudly, unless
-/// SSOCRED_REQUIRE_INTEROP=1 makes that a failure.
+/// The Python to run botocore with (see `ssocred_test_support::python`).
 fn python() -> Option<String> {
-    match std::env::var("SSOCRED_PYTHON") {
-        Ok(python) => Some(python),
-        Err(_) if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        Err(_) => {
-            eprintln!(
-                "\n!!! SKIPPED: botocore emulator test: SSOCRED_PYTHON is not set; run scripts/test\n"
-            );
-            None
-        }
-    }
+    ssocred_test_support::python("botocore emulator test")
+        .map(|path| path.to_string_lossy().into_owned())
 }
 
 /// Runs `script` with `args` under `python` in a clean AWS environment (no

@@ -70,7 +70,13 @@ pub enum Hostility {
     EchoingErrors,
     /// `400` whose error message is [`LONG_ERROR`] bytes long.
     LongErrors,
+    /// No answer at all: the request is read, and the connection held open
+    /// until the client closes it (or [`SILENCE`] has passed).
+    Silent,
 }
+
+/// The longest a [`Hostility::Silent`] server holds a connection.
+pub const SILENCE: Duration = Duration::from_secs(300);
 
 /// The account every [`Hostility::Listing`] page names.
 pub const LISTED_ACCOUNT: &str = "111122223333";
@@ -210,6 +216,7 @@ fn serve(stream: TcpStream, hostility: Hostility, requests: &AtomicU64) -> io::R
             Hostility::LongErrors => {
                 error(&mut writer, &request, &"x".repeat(LONG_ERROR))?;
             }
+            Hostility::Silent => return hold(reader),
         }
     }
     Ok(())
@@ -244,6 +251,26 @@ fn echo(request: &Request) -> String {
     text.push('\n');
     text.push_str(&String::from_utf8_lossy(&request.body));
     text
+}
+
+/// Reads and drops what the client sends until it closes the connection,
+/// for at most [`SILENCE`].
+fn hold(mut reader: BufReader<TcpStream>) -> io::Result<()> {
+    let until = std::time::Instant::now() + SILENCE;
+    let mut sink = [0u8; 4096];
+    while std::time::Instant::now() < until {
+        match reader.read(&mut sink) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Writes `head`, then spaces until the client stops reading.

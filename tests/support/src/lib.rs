@@ -5,12 +5,17 @@
 //! ([`HostileServer`]) for the tests of what ssocred accepts from servers,
 //! a stand-in Kubernetes API server ([`KubeApiStandIn`]), a stand-in Docker
 //! daemon ([`DockerDaemonStandIn`]), and finding the real programs (kubectl,
-//! docker, shells, direnv) that run what ssocred prints ([`real_tool`]).
+//! docker, shells, direnv) that run what ssocred prints ([`real_tool`]),
+//! the one gate of the tests that need root ([`require_root`]), and a
+//! bounded wait for a condition ([`wait_for`]).
 //!
-//! A test that needs Python and finds none skips with a loud `SKIPPED` line
-//! on stderr, unless `SSOCRED_REQUIRE_INTEROP=1` (set by `scripts/test`, and
-//! so by CI) makes that a failure. A missing real tool does the same, with
-//! `SSOCRED_REQUIRE_TOOLS=1`.
+//! Every test that cannot run here skips through [`skip`]: a loud `SKIPPED`
+//! line on stderr, or a failure when the variable that makes it mandatory
+//! is `1`. A missing Python fails under `SSOCRED_REQUIRE_INTEROP=1` (set by
+//! `scripts/test`, and so by CI), a missing real tool under
+//! `SSOCRED_REQUIRE_TOOLS=1`, a missing shell or tmux under
+//! `SSOCRED_REQUIRE_SHELLS=1`, and a test that needs root and runs without
+//! it under `SSOCRED_REQUIRE_ROOT=1` (set by `.ci/run`, which runs as root).
 
 mod docker_daemon;
 mod hostile;
@@ -25,6 +30,77 @@ pub use proxy::{ForwardProxy, REALM, Traffic};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Says loudly on stderr that `what` is skipped and why, and how to run it.
+///
+/// # Panics
+///
+/// When the variable `required_by` is `1`: the run (`scripts/test`,
+/// `.ci/run`) says this test must not be skipped.
+pub fn skip(what: &str, why: &str, required_by: &str) {
+    assert!(
+        std::env::var(required_by).as_deref() != Ok("1"),
+        "{required_by}=1 but {what} cannot run: {why}"
+    );
+    eprintln!("\n!!! SKIPPED: {what}: {why}\n");
+}
+
+/// Whether this process runs as root, which `what` needs (to make files
+/// owned by another user, to run ssocred as one, to mount); when it does
+/// not, [`skip`]s it, saying `why` root is needed.
+///
+/// # Panics
+///
+/// When not root and `SSOCRED_REQUIRE_ROOT=1` (`.ci/run` sets it: CI runs
+/// as root, so a root-only test that skips there is a failure).
+// Unix only: root is uid 0; the tests that need it are Unix-only.
+#[cfg(unix)]
+pub fn require_root(what: &str, why: &str) -> bool {
+    let root = rustix::process::geteuid().is_root();
+    if !root {
+        skip(
+            what,
+            &format!("{why}, and this test does not run as root"),
+            "SSOCRED_REQUIRE_ROOT",
+        );
+    }
+    root
+}
+
+/// The first `name` that is a file in `SSOCRED_TOOLS_DIR` (where
+/// `scripts/install-test-tools` puts the tools that are not on PATH), then
+/// in each directory of PATH.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let tools_dir = std::env::var_os("SSOCRED_TOOLS_DIR");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    tools_dir
+        .iter()
+        .map(PathBuf::from)
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Polls `probe` every 50 ms, for at most `patience`, until it gives
+/// `Ok`: its value. An `Err` says what it saw instead.
+///
+/// # Panics
+///
+/// When `probe` still gives `Err` after `patience`: the message shows the
+/// last one.
+pub fn wait_for<T>(patience: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        match probe() {
+            Ok(value) => return value,
+            Err(seen) if Instant::now() >= deadline => {
+                panic!("not within {patience:?}: {seen}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
 
 /// The directory of the interop scripts.
 pub fn interop_dir() -> PathBuf {
@@ -38,18 +114,15 @@ pub fn interop_dir() -> PathBuf {
 ///
 /// When `SSOCRED_REQUIRE_INTEROP=1` and `SSOCRED_PYTHON` is not set.
 pub fn python(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("SSOCRED_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("SSOCRED_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("SSOCRED_REQUIRE_INTEROP=1 but SSOCRED_PYTHON is not set; run scripts/test")
-        }
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: {what}: SSOCRED_PYTHON is not set. Run scripts/test to install the interop packages and run this test.\n"
-            );
-            None
-        }
+    let python = std::env::var_os("SSOCRED_PYTHON").map(PathBuf::from);
+    if python.is_none() {
+        skip(
+            what,
+            "SSOCRED_PYTHON is not set. Run scripts/test to install the interop packages and run this test",
+            "SSOCRED_REQUIRE_INTEROP",
+        );
     }
+    python
 }
 
 /// The real program `name` (kubectl, docker, bash, zsh, fish, direnv...),
@@ -65,26 +138,17 @@ pub fn python(what: &str) -> Option<PathBuf> {
 /// When `SSOCRED_REQUIRE_TOOLS=1` (set by `scripts/test`) and the program
 /// is found nowhere.
 pub fn real_tool(name: &str, what: &str) -> Option<PathBuf> {
-    let tools_dir = std::env::var_os("SSOCRED_TOOLS_DIR");
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = tools_dir
-        .iter()
-        .map(PathBuf::from)
-        .chain(std::env::split_paths(&path))
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file());
-    match found {
-        Some(program) => Some(program),
-        None if std::env::var("SSOCRED_REQUIRE_TOOLS").as_deref() == Ok("1") => panic!(
-            "SSOCRED_REQUIRE_TOOLS=1 but `{name}` is not installed (needed by {what}); run scripts/install-test-tools"
-        ),
-        None => {
-            eprintln!(
-                "\n!!! SKIPPED: {what}: `{name}` is not installed. Run scripts/test (it installs it with scripts/install-test-tools) to run this test.\n"
-            );
-            None
-        }
+    let found = find_program(name);
+    if found.is_none() {
+        skip(
+            what,
+            &format!(
+                "`{name}` is not installed. Run scripts/test (it installs it with scripts/install-test-tools) to run this test"
+            ),
+            "SSOCRED_REQUIRE_TOOLS",
+        );
     }
+    found
 }
 
 /// Spawns `cmd` with `input` on its stdin and collects its output.

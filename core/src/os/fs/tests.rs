@@ -155,14 +155,10 @@ fn lock_excludes_a_second_holder() {
     FileLock::acquire_path(&lock_path(&target), Duration::from_millis(50)).unwrap();
 }
 
-/// Whether this process may create files owned by other users; tests
-/// that need it say loudly that they were skipped.
+/// Whether this process may create files owned by other users: root only,
+/// and a loud skip otherwise (a failure under `SSOCRED_REQUIRE_ROOT=1`).
 fn root_or_skip(test: &str) -> bool {
-    let root = rustix::process::geteuid().is_root();
-    if !root {
-        eprintln!("!!! SKIPPED {test}: needs root to create a link owned by another user");
-    }
-    root
+    ssocred_test_support::require_root(test, "it creates a link owned by another user")
 }
 
 const OTHER_UID: u32 = 54_321;
@@ -317,7 +313,9 @@ fn links_of_the_user_the_directory_owner_or_root_are_followed_in_a_sticky_direct
     let link = shared.path().join("mine");
     std::os::unix::fs::symlink("real", &link).unwrap();
     assert_eq!(resolve(&link).unwrap(), Target::Replace(real.clone()));
-    if !root_or_skip("links_of_the_directory_owner_are_followed") {
+    if !root_or_skip(
+        "links_of_the_user_the_directory_owner_or_root_are_followed_in_a_sticky_directory",
+    ) {
         return;
     }
     // Owned by the directory's owner: followed.
