@@ -26,7 +26,8 @@ pub mod store;
 
 pub use domain::arn::RoleArn;
 pub use domain::credentials::CredentialSet;
-pub use domain::error::{Error, ExitClass};
+pub use domain::error::Error;
+pub use domain::exit::ExitClass;
 pub use domain::sink_error::SinkError;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use sink::stream::{CredentialStream, RefreshPolicy};

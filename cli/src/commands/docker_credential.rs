@@ -20,8 +20,9 @@ use ssocred_core::aws::ecr::{self, CachedToken, Ecr, Registry};
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::os::helper_link::{self, Installed};
-use ssocred_core::pipeline::Plan;
+use ssocred_core::pipeline::{Plan, Request};
 use ssocred_core::store::ecr_token_cache::{self, TokenCache};
+use ssocred_core::store::profile::AwsPaths;
 use ssocred_core::{Error, ExposeSecret, RoleArn};
 
 use crate::flags::{ConfigFlags, NetworkFlags, RoleFlags, VerboseFlag};
@@ -262,6 +263,23 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         });
         return Ok(None);
     }
+    ecr_token(&request, &settings, &paths, &role, &registry, trace).map(Some)
+}
+
+/// The ECR token of `role` (and the settings' chain) for `registry`: from
+/// the ECR token cache while it is fresh, else fetched (role credentials,
+/// then ECR's GetAuthorizationToken) and cached.
+fn ecr_token(
+    request: &Request,
+    settings: &Settings,
+    paths: &AwsPaths,
+    role: &RoleArn,
+    registry: &Registry,
+    trace: Trace,
+) -> Result<CachedToken, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let chain = &settings.chain.value;
+    let final_role = chain.last().map_or(role, |hop| &hop.role).clone();
     let cache = settings.cache.enabled.value.then(|| {
         TokenCache::new(
             ecr_token_cache::default_dir(&ssocred_core::os::dirs::ssocred_cache_dir(
@@ -271,7 +289,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
             std::time::Duration::from_secs(u64::from(settings.cache.window_minutes.value) * 60),
         )
     });
-    let identity = ecr_token_cache::identity_key(&request.profile, &role, chain);
+    let identity = ecr_token_cache::identity_key(&request.profile, role, chain);
     if let Some(cache) = &cache {
         match cache.lookup(&identity, &registry.region, time::OffsetDateTime::now_utc()) {
             Ok(hit) => {
@@ -283,7 +301,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
                         ssocred_core::domain::time_fmt::utc_z(hit.expires_at)
                     )
                 });
-                return Ok(Some(hit));
+                return Ok(hit);
             }
             Err(miss) => trace.say(|| miss.to_string()),
         }
@@ -296,7 +314,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         .ok_or_else(|| Error::Internal("the role fetch returned no credentials".to_owned()))?;
     let client = Ecr::new(
         &registry.region,
-        ecr::endpoint_for(&registry, env),
+        ecr::endpoint_for(registry, env),
         &request.network,
     );
     trace.say(|| {
@@ -305,7 +323,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
             client.endpoint()
         )
     });
-    let token = runtime.block_on(client.authorization_token(&registry, &set))?;
+    let token = runtime.block_on(client.authorization_token(registry, &set))?;
     trace.say(|| {
         format!(
             "ECR token expires {}",
@@ -313,7 +331,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         )
     });
     if let Some(cache) = &cache {
-        match cache.store(&request.profile, &role, chain, &registry.region, &token) {
+        match cache.store(&request.profile, role, chain, &registry.region, &token) {
             Ok(()) => trace.say(|| {
                 format!(
                     "cached in {}",
@@ -323,7 +341,7 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
             Err(e) => trace.say(|| format!("cannot write the ECR token cache: {e}")),
         }
     }
-    Ok(Some(token))
+    Ok(token)
 }
 
 fn list(flags: &HelperFlags) -> Result<ExitCode, Error> {

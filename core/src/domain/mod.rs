@@ -10,6 +10,7 @@ pub mod command_line;
 pub mod credentials;
 pub mod endpoints;
 pub mod error;
+pub mod exit;
 pub mod hop;
 pub mod naming;
 pub mod network;

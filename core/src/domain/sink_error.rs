@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::domain::error::ExitClass;
+use crate::domain::exit::ExitClass;
 
 /// The one error type of every sink. Messages name the sink and the file or
 /// option at fault, and never contain a secret.
