@@ -176,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn pages_are_private_gone_when_dropped_and_stale_ones_are_swept() {
+    fn pages_are_private_and_stale_ones_are_swept() {
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join("run/ssocred");
         let page = Page::write(&dir, "https://signin.example/?SigninToken=t", "t", "l").unwrap();

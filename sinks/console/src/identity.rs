@@ -191,6 +191,8 @@ mod tests {
         // A role whose own name looks like a hashed one keeps it, and the
         // hashed one carries `~`, which no role name holds.
         let hashed = name("Dev+Ops");
+        // The example in docs/console.md.
+        assert_eq!(hashed, "111100000001-Dev_Ops~6b5cef06d271");
         let (readable, hash) = hashed.split_once('~').unwrap();
         assert_eq!(readable, "111100000001-Dev_Ops");
         assert_ne!(name(&format!("Dev_Ops-{hash}")), hashed);
