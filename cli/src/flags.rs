@@ -155,7 +155,8 @@ pub struct CacheFlags {
 pub struct FlowFlags {
     /// Log in with the device code flow (a code to enter on any device)
     /// instead of a browser redirect to this machine [config: [login] method].
-    /// Automatic for legacy profiles and where there is no display (SSH).
+    /// Automatic for legacy profiles and where there is no display (SSH),
+    /// unless a redirect port or the method `pkce` asks for PKCE.
     #[arg(long)]
     pub device_code: bool,
 
@@ -166,8 +167,14 @@ pub struct FlowFlags {
 
     /// Listen for the browser's sign-in redirect on this port of 127.0.0.1
     /// instead of a random one, so it can be forwarded over SSH
-    /// (`ssh -L PORT:127.0.0.1:PORT`) [config: [login] redirect_port].
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    /// (`ssh -L PORT:127.0.0.1:PORT`): PKCE even without a display; refused
+    /// for a legacy profile [config: [login] redirect_port].
+    #[arg(
+        long,
+        value_name = "PORT",
+        value_parser = clap::value_parser!(u16).range(1..),
+        conflicts_with = "device_code"
+    )]
     pub redirect_port: Option<u16>,
 }
 

@@ -161,6 +161,7 @@ pub fn login_target(
             endpoint(Service::Oidc, paths, profile, network)?,
             network.clone(),
         ),
+        keep_in_memory: false,
     })
 }
 
@@ -175,16 +176,33 @@ pub fn portal(paths: &AwsPaths, profile: &SsoProfile, network: &Network) -> Resu
 
 /// How a native login runs, from the login settings.
 pub fn login_settings(settings: &Settings) -> LoginSettings {
+    let login = &settings.login;
+    let env = |name: &str| std::env::var(name).ok();
     LoginSettings {
-        device_code: settings.login.method.value == LoginMethod::DeviceCode,
-        open_browser: settings.login.open_browser.value,
+        device_code: login.method.value == LoginMethod::DeviceCode,
+        open_browser: login.open_browser.value,
         desktop: Desktop::of_process(),
-        redirect_port: settings.login.redirect_port.value,
-        browser: settings.login.browser.value.clone(),
+        redirect_port: login.redirect_port.value,
+        pkce_asked_by: pkce_asked_by(&login.method, &login.redirect_port),
+        browser: login.browser.value.clone(),
+        page_dir: ssocred_core::os::page::dir(&env, "login"),
         remote: false,
         copy: false,
         timeout: LOGIN_TIMEOUT,
     }
+}
+
+/// The setting that asks for PKCE whatever the display, with its source:
+/// the method `pkce`, or a redirect port (which only PKCE listens on).
+fn pkce_asked_by(
+    method: &settings::Sourced<LoginMethod>,
+    port: &settings::Sourced<Option<u16>>,
+) -> Option<String> {
+    if method.value == LoginMethod::Pkce {
+        return Some(format!("login method `pkce` ({})", method.source));
+    }
+    port.value
+        .map(|n| format!("redirect port {n} ({})", port.source))
 }
 
 /// How a run gets its token: refreshed, or logged in as the settings and

@@ -478,6 +478,16 @@ impl RoleFetch {
         &self.role
     }
 
+    /// The role the credentials of each round are for: the last role of
+    /// the chain (`--assume`), else the SSO role ([`RoleFetch::role`]).
+    pub fn final_role(&self) -> &RoleArn {
+        self.request
+            .chain
+            .as_ref()
+            .and_then(|chain| chain.hops.last())
+            .map_or(&self.role, |hop| &hop.role)
+    }
+
     /// The region put next to the credentials.
     pub fn region(&self) -> &str {
         &self.request.region

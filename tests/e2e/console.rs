@@ -878,3 +878,111 @@ fn a_federation_endpoint_that_never_answers_is_given_up_after_30_s() {
         "{elapsed:?}"
     );
 }
+
+/// A stand-in Chromium (its name makes it one) that appends its
+/// `--user-data-dir` argument to `log`, one line per run.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
+fn fake_chromium(dir: &Path) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("chromium.log");
+    let script = dir.join("chromium");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --user-data-dir=*) printf '%s\\n' \"${{a#--user-data-dir=}}\" >> '{}';; esac; done\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+/// The lines of `log` once it has `n` of them.
+#[cfg(unix)]
+fn log_lines(log: &Path, n: usize) -> Vec<String> {
+    for _ in 0..300 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.len() >= n && text.ends_with('\n') {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the browser did not run {n} times: {}", log.display());
+}
+
+/// `Dev+Ops` and `Dev_Ops` are both valid permission-set names; with
+/// `browser-profile auto` each gets a browser identity of its own.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
+#[test]
+fn two_roles_whose_names_differ_only_in_replaced_characters_get_two_identities() {
+    use ssocred_emulator::Account;
+    let w = World::with_emulator(
+        base_emulator().account(
+            Account::new("111100000001", "Ops")
+                .role("Dev+Ops")
+                .role("Dev_Ops"),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (chromium, log) = fake_chromium(dir.path());
+    for role in ["Dev+Ops", "Dev_Ops"] {
+        let mut cmd = console_cmd(&w);
+        cmd.env("DISPLAY", ":99").args([
+            "console",
+            "-p",
+            "modern",
+            "-r",
+            &format!("arn:aws:iam::111100000001:role/{role}"),
+            "--browser-profile",
+            "auto",
+            "--browser",
+        ]);
+        printed_url(&cmd.arg(&chromium).run_to_end());
+    }
+    let dirs = log_lines(&log, 2);
+    assert_ne!(dirs[0], dirs[1], "{dirs:?}");
+    assert!(
+        dirs[1].ends_with("/browser-profiles/111100000001-Dev_Ops"),
+        "{dirs:?}"
+    );
+    assert!(
+        dirs[0].contains("/browser-profiles/111100000001-Dev_Ops~"),
+        "{dirs:?}"
+    );
+}
+
+/// Under `exec --assume`, the credentials are the chain's last role's, and
+/// `console --from-env --browser-profile auto` opens that role's identity,
+/// not the SSO role's.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
+#[test]
+fn from_env_under_an_exec_chain_opens_the_identity_of_the_chain_s_last_role() {
+    const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+    let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+    let dir = tempfile::tempdir().unwrap();
+    let (chromium, log) = fake_chromium(dir.path());
+    let out = console_cmd(&w)
+        .env("DISPLAY", ":99")
+        .args(["exec", "-p", "modern", "-r", READ_ONLY_ARN, "--assume", HUB])
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .args(["console", "--from-env", "--browser-profile", "auto"])
+        .arg("--browser")
+        .arg(&chromium)
+        .output()
+        .unwrap();
+    printed_url(&out);
+    let dirs = log_lines(&log, 1);
+    assert!(
+        dirs[0].ends_with("/browser-profiles/555555555555-Hub"),
+        "{dirs:?}"
+    );
+    let grants = w.emulator.signin_grants();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].account_id, "555555555555");
+}

@@ -331,3 +331,27 @@ fn via_serve_ends_with_the_child_even_when_a_grandchild_holds_a_connection() {
     // machine (before, ssocred waited for the grandchild to let go).
     assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
 }
+
+/// `SSOCRED_EXEC` names the role the credentials are for: with `--assume`,
+/// the chain's last role, in both `--via` modes.
+#[test]
+fn the_marker_names_the_chain_s_last_role() {
+    const HUB: &str = "arn:aws:iam::555555555555:role/Hub";
+    let w = World::with_emulator(base_emulator().trust(HUB, READ_ONLY_ARN));
+    for via in ["env", "serve"] {
+        let out = exec_cmd(
+            &w,
+            &["--assume", HUB, "--via", via],
+            &["sh", "-c", "echo $SSOCRED_EXEC"],
+        )
+        .output()
+        .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, format!("{HUB}\n").as_bytes(), "--via {via}");
+    }
+}

@@ -293,3 +293,119 @@ fn init_on_a_terminal_asks_offers_the_region_of_the_url_and_uses_the_chooser() {
         "{result:#}"
     );
 }
+
+/// Every call to the emulator: OIDC and the portal.
+fn calls(w: &World) -> u64 {
+    w.emulator.oidc_counts().values().sum::<u64>() + all_calls(w)
+}
+
+/// An answer that will be refused is refused before any login or listing:
+/// a bad profile name, a malformed role ARN, a start URL with user info.
+#[test]
+fn init_refuses_bad_answers_before_any_network_call() {
+    let w = fresh();
+    for (extra, names) in [
+        (&["--profile", "x]", "--role", "Developer"][..], "--profile"),
+        (&["--role-arn", "arn:aws:iam::12:role/"][..], "--role-arn"),
+    ] {
+        let out = init(&w, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(names), "{stderr}");
+        assert_eq!(calls(&w), 0, "{extra:?} made a call: {stderr}");
+        assert!(!w.aws_dir().join("sso").exists(), "{extra:?}");
+    }
+}
+
+/// A start URL with a user name and password is refused (exit 2) and the
+/// password never reaches stderr: from init's flag, and from a profile of
+/// the AWS config (exit 3, a config error).
+#[test]
+fn a_start_url_with_user_info_is_refused_without_echoing_it() {
+    let w = fresh();
+    let out = w.run(&[
+        "init",
+        "--start-url",
+        "https://alice:hunter2-SECRET@d-init000001.awsapps.com/start",
+        "--sso-region",
+        "eu-west-1",
+        "--role",
+        "Developer",
+        "--no-browser",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("user name or password"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!stderr.contains("alice"), "{stderr}");
+    assert_eq!(calls(&w), 0);
+    assert!(!w.config_path().exists());
+
+    let w = World::new();
+    w.write_config(
+        "[profile leaky]\nsso_session = leaky\n\n[sso-session leaky]\nsso_start_url = https://alice:hunter2-SECRET@d-corp.awsapps.com/start\nsso_region = us-east-1\n\n\
+         [profile leaky-too]\nsso_session = leaky\nsso_start_url = https://bob:other-SECRET@d-corp.awsapps.com/start\n\n\
+         [profile old]\nsso_start_url = https://alice:hunter2-SECRET@d-corp.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    for profile in ["leaky", "leaky-too", "old"] {
+        for args in [
+            &["-p", profile, "-r", READ_ONLY_ARN, "--sink", "json"][..],
+            &["login", "-p", profile, "--device-code", "--no-browser"][..],
+        ] {
+            let out = w.run(args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+            assert!(stderr.contains("user name or password"), "{stderr}");
+            assert!(!stderr.contains("SECRET"), "{stderr}");
+            assert!(
+                !stderr.contains("alice") && !stderr.contains("bob"),
+                "{stderr}"
+            );
+        }
+    }
+    let out = w.run(&["login", "--all", "--device-code", "--no-browser"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+    assert_eq!(calls(&w), 0);
+}
+
+/// `--dry-run` logs in when it must (to list the roles), but keeps the
+/// token in memory: nothing is written under ~/.aws, and a later run logs
+/// in again.
+#[test]
+fn a_dry_run_writes_no_token_cache() {
+    let w = fresh();
+    let out = init(&w, &["--role", "Developer", "--dry-run"]);
+    let diff = ok(&out);
+    assert!(diff.contains("+sso_role_name = Developer\n"), "{diff}");
+    assert_eq!(
+        w.emulator.oidc_counts()["CreateToken:urn:ietf:params:oauth:grant-type:device_code"],
+        1
+    );
+    let written: Vec<_> = walk(&w.aws_dir());
+    assert!(written.is_empty(), "a dry run wrote {written:?}");
+    // So does `--all`, which plans one profile per role.
+    let out = init(&w, &["--all", "--dry-run"]);
+    assert!(ok(&out).contains("credential_process"));
+    let written: Vec<_> = walk(&w.aws_dir());
+    assert!(written.is_empty(), "a dry run wrote {written:?}");
+}
+
+/// Every file under `dir`, if it exists.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}

@@ -316,7 +316,14 @@ fn the_login_opens_its_own_browser_not_the_console_s() {
         }
         Ok(text)
     });
-    assert_eq!(opened, format!("login-browser --new-window {authorize}\n"));
+    // The login's browser, on the private page (never the URL itself).
+    let page = opened
+        .strip_prefix("login-browser --new-window file:///")
+        .unwrap_or_else(|| panic!("{opened}"));
+    assert!(
+        page.trim_end().ends_with(".html") && !page.contains("state="),
+        "{opened}"
+    );
     let (_, location) = browser_get(&authorize);
     let (status, _) = browser_get(&location.unwrap());
     assert_eq!(status, 200);
@@ -381,4 +388,214 @@ fn copy_puts_the_device_code_on_the_terminal_s_clipboard() {
         "{stderr}"
     );
     assert!(!stderr.contains("\u{1b}]52"), "{stderr}");
+}
+
+/// Over SSH (no display), a redirect port from the flag or the config
+/// still means PKCE on that port, as `ssh -L N:127.0.0.1:N` needs; so does
+/// `[login] method = "pkce"`.
+#[test]
+fn a_redirect_port_means_pkce_even_without_a_display() {
+    let w = World::new();
+    let port = free_port();
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(&config, format!("[login]\nredirect_port = {port}\n")).unwrap();
+    let pkce = w.home().join("pkce.toml");
+    std::fs::write(&pkce, "[login]\nmethod = \"pkce\"\n").unwrap();
+    let flag = ["--redirect-port".to_owned(), port.to_string()];
+    let from_config = ["--config".to_owned(), config.display().to_string()];
+    let method = ["--config".to_owned(), pkce.display().to_string()];
+    for (extra, fixed) in [(&flag, true), (&from_config, true), (&method, false)] {
+        let mut cmd = w.cmd();
+        cmd.env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
+            .args(["login", "-p", "modern"])
+            .args(extra);
+        let run = Running::start(cmd);
+        let authorize = url_in(&run.line_with("/authorize?"));
+        if fixed {
+            let redirect =
+                format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Foauth%2Fcallback");
+            assert!(authorize.contains(&redirect), "{authorize}");
+        }
+        let (status, location) = browser_get(&authorize);
+        assert_eq!(status, 302);
+        let (status, _) = browser_get(&location.unwrap());
+        assert_eq!(status, 200);
+        let (code, _, stderr) = run.finish();
+        assert!(code.success(), "{extra:?}: {stderr}");
+    }
+    assert_eq!(w.emulator.create_token_count("authorization_code"), 3);
+}
+
+/// A legacy profile (no sso_session) cannot do PKCE: a redirect port or
+/// `method = "pkce"` is refused with exit 2 naming where it came from,
+/// before any call, instead of a device-code login that ignores it.
+#[test]
+fn a_redirect_port_on_a_legacy_profile_is_refused_naming_its_source() {
+    let w = World::with_emulator(
+        base_emulator().oidc(OidcConfig::default().approval_delay(Some(Duration::ZERO))),
+    );
+    let config = w.home().join("ssocred.toml");
+    std::fs::write(&config, "[login]\nredirect_port = 8471\n").unwrap();
+    let pkce = w.home().join("pkce.toml");
+    std::fs::write(&pkce, "[login]\nmethod = \"pkce\"\n").unwrap();
+    let cases: [(Vec<String>, &str); 3] = [
+        (
+            vec!["--redirect-port".into(), "8470".into()],
+            "flag --redirect-port",
+        ),
+        (
+            vec!["--config".into(), config.display().to_string()],
+            "config",
+        ),
+        (
+            vec!["--config".into(), pkce.display().to_string()],
+            "config",
+        ),
+    ];
+    for (extra, source) in cases {
+        let out = w
+            .cmd()
+            .env("DISPLAY", ":0")
+            .args(["login", "-p", "legacy", "--no-browser"])
+            .args(&extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(source), "{stderr}");
+        assert!(stderr.contains("legacy"), "{stderr}");
+        assert!(stderr.contains("sso_session"), "{stderr}");
+    }
+    assert_eq!(w.emulator.oidc_counts().values().sum::<u64>(), 0);
+    // The device code flow, asked for, needs no port and still works.
+    let out = w
+        .cmd()
+        .args([
+            "login",
+            "-p",
+            "legacy",
+            "--no-browser",
+            "--device-code",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A stand-in browser that records its arguments, the mode of the file its
+/// last argument names (a `file://` URL) and of that file's directory, the
+/// file's path, and a copy of it, in `dir/seen`.
+// Unix only: a shell script stands in for the browser.
+#[cfg(unix)]
+fn recording_browser(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let seen = dir.join("seen");
+    std::fs::create_dir_all(&seen).unwrap();
+    let script = dir.join("recording-browser");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nout='{}'\nfor last in \"$@\"; do :; done\npage=\"${{last#file://}}\"\n\
+             cp \"$page\" \"$out/page.html\"\nstat -c %a \"$page\" > \"$out/mode\"\n\
+             stat -c %a \"$(dirname \"$page\")\" > \"$out/dir-mode\"\nprintf '%s\\n' \"$page\" > \"$out/path\"\n\
+             printf '%s\\n' \"$@\" > \"$out/argv.tmp\" && mv \"$out/argv.tmp\" \"$out/argv\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, seen)
+}
+
+/// `seen/NAME` once the browser has written it.
+#[cfg(unix)]
+fn seen_file(seen: &std::path::Path, name: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(seen.join(name)) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "the browser never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The browser gets a private page that forwards to the sign-in URL, never
+/// the URL: another local user can read a process's argv, and with the
+/// PKCE `state` and `code_challenge` (or the device flow's code) could
+/// complete the sign-in with their own identity. The page is 0600 in a
+/// 0700 directory while the browser opens it, and gone after the login.
+// Unix only: a shell script stands in for the browser, and modes are Unix's.
+#[cfg(unix)]
+#[test]
+fn the_login_browser_gets_a_private_page_not_the_url_and_the_page_goes_away() {
+    use std::os::unix::fs::PermissionsExt;
+    // The device code is approved after 2 s, so the browser has read the
+    // page before the login ends.
+    let w = World::with_emulator(
+        base_emulator().oidc(OidcConfig::default().approval_delay(Some(Duration::from_secs(2)))),
+    );
+    let runtime = w.home().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for (profile, flow) in [("modern", "pkce"), ("legacy", "device")] {
+        let dir = w.home().join(flow);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (browser, seen) = recording_browser(&dir);
+        let config = dir.join("ssocred.toml");
+        std::fs::write(
+            &config,
+            format!("[login]\nbrowser = \"{}\"\n", browser.display()),
+        )
+        .unwrap();
+        let mut cmd = w.cmd();
+        cmd.env("DISPLAY", ":0")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .args(["login", "-p", profile, "--config"])
+            .arg(&config);
+        let run = Running::start(cmd);
+        let printed = if flow == "pkce" {
+            url_in(&run.line_with("/authorize?"))
+        } else {
+            run.line_with("user_code=").trim().to_owned()
+        };
+        let argv = seen_file(&seen, "argv");
+        for secret in ["state=", "code_challenge", "user_code", "authorize"] {
+            assert!(!argv.contains(secret), "{flow}: {secret} in {argv}");
+        }
+        assert!(argv.trim_end().starts_with("file:///"), "{argv}");
+        let page_path = std::path::PathBuf::from(seen_file(&seen, "path").trim_end());
+        assert_eq!(page_path.parent().unwrap(), runtime.join("ssocred"));
+        assert_eq!(seen_file(&seen, "mode"), "600\n", "{flow}");
+        assert_eq!(seen_file(&seen, "dir-mode"), "700\n", "{flow}");
+        let page = std::fs::read_to_string(seen.join("page.html")).unwrap();
+        let forward = format!(
+            "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+            printed.replace('&', "&amp;")
+        );
+        assert!(page.contains(&forward), "{page}");
+        if flow == "pkce" {
+            assert!(
+                page_path.exists(),
+                "the page is there while the login waits"
+            );
+            let (_, location) = browser_get(&printed);
+            let (status, _) = browser_get(&location.unwrap());
+            assert_eq!(status, 200);
+        }
+        let (code, _, stderr) = run.finish();
+        assert!(code.success(), "{flow}: {stderr}");
+        assert!(!page_path.exists(), "{flow}: the page outlived the login");
+        assert_eq!(
+            std::fs::read_dir(runtime.join("ssocred")).unwrap().count(),
+            0,
+            "{flow}"
+        );
+    }
 }

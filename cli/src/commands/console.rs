@@ -18,7 +18,8 @@ use crate::settings::{Flags, Settings};
 
 use super::get::{self, GetArgs};
 
-/// The variable `ssocred exec` sets to the role its credentials are for.
+/// The variable `ssocred exec` sets to the role its credentials are for
+/// (the last role of its chain).
 const EXEC_ROLE: &str = "SSOCRED_EXEC";
 
 /// Open the AWS Management Console as the role.

@@ -23,7 +23,8 @@ use crate::settings::{Flags, Settings};
 use ssocred_core::os::process::{Caught, exit_code};
 
 /// The environment variable that marks a process as run by `ssocred exec`;
-/// its value is the role ARN.
+/// its value is the ARN of the role the credentials are for (the last role
+/// of an `--assume` chain), which `console --from-env` reads.
 pub const MARKER: &str = "SSOCRED_EXEC";
 
 /// How the command receives the credentials.
@@ -142,7 +143,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     for name in ssocred_core::domain::variables::COMPETING {
         command.env_remove(name);
     }
-    command.envs(vars).env(MARKER, fetch.role().as_str());
+    command.envs(vars).env(MARKER, fetch.final_role().as_str());
 
     let caught = Caught::install()?;
     let shown = args.command[0].to_string_lossy();

@@ -10,7 +10,7 @@ use clap::Args;
 use ssocred_core::aws::discovery::RoleFilter;
 use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer, sanitise};
 use ssocred_core::domain::role::RoleEntry;
-use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::sso_profile::{SsoProfile, without_user_info};
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
 use ssocred_core::os::fs::TargetFile;
@@ -67,7 +67,8 @@ pub struct InitArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Print the diff of the config file and write nothing.
+    /// Print the diff of the config file and write nothing under ~/.aws: a
+    /// login it needs is kept in memory for the listing.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -99,6 +100,7 @@ impl InitArgs {
             preset: self.config.preset.clone(),
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
+            redirect_port: self.flow.redirect_port,
             ..Flags::default()
         }
     }
@@ -128,6 +130,12 @@ impl Session {
 pub fn run(args: &InitArgs) -> Result<(), Error> {
     let person = interactive();
     let paths = request::paths()?;
+    // Every answer given as a flag is checked before any login or listing.
+    let plan = plan(args)?;
+    if let Some(name) = &args.profile_name {
+        setup::check_name(name)
+            .map_err(|why| Error::Usage(format!("--profile {name:?}: {why}")))?;
+    }
     let session = ask_session(args, person)?;
     // The config must parse and the session must be free before the login.
     let files = ProfileFiles::load(&paths)?;
@@ -156,7 +164,6 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
     let runtime = runtime()?;
     let portal = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = crate::selection::list(&portal, &runtime, request.concurrency, args.quiet.quiet)?;
-    let plan = plan(args)?;
     let order = settings.chooser_order().value;
     let mut choose = |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order);
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
@@ -204,8 +211,12 @@ fn ask_session(args: &InitArgs, person: bool) -> Result<Session, Error> {
         .to_owned(),
         None => return Err(missing("--start-url URL", "the AWS access portal URL")),
     };
-    setup::check_start_url(&start_url)
-        .map_err(|why| Error::Usage(format!("--start-url {start_url:?}: {why}")))?;
+    setup::check_start_url(&start_url).map_err(|why| {
+        Error::Usage(format!(
+            "--start-url {:?}: {why}",
+            without_user_info(&start_url)
+        ))
+    })?;
     let derived = setup::region_from_start_url(&start_url);
     let sso_region = match (&args.sso_region, derived) {
         (Some(r), _) => r.clone(),
@@ -289,8 +300,11 @@ fn login_request(
 ) -> Result<Request, Error> {
     let network = request::network(&args.network, paths, files, sso)?;
     let defaults = crate::flags::TokenFlags::default();
+    let mut login = request::login_target(paths, files, sso, &network)?;
+    // A dry run writes nothing under ~/.aws, the token cache included.
+    login.keep_in_memory = args.dry_run;
     Ok(Request {
-        login: request::login_target(paths, files, sso, &network)?,
+        login,
         token: TokenPolicy {
             refresh_window: std::time::Duration::from_secs(defaults.refresh_window),
             lock_timeout: request::LOGIN_TIMEOUT,
@@ -341,9 +355,8 @@ fn profile_name(
     role: Option<&RoleEntry>,
     person: bool,
 ) -> Result<String, Error> {
+    // Checked by `run` before the login.
     if let Some(name) = &args.profile_name {
-        setup::check_name(name)
-            .map_err(|why| Error::Usage(format!("--profile {name:?}: {why}")))?;
         return Ok(name.clone());
     }
     let value = |profile: &str, key: &str| files.profile_value(profile, key).map(str::to_owned);
@@ -386,7 +399,13 @@ fn write_config(
 ) -> Result<(), Error> {
     let path = &paths.config;
     let io = |what: &str, e: std::io::Error| login::file_error(path, what, &e);
-    let file = TargetFile::open_for_update(path).map_err(|e| io("cannot open", e))?;
+    // A dry run takes no lock: its sidecar file would be a write.
+    let file = if args.dry_run {
+        TargetFile::open_for_reading(path)
+    } else {
+        TargetFile::open_for_update(path)
+    }
+    .map_err(|e| io("cannot open", e))?;
     let before = file
         .read()
         .map_err(|e| io("cannot read", e))?

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use ssocred_core::Error;
-use ssocred_core::domain::sso_profile::SsoProfile;
+use ssocred_core::domain::sso_profile::{SsoProfile, USER_INFO_PROBLEM, has_user_info};
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
 use ssocred_core::os::desktop;
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
@@ -98,10 +98,11 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
     let network = request::network(&args.network, &paths, &files, &profile)?;
     let target = request::login_target(&paths, &files, &profile, &network)?;
     let login_settings = args.login_settings(&settings);
+    let pkce = login_settings.uses_pkce(&profile)?;
     if args.verbose.verbose {
         ssocred_core::stderr_line!(
             "ssocred: {} login for profile `{}` at {}; token file {}",
-            if login_settings.uses_pkce(&profile) {
+            if pkce {
                 "authorization code (PKCE)"
             } else {
                 "device code"
@@ -144,10 +145,18 @@ fn session_profile(files: &ProfileFiles, session: &str) -> Result<SsoProfile, Er
         config: files.paths().config.clone(),
         problem: format!("[sso-session {session}] has no {key}"),
     };
+    let start_url = get("sso_start_url").ok_or_else(|| bad("sso_start_url"))?;
+    if has_user_info(&start_url) {
+        return Err(Error::BadSsoProfile {
+            profile: format!("sso-session {session}"),
+            config: files.paths().config.clone(),
+            problem: format!("sso_start_url of [sso-session {session}] {USER_INFO_PROBLEM}"),
+        });
+    }
     Ok(SsoProfile {
         name: session.to_owned(),
         session: Some(session.to_owned()),
-        start_url: get("sso_start_url").ok_or_else(|| bad("sso_start_url"))?,
+        start_url,
         sso_region: get("sso_region").ok_or_else(|| bad("sso_region"))?,
         region: None,
         account_id: None,

@@ -61,3 +61,58 @@ pub fn check_region(region: &str) -> Result<(), String> {
         Err("not a region name (letters, digits and hyphens, such as us-east-1)".to_owned())
     }
 }
+
+/// What is wrong with a start URL that carries user info: said without the
+/// URL, since that would echo the password.
+pub const USER_INFO_PROBLEM: &str = "holds a user name or password before the host (`https://USER:PASSWORD@HOST`); IAM Identity Center takes none, and a password does not belong in a URL: remove it";
+
+/// Whether a start URL carries user info (`https://USER[:PASSWORD]@HOST`):
+/// an `@` before the end of the authority.
+pub fn has_user_info(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    rest[..end].contains('@')
+}
+
+/// `url` with its user info, if any, replaced by `***`, for messages.
+pub fn without_user_info(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_info_is_found_in_the_authority_only_and_hidden() {
+        for url in [
+            "https://alice:hunter2@d-1.awsapps.com/start",
+            "https://alice@d-1.awsapps.com",
+            "https://:p@ss@d-1.awsapps.com/start?x=1",
+        ] {
+            assert!(has_user_info(url), "{url}");
+            let shown = without_user_info(url);
+            assert!(
+                !shown.contains("alice") && !shown.contains("hunter2") && !shown.contains(":p"),
+                "{shown}"
+            );
+            assert!(shown.starts_with("https://***@d-1.awsapps.com"), "{shown}");
+        }
+        for url in [
+            "https://d-1.awsapps.com/start",
+            "https://d-1.awsapps.com/start/@team",
+            "https://d-1.awsapps.com/start?u=a@b",
+            "u",
+        ] {
+            assert!(!has_user_info(url), "{url}");
+            assert_eq!(without_user_info(url), url);
+        }
+    }
+}

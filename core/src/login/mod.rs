@@ -20,6 +20,7 @@ use crate::domain::text::visible;
 use crate::domain::time_fmt;
 use crate::os::desktop::{self, Desktop};
 use crate::os::fs::write_atomic;
+use crate::os::page::Page;
 use sso_cache::{RegistrationFile, TokenFile};
 
 mod callback;
@@ -58,6 +59,10 @@ pub struct LoginTarget {
     pub lock_dir: PathBuf,
     /// The OIDC client in the profile's SSO region.
     pub oidc: Oidc,
+    /// Keep a new token and registration in memory only: a login or a
+    /// refresh writes nothing to the cache (`init --dry-run`, which writes
+    /// nothing under ~/.aws).
+    pub keep_in_memory: bool,
 }
 
 impl LoginTarget {
@@ -100,11 +105,20 @@ pub struct LoginSettings {
     /// the device code flow is used), and how to open one.
     pub desktop: Desktop,
     /// The browser command (`[login] browser`), split on spaces, `%s`
-    /// replaced by the URL or the URL last; `None` for the desktop's opener.
+    /// replaced by the page's URL or that URL last; `None` for the
+    /// desktop's opener.
     pub browser: Option<String>,
+    /// Where the private page the browser is opened on is written
+    /// ([`crate::os::page::dir`]); `None` (no home) opens no browser.
+    pub page_dir: Option<PathBuf>,
     /// The redirect listener's port (`--redirect-port`), so that it can be
     /// forwarded over SSH; `None` for a random one.
     pub redirect_port: Option<u16>,
+    /// The setting that asks for PKCE whether or not there is a display (a
+    /// redirect port, or the method `pkce`), with where it came from, such
+    /// as `redirect port 8400 (flag --redirect-port)`; a profile that cannot
+    /// do PKCE is then refused, naming it.
+    pub pkce_asked_by: Option<String>,
     /// PKCE without a listener: the user opens the URL anywhere and pastes
     /// the address the browser was sent to (or its code) on stdin.
     pub remote: bool,
@@ -116,11 +130,26 @@ pub struct LoginSettings {
 }
 
 impl LoginSettings {
-    /// Whether this login uses authorization code with PKCE: for
-    /// sso-session profiles with a display or `remote`, unless the device
-    /// code flow is asked for.
-    pub fn uses_pkce(&self, profile: &SsoProfile) -> bool {
-        profile.session.is_some() && !self.device_code && (self.desktop.display || self.remote)
+    /// Whether this login uses authorization code with PKCE: never with the
+    /// device code flow asked for; for sso-session profiles, when a setting
+    /// asks for PKCE ([`LoginSettings::pkce_asked_by`]), with a display, or
+    /// `remote`. A legacy profile has no PKCE: when a setting asks for it,
+    /// that is a usage error naming the setting, never a login that
+    /// silently drops it.
+    pub fn uses_pkce(&self, profile: &SsoProfile) -> Result<bool, Error> {
+        if self.device_code {
+            return Ok(false);
+        }
+        if profile.session.is_none() {
+            return match &self.pkce_asked_by {
+                Some(why) => Err(Error::Usage(format!(
+                    "the {why} asks for a browser sign-in (PKCE), which profile `{}` cannot do: it has no sso_session (a legacy profile, with sso_start_url of its own); give it an [sso-session], drop that setting, or pass --device-code",
+                    profile.name
+                ))),
+                None => Ok(false),
+            };
+        }
+        Ok(self.pkce_asked_by.is_some() || self.desktop.display || self.remote)
     }
 }
 
@@ -133,7 +162,7 @@ pub async fn login(
     settings: &LoginSettings,
     ui: &mut dyn Write,
 ) -> Result<TokenFile, Error> {
-    let pkce = settings.uses_pkce(&target.profile);
+    let pkce = settings.uses_pkce(&target.profile)?;
     // A busy fixed port fails before anything is registered or printed.
     let listener = match (pkce, settings.remote) {
         (true, false) => Some(bind_listener(settings.redirect_port).await?),
@@ -147,9 +176,14 @@ pub async fn login(
     };
     let file = new_token_file(target, &registration, tokens, OffsetDateTime::now_utc());
     write_token(target, &file)?;
+    let kept = if target.keep_in_memory {
+        " It was kept in memory for this run only: nothing was cached."
+    } else {
+        ""
+    };
     let _ = writeln!(
         ui,
-        "Logged in to {} (profile `{}`); the login is valid until {}.",
+        "Logged in to {} (profile `{}`); the login is valid until {}.{kept}",
         target.profile.start_url, target.profile.name, file.expires_at
     );
     Ok(file)
@@ -175,6 +209,9 @@ fn new_token_file(
 }
 
 fn write_token(target: &LoginTarget, file: &TokenFile) -> Result<(), Error> {
+    if target.keep_in_memory {
+        return Ok(());
+    }
     let path = target.token_path();
     write_atomic(&path, &file.to_json())
         .map_err(|e| file_error(&path, "cannot write the SSO token cache", &e))
@@ -240,8 +277,10 @@ async fn registration(target: &LoginTarget, pkce: bool) -> Result<RegistrationFi
             .then(|| vec!["authorization_code".to_owned(), "refresh_token".to_owned()]),
         other: Default::default(),
     };
-    write_atomic(&path, &file.to_json())
-        .map_err(|e| file_error(&path, "cannot write the SSO registration cache", &e))?;
+    if !target.keep_in_memory {
+        write_atomic(&path, &file.to_json())
+            .map_err(|e| file_error(&path, "cannot write the SSO registration cache", &e))?;
+    }
     Ok(file)
 }
 
@@ -264,9 +303,10 @@ async fn device_flow(
         let _ = write!(ui, "{}", desktop::osc52(&auth.user_code));
     }
     let _ = ui.flush();
-    if settings.open_browser && settings.desktop.display {
-        open_browser(settings, &auth.verification_uri_complete);
-    }
+    // Kept until the flow ends, which removes it.
+    let _page = (settings.open_browser && settings.desktop.display)
+        .then(|| open_browser(settings, &auth.verification_uri_complete, ui))
+        .flatten();
     let now = tokio::time::Instant::now();
     let deadline = now
         .checked_add(auth.expires_in.min(settings.timeout))
@@ -392,16 +432,20 @@ async fn pkce_flow(
         Some(listener) => {
             let _ = writeln!(
                 ui,
-                "To sign in to {} (profile `{}`), open this URL in a browser on this machine:\n\n    {url}\n",
-                target.profile.start_url, target.profile.name
+                "To sign in to {} (profile `{}`), open this URL in a browser {}:\n\n    {url}\n",
+                target.profile.start_url,
+                target.profile.name,
+                where_to_open(settings)
             );
             if settings.copy {
                 let _ = write!(ui, "{}", desktop::osc52(&url));
             }
             let _ = ui.flush();
-            if settings.open_browser {
-                open_browser(settings, &url);
-            }
+            // Kept until the redirect arrives (or the wait ends), which
+            // removes it.
+            let _page = (settings.open_browser && settings.desktop.display)
+                .then(|| open_browser(settings, &url, ui))
+                .flatten();
             // Redirects with another state are ignored: the wait ends only
             // with this login's answer, or at the timeout.
             tokio::time::timeout(settings.timeout, listener.wait(&state))
@@ -529,15 +573,64 @@ fn random_hex(n: usize) -> String {
     random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Opens `url` in the desktop's browser, best effort: failures are ignored
-/// because the URL has been printed. The device flow's URL comes from the
-/// server: anything but a plain web address (an option such as `--help`, a
-/// `file:` URL, control characters) is only printed.
-fn open_browser(settings: &LoginSettings, url: &str) {
-    let command = match &settings.browser {
-        Some(browser) => desktop::browser_command(browser, url),
-        None => settings.desktop.open_command(url),
+/// Where the PKCE URL must be opened: on this machine, or (a fixed port
+/// without a display, as over SSH) on one that forwards the port here.
+fn where_to_open(settings: &LoginSettings) -> String {
+    match settings.redirect_port {
+        Some(port) if !settings.desktop.display => format!(
+            "on this machine, or on one that forwards port {port} here (ssh -L {port}:127.0.0.1:{port})"
+        ),
+        _ => "on this machine".to_owned(),
+    }
+}
+
+/// Opens the browser on a private page that forwards to `url` (see
+/// [`crate::os::page`]), so that the URL, with the PKCE state and code
+/// challenge or the device code, never reaches a command line another
+/// local user can read; returns the page, which the caller keeps until the
+/// login ends (dropping it removes it). Best effort: the URL has been
+/// printed, so a failure is a line on `ui`. The device flow's URL comes
+/// from the server: anything but a plain web address (an option such as
+/// `--help`, a `file:` URL, control characters) is only printed. Under WSL
+/// the Windows browser cannot read the page, so the opener gets the URL.
+fn open_browser(settings: &LoginSettings, url: &str, ui: &mut dyn Write) -> Option<Page> {
+    if !desktop::is_web_url(url) {
+        return None;
+    }
+    if settings.browser.is_none() && !settings.desktop.reads_local_pages() {
+        spawn_browser(settings.desktop.open_command(url));
+        return None;
+    }
+    let Some(dir) = &settings.page_dir else {
+        let _ = writeln!(
+            ui,
+            "ssocred: no directory for the sign-in page ({}); open the URL above yourself",
+            crate::os::dirs::no_home()
+        );
+        return None;
     };
+    let page = match Page::write(dir, url, "AWS sign-in", "Continue to the AWS sign-in page") {
+        Ok(page) => page,
+        Err(e) => {
+            let _ = writeln!(
+                ui,
+                "ssocred: cannot write the sign-in page in {}: {e}; open the URL above yourself",
+                dir.display()
+            );
+            return None;
+        }
+    };
+    let file_url = page.file_url()?;
+    spawn_browser(match &settings.browser {
+        Some(browser) => desktop::browser_page_command(browser, &file_url),
+        None => settings.desktop.open_page_command(&file_url),
+    });
+    Some(page)
+}
+
+/// Runs the browser `command`, if any, without waiting for it; failures
+/// are ignored because the URL has been printed.
+fn spawn_browser(command: Option<std::process::Command>) {
     let Some(mut cmd) = command else {
         return;
     };
@@ -628,7 +721,55 @@ mod tests {
                 "http://127.0.0.1:1".to_owned(),
                 crate::domain::network::Network::default(),
             ),
+            keep_in_memory: false,
         }
+    }
+
+    fn settings(display: bool, asked: Option<&str>) -> LoginSettings {
+        LoginSettings {
+            device_code: false,
+            open_browser: false,
+            desktop: Desktop {
+                display,
+                opener: desktop::Opener::System,
+            },
+            browser: None,
+            page_dir: None,
+            redirect_port: asked.map(|_| 8400),
+            pkce_asked_by: asked.map(str::to_owned),
+            remote: false,
+            copy: false,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_setting_that_asks_for_pkce_gets_it_without_a_display_or_an_error() {
+        let modern = SsoProfile::for_test("dev", Some("corp"));
+        let legacy = SsoProfile::for_test("old", None);
+        let asked = Some("redirect port 8400 (flag --redirect-port)");
+        // Without a display, auto is the device code; a port means PKCE.
+        assert!(!settings(false, None).uses_pkce(&modern).unwrap());
+        assert!(settings(false, asked).uses_pkce(&modern).unwrap());
+        assert!(settings(true, None).uses_pkce(&modern).unwrap());
+        // A legacy profile has no PKCE: refused when asked for, naming why.
+        assert!(!settings(true, None).uses_pkce(&legacy).unwrap());
+        let Err(Error::Usage(message)) = settings(true, asked).uses_pkce(&legacy) else {
+            panic!("a legacy profile with a redirect port must be refused");
+        };
+        assert!(
+            message.contains("redirect port 8400 (flag --redirect-port)")
+                && message.contains("`old`")
+                && message.contains("sso_session"),
+            "{message}"
+        );
+        // The device code flow asked for wins, and needs no port.
+        let device = LoginSettings {
+            device_code: true,
+            ..settings(true, asked)
+        };
+        assert!(!device.uses_pkce(&legacy).unwrap());
+        assert!(!device.uses_pkce(&modern).unwrap());
     }
 
     #[test]

@@ -117,9 +117,24 @@ impl Desktop {
     /// The command that opens `url`, or `None` for anything but a plain web
     /// address (see [`is_web_url`]).
     pub fn open_command(&self, url: &str) -> Option<Command> {
-        if !is_web_url(url) {
-            return None;
-        }
+        is_web_url(url).then(|| self.opener_command(url))
+    }
+
+    /// Whether this opener's browser reads files of this system: not under
+    /// WSL, whose Windows browser cannot open a page in Linux's runtime
+    /// directory.
+    pub fn reads_local_pages(&self) -> bool {
+        self.opener == Opener::System
+    }
+
+    /// The command that opens a private page ([`crate::os::page`]) by its
+    /// `file://` URL; `None` for another URL, or where the browser cannot
+    /// read the page ([`Desktop::reads_local_pages`]).
+    pub fn open_page_command(&self, file_url: &str) -> Option<Command> {
+        (self.reads_local_pages() && is_page_url(file_url)).then(|| self.opener_command(file_url))
+    }
+
+    fn opener_command(&self, url: &str) -> Command {
         let mut cmd;
         match &self.opener {
             Opener::System if cfg!(target_os = "macos") => {
@@ -143,7 +158,7 @@ impl Desktop {
                 cmd.args(["/c", "start", ""]).arg(cmd_escaped(url));
             }
         }
-        Some(cmd)
+        cmd
     }
 }
 
@@ -154,6 +169,19 @@ pub fn browser_command(browser: &str, url: &str) -> Option<Command> {
     if !is_web_url(url) {
         return None;
     }
+    user_browser(browser, url)
+}
+
+/// [`browser_command`] for a private page's `file://` URL; `None` for
+/// another URL.
+pub fn browser_page_command(browser: &str, file_url: &str) -> Option<Command> {
+    if !is_page_url(file_url) {
+        return None;
+    }
+    user_browser(browser, file_url)
+}
+
+fn user_browser(browser: &str, url: &str) -> Option<Command> {
     let mut words = browser.split_whitespace();
     let mut cmd = Command::new(words.next()?);
     let mut args: Vec<String> = words.map(str::to_owned).collect();
@@ -164,6 +192,12 @@ pub fn browser_command(browser: &str, url: &str) -> Option<Command> {
     }
     cmd.args(args);
     Some(cmd)
+}
+
+/// Whether `url` is a `file://` URL with nothing a command line would
+/// treat specially, as [`crate::os::page::Page::file_url`] makes them.
+fn is_page_url(url: &str) -> bool {
+    url.starts_with("file:///") && url.chars().all(|c| c.is_ascii_graphic() && c != '"')
 }
 
 /// `text` with every character cmd.exe treats specially prefixed by `^`.
@@ -358,6 +392,34 @@ mod tests {
         ] {
             assert!(!is_web_url(url), "{url}");
         }
+    }
+
+    #[test]
+    fn pages_open_by_their_file_url_where_the_browser_can_read_them() {
+        let system = Desktop {
+            display: true,
+            opener: Opener::System,
+        };
+        let page = "file:///run/user/1/ssocred/signin-1-2.html";
+        let cmd = system.open_page_command(page).unwrap();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap()).collect();
+        assert_eq!(args, [page]);
+        assert!(system.open_page_command("https://a.example/").is_none());
+        assert!(
+            system.open_command(page).is_none(),
+            "a page is not a web URL"
+        );
+        let wsl = Desktop {
+            display: true,
+            opener: Opener::Wslview(PathBuf::from("/usr/bin/wslview")),
+        };
+        assert!(!wsl.reads_local_pages());
+        assert!(wsl.open_page_command(page).is_none());
+        let cmd = browser_page_command("chromium --new-window", page).unwrap();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap()).collect();
+        assert_eq!(args, ["--new-window", page]);
+        assert!(browser_page_command("chromium", "https://a.example/").is_none());
+        assert!(browser_command("chromium", page).is_none());
     }
 
     #[test]

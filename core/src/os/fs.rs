@@ -352,6 +352,23 @@ impl TargetFile {
         })
     }
 
+    /// [`open_for_update`](Self::open_for_update) for a dry run, which only
+    /// reads: the same checks, but no lock, whose sidecar file (and
+    /// directory) would be a write. Writing through it is a mistake.
+    pub fn open_for_reading(path: &Path) -> io::Result<TargetFile> {
+        let target = resolve(path)?;
+        if !matches!(target, Target::Replace(_)) {
+            return Err(refusal(format!(
+                "{} is not a regular file, and this sink merges into the file's content",
+                target.path().display()
+            )));
+        }
+        Ok(TargetFile {
+            target,
+            _lock: None,
+        })
+    }
+
     /// What the path resolved to.
     pub fn target(&self) -> &Target {
         &self.target

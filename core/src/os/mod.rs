@@ -20,6 +20,8 @@
 //! - [`desktop`]: the browser and notification commands (WSL included) and
 //!   the terminal clipboard; one module for every system, since its choices
 //!   are made from injected inputs and tested anywhere.
+//! - [`page`]: the private page a browser is opened on, so that a URL with
+//!   a secret in it stays off every command line.
 
 #[cfg(unix)]
 mod unix;
@@ -42,6 +44,7 @@ use imp::paths;
 pub mod desktop;
 pub mod dirs;
 pub mod fs;
+pub mod page;
 pub mod stderr;
 
 /// Signal (or console-event) handlers could not be installed; the message

@@ -17,7 +17,7 @@ use aws_runtime::env_config::section::EnvConfigSections;
 use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::Error;
-use crate::domain::sso_profile::{SsoProfile, check_region};
+use crate::domain::sso_profile::{SsoProfile, USER_INFO_PROBLEM, check_region, has_user_info};
 
 /// Where the AWS files of this user are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +192,18 @@ impl ProfileFiles {
             problem,
         };
         let get = |key: &str| profile.get(key).map(str::trim).filter(|v| !v.is_empty());
+        // Before any message that could show the start URL: a password in
+        // it is never echoed.
+        let own_url = get("sso_start_url").map(|url| (url, "the profile".to_owned()));
+        let session_url = get("sso_session").and_then(|name| {
+            let url = self.sections.sso_session(name)?.get("sso_start_url")?;
+            Some((url, format!("[sso-session {name}]")))
+        });
+        for (url, place) in own_url.into_iter().chain(session_url) {
+            if has_user_info(url) {
+                return Err(bad(format!("sso_start_url of {place} {USER_INFO_PROBLEM}")));
+            }
+        }
         let (session, start_url, sso_region) = match get("sso_session") {
             Some(session_name) => {
                 let Some(session) = self.sections.sso_session(session_name) else {

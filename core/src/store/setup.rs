@@ -11,8 +11,9 @@ use crate::store::ini_edit;
 /// to keep a config line readable.
 const MAX_START_URL: usize = 1024;
 
-/// Checks a start URL: `https://HOST[/PATH]`, one line, no spaces. The error
-/// says what is wrong.
+/// Checks a start URL: `https://HOST[/PATH]`, one line, no spaces, no user
+/// name or password before the host. The error says what is wrong, without
+/// the URL.
 pub fn check_start_url(url: &str) -> Result<(), String> {
     if url.len() > MAX_START_URL {
         return Err(format!("longer than {MAX_START_URL} characters"));
@@ -26,6 +27,9 @@ pub fn check_start_url(url: &str) -> Result<(), String> {
                 .to_owned(),
         );
     };
+    if crate::domain::sso_profile::has_user_info(url) {
+        return Err(crate::domain::sso_profile::USER_INFO_PROBLEM.to_owned());
+    }
     if host_of(rest).is_empty() {
         return Err("has no host name".to_owned());
     }

@@ -283,7 +283,13 @@ impl ConfigProfilesSink {
         stdout: &mut dyn Write,
     ) -> Result<(), SinkError> {
         let path = &self.path;
-        let file = TargetFile::open_for_update(path).map_err(|e| SinkError::io(path, &e))?;
+        // A dry run takes no lock: its sidecar file would be a write.
+        let file = if self.dry_run {
+            TargetFile::open_for_reading(path)
+        } else {
+            TargetFile::open_for_update(path)
+        }
+        .map_err(|e| SinkError::io(path, &e))?;
         let before = file
             .read()
             .map_err(|e| SinkError::io(path, &e))?

@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 /// `browser_profile`: `auto` names the identity after the account and the
-/// role; anything else is the name itself.
+/// role ([`BrowserProfile::name`]); anything else is the name itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BrowserProfile {
     /// `ACCOUNT-ROLE`.
@@ -38,21 +40,29 @@ impl BrowserProfile {
         }
     }
 
-    /// The identity's name for a role: `auto` gives `ACCOUNT-ROLE` with every
-    /// character but letters, digits, `.`, `_` and `-` made `_`.
-    pub fn name(&self, account_id: &str, role_name: &str) -> String {
+    /// The identity's name for a role: `auto` gives `ACCOUNT-ROLE`, kept as
+    /// it is when it holds only letters, digits, `.`, `_` and `-`; otherwise
+    /// each other character becomes `_` and `~` and the first 12 hex digits
+    /// of the SHA-256 of the exact role ARN follow. `~` is in no account id
+    /// or role name, so two roles never share a name (`Dev+Ops` and
+    /// `Dev_Ops` differ), and the partition is part of the hash.
+    pub fn name(&self, account_id: &str, role_name: &str, role_arn: &str) -> String {
         match self {
             BrowserProfile::Named(name) => name.clone(),
-            BrowserProfile::Auto => format!("{account_id}-{role_name}")
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect(),
+            BrowserProfile::Auto => {
+                let plain = format!("{account_id}-{role_name}");
+                let keep = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+                if plain.chars().all(keep) {
+                    return plain;
+                }
+                let readable: String = plain
+                    .chars()
+                    .map(|c| if keep(c) { c } else { '_' })
+                    .collect();
+                let digest = Sha256::digest(role_arn.as_bytes());
+                let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+                format!("{readable}~{hash}")
+            }
         }
     }
 }
@@ -139,18 +149,67 @@ mod tests {
 
     #[test]
     fn names_come_from_the_role_or_the_user() {
+        let auto = BrowserProfile::parse("auto").unwrap();
         assert_eq!(
-            BrowserProfile::parse("auto")
-                .unwrap()
-                .name("123456789012", "My.Role+x=y,z@w"),
-            "123456789012-My.Role_x_y_z_w"
+            auto.name(
+                "123456789012",
+                "Admin",
+                "arn:aws:iam::123456789012:role/Admin"
+            ),
+            "123456789012-Admin"
         );
+        let odd = auto.name(
+            "123456789012",
+            "My.Role+x=y,z@w",
+            "arn:aws:iam::123456789012:role/My.Role+x=y,z@w",
+        );
+        assert!(odd.starts_with("123456789012-My.Role_x_y_z_w~"), "{odd}");
+        assert_eq!(odd.len(), "123456789012-My.Role_x_y_z_w~".len() + 12);
         assert_eq!(
-            BrowserProfile::parse("work").unwrap().name("1", "r"),
+            BrowserProfile::parse("work").unwrap().name("1", "r", "arn"),
             "work"
         );
         for bad in ["", ".hidden", "a/b", "../x", "a b", &"x".repeat(65)] {
             assert!(BrowserProfile::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn two_roles_never_share_an_identity() {
+        let auto = BrowserProfile::Auto;
+        let name = |role: &str| {
+            let arn = format!("arn:aws:iam::111100000001:role/{role}");
+            auto.name("111100000001", role, &arn)
+        };
+        let names: std::collections::HashSet<String> = [
+            "Dev+Ops", "Dev_Ops", "Dev=Ops", "Dev,Ops", "Dev@Ops", "Dev-Ops", "Dev.Ops",
+        ]
+        .iter()
+        .map(|r| name(r))
+        .collect();
+        assert_eq!(names.len(), 7, "{names:?}");
+        // A role whose own name looks like a hashed one keeps it, and the
+        // hashed one carries `~`, which no role name holds.
+        let hashed = name("Dev+Ops");
+        // The example in docs/console.md.
+        assert_eq!(hashed, "111100000001-Dev_Ops~6b5cef06d271");
+        let (readable, hash) = hashed.split_once('~').unwrap();
+        assert_eq!(readable, "111100000001-Dev_Ops");
+        assert_ne!(name(&format!("Dev_Ops-{hash}")), hashed);
+        // The same role in another partition is another identity.
+        let cn = auto.name(
+            "111100000001",
+            "Dev+Ops",
+            "arn:aws-cn:iam::111100000001:role/Dev+Ops",
+        );
+        assert_ne!(cn, hashed);
+        // Each is one plain directory name.
+        for n in &names {
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._~-".contains(c)),
+                "{n}"
+            );
         }
     }
 

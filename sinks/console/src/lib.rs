@@ -121,7 +121,7 @@ impl Sink for ConsoleSink {
                 .settings
                 .browser_profile
                 .as_ref()
-                .map(|p| p.name(&set.account_id, &set.role_name));
+                .map(|p| p.name(&set.account_id, &set.role_name, &set.role_arn));
             open_sign_in_page(
                 self.settings.browser.as_deref(),
                 identity.as_deref(),
@@ -307,8 +307,8 @@ fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
         );
         return;
     };
-    let path = match page::write(&dir, url) {
-        Ok(path) => path,
+    let page = match page::write(&dir, url) {
+        Ok(page) => page,
         Err(e) => {
             ssocred_core::stderr_line!(
                 "ssocred: cannot write the sign-in page in {}: {e}; open the URL above yourself",
@@ -317,14 +317,14 @@ fn open_sign_in_page(option: Option<&str>, identity: Option<&str>, url: &str) {
             return;
         }
     };
-    match page::file_url(&path) {
+    match page.file_url() {
         Some(file_url) => open_browser(&command, &extra, &file_url),
         None => ssocred_core::stderr_line!(
             "ssocred: {} has no file URL; open the URL above yourself",
-            path.display()
+            page.path().display()
         ),
     }
-    page::remove_later(&path, page::remove_after(var));
+    page.remove_later(page::remove_after(var));
 }
 
 /// The browser command: the option, else `$BROWSER` (its first
