@@ -653,3 +653,129 @@ fn use_in_a_subshell_without_bashpid_is_refused() {
     assert_eq!(used, shell_pid, "the shell's own pid: {stdout}");
     assert_eq!(records_left(&w), 0);
 }
+
+/// Prints, as JSON, the access key botocore's container provider gets, or
+/// the error it raises.
+const BOTO_ONCE: &str = "\
+import json
+import boto3
+try:
+    creds = boto3.Session().get_credentials()
+    print(json.dumps({\"access_key\": creds.get_frozen_credentials().access_key}))
+except Exception as e:
+    print(json.dumps({\"error\": str(e)}))
+";
+
+/// The SSO login ends while a shell uses a role: the server stays up,
+/// botocore in the shell is told which `ssocred login` to run, the prompt
+/// says the login expired, and once a new token is in the cache (as
+/// `ssocred login` writes it) botocore gets fresh credentials, with no new
+/// `use`.
+#[test]
+fn use_outlives_an_ended_login_and_serves_again_after_login() {
+    let Some(bash) = shell("bash") else {
+        return;
+    };
+    let Some(python) = python("ssocred use across an ended login") else {
+        return;
+    };
+    let w = World::with_emulator(base_emulator().credential_lifetime(LIFETIME));
+    let boto = w.home().join("boto_once.py");
+    std::fs::write(&boto, BOTO_ONCE).unwrap();
+    let script = format!(
+        "eval \"$(ssocred shell-init bash)\"\n\
+         ssocred use -p modern -r {READ_ONLY_ARN} --refresh-before 3 --auto-login || exit 9\n\
+         echo READY\n\
+         read go\n\
+         \"$PY\" \"$BOTO\"\n\
+         echo \"PROMPT=$(ssocred status --in-use)\"\n\
+         read go\n\
+         \"$PY\" \"$BOTO\"\n\
+         echo \"PROMPT=$(ssocred status --in-use)\"\n"
+    );
+    let script_path = w.home().join("login.bash");
+    std::fs::write(&script_path, script).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(bash);
+    cmd.arg(&script_path)
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("PY", &python)
+        .env("BOTO", &boto);
+    let mut running = Running::spawn(cmd);
+    assert_eq!(running.stdout_line(), "READY");
+    // The login ends, and the credentials served run out.
+    w.write_token("corp", TOKEN, "2020-01-01T00:00:00Z");
+    // The sets issued so far (to `use`, and to its server unless the
+    // role-credential cache served it) all expire within [`LIFETIME`].
+    let served_until = w
+        .emulator
+        .issued()
+        .iter()
+        .map(|i| i.expiration_epoch_ms)
+        .max()
+        .unwrap();
+    let expired_at = served_until / 1000;
+    while time::OffsetDateTime::now_utc().unix_timestamp() <= expired_at {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    running.write_stdin("go\n");
+    let during: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let error = during["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{during}"));
+    assert!(
+        error.starts_with(
+            "Error when retrieving credentials from container-role: Error retrieving metadata: \
+             Received non 200 response 503 from container metadata: \
+             {\"code\":\"LoginRequired\",\"message\":\"ssocred cannot refresh the expired credentials: \
+             the SSO login for corp expired at 2020-01-01T00:00:00Z"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("; log in with `ssocred login -p modern`\"}"),
+        "{error}"
+    );
+    assert_eq!(
+        running.stdout_line(),
+        format!("PROMPT=ReadOnly@{PROD} login expired")
+    );
+    assert_eq!(ssocred_processes(&w).len(), 1, "the server is still up");
+
+    // `ssocred login` writes a new token: the next client gets credentials.
+    w.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
+    let logged_in = Instant::now();
+    running.write_stdin("go\n");
+    let after: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let key = after["access_key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no credentials after the login: {after}"));
+    assert!(
+        logged_in.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        logged_in.elapsed()
+    );
+    let fresh = w.emulator.issued_for_key(key).expect("an issued key");
+    assert!(fresh.expiration_epoch_ms > served_until, "a new set");
+    let prompt = running.stdout_line();
+    assert!(
+        prompt.starts_with(&format!("PROMPT=ReadOnly@{PROD} ")) && !prompt.contains("expired"),
+        "{prompt}"
+    );
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        w.emulator.oidc_counts().values().sum::<u64>(),
+        0,
+        "the server never logs in itself, even with --auto-login"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssocred_processes(&w).is_empty() {
+        assert!(Instant::now() < deadline, "{:?}", ssocred_processes(&w));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
