@@ -128,6 +128,14 @@ pub fn log(event: Event<'_>) {
             error,
             retry_in,
             valid_for,
+        } if valid_for.is_zero() => ssocred_core::stderr_line!(
+            "ssocred: refresh failed: {error}; the credentials served have expired; retrying in {} (or when a client asks)",
+            human(retry_in)
+        ),
+        Event::Failed {
+            error,
+            retry_in,
+            valid_for,
         } => ssocred_core::stderr_line!(
             "ssocred: refresh failed: {error}; retrying in {}, the current credentials stay valid for {}",
             human(retry_in),

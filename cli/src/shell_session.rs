@@ -160,6 +160,10 @@ pub struct ShellSession {
     /// of the same request reuses this server.
     #[serde(default)]
     pub request: String,
+    /// Whether the last refresh failed because the SSO login has ended:
+    /// the server goes on, and serves again after `ssocred login`.
+    #[serde(default)]
+    pub login_expired: bool,
 }
 
 /// ssocred's state directory for this process's environment.
@@ -210,6 +214,19 @@ impl ShellSession {
     /// Whether the server still runs.
     pub fn server_alive(&self) -> bool {
         process_alive(self.server_pid)
+    }
+
+    /// Writes the record at `path` if the record there names this
+    /// record's server, under the lock: a server that `unuse` withdrew, or
+    /// that another `use` replaced, never writes its record back. Returns
+    /// whether it wrote.
+    pub fn update(&self, path: &Path) -> io::Result<bool> {
+        let _lock = lock(path)?;
+        if ShellSession::read(path).is_none_or(|r| r.server_pid != self.server_pid) {
+            return Ok(false);
+        }
+        let text = serde_json::to_vec(self).map_err(io::Error::other)?;
+        write_atomic(path, &text).map(|()| true)
     }
 }
 
@@ -265,11 +282,14 @@ pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
 
 /// One line for a shell prompt about what `use` set in this environment:
 /// `ROLE@ACCOUNT TIME-LEFT` (the served credentials' time left: the server
-/// refreshes them ahead of expiry, so a short time means it cannot, most
-/// often because the SSO login has ended), `ROLE@ACCOUNT stopped` when the
-/// shell's server is gone, `profile:NAME` with `--profile-only`; `None`
-/// when the shell uses no role. A served role that a `[default]` profile
-/// shadows says so: the SDKs in that shell get `[default]`'s credentials.
+/// refreshes them ahead of expiry, so a short time means it cannot),
+/// `ROLE@ACCOUNT TIME-LEFT, login expired` when the refresh failed for
+/// want of a login, `ROLE@ACCOUNT login expired` once the credentials
+/// have run out too (the server waits for `ssocred login`),
+/// `ROLE@ACCOUNT stopped` when the shell's server is gone, `profile:NAME`
+/// with `--profile-only`; `None` when the shell uses no role. A served
+/// role that a `[default]` profile shadows says so: the SDKs in that shell
+/// get `[default]`'s credentials.
 pub fn prompt_line(
     var: impl Fn(&str) -> Option<String>,
     state_dir: &Path,
@@ -288,21 +308,26 @@ pub fn prompt_line(
         Err(_) => in_use.clone(),
     };
     let label = ssocred_core::domain::text::visible(&label).into_owned();
-    let expiration = if mode == "serve" {
+    let (expiration, login_expired) = if mode == "serve" {
         let pid: u32 = var(SESSION)?.parse().ok()?;
         match ShellSession::read(&record_path(state_dir, pid)) {
-            Some(session) if session.server_alive() => session.expiration,
+            Some(s) if s.server_alive() => (s.expiration, s.login_expired),
             _ => return Some(format!("{label} stopped")),
         }
     } else {
-        var("AWS_CREDENTIAL_EXPIRATION")
+        (var("AWS_CREDENTIAL_EXPIRATION"), false)
     };
     let left = expiration
         .and_then(|e| ssocred_core::domain::time_fmt::parse_expiry(&e))
-        .map(|e| ssocred_core::status::short_duration((e - now).whole_seconds()));
-    let line = match left {
-        Some(left) => format!("{label} {left}"),
-        None => label,
+        .map(|e| (e - now).whole_seconds());
+    let line = match (left, login_expired) {
+        (Some(secs), true) if secs > 0 => format!(
+            "{label} {}, login expired",
+            ssocred_core::status::short_duration(secs)
+        ),
+        (_, true) => format!("{label} login expired"),
+        (Some(secs), false) => format!("{label} {}", ssocred_core::status::short_duration(secs)),
+        (None, false) => label,
     };
     // The prompt never names a role the shell's SDKs are not getting.
     Some(
@@ -368,6 +393,7 @@ mod tests {
             url: "http://127.0.0.1:1/credentials".to_owned(),
             expiration: Some("2030-01-01T13:05:00Z".to_owned()),
             request: String::new(),
+            login_expired: false,
         };
         record.write(&record_path(dir.path(), 42)).unwrap();
         let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
@@ -381,6 +407,19 @@ mod tests {
         assert_eq!(
             line(&shadowed),
             Some("Admin@123456789012 1h05m, shadowed by [default]".to_owned())
+        );
+        // The login ended: said while the credentials last, and after.
+        record.login_expired = true;
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        assert_eq!(
+            line(&served),
+            Some("Admin@123456789012 1h05m, login expired".to_owned())
+        );
+        record.expiration = Some("2030-01-01T11:59:00Z".to_owned());
+        record.write(&record_path(dir.path(), 42)).unwrap();
+        assert_eq!(
+            line(&served),
+            Some("Admin@123456789012 login expired".to_owned())
         );
         let mut gone = ssocred_core::os::process::shell("exit 0").spawn().unwrap();
         record.server_pid = gone.id();
@@ -400,11 +439,20 @@ mod tests {
             url: "http://127.0.0.1:1/credentials".to_owned(),
             expiration: None,
             request: "0".repeat(64),
+            login_expired: false,
         };
         record.write(&path).unwrap();
         assert_eq!(ShellSession::read(&path), Some(record.clone()));
         assert_eq!(withdraw(&path, Some(8)).unwrap(), None);
         assert!(path.exists());
+        // Another server's update leaves the record as it is.
+        let other = ShellSession {
+            server_pid: 8,
+            login_expired: true,
+            ..record.clone()
+        };
+        assert!(!other.update(&path).unwrap());
+        assert_eq!(ShellSession::read(&path), Some(record.clone()));
         assert_eq!(withdraw(&path, Some(7)).unwrap(), Some(record));
         assert!(!path.exists());
         assert_eq!(withdraw(&path, None).unwrap(), None);

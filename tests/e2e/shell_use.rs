@@ -10,7 +10,7 @@
 //! missing one a failure instead of a loud skip.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -491,4 +491,325 @@ fn use_with_a_role_chain_serves_the_last_role_and_is_reused() {
     watched.kill().unwrap();
     watched.wait().unwrap();
     no_server_within(&w, Duration::from_secs(5));
+}
+
+/// The account and role a subshell switches to.
+const SECOND: &str = "111100000002";
+
+/// What an endpoint serves, as `ACCOUNT/ROLE` of the set the emulator
+/// issued; `Err` when it refuses connections or answers with an error.
+fn served_role(w: &World, url: &str, token: &str) -> Result<String, String> {
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    std::net::TcpStream::connect(host).map_err(|e| format!("{url}: {e}"))?;
+    let (status, body) = http_get(url, Some(token));
+    if status != 200 {
+        return Err(format!("{url}: {status} {body}"));
+    }
+    let doc: Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let set = w
+        .emulator
+        .issued_for_key(doc["AccessKeyId"].as_str().unwrap_or_default())
+        .ok_or_else(|| format!("never issued: {body}"))?;
+    Ok(format!("{}/{}", set.account_id, set.role_name))
+}
+
+/// The script of the subshell test: `use` a role in the shell, then another
+/// in a subshell (a child `fish -c` in fish, which has no subshells), which
+/// waits for a line before it ends; the shell then prints its prompt and
+/// waits too.
+fn subshell_script(shell: &str) -> String {
+    let second = format!("-p modern --account {SECOND} --role AdministratorAccess");
+    let show = "$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN";
+    match shell {
+        "fish" => format!(
+            "ssocred shell-init fish | source\n\
+             ssocred use -p modern -r {READ_ONLY_ARN}; or exit 9\n\
+             echo \"PARENT={show}\"\n\
+             fish -c 'ssocred shell-init fish | source; ssocred use {second}; or exit 9; echo \"CHILD={show}\"; read -l go; ssocred status --in-use'\n\
+             echo \"PROMPT=\"(ssocred status --in-use)\n\
+             read -l go\n"
+        ),
+        _ => format!(
+            "eval \"$(ssocred shell-init {shell})\"\n\
+             ssocred use -p modern -r {READ_ONLY_ARN} || exit 9\n\
+             echo \"PARENT={show}\"\n\
+             ( ssocred use {second} || exit 9\n\
+               echo \"CHILD={show}\"\n\
+               read go\n\
+               ssocred status --in-use )\n\
+             echo \"PROMPT=$(ssocred status --in-use)\"\n\
+             read go\n"
+        ),
+    }
+}
+
+/// `use` in a subshell gets a server of its own, which stops with the
+/// subshell; the shell's own server, endpoint and prompt are untouched.
+fn use_in_a_subshell_leaves_the_shell_alone(name: &str) {
+    let Some(shell_path) = shell(name) else {
+        return;
+    };
+    let w = World::with_emulator(
+        base_emulator()
+            .account(ssocred_emulator::Account::new(SECOND, "Second").role("AdministratorAccess")),
+    );
+    let script_path = w.home().join(format!("subshell.{name}"));
+    std::fs::write(&script_path, subshell_script(name)).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(&shell_path);
+    cmd.arg(&script_path).env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    );
+    if name == "zsh" {
+        cmd.arg("-f");
+    }
+    let mut running = Running::spawn(cmd);
+    let endpoint = |line: String, prefix: &str| {
+        let rest = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("not a {prefix} line: {line}"));
+        let (url, token) = rest.split_once(' ').unwrap();
+        (url.to_owned(), token.to_owned())
+    };
+    let parent = endpoint(running.stdout_line(), "PARENT=");
+    let child = endpoint(running.stdout_line(), "CHILD=");
+    assert_ne!(parent.0, child.0, "the subshell has its own endpoint");
+    assert_eq!(
+        served_role(&w, &child.0, &child.1),
+        Ok(format!("{SECOND}/AdministratorAccess"))
+    );
+    // Past the server's poll: a withdrawn server would have stopped.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        served_role(&w, &parent.0, &parent.1),
+        Ok(format!("{PROD}/ReadOnly")),
+        "the shell's endpoint, while the subshell uses another role"
+    );
+    running.write_stdin("go\n");
+    let child_prompt = running.stdout_line();
+    assert!(
+        child_prompt.starts_with(&format!("AdministratorAccess@{SECOND} ")),
+        "{child_prompt}"
+    );
+    let prompt = running.stdout_line();
+    assert!(
+        prompt.starts_with(&format!("PROMPT=ReadOnly@{PROD} ")) && !prompt.contains("stopped"),
+        "{prompt}"
+    );
+    // The subshell's server stops with the subshell; the shell's runs on.
+    wait_for(Duration::from_secs(5), || {
+        let left = ssocred_processes(&w);
+        if left.len() != 1 {
+            Err(format!("{left:?}"))
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(
+        served_role(&w, &parent.0, &parent.1),
+        Ok(format!("{PROD}/ReadOnly")),
+        "the shell's endpoint, after the subshell ended"
+    );
+    assert_eq!(records_left(&w), 1);
+    running.write_stdin("go\n");
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    wait_for(Duration::from_secs(5), || {
+        let left = ssocred_processes(&w);
+        if !left.is_empty() {
+            Err(format!("{left:?}"))
+        } else {
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn use_in_a_bash_subshell_leaves_the_shells_server() {
+    use_in_a_subshell_leaves_the_shell_alone("bash");
+}
+
+#[test]
+fn use_in_a_zsh_subshell_leaves_the_shells_server() {
+    use_in_a_subshell_leaves_the_shell_alone("zsh");
+}
+
+#[test]
+fn use_in_a_child_fish_leaves_the_shells_server() {
+    use_in_a_subshell_leaves_the_shell_alone("fish");
+}
+
+/// bash without $BASHPID (as bash 3.2, macOS's /bin/bash, is): `use` in a
+/// subshell is refused, with the reason, rather than given the parent
+/// shell's pid; in the shell itself it works.
+#[test]
+fn use_in_a_subshell_without_bashpid_is_refused() {
+    let Some(bash) = shell("bash") else {
+        return;
+    };
+    let w = World::new();
+    let script = format!(
+        "eval \"$(ssocred shell-init bash)\"\n\
+         unset BASHPID\n\
+         ( ssocred use -p modern -r {READ_ONLY_ARN} ); echo \"SUB=$?\"\n\
+         ssocred use -p modern -r {READ_ONLY_ARN} || exit 9\n\
+         echo \"TOP=$SSOCRED_USE_SHELL $$\"\n\
+         ssocred unuse\n"
+    );
+    let script_path = w.home().join("nobashpid.bash");
+    std::fs::write(&script_path, script).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(bash);
+    cmd.arg(&script_path).env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    );
+    let out = cmd.output().unwrap();
+    let stdout = ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("SUB=2\n"), "{stdout}");
+    assert!(
+        stderr.contains("cannot tell this subshell from its parent shell"),
+        "{stderr}"
+    );
+    let top = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("TOP="))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let (used, shell_pid) = top.split_once(' ').unwrap();
+    assert_eq!(used, shell_pid, "the shell's own pid: {stdout}");
+    assert_eq!(records_left(&w), 0);
+}
+
+/// Prints, as JSON, the access key botocore's container provider gets, or
+/// the error it raises.
+const BOTO_ONCE: &str = "\
+import json
+import boto3
+try:
+    creds = boto3.Session().get_credentials()
+    print(json.dumps({\"access_key\": creds.get_frozen_credentials().access_key}))
+except Exception as e:
+    print(json.dumps({\"error\": str(e)}))
+";
+
+/// The SSO login ends while a shell uses a role: the server stays up,
+/// botocore in the shell is told which `ssocred login` to run, the prompt
+/// says the login expired, and once a new token is in the cache (as
+/// `ssocred login` writes it) botocore gets fresh credentials, with no new
+/// `use`.
+#[test]
+fn use_outlives_an_ended_login_and_serves_again_after_login() {
+    let Some(bash) = shell("bash") else {
+        return;
+    };
+    let Some(python) = python("ssocred use across an ended login") else {
+        return;
+    };
+    let w = World::with_emulator(base_emulator().credential_lifetime(LIFETIME));
+    let boto = w.home().join("boto_once.py");
+    std::fs::write(&boto, BOTO_ONCE).unwrap();
+    let script = format!(
+        "eval \"$(ssocred shell-init bash)\"\n\
+         ssocred use -p modern -r {READ_ONLY_ARN} --refresh-before 3 --auto-login || exit 9\n\
+         echo READY\n\
+         read go\n\
+         \"$PY\" \"$BOTO\"\n\
+         echo \"PROMPT=$(ssocred status --in-use)\"\n\
+         read go\n\
+         \"$PY\" \"$BOTO\"\n\
+         echo \"PROMPT=$(ssocred status --in-use)\"\n"
+    );
+    let script_path = w.home().join("login.bash");
+    std::fs::write(&script_path, script).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ssocred")).parent().unwrap();
+    let mut cmd = w.command(bash);
+    cmd.arg(&script_path)
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("PY", &python)
+        .env("BOTO", &boto);
+    let mut running = Running::spawn(cmd);
+    assert_eq!(running.stdout_line(), "READY");
+    // The login ends, and the credentials served run out.
+    w.write_token("corp", TOKEN, "2020-01-01T00:00:00Z");
+    // The sets issued so far (to `use`, and to its server unless the
+    // role-credential cache served it) all expire within [`LIFETIME`].
+    let served_until = w
+        .emulator
+        .issued()
+        .iter()
+        .map(|i| i.expiration_epoch_ms)
+        .max()
+        .unwrap();
+    let expired_at = served_until / 1000;
+    while time::OffsetDateTime::now_utc().unix_timestamp() <= expired_at {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    running.write_stdin("go\n");
+    let during: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let error = during["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{during}"));
+    assert!(
+        error.starts_with(
+            "Error when retrieving credentials from container-role: Error retrieving metadata: \
+             Received non 200 response 503 from container metadata: \
+             {\"code\":\"LoginRequired\",\"message\":\"ssocred cannot refresh the expired credentials: \
+             the SSO login for corp expired at 2020-01-01T00:00:00Z"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("; log in with `ssocred login -p modern`\"}"),
+        "{error}"
+    );
+    assert_eq!(
+        running.stdout_line(),
+        format!("PROMPT=ReadOnly@{PROD} login expired")
+    );
+    assert_eq!(ssocred_processes(&w).len(), 1, "the server is still up");
+
+    // `ssocred login` writes a new token: the next client gets credentials.
+    w.write_token("corp", TOKEN, "2099-01-01T00:00:00Z");
+    let logged_in = Instant::now();
+    running.write_stdin("go\n");
+    let after: Value = serde_json::from_str(&running.stdout_line()).unwrap();
+    let key = after["access_key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no credentials after the login: {after}"));
+    assert!(
+        logged_in.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        logged_in.elapsed()
+    );
+    let fresh = w.emulator.issued_for_key(key).expect("an issued key");
+    assert!(fresh.expiration_epoch_ms > served_until, "a new set");
+    let prompt = running.stdout_line();
+    assert!(
+        prompt.starts_with(&format!("PROMPT=ReadOnly@{PROD} ")) && !prompt.contains("expired"),
+        "{prompt}"
+    );
+    let (status, _, stderr) = running.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        w.emulator.oidc_counts().values().sum::<u64>(),
+        0,
+        "the server never logs in itself, even with --auto-login"
+    );
+    wait_for(Duration::from_secs(5), || {
+        let left = ssocred_processes(&w);
+        if !left.is_empty() {
+            Err(format!("{left:?}"))
+        } else {
+            Ok(())
+        }
+    });
 }

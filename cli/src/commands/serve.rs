@@ -109,13 +109,18 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
 /// `serve --for-shell PID`: the endpoint of a shell that ran `ssocred use`,
 /// until the shell exits, `unuse` withdraws its record, or SIGINT/SIGTERM.
 fn serve_shell(
-    settings: Settings,
+    mut settings: Settings,
     request_line: &str,
     endpoint: Endpoint,
     shell_pid: u32,
 ) -> Result<(), Error> {
+    // Detached, with no terminal, and retrying for as long as the shell
+    // lives: a login of its own (`--auto-login`) would open a browser, or
+    // run the login command, at every retry. The user logs in instead.
+    settings.login.auto_login.value = false;
     let paths = request::paths()?;
     let record = shell_session::record_path(&shell_session::state_dir()?, shell_pid);
+    let wake = endpoint.wake();
     let handoff = HandoffSink {
         url: endpoint.url().to_owned(),
         token: endpoint.token().clone(),
@@ -123,7 +128,7 @@ fn serve_shell(
         record: record.clone(),
         request: ServeRequest::digest(request_line),
         pending: None,
-        announced: false,
+        written: None,
     };
     let mut sinks = vec![
         SelectedSink {
@@ -150,7 +155,9 @@ fn serve_shell(
             "use selected more than one role".to_owned(),
         ));
     };
-    let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy());
+    // The server lives as long as its shell: an ended login is waited out
+    // (a client's request retries at once), never a reason to stop.
+    let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy()).keep_trying(wake);
     let mut stop = StopSignal::install()?;
     let shell_exited = std::cell::Cell::new(false);
     let stopped = {
@@ -180,7 +187,8 @@ fn serve_shell(
 
 /// Hands the endpoint to `ssocred use` ([`Served`], one JSON line on
 /// stdout, the pipe `use` reads) after the first round, and keeps the
-/// shell's record up to date with each round's expiry.
+/// shell's record up to date with each round's expiry and with an ended
+/// login.
 #[derive(Debug)]
 struct HandoffSink {
     url: String,
@@ -190,7 +198,23 @@ struct HandoffSink {
     /// The digest of the request served, for `use` to find this server.
     request: String,
     pending: Option<(String, String, Option<String>)>,
-    announced: bool,
+    /// The record last written; `None` until the endpoint is handed over.
+    written: Option<ShellSession>,
+}
+
+impl HandoffSink {
+    /// Rewrites the record as `next`, unless the shell no longer names
+    /// this server (`unuse`, or `use` of another request): that server is
+    /// about to stop, and the record is no longer its own.
+    fn update(&mut self, next: ShellSession) -> Result<(), SinkError> {
+        if next
+            .update(&self.record)
+            .map_err(|e| SinkError::io(&self.record, &e))?
+        {
+            self.written = Some(next);
+        }
+        Ok(())
+    }
 }
 
 impl Sink for HandoffSink {
@@ -207,41 +231,55 @@ impl Sink for HandoffSink {
         let Some((role_arn, expiration, region)) = self.pending.take() else {
             return Ok(());
         };
-        if self.announced && ShellSession::read(&self.record).is_none() {
-            // Withdrawn by `unuse`: the server is about to stop.
-            return Ok(());
-        }
-        ShellSession {
+        let next = ShellSession {
             server_pid: std::process::id(),
             shell_pid: self.shell_pid,
             role_arn: role_arn.clone(),
             url: self.url.clone(),
             expiration: Some(expiration),
             request: self.request.clone(),
+            login_expired: false,
+        };
+        if self.written.is_some() {
+            return self.update(next);
         }
-        .write(&self.record)
-        .map_err(|e| SinkError::io(&self.record, &e))?;
-        if !self.announced {
-            let served = Served {
-                version: HANDOFF_VERSION,
-                url: self.url.clone(),
-                token: self.token.clone(),
-                region,
-                role_arn,
-            };
-            let line = served
-                .to_line()
-                .map_err(|e| SinkError::stdout(&std::io::Error::other(e.to_string())))?;
-            stdout
-                .write_all(line.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| SinkError::stdout(&e))?;
-            self.announced = true;
-        }
-        Ok(())
+        next.write(&self.record)
+            .map_err(|e| SinkError::io(&self.record, &e))?;
+        self.written = Some(next);
+        let served = Served {
+            version: HANDOFF_VERSION,
+            url: self.url.clone(),
+            token: self.token.clone(),
+            region,
+            role_arn,
+        };
+        let line = served
+            .to_line()
+            .map_err(|e| SinkError::stdout(&std::io::Error::other(e.to_string())))?;
+        stdout
+            .write_all(line.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| SinkError::stdout(&e))
     }
 
     fn serves_continuously(&self) -> bool {
         true
+    }
+
+    /// An ended login goes into the record, for the prompt.
+    fn refresh_failed(&mut self, error: &Error) {
+        let login_expired = matches!(error, Error::LoginRequired { .. });
+        let Some(written) = self.written.clone() else {
+            return;
+        };
+        if written.login_expired != login_expired {
+            let next = ShellSession {
+                login_expired,
+                ..written
+            };
+            if let Err(e) = self.update(next) {
+                ssocred_core::stderr_line!("ssocred: {e}");
+            }
+        }
     }
 }

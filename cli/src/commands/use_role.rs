@@ -3,8 +3,8 @@
 //!
 //! By default the shell is pointed at a container-credentials endpoint of
 //! its own (`ssocred serve --for-shell PID`), which refreshes the role's
-//! credentials for as long as the SSO login lasts and stops when the shell
-//! exits. `--static` exports the keys themselves; `--profile-only` only
+//! credentials, waits out an ended SSO login until `ssocred login`, and
+//! stops when the shell exits. `--static` exports the keys themselves; `--profile-only` only
 //! `AWS_PROFILE`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -42,8 +42,8 @@ pub struct ShellHook {
     #[arg(long, value_name = "SHELL", hide = true)]
     pub shell: Option<String>,
 
-    /// The process id of the shell (set by the function of `ssocred
-    /// shell-init`).
+    /// The process id of the shell running the function, a subshell's own
+    /// in a subshell (set by the function of `ssocred shell-init`).
     #[arg(long, value_name = "PID", hide = true)]
     pub shell_pid: Option<u32>,
 }

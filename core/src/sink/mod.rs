@@ -126,6 +126,14 @@ pub trait Sink {
     fn connect(&mut self, network: &Network, trace: Trace) {
         let _ = (network, trace);
     }
+
+    /// A refresh failed with `error`, after at least one round was
+    /// delivered: what the sink holds is still the last round's, and the
+    /// producer retries. A sink that serves can tell its clients why once
+    /// its credentials have expired. The default ignores it.
+    fn refresh_failed(&mut self, error: &crate::domain::error::Error) {
+        let _ = error;
+    }
 }
 
 /// Refuses, in `mode` (such as `--watch` or `ssocred serve`), every sink

@@ -8,9 +8,11 @@
 
 use std::future::Future;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::sink::{SelectedSink, deliver};
 use crate::{CredentialSet, Error};
@@ -113,6 +115,8 @@ pub struct CredentialStream<F> {
     expiry: Option<OffsetDateTime>,
     /// The profile name of each set of a round, in order (`--all`).
     names: Option<Vec<String>>,
+    /// Set by [`keep_trying`](CredentialStream::keep_trying).
+    wake: Option<Arc<Notify>>,
 }
 
 impl<F> std::fmt::Debug for CredentialStream<F> {
@@ -136,7 +140,21 @@ where
             policy,
             expiry: None,
             names: None,
+            wake: None,
         }
+    }
+
+    /// Never gives up while [`run`](Self::run) runs: once the credentials
+    /// the sinks hold have expired, a failed round is retried with backoff
+    /// (up to [`RefreshPolicy::max_retry`]) until `stop`, rather than
+    /// ending the run; and at once when `wake` is notified (a client asked
+    /// for credentials the sinks no longer have valid), but never sooner
+    /// than a second after the previous attempt, so clients cannot make a
+    /// busy loop of the portal. For a server that lives as long as its
+    /// user's shell: a login made later revives it.
+    pub fn keep_trying(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = Some(wake);
+        self
     }
 
     /// Delivers every round through [`Sink::accept_named`](crate::Sink::accept_named),
@@ -181,10 +199,14 @@ where
     /// round if [`first_round`](Self::first_round) was not called, then a
     /// new round [`RefreshPolicy::refresh_before`] each expiry. A failed
     /// refresh is retried with backoff while the credentials the sinks hold
-    /// are valid; once they have expired, the last error is returned.
+    /// are valid, and each sink hears of it ([`Sink::refresh_failed`]);
+    /// once they have expired, the last error is returned (unless
+    /// [`keep_trying`](Self::keep_trying)).
     ///
     /// `Ok(())` means `stop` resolved. `stop` is never observed in the middle
     /// of a delivery, so a file is never left half-written.
+    ///
+    /// [`Sink::refresh_failed`]: crate::sink::Sink::refresh_failed
     pub async fn run(
         &mut self,
         sinks: &mut [SelectedSink],
@@ -202,11 +224,16 @@ where
         }
         let mut wait = self.next_wait();
         let mut failures = 0;
+        let mut last_attempt = tokio::time::Instant::now();
         loop {
+            // A wake-up counts only while the sinks hold nothing valid.
+            let wake = self.wake.as_deref().filter(|_| self.valid_for().is_zero());
             tokio::select! {
                 () = sleep_wall(wait) => {}
+                () = woken(wake, last_attempt) => {}
                 () = &mut stop => return Ok(()),
             }
+            last_attempt = tokio::time::Instant::now();
             let fetched = tokio::select! {
                 fetched = (self.fetch)() => fetched,
                 () = &mut stop => return Ok(()),
@@ -220,11 +247,17 @@ where
                 }
                 Err(error) => {
                     let valid_for = self.valid_for();
-                    if valid_for.is_zero() {
+                    if valid_for.is_zero() && self.wake.is_none() {
                         return Err(error);
                     }
                     failures += 1;
-                    wait = self.policy.retry_wait(failures).min(valid_for);
+                    wait = self.policy.retry_wait(failures);
+                    if !valid_for.is_zero() {
+                        wait = wait.min(valid_for);
+                    }
+                    for selected in sinks.iter_mut() {
+                        selected.sink.refresh_failed(&error);
+                    }
                     on_event(Event::Failed {
                         error: &error,
                         retry_in: wait,
@@ -253,6 +286,18 @@ where
             valid_for: self.valid_for(),
             next_refresh: self.next_wait(),
         });
+    }
+}
+
+/// Resolves when `wake` is notified, and no sooner than [`MIN_WAIT`] after
+/// `last_attempt`; never without `wake`.
+async fn woken(wake: Option<&Notify>, last_attempt: tokio::time::Instant) {
+    match wake {
+        Some(wake) => {
+            wake.notified().await;
+            tokio::time::sleep_until(last_attempt + MIN_WAIT).await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -436,6 +481,81 @@ mod tests {
         assert!(failures.len() >= 2, "{failures:?}");
         assert!(failures.iter().all(|w| *w <= Duration::from_millis(200)));
         assert!(err.to_string().starts_with("failure "), "{err}");
+    }
+
+    /// Counts the failed refreshes it hears of.
+    struct FailureCounter(Rc<RefCell<Vec<String>>>);
+
+    impl Sink for FailureCounter {
+        fn accept(&mut self, _: &CredentialSet) -> Result<(), SinkError> {
+            Ok(())
+        }
+        fn commit(&mut self, _: &mut dyn Write) -> Result<(), SinkError> {
+            Ok(())
+        }
+        fn refresh_failed(&mut self, error: &Error) {
+            self.0.borrow_mut().push(error.to_string());
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn keep_trying_outlives_expiry_and_retries_at_once_when_woken() {
+        let (mut sinks, rounds) = recorder();
+        let failures = Rc::new(RefCell::new(Vec::new()));
+        sinks.push(SelectedSink {
+            spec: SinkSpec::named("failures"),
+            sink: Box::new(FailureCounter(Rc::clone(&failures))),
+        });
+        let logged_in = Rc::new(std::cell::Cell::new(false));
+        let mut n = 0;
+        let wake = Arc::new(Notify::new());
+        // Retries wait ten seconds: only the wake-up can bring the next
+        // round within the test.
+        let policy = RefreshPolicy {
+            refresh_before: Duration::from_millis(100),
+            first_retry: Duration::from_secs(10),
+            max_retry: Duration::from_secs(10),
+        };
+        let mut stream = CredentialStream::new(
+            || {
+                n += 1;
+                let result = if n == 1 || logged_in.get() {
+                    Ok(vec![set(n, Duration::from_millis(1500))])
+                } else {
+                    Err(Error::LoginRequired {
+                        reason: "the login expired".into(),
+                        login_command: "ssocred login -p p".into(),
+                    })
+                };
+                async move { result }
+            },
+            policy,
+        )
+        .keep_trying(Arc::clone(&wake));
+        let script = async {
+            // Refreshes fail at 1.4 s and 1.5 s, when the first set
+            // expires; the next retry would come at 11.5 s.
+            tokio::time::sleep(Duration::from_millis(2200)).await;
+            assert_eq!(rounds.borrow().len(), 1, "nothing new yet");
+            logged_in.set(true);
+            wake.notify_one();
+            // A retry comes no sooner than a second after the last: 2.5 s.
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+        };
+        stream
+            .run(&mut sinks, &mut Vec::new(), script, |_| {})
+            .await
+            .unwrap();
+        let rounds = rounds.borrow();
+        assert_eq!(rounds.len(), 2, "{rounds:?}");
+        assert_eq!(rounds[1].len(), 1);
+        assert_ne!(rounds[1], rounds[0], "a new set after the wake-up");
+        let failures = failures.borrow();
+        assert!(failures.len() >= 2, "{failures:?}");
+        assert!(
+            failures.iter().all(|f| f.contains("ssocred login -p p")),
+            "{failures:?}"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -32,7 +32,7 @@ use ssocred_core::{
 };
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::server::Limits;
 
@@ -54,7 +54,8 @@ pub const DEFAULT_LISTEN: SocketAddr =
 pub struct Endpoint {
     url: String,
     token: SecretString,
-    current: Arc<RwLock<Option<CredentialSet>>>,
+    current: Arc<RwLock<Served>>,
+    wake: Arc<Notify>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -110,13 +111,15 @@ impl Endpoint {
         })?;
         let addr = socket.local_addr().map_err(|e| io_error(&e))?;
         let token = random_token().map_err(|e| io_error(&e))?;
-        let current = Arc::new(RwLock::new(None));
+        let current = Arc::new(RwLock::new(Served::default()));
+        let wake = Arc::new(Notify::new());
         let app = Router::new()
             .route(PATH, axum::routing::get(credentials))
             .with_state(Arc::new(AppState {
                 token: token.clone(),
                 listen: addr,
                 current: Arc::clone(&current),
+                wake: Arc::clone(&wake),
             }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -135,6 +138,7 @@ impl Endpoint {
             url: format!("http://{addr}{PATH}"),
             token,
             current,
+            wake,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -167,7 +171,34 @@ impl Endpoint {
     /// Serves `set` from now on.
     pub fn publish(&self, set: CredentialSet) {
         // A poisoned lock only means a reader panicked; the data is whole.
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(set);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Served {
+            set: Some(set),
+            failure: None,
+        };
+    }
+
+    /// Records why the last refresh failed: once the set served has
+    /// expired, clients get this reason (with the `ssocred login` to run,
+    /// when the login is what ended) instead of a bare "expired".
+    pub fn refresh_failed(&self, error: &ssocred_core::Error) {
+        let code = match error {
+            ssocred_core::Error::LoginRequired { .. } => "LoginRequired",
+            _ => "RefreshFailed",
+        };
+        // Bounded: the reason may quote an endpoint's answer.
+        let reason: String = error.to_string().chars().take(MAX_REASON).collect();
+        self.current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .failure = Some((code, reason));
+    }
+
+    /// Notified each time a client asks for credentials and the set served
+    /// has expired: the producer may fetch again at once (see
+    /// `CredentialStream::keep_trying`), so a client's next try, after a
+    /// new login, gets credentials.
+    pub fn wake(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
     }
 }
 
@@ -190,11 +221,23 @@ fn random_token() -> std::io::Result<SecretString> {
     Ok(SecretString::from(hex))
 }
 
+/// The longest refresh failure told to clients, in characters.
+const MAX_REASON: usize = 2000;
+
+/// What the endpoint serves: the latest set, and why the refresh after it
+/// failed, if it did (an error code and the reason).
+#[derive(Default)]
+struct Served {
+    set: Option<CredentialSet>,
+    failure: Option<(&'static str, String)>,
+}
+
 struct AppState {
     token: SecretString,
     /// The address bound, which the `Host` header must name.
     listen: SocketAddr,
-    current: Arc<RwLock<Option<CredentialSet>>>,
+    current: Arc<RwLock<Served>>,
+    wake: Arc<Notify>,
 }
 
 /// Whether a `Host` header names the endpoint at `listen`: its port, and
@@ -258,7 +301,7 @@ async fn credentials(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         );
     }
     let current = state.current.read().unwrap_or_else(|p| p.into_inner());
-    let Some(set) = current.as_ref() else {
+    let Some(set) = current.set.as_ref() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "NotReady",
@@ -266,11 +309,19 @@ async fn credentials(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         );
     };
     if set.expiration <= OffsetDateTime::now_utc() {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Expired",
-            "the credentials have expired and ssocred could not refresh them; see its log",
-        );
+        state.wake.notify_one();
+        return match &current.failure {
+            Some((code, reason)) => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code,
+                &format!("ssocred cannot refresh the expired credentials: {reason}"),
+            ),
+            None => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Expired",
+                "the credentials have expired and ssocred could not refresh them; see its log",
+            ),
+        };
     }
     let doc = Document {
         access_key_id: &set.access_key_id,
@@ -341,6 +392,10 @@ impl Sink for ServeSink {
 
     fn serves_continuously(&self) -> bool {
         true
+    }
+
+    fn refresh_failed(&mut self, error: &ssocred_core::Error) {
+        self.endpoint.refresh_failed(error);
     }
 }
 
@@ -472,6 +527,40 @@ mod tests {
             assert!(denied.starts_with("HTTP/1.1 401"), "{auth:?}: {denied}");
             assert!(!denied.contains("SECRET") && !denied.contains("SESSION"));
         }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn expired_credentials_answer_why_and_wake_the_producer() {
+        let mut sink = ServeSink::new(Endpoint::start(DEFAULT_LISTEN, false).unwrap(), None);
+        let url = sink.endpoint().url().to_owned();
+        let token = sink.endpoint().token().expose_secret().to_owned();
+        let wake = sink.endpoint().wake();
+        let mut stale = set();
+        stale.expiration = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        sink.accept(&stale).unwrap();
+        sink.commit(&mut Vec::new()).unwrap();
+        sink.refresh_failed(&ssocred_core::Error::LoginRequired {
+            reason: "the SSO login for corp expired".into(),
+            login_command: "ssocred login -p dev".into(),
+        });
+        let answer = get(&url, Some(&token)).await;
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(doc["code"], "LoginRequired");
+        assert_eq!(
+            doc["message"],
+            "ssocred cannot refresh the expired credentials: the SSO login for corp expired; log in with `ssocred login -p dev`"
+        );
+        assert!(!answer.contains("SECRET") && !answer.contains("SESSION"));
+        // The request left a wake-up for the producer.
+        tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified())
+            .await
+            .expect("the producer was woken");
+        // A new round is served, and the failure forgotten.
+        sink.accept(&set()).unwrap();
+        sink.commit(&mut Vec::new()).unwrap();
+        assert!(get(&url, Some(&token)).await.starts_with("HTTP/1.1 200"));
     }
 
     /// A raw GET of `url` with `host` as its `Host` header.
