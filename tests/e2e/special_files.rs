@@ -18,7 +18,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs `cmd` with `input` on stdin; kills it and fails the test when it
 /// has not finished by [`DEADLINE`].
-fn run_within_deadline(cmd: &mut Command, input: &[u8]) -> Output {
+pub(crate) fn run_within_deadline(cmd: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -39,7 +39,7 @@ fn run_within_deadline(cmd: &mut Command, input: &[u8]) -> Output {
     }
 }
 
-fn mkfifo(path: &Path) {
+pub(crate) fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
 }
