@@ -167,6 +167,8 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// Says on stderr that `path`, being `what`, is passed over: the parent's
+/// file applying instead must never come as a surprise.
 fn passed_over(path: &Path, what: &str) {
     ssocred_core::stderr_line!(
         "ssocred: warning: {} is {what}, not a file; it is passed over",
@@ -177,7 +179,9 @@ fn passed_over(path: &Path, what: &str) {
 /// A project file as read: this user's (or root's), or another user's,
 /// which is never parsed.
 enum Loaded {
+    /// Read and parsed (boxed: the other variant is small).
     Read(Box<ProjectFile>),
+    /// Another user's file or link, at this path: never read.
     AnotherUsers(PathBuf),
 }
 
@@ -208,6 +212,7 @@ fn load(path: &Path) -> Result<Loaded, Error> {
     let path = own_path(path)?;
     let cannot = |e: std::io::Error| {
         let message = format!("cannot read the project file: {e}");
+        // Over the cap: what the repository holds, not what the user set.
         if e.kind() == std::io::ErrorKind::InvalidData {
             Error::Usage(format!("{}: {message}", path.display()))
         } else {

@@ -138,8 +138,9 @@ pub const MAX_CA_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
 /// device such as a link to `/dev/zero`, or a directory is refused), and at
 /// most `limit + 1` bytes are read.
 ///
-/// A missing file keeps [`io::ErrorKind::NotFound`]; every other error says
-/// what is wrong without the path, which the caller names.
+/// A missing file keeps [`io::ErrorKind::NotFound`], and a file over `limit`
+/// is [`io::ErrorKind::InvalidData`]; every error says what is wrong
+/// without the path, which the caller names.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_bounded_with_metadata(path, limit).map(|(bytes, _)| bytes)
 }
