@@ -10,7 +10,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use ssocred_core::Error;
 use ssocred_core::domain::role::RoleEntry;
-use ssocred_core::domain::text::visible;
+use ssocred_core::domain::text::{visible, visible_column};
 use ssocred_core::store::frecency::{RoleHistory, history_path};
 
 use crate::settings::config_file::ChooserOrder;
@@ -90,12 +90,13 @@ fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize>
     order
 }
 
-/// One line per role, in `order`, in aligned columns: account name,
-/// account id, role name; names escaped.
+/// One line per role, in `order`, in aligned columns: account name (cut
+/// to [`MAX_COLUMN`](ssocred_core::domain::text::MAX_COLUMN) characters, so
+/// one huge name pads no line), account id, role name; names escaped.
 fn labels(entries: &[RoleEntry], order: &[usize]) -> Vec<String> {
     let names: Vec<String> = order
         .iter()
-        .map(|i| visible(&entries[*i].account_name).into_owned())
+        .map(|i| visible_column(&entries[*i].account_name).into_owned())
         .collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     order

@@ -47,6 +47,30 @@ fn list_prints_every_role_with_the_fewest_calls() {
     );
 }
 
+/// One huge account name among many accounts: the table's name column is
+/// capped, so the name is cut with a mark instead of padding every row
+/// (900 KB once made `list` write 360 MB); `--json` keeps it whole.
+#[test]
+fn a_huge_account_name_is_cut_and_pads_no_row() {
+    let huge = "N".repeat(200_000);
+    let w = World::with_emulator(
+        EmulatorConfig::generated(100, 1)
+            .account(Account::new("333333333333", &huge).role("Dev"))
+            .with_token(TOKEN),
+    );
+    let table = ok(&w.run(&["list", "-p", "modern", "-q"]));
+    assert_eq!(table.lines().count(), 102, "{}", &table[..300]);
+    assert!(
+        table.len() < 64 * 1024,
+        "the table is {} bytes",
+        table.len()
+    );
+    let cut = format!("333333333333  {}…  Dev  ", "N".repeat(63));
+    assert!(table.contains(&cut), "{}", &table[..300]);
+    let json = ok(&w.run(&["list", "-p", "modern", "-q", "--json", "--account", "3*"]));
+    assert!(json.contains(&huge), "--json keeps the name whole");
+}
+
 #[test]
 fn pagination_edges() {
     // No accounts at all: one call, a header and nothing else.
@@ -316,6 +340,39 @@ fn discover_writes_a_managed_block_and_reruns_identically() {
     // The predecessor's flag does the same.
     ok(&w.run(&["-p", "modern", "--discover-roles"]));
     assert_eq!(std::fs::read_to_string(w.config_path()).unwrap(), first);
+}
+
+/// `discover` keeps the mode of the config it rewrites (a 0644 config
+/// stayed 0600), and refuses a read-only one, leaving it as it was.
+// Unix only: permission bits (a Windows file inherits its directory's ACL).
+#[cfg(unix)]
+#[test]
+fn discover_keeps_the_configs_mode_and_refuses_a_read_only_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let set = |bits: u32| {
+        std::fs::set_permissions(w.config_path(), std::fs::Permissions::from_mode(bits)).unwrap()
+    };
+    set(0o644);
+    ok(&w.run(&["discover", "-p", "modern"]));
+    assert_eq!(mode_of(&w.config_path()), Some(0o644));
+    assert!(
+        std::fs::read_to_string(w.config_path())
+            .unwrap()
+            .contains("credential_process")
+    );
+
+    w.write_config(CONFIG);
+    set(0o444);
+    let out = w.run(&["discover", "-p", "modern"]);
+    assert_eq!(code(&out), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&w.config_path().display().to_string()) && err.contains("read-only"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(w.config_path()).unwrap(), CONFIG);
+    assert_eq!(mode_of(&w.config_path()), Some(0o444));
 }
 
 #[test]

@@ -30,6 +30,7 @@ fn dotenv_prints_and_merges() {
     let env_file = w.home().join("app/.env");
     std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
     std::fs::write(&env_file, "# app\nPORT=8080\nAWS_REGION=old\n").unwrap();
+    let mode_before = mode_of(&env_file);
     w.emulator.reset_counts();
     let out = ok(&w.run(&[
         "-p",
@@ -49,7 +50,9 @@ fn dotenv_prints_and_merges() {
         }
     }
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), want);
-    assert_eq!(mode_of(&env_file), PRIVATE_FILE);
+    // The user's file keeps the mode it had; only a file ssocred creates is
+    // made private.
+    assert_eq!(mode_of(&env_file), mode_before);
 }
 
 #[test]

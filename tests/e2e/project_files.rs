@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 
 use crate::world::*;
 
@@ -307,5 +308,188 @@ fn a_role_named_on_the_command_line_is_not_chained_by_the_project() {
             .sts_count(ssocred_emulator::StsOperation::AssumeRole),
         0,
         "no hop was assumed"
+    );
+}
+
+/// A file over the cap is refused before anything else is done with it: a
+/// 1 GiB file in a repository once made every command in the tree allocate
+/// gigabytes and abort.
+#[test]
+fn a_project_file_over_64_kib_is_refused_with_exit_2_naming_it() {
+    let padding = format!("# {}\n", "x".repeat(1000)).repeat(70);
+    let (w, file, nested) = with_project(&format!("{PROJECT}{padding}"));
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("64 KiB"),
+        "{err}"
+    );
+    let out = run_in(&w, &nested, &["trust"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!w.state_dir().join("trusted-projects.json").exists());
+    assert!(w.emulator.issued().is_empty());
+}
+
+/// A directory by the file's name is passed over, as before, but no longer
+/// silently: the parent's file applies in its place, and the user is told.
+#[test]
+fn a_directory_by_the_name_is_passed_over_saying_so() {
+    let (w, _, nested) = with_project(PROJECT);
+    ok(&run_in(&w, &nested, &["trust"]));
+    let odd = nested.join(".ssocred.toml");
+    std::fs::create_dir(&odd).unwrap();
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    let got = ok_json(&out);
+    assert_eq!(got["region"], "ap-south-1", "the parent's file applies");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&odd.display().to_string()) && err.contains("a directory"),
+        "{err}"
+    );
+}
+
+// Unix only: FIFOs.
+#[cfg(unix)]
+#[test]
+fn a_fifo_by_the_name_is_passed_over_saying_so_and_never_read() {
+    let (w, _, nested) = with_project(PROJECT);
+    ok(&run_in(&w, &nested, &["trust"]));
+    let fifo = nested.join(".ssocred.toml");
+    crate::special_files::mkfifo(&fifo);
+    let out = w
+        .cmd()
+        .current_dir(&nested)
+        .args(["--sink", "json"])
+        .run_to_end_with(b"", Duration::from_secs(60));
+    let got = ok_json(&out);
+    assert_eq!(got["region"], "ap-south-1", "the parent's file applies");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&fifo.display().to_string()) && err.contains("a FIFO"),
+        "{err}"
+    );
+    // Named outright, it is refused at once: the open never waits for a
+    // writer.
+    let out = w
+        .cmd()
+        .current_dir(&nested)
+        .args(["trust", &fifo.display().to_string()])
+        .run_to_end_with(b"", Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&fifo.display().to_string()) && err.contains("not a regular file"),
+        "{err}"
+    );
+}
+
+/// A link is trusted as the link: trusting a file does not trust every
+/// link to it, which anyone could make in a directory of their own.
+// Unix only: making a symlink on Windows needs a privilege.
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_trusted_file_is_not_trusted_until_the_link_is() {
+    let (w, file, nested) = with_project(PROJECT);
+    ok(&run_in(&w, &nested, &["trust"]));
+    let other = w.home().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let link = other.join(".ssocred.toml");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let out = run_in(&w, &other, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{} is not trusted", link.display())),
+        "{err}"
+    );
+    ok(&run_in(&w, &other, &["trust"]));
+    let got = ok_json(&run_in(&w, &other, &["--sink", "json"]));
+    assert_eq!(got["region"], "ap-south-1");
+}
+
+/// A link another user planted is theirs, whatever it points at: passed
+/// over with a warning, never followed (it once read `/etc/passwd` and
+/// failed with exit 3, or a root-owned empty file and failed with exit 2).
+// Unix only: file owners are Unix uids (Windows files carry ACLs).
+#[cfg(unix)]
+#[test]
+fn a_link_planted_by_another_user_is_passed_over_with_a_warning() {
+    if !ssocred_test_support::require_root(
+        "a_link_planted_by_another_user_is_passed_over_with_a_warning",
+        "making a link another user owns needs root",
+    ) {
+        return;
+    }
+    let (w, file, nested) = with_project(PROJECT);
+    let empty = w.home().join("root-empty");
+    std::fs::write(&empty, "").unwrap();
+    for target in [Path::new("/etc/passwd"), empty.as_path()] {
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(target, &file).unwrap();
+        std::os::unix::fs::lchown(&file, Some(65534), Some(65534)).unwrap();
+        let out = w
+            .cmd()
+            .current_dir(&nested)
+            .env("SSOCRED_PROFILE", "modern")
+            .args(["-r", READ_ONLY_ARN, "--sink", "json"])
+            .output()
+            .unwrap();
+        let got = ok_json(&out);
+        assert_eq!(got["region"], "us-east-1", "{target:?} is not read");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains("another user"),
+            "{err}"
+        );
+    }
+}
+
+/// The trust store is the user's own: one another user planted (with
+/// `XDG_STATE_HOME` in a shared directory) would trust files for them.
+// Unix only: file owners are Unix uids (Windows files carry ACLs).
+#[cfg(unix)]
+#[test]
+fn a_trust_store_of_another_user_is_refused_naming_it() {
+    if !ssocred_test_support::require_root(
+        "a_trust_store_of_another_user_is_refused_naming_it",
+        "making a file another user owns needs root",
+    ) {
+        return;
+    }
+    let (w, _, nested) = with_project(PROJECT);
+    ok(&run_in(&w, &nested, &["trust"]));
+    let store = w.state_dir().join("trusted-projects.json");
+    std::os::unix::fs::chown(&store, Some(65534), Some(65534)).unwrap();
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&store.display().to_string()) && err.contains("another user"),
+        "{err}"
+    );
+    assert!(w.emulator.issued().is_empty(), "nothing ran on its word");
+}
+
+/// A trust store that is not a regular file is refused at once (it was
+/// read with a blocking read: a FIFO there hung every run in a project).
+// Unix only: FIFOs.
+#[cfg(unix)]
+#[test]
+fn a_trust_store_that_is_a_fifo_is_refused_at_once() {
+    let (w, _, nested) = with_project(PROJECT);
+    let store = w.state_dir().join("trusted-projects.json");
+    std::fs::create_dir_all(w.state_dir()).unwrap();
+    crate::special_files::mkfifo(&store);
+    let out = w
+        .cmd()
+        .current_dir(&nested)
+        .args(["--sink", "json"])
+        .run_to_end_with(b"", Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&store.display().to_string()) && err.contains("not a regular file"),
+        "{err}"
     );
 }

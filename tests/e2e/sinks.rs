@@ -106,6 +106,42 @@ fn env_output_evaluated_by_sh_sets_exactly_the_credentials() {
     assert_eq!(String::from_utf8(shell.stdout).unwrap(), expected);
 }
 
+/// The credentials-file sink keeps the mode of the file it rewrites (only
+/// a file it creates is 0600), and refuses a read-only one, leaving it as
+/// it was.
+// Unix only: permission bits (a Windows file inherits its directory's ACL).
+#[cfg(unix)]
+#[test]
+fn credentials_file_keeps_its_mode_and_a_read_only_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let path = w.credentials_path();
+    let set =
+        |bits: u32| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(bits)).unwrap();
+    let before = "[other]\naws_access_key_id = AKIAOTHER\n";
+    std::fs::write(&path, before).unwrap();
+    set(0o640);
+    ok(&w.run(&["-p", "modern", "-r", READ_ONLY_ARN]));
+    assert_eq!(mode_of(&path), Some(0o640));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[default]")
+    );
+
+    std::fs::write(&path, before).unwrap();
+    set(0o444);
+    let out = w.run(&["-p", "modern", "-r", READ_ONLY_ARN]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("read-only"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert_eq!(mode_of(&path), Some(0o444));
+}
+
 #[test]
 fn credentials_file_is_created_private_with_the_default_profile() {
     let w = World::new();

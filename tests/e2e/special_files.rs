@@ -16,7 +16,7 @@ use crate::world::*;
 /// than a hang.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn mkfifo(path: &Path) {
+pub(crate) fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
 }

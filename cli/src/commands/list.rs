@@ -8,7 +8,7 @@ use clap::Args;
 use ssocred_core::Error;
 use ssocred_core::aws::discovery::RoleFilter;
 use ssocred_core::domain::role::RoleEntry;
-use ssocred_core::domain::text::visible;
+use ssocred_core::domain::text::{visible, visible_column};
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;
@@ -71,15 +71,17 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
 }
 
 /// An aligned table: account id, account name, role, role ARN, with server
-/// text escaped for the terminal.
+/// text escaped for the terminal and the padded columns capped at
+/// [`MAX_COLUMN`](ssocred_core::domain::text::MAX_COLUMN) characters
+/// (`--json` has every name whole).
 fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()> {
     let rows: Vec<[Cow<'_, str>; 4]> = entries
         .iter()
         .map(|e| {
             [
                 visible(&e.account_id),
-                visible(&e.account_name),
-                visible(&e.role_name),
+                visible_column(&e.account_name),
+                visible_column(&e.role_name),
                 visible(&e.role_arn),
             ]
         })
@@ -107,4 +109,58 @@ fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()
         row(out, id, name, role, arn)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ssocred_core::domain::text::{CUT_MARK, MAX_COLUMN};
+
+    fn entry(account_name: &str, role_name: &str) -> RoleEntry {
+        RoleEntry {
+            account_id: "123456789012".to_owned(),
+            account_name: account_name.to_owned(),
+            role_name: role_name.to_owned(),
+            role_arn: format!("arn:aws:iam::123456789012:role/{role_name}"),
+        }
+    }
+
+    #[test]
+    fn a_huge_name_is_cut_and_pads_no_row_past_the_cap() {
+        let huge = "N".repeat(900_000);
+        let mut entries = vec![entry(&huge, "Dev")];
+        entries.extend((0..400).map(|i| entry(&format!("acct-{i}"), "ReadOnly")));
+        let mut out = Vec::new();
+        write_table(&mut out, &entries).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        // id, name, role (each padded, capped) and the ARN.
+        assert!(
+            longest < 12 + 2 + MAX_COLUMN + 2 + MAX_COLUMN + 2 + 60,
+            "{longest}"
+        );
+        let cut = format!("{}{CUT_MARK}", "N".repeat(MAX_COLUMN - 1));
+        assert!(
+            text.contains(&format!("123456789012  {cut}  Dev")),
+            "the cut name is marked"
+        );
+        assert!(text.contains("acct-7 "), "{}", &text[..200]);
+    }
+
+    #[test]
+    fn names_within_the_cap_are_whole_and_aligned() {
+        let name = "A".repeat(MAX_COLUMN);
+        let entries = [entry(&name, "Dev"), entry("short", "Admin")];
+        let mut out = Vec::new();
+        write_table(&mut out, &entries).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(&format!("{name}  Dev ")), "{text}");
+        assert!(!text.contains(CUT_MARK), "{text}");
+        let starts: Vec<usize> = text
+            .lines()
+            .map(|l| l.find("arn:").unwrap_or(0))
+            .skip(1)
+            .collect();
+        assert_eq!(starts[0], starts[1], "{text}");
+    }
 }

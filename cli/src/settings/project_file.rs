@@ -13,7 +13,8 @@
 //! among what the user already has: it may set the keys above and nothing
 //! that writes a file, runs a command, or changes an endpoint or a CA. Any
 //! other key is refused (exit 2) naming the file and the key. The file is
-//! read only once its canonical path and SHA-256 are recorded by
+//! read only once its path (its directory canonical, its own name kept: a
+//! link is trusted as the link) and SHA-256 are recorded by
 //! `ssocred trust` (or a yes on the terminal), and again after every change.
 
 use std::collections::BTreeMap;
@@ -36,7 +37,7 @@ pub const FILE_NAME: &str = ".ssocred.toml";
 /// project may set.
 #[derive(Debug)]
 pub struct ProjectFile {
-    /// Its canonical path.
+    /// Its path: the canonical directory and the file's own name.
     pub path: PathBuf,
     text: String,
     /// Its settings.
@@ -140,31 +141,115 @@ fn refused(path: &Path, text: &str, key: &str) -> Error {
     ))
 }
 
-/// The nearest project file: in `dir` or the closest parent.
+/// The largest project file read: a few keys take a few hundred bytes, and
+/// a file from a checked-out repository must not make every command in the
+/// tree allocate what it holds.
+pub const MAX_PROJECT_FILE_BYTES: u64 = 64 * 1024;
+
+/// The nearest project file: in `dir` or the closest parent. Something else
+/// by that name (a directory, a FIFO, a dangling link) is passed over with
+/// a warning, since a parent's file then applies in its place.
 pub fn find(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
+    for candidate in dir.ancestors().map(|d| d.join(FILE_NAME)) {
+        // Followed for the kind only: `read` opens the file itself.
+        match std::fs::metadata(&candidate) {
+            Ok(meta) if meta.is_file() => return Some(candidate),
+            Ok(meta) => passed_over(
+                &candidate,
+                ssocred_core::os::fs::kind_name(ssocred_core::os::file::kind(&meta.file_type())),
+            ),
+            Err(_) if std::fs::symlink_metadata(&candidate).is_ok() => {
+                passed_over(&candidate, "a link to nothing readable");
+            }
+            Err(_) => {}
+        }
+    }
+    None
 }
 
-/// Whether the file at `path` (its target, for a link) belongs to the user
-/// running ssocred, or to root.
-fn owned_by_user_or_root(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| ssocred_core::os::file::owned_by_me_or_root(&m))
+/// Says on stderr that `path`, being `what`, is passed over: the parent's
+/// file applying instead must never come as a surprise.
+fn passed_over(path: &Path, what: &str) {
+    ssocred_core::stderr_line!(
+        "ssocred: warning: {} is {what}, not a file; it is passed over",
+        path.display()
+    );
 }
 
-/// Reads and parses the project file at `path`, by its canonical path (on
-/// Windows the plain `C:\...` form where one exists, not `\\?\C:\...`: it
-/// is shown to the user and printed in a `ssocred trust` command).
+/// A project file as read: this user's (or root's), or another user's,
+/// which is never parsed.
+enum Loaded {
+    /// Read and parsed (boxed: the other variant is small).
+    Read(Box<ProjectFile>),
+    /// Another user's file or link, at this path: never read.
+    AnotherUsers(PathBuf),
+}
+
+/// The path a project file is known by: its directory canonical, its own
+/// name kept, so a link is trusted as the link the user trusted, never
+/// through its target (on Windows the plain `C:\...` form where one exists,
+/// not `\\?\C:\...`: it is shown and printed in a `ssocred trust` command).
+fn own_path(path: &Path) -> Result<PathBuf, Error> {
+    let cannot = |e: std::io::Error| file_error(path, format!("cannot read the project file: {e}"));
+    let name = path
+        .file_name()
+        .ok_or_else(|| file_error(path, "is not a file name".to_owned()))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    Ok(dunce::canonicalize(dir).map_err(cannot)?.join(name))
+}
+
+/// Opens the project file at `path` once and checks the owner and kind of
+/// what was opened, then parses the bytes read from it: a name swapped
+/// between the check and the read changes nothing. A link is followed only
+/// when it is this user's or root's (another user's is theirs, as its
+/// target would be); anything else is opened without following a link and
+/// without blocking (a FIFO cannot hang the run).
+fn load(path: &Path) -> Result<Loaded, Error> {
+    use ssocred_core::os::{file::owned_by_me_or_root, fs};
+    let path = own_path(path)?;
+    let cannot = |e: std::io::Error| {
+        let message = format!("cannot read the project file: {e}");
+        // Over the cap: what the repository holds, not what the user set.
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::Usage(format!("{}: {message}", path.display()))
+        } else {
+            file_error(&path, message)
+        }
+    };
+    let name = std::fs::symlink_metadata(&path).map_err(cannot)?;
+    let (bytes, meta) = if name.file_type().is_symlink() {
+        if !owned_by_me_or_root(&name) {
+            return Ok(Loaded::AnotherUsers(path));
+        }
+        fs::read_bounded_with_metadata(&path, MAX_PROJECT_FILE_BYTES)
+    } else {
+        fs::read_bounded_no_follow(&path, MAX_PROJECT_FILE_BYTES)
+    }
+    .map_err(cannot)?;
+    if !owned_by_me_or_root(&meta) {
+        return Ok(Loaded::AnotherUsers(path));
+    }
+    let text =
+        String::from_utf8(bytes).map_err(|_| file_error(&path, "is not valid UTF-8".to_owned()))?;
+    ProjectFile::parse(&path, text).map(|file| Loaded::Read(Box::new(file)))
+}
+
+/// Reads and parses the project file at `path` ([`load`]'s rules); another
+/// user's file is refused (exit 2).
 pub fn read(path: &Path) -> Result<ProjectFile, Error> {
-    let canonical = dunce::canonicalize(path)
-        .map_err(|e| file_error(path, format!("cannot read the project file: {e}")))?;
-    let text = std::fs::read_to_string(&canonical)
-        .map_err(|e| file_error(&canonical, format!("cannot read the project file: {e}")))?;
-    ProjectFile::parse(&canonical, text)
+    match load(path)? {
+        Loaded::Read(file) => Ok(*file),
+        Loaded::AnotherUsers(path) => Err(Error::Usage(format!(
+            "{} belongs to another user; it is not read",
+            path.display()
+        ))),
+    }
 }
 
-/// The trusted project files: canonical path to SHA-256, in ssocred's state
+/// The trusted project files: path ([`own_path`]) to SHA-256, in ssocred's state
 /// directory.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct TrustedFiles {
@@ -199,13 +284,40 @@ impl TrustStore {
         }
     }
 
+    /// The store's text, or `None` before the first trust. It is read as
+    /// the cache files are: a regular file, bounded, never blocking; and it
+    /// must be this user's (or root's), since a store planted by another
+    /// user (with `XDG_STATE_HOME` in a shared directory) would trust files
+    /// for them.
+    fn read_text(path: &Path) -> Result<Option<String>, Error> {
+        let limit = ssocred_core::os::fs::MAX_CACHE_FILE_BYTES;
+        let (bytes, meta) = match ssocred_core::os::fs::read_bounded_with_metadata(path, limit) {
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(file_error(
+                    path,
+                    format!("cannot read the trusted project files: {e}"),
+                ));
+            }
+        };
+        if !ssocred_core::os::file::owned_by_me_or_root(&meta) {
+            return Err(file_error(
+                path,
+                "belongs to another user, so it cannot say which project files you trust; remove it and trust them again".to_owned(),
+            ));
+        }
+        String::from_utf8(bytes).map(Some).map_err(|_| {
+            file_error(
+                path,
+                "is not valid UTF-8; remove it and trust the project files again".to_owned(),
+            )
+        })
+    }
+
     /// Whether `file`, as it is now, was trusted.
     pub fn trusts(&self, file: &ProjectFile) -> Result<bool, Error> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error(&self.path, "cannot read", e)),
-        };
+        let text = TrustStore::read_text(&self.path)?;
         let trusted = TrustStore::load(text, &self.path)?;
         Ok(trusted.trusted.get(&file.path) == Some(&file.digest()))
     }
@@ -214,9 +326,7 @@ impl TrustStore {
     pub fn trust(&self, file: &ProjectFile) -> Result<(), Error> {
         let store = TargetFile::open_for_update(&self.path)
             .map_err(|e| io_error(&self.path, "cannot open", e))?;
-        let text = store
-            .read()
-            .map_err(|e| io_error(&self.path, "cannot read", e))?;
+        let text = TrustStore::read_text(store.target().path())?;
         let mut trusted = TrustStore::load(text, &self.path)?;
         trusted.trusted.insert(file.path.clone(), file.digest());
         let json = serde_json::to_string_pretty(&trusted)
@@ -242,16 +352,19 @@ pub fn for_run(
     let Some(path) = find(dir) else {
         return Ok(None);
     };
-    if !owned_by_user_or_root(&path) {
-        // Another user's file is not this user's project (a /tmp/.ssocred.toml
-        // would otherwise stop every run below /tmp): passed over, loudly.
-        ssocred_core::stderr_line!(
-            "ssocred: warning: {} belongs to another user; it is not read",
-            path.display()
-        );
-        return Ok(None);
-    }
-    let file = read(&path)?;
+    let file = match load(&path)? {
+        Loaded::Read(file) => *file,
+        Loaded::AnotherUsers(path) => {
+            // Another user's file is not this user's project (a
+            // /tmp/.ssocred.toml would otherwise stop every run below
+            // /tmp): passed over, loudly.
+            ssocred_core::stderr_line!(
+                "ssocred: warning: {} belongs to another user; it is not read",
+                path.display()
+            );
+            return Ok(None);
+        }
+    };
     let store = TrustStore::from_env(env)?;
     if store.trusts(&file)? {
         return Ok(Some(file));

@@ -38,6 +38,27 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The widest a padded column of server text grows (an account or role
+/// name in `list` or the role chooser): a table pads every row to its
+/// widest cell, so one huge name would otherwise be repeated as padding on
+/// every row.
+pub const MAX_COLUMN: usize = 64;
+
+/// The mark that ends a name cut to [`MAX_COLUMN`].
+pub const CUT_MARK: char = '…';
+
+/// [`visible`] for a padded column: escaped, then cut to [`MAX_COLUMN`]
+/// characters, the last one [`CUT_MARK`], when longer.
+pub fn visible_column(text: &str) -> Cow<'_, str> {
+    let shown = visible(text);
+    if shown.chars().count() <= MAX_COLUMN {
+        return shown;
+    }
+    let mut cut: String = shown.chars().take(MAX_COLUMN - 1).collect();
+    cut.push(CUT_MARK);
+    Cow::Owned(cut)
+}
+
 /// [`visible`] for a message that may span lines on purpose: newlines stay,
 /// every other character a terminal would act on is escaped. For the last
 /// line of defence (ssocred's own error messages), not for server text,
@@ -117,6 +138,20 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_is_cut_at_the_cap_with_a_mark() {
+        let exact = "a".repeat(MAX_COLUMN);
+        assert_eq!(visible_column(&exact), exact.as_str());
+        let long = "é".repeat(MAX_COLUMN * 3);
+        let cut = visible_column(&long);
+        assert_eq!(cut.chars().count(), MAX_COLUMN);
+        assert_eq!(cut, format!("{}{CUT_MARK}", "é".repeat(MAX_COLUMN - 1)));
+        // Escaped first: control characters never survive the cut.
+        let escapes = "\u{1b}".repeat(100);
+        let cut = visible_column(&escapes);
+        assert!(cut.ends_with(CUT_MARK) && !cut.contains('\u{1b}'), "{cut}");
+    }
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {

@@ -138,8 +138,9 @@ pub const MAX_CA_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
 /// device such as a link to `/dev/zero`, or a directory is refused), and at
 /// most `limit + 1` bytes are read.
 ///
-/// A missing file keeps [`io::ErrorKind::NotFound`]; every other error says
-/// what is wrong without the path, which the caller names.
+/// A missing file keeps [`io::ErrorKind::NotFound`], and a file over `limit`
+/// is [`io::ErrorKind::InvalidData`]; every error says what is wrong
+/// without the path, which the caller names.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_bounded_with_metadata(path, limit).map(|(bytes, _)| bytes)
 }
@@ -147,7 +148,30 @@ pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 /// [`read_bounded`], also returning the metadata of the file read (taken on
 /// the open handle, so it describes the bytes returned).
 pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
-    let file = os_file::read_bounded_options().open(path)?;
+    read_open_bounded(os_file::read_bounded_options().open(path)?, limit)
+}
+
+/// [`read_bounded_with_metadata`] without following a link at `path`
+/// itself: a link there is refused (its parent directories are followed).
+/// One open, one `fstat` of that descriptor and the bytes read from it, so
+/// the owner and kind the caller checks in the metadata are those of the
+/// bytes returned, whatever is renamed or swapped meanwhile.
+pub fn read_bounded_no_follow(path: &Path, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
+    let file = os_file::read_no_follow_options().open(path).map_err(|e| {
+        if os_file::is_symlink_refused(&e) {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (it is a symlink, which is not followed here); remove it",
+            )
+        } else {
+            e
+        }
+    })?;
+    read_open_bounded(file, limit)
+}
+
+/// [`read_bounded`]'s checks and read, on a file already open.
+fn read_open_bounded(file: File, limit: u64) -> io::Result<(Vec<u8>, Metadata)> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -175,8 +199,8 @@ pub fn read_bounded_with_metadata(path: &Path, limit: u64) -> io::Result<(Vec<u8
     Ok((bytes, meta))
 }
 
-/// What a kind of file is, for an error.
-fn kind_name(kind: Kind) -> &'static str {
+/// What a kind of file is, for a message: "a FIFO".
+pub fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::File => "a regular file",
         Kind::Dir => "a directory",
@@ -405,13 +429,15 @@ impl TargetFile {
 
     /// Replaces a regular file atomically ([`write_atomic_with`]'s steps), or
     /// writes a FIFO or device in place. An error from `fill` leaves a
-    /// replaced file as it was.
+    /// replaced file as it was. The file is the user's: a replaced file
+    /// keeps its permission bits (a 0644 `~/.aws/config` stays 0644; a
+    /// new file is 0600), and a read-only one (no write bit) is refused.
     pub fn write_with(
         &self,
         fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
         match &self.target {
-            Target::Replace(real) => replace(real, fill),
+            Target::Replace(real) => replace(real, Mode::Kept, fill),
             Target::InPlace(path) => write_in_place(path, fill),
         }
     }
@@ -434,8 +460,10 @@ fn write_in_place(
 /// Replaces `target` (resolved under [`resolve`]'s rules) with `contents`:
 /// the bytes go to a 0600 temp file in the same directory, are fsynced, and
 /// the temp file is renamed over the target, so a crash leaves the old file
-/// or the new one. Missing directories are created 0700. A target that is
-/// not a regular file is refused. The caller holds the lock of the resolved
+/// or the new one. For ssocred's own files (caches, state): the result is
+/// 0600 whatever the replaced file's mode was; a user's file is written
+/// through [`TargetFile`], which keeps its mode. Missing directories are
+/// created 0700. A target that is not a regular file is refused. The caller holds the lock of the resolved
 /// target.
 pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
     write_atomic_with(target, |file| file.write_all(contents))
@@ -449,12 +477,47 @@ pub fn write_atomic_with(
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     match resolve(target)? {
-        Target::Replace(real) => replace(&real, fill),
+        Target::Replace(real) => replace(&real, Mode::Private, fill),
         Target::InPlace(path) => Err(refusal(format!("{} is not a regular file", path.display()))),
     }
 }
 
-fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+/// The metadata of the regular file `target` replaces, whose mode the new
+/// file keeps, or `None` when there is none yet. A read-only file (no write
+/// bit) is refused: the user protected it, and renaming over it would
+/// overrule that.
+fn replaced_file(target: &Path) -> io::Result<Option<Metadata>> {
+    let meta = match std::fs::symlink_metadata(target) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if meta.permissions().readonly() {
+        return Err(refusal(format!(
+            "{} is read-only; make it writable (chmod u+w) for ssocred to update it",
+            target.display()
+        )));
+    }
+    Ok(Some(meta))
+}
+
+/// The mode a file gets when it is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// 0600, whatever the replaced file had: ssocred's own files (caches,
+    /// state), which only ssocred and the AWS tools read.
+    Private,
+    /// The replaced file's permission bits, and a read-only file refused:
+    /// a file of the user's, written by a sink or `init`. A new one is 0600.
+    Kept,
+}
+
+fn replace(
+    target: &Path,
+    mode: Mode,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -464,9 +527,19 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let replaced = match mode {
+        Mode::Private => None,
+        Mode::Kept => replaced_file(target)?,
+    };
+    let to = To {
+        dir: &dir,
+        name: &name,
+        target,
+        replaced: replaced.as_ref(),
+    };
     match os_file::unnamed_temp(&dir) {
-        Some(file) => replace_through_unnamed(file, &dir, &name, target, fill)?,
-        None => replace_through_named(&dir, &name, target, fill)?,
+        Some(file) => replace_through_unnamed(file, &to, fill)?,
+        None => replace_through_named(&to, fill)?,
     }
     // Make the rename itself durable.
     os_file::sync_dir(&dir)?;
@@ -479,19 +552,39 @@ fn replace(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -
 /// killed meanwhile leaves the temp file, which [`sweep_stale_temps`]
 /// removes later.
 fn replace_through_named(
-    dir: &Path,
-    name: &str,
-    target: &Path,
+    to: &To<'_>,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut temp = named_temp(dir, name)?;
+    let mut temp = named_temp(to.dir, to.name)?;
     {
         let mut out = io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
         fill(&mut out)?;
         out.flush()?;
     }
+    to.keep_mode(temp.as_file())?;
     temp.as_file().sync_all()?;
-    persist(temp, target)
+    persist(temp, to.target)
+}
+
+/// Where a temp file goes: its directory, the target's name and path, and
+/// the file it replaces, if any.
+struct To<'a> {
+    dir: &'a Path,
+    name: &'a str,
+    target: &'a Path,
+    replaced: Option<&'a Metadata>,
+}
+
+impl To<'_> {
+    /// Gives the filled temp `file` the mode of the file it replaces (the
+    /// user's choice, such as a 0644 `~/.aws/config`); a new file stays
+    /// 0600.
+    fn keep_mode(&self, file: &File) -> io::Result<()> {
+        match self.replaced {
+            Some(meta) => os_file::keep_mode(file, meta),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Renames the named temp file over `target` ([`os_file::rename_over`]:
@@ -524,16 +617,16 @@ fn named_temp(dir: &Path, name: &str) -> io::Result<tempfile::NamedTempFile> {
 /// are copied into a named temp file instead.
 fn replace_through_unnamed(
     mut file: File,
-    dir: &Path,
-    name: &str,
-    target: &Path,
+    to: &To<'_>,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    let (dir, name, target) = (to.dir, to.name, to.target);
     {
         let mut out = io::BufWriter::with_capacity(64 * 1024, &mut file);
         fill(&mut out)?;
         out.flush()?;
     }
+    to.keep_mode(&file)?;
     file.sync_all()?;
     let linked = loop {
         let candidate = dir.join(format!(
@@ -551,6 +644,7 @@ fn replace_through_unnamed(
         let mut temp = named_temp(dir, name)?;
         io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
         io::copy(&mut file, temp.as_file_mut())?;
+        to.keep_mode(temp.as_file())?;
         temp.as_file().sync_all()?;
         return persist(temp, target);
     };

@@ -118,6 +118,13 @@ pub mod file {
         owned_by_me(meta) || meta.uid() == 0
     }
 
+    /// Gives `file` the permission bits of `like` (no set-id or sticky
+    /// bit): a file replacing another keeps the mode the user gave it.
+    pub fn keep_mode(file: &File, like: &Metadata) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(like.mode() & 0o777))
+    }
+
     /// Options that create a new file readable by its owner only (0600).
     pub fn private_new_file_options() -> OpenOptions {
         let mut options = OpenOptions::new();

@@ -105,6 +105,13 @@ pub mod file {
         true
     }
 
+    /// Nothing to keep: a file has no permission bits, and the replacing
+    /// file inherits the ACL of the directory it is made in, as the
+    /// replaced one did (a read-only file is refused before).
+    pub fn keep_mode(_file: &File, _like: &Metadata) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Options that create a new file; it inherits the private ACL of the
     /// user's profile directory it is made in.
     pub fn private_new_file_options() -> OpenOptions {

@@ -231,6 +231,8 @@ mod tests {
                       [dev]   # the one\nregion = us-east-1\naws_access_key_id = OLD\n  \n[beta]\nx = y\n\tcont\n\n\
                       ; trailing\n[gamma]\nk=v\n[delta]\nk = v";
         std::fs::write(&path, before).unwrap();
+        let mode = || ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
+        let mode_before = mode();
         run(&path, "credentials-file:dev").unwrap();
         let after = std::fs::read_to_string(&path).unwrap();
         let expected = before.replace(
@@ -238,10 +240,9 @@ mod tests {
             "region = eu-west-1\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = se/cr+et\naws_session_token = tok==\n",
         );
         assert_eq!(after, expected);
-        assert_eq!(
-            ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap()),
-            ssocred_core::os::file::PRIVATE_FILE_MODE
-        );
+        // The user's file keeps its mode; only a file the sink creates is
+        // private.
+        assert_eq!(mode(), mode_before);
     }
 
     #[test]

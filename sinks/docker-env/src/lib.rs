@@ -184,18 +184,21 @@ AWS_DEFAULT_REGION=eu-west-1\n"
     fn writes_a_private_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aws.env");
-        std::fs::write(&path, "OLD=1\n").unwrap();
+        let mode = || ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
         assert_eq!(
             run(dir.path(), "docker-env:aws.env", &sample_set()).unwrap(),
             ""
         );
+        assert_eq!(mode(), ssocred_core::os::file::PRIVATE_FILE_MODE);
+        // Rewritten whole, keeping the mode it has.
+        std::fs::write(&path, "OLD=1\n").unwrap();
+        run(dir.path(), "docker-env:aws.env", &sample_set()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             docker_parse(&text).unwrap()["AWS_ACCESS_KEY_ID"],
             "ASIAEXAMPLEKEY"
         );
         assert!(!text.contains("OLD"));
-        let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
-        assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
+        assert_eq!(mode(), ssocred_core::os::file::PRIVATE_FILE_MODE);
     }
 }

@@ -299,6 +299,8 @@ AWS_DEFAULT_REGION=\"eu-west-1\"\n";
         let before = "# app settings\nDATABASE_URL=\"postgres://x\"\nexport AWS_ACCESS_KEY_ID=OLD # old\n\
 MULTI=\"line one\nAWS_REGION=inside-a-value\n\"\n  AWS_REGION = 'us-east-1'\nAWS_REGION=dup\nLAST=1";
         std::fs::write(&path, before).unwrap();
+        let mode = || ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
+        let mode_before = mode();
         assert_eq!(run(dir.path(), "dotenv:.env", &sample_set()).unwrap(), "");
         let after = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
@@ -310,8 +312,9 @@ AWS_SESSION_TOKEN=\"IQoJb3JpZ2luX2VjE/token+==\"\n\
 AWS_CREDENTIAL_EXPIRATION=\"2030-01-02T03:04:05Z\"\n\
 AWS_DEFAULT_REGION=\"eu-west-1\"\n"
         );
-        let mode = ssocred_core::os::file::mode_bits(&std::fs::metadata(&path).unwrap());
-        assert_eq!(mode, ssocred_core::os::file::PRIVATE_FILE_MODE);
+        // The user's file keeps its mode; only a file the sink creates is
+        // private.
+        assert_eq!(mode(), mode_before);
         // A second run changes nothing.
         run(dir.path(), "dotenv,path=.env", &sample_set()).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), after);

@@ -72,7 +72,6 @@ fn writes_private_files_and_dirs() {
     let target = dir.path().join("new/.aws/credentials");
     write_atomic(&target, b"hello").unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"hello");
-    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&target), 0o600);
     assert_eq!(mode(target.parent().unwrap()), 0o700);
     // No temp file stays behind.
@@ -80,6 +79,105 @@ fn writes_private_files_and_dirs() {
         .unwrap()
         .collect();
     assert_eq!(names.len(), 1);
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_replaced_user_file_keeps_its_mode_by_either_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("config");
+    for bits in [0o644, 0o640, 0o600, 0o664] {
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(bits)).unwrap();
+        TargetFile::open(&target).unwrap().write(b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(mode(&target), bits, "{bits:o}");
+    }
+    // The named temp file, where no unnamed one can be made, alike.
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let replaced = std::fs::metadata(&target).unwrap();
+    let to = To {
+        dir: dir.path(),
+        name: "config",
+        target: &target,
+        replaced: Some(&replaced),
+    };
+    replace_through_named(&to, |out| out.write_all(b"named")).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"named");
+    assert_eq!(mode(&target), 0o644);
+    // Set-id bits are never carried over.
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    TargetFile::open(&target).unwrap().write(b"x").unwrap();
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777,
+        0o755
+    );
+    // ssocred's own files (caches, state) are 0600 whatever they were.
+    write_atomic(&target, b"cache").unwrap();
+    assert_eq!(mode(&target), 0o600);
+}
+
+#[test]
+fn a_read_only_user_file_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("config");
+    for bits in [0o444, 0o400] {
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(bits)).unwrap();
+        let e = TargetFile::open(&target)
+            .unwrap()
+            .write(b"new")
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("{} is read-only", target.display())),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(mode(&target), bits);
+        let temps = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count();
+        assert_eq!(temps, 0, "no temp file was made");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+#[test]
+fn no_follow_reads_refuse_a_link_and_a_fifo_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "data").unwrap();
+    let (bytes, meta) = read_bounded_no_follow(&file, 10).unwrap();
+    assert_eq!(bytes, b"data");
+    assert!(meta.is_file());
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let e = read_bounded_no_follow(&link, 10).unwrap_err();
+    assert!(e.to_string().contains("it is a symlink"), "{e}");
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let (sender, done) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || sender.send(read_bounded_no_follow(&path, 10).map(|(b, _)| b)));
+    let e = done
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the read hung on a FIFO")
+        .unwrap_err();
+    assert!(e.to_string().contains("(it is a FIFO)"), "{e}");
+    let e = read_bounded_no_follow(&file, 3).unwrap_err();
+    assert!(e.to_string().contains("larger than the 3 bytes"), "{e}");
 }
 
 #[test]
