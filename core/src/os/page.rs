@@ -227,13 +227,16 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
-        assert_eq!(
-            dir(
-                &vars(&[("XDG_RUNTIME_DIR", "/run/user/1"), ("HOME", "/h")]),
-                "login"
-            ),
-            Some(PathBuf::from("/run/user/1/ssocred"))
-        );
+        // An absolute directory on every system (`/run/user/1` has no drive
+        // letter, so Windows would take it for a relative one).
+        let runtime = std::env::temp_dir().join("run-user-1");
+        let runtime_text = runtime.to_string_lossy().into_owned();
+        let with_runtime = |k: &str| match k {
+            "XDG_RUNTIME_DIR" => Some(runtime_text.clone()),
+            "HOME" => Some("/h".to_owned()),
+            _ => None,
+        };
+        assert_eq!(dir(&with_runtime, "login"), Some(runtime.join("ssocred")));
         let relative = vars(&[("XDG_RUNTIME_DIR", "rel"), ("HOME", "/h")]);
         let cache = dirs::ssocred_cache_dir(&relative, Path::new("/h"));
         assert!(cache.starts_with("/h"), "{cache:?}");
