@@ -248,12 +248,6 @@ pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole
     let sections = files.sections();
     let mut names: Vec<&str> = sections.profiles().collect();
     names.sort_unstable();
-    let shares_login = |name: &str| {
-        name == profile.name
-            || files
-                .sso_profile(name)
-                .is_ok_and(|other| same_login(&other, profile))
-    };
     let mut roles = Vec::new();
     for name in names {
         if name == profile.name {
@@ -261,7 +255,7 @@ pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole
         }
         let found = match files.profile_value(name, "credential_process") {
             Some(line) => process_role(line)
-                .filter(|found| shares_login(&found.profile))
+                .filter(|found| shares_login(files, profile, &found.profile))
                 .map(|found| (found.role, found.chain)),
             None => files
                 .sso_profile(name)
@@ -279,6 +273,51 @@ pub fn config_roles(files: &ProfileFiles, profile: &SsoProfile) -> Vec<NamedRole
         }
     }
     roles
+}
+
+/// A profile whose ssocred `credential_process` line names its program by a
+/// path where no file is: an upgrade deleted the version it named, say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingProgram {
+    /// The profile holding the line.
+    pub profile: String,
+    /// The program word, as the line's readers split it.
+    pub program: String,
+}
+
+/// The profiles of `files` whose `credential_process` line runs ssocred for
+/// `profile`'s login (as [`config_roles`] reads them) and names its program
+/// by an absolute path where there is no file. A bare name is looked up on
+/// the PATH of whatever runs the line, which may not be this one, so it is
+/// not judged.
+pub fn missing_programs(files: &ProfileFiles, profile: &SsoProfile) -> Vec<MissingProgram> {
+    let rules = crate::domain::command_line::COMMAND_LINE_RULES;
+    let mut names: Vec<&str> = files.sections().profiles().collect();
+    names.sort_unstable();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let line = files.profile_value(name, "credential_process")?;
+            let found = process_role_by(rules, line)?;
+            if !shares_login(files, profile, &found.profile) {
+                return None;
+            }
+            let program = rules.split(line)?.into_iter().next()?;
+            let path = Path::new(&program);
+            (path.is_absolute() && !path.is_file()).then(|| MissingProgram {
+                profile: name.to_owned(),
+                program,
+            })
+        })
+        .collect()
+}
+
+/// Whether profile `name` of `files` is `profile` or shares its login.
+fn shares_login(files: &ProfileFiles, profile: &SsoProfile, name: &str) -> bool {
+    name == profile.name
+        || files
+            .sso_profile(name)
+            .is_ok_and(|other| same_login(&other, profile))
 }
 
 /// What a `credential_process` line that runs ssocred asks for.

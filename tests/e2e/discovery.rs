@@ -294,6 +294,66 @@ fn discovered_lines_run_as_the_sdks_and_botocore_run_them() {
     }
 }
 
+/// A versioned install reached through a link on PATH, as Homebrew makes
+/// it: `brew/Cellar/ssocred/VERSION/bin/ssocred`, and `brew/bin/ssocred`
+/// leading to it.
+// Unix only: a symbolic link needs a privilege on Windows, where package
+// managers use shims instead.
+#[cfg(unix)]
+fn brew_install(root: &std::path::Path, version: &str) {
+    let dir = root.join("Cellar/ssocred").join(version).join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("ssocred");
+    let built = env!("CARGO_BIN_EXE_ssocred");
+    if std::fs::hard_link(built, &exe).is_err() {
+        std::fs::copy(built, &exe).unwrap();
+    }
+    let link = root.join("bin/ssocred");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&exe, &link).unwrap();
+}
+
+/// A line written by a versioned install run through its link on PATH names
+/// the link, so it still runs after an upgrade has deleted that version.
+// Unix only, as `brew_install`.
+#[cfg(unix)]
+#[test]
+fn discovered_lines_name_the_link_on_path_and_survive_an_upgrade() {
+    let w = World::new();
+    let root = w.home().join("brew");
+    brew_install(&root, "1.0");
+    let mut path = vec![root.join("bin")];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    let path = std::env::join_paths(path).unwrap();
+    let out = w
+        .command("sh")
+        .env("PATH", &path)
+        .args(["-c", "ssocred discover -p modern"])
+        .run_to_end();
+    ok(&out);
+    let text = std::fs::read_to_string(w.config_path()).unwrap();
+    let link = root.join("bin/ssocred");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("credential_process = "))
+        .unwrap();
+    assert!(
+        line.starts_with(&format!("\"{}\" -p modern -r ", link.display())),
+        "{text}"
+    );
+
+    // The upgrade: a new version, the old one deleted, the link moved.
+    brew_install(&root, "2.0");
+    std::fs::remove_dir_all(root.join("Cellar/ssocred/1.0")).unwrap();
+    let got = ok_json(&w.command("sh").args(["-c", line]).run_to_end());
+    assert_eq!(got["Version"], 1, "{line}");
+    assert_eq!(
+        got["AccessKeyId"],
+        w.emulator.issued().last().unwrap().access_key_id
+    );
+}
+
 #[test]
 fn discover_writes_a_managed_block_and_reruns_identically() {
     let w = World::new();

@@ -42,7 +42,7 @@ const WRITTEN: &str = "\
 sso_start_url = https://d-init000001.awsapps.com/start
 sso_region = eu-west-1
 
-[default]
+[profile Developer-210987654321]
 sso_session = d-init000001
 sso_account_id = 210987654321
 sso_role_name = Developer
@@ -65,7 +65,7 @@ fn init_on_a_fresh_home_logs_in_and_writes_a_profile_botocore_reads_and_a_rerun_
     assert!(w.token_path("d-init000001").exists());
 
     // ssocred itself uses the profile's own role, with no -r.
-    let got = ok_json(&w.run(&["--sink", "json"]));
+    let got = ok_json(&w.run(&["-p", "Developer-210987654321", "--sink", "json"]));
     assert_eq!(got["account_id"], DEV, "{got}");
 
     // The rerun: same answers, no login, no byte changed, no diff.
@@ -81,7 +81,12 @@ fn init_on_a_fresh_home_logs_in_and_writes_a_profile_botocore_reads_and_a_rerun_
     let Some(python) = python("init: botocore reads the profile") else {
         return;
     };
-    let got = python_json(&w, &python, "botocore_creds.py", &["default"]);
+    let got = python_json(
+        &w,
+        &python,
+        "botocore_creds.py",
+        &["Developer-210987654321"],
+    );
     let issued = w.emulator.issued();
     let last = issued.last().unwrap();
     assert_eq!(got["method"], "sso", "{got}");
@@ -91,6 +96,24 @@ fn init_on_a_fresh_home_logs_in_and_writes_a_profile_botocore_reads_and_a_rerun_
     );
     assert_eq!(got["access_key"], last.access_key_id.as_str());
     assert_eq!(got["region"], "eu-west-1");
+}
+
+/// `[default]` is written only when asked for: the SDKs read it before
+/// anything `ssocred use` sets up, so an unasked one would shadow it.
+#[test]
+fn init_writes_default_only_when_asked() {
+    let w = fresh();
+    ok(&init(&w, &["--role", "Developer", "--profile", "default"]));
+    let written = config(&w);
+    assert!(
+        written.ends_with(
+            "[default]\nsso_session = d-init000001\nsso_account_id = 210987654321\n\
+             sso_role_name = Developer\nregion = eu-west-1\n"
+        ),
+        "{written}"
+    );
+    let got = ok_json(&w.run(&["--sink", "json"]));
+    assert_eq!(got["account_id"], DEV, "{got}");
 }
 
 #[test]
@@ -109,12 +132,12 @@ fn init_keeps_the_users_file_and_never_replaces_a_section_without_force() {
         ],
     ));
     let written = config(&w);
-    // [default] exists, so the profile is ACCOUNT-ROLE; the user's bytes stay.
+    // The profile is ROLE-ACCOUNT; the user's bytes stay.
     assert_eq!(
         written,
         format!(
             "{mine}\n[sso-session d-init000001]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n\n\
-             [profile 123456789012-Admin]\nsso_session = d-init000001\nsso_account_id = 123456789012\n\
+             [profile Admin-123456789012]\nsso_session = d-init000001\nsso_account_id = 123456789012\n\
              sso_role_name = Admin\nregion = eu-north-1\n"
         )
     );
@@ -140,10 +163,10 @@ fn init_keeps_the_users_file_and_never_replaces_a_section_without_force() {
     // The same profile name for another role: refused too.
     let out = init(
         &w,
-        &["--role", "Developer", "--profile", "123456789012-Admin"],
+        &["--role", "Developer", "--profile", "Admin-123456789012"],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[profile 123456789012-Admin]"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[profile Admin-123456789012]"));
     assert_eq!(config(&w), written);
 
     // --force replaces only the values init writes.
@@ -153,7 +176,7 @@ fn init_keeps_the_users_file_and_never_replaces_a_section_without_force() {
             "--role",
             "Developer",
             "--profile",
-            "123456789012-Admin",
+            "Admin-123456789012",
             "--force",
         ],
     ));
@@ -161,7 +184,7 @@ fn init_keeps_the_users_file_and_never_replaces_a_section_without_force() {
     assert!(forced.starts_with(mine), "{forced}");
     assert!(
         forced.ends_with(
-            "[profile 123456789012-Admin]\nsso_session = d-init000001\nsso_account_id = 210987654321\n\
+            "[profile Admin-123456789012]\nsso_session = d-init000001\nsso_account_id = 210987654321\n\
              sso_role_name = Developer\nregion = eu-west-1\n"
         ),
         "{forced}"
@@ -208,7 +231,7 @@ fn init_all_writes_the_login_profile_and_one_per_role() {
     assert!(
         written.starts_with(
             "[sso-session d-init000001]\nsso_start_url = https://d-init000001.awsapps.com/start\n\
-             sso_region = eu-west-1\n\n[default]\nsso_session = d-init000001\nregion = eu-west-1\n"
+             sso_region = eu-west-1\n\n[profile d-init000001]\nsso_session = d-init000001\nregion = eu-west-1\n"
         ),
         "{written}"
     );
@@ -222,7 +245,7 @@ fn init_all_writes_the_login_profile_and_one_per_role() {
         .cmd()
         .args([
             "-p",
-            "default",
+            "d-init000001",
             "--account",
             DEV,
             "--role",
@@ -280,7 +303,7 @@ fn init_on_a_terminal_asks_offers_the_region_of_the_url_and_uses_the_chooser() {
         config(&w),
         format!(
             "[sso-session ssoins-0123456789abcdef]\nsso_start_url = {url}\nsso_region = eu-west-1\n\n\
-             [default]\nsso_session = ssoins-0123456789abcdef\nsso_account_id = {DEV}\n\
+             [profile Developer-{DEV}]\nsso_session = ssoins-0123456789abcdef\nsso_account_id = {DEV}\n\
              sso_role_name = Developer\nregion = eu-west-1\n"
         )
     );

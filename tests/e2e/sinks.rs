@@ -160,6 +160,64 @@ fn credentials_file_is_created_private_with_the_default_profile() {
     assert_eq!(mode_of(&w.credentials_path()), PRIVATE_FILE);
 }
 
+/// The sink nobody chose writes static keys that go stale: the run says
+/// which section of which file, and until when; `-q` and a chosen sink
+/// keep it quiet.
+#[test]
+fn the_default_sink_says_what_it_wrote_where_and_until_when() {
+    let w = World::new();
+    let out = w.run(&["-p", "modern", "-r", READ_ONLY_ARN]);
+    ok(&out);
+    let clock = format!("{}Z", &expiration_z(&w.only_issued())[11..16]);
+    let shown = std::path::Path::new("~").join(".aws").join("credentials");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "ssocred: wrote [default] in {}, expires {clock}\n",
+            shown.display()
+        )
+    );
+
+    // Outside the home directory the path is shown whole.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = elsewhere.path().join("creds");
+    let out = w
+        .cmd()
+        .env("AWS_SHARED_CREDENTIALS_FILE", &file)
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .run_to_end();
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "ssocred: wrote [default] in {}, expires ",
+            file.display()
+        )),
+        "{stderr}"
+    );
+
+    for quiet in [
+        &["-p", "modern", "-r", READ_ONLY_ARN, "-q"][..],
+        &[
+            "-p",
+            "modern",
+            "-r",
+            READ_ONLY_ARN,
+            "--sink",
+            "credentials-file",
+        ],
+    ] {
+        let out = w.run(quiet);
+        ok(&out);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{quiet:?}");
+    }
+    assert!(
+        std::fs::read_to_string(w.credentials_path())
+            .unwrap()
+            .starts_with("[default]\n")
+    );
+}
+
 #[test]
 fn credentials_file_in_a_missing_aws_dir_creates_it_0700() {
     let w = World::new();

@@ -227,6 +227,53 @@ fn the_human_report_names_the_login_and_each_role() {
     );
 }
 
+/// A discovered line whose program an upgrade deleted is flagged, in both
+/// forms; while the file is there, it is not.
+#[test]
+fn a_discovered_line_naming_a_deleted_program_is_flagged() {
+    let w = world();
+    corp_token(&w, Duration::hours(3), serde_json::json!({}));
+    let old = w.home().join("old-version").join("ssocred");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(&old, "").unwrap();
+    let rules = ssocred_core::domain::command_line::COMMAND_LINE_RULES;
+    let word = rules.program(old.to_str().unwrap()).unwrap();
+    w.write_config(&format!(
+        "{}\n[profile dev-old]\ncredential_process = {word} -p pinned -r {READ_ONLY_ARN} --sink process\n",
+        config()
+    ));
+    let flagged = |out: &Output| {
+        let json = json_of(out);
+        json["profiles"][0]["missing_programs"].clone()
+    };
+    let json_out = w.run(&["status", "-p", "pinned", "--json"]);
+    assert_eq!(code(&json_out), 0);
+    let there = flagged(&json_out);
+    assert!(
+        there
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["profile"] != "dev-old"),
+        "{there}"
+    );
+
+    std::fs::remove_dir_all(old.parent().unwrap()).unwrap();
+    let json_out = w.run(&["status", "-p", "pinned", "--json"]);
+    assert_eq!(code(&json_out), 0, "a missing program keeps the code");
+    let gone = flagged(&json_out);
+    let entry = serde_json::json!({"profile": "dev-old", "program": old.to_str().unwrap()});
+    assert!(gone.as_array().unwrap().contains(&entry), "{gone}");
+    let text = ok(&w.run(&["status", "-p", "pinned"]));
+    assert!(
+        text.contains(&format!(
+            "  profile dev-old: its credential_process program {} is gone; run `ssocred discover -p pinned` again\n",
+            old.display()
+        )),
+        "{text}"
+    );
+}
+
 #[test]
 fn exit_codes_say_valid_expiring_or_expired_and_missing() {
     let w = world();

@@ -3,9 +3,14 @@
 //! or (`--watch`) round after round.
 
 use clap::Args;
+use std::path::Path;
+
 use ssocred_core::domain::naming::DEFAULT_TEMPLATE;
+use ssocred_core::domain::text::visible;
+use ssocred_core::domain::time_fmt;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::pipeline::{Plan, credentials_region, plan};
+use ssocred_core::sink::SelectedSink;
 use ssocred_core::store::profile::ProfileFiles;
 use ssocred_core::store::role_cache::Kind;
 use ssocred_core::{Error, SinkContext, deliver as deliver_sets};
@@ -18,7 +23,7 @@ use crate::flags::{
 };
 use crate::request::{self, RequestParts};
 use crate::runtime::runtime;
-use crate::settings::{self, Flags, Settings};
+use crate::settings::{self, Flags, Settings, Source};
 
 /// Fetch a role's credentials (or every matching role's) and deliver them
 /// to the sinks.
@@ -159,7 +164,31 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         args.listing.quiet,
         settings.chooser_order().value,
     )?;
-    deliver(&runtime, &fetch, &mut sinks, rounds)
+    let once = !rounds.continuous(&sinks);
+    deliver(&runtime, &fetch, &mut sinks, rounds)?;
+    // A sink nobody chose writes static keys that go stale: say where.
+    if once && settings.sinks.source == Source::Default && !args.listing.quiet {
+        say_written(&sinks, &paths.home);
+    }
+    Ok(())
+}
+
+/// One line on stderr per section the sinks wrote: which, in which file
+/// (under `~` when it is in the home directory), and until when.
+fn say_written(sinks: &[SelectedSink], home: &Path) {
+    for written in sinks.iter().flat_map(|s| s.sink.written()) {
+        let path = match written.path.strip_prefix(home) {
+            Ok(rest) => Path::new("~").join(rest),
+            Err(_) => written.path.clone(),
+        };
+        let line = format!(
+            "wrote [{}] in {}, expires {}",
+            written.section,
+            path.display(),
+            time_fmt::clock_z(written.expires)
+        );
+        ssocred_core::stderr_line!("ssocred: {}", visible(&line));
+    }
 }
 
 /// Answers a `--sink process` (or `eks`) call from the role cache, before anything else

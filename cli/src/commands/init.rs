@@ -45,8 +45,9 @@ pub struct InitArgs {
     pub session_name: Option<String>,
 
     /// The profile to write [default: a profile that already holds this
-    /// role, else `default` when there is none, else ACCOUNT-ROLE; with
-    /// --all, the session name].
+    /// role, else ROLE-ACCOUNT; with --all, the session name]. `default`
+    /// only when named: a [default] profile takes precedence over
+    /// `ssocred use` in the SDKs.
     #[arg(long = "profile", value_name = "NAME")]
     pub profile_name: Option<String>,
 
@@ -346,8 +347,10 @@ fn plan(args: &InitArgs) -> Result<Plan, Error> {
 
 /// The profile to write: `--profile`, else asked on a terminal with a
 /// suggestion, else the suggestion: a profile that already holds this
-/// login and role (so a rerun writes the same one), else `default` while
-/// there is none, else ACCOUNT-ROLE (the session name with --all).
+/// login and role (so a rerun writes the same one), else ROLE-ACCOUNT, as
+/// the AWS CLI suggests (the session name with --all). Never `default`
+/// unasked: the SDKs read [default] before anything `ssocred use` sets up
+/// in a shell, so it would shadow every other profile.
 fn profile_name(
     args: &InitArgs,
     files: &ProfileFiles,
@@ -370,15 +373,9 @@ fn profile_name(
         .profiles()
         .find(holds_it)
         .map(str::to_owned);
-    let suggestion = existing.unwrap_or_else(|| {
-        if files.sections().get_profile("default").is_none() {
-            "default".to_owned()
-        } else {
-            match role {
-                Some(r) => sanitise(&format!("{}-{}", r.account_id, r.role_name)),
-                None => session.name.clone(),
-            }
-        }
+    let suggestion = existing.unwrap_or_else(|| match role {
+        Some(r) => sanitise(&format!("{}-{}", r.role_name, r.account_id)),
+        None => session.name.clone(),
     });
     if person {
         ask("Profile name:", Some(&suggestion), setup::check_name)

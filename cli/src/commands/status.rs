@@ -12,7 +12,7 @@ use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt::utc_z;
 use ssocred_core::pipeline::RoleChoice;
 use ssocred_core::status::{
-    self, LoginStatus, NamedRole, RoleOrigin, RoleStatus, State, short_duration,
+    self, LoginStatus, MissingProgram, NamedRole, RoleOrigin, RoleStatus, State, short_duration,
 };
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::store::role_cache;
@@ -132,6 +132,8 @@ struct Report {
     login: LoginStatus,
     check: Option<Check>,
     roles: Vec<RoleStatus>,
+    /// Discovered profiles whose program is gone.
+    missing: Vec<MissingProgram>,
 }
 
 impl Report {
@@ -222,6 +224,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         .map(|profile| {
             let login = status::login_status(&paths.sso_cache_dir(), &profile, now, threshold);
             let mut named: Vec<NamedRole> = Vec::new();
+            let mut missing = Vec::new();
             // The chain of the settings applies to the role the command
             // would fetch: the one asked for, else the profile's own.
             let chained = |role: RoleArn| NamedRole {
@@ -239,6 +242,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             named.extend(status::own_role(&profile));
             if !prompt_one {
                 named.extend(status::config_roles(&files, &profile));
+                missing = status::missing_programs(&files, &profile);
             }
             if !want_roles {
                 named.clear();
@@ -254,6 +258,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
                 login,
                 check: None,
                 roles,
+                missing,
             }
         })
         .collect();
@@ -407,6 +412,14 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
                 visible(&origin_text(&role.named.origin))
             ));
         }
+        for gone in &r.missing {
+            let line = format!(
+                "  profile {}: its credential_process program {} is gone; run `ssocred discover -p {}` again",
+                gone.profile, gone.program, p.name
+            );
+            out.push_str(&visible(&line));
+            out.push('\n');
+        }
     }
     out
 }
@@ -426,6 +439,13 @@ struct JsonProfile<'a> {
     start_url: &'a str,
     login: JsonLogin<'a>,
     roles: Vec<JsonRole<'a>>,
+    missing_programs: Vec<JsonMissing<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMissing<'a> {
+    profile: &'a str,
+    program: &'a str,
 }
 
 #[derive(Serialize)]
@@ -490,6 +510,14 @@ fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -
                         expires: role.expires.map(utc_z),
                         remaining_seconds: remaining(role.expires, now),
                         cache_file: role.cache_file.display().to_string(),
+                    })
+                    .collect(),
+                missing_programs: r
+                    .missing
+                    .iter()
+                    .map(|m| JsonMissing {
+                        profile: &m.profile,
+                        program: &m.program,
                     })
                     .collect(),
             })

@@ -17,6 +17,14 @@ pub fn utc_z(at: OffsetDateTime) -> String {
     at.format(&fmt).unwrap_or_default()
 }
 
+/// The time of day of an instant in UTC, to the minute, with a literal `Z`
+/// (`14:02Z`): short enough for a line that says until when something
+/// holds.
+pub fn clock_z(at: OffsetDateTime) -> String {
+    let fmt = format_description!("[hour]:[minute]Z");
+    to_utc(at).format(&fmt).unwrap_or_default()
+}
+
 /// `at` in UTC, clamped to the range `time` can represent.
 fn to_utc(at: OffsetDateTime) -> OffsetDateTime {
     at.checked_to_offset(UtcOffset::UTC).unwrap_or_else(|| {
@@ -54,6 +62,11 @@ pub fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn the_clock_is_in_utc_to_the_minute() {
+        assert_eq!(clock_z(datetime!(2026-03-04 14:02:59 +02:00)), "12:02Z");
+    }
 
     #[test]
     fn accepts_all_three_expiry_forms() {

@@ -22,6 +22,8 @@
 //!   are made from injected inputs and tested anywhere.
 //! - [`page`]: the private page a browser is opened on, so that a URL with
 //!   a secret in it stays off every command line.
+//! - [`own_path`]: the path a line written for later runs this executable
+//!   by: the link on PATH, not the versioned file an upgrade deletes.
 
 #[cfg(unix)]
 mod unix;
@@ -44,6 +46,7 @@ use imp::paths;
 pub mod desktop;
 pub mod dirs;
 pub mod fs;
+pub mod own_path;
 pub mod page;
 pub mod stderr;
 

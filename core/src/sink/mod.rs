@@ -71,6 +71,18 @@ pub enum Capacity {
     Many,
 }
 
+/// A section a sink's last commit wrote into a file: where a person's
+/// credentials went, said when they did not choose the sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The section's profile name (`default`).
+    pub section: String,
+    /// The file.
+    pub path: PathBuf,
+    /// When the credentials in it expire.
+    pub expires: time::OffsetDateTime,
+}
+
 /// A destination for credential sets.
 pub trait Sink {
     /// Takes one set of the current round.
@@ -85,6 +97,13 @@ pub trait Sink {
     /// `Ok(())` means the output is complete and durable; `Err` means this
     /// sink delivered nothing and left any file it targets as it was.
     fn commit(&mut self, stdout: &mut dyn Write) -> Result<(), SinkError>;
+
+    /// The sections the last successful [`commit`](Sink::commit) wrote into
+    /// files, so the caller can say where the credentials went. The default,
+    /// for a sink that writes no named section, is none.
+    fn written(&self) -> Vec<Written> {
+        Vec::new()
+    }
 
     /// How many sets one round may hold; the producer refuses to send more.
     fn capacity(&self) -> Capacity {

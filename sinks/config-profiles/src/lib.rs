@@ -22,6 +22,7 @@ use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
 use ssocred_core::domain::hop::Hop;
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::os::fs::TargetFile;
+use ssocred_core::os::own_path::{Started, lasting_path};
 use ssocred_core::store::profile;
 use ssocred_core::{RoleProfile, RoleSink, SinkContext, SinkError, SinkKind, SinkSpec};
 
@@ -784,9 +785,12 @@ fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<ConfigProfilesSink, S
             ));
         }
     };
+    // The path through the user's links, so an upgrade that replaces the
+    // versioned file does not break every line.
     let command = match options.command {
         Some(c) => c,
-        None => std::env::current_exe()
+        None => Started::this_process()
+            .map(|started| lasting_path(&started))
             .map_err(|e| {
                 SinkError::usage(NAME, format!("cannot find the ssocred executable: {e}"))
             })?

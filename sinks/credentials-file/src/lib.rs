@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ssocred_core::os::fs::TargetFile;
+use ssocred_core::sink::Written;
 use ssocred_core::store::{ini_edit, profile};
 use ssocred_core::{CredentialSet, ExposeSecret, Sink, SinkContext, SinkError, SinkKind, SinkSpec};
 
@@ -32,12 +33,15 @@ struct CredentialsFileSink {
     /// of a multi-role round.
     explicit: bool,
     pending: Vec<Pending>,
+    /// What the last commit wrote.
+    written: Vec<Written>,
 }
 
 /// One section to write, and the role it is for (to name it in a clash).
 struct Pending {
     profile: String,
     role_arn: String,
+    expires: time::OffsetDateTime,
     entries: Vec<(&'static str, String)>,
 }
 
@@ -90,6 +94,7 @@ impl CredentialsFileSink {
         self.pending.push(Pending {
             profile,
             role_arn: set.role_arn.clone(),
+            expires: set.expiration,
             entries,
         });
         Ok(())
@@ -115,7 +120,20 @@ impl Sink for CredentialsFileSink {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        update(&self.path, &pending)
+        update(&self.path, &pending)?;
+        self.written = pending
+            .into_iter()
+            .map(|p| Written {
+                section: p.profile,
+                path: self.path.clone(),
+                expires: p.expires,
+            })
+            .collect();
+        Ok(())
+    }
+
+    fn written(&self) -> Vec<Written> {
+        self.written.clone()
     }
 }
 
@@ -168,6 +186,7 @@ fn configure(spec: &SinkSpec, ctx: &SinkContext) -> Result<CredentialsFileSink, 
         profile,
         explicit,
         pending: Vec::new(),
+        written: Vec::new(),
     })
 }
 
@@ -221,6 +240,29 @@ mod tests {
         let mut sink = build(&SinkSpec::parse(spec).unwrap(), &ctx)?;
         sink.accept(&set())?;
         sink.commit(&mut Vec::new())
+    }
+
+    #[test]
+    fn says_what_its_commit_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let ctx = SinkContext {
+            config_file: path.with_file_name("config"),
+            credentials_file: path.clone(),
+            cwd: dir.path().to_path_buf(),
+        };
+        let mut sink = build(&SinkSpec::parse("credentials-file").unwrap(), &ctx).unwrap();
+        sink.accept(&set()).unwrap();
+        assert_eq!(sink.written(), Vec::new(), "nothing before the commit");
+        sink.commit(&mut Vec::new()).unwrap();
+        assert_eq!(
+            sink.written(),
+            vec![Written {
+                section: "default".into(),
+                path,
+                expires: set().expiration,
+            }]
+        );
     }
 
     #[test]
