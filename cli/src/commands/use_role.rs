@@ -238,6 +238,7 @@ fn use_profile(
     let files = ProfileFiles::load(paths)?;
     if files.sections().get_profile(&name).is_none() {
         return Err(Error::UnknownProfile {
+            near: files.near_profiles(&name),
             profile: name,
             config: paths.config.clone(),
             credentials: paths.credentials.clone(),
