@@ -212,3 +212,34 @@ fn assert_history_unchanged(w: &World, before: &str) {
     let path: &Path = &w.state_dir().join("chooser-history.json");
     assert_eq!(std::fs::read_to_string(path).unwrap(), before);
 }
+
+/// A role a person names outright on a terminal (`-r`, or `--role` that
+/// matches one role) counts as a use, as a pick of the chooser does; a run
+/// without a terminal (a credential_process) does not. Of two roles as
+/// strong, the one used last comes first.
+#[test]
+fn roles_named_on_a_terminal_count_and_ties_go_to_the_last_used() {
+    let Some(tmux) = shell("tmux") else {
+        return;
+    };
+    let w = World::new();
+    let t = Terminal::new(&w, tmux);
+    ok(&w.run(&["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    t.start(&format!(
+        "-p modern -r arn:aws:iam::{DEV}:role/Developer --sink process"
+    ));
+    assert_eq!(t.finished().0, 0, "{}", t.screen());
+    // The history counts in seconds: the next use is a later one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.start("-p modern --role Admin --sink process");
+    assert_eq!(t.finished().0, 0, "{}", t.screen());
+    t.start("-p modern --sink process");
+    let screen = t.wait_for("the chooser", |s| listed(s).len() == 4);
+    assert_eq!(
+        listed(&screen),
+        [PROD_ADMIN, DEV_DEVELOPER, DEV_MY_ROLE, PROD_READ_ONLY],
+        "{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.finished();
+}
