@@ -270,6 +270,17 @@ pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<R
                 settings::RoleChoice::AccountRole(account, name) => {
                     RoleChoice::AccountRole(account.clone(), name.clone())
                 }
+                settings::RoleChoice::Patterns(account, name) => RoleChoice::Patterns(
+                    RoleFilter::new(account.as_deref(), name.as_deref()).map_err(|e| {
+                        match &role.source {
+                            Source::Config(_) => settings.config.error(None, e.to_string()),
+                            Source::Project(path) => {
+                                Error::Usage(format!("{}: {e}", path.display()))
+                            }
+                            _ => e,
+                        }
+                    })?,
+                ),
             }),
         };
     Ok(RoleQuery { choice, all })

@@ -493,3 +493,25 @@ fn a_trust_store_that_is_a_fifo_is_refused_at_once() {
         "{err}"
     );
 }
+
+/// `role` alone in a project file narrows the listing as `--role` alone
+/// does on the command line, instead of being refused.
+#[test]
+fn a_role_name_alone_narrows_the_listing_as_the_flag_does() {
+    let (w, file, nested) = with_project("profile = \"modern\"\nrole = \"Admin\"\n");
+    ok(&run_in(&w, &nested, &["trust"]));
+    let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], "arn:aws:iam::123456789012:role/Admin");
+    let text = ok(&run_in(&w, &nested, &["config", "show"]));
+    let shown = file.display().to_string();
+    assert!(
+        text.contains(&format!("role = \"Admin\"  # project file {shown}\n")),
+        "{text}"
+    );
+    // A name that matches no role says so, naming the closest.
+    std::fs::write(&file, "profile = \"modern\"\nrole = \"Admn\"\n").unwrap();
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean `Admin`?"), "{}", stderr(&out));
+}

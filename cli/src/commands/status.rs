@@ -291,6 +291,11 @@ fn asked_role(
                 .map(Some)
                 .map_err(|e| Error::Usage(format!("--account/--role: {e}")))
         }
+        // A project or config file's `role` alone narrows a listing, which
+        // status does not make: the profile's own role is reported.
+        Some(RoleChoice::Patterns(_)) if args.role.account.is_none() && args.role.role.is_none() => {
+            Ok(None)
+        }
         Some(RoleChoice::Patterns(_)) => Err(Error::Usage(
             "status needs a whole role: --role-arn, or --account ID with --role NAME".to_owned(),
         )),

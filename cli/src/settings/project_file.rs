@@ -74,12 +74,6 @@ impl ProjectFile {
         if let Err(key) = layer.check_place(Place::Project) {
             return Err(refused(path, &text, &key));
         }
-        if layer.account.is_some() != layer.role.is_some() {
-            return Err(file_error(
-                path,
-                "needs `account` and `role` together".to_owned(),
-            ));
-        }
         let file = ProjectFile {
             path: path.to_path_buf(),
             text,
@@ -431,8 +425,10 @@ mod tests {
         }
         let e = parse("assume = ['not-an-arn']\n").unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
-        let e = parse("account = '123456789012'\n").unwrap_err();
-        assert!(e.to_string().contains("together"), "{e}");
+        // A role name alone narrows the listing, as `--role` alone does.
+        let role_alone = parse("role = 'Admin'\n").unwrap();
+        assert_eq!(role_alone.layer.role.as_deref(), Some("Admin"));
+        assert!(parse("account = '123456789012'\n").is_ok());
     }
 
     #[test]
