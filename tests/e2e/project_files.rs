@@ -515,3 +515,28 @@ fn a_role_name_alone_narrows_the_listing_as_the_flag_does() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("did you mean `Admin`?"), "{}", stderr(&out));
 }
+
+/// `status` only reads: an untrusted file does not stop it and is not
+/// offered for trust; it is left out, said on stderr (not in a prompt's
+/// `--format` line), and stays untrusted.
+#[test]
+fn status_goes_on_without_an_untrusted_file_and_says_so() {
+    let (w, file, nested) = with_project(PROJECT);
+    let shown = file.display().to_string();
+    let out = run_in(&w, &nested, &["status", "-p", "modern"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("project file {shown} is not trusted"))
+            && err.contains("its settings are not used"),
+        "{err}"
+    );
+    let out = run_in(&w, &nested, &["status", "-p", "modern", "--format", "{profile}"]);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not trusted"), "{}", stderr(&out));
+    assert!(!w.state_dir().join("trusted-projects.json").exists());
+    // Trusted, the file applies to status as to every command.
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["status"]);
+    assert!(!stderr(&out).contains("not trusted"), "{}", stderr(&out));
+}

@@ -179,7 +179,9 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             return Err(Error::Usage(format!("{flag} applies only with --watch")));
         }
     }
-    let settings = Settings::from_process(&args.flags())?;
+    // A read-only look: an untrusted project file is left out, quietly in
+    // a prompt's line.
+    let settings = Settings::from_process_reading(&args.flags(), template.is_some())?;
     let paths = request::paths()?;
     let now = OffsetDateTime::now_utc();
     let threshold = time::Duration::minutes(i64::from(args.threshold));

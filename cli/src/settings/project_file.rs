@@ -335,19 +335,14 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
     ssocred_core::login::file_error(path, what, &e)
 }
 
-/// The project file of a run in `dir`: none, or the nearest one once it is
-/// trusted. An untrusted (new or changed) file is offered for trust on a
-/// terminal; without one it fails (exit 2) naming the file and the command
-/// that trusts it. It is never skipped silently.
-pub fn for_run(
-    dir: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<ProjectFile>, Error> {
+/// The nearest project file above `dir`, read and checked; `None` when
+/// there is none, or it is another user's (passed over with a warning).
+fn nearest(dir: &Path) -> Result<Option<ProjectFile>, Error> {
     let Some(path) = find(dir) else {
         return Ok(None);
     };
-    let file = match load(&path)? {
-        Loaded::Read(file) => *file,
+    match load(&path)? {
+        Loaded::Read(file) => Ok(Some(*file)),
         Loaded::AnotherUsers(path) => {
             // Another user's file is not this user's project (a
             // /tmp/.ssocred.toml would otherwise stop every run below
@@ -356,8 +351,47 @@ pub fn for_run(
                 "ssocred: warning: {} belongs to another user; it is not read",
                 path.display()
             );
-            return Ok(None);
+            Ok(None)
         }
+    }
+}
+
+/// The project file of a run that only reads (`status`): the nearest one
+/// if it is trusted. An untrusted one (new or changed) is neither used nor
+/// offered for trust, and the run goes on without it: a look at the state
+/// of one's logins should not stop at a file, nor trust one in passing.
+/// Unless `quiet` (a prompt's line), stderr says it was left out.
+pub fn for_reading(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    quiet: bool,
+) -> Result<Option<ProjectFile>, Error> {
+    let Some(file) = nearest(dir)? else {
+        return Ok(None);
+    };
+    if TrustStore::from_env(env)?.trusts(&file)? {
+        return Ok(Some(file));
+    }
+    if !quiet {
+        ssocred_core::stderr_line!(
+            "ssocred: project file {} is not trusted (new, or changed since it was trusted), so its settings are not used; review it, then run `ssocred trust {}`",
+            file.path.display(),
+            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+        );
+    }
+    Ok(None)
+}
+
+/// The project file of a run in `dir`: none, or the nearest one once it is
+/// trusted. An untrusted (new or changed) file is offered for trust on a
+/// terminal; without one it fails (exit 2) naming the file and the command
+/// that trusts it. It is never skipped silently.
+pub fn for_run(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ProjectFile>, Error> {
+    let Some(file) = nearest(dir)? else {
+        return Ok(None);
     };
     let store = TrustStore::from_env(env)?;
     if store.trusts(&file)? {
