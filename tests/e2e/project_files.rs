@@ -101,7 +101,19 @@ fn a_changed_file_must_be_trusted_again() {
         "{err}"
     );
 
-    ok(&run_in(&w, &nested, &["trust", file.to_str().unwrap()]));
+    // Trusting it again shows what changed, not the whole file.
+    let shown = ok(&run_in(&w, &nested, &["trust", file.to_str().unwrap()]));
+    assert!(shown.contains("(changed since it was trusted):"), "{shown}");
+    assert!(shown.contains("  | @@ "), "{shown}");
+    for line in [
+        "  | -role_arn = \"arn:aws:iam::123456789012:role/ReadOnly\"\n",
+        "  | +role_arn = \"arn:aws:iam::123456789012:role/Admin\"\n",
+        "  | -region = \"ap-south-1\"\n",
+        "  | +region = \"us-east-2\"\n",
+        "  |  profile = \"modern\"\n",
+    ] {
+        assert!(shown.contains(line), "{line:?} not in:\n{shown}");
+    }
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], "arn:aws:iam::123456789012:role/Admin");
 }
@@ -210,7 +222,7 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     let Some(python) = python("project file trust on a terminal") else {
         return;
     };
-    let (w, _file, nested) = with_project(PROJECT);
+    let (w, file, nested) = with_project(PROJECT);
     // Declined: nothing is trusted and nothing runs.
     let declined = on_terminal(
         &w,
@@ -242,6 +254,24 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     // Trusted now: the next run asks nothing, even without a terminal.
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], READ_ONLY_ARN);
+
+    // Changed: what changed is shown, as a diff.
+    std::fs::write(&file, PROJECT.replace("ap-south-1", "us-east-2")).unwrap();
+    let changed = on_terminal(
+        &w,
+        &python,
+        &nested,
+        serde_json::json!([["Trust", "n\r"]]),
+        &["--sink", "json"],
+    );
+    assert_eq!(changed["code"], 2, "{changed:#}");
+    let screen = changed["screen"].as_str().unwrap();
+    assert!(
+        screen.contains("changed since it was trusted")
+            && screen.contains("| -region = \"ap-south-1\"")
+            && screen.contains("| +region = \"us-east-2\""),
+        "the change is shown: {changed:#}"
+    );
 }
 
 // Unix only: file owners are Unix uids (Windows files carry ACLs, docs/platforms.md).
