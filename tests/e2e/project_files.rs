@@ -543,7 +543,11 @@ fn a_role_name_alone_narrows_the_listing_as_the_flag_does() {
     ok(&run_in(&w, &nested, &["trust"]));
     let out = run_in(&w, &nested, &["--sink", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("did you mean `Admin`?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `Admin`?"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `status` only reads: an untrusted file does not stop it and is not
@@ -561,7 +565,11 @@ fn status_goes_on_without_an_untrusted_file_and_says_so() {
             && err.contains("its settings are not used"),
         "{err}"
     );
-    let out = run_in(&w, &nested, &["status", "-p", "modern", "--format", "{profile}"]);
+    let out = run_in(
+        &w,
+        &nested,
+        &["status", "-p", "modern", "--format", "{profile}"],
+    );
     assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not trusted"), "{}", stderr(&out));
     assert!(!w.state_dir().join("trusted-projects.json").exists());

@@ -295,7 +295,9 @@ fn asked_role(
         }
         // A project or config file's `role` alone narrows a listing, which
         // status does not make: the profile's own role is reported.
-        Some(RoleChoice::Patterns(_)) if args.role.account.is_none() && args.role.role.is_none() => {
+        Some(RoleChoice::Patterns(_))
+            if args.role.account.is_none() && args.role.role.is_none() =>
+        {
             Ok(None)
         }
         Some(RoleChoice::Patterns(_)) => Err(Error::Usage(

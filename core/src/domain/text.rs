@@ -147,7 +147,11 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| {
             let lower = c.to_lowercase();
-            (strsim::osa_distance(&word, &lower), strsim::jaro(&word, &lower), c)
+            (
+                strsim::osa_distance(&word, &lower),
+                strsim::jaro(&word, &lower),
+                c,
+            )
         })
         .filter(|(edits, _, _)| *edits <= most)
         .collect();
