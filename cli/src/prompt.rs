@@ -4,7 +4,7 @@
 //! often and recently come first (`[chooser] order = "frecency"`, the
 //! default), the rest alphabetically. Server names are shown escaped.
 
-use std::cmp::Reverse;
+mod terminal;
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -24,7 +24,7 @@ pub fn choose_on_terminal(entries: &[RoleEntry], order: ChooserOrder) -> Result<
         (Some(path), ChooserOrder::Frecency) => RoleHistory::load(&path),
         _ => RoleHistory::default(),
     };
-    let index = choose(entries, &history, now, &mut InquirePrompt)?;
+    let index = choose(entries, &history, now, &mut TerminalPrompt)?;
     remember(&entries[index].role_arn, order);
     Ok(index)
 }
@@ -145,34 +145,20 @@ pub fn match_score(matcher: &SkimMatcherV2, input: &str, line: &str) -> Option<i
         .sum()
 }
 
-/// The terminal chooser: a filtered list on stderr.
-struct InquirePrompt;
+/// The terminal chooser: a filtered list on stderr ([`terminal`]).
+struct TerminalPrompt;
 
-impl Prompt for InquirePrompt {
+impl Prompt for TerminalPrompt {
     fn select(&mut self, message: &str, options: Vec<String>) -> Result<usize, Error> {
-        let matcher = SkimMatcherV2::default().ignore_case();
-        let scorer =
-            |input: &str, _: &String, line: &str, _: usize| match_score(&matcher, input, line);
-        // Stable: equal scores keep the list's (frecency) order.
-        let sorter = |scored: &mut [(usize, i64)]| scored.sort_by_key(|(i, s)| (Reverse(*s), *i));
-        inquire::Select::new(message, options)
-            .with_page_size(15)
-            .with_scorer(&scorer)
-            .with_sorter(&sorter)
-            .with_help_message(
-                "type words to filter (account name, id, role: `prod admin`), arrows to move, enter to choose, esc to cancel",
-            )
-            .raw_prompt()
-            .map(|chosen| chosen.index)
-            .map_err(|e| match e {
-                inquire::InquireError::OperationCanceled
-                | inquire::InquireError::OperationInterrupted => {
-                    Error::Usage("no role chosen: the chooser was cancelled".to_owned())
-                }
-                other => Error::Usage(format!(
-                    "the interactive chooser failed ({other}); pass -r/--role-arn ARN instead"
-                )),
-            })
+        match terminal::ask(message, options) {
+            Ok(Some(index)) => Ok(index),
+            Ok(None) => Err(Error::Usage(
+                "no role chosen: the chooser was cancelled".to_owned(),
+            )),
+            Err(e) => Err(Error::Usage(format!(
+                "the interactive chooser failed ({e}); pass -r/--role-arn ARN instead"
+            ))),
+        }
     }
 }
 
