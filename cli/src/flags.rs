@@ -267,9 +267,12 @@ impl Default for TokenFlags {
     }
 }
 
-/// Parses a `--region` value: a region name, or clap's usage error.
+/// Parses a `--region` value: a region name as AWS names them, or clap's
+/// usage error (a typed region is checked harder than a file's, which
+/// the AWS CLI accepts as it is).
 pub fn region(value: &str) -> Result<String, String> {
-    ssocred_core::domain::sso_profile::check_region(value).map(|()| value.to_owned())
+    ssocred_core::domain::sso_profile::check_region(value)?;
+    ssocred_core::domain::endpoints::check_region_name(value).map(|()| value.to_owned())
 }
 
 // The flags of a command that runs with one role and has an output of its

@@ -4,7 +4,7 @@
 //! often and recently come first (`[chooser] order = "frecency"`, the
 //! default), the rest alphabetically. Server names are shown escaped.
 
-use std::cmp::Reverse;
+mod terminal;
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -20,23 +20,40 @@ use crate::settings::config_file::ChooserOrder;
 /// state directory (a failure to remember is only a warning).
 pub fn choose_on_terminal(entries: &[RoleEntry], order: ChooserOrder) -> Result<usize, Error> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let path = crate::shell_session::state_dir()
-        .ok()
-        .map(|dir| history_path(&dir));
-    let history = match (&path, order) {
-        (Some(path), ChooserOrder::Frecency) => RoleHistory::load(path),
+    let history = match (history_file(), order) {
+        (Some(path), ChooserOrder::Frecency) => RoleHistory::load(&path),
         _ => RoleHistory::default(),
     };
-    let index = choose(entries, &history, now, &mut InquirePrompt)?;
-    if let (Some(path), ChooserOrder::Frecency) = (&path, order)
-        && let Err(e) = RoleHistory::record(path, &entries[index].role_arn, now)
-    {
+    let index = choose(entries, &history, now, &mut TerminalPrompt)?;
+    remember(&entries[index].role_arn, order);
+    Ok(index)
+}
+
+/// Counts one use of `role_arn` in the chooser's history (with frecency):
+/// for the chooser's pick, and for a role a person named outright (`use
+/// PROFILE`, `--account`/`--role`), so the roles used most come first
+/// however they were picked. A failure to remember is only a warning.
+pub fn remember(role_arn: &str, order: ChooserOrder) {
+    if order != ChooserOrder::Frecency {
+        return;
+    }
+    let Some(path) = history_file() else {
+        return;
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if let Err(e) = RoleHistory::record(&path, role_arn, now) {
         ssocred_core::stderr_line!(
             "ssocred: warning: cannot remember the choice in {}: {e}",
             path.display()
         );
     }
-    Ok(index)
+}
+
+/// The chooser's history file; `None` without a state directory.
+fn history_file() -> Option<std::path::PathBuf> {
+    crate::shell_session::state_dir()
+        .ok()
+        .map(|dir| history_path(&dir))
 }
 
 /// A way to ask the user to pick one of several options.
@@ -69,7 +86,8 @@ pub fn choose(
 }
 
 /// The indices of `entries` as listed: by frecency score, highest first,
-/// then by account name, account id and role name.
+/// then the role used last first, then by account name, account id and
+/// role name.
 fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     let key = |i: &usize| {
@@ -85,7 +103,10 @@ fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize>
             history.score(&entries[*a].role_arn, now),
             history.score(&entries[*b].role_arn, now),
         );
-        sb.total_cmp(&sa).then_with(|| key(a).cmp(&key(b)))
+        let last = |i: &usize| history.last_used(&entries[*i].role_arn);
+        sb.total_cmp(&sa)
+            .then_with(|| last(b).cmp(&last(a)))
+            .then_with(|| key(a).cmp(&key(b)))
     });
     order
 }
@@ -124,34 +145,20 @@ pub fn match_score(matcher: &SkimMatcherV2, input: &str, line: &str) -> Option<i
         .sum()
 }
 
-/// The terminal chooser: a filtered list on stderr.
-struct InquirePrompt;
+/// The terminal chooser: a filtered list on stderr ([`terminal`]).
+struct TerminalPrompt;
 
-impl Prompt for InquirePrompt {
+impl Prompt for TerminalPrompt {
     fn select(&mut self, message: &str, options: Vec<String>) -> Result<usize, Error> {
-        let matcher = SkimMatcherV2::default().ignore_case();
-        let scorer =
-            |input: &str, _: &String, line: &str, _: usize| match_score(&matcher, input, line);
-        // Stable: equal scores keep the list's (frecency) order.
-        let sorter = |scored: &mut [(usize, i64)]| scored.sort_by_key(|(i, s)| (Reverse(*s), *i));
-        inquire::Select::new(message, options)
-            .with_page_size(15)
-            .with_scorer(&scorer)
-            .with_sorter(&sorter)
-            .with_help_message(
-                "type words to filter (account name, id, role: `prod admin`), arrows to move, enter to choose, esc to cancel",
-            )
-            .raw_prompt()
-            .map(|chosen| chosen.index)
-            .map_err(|e| match e {
-                inquire::InquireError::OperationCanceled
-                | inquire::InquireError::OperationInterrupted => {
-                    Error::Usage("no role chosen: the chooser was cancelled".to_owned())
-                }
-                other => Error::Usage(format!(
-                    "the interactive chooser failed ({other}); pass -r/--role-arn ARN instead"
-                )),
-            })
+        match terminal::ask(message, options) {
+            Ok(Some(index)) => Ok(index),
+            Ok(None) => Err(Error::Usage(
+                "no role chosen: the chooser was cancelled".to_owned(),
+            )),
+            Err(e) => Err(Error::Usage(format!(
+                "the interactive chooser failed ({e}); pass -r/--role-arn ARN instead"
+            ))),
+        }
     }
 }
 
@@ -234,6 +241,34 @@ mod tests {
                 "Dev   222222222222  ReadOnly",
                 "Dev   222222222222  Developer",
                 "Prod  111111111111  Admin",
+            ]
+        );
+    }
+
+    #[test]
+    fn equal_scores_put_the_role_used_last_first() {
+        let entries = roles();
+        let mut history = RoleHistory::default();
+        // Both once within the hour: the same score; Prod Admin, used
+        // last, comes first although Dev sorts before it.
+        history.note(&entries[2].role_arn, 100);
+        history.note(&entries[1].role_arn, 200);
+        let mut p = Scripted {
+            answer: "Admin",
+            shown: vec![],
+        };
+        assert_eq!(
+            history.score(&entries[1].role_arn, 300),
+            history.score(&entries[2].role_arn, 300)
+        );
+        assert_eq!(choose(&entries, &history, 300, &mut p).unwrap(), 1);
+        assert_eq!(
+            p.shown,
+            [
+                "Prod  111111111111  Admin",
+                "Dev   222222222222  Developer",
+                "Dev   222222222222  ReadOnly",
+                "Prod  111111111111  ReadOnly",
             ]
         );
     }

@@ -254,11 +254,11 @@ pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<R
             .then_some(RoleChoice::Patterns(filter));
         return Ok(RoleQuery { choice, all });
     }
-    let choice =
-        match settings.role.as_ref() {
-            None => None,
-            Some(role) => Some(match &role.value {
-                settings::RoleChoice::Arn(arn) => RoleArn::parse(arn)
+    let choice = match settings.role.as_ref() {
+        None => None,
+        Some(role) => Some(match &role.value {
+            settings::RoleChoice::Arn(arn) => {
+                RoleArn::parse(arn)
                     .map(RoleChoice::Arn)
                     .map_err(|e| match &role.source {
                         Source::Config(_) => settings.config.error(None, format!("role_arn: {e}")),
@@ -266,12 +266,22 @@ pub fn role_query(settings: &Settings, flags: &RoleFlags, all: bool) -> Result<R
                             Error::Usage(format!("{}: role_arn: {e}", path.display()))
                         }
                         _ => Error::Usage(format!("--role-arn: {e}")),
-                    })?,
-                settings::RoleChoice::AccountRole(account, name) => {
-                    RoleChoice::AccountRole(account.clone(), name.clone())
-                }
-            }),
-        };
+                    })?
+            }
+            settings::RoleChoice::AccountRole(account, name) => {
+                RoleChoice::AccountRole(account.clone(), name.clone())
+            }
+            settings::RoleChoice::Patterns(account, name) => RoleChoice::Patterns(
+                RoleFilter::new(account.as_deref(), name.as_deref()).map_err(|e| {
+                    match &role.source {
+                        Source::Config(_) => settings.config.error(None, e.to_string()),
+                        Source::Project(path) => Error::Usage(format!("{}: {e}", path.display())),
+                        _ => e,
+                    }
+                })?,
+            ),
+        }),
+    };
     Ok(RoleQuery { choice, all })
 }
 

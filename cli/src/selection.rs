@@ -5,7 +5,7 @@
 
 use ssocred_core::Error;
 use ssocred_core::domain::role::RoleEntry;
-use ssocred_core::pipeline::{Chooser, Fetch, Plan, Request, Session, pick};
+use ssocred_core::pipeline::{Chooser, Fetch, Picked, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
 use crate::progress::ListingBar;
@@ -20,10 +20,15 @@ pub fn fetch(
     order: ChooserOrder,
 ) -> Result<Fetch, Error> {
     let plan = request.plan()?;
+    let person = interactive();
     if let Plan::Role(role) = plan {
+        // A role a person named counts as a use, as a pick of the chooser
+        // does; a credential_process run (no terminal) is nobody's choice.
+        if person {
+            crate::prompt::remember(role.as_str(), order);
+        }
         return Ok(Fetch::One(request.role_fetch(role, None)));
     }
-    let person = interactive();
     if matches!(plan, Plan::Unselected) && !person {
         let name = &request.profile.name;
         return Err(Error::Usage(format!(
@@ -34,9 +39,18 @@ pub fn fetch(
     // before the first round.
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = list(&session, runtime, request.concurrency, quiet)?;
-    let mut choose = |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order);
+    let mut chosen = false;
+    let mut choose = |entries: &[RoleEntry]| {
+        chosen = true;
+        crate::prompt::choose_on_terminal(entries, order)
+    };
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     let picked = pick(plan, listed, &request.profile, chooser)?;
+    // The chooser remembers its own pick; a single match of the patterns
+    // is the person's pick too.
+    if let (Picked::One(entry), true, false) = (&picked, person, chosen) {
+        crate::prompt::remember(&entry.role_arn, order);
+    }
     request.fetch(picked, session)
 }
 

@@ -377,14 +377,15 @@ pub fn pick(
         Plan::All(filter) => (filter, true),
         Plan::Unselected => (RoleFilter::default(), false),
     };
-    let mut matches: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();
     let name = &profile.name;
-    if matches.is_empty() {
+    if !listed.iter().any(|e| filter.matches(e)) {
         return Err(Error::Usage(format!(
-            "no role of profile `{name}` matches {}; `ssocred list -p {name}` shows the roles you have",
-            filter.describe()
+            "no role of profile `{name}` matches {}{}; `ssocred list -p {name}` shows the roles you have",
+            filter.describe(),
+            crate::domain::text::did_you_mean(&filter.near_roles(&listed)),
         )));
     }
+    let mut matches: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();
     if all {
         return Ok(Picked::All(matches));
     }

@@ -212,3 +212,73 @@ fn assert_history_unchanged(w: &World, before: &str) {
     let path: &Path = &w.state_dir().join("chooser-history.json");
     assert_eq!(std::fs::read_to_string(path).unwrap(), before);
 }
+
+/// A role a person names outright on a terminal (`-r`, or `--role` that
+/// matches one role) counts as a use, as a pick of the chooser does; a run
+/// without a terminal (a credential_process) does not. Of two roles as
+/// strong, the one used last comes first.
+#[test]
+fn roles_named_on_a_terminal_count_and_ties_go_to_the_last_used() {
+    let Some(tmux) = shell("tmux") else {
+        return;
+    };
+    let w = World::new();
+    let t = Terminal::new(&w, tmux);
+    ok(&w.run(&["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "process"]));
+    t.start(&format!(
+        "-p modern -r arn:aws:iam::{DEV}:role/Developer --sink process"
+    ));
+    assert_eq!(t.finished().0, 0, "{}", t.screen());
+    // The history counts in seconds: the next use is a later one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.start("-p modern --role Admin --sink process");
+    assert_eq!(t.finished().0, 0, "{}", t.screen());
+    t.start("-p modern --sink process");
+    let screen = t.wait_for("the chooser", |s| listed(s).len() == 4);
+    assert_eq!(
+        listed(&screen),
+        [PROD_ADMIN, DEV_DEVELOPER, DEV_MY_ROLE, PROD_READ_ONLY],
+        "{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.finished();
+}
+
+/// The filter line takes a shell's editing keys: Ctrl-W deletes the last
+/// word, Ctrl-U the whole line; a filter that matches nothing says so, and
+/// Enter then waits for one that does.
+#[test]
+fn the_filter_takes_readline_keys_and_says_when_nothing_matches() {
+    let Some(tmux) = shell("tmux") else {
+        return;
+    };
+    let w = World::new();
+    let t = Terminal::new(&w, tmux);
+    t.start("-p modern --sink process");
+    t.wait_for("the chooser", |s| listed(s).len() == 4);
+    t.keys(&["-l", "prod read"]);
+    t.wait_for("the filter", |s| listed(s) == [PROD_READ_ONLY]);
+    t.keys(&["C-w"]);
+    let screen = t.wait_for("a word deleted", |s| listed(s).len() == 2);
+    assert!(screen.contains("Role: prod"), "{screen}");
+    t.keys(&["C-u"]);
+    t.wait_for("the line cleared", |s| listed(s).len() == 4);
+    t.keys(&["-l", "zzz"]);
+    let screen = t.wait_for("no match", |s| s.contains("no role matches `zzz`"));
+    assert!(listed(&screen).is_empty(), "{screen}");
+    t.keys(&["Enter"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !w.home().join("rc").exists(),
+        "Enter on no match ends nothing:\n{}",
+        t.screen()
+    );
+    t.keys(&["C-u"]);
+    t.keys(&["-l", "admin"]);
+    t.wait_for("the filter", |s| listed(s) == [PROD_ADMIN]);
+    t.keys(&["Enter"]);
+    let (code, out) = t.finished();
+    assert_eq!(code, 0, "{}", t.screen());
+    assert!(out.contains(PROD), "{out}");
+    assert_eq!(w.emulator.issued().last().unwrap().role_name, "Admin");
+}

@@ -645,6 +645,14 @@ fn all_streams_every_matching_role() {
         "{}",
         stderr(&out)
     );
+    // A role name almost right gets the closest names of the listing.
+    let out = w.run(&["-p", "modern", "--role", "Admn", "--sink", "process"]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("matches --role 'Admn'; did you mean `Admin`?"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -103,9 +103,21 @@ fn config_and_usage_errors() {
         ),
         case(
             "bad sink option",
-            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env:zsh"],
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--sink", "env:ksh"],
             2,
-            &["sink `env`", "zsh"],
+            &["sink `env`", "ksh"],
+        ),
+        case(
+            "a profile almost right",
+            &["-p", "modrn", "-r", READ_ONLY_ARN],
+            3,
+            &["profile `modrn` not found", "did you mean `modern`?"],
+        ),
+        case(
+            "a region almost right",
+            &["-p", "modern", "-r", READ_ONLY_ARN, "--region", "eu-wst-1"],
+            2,
+            &["--region", "did you mean eu-west-1?"],
         ),
         case("bad flag", &["--no-such-flag"], 2, &["--no-such-flag"]),
     ];

@@ -101,7 +101,19 @@ fn a_changed_file_must_be_trusted_again() {
         "{err}"
     );
 
-    ok(&run_in(&w, &nested, &["trust", file.to_str().unwrap()]));
+    // Trusting it again shows what changed, not the whole file.
+    let shown = ok(&run_in(&w, &nested, &["trust", file.to_str().unwrap()]));
+    assert!(shown.contains("(changed since it was trusted):"), "{shown}");
+    assert!(shown.contains("  | @@ "), "{shown}");
+    for line in [
+        "  | -role_arn = \"arn:aws:iam::123456789012:role/ReadOnly\"\n",
+        "  | +role_arn = \"arn:aws:iam::123456789012:role/Admin\"\n",
+        "  | -region = \"ap-south-1\"\n",
+        "  | +region = \"us-east-2\"\n",
+        "  |  profile = \"modern\"\n",
+    ] {
+        assert!(shown.contains(line), "{line:?} not in:\n{shown}");
+    }
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], "arn:aws:iam::123456789012:role/Admin");
 }
@@ -210,7 +222,7 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     let Some(python) = python("project file trust on a terminal") else {
         return;
     };
-    let (w, _file, nested) = with_project(PROJECT);
+    let (w, file, nested) = with_project(PROJECT);
     // Declined: nothing is trusted and nothing runs.
     let declined = on_terminal(
         &w,
@@ -242,6 +254,24 @@ fn on_a_terminal_the_file_is_shown_and_offered_for_trust() {
     // Trusted now: the next run asks nothing, even without a terminal.
     let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
     assert_eq!(got["role_arn"], READ_ONLY_ARN);
+
+    // Changed: what changed is shown, as a diff.
+    std::fs::write(&file, PROJECT.replace("ap-south-1", "us-east-2")).unwrap();
+    let changed = on_terminal(
+        &w,
+        &python,
+        &nested,
+        serde_json::json!([["Trust", "n\r"]]),
+        &["--sink", "json"],
+    );
+    assert_eq!(changed["code"], 2, "{changed:#}");
+    let screen = changed["screen"].as_str().unwrap();
+    assert!(
+        screen.contains("changed since it was trusted")
+            && screen.contains("| -region = \"ap-south-1\"")
+            && screen.contains("| +region = \"us-east-2\""),
+        "the change is shown: {changed:#}"
+    );
 }
 
 // Unix only: file owners are Unix uids (Windows files carry ACLs, docs/platforms.md).
@@ -492,4 +522,59 @@ fn a_trust_store_that_is_a_fifo_is_refused_at_once() {
         err.contains(&store.display().to_string()) && err.contains("not a regular file"),
         "{err}"
     );
+}
+
+/// `role` alone in a project file narrows the listing as `--role` alone
+/// does on the command line, instead of being refused.
+#[test]
+fn a_role_name_alone_narrows_the_listing_as_the_flag_does() {
+    let (w, file, nested) = with_project("profile = \"modern\"\nrole = \"Admin\"\n");
+    ok(&run_in(&w, &nested, &["trust"]));
+    let got = ok_json(&run_in(&w, &nested, &["--sink", "json"]));
+    assert_eq!(got["role_arn"], "arn:aws:iam::123456789012:role/Admin");
+    let text = ok(&run_in(&w, &nested, &["config", "show"]));
+    let shown = file.display().to_string();
+    assert!(
+        text.contains(&format!("role = \"Admin\"  # project file {shown}\n")),
+        "{text}"
+    );
+    // A name that matches no role says so, naming the closest.
+    std::fs::write(&file, "profile = \"modern\"\nrole = \"Admn\"\n").unwrap();
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["--sink", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `Admin`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `status` only reads: an untrusted file does not stop it and is not
+/// offered for trust; it is left out, said on stderr (not in a prompt's
+/// `--format` line), and stays untrusted.
+#[test]
+fn status_goes_on_without_an_untrusted_file_and_says_so() {
+    let (w, file, nested) = with_project(PROJECT);
+    let shown = file.display().to_string();
+    let out = run_in(&w, &nested, &["status", "-p", "modern"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("project file {shown} is not trusted"))
+            && err.contains("its settings are not used"),
+        "{err}"
+    );
+    let out = run_in(
+        &w,
+        &nested,
+        &["status", "-p", "modern", "--format", "{profile}"],
+    );
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not trusted"), "{}", stderr(&out));
+    assert!(!w.state_dir().join("trusted-projects.json").exists());
+    // Trusted, the file applies to status as to every command.
+    ok(&run_in(&w, &nested, &["trust"]));
+    let out = run_in(&w, &nested, &["status"]);
+    assert!(!stderr(&out).contains("not trusted"), "{}", stderr(&out));
 }

@@ -440,6 +440,42 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
     );
 }
 
+/// `unuse` returns as quickly as `use` does instead of waiting for its
+/// server to stop; the server, withdrawn, stops alone soon after.
+#[test]
+fn unuse_returns_at_once_and_the_server_stops_soon_after() {
+    let w = World::new();
+    let mut watched = waiting_shell();
+    let pid = watched.id().to_string();
+    let out = w
+        .cmd()
+        .args(["use", "--shell", "sh", "--shell-pid", &pid])
+        .args(["-p", "modern", "-r", READ_ONLY_ARN])
+        .run_to_end();
+    ok(&out);
+    assert_eq!(ssocred_processes(&w).len(), 1);
+    let started = Instant::now();
+    let out = w
+        .cmd()
+        .args(["unuse", "--shell", "sh", "--shell-pid", &pid])
+        .run_to_end();
+    let took = started.elapsed();
+    let exports = ok(&out);
+    assert!(
+        exports.contains("unset AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        "{exports}"
+    );
+    assert!(
+        took < Duration::from_millis(500),
+        "unuse took {took:?}: it waited for its server"
+    );
+    assert_eq!(records_left(&w), 0, "unuse withdrew the record");
+    no_server_within(&w, Duration::from_secs(5));
+    assert_eq!(files_left(&w), Vec::<String>::new());
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+}
+
 /// With `--assume`, the shell uses the chain's last role: the endpoint
 /// serves it, `SSOCRED_USE` names it, and `use` of the same chain again
 /// reuses the server.

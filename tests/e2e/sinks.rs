@@ -46,6 +46,8 @@ fn env_sink_writes_every_shell_syntax() {
     let cases = [
         ("env", "export {K}='{V}'\n"),
         ("env:sh", "export {K}='{V}'\n"),
+        ("env:bash", "export {K}='{V}'\n"),
+        ("env:zsh", "export {K}='{V}'\n"),
         ("env:no-export", "{K}='{V}'\n"),
         ("env:fish", "set -gx {K} '{V}';\n"),
         ("env:powershell", "$env:{K} = '{V}'\n"),

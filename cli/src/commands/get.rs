@@ -397,7 +397,7 @@ path = ".env"
                     "-p",
                     "flag",
                     "--region",
-                    "flag-region",
+                    "ca-west-1",
                     "--sink",
                     "json",
                     "--preset",
@@ -406,7 +406,7 @@ path = ".env"
                 &[("AWS_PROFILE", "aws-env"), ("SSOCRED_REGION", "env-region")],
                 CONFIG,
                 ("flag", "flag --profile"),
-                Some(("flag-region", "flag --region")),
+                Some(("ca-west-1", "flag --region")),
                 ("json", "flag --sink"),
             ),
             // The predecessor's flags count as sink flags.

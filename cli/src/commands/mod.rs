@@ -383,10 +383,10 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
             Case {
                 topic: Topic::Region,
                 key: "region",
-                flag: &["--region", "flag-1"],
+                flag: &["--region", "eu-north-1"],
                 env: Some(("SSOCRED_REGION", "env-1")),
                 values: [
-                    "\"flag-1\"",
+                    "\"eu-north-1\"",
                     "\"env-1\"",
                     "\"project-1\"",
                     "\"preset-1\"",

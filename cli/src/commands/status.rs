@@ -181,7 +181,9 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             return Err(Error::Usage(format!("{flag} applies only with --watch")));
         }
     }
-    let settings = Settings::from_process(&args.flags())?;
+    // A read-only look: an untrusted project file is left out, quietly in
+    // a prompt's line.
+    let settings = Settings::from_process_reading(&args.flags(), template.is_some())?;
     let paths = request::paths()?;
     let now = OffsetDateTime::now_utc();
     let threshold = time::Duration::minutes(i64::from(args.threshold));
@@ -295,6 +297,13 @@ fn asked_role(
             RoleArn::for_role(&account, &role, &profile.sso_region)
                 .map(Some)
                 .map_err(|e| Error::Usage(format!("--account/--role: {e}")))
+        }
+        // A project or config file's `role` alone narrows a listing, which
+        // status does not make: the profile's own role is reported.
+        Some(RoleChoice::Patterns(_))
+            if args.role.account.is_none() && args.role.role.is_none() =>
+        {
+            Ok(None)
         }
         Some(RoleChoice::Patterns(_)) => Err(Error::Usage(
             "status needs a whole role: --role-arn, or --account ID with --role NAME".to_owned(),

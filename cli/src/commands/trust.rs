@@ -38,8 +38,22 @@ pub fn run(args: &TrustArgs) -> Result<(), Error> {
     };
     // Read and checked first: a file with a refused key is never trusted.
     let file = project_file::read(&path)?;
-    write_stdout(format!("{}:\n{}", file.path.display(), file.shown()).as_bytes())?;
     let store = TrustStore::from_env(&env)?;
+    // A file trusted before shows what changed since, not the whole file.
+    let before = store.trusted_before(&file)?;
+    let heading = if before.is_some() {
+        " (changed since it was trusted)"
+    } else {
+        ""
+    };
+    write_stdout(
+        format!(
+            "{}{heading}:\n{}",
+            file.path.display(),
+            file.review(before.as_deref())
+        )
+        .as_bytes(),
+    )?;
     if store.trusts(&file)? {
         ssocred_core::stderr_line!(
             "ssocred: {} is already trusted as it is",

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 use ssocred_core::domain::shell::{Shell, assignment, credential_variables, region_variables};
@@ -156,7 +156,7 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     };
     let (mut vars, mode, how) = if args.static_keys {
         // A server this shell had is no longer wanted.
-        stop_server(&state_dir, &record, shell_pid, false);
+        stop_server(&state_dir, &record, shell_pid);
         (
             credential_variables(first),
             "static",
@@ -197,28 +197,23 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs `unuse`: unsets what `use` set and stops this shell's server.
+/// Runs `unuse`: unsets what `use` set and withdraws this shell's server.
+/// It returns at once, as `use` does: the server notices within its poll
+/// and stops alone, so the shell does not wait for it.
 pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
     let (shell, shell_pid) = args.hook.require("unuse")?;
     let state_dir = shell_session::state_dir()?;
     let record = shell_session::record_path(&state_dir, shell_pid);
-    stop_server(&state_dir, &record, shell_pid, true);
+    stop_server(&state_dir, &record, shell_pid);
     write_stdout(script(shell, &[])?.as_bytes())?;
     ssocred_core::stderr_line!("ssocred: this shell no longer uses a role");
     Ok(())
 }
 
 /// Withdraws the record of this shell's server, which then stops within a
-/// second (`wait`: until it has), and removes its log.
-fn stop_server(state_dir: &Path, record: &Path, shell_pid: u32, wait: bool) {
-    if let Ok(Some(server)) = shell_session::withdraw(record, None)
-        && wait
-    {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while server.server_alive() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+/// second, and removes its log.
+fn stop_server(state_dir: &Path, record: &Path, shell_pid: u32) {
+    let _ = shell_session::withdraw(record, None);
     shell_session::remove_log(state_dir, shell_pid);
 }
 
@@ -243,13 +238,14 @@ fn use_profile(
     let files = ProfileFiles::load(paths)?;
     if files.sections().get_profile(&name).is_none() {
         return Err(Error::UnknownProfile {
+            near: files.near_profiles(&name),
             profile: name,
             config: paths.config.clone(),
             credentials: paths.credentials.clone(),
         });
     }
     let record = shell_session::record_path(state_dir, shell_pid);
-    stop_server(state_dir, &record, shell_pid, false);
+    stop_server(state_dir, &record, shell_pid);
     let vars = vec![
         ("AWS_PROFILE", name.clone()),
         (IN_USE, name.clone()),

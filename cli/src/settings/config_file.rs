@@ -325,8 +325,9 @@ impl Config {
     }
 
     /// Checks what serde cannot: which keys may stand where; a section uses
-    /// `sinks` or `[[sink]]`, not both; `account` and `role` come together;
-    /// every sink declaration and every hop parses.
+    /// `sinks` or `[[sink]]`, not both; every sink declaration and every
+    /// hop parses. (`account` or `role` alone narrows the listing, as the
+    /// flags alone do.)
     fn check_shape(&self) -> Result<(), Error> {
         if let Err(key) = self.file.check_place(Place::Top) {
             return Err(self.error(
@@ -353,12 +354,6 @@ impl Config {
                 return Err(self.error(
                     None,
                     format!("{section} has both `sinks` and [[sink]] tables; use one of them"),
-                ));
-            }
-            if layer.account.is_some() != layer.role.is_some() {
-                return Err(self.error(
-                    None,
-                    format!("{section} needs `account` and `role` together"),
                 ));
             }
             self.sinks_of(layer)?;
@@ -516,10 +511,6 @@ format = "array"
             (
                 "\n[[preset.x.sink]]\ntype = 'json'\nformat = ['a']\n",
                 &["line 2", "sink `json`", "`format`"],
-            ),
-            (
-                "account = '123456789012'\n",
-                &["`account` and `role` together"],
             ),
             ("[preset]\nci = 1\n", &["line 2", "ci"]),
         ];

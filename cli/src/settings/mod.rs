@@ -353,6 +353,22 @@ impl Settings {
         Settings::resolve_with_project(flags, &env, config, project)
     }
 
+    /// [`from_process`](Self::from_process) for a command that only reads
+    /// (`status`): an untrusted project file is left out, said on stderr
+    /// unless `quiet`, instead of stopping the run or asking for trust.
+    pub fn from_process_reading(flags: &Flags, quiet: bool) -> Result<Settings, Error> {
+        let env = |name: &str| std::env::var(name).ok();
+        let config = load_config(flags.config.as_deref(), &env)?;
+        let project = if flags.names_profile_and_role() {
+            None
+        } else {
+            let cwd = std::env::current_dir()
+                .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?;
+            project_file::for_reading(&cwd, &env, quiet)?
+        };
+        Settings::resolve_with_project(flags, &env, config, project)
+    }
+
     /// Loads the config and resolves the settings from the process
     /// environment with no project file: for a command whose role does not
     /// come from the settings (`console --from-env` signs in the

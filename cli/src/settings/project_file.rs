@@ -74,12 +74,6 @@ impl ProjectFile {
         if let Err(key) = layer.check_place(Place::Project) {
             return Err(refused(path, &text, &key));
         }
-        if layer.account.is_some() != layer.role.is_some() {
-            return Err(file_error(
-                path,
-                "needs `account` and `role` together".to_owned(),
-            ));
-        }
         let file = ProjectFile {
             path: path.to_path_buf(),
             text,
@@ -110,14 +104,34 @@ impl ProjectFile {
     /// characters escaped, so the file cannot hide a line or redraw the
     /// terminal.
     pub fn shown(&self) -> String {
-        let mut out = String::new();
-        for line in self.text.lines() {
-            out.push_str("  | ");
-            out.push_str(&ssocred_core::domain::text::visible(line));
-            out.push('\n');
-        }
-        out
+        quoted_lines(&self.text)
     }
+
+    /// What to show before trusting it: what changed since `before` (the
+    /// text last trusted), as a unified diff, or the whole file when it is
+    /// new (or its old text was not kept); escaped as [`shown`](Self::shown).
+    pub fn review(&self, before: Option<&str>) -> String {
+        match before {
+            Some(before) => {
+                let label = self.path.display().to_string();
+                quoted_lines(&ssocred_core::store::setup::unified_diff(
+                    before, &self.text, &label,
+                ))
+            }
+            None => self.shown(),
+        }
+    }
+}
+
+/// Each line of `text` behind a margin, escaped.
+fn quoted_lines(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str("  | ");
+        out.push_str(&ssocred_core::domain::text::visible(line));
+        out.push('\n');
+    }
+    out
 }
 
 /// A key a project file may not set (exit 2), naming the file, the line and
@@ -250,11 +264,23 @@ pub fn read(path: &Path) -> Result<ProjectFile, Error> {
 }
 
 /// The trusted project files: path ([`own_path`]) to SHA-256, in ssocred's state
-/// directory.
+/// directory; and the text trusted, for a file small enough, so that a
+/// change is shown as a diff rather than the whole file again.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct TrustedFiles {
     trusted: BTreeMap<PathBuf, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    texts: BTreeMap<PathBuf, String>,
 }
+
+/// The largest project file whose trusted text is kept for a diff: project
+/// files hold a few lines.
+const MAX_KEPT_TEXT: usize = 4 * 1024;
+
+/// Past this size of the store, the texts of the other files are dropped
+/// (their digests stay): the store is read bounded, and must never grow
+/// past what it can read.
+const MAX_STORE_WITH_TEXTS: usize = 256 * 1024;
 
 /// Where trusted project files are recorded.
 #[derive(Debug, Clone)]
@@ -322,6 +348,17 @@ impl TrustStore {
         Ok(trusted.trusted.get(&file.path) == Some(&file.digest()))
     }
 
+    /// The text of `file` when it was last trusted, if it has changed
+    /// since and the text was kept.
+    pub fn trusted_before(&self, file: &ProjectFile) -> Result<Option<String>, Error> {
+        let text = TrustStore::read_text(&self.path)?;
+        let mut trusted = TrustStore::load(text, &self.path)?;
+        Ok(trusted
+            .texts
+            .remove(&file.path)
+            .filter(|before| *before != file.text))
+    }
+
     /// Records `file`, as it is now, as trusted.
     pub fn trust(&self, file: &ProjectFile) -> Result<(), Error> {
         let store = TargetFile::open_for_update(&self.path)
@@ -329,8 +366,20 @@ impl TrustStore {
         let text = TrustStore::read_text(store.target().path())?;
         let mut trusted = TrustStore::load(text, &self.path)?;
         trusted.trusted.insert(file.path.clone(), file.digest());
-        let json = serde_json::to_string_pretty(&trusted)
-            .map_err(|e| Error::Internal(format!("cannot encode the trusted files: {e}")))?;
+        if file.text.len() <= MAX_KEPT_TEXT {
+            trusted.texts.insert(file.path.clone(), file.text.clone());
+        } else {
+            trusted.texts.remove(&file.path);
+        }
+        let encode = |t: &TrustedFiles| {
+            serde_json::to_string_pretty(t)
+                .map_err(|e| Error::Internal(format!("cannot encode the trusted files: {e}")))
+        };
+        let mut json = encode(&trusted)?;
+        if json.len() > MAX_STORE_WITH_TEXTS {
+            trusted.texts.retain(|path, _| *path == file.path);
+            json = encode(&trusted)?;
+        }
         store
             .write(format!("{json}\n").as_bytes())
             .map_err(|e| io_error(&self.path, "cannot write", e))
@@ -341,19 +390,14 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
     ssocred_core::login::file_error(path, what, &e)
 }
 
-/// The project file of a run in `dir`: none, or the nearest one once it is
-/// trusted. An untrusted (new or changed) file is offered for trust on a
-/// terminal; without one it fails (exit 2) naming the file and the command
-/// that trusts it. It is never skipped silently.
-pub fn for_run(
-    dir: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<ProjectFile>, Error> {
+/// The nearest project file above `dir`, read and checked; `None` when
+/// there is none, or it is another user's (passed over with a warning).
+fn nearest(dir: &Path) -> Result<Option<ProjectFile>, Error> {
     let Some(path) = find(dir) else {
         return Ok(None);
     };
-    let file = match load(&path)? {
-        Loaded::Read(file) => *file,
+    match load(&path)? {
+        Loaded::Read(file) => Ok(Some(*file)),
         Loaded::AnotherUsers(path) => {
             // Another user's file is not this user's project (a
             // /tmp/.ssocred.toml would otherwise stop every run below
@@ -362,8 +406,47 @@ pub fn for_run(
                 "ssocred: warning: {} belongs to another user; it is not read",
                 path.display()
             );
-            return Ok(None);
+            Ok(None)
         }
+    }
+}
+
+/// The project file of a run that only reads (`status`): the nearest one
+/// if it is trusted. An untrusted one (new or changed) is neither used nor
+/// offered for trust, and the run goes on without it: a look at the state
+/// of one's logins should not stop at a file, nor trust one in passing.
+/// Unless `quiet` (a prompt's line), stderr says it was left out.
+pub fn for_reading(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    quiet: bool,
+) -> Result<Option<ProjectFile>, Error> {
+    let Some(file) = nearest(dir)? else {
+        return Ok(None);
+    };
+    if TrustStore::from_env(env)?.trusts(&file)? {
+        return Ok(Some(file));
+    }
+    if !quiet {
+        ssocred_core::stderr_line!(
+            "ssocred: project file {} is not trusted (new, or changed since it was trusted), so its settings are not used; review it, then run `ssocred trust {}`",
+            file.path.display(),
+            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+        );
+    }
+    Ok(None)
+}
+
+/// The project file of a run in `dir`: none, or the nearest one once it is
+/// trusted. An untrusted (new or changed) file is offered for trust on a
+/// terminal; without one it fails (exit 2) naming the file and the command
+/// that trusts it. It is never skipped silently.
+pub fn for_run(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ProjectFile>, Error> {
+    let Some(file) = nearest(dir)? else {
+        return Ok(None);
     };
     let store = TrustStore::from_env(env)?;
     if store.trusts(&file)? {
@@ -379,10 +462,16 @@ pub fn for_run(
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(untrusted());
     }
+    let before = store.trusted_before(&file)?;
     ssocred_core::stderr_line!(
-        "ssocred: project file {} (new or changed):\n{}",
+        "ssocred: project file {} ({}):\n{}",
         file.path.display(),
-        file.shown()
+        if before.is_some() {
+            "changed since it was trusted"
+        } else {
+            "new or changed"
+        },
+        file.review(before.as_deref())
     );
     let yes = inquire::Confirm::new(&format!("Trust {} as it is?", file.path.display()))
         .with_default(false)
@@ -431,8 +520,10 @@ mod tests {
         }
         let e = parse("assume = ['not-an-arn']\n").unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
-        let e = parse("account = '123456789012'\n").unwrap_err();
-        assert!(e.to_string().contains("together"), "{e}");
+        // A role name alone narrows the listing, as `--role` alone does.
+        let role_alone = parse("role = 'Admin'\n").unwrap();
+        assert_eq!(role_alone.layer.role.as_deref(), Some("Admin"));
+        assert!(parse("account = '123456789012'\n").is_ok());
     }
 
     #[test]
@@ -476,5 +567,24 @@ mod tests {
         std::fs::write(top.join("a").join(FILE_NAME), "profile = 'b'\n").unwrap();
         let changed = read(&find(&deep).unwrap()).unwrap();
         assert!(!store.trusts(&changed).unwrap(), "a changed file is new");
+
+        // The text trusted is kept, so the change shows as a diff.
+        assert_eq!(
+            store.trusted_before(&changed).unwrap().as_deref(),
+            Some("profile = 'a'\n")
+        );
+        let review = changed.review(store.trusted_before(&changed).unwrap().as_deref());
+        assert!(review.contains("  | -profile = 'a'\n"), "{review}");
+        assert!(review.contains("  | +profile = 'b'\n"), "{review}");
+        store.trust(&changed).unwrap();
+        assert_eq!(store.trusted_before(&changed).unwrap(), None);
+        // A file too large to keep is trusted by its digest alone.
+        let big = format!("profile = 'b'\n{}", "# note\n".repeat(MAX_KEPT_TEXT));
+        std::fs::write(top.join("a").join(FILE_NAME), &big).unwrap();
+        let big = read(&find(&deep).unwrap()).unwrap();
+        store.trust(&big).unwrap();
+        let kept = std::fs::read_to_string(state.join("ssocred/trusted-projects.json")).unwrap();
+        assert!(!kept.contains("# note"), "{kept}");
+        assert!(store.trusts(&big).unwrap());
     }
 }

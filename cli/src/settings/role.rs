@@ -16,6 +16,10 @@ pub enum RoleChoice {
     Arn(String),
     /// An account id and role name (either may be a glob).
     AccountRole(String, String),
+    /// An account or a role name alone (a glob, or a name): narrows the
+    /// role listing, as `--account` or `--role` alone does on the command
+    /// line; the chooser asks among what it leaves.
+    Patterns(Option<String>, Option<String>),
 }
 
 impl RoleChoice {
@@ -24,7 +28,8 @@ impl RoleChoice {
         match (&layer.role_arn, &layer.account, &layer.role) {
             (Some(arn), _, _) => Some(RoleChoice::Arn(arn.clone())),
             (None, Some(a), Some(r)) => Some(RoleChoice::AccountRole(a.clone(), r.clone())),
-            _ => None,
+            (None, None, None) => None,
+            (None, a, r) => Some(RoleChoice::Patterns(a.clone(), r.clone())),
         }
     }
 }
@@ -88,7 +93,8 @@ pub fn role_and_chain(stack: &Stack<'_>) -> Result<RoleAndChain, Error> {
     let role = named.as_ref().map(|(i, choice)| {
         let key = match choice {
             RoleChoice::Arn(_) => &layer::ROLE_ARN,
-            RoleChoice::AccountRole(..) => &layer::ACCOUNT,
+            RoleChoice::AccountRole(..) | RoleChoice::Patterns(Some(_), _) => &layer::ACCOUNT,
+            RoleChoice::Patterns(None, _) => &layer::ROLE,
         };
         Sourced {
             value: choice.clone(),

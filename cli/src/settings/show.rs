@@ -128,6 +128,17 @@ impl Settings {
                 line(out, "account", quoted(a), source);
                 line(out, "role", quoted(r), source);
             }
+            Some(Sourced {
+                value: RoleChoice::Patterns(a, r),
+                source,
+            }) => {
+                if let Some(a) = a {
+                    line(out, "account", quoted(a), source);
+                }
+                if let Some(r) = r {
+                    line(out, "role", quoted(r), source);
+                }
+            }
             None => out.push_str(
                 "# role: the AWS profile's sso_account_id and sso_role_name, else the chooser\n",
             ),

@@ -421,6 +421,24 @@ impl RoleFilter {
                 .is_none_or(|(_, p)| hit(p, &entry.role_name))
     }
 
+    /// The role names of `listed` closest to a `--role` name that matched
+    /// none (in the accounts `--account` selects), for "did you mean";
+    /// empty for a pattern or without `--role`.
+    pub fn near_roles(&self, listed: &[RoleEntry]) -> Vec<String> {
+        let Some((text, _)) = self.role.as_ref().filter(|(t, _)| !is_pattern(t)) else {
+            return Vec::new();
+        };
+        let account_only = RoleFilter {
+            account: self.account.clone(),
+            role: None,
+        };
+        let names = listed
+            .iter()
+            .filter(|e| account_only.matches(e))
+            .map(|e| e.role_name.as_str());
+        crate::domain::text::closest(text, names)
+    }
+
     /// The flags as given, for messages: `--account 'x' --role 'y'`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

@@ -377,6 +377,64 @@ fn partition_of_checked(region: &str) -> Partition {
         .map_or(Partition::Aws, |&(_, partition)| partition)
 }
 
+/// The first parts of region names, by partition's region pattern (the
+/// SDKs' `regionRegex`): `PREFIX-DIRECTION-NUMBER`.
+const REGION_PREFIXES: [&str; 16] = [
+    "us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn", "us-gov", "us-iso", "us-isob",
+    "us-isof", "eu-isoe", "eusc-de",
+];
+
+/// The middle part of every region name AWS has used.
+const DIRECTIONS: [&str; 9] = [
+    "east",
+    "west",
+    "north",
+    "south",
+    "central",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+];
+
+/// Checks that `region` (already a DNS label, see
+/// [`crate::domain::sso_profile::check_region`]) is named as AWS names
+/// regions: a partition's prefix, a compass direction and a number
+/// (`eu-west-1`), so a typo given by hand (`eu-wst-1`) is caught rather
+/// than exported. The error says why, with the closest region name.
+pub fn check_region_name(region: &str) -> Result<(), String> {
+    let lower = region.to_ascii_lowercase();
+    let parts = lower.rsplit_once('-').and_then(|(head, number)| {
+        let (prefix, direction) = head.rsplit_once('-')?;
+        let numbered = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+        numbered.then_some((prefix, direction, number))
+    });
+    let Some((prefix, direction, number)) = parts else {
+        return Err("not a region name (PREFIX-DIRECTION-NUMBER, such as us-east-1)".to_owned());
+    };
+    if !REGION_PREFIXES.contains(&prefix) {
+        let near = crate::domain::text::closest(prefix, REGION_PREFIXES);
+        let hint = near
+            .first()
+            .map(|p| format!(" (did you mean {p}-{direction}-{number}?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "no AWS partition has regions starting `{prefix}-`{hint}"
+        ));
+    }
+    if !DIRECTIONS.contains(&direction) {
+        let near = crate::domain::text::closest(direction, DIRECTIONS);
+        let hint = near
+            .first()
+            .map(|d| format!(" (did you mean {prefix}-{d}-{number}?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "not a region name: `{direction}` is not a direction AWS names regions by{hint}"
+        ));
+    }
+    Ok(())
+}
+
 /// `region` checked as [`crate::domain::sso_profile::check_region`] does, refused if it
 /// is a FIPS pseudo-region, and lower-cased (host names are case-blind, and
 /// the partition patterns are lower case).
@@ -825,6 +883,28 @@ mod tests {
             url(Service::Oidc, "CN-North-1", STANDARD),
             "https://oidc.cn-north-1.amazonaws.com.cn"
         );
+    }
+
+    #[test]
+    fn region_names_follow_the_partition_patterns() {
+        for good in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "ap-southeast-7",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+            "mx-central-1",
+        ] {
+            assert_eq!(check_region_name(good), Ok(()), "{good}");
+        }
+        let why = check_region_name("eu-wst-1").unwrap_err();
+        assert!(why.contains("did you mean eu-west-1?"), "{why}");
+        let why = check_region_name("euu-west-1").unwrap_err();
+        assert!(why.contains("did you mean eu-west-1?"), "{why}");
+        for bad in ["local", "eu-west", "west-1", "eu-west-x"] {
+            assert!(check_region_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

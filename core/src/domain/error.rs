@@ -17,11 +17,14 @@ pub enum Error {
     Usage(String),
     /// The profile is in neither AWS file.
     #[error(
-        "profile `{profile}` not found in {config} (or {credentials}); pass an SSO profile with -p/--profile, or set one up with `ssocred init`"
+        "profile `{profile}` not found in {config} (or {credentials}){hint}; pass an SSO profile with -p/--profile, or set one up with `ssocred init`",
+        hint = crate::domain::text::did_you_mean(.near)
     )]
     UnknownProfile {
         /// The profile asked for.
         profile: String,
+        /// The profiles whose names are closest to it, for "did you mean".
+        near: Vec<String>,
         /// The config file searched.
         config: PathBuf,
         /// The credentials file searched.

@@ -12,8 +12,10 @@ use crate::CredentialSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Shell {
-    /// POSIX sh, bash, zsh: `export K='v'`.
+    /// POSIX sh, bash, zsh: `export K='v'`; `bash` and `zsh` are names
+    /// of it too, since people name the shell they run.
     #[default]
+    #[serde(alias = "bash", alias = "zsh")]
     Sh,
     /// `K='v'` without export, for dotenv-like sourcing.
     NoExport,
@@ -27,7 +29,8 @@ pub enum Shell {
 
 impl Shell {
     /// The names accepted in `SHELL` arguments, for help texts.
-    pub const NAMES: &'static str = "sh (default), no-export, fish, powershell or cmd";
+    pub const NAMES: &'static str =
+        "sh (default; bash and zsh are the same), no-export, fish, powershell or cmd";
 
     /// The line ending of a script in this shell.
     pub fn eol(self) -> &'static str {
@@ -157,6 +160,8 @@ mod tests {
             "set -gx A '1';\nset -gx B '2';\n"
         );
         assert_eq!(Shell::parse("no-export"), Some(Shell::NoExport));
-        assert_eq!(Shell::parse("bash"), None);
+        assert_eq!(Shell::parse("bash"), Some(Shell::Sh));
+        assert_eq!(Shell::parse("zsh"), Some(Shell::Sh));
+        assert_eq!(Shell::parse("ksh"), None);
     }
 }

@@ -135,9 +135,67 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
+/// The names of `candidates` closest to `word` (case-insensitively), best
+/// first, at most three: for "did you mean" when a profile or role name
+/// was almost right. A name is close when a few edits (a letter added,
+/// dropped, changed, or two swapped: one per four letters, at least one)
+/// make it; the fewest edits come first, then the most alike (Jaro).
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let word = word.to_lowercase();
+    let most = 1 + word.chars().count() / 4;
+    let mut near: Vec<(usize, f64, &str)> = candidates
+        .into_iter()
+        .map(|c| {
+            let lower = c.to_lowercase();
+            (
+                strsim::osa_distance(&word, &lower),
+                strsim::jaro(&word, &lower),
+                c,
+            )
+        })
+        .filter(|(edits, _, _)| *edits <= most)
+        .collect();
+    near.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| b.1.total_cmp(&a.1))
+            .then_with(|| a.2.cmp(b.2))
+    });
+    near.dedup_by(|a, b| a.2 == b.2);
+    near.into_iter()
+        .take(3)
+        .map(|(_, _, c)| c.to_owned())
+        .collect()
+}
+
+/// `; did you mean `a`?` (or `` `a` or `b` ``) for the names of
+/// [`closest`], escaped; empty when there are none.
+pub fn did_you_mean(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", visible(n))).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_misses_get_the_closest_names() {
+        let names = ["dev", "prod", "staging", "default"];
+        assert_eq!(closest("dve", names), vec!["dev"]);
+        assert_eq!(closest("PROD", names), vec!["prod"]);
+        assert_eq!(closest("qqqqqq", names), Vec::<String>::new());
+        assert_eq!(closest("Admn", ["Admin", "ReadOnly"]), vec!["Admin"]);
+        assert_eq!(did_you_mean(&[]), "");
+        assert_eq!(did_you_mean(&["dev".into()]), "; did you mean `dev`?");
+        assert_eq!(
+            did_you_mean(&["a".into(), "b".into(), "c\n".into()]),
+            "; did you mean `a`, `b` or `c\\n`?"
+        );
+    }
 
     #[test]
     fn a_column_is_cut_at_the_cap_with_a_mark() {

@@ -68,6 +68,16 @@ impl RoleHistory {
             .map_or(0.0, |r| score(r, now))
     }
 
+    /// When `role_arn` was last chosen (seconds since the epoch); `None`
+    /// for a role never chosen. Breaks ties of [`score`](Self::score): of
+    /// two roles as strong, the one used last comes first.
+    pub fn last_used(&self, role_arn: &str) -> Option<i64> {
+        self.roles
+            .iter()
+            .find(|r| r.role_arn == role_arn)
+            .map(|r| r.last_used)
+    }
+
     /// Counts one more choice of `role_arn` at `now`, keeping at most
     /// [`MAX_ROLES`] roles.
     pub fn note(&mut self, role_arn: &str, now: i64) {

@@ -176,12 +176,22 @@ impl ProfileFiles {
         )
     }
 
+    /// The profile names closest to `name`, for "did you mean": read from
+    /// the whole files, since this value may hold only `name`'s sections
+    /// ([`load_for`](Self::load_for)). Only on the way to an error.
+    pub fn near_profiles(&self, name: &str) -> Vec<String> {
+        ProfileFiles::load(&self.paths)
+            .map(|all| crate::domain::text::closest(name, all.sections.profiles()))
+            .unwrap_or_default()
+    }
+
     /// The SSO settings of profile `name`.
     pub fn sso_profile(&self, name: &str) -> Result<SsoProfile, Error> {
         let config = &self.paths.config;
         let Some(profile) = self.sections.get_profile(name) else {
             return Err(Error::UnknownProfile {
                 profile: name.to_owned(),
+                near: self.near_profiles(name),
                 config: config.clone(),
                 credentials: self.paths.credentials.clone(),
             });

@@ -10,7 +10,7 @@ use ssocred_core::{Capacity, CredentialSet, Sink, SinkContext, SinkError, SinkKi
 
 ssocred_core::sink_options! {
     struct Options {
-        /// sh (default), no-export, fish, powershell or cmd
+        /// sh (default; bash and zsh are the same), no-export, fish, powershell or cmd
         shell: Option<Shell>,
     }
 }
