@@ -31,6 +31,11 @@ fn big_credentials(profiles: usize) -> String {
 /// The credentials file after a completed write of the latest credentials.
 fn expected_after(w: &World, before: &str, profile: &str) -> String {
     let last = w.emulator.issued().pop().unwrap();
+    written(before, profile, &last)
+}
+
+/// The credentials file after a completed write of `last`.
+fn written(before: &str, profile: &str, last: &ssocred_emulator::IssuedCredentials) -> String {
     ini_edit::set_section(
         before,
         profile,
@@ -124,7 +129,7 @@ fn assert_only_private_leftovers(dir: &Path, target: &str) {
 
 /// Where the platform has unnamed temp files (Linux), a killed writer
 /// leaves no temp file at all: the file gets its name only once complete.
-fn assert_no_temp_files_where_unnamed_temps_exist(dir: &Path) {
+fn assert_no_temp_files_where_unnamed_temps_exist(dir: &Path, complete: impl Fn(&[u8]) -> bool) {
     let unnamed = ssocred_core::os::fs::kill_leaves_no_temp_file(dir);
     if std::env::consts::OS == "linux" {
         assert!(unnamed, "no O_TMPFILE in {} on Linux", dir.display());
@@ -132,12 +137,21 @@ fn assert_no_temp_files_where_unnamed_temps_exist(dir: &Path) {
     if !unnamed {
         return;
     }
-    let temps: Vec<String> = std::fs::read_dir(dir)
+    // The temp file gets a name only once it is complete, for the two
+    // calls that link it and rename it over the target: a kill that lands
+    // between them (rare, more likely on a loaded machine) leaves a whole
+    // copy, which the ten-minute sweep removes. Never a partial one.
+    let partial: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .filter(|p| !complete(&std::fs::read(p).unwrap()))
+        .map(|p| p.display().to_string())
         .collect();
-    assert!(temps.is_empty(), "killed writers left {temps:?}");
+    assert!(
+        partial.is_empty(),
+        "killed writers left partial temp files {partial:?}"
+    );
 }
 
 #[test]
@@ -173,7 +187,17 @@ fn sigkill_while_writing_the_credentials_file_leaves_old_or_new() {
         "kills landed at too few points: {old} old, {new} new"
     );
     assert_only_private_leftovers(&w.aws_dir(), "credentials");
-    assert_no_temp_files_where_unnamed_temps_exist(&w.aws_dir());
+    // Any run's whole file: a kill between link and rename leaves the
+    // file that run was writing.
+    let wholes: Vec<String> = w
+        .emulator
+        .issued()
+        .iter()
+        .map(|c| written(&before, "target", c))
+        .collect();
+    assert_no_temp_files_where_unnamed_temps_exist(&w.aws_dir(), |bytes| {
+        wholes.iter().any(|whole| bytes == whole.as_bytes())
+    });
 }
 
 #[test]
@@ -219,7 +243,9 @@ fn sigkill_while_writing_the_role_cache_leaves_no_partial_entry() {
         .try_into()
         .unwrap();
     assert_only_private_leftovers(&dir, &name);
-    assert_no_temp_files_where_unnamed_temps_exist(&dir);
+    assert_no_temp_files_where_unnamed_temps_exist(&dir, |bytes| {
+        role_cache::parse_entry(bytes).is_ok()
+    });
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped.

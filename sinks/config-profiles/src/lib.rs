@@ -317,28 +317,7 @@ impl ConfigProfilesSink {
         // ones from `pending`: a rerun over 30,000 profiles copies none.
         let old = parse_block(split.block);
 
-        let mut next: BTreeMap<&str, Body<'_>> = BTreeMap::new();
-        let mut clashes = Vec::new();
-        for (name, body) in pending.sorted()? {
-            if taken.contains(name) {
-                clashes.push(name);
-            } else {
-                next.insert(name, body);
-            }
-        }
-        let mut report = Report::default();
-        for (name, body) in old {
-            match next.get(name) {
-                Some(new) if *new == body => report.unchanged += 1,
-                Some(_) => report.changed += 1,
-                None if self.prune => report.removed += 1,
-                None => {
-                    report.kept += 1;
-                    next.insert(name, body);
-                }
-            }
-        }
-        report.added = next.len() - report.unchanged - report.changed - report.kept;
+        let (next, clashes, report) = merge(pending.sorted()?, old, &taken, self.prune);
 
         validate_block(&next).map_err(|detail| {
             SinkError::refused(
@@ -398,6 +377,41 @@ impl ConfigProfilesSink {
         );
         Ok(())
     }
+}
+
+/// The new block: the pending profiles, but for the names taken outside
+/// ssocred's block (the clashes, left alone), and the old block's profiles
+/// that are not pending (kept, or dropped with `prune`); with the counts of
+/// what changed.
+fn merge<'a>(
+    pending: Vec<(&'a str, Body<'a>)>,
+    old: BTreeMap<&'a str, Body<'a>>,
+    taken: &BTreeSet<String>,
+    prune: bool,
+) -> (BTreeMap<&'a str, Body<'a>>, Vec<&'a str>, Report) {
+    let mut next: BTreeMap<&str, Body<'_>> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (name, body) in pending {
+        if taken.contains(name) {
+            clashes.push(name);
+        } else {
+            next.insert(name, body);
+        }
+    }
+    let mut report = Report::default();
+    for (name, body) in old {
+        match next.get(name) {
+            Some(new) if *new == body => report.unchanged += 1,
+            Some(_) => report.changed += 1,
+            None if prune => report.removed += 1,
+            None => {
+                report.kept += 1;
+                next.insert(name, body);
+            }
+        }
+    }
+    report.added = next.len() - report.unchanged - report.changed - report.kept;
+    (next, clashes, report)
 }
 
 #[derive(Default)]
