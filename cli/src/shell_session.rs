@@ -191,9 +191,13 @@ fn lock(record: &Path) -> io::Result<FileLock> {
 }
 
 /// Removes the log of shell `shell_pid`'s server, once no server of that
-/// shell runs or is about to.
-pub fn remove_log(state_dir: &Path, shell_pid: u32) {
-    let _ = std::fs::remove_file(log_path(state_dir, shell_pid));
+/// shell runs or is about to; `false` when it is still there (on Windows a
+/// file that a running server holds open cannot be removed).
+pub fn remove_log(state_dir: &Path, shell_pid: u32) -> bool {
+    match std::fs::remove_file(log_path(state_dir, shell_pid)) {
+        Ok(()) => true,
+        Err(e) => e.kind() == io::ErrorKind::NotFound,
+    }
 }
 
 impl ShellSession {

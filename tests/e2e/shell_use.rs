@@ -465,8 +465,15 @@ fn unuse_returns_at_once_and_the_server_stops_soon_after() {
         exports.contains("unset AWS_CONTAINER_CREDENTIALS_FULL_URI"),
         "{exports}"
     );
+    // On Windows the server's open log cannot be removed before it stops,
+    // so there `unuse` waits for it (about a second).
+    let bound = if cfg!(windows) {
+        Duration::from_secs(6)
+    } else {
+        Duration::from_millis(500)
+    };
     assert!(
-        took < Duration::from_millis(500),
+        took < bound,
         "unuse took {took:?}: it waited for its server"
     );
     assert_eq!(records_left(&w), 0, "unuse withdrew the record");

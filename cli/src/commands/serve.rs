@@ -180,7 +180,7 @@ fn serve_shell(
     if shell_exited.get()
         && let Ok(dir) = shell_session::state_dir()
     {
-        shell_session::remove_log(&dir, shell_pid);
+        let _ = shell_session::remove_log(&dir, shell_pid);
     }
     served
 }

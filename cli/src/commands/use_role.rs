@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use ssocred_core::domain::shell::{Shell, assignment, credential_variables, region_variables};
@@ -211,9 +211,20 @@ pub fn run_unuse(args: &UnuseArgs) -> Result<(), Error> {
 }
 
 /// Withdraws the record of this shell's server, which then stops within a
-/// second, and removes its log.
+/// second, and removes its log. Where the log cannot be removed while the
+/// server holds it open (Windows), this waits for the server to stop first
+/// (5 s at most); elsewhere it returns at once.
 fn stop_server(state_dir: &Path, record: &Path, shell_pid: u32) {
-    let _ = shell_session::withdraw(record, None);
+    let server = shell_session::withdraw(record, None).ok().flatten();
+    if shell_session::remove_log(state_dir, shell_pid) {
+        return;
+    }
+    if let Some(server) = server {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.server_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     shell_session::remove_log(state_dir, shell_pid);
 }
 
