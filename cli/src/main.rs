@@ -26,6 +26,15 @@ fn main() -> std::process::ExitCode {
     // Run as `docker-credential-ssocred ACTION`, this is
     // `ssocred docker-credential ACTION`.
     let argv = commands::docker_credential::helper_argv(std::env::args_os().collect());
+    // The completion scripts' helper: answered before any parsing, so a Tab
+    // costs no more than reading the files it lists.
+    if argv.get(1).is_some_and(|a| a == commands::complete::NAME) {
+        let args: Vec<String> = argv[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return commands::complete::run(&args);
+    }
     let cli = <commands::Cli as clap::Parser>::parse_from(argv);
     match commands::run(cli) {
         Ok(code) => code,

@@ -856,3 +856,33 @@ fn use_outlives_an_ended_login_and_serves_again_after_login() {
         }
     });
 }
+
+/// `use` with no profile given and no `default` one names the SSO profiles
+/// of the config to choose from, sorted and at most twenty, with the exit
+/// code of a config problem (3); nothing reaches the portal.
+#[test]
+fn use_without_a_profile_lists_the_sso_profiles_to_choose_from() {
+    let w = World::new();
+    let mut config = String::from(
+        "[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n\
+         [profile plain]\nregion = eu-west-1\n",
+    );
+    for i in 0..24 {
+        config.push_str(&format!("[profile team-{i:02}]\nsso_session = corp\n"));
+    }
+    w.write_config(&config);
+    let out = w
+        .cmd()
+        .args(["use", "--shell", "sh", "--shell-pid", "1"])
+        .run_to_end();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = stderr(&out);
+    assert!(stderr.contains("no profile given"), "{stderr}");
+    assert!(stderr.contains("`team-00`, `team-01`"), "{stderr}");
+    // Twenty named, the other four counted; `plain` is no SSO profile.
+    assert!(stderr.contains("`team-19` and 4 more"), "{stderr}");
+    assert!(!stderr.contains("`team-20`"), "{stderr}");
+    assert!(!stderr.contains("`plain`"), "{stderr}");
+    assert!(stderr.contains("ssocred use PROFILE"), "{stderr}");
+    assert_eq!(all_calls(&w), 0);
+}

@@ -3,6 +3,7 @@
 //! own, and no command imports another.
 
 pub mod cache;
+pub mod complete;
 pub mod completions;
 pub mod config;
 pub mod console;

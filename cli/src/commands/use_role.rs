@@ -119,6 +119,9 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
         flags.profile.profile = Some(name.clone());
     }
     let mut settings = Settings::from_process(&Flags::one_role(&flags))?;
+    if matches!(settings.profile.source, Source::Default) {
+        require_default_profile(&paths)?;
+    }
     let request = request::one_role(&settings, &paths, &flags.role)?;
     let runtime = runtime()?;
     let Fetch::One(fetch) = crate::selection::fetch(
@@ -195,6 +198,49 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     write_stdout(script(shell, &vars)?.as_bytes())?;
     ssocred_core::stderr_line!("ssocred: this shell now uses {} ({how})", visible(&role));
     Ok(())
+}
+
+/// At most this many profiles are named when `use` is given none.
+const LISTED_PROFILES: usize = 20;
+
+/// `use` with no profile given anywhere falls back to `default`; where the
+/// AWS config has none, the error lists the SSO profiles it does have
+/// (sorted, at most [`LISTED_PROFILES`]), so the next command can name one.
+fn require_default_profile(paths: &AwsPaths) -> Result<(), Error> {
+    let files = ProfileFiles::load(paths)?;
+    if files.sections().get_profile("default").is_some() {
+        return Ok(());
+    }
+    let sso: std::collections::BTreeSet<&str> = files
+        .sections()
+        .profiles()
+        .filter(|p| {
+            ["sso_session", "sso_start_url"]
+                .iter()
+                .any(|k| files.profile_value(p, k).is_some())
+        })
+        .collect();
+    let message = if sso.is_empty() {
+        "no profile given, no `default` profile and no SSO profile to choose from; set one up with `ssocred init`".to_owned()
+    } else {
+        let listed: Vec<String> = sso
+            .iter()
+            .take(LISTED_PROFILES)
+            .map(|p| format!("`{}`", visible(p)))
+            .collect();
+        let more = match sso.len().saturating_sub(LISTED_PROFILES) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        format!(
+            "no profile given and no `default` profile; its SSO profiles: {}{more}; choose one: `ssocred use PROFILE` (or -p/--profile)",
+            listed.join(", ")
+        )
+    };
+    Err(Error::ConfigFile {
+        path: paths.config.clone(),
+        message,
+    })
 }
 
 /// Runs `unuse`: unsets what `use` set and withdraws this shell's server.

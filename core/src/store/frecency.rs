@@ -78,6 +78,18 @@ impl RoleHistory {
             .map(|r| r.last_used)
     }
 
+    /// The roles remembered, strongest at `now` first (ties: the one used
+    /// last first), for the completion of `--role-arn` and `--role`.
+    pub fn roles(&self, now: i64) -> Vec<&str> {
+        let mut roles: Vec<&Remembered> = self.roles.iter().collect();
+        roles.sort_by(|a, b| {
+            score(b, now)
+                .total_cmp(&score(a, now))
+                .then(b.last_used.cmp(&a.last_used))
+        });
+        roles.into_iter().map(|r| r.role_arn.as_str()).collect()
+    }
+
     /// Counts one more choice of `role_arn` at `now`, keeping at most
     /// [`MAX_ROLES`] roles.
     pub fn note(&mut self, role_arn: &str, now: i64) {
@@ -134,6 +146,18 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400;
+
+    /// The completion lists the remembered roles strongest first.
+    #[test]
+    fn roles_come_strongest_first() {
+        let mut h = RoleHistory::default();
+        let now = 100 * DAY;
+        h.note("once-long-ago", now - 30 * DAY);
+        h.note("once-now", now);
+        h.note("often-old", now - 3 * DAY);
+        h.note("often-old", now - 3 * DAY);
+        assert_eq!(h.roles(now), ["once-now", "often-old", "once-long-ago"]);
+    }
 
     #[test]
     fn often_and_recent_beat_rare_and_old() {
