@@ -419,3 +419,42 @@ fn already_expired_credentials_from_the_portal_are_refused() {
         "expired credentials were cached"
     );
 }
+
+/// `ssocred` alone where nothing is set up shows how to start, with exit 0;
+/// anything set up (a `default` SSO profile, a profile in the environment,
+/// any flag) keeps the usual run and its errors.
+#[test]
+fn a_bare_ssocred_with_nothing_set_up_shows_how_to_start() {
+    let w = World::new();
+    for config in [None, Some("[profile plain]\nregion = us-east-1\n")] {
+        match config {
+            Some(text) => w.write_config(text),
+            None => std::fs::remove_file(w.config_path()).unwrap(),
+        }
+        let out = w.run(&[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("  ssocred init "), "{text}");
+        assert!(text.contains("  ssocred --help "), "{text}");
+        assert!(!stderr.contains("error"), "{stderr}");
+        assert!(!w.credentials_path().exists());
+    }
+    // Not bare, or a profile named: the error, as before.
+    assert_eq!(w.run(&["-p", "nope"]).status.code(), Some(3));
+    let out = w.cmd().env("AWS_PROFILE", "nope").run_to_end();
+    assert_eq!(out.status.code(), Some(3));
+    // A default SSO profile: a bare run fetches and writes credentials.
+    w.write_config(&format!(
+        "{CONFIG}\n[default]\nsso_session = corp\nsso_account_id = {DEV}\nsso_role_name = Developer\n"
+    ));
+    let out = w.run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(w.credentials_path().exists());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ssocred init"));
+}
