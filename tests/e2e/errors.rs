@@ -237,10 +237,52 @@ fn unreachable_endpoint_is_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
-        stderr.contains(&format!("cannot reach the SSO portal at {url}")),
+        stderr.contains(&format!(
+            "cannot reach the SSO portal at {url} (from AWS_ENDPOINT_URL_SSO): "
+        )),
         "{stderr}"
     );
     assert!(!w.credentials_path().exists());
+}
+
+/// A login whose OIDC endpoint is down names that service, not the portal,
+/// and the variable its address came from.
+#[test]
+fn an_unreachable_oidc_endpoint_is_named_with_its_variable() {
+    let w = World::new();
+    std::fs::remove_file(w.token_path("corp")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = w
+        .cmd()
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .run_to_end();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot reach the SSO OIDC service (sso-oidc) at {url} (from AWS_ENDPOINT_URL_SSO_OIDC): "
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SSO portal"), "{stderr}");
+    // Through AWS_ENDPOINT_URL, that one is named.
+    let out = w
+        .cmd()
+        .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
+        .env("AWS_ENDPOINT_URL", &url)
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .run_to_end();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("at {url} (from AWS_ENDPOINT_URL): ")),
+        "{stderr}"
+    );
 }
 
 #[test]
