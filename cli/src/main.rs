@@ -35,8 +35,15 @@ fn main() -> std::process::ExitCode {
             .collect();
         return commands::complete::run(&args);
     }
+    // `ssocred` alone, where nothing is set up, shows how to start.
+    let bare = argv.len() == 1;
     let cli = <commands::Cli as clap::Parser>::parse_from(argv);
-    match commands::run(cli) {
+    let result = if bare && commands::getting_started::nothing_set_up() {
+        commands::getting_started::show().map(|()| std::process::ExitCode::SUCCESS)
+    } else {
+        commands::run(cli)
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             // Server text is escaped where it enters a message; this is the

@@ -78,6 +78,9 @@ pub struct LoginStatus {
     /// Whether a refresh token and an unexpired client registration are
     /// there, so the login can be renewed without a browser.
     pub refreshable: bool,
+    /// When a refreshable login stops being renewable: its client
+    /// registration's expiry. `None` when it is not refreshable.
+    pub refreshable_until: Option<OffsetDateTime>,
     /// What is wrong with an unusable file (never its contents).
     pub problem: Option<String>,
 }
@@ -95,6 +98,7 @@ pub fn login_status(
         state: State::Missing,
         expires: None,
         refreshable: false,
+        refreshable_until: None,
         problem: None,
     };
     let bytes = match crate::os::fs::read_bounded(
@@ -112,6 +116,11 @@ pub fn login_status(
     match TokenFile::parse(&bytes) {
         Ok(file) => {
             status.refreshable = file.refresh_grant(now).is_some();
+            status.refreshable_until = file
+                .registration_expires_at
+                .as_deref()
+                .and_then(crate::domain::time_fmt::parse_expiry)
+                .filter(|_| status.refreshable);
             match file.expiry() {
                 Some(expires) => {
                     status.expires = Some(expires);

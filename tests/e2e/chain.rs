@@ -707,7 +707,7 @@ fn status_finds_the_chains_of_discovered_profiles() {
     // Not fetched yet: missing. Then fetched through the profile's own
     // credential_process line (as an SDK would run it): valid.
     let find = |w: &World| {
-        let out = w.run(&["status", "-p", "modern", "--json"]);
+        let out = w.run(&["status", "-p", "modern", "--all-roles", "--json"]);
         status_roles(&out)
             .into_iter()
             .find(|r| r.3 == format!("profile {name}"))

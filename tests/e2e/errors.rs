@@ -237,10 +237,52 @@ fn unreachable_endpoint_is_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
-        stderr.contains(&format!("cannot reach the SSO portal at {url}")),
+        stderr.contains(&format!(
+            "cannot reach the SSO portal at {url} (from AWS_ENDPOINT_URL_SSO): "
+        )),
         "{stderr}"
     );
     assert!(!w.credentials_path().exists());
+}
+
+/// A login whose OIDC endpoint is down names that service, not the portal,
+/// and the variable its address came from.
+#[test]
+fn an_unreachable_oidc_endpoint_is_named_with_its_variable() {
+    let w = World::new();
+    std::fs::remove_file(w.token_path("corp")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = w
+        .cmd()
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .run_to_end();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot reach the SSO OIDC service (sso-oidc) at {url} (from AWS_ENDPOINT_URL_SSO_OIDC): "
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SSO portal"), "{stderr}");
+    // Through AWS_ENDPOINT_URL, that one is named.
+    let out = w
+        .cmd()
+        .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
+        .env("AWS_ENDPOINT_URL", &url)
+        .args(["login", "-p", "modern", "--device-code", "--no-browser"])
+        .run_to_end();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("at {url} (from AWS_ENDPOINT_URL): ")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -418,4 +460,43 @@ fn already_expired_credentials_from_the_portal_are_refused() {
         crate::cache::entries(&w).is_empty(),
         "expired credentials were cached"
     );
+}
+
+/// `ssocred` alone where nothing is set up shows how to start, with exit 0;
+/// anything set up (a `default` SSO profile, a profile in the environment,
+/// any flag) keeps the usual run and its errors.
+#[test]
+fn a_bare_ssocred_with_nothing_set_up_shows_how_to_start() {
+    let w = World::new();
+    for config in [None, Some("[profile plain]\nregion = us-east-1\n")] {
+        match config {
+            Some(text) => w.write_config(text),
+            None => std::fs::remove_file(w.config_path()).unwrap(),
+        }
+        let out = w.run(&[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("  ssocred init "), "{text}");
+        assert!(text.contains("  ssocred --help "), "{text}");
+        assert!(!stderr.contains("error"), "{stderr}");
+        assert!(!w.credentials_path().exists());
+    }
+    // Not bare, or a profile named: the error, as before.
+    assert_eq!(w.run(&["-p", "nope"]).status.code(), Some(3));
+    let out = w.cmd().env("AWS_PROFILE", "nope").run_to_end();
+    assert_eq!(out.status.code(), Some(3));
+    // A default SSO profile: a bare run fetches and writes credentials.
+    w.write_config(&format!(
+        "{CONFIG}\n[default]\nsso_session = corp\nsso_account_id = {DEV}\nsso_role_name = Developer\n"
+    ));
+    let out = w.run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(w.credentials_path().exists());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ssocred init"));
 }

@@ -561,6 +561,40 @@ fn auto_login_logs_in_without_a_terminal() {
     assert_ne!(read_json(&corp_token(&w))["accessToken"], TOKEN);
 }
 
+/// A command that starts a login by itself says why first, on stderr: the
+/// login expired, and when (a time of day for a login that ended today).
+#[test]
+fn a_login_started_by_an_expired_token_says_when_it_expired() {
+    let w = auto_approving();
+    let expired = OffsetDateTime::now_utc() - time::Duration::minutes(5);
+    w.write_token(
+        "corp",
+        TOKEN,
+        &ssocred_core::domain::time_fmt::utc_z(expired),
+    );
+    let out = get_dev(&w, &["--auto-login", "--device-code", "--no-browser"]);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = format!(
+        "ssocred: the SSO login of profile `modern` expired at {}; signing in\n",
+        ssocred_core::domain::time_fmt::clock_z(expired)
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+    assert!(
+        stderr.find(&said) < stderr.find("enter the code"),
+        "said after the login began: {stderr}"
+    );
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    // With no token at all, it says that instead.
+    std::fs::remove_file(corp_token(&w)).unwrap();
+    let out = get_dev(&w, &["--auto-login", "--device-code", "--no-browser"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ssocred: no SSO login found for") && stderr.contains("; signing in\n"),
+        "{stderr}"
+    );
+}
+
 /// `[login] auto_login` and `SSOCRED_AUTO_LOGIN` are `--auto-login` from
 /// the config and the environment.
 #[test]

@@ -24,6 +24,9 @@ mod discovery_interop;
 mod docker_credential;
 mod ecr_chains;
 mod eks;
+// Unix only: the documented commands are a bash script.
+#[cfg(unix)]
+mod emulator_docs;
 mod errors;
 // Unix only: the commands exec runs are `sh` scripts, and the stop and
 // forwarding tests send signals with `kill`.

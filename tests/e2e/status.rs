@@ -1,6 +1,7 @@
-//! `ssocred status`: the login's state, the cached role credentials of every
-//! role the profile can name, the exit codes, `--json`, `--format` and
-//! `--check`.
+//! `ssocred status`: the login's state, the cached role credentials of the
+//! profile's role (and with `--all-roles` of every role its login's profiles
+//! name), a bare `status` over every login, the exit codes, `--json`,
+//! `--format` and `--check`.
 
 use std::process::Output;
 
@@ -136,7 +137,7 @@ fn roles(json: &serde_json::Value) -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn a_valid_login_reports_every_role_it_can_name_without_a_network_call() {
+fn all_roles_reports_every_role_the_login_can_name_without_a_network_call() {
     let w = world();
     corp_token(&w, Duration::hours(8), serde_json::json!({}));
     cached_role(&w, DEV, "Developer", Duration::hours(1));
@@ -150,6 +151,7 @@ fn a_valid_login_reports_every_role_it_can_name_without_a_network_call() {
         DEV,
         "--role",
         "My.Role+x=y,z@w",
+        "--all-roles",
         "--json",
     ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
@@ -204,7 +206,7 @@ fn the_human_report_names_the_login_and_each_role() {
     let w = world();
     corp_token(&w, Duration::hours(3), serde_json::json!({}));
     cached_role(&w, DEV, "Developer", Duration::hours(1));
-    let out = w.run(&["status", "-p", "pinned"]);
+    let out = w.run(&["status", "-p", "pinned", "--all-roles"]);
     let text = ok(&out);
     no_secrets(&out);
     assert!(
@@ -224,6 +226,132 @@ fn the_human_report_names_the_login_and_each_role() {
             "  role {READ_ONLY_ARN}: missing [profile prod-readonly]\n"
         )),
         "{text}"
+    );
+}
+
+/// A profile's report shows its own role only, not the 12 its login's other
+/// profiles name; `--all-roles` adds those.
+#[test]
+fn a_profile_reports_its_own_role_and_the_logins_others_only_when_asked() {
+    let w = world();
+    corp_token(&w, Duration::hours(8), serde_json::json!({}));
+    cached_role(&w, DEV, "Developer", Duration::hours(1));
+    cached_role(&w, PROD, "Admin", Duration::minutes(10));
+    let arn = |account: &str, role: &str| format!("arn:aws:iam::{account}:role/{role}");
+    let out = w.run(&["status", "-p", "pinned", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    no_secrets(&out);
+    assert_eq!(
+        roles(&json_of(&out)),
+        vec![(arn(DEV, "Developer"), "profile".into(), "valid".into())]
+    );
+    let text = ok(&w.run(&["status", "-p", "pinned"]));
+    assert!(!text.contains("ReadOnly"), "{text}");
+    assert!(!text.contains("prod-admin"), "{text}");
+    // A profile without a role of its own names none.
+    let text = ok(&w.run(&["status", "-p", "modern"]));
+    assert!(text.contains("  roles: none named"), "{text}");
+    let out = w.run(&["status", "-p", "modern", "--all-roles", "--json"]);
+    no_secrets(&out);
+    let all: Vec<String> = roles(&json_of(&out)).into_iter().map(|r| r.1).collect();
+    assert_eq!(
+        all,
+        [
+            "profile pinned",
+            "profile prod-admin",
+            "profile prod-readonly"
+        ]
+    );
+}
+
+/// With no profile named and no `default` in the AWS config, `status`
+/// reports every login once, with its profiles and the roles they name.
+#[test]
+fn a_bare_status_summarises_every_login_and_the_roles_in_use() {
+    let w = world();
+    corp_token(&w, Duration::hours(2), serde_json::json!({}));
+    cached_role(&w, DEV, "Developer", Duration::hours(1));
+    let out = w.run(&["status"]);
+    assert_eq!(code(&out), 11, "{}", String::from_utf8_lossy(&out.stderr));
+    no_secrets(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "login sso-session corp, https://d-corp.awsapps.com/start (profiles modern, pinned, prod-admin)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("login https://d-legacy.awsapps.com/start (profiles legacy)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "login https://d-other.awsapps.com/start (profiles elsewhere)\n  login: missing"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  role arn:aws:iam::{DEV}:role/Developer: valid, "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  role {READ_ONLY_ARN}: missing [profile prod-readonly]\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("not found"), "{text}");
+    let out = w.run(&["status", "--json"]);
+    no_secrets(&out);
+    let json = json_of(&out);
+    let logins: Vec<(String, serde_json::Value)> = json["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["start_url"].as_str().unwrap().to_owned(),
+                p["login_profiles"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logins,
+        vec![
+            (
+                "https://d-other.awsapps.com/start".to_owned(),
+                serde_json::json!(["elsewhere"])
+            ),
+            (
+                "https://d-legacy.awsapps.com/start".to_owned(),
+                serde_json::json!(["legacy"])
+            ),
+            (
+                "https://d-corp.awsapps.com/start".to_owned(),
+                serde_json::json!(["modern", "pinned", "prod-admin"])
+            ),
+        ]
+    );
+    // A default profile, or one the environment names, is reported alone.
+    w.write_config(&format!("{}\n[default]\nsso_session = corp\n", config()));
+    let out = w.run(&["status", "--json"]);
+    no_secrets(&out);
+    let json = json_of(&out);
+    assert_eq!(json["profiles"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["profiles"][0]["profile"], "default");
+    w.write_config(&config());
+    let out = w
+        .cmd()
+        .env("AWS_PROFILE", "nope")
+        .args(["status"])
+        .run_to_end();
+    assert_eq!(
+        code(&out),
+        3,
+        "a named profile that is not there is an error"
     );
 }
 

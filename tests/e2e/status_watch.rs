@@ -160,6 +160,65 @@ fn watch_reports_threshold_and_expiry_once_per_token_through_the_command() {
     assert_eq!(all_calls(&w), 0);
 }
 
+/// A token with a refresh token and a live client registration, its access
+/// token expiring `secs` from now and its registration `until` from now.
+fn write_refreshable_token_in(w: &World, secs: i64, until: i64) -> String {
+    let at = |s: i64| {
+        ssocred_core::domain::time_fmt::utc_z(
+            OffsetDateTime::now_utc() + time::Duration::seconds(s),
+        )
+    };
+    let path = w.token_path("corp");
+    let body = serde_json::json!({
+        "accessToken": TOKEN,
+        "expiresAt": at(secs),
+        "clientId": "client-id",
+        "clientSecret": "watch-SECRET-client-secret",
+        "refreshToken": "watch-SECRET-refresh-token",
+        "registrationExpiresAt": at(until),
+    });
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, body.to_string()).unwrap();
+    std::fs::rename(&temp, &path).unwrap();
+    at(until)
+}
+
+/// A login the next command renews by itself is not a call to log in: the
+/// watch says it renews on next use (terminal only), and warns, through
+/// the command, when the refresh itself is about to run out.
+#[test]
+fn watch_says_a_refreshable_login_renews_on_use_and_warns_when_the_refresh_ends() {
+    let w = World::new();
+    let log = w.home().join("notified.log");
+    write_refreshable_token_in(&w, 30, 30 * 86_400);
+    let command = if cfg!(windows) {
+        format!(
+            "echo %SSOCRED_EVENT% %SSOCRED_EXPIRES%>>\"{}\"",
+            log.display()
+        )
+    } else {
+        format!(
+            "printf '%s %s\\n' \"$SSOCRED_EVENT\" \"$SSOCRED_EXPIRES\" >> '{}'",
+            log.display()
+        )
+    };
+    let mut running = watch(&w, &["--notify-command", &command]);
+    let line = running.stderr_line_with("renews on next use");
+    assert!(!line.contains("ssocred login"), "{line}");
+    // The registration ends within the threshold: now a login is needed.
+    let until = write_refreshable_token_in(&w, -10, 30);
+    let line = running.stderr_line_with("can renew itself");
+    assert!(line.contains("run `ssocred login -p modern`"), "{line}");
+    assert_eq!(lines_once(&log, 1), [format!("expiring {until}")]);
+    running.kill();
+    let (_, _, stderr) = running.finish();
+    for secret in [TOKEN, "watch-SECRET"] {
+        assert!(!stderr.contains(secret), "{secret} shown:\n{stderr}");
+    }
+    assert!(!stderr.contains("expired at"), "{stderr}");
+    assert_eq!(all_calls(&w), 0);
+}
+
 // Unix only: a shell script stands in for notify-send, and SIGTERM stops the watch.
 #[cfg(unix)]
 #[test]

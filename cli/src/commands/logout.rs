@@ -98,7 +98,12 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
     }
     match outcome.portal_error {
         None => Ok(()),
-        Some(Error::Unreachable { endpoint, message }) => Err(Error::Unreachable {
+        Some(Error::Unreachable {
+            service,
+            endpoint,
+            message,
+        }) => Err(Error::Unreachable {
+            service,
             endpoint,
             message: format!(
                 "{message}; the local token was removed, but the portal session may still be active until it expires"

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod docker_credential;
 pub mod exec;
 pub mod get;
+pub mod getting_started;
 pub mod init;
 pub mod kubeconfig;
 pub mod list;

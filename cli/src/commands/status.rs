@@ -23,7 +23,7 @@ use crate::flags::{AssumeFlags, ConfigFlags, NetworkFlags, ProfileFlag, RoleFlag
 use crate::output::write_stdout;
 use crate::request;
 use crate::runtime::runtime;
-use crate::settings::{Flags, Settings};
+use crate::settings::{Flags, Settings, Source};
 
 mod watch;
 
@@ -49,6 +49,12 @@ pub struct StatusArgs {
     /// Every SSO profile of the AWS config, instead of one.
     #[arg(long, conflicts_with_all = ["profile", "role_arn", "account", "role", "assume"])]
     pub all: bool,
+
+    /// Also every role the login's other profiles name (their
+    /// sso_account_id/sso_role_name and ssocred credential_process lines),
+    /// not only the profile's own.
+    #[arg(long)]
+    pub all_roles: bool,
 
     #[command(flatten)]
     pub role: RoleFlags,
@@ -97,7 +103,7 @@ pub struct StatusArgs {
     /// One line for a prompt about the role this shell uses (`ssocred
     /// use`): ROLE@ACCOUNT and the time its credentials have left; nothing
     /// when it uses none. Reads only the environment and the shell's record.
-    #[arg(long, conflicts_with_all = ["all", "profile", "role_arn", "account", "role", "assume", "check", "json", "format"])]
+    #[arg(long, conflicts_with_all = ["all", "all_roles", "profile", "role_arn", "account", "role", "assume", "check", "json", "format"])]
     pub in_use: bool,
 }
 
@@ -129,6 +135,8 @@ enum Check {
 #[derive(Debug)]
 struct Report {
     profile: SsoProfile,
+    /// The login's profiles, when reporting a login ([`Target::members`]).
+    members: Vec<String>,
     login: LoginStatus,
     check: Option<Check>,
     roles: Vec<RoleStatus>,
@@ -158,29 +166,10 @@ fn exit_code(state: State) -> u8 {
 /// Runs the command.
 pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     if args.in_use {
-        let line = crate::shell_session::prompt_line(
-            |k| std::env::var(k).ok(),
-            &crate::shell_session::state_dir()?,
-            OffsetDateTime::now_utc(),
-        );
-        if let Some(line) = line {
-            write_stdout(format!("{line}\n").as_bytes())?;
-        }
-        return Ok(ExitCode::SUCCESS);
+        return in_use();
     }
     let template = args.format.as_deref().map(Template::parse).transpose()?;
-    if !args.watch {
-        let given = [
-            (
-                "--notify-command",
-                args.watch_flags.notify_command.is_some(),
-            ),
-            ("--interval", args.watch_flags.interval.is_some()),
-        ];
-        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
-            return Err(Error::Usage(format!("{flag} applies only with --watch")));
-        }
-    }
+    watch_flags_only_with_watch(args)?;
     // A read-only look: an untrusted project file is left out, quietly in
     // a prompt's line.
     let settings = Settings::from_process_reading(&args.flags(), template.is_some())?;
@@ -189,26 +178,16 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     let threshold = time::Duration::minutes(i64::from(args.threshold));
     // The prompt form reads only what one profile and its named role need.
     let prompt_one = template.is_some() && !args.all;
-    // ... and reads no role-cache entry unless the template shows a role.
-    let want_roles = template.as_ref().is_none_or(Template::uses_roles);
     let files = if prompt_one {
         ProfileFiles::load_config(&paths, &settings.profile.value)?
     } else {
         ProfileFiles::load(&paths)?
     };
-    let profiles = if args.all {
-        let mut names: Vec<&str> = files.sections().profiles().collect();
-        names.sort_unstable();
-        names
-            .into_iter()
-            .filter_map(|name| files.sso_profile(name).ok())
-            .collect()
-    } else {
-        vec![files.sso_profile(&settings.profile.value)?]
-    };
+    let (files, targets) = targets(args, &settings, &paths, files)?;
+    let every_login = targets.iter().any(|t| !t.members.is_empty());
     if args.watch {
         watch::run(&watch::WatchSettings {
-            profiles,
+            profiles: targets.into_iter().map(|t| t.profile).collect(),
             cache_dir: paths.sso_cache_dir(),
             threshold,
             interval: std::time::Duration::from_secs(settings.watch.interval.value),
@@ -216,54 +195,26 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         })?;
         return Ok(ExitCode::from(VALID));
     }
-    let asked = match profiles.as_slice() {
-        [one] if !args.all => asked_role(&settings, args, one)?,
+    let asked = match targets.as_slice() {
+        [one] if !args.all && !every_login => asked_role(&settings, args, &one.profile)?,
         _ => None,
     };
-    let role_dir = role_cache::default_dir(&paths.home);
-    let mut reports: Vec<Report> = profiles
-        .into_iter()
-        .map(|profile| {
-            let login = status::login_status(&paths.sso_cache_dir(), &profile, now, threshold);
-            let mut named: Vec<NamedRole> = Vec::new();
-            let mut missing = Vec::new();
-            // The chain of the settings applies to the role the command
-            // would fetch: the one asked for, else the profile's own.
-            let chained = |role: RoleArn| NamedRole {
-                role,
-                chain: settings.chain.value.clone(),
-                origin: RoleOrigin::Asked,
-            };
-            match &asked {
-                Some(role) => named.push(chained(role.clone())),
-                None if !settings.chain.value.is_empty() && !args.all => {
-                    named.extend(status::own_role(&profile).map(|own| chained(own.role)));
-                }
-                None => {}
-            }
-            named.extend(status::own_role(&profile));
-            if !prompt_one {
-                named.extend(status::config_roles(&files, &profile));
-                missing = status::missing_programs(&files, &profile);
-            }
-            if !want_roles {
-                named.clear();
-            }
-            let mut seen = std::collections::HashSet::new();
-            let roles = named
-                .into_iter()
-                .filter(|n| seen.insert(n.identity()))
-                .map(|n| status::role_status(&role_dir, &profile, n, now, threshold))
-                .collect();
-            Report {
-                profile,
-                login,
-                check: None,
-                roles,
-                missing,
-            }
-        })
-        .collect();
+    let scope = Scope {
+        settings: &settings,
+        files: &files,
+        asked,
+        role_dir: role_cache::default_dir(&paths.home),
+        sso_cache_dir: paths.sso_cache_dir(),
+        now,
+        threshold,
+        // A shell's prompt reads only the profile's own sections.
+        prompt_one: prompt_one && !every_login,
+        // ... and no role-cache entry unless the template shows a role.
+        want_roles: template.as_ref().is_none_or(Template::uses_roles),
+        all_roles: args.all_roles || every_login,
+        chained: !args.all && !every_login,
+    };
+    let mut reports: Vec<Report> = targets.into_iter().map(|t| scope.report(t)).collect();
     if args.check {
         check(&mut reports, args, &paths, &files, now)?;
     }
@@ -280,6 +231,171 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     };
     write_stdout(text.as_bytes())?;
     Ok(ExitCode::from(exit_code(worst)))
+}
+
+/// `--in-use`: the prompt's line about the role this shell uses.
+fn in_use() -> Result<ExitCode, Error> {
+    let line = crate::shell_session::prompt_line(
+        |k| std::env::var(k).ok(),
+        &crate::shell_session::state_dir()?,
+        OffsetDateTime::now_utc(),
+    );
+    if let Some(line) = line {
+        write_stdout(format!("{line}\n").as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn watch_flags_only_with_watch(args: &StatusArgs) -> Result<(), Error> {
+    if args.watch {
+        return Ok(());
+    }
+    let given = [
+        (
+            "--notify-command",
+            args.watch_flags.notify_command.is_some(),
+        ),
+        ("--interval", args.watch_flags.interval.is_some()),
+    ];
+    match given.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(Error::Usage(format!("{flag} applies only with --watch"))),
+        None => Ok(()),
+    }
+}
+
+/// A login to report on, through one of its profiles.
+#[derive(Debug)]
+struct Target {
+    profile: SsoProfile,
+    /// Every profile of the login when reporting logins rather than
+    /// profiles (a bare `status` with no default profile); else empty.
+    members: Vec<String>,
+}
+
+/// The profiles to report on: the one asked for, every SSO profile
+/// (`--all`), or, when no profile was named and the AWS config has no
+/// `default`, one per login. The files come back whole in that last case,
+/// as the prompt form loaded only the default's sections.
+fn targets(
+    args: &StatusArgs,
+    settings: &Settings,
+    paths: &AwsPaths,
+    files: ProfileFiles,
+) -> Result<(ProfileFiles, Vec<Target>), Error> {
+    let one = |profile| Target {
+        profile,
+        members: Vec::new(),
+    };
+    if args.all {
+        let mut names: Vec<&str> = files.sections().profiles().collect();
+        names.sort_unstable();
+        let every = names
+            .into_iter()
+            .filter_map(|name| files.sso_profile(name).ok())
+            .map(one)
+            .collect();
+        return Ok((files, every));
+    }
+    let name = &settings.profile.value;
+    let unnamed = settings.profile.source == Source::Default;
+    if !unnamed || files.sections().get_profile(name).is_some() {
+        let profile = files.sso_profile(name)?;
+        return Ok((files, vec![one(profile)]));
+    }
+    let files = ProfileFiles::load(paths)?;
+    let logins = logins(&files);
+    Ok((files, logins))
+}
+
+/// One target per login of `files` (an sso-session, or a legacy start URL),
+/// through its first profile by name, with all of its profiles.
+fn logins(files: &ProfileFiles) -> Vec<Target> {
+    let mut names: Vec<&str> = files.sections().profiles().collect();
+    names.sort_unstable();
+    let mut logins: Vec<Target> = Vec::new();
+    for name in names {
+        let Ok(profile) = files.sso_profile(name) else {
+            continue;
+        };
+        match logins
+            .iter_mut()
+            .find(|t| status::same_login(&t.profile, &profile))
+        {
+            Some(login) => login.members.push(name.to_owned()),
+            None => logins.push(Target {
+                profile,
+                members: vec![name.to_owned()],
+            }),
+        }
+    }
+    logins
+}
+
+/// What every report of one run shares.
+struct Scope<'a> {
+    settings: &'a Settings,
+    files: &'a ProfileFiles,
+    asked: Option<RoleArn>,
+    role_dir: std::path::PathBuf,
+    sso_cache_dir: std::path::PathBuf,
+    now: OffsetDateTime,
+    threshold: time::Duration,
+    prompt_one: bool,
+    want_roles: bool,
+    /// The roles every profile of the login names, not only the target's.
+    all_roles: bool,
+    /// Whether the settings' chain applies to the target's own role.
+    chained: bool,
+}
+
+impl Scope<'_> {
+    /// The report on `target`: its login, the role asked for or its own
+    /// (through the settings' chain, and without it), and with
+    /// `all_roles` the roles the login's other profiles name.
+    fn report(&self, target: Target) -> Report {
+        let Target { profile, members } = target;
+        let login = status::login_status(&self.sso_cache_dir, &profile, self.now, self.threshold);
+        let mut named: Vec<NamedRole> = Vec::new();
+        let mut missing = Vec::new();
+        // The chain of the settings applies to the role the command
+        // would fetch: the one asked for, else the profile's own.
+        let chained = |role: RoleArn| NamedRole {
+            role,
+            chain: self.settings.chain.value.clone(),
+            origin: RoleOrigin::Asked,
+        };
+        match &self.asked {
+            Some(role) => named.push(chained(role.clone())),
+            None if !self.settings.chain.value.is_empty() && self.chained => {
+                named.extend(status::own_role(&profile).map(|own| chained(own.role)));
+            }
+            None => {}
+        }
+        named.extend(status::own_role(&profile));
+        if !self.prompt_one {
+            if self.all_roles {
+                named.extend(status::config_roles(self.files, &profile));
+            }
+            missing = status::missing_programs(self.files, &profile);
+        }
+        if !self.want_roles {
+            named.clear();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let roles = named
+            .into_iter()
+            .filter(|n| seen.insert(n.identity()))
+            .map(|n| status::role_status(&self.role_dir, &profile, n, self.now, self.threshold))
+            .collect();
+        Report {
+            profile,
+            members,
+            login,
+            check: None,
+            roles,
+            missing,
+        }
+    }
 }
 
 /// The role the command line or the ssocred config names, if any.
@@ -376,11 +492,13 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
             Some(s) => format!("sso-session {s}, {}", p.start_url),
             None => p.start_url.clone(),
         };
-        out.push_str(&format!(
-            "profile {} ({})\n",
-            visible(&p.name),
-            visible(&login)
-        ));
+        let header = if r.members.is_empty() {
+            format!("profile {} ({login})", p.name)
+        } else {
+            format!("login {login} (profiles {})", r.members.join(", "))
+        };
+        out.push_str(&visible(&header));
+        out.push('\n');
         let mut line = life(r.login.state, r.login.expires, now);
         if let Some(problem) = &r.login.problem {
             line.push_str(&format!(": {problem}"));
@@ -444,6 +562,9 @@ struct JsonOut<'a> {
 #[derive(Serialize)]
 struct JsonProfile<'a> {
     profile: &'a str,
+    /// Every profile of the login, when a bare `status` reports logins.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    login_profiles: &'a [String],
     sso_session: Option<&'a str>,
     start_url: &'a str,
     login: JsonLogin<'a>,
@@ -491,6 +612,7 @@ fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -
             .iter()
             .map(|r| JsonProfile {
                 profile: &r.profile.name,
+                login_profiles: &r.members,
                 sso_session: r.profile.session.as_deref(),
                 start_url: &r.profile.start_url,
                 login: JsonLogin {

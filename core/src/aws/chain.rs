@@ -229,7 +229,9 @@ impl Sts {
                     .transport
                     .unreachable(&err, matches!(err, SdkError::TimeoutError(_)))
                 {
-                    Error::Unreachable { endpoint, message } => Error::Sts {
+                    Error::Unreachable {
+                        endpoint, message, ..
+                    } => Error::Sts {
                         endpoint,
                         message: format!("AssumeRole of hop {number} ({}): {message}", hop.role),
                     },

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
 use crate::aws::sdk;
+use crate::domain::endpoints::Service;
 use crate::domain::network::Network;
 
 /// The grant type of the device code flow.
@@ -139,7 +140,7 @@ impl Oidc {
         Oidc {
             region: region.to_owned(),
             client: std::sync::OnceLock::new(),
-            transport: sdk::Transport::new(&endpoint, &network),
+            transport: sdk::Transport::for_service(Service::Oidc, &endpoint, &network),
             endpoint,
             network,
         }

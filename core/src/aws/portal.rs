@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::aws::sdk;
 use crate::aws::throttle::{self, GaveUp, RateLimiter};
 use crate::domain::arn::RoleArn;
+use crate::domain::endpoints::Service;
 use crate::domain::network::Network;
 use crate::domain::sso_profile::SsoProfile;
 use crate::{CredentialSet, Error};
@@ -54,7 +55,7 @@ impl Portal {
             .endpoint_url(&endpoint);
         Portal {
             client: aws_sdk_sso::Client::from_conf(config.build()),
-            transport: sdk::Transport::new(&endpoint, network),
+            transport: sdk::Transport::for_service(Service::Portal, &endpoint, network),
             endpoint,
             profile: profile.name.clone(),
             sso_region: profile.sso_region.clone(),

@@ -27,6 +27,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 
 use crate::Error;
+use crate::domain::endpoints::{Service, endpoint_override_source};
 use crate::domain::network::{Network, Trust};
 use aws_sdk_sso::config::interceptors::InterceptorContext;
 use aws_sdk_sso::config::retry::{ClassifyRetry, RetryAction};
@@ -306,6 +307,10 @@ pub async fn get(url: &str, endpoint: &str, network: &Network) -> Result<(u16, V
 #[derive(Debug, Clone)]
 pub struct Transport {
     endpoint: String,
+    /// The service, as errors name it.
+    service: &'static str,
+    /// The environment variable the endpoint came from, if one did.
+    origin: Option<&'static str>,
     bundle: Option<(String, String)>,
     proxy: Option<(String, &'static str)>,
 }
@@ -315,6 +320,8 @@ impl Transport {
     pub fn new(endpoint: &str, network: &Network) -> Transport {
         Transport {
             endpoint: endpoint.to_owned(),
+            service: "SSO portal",
+            origin: None,
             bundle: match &network.trust {
                 Trust::System => None,
                 Trust::Bundle(b) => Some((b.path().display().to_string(), b.source().to_owned())),
@@ -323,6 +330,18 @@ impl Transport {
                 .proxies
                 .for_endpoint(endpoint)
                 .map(|p| (p.url().to_owned(), p.variable())),
+        }
+    }
+
+    /// The transport to `endpoint` of `service`, which errors name with
+    /// the variable its address came from (`AWS_ENDPOINT_URL_SSO_OIDC`,
+    /// say) when the environment overrode it.
+    pub fn for_service(service: Service, endpoint: &str, network: &Network) -> Transport {
+        let env = |name: &str| std::env::var(name).ok();
+        Transport {
+            service: service.short_name(),
+            origin: endpoint_override_source(env, service.override_variable()),
+            ..Transport::new(endpoint, network)
         }
     }
 
@@ -398,7 +417,11 @@ impl Transport {
             via(&chain)
         };
         Error::Unreachable {
-            endpoint: self.endpoint.clone(),
+            service: self.service.to_owned(),
+            endpoint: match self.origin {
+                Some(var) => format!("{} (from {var})", self.endpoint),
+                None => self.endpoint.clone(),
+            },
             message: crate::domain::text::visible(&message).into_owned(),
         }
     }

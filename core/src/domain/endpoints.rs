@@ -83,6 +83,18 @@ pub fn endpoint_override(
         })
 }
 
+/// The variable [`endpoint_override`] takes its override from:
+/// `service_variable` or `AWS_ENDPOINT_URL`; `None` when none applies.
+pub fn endpoint_override_source(
+    var: impl Fn(&str) -> Option<String>,
+    service_variable: &'static str,
+) -> Option<&'static str> {
+    endpoint_override(&var, service_variable)?;
+    [service_variable, "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find(|name| var(name).is_some_and(|v| !v.trim().trim_end_matches('/').is_empty()))
+}
+
 /// The two IAM Identity Center services ssocred calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -99,6 +111,15 @@ impl Service {
         match self {
             Self::Portal => "portal.sso",
             Self::Oidc => "oidc",
+        }
+    }
+
+    /// The service as errors name it: `SSO portal`, `SSO OIDC service
+    /// (sso-oidc)`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Portal => "SSO portal",
+            Self::Oidc => "SSO OIDC service (sso-oidc)",
         }
     }
 
@@ -977,6 +998,45 @@ mod tests {
         // A valid environment value is not spoilt by a bad profile value the
         // SDKs would never read either.
         assert_eq!(flag_from(Fips, Some("true"), Some("yes")), Ok(Some(true)));
+    }
+
+    #[test]
+    fn an_override_names_the_variable_it_came_from() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let oidc = Service::Oidc.override_variable();
+        assert_eq!(endpoint_override_source(env(&[]), oidc), None);
+        assert_eq!(
+            endpoint_override_source(env(&[("AWS_ENDPOINT_URL", "http://a")]), oidc),
+            Some("AWS_ENDPOINT_URL")
+        );
+        let both: &'static [(&str, &str)] = &[
+            ("AWS_ENDPOINT_URL", "http://a"),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://b"),
+        ];
+        assert_eq!(
+            endpoint_override_source(env(both), oidc),
+            Some("AWS_ENDPOINT_URL_SSO_OIDC")
+        );
+        let blank: &'static [(&str, &str)] = &[
+            ("AWS_ENDPOINT_URL", "http://a"),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", " "),
+        ];
+        assert_eq!(
+            endpoint_override_source(env(blank), oidc),
+            Some("AWS_ENDPOINT_URL")
+        );
+        let ignored: &'static [(&str, &str)] = &[
+            ("AWS_ENDPOINT_URL", "http://a"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ];
+        assert_eq!(endpoint_override_source(env(ignored), oidc), None);
     }
 
     #[test]

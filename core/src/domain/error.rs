@@ -78,10 +78,14 @@ pub enum Error {
         /// The SSO profile.
         profile: String,
     },
-    /// The portal could not be reached.
-    #[error("cannot reach the SSO portal at {endpoint}: {message}")]
+    /// An IAM Identity Center endpoint (the portal, OIDC) could not be
+    /// reached.
+    #[error("cannot reach the {service} at {endpoint}: {message}")]
     Unreachable {
-        /// The endpoint tried.
+        /// Which service: `SSO portal`, `SSO OIDC service (sso-oidc)`.
+        service: String,
+        /// The endpoint tried, and where its address came from when an
+        /// environment variable set it.
         endpoint: String,
         /// The transport error.
         message: String,
@@ -235,6 +239,7 @@ mod tests {
             ),
             (
                 Error::Unreachable {
+                    service: "SSO portal".into(),
                     endpoint: "https://x".into(),
                     message: "refused".into(),
                 },

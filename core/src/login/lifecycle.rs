@@ -176,6 +176,7 @@ pub async fn obtain_token(
     if let Some(valid) = still_valid {
         return Ok(valid);
     }
+    say_why_login(ui, target, policy, current.as_ref(), reason.as_deref());
     match &policy.on_expiry {
         OnExpiry::Fail => Err(login_required(target, reason)),
         OnExpiry::Login(settings) => {
@@ -200,6 +201,40 @@ pub async fn obtain_token(
                 })
         }
     }
+}
+
+/// Tells the user, before a login a command starts by itself, why it does:
+/// the token expired (and when), could not be refreshed, or is not there.
+fn say_why_login(
+    ui: &mut dyn Write,
+    target: &LoginTarget,
+    policy: &TokenPolicy,
+    current: Option<&TokenFile>,
+    reason: Option<&str>,
+) {
+    let next = match policy.on_expiry {
+        OnExpiry::Fail => return,
+        OnExpiry::Login(_) => "signing in",
+        OnExpiry::Command(_) => "running the login command",
+    };
+    let name = &target.profile.name;
+    let expired = current.and_then(TokenFile::expiry).map(|at| {
+        // A time of day reads best for a login that ended today.
+        let recent = OffsetDateTime::now_utc() - at < time::Duration::hours(12);
+        let when = if recent {
+            time_fmt::clock_z(at)
+        } else {
+            time_fmt::utc_z(at)
+        };
+        format!("the SSO login of profile `{name}` expired at {when}")
+    });
+    let why = match (expired, reason) {
+        (Some(expired), Some(reason)) => format!("{expired} and {reason}"),
+        (Some(expired), None) => expired,
+        (None, Some(reason)) => reason.to_owned(),
+        (None, None) => format!("profile `{name}` has no SSO login"),
+    };
+    let _ = writeln!(ui, "ssocred: {why}; {next}");
 }
 
 /// Reads the token file; `None` with the reason when it is missing or

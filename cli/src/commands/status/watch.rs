@@ -38,21 +38,40 @@ pub(super) enum Event {
         /// When the new token expires.
         expires: OffsetDateTime,
     },
+    /// The access token is expiring or expired, but the next command that
+    /// needs it renews it with the refresh token: no login is needed.
+    /// Shown on the terminal only.
+    RenewsOnUse {
+        /// When the access token expires.
+        expires: OffsetDateTime,
+        /// When the client registration, and so the refresh, runs out.
+        until: OffsetDateTime,
+    },
+    /// A refreshable login whose refresh runs out within the threshold:
+    /// after that, only a new login helps.
+    RefreshEnding {
+        /// When the client registration expires.
+        until: OffsetDateTime,
+    },
 }
 
 impl Event {
     /// The word a notification command sees in `SSOCRED_EVENT`.
     fn word(&self) -> &'static str {
         match self {
-            Event::Expiring { .. } => "expiring",
+            Event::Expiring { .. } | Event::RefreshEnding { .. } => "expiring",
             Event::Expired { .. } => "expired",
             Event::Renewed { .. } => "renewed",
+            Event::RenewsOnUse { .. } => "renews",
         }
     }
 
     fn expires(&self) -> Option<OffsetDateTime> {
         match self {
-            Event::Expiring { expires } | Event::Renewed { expires } => Some(*expires),
+            Event::Expiring { expires }
+            | Event::Renewed { expires }
+            | Event::RenewsOnUse { until: expires, .. }
+            | Event::RefreshEnding { until: expires } => Some(*expires),
             Event::Expired { expires } => *expires,
         }
     }
@@ -76,6 +95,19 @@ impl Event {
                 "the SSO login of profile {profile} was renewed; valid until {}",
                 utc_z(*expires)
             ),
+            Event::RenewsOnUse { expires, until } => {
+                let when = if *expires > now { "expires" } else { "expired" };
+                format!(
+                    "the SSO access token of profile {profile} {when} at {}; it renews on next use, without a browser (until {})",
+                    utc_z(*expires),
+                    utc_z(*until)
+                )
+            }
+            Event::RefreshEnding { until } => format!(
+                "the SSO login of profile {profile} can renew itself for {} more (until {}); then run `ssocred login -p {profile}`",
+                short_duration((*until - now).whole_seconds()),
+                utc_z(*until)
+            ),
         }
     }
 }
@@ -86,6 +118,8 @@ enum Reported {
     Nothing,
     Expiring,
     Expired,
+    /// Said that the next use renews it.
+    Renews,
 }
 
 /// The memory of a watch: per token file, the expiry seen last and what was
@@ -96,20 +130,42 @@ pub(super) struct Watcher {
 }
 
 impl Watcher {
-    /// The event, if any, that `login` calls for now.
-    pub(super) fn observe(&mut self, login: &LoginStatus) -> Option<Event> {
+    /// The event, if any, that `login` calls for at `now`.
+    pub(super) fn observe(
+        &mut self,
+        login: &LoginStatus,
+        now: OffsetDateTime,
+        threshold: time::Duration,
+    ) -> Option<Event> {
         let (last_expiry, reported) = self
             .seen
             .get(&login.token_file)
             .copied()
             .unwrap_or((None, Reported::Nothing));
         let replaced = last_expiry != login.expires;
-        let (event, now_reported) = match (login.state, login.expires) {
-            (State::Valid, Some(expires)) => {
+        // A refreshable login renews itself on the next command: the end of
+        // its access token is no call to log in, the end of the refresh is.
+        let refresh = login
+            .refreshable_until
+            .filter(|_| login.refreshable && login.state != State::Valid);
+        let (event, now_reported) = match (login.state, login.expires, refresh) {
+            (_, Some(expires), Some(until)) => match State::at(until, now, threshold) {
+                State::Valid => {
+                    let event = (reported != Reported::Renews || replaced)
+                        .then_some(Event::RenewsOnUse { expires, until });
+                    (event, Reported::Renews)
+                }
+                _ => {
+                    let event = (reported != Reported::Expiring || replaced)
+                        .then_some(Event::RefreshEnding { until });
+                    (event, Reported::Expiring)
+                }
+            },
+            (State::Valid, Some(expires), _) => {
                 let event = (reported != Reported::Nothing).then_some(Event::Renewed { expires });
                 (event, Reported::Nothing)
             }
-            (State::Expiring, Some(expires)) => {
+            (State::Expiring, Some(expires), _) => {
                 let event = (reported != Reported::Expiring || replaced)
                     .then_some(Event::Expiring { expires });
                 (event, Reported::Expiring)
@@ -167,7 +223,7 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
                 if !done.insert(login.token_file.clone()) {
                     continue;
                 }
-                if let Some(event) = watcher.observe(&login) {
+                if let Some(event) = watcher.observe(&login, now, settings.threshold) {
                     report(settings, profile, &event, now, &mut failed_notifier);
                 }
             }
@@ -194,7 +250,7 @@ fn report(
     let name = visible(&profile.name).into_owned();
     let message = event.message(&name, now);
     ssocred_core::stderr_line!("ssocred: {} {message}", utc_z(now));
-    if matches!(event, Event::Renewed { .. }) {
+    if matches!(event, Event::Renewed { .. } | Event::RenewsOnUse { .. }) {
         return;
     }
     let mut cmd = match &settings.notify_command {
@@ -247,8 +303,77 @@ mod tests {
             state,
             expires: expires.map(|s| OffsetDateTime::from_unix_timestamp(s).unwrap()),
             refreshable: false,
+            refreshable_until: None,
             problem: None,
         }
+    }
+
+    /// A threshold that never matters for the fixed instants below.
+    const LONG: time::Duration = time::Duration::seconds(10);
+
+    /// A refreshable login whose access token expires at `expires` and
+    /// whose registration at `until`.
+    fn refreshable(state: State, expires: i64, until: i64) -> LoginStatus {
+        LoginStatus {
+            refreshable: true,
+            refreshable_until: Some(at(until)),
+            ..login(state, Some(expires))
+        }
+    }
+
+    #[test]
+    fn a_refreshable_login_renews_on_use_and_warns_when_the_refresh_runs_out() {
+        let mut w = Watcher::default();
+        let threshold = time::Duration::seconds(100);
+        let seen = |w: &mut Watcher, l: LoginStatus, now: i64| w.observe(&l, at(now), threshold);
+        assert_eq!(seen(&mut w, refreshable(State::Valid, 1000, 5000), 0), None);
+        // The access token passes the threshold, then expires: said once,
+        // with no call to log in.
+        let renews = Event::RenewsOnUse {
+            expires: at(1000),
+            until: at(5000),
+        };
+        assert_eq!(
+            seen(&mut w, refreshable(State::Expiring, 1000, 5000), 950),
+            Some(renews.clone())
+        );
+        assert_eq!(
+            seen(&mut w, refreshable(State::Expired, 1000, 5000), 1100),
+            None
+        );
+        let text = renews.message("dev", at(1100));
+        assert!(
+            text.contains("expired at") && text.contains("renews on next use"),
+            "{text}"
+        );
+        assert!(!text.contains("ssocred login"), "{text}");
+        // Renewed by a command: a new token.
+        assert_eq!(
+            seen(&mut w, refreshable(State::Valid, 3000, 5000), 1200),
+            Some(Event::Renewed { expires: at(3000) })
+        );
+        // The refresh itself runs out within the threshold: warned once.
+        let ending = Event::RefreshEnding { until: at(5000) };
+        assert_eq!(
+            seen(&mut w, refreshable(State::Expired, 3000, 5000), 4950),
+            Some(ending.clone())
+        );
+        assert_eq!(
+            seen(&mut w, refreshable(State::Expired, 3000, 5000), 4960),
+            None
+        );
+        assert!(
+            ending
+                .message("dev", at(4950))
+                .contains("ssocred login -p dev")
+        );
+        // Past it, the file is no longer refreshable: expired, log in.
+        assert_eq!(
+            seen(&mut w, login(State::Expired, Some(3000)), 5001),
+            Some(Event::Expired {
+                expires: Some(at(3000))
+            })
+        );
     }
 
     fn at(s: i64) -> OffsetDateTime {
@@ -258,54 +383,72 @@ mod tests {
     #[test]
     fn each_crossing_is_reported_once_per_token() {
         let mut w = Watcher::default();
-        assert_eq!(w.observe(&login(State::Valid, Some(100))), None);
-        assert_eq!(w.observe(&login(State::Valid, Some(100))), None);
         assert_eq!(
-            w.observe(&login(State::Expiring, Some(100))),
+            w.observe(&login(State::Valid, Some(100)), at(0), LONG),
+            None
+        );
+        assert_eq!(
+            w.observe(&login(State::Valid, Some(100)), at(0), LONG),
+            None
+        );
+        assert_eq!(
+            w.observe(&login(State::Expiring, Some(100)), at(0), LONG),
             Some(Event::Expiring { expires: at(100) })
         );
-        assert_eq!(w.observe(&login(State::Expiring, Some(100))), None);
         assert_eq!(
-            w.observe(&login(State::Expired, Some(100))),
+            w.observe(&login(State::Expiring, Some(100)), at(0), LONG),
+            None
+        );
+        assert_eq!(
+            w.observe(&login(State::Expired, Some(100)), at(0), LONG),
             Some(Event::Expired {
                 expires: Some(at(100))
             })
         );
-        assert_eq!(w.observe(&login(State::Expired, Some(100))), None);
+        assert_eq!(
+            w.observe(&login(State::Expired, Some(100)), at(0), LONG),
+            None
+        );
         // Another expired token is no news.
-        assert_eq!(w.observe(&login(State::Expired, Some(90))), None);
+        assert_eq!(
+            w.observe(&login(State::Expired, Some(90)), at(0), LONG),
+            None
+        );
         // A new login: renewed, then its own crossing is reported again.
         assert_eq!(
-            w.observe(&login(State::Valid, Some(500))),
+            w.observe(&login(State::Valid, Some(500)), at(0), LONG),
             Some(Event::Renewed { expires: at(500) })
         );
-        assert_eq!(w.observe(&login(State::Valid, Some(500))), None);
         assert_eq!(
-            w.observe(&login(State::Expiring, Some(500))),
+            w.observe(&login(State::Valid, Some(500)), at(0), LONG),
+            None
+        );
+        assert_eq!(
+            w.observe(&login(State::Expiring, Some(500)), at(0), LONG),
             Some(Event::Expiring { expires: at(500) })
         );
         // Replaced by a login that is itself close to expiry: reported.
         assert_eq!(
-            w.observe(&login(State::Expiring, Some(520))),
+            w.observe(&login(State::Expiring, Some(520)), at(0), LONG),
             Some(Event::Expiring { expires: at(520) })
         );
         assert_eq!(
-            w.observe(&login(State::Missing, None)),
+            w.observe(&login(State::Missing, None), at(0), LONG),
             Some(Event::Expired { expires: None })
         );
-        assert_eq!(w.observe(&login(State::Unusable, None)), None);
+        assert_eq!(w.observe(&login(State::Unusable, None), at(0), LONG), None);
     }
 
     #[test]
     fn a_watch_started_late_reports_at_once() {
         let mut w = Watcher::default();
         assert_eq!(
-            w.observe(&login(State::Expiring, Some(100))),
+            w.observe(&login(State::Expiring, Some(100)), at(0), LONG),
             Some(Event::Expiring { expires: at(100) })
         );
         let mut w = Watcher::default();
         assert_eq!(
-            w.observe(&login(State::Missing, None)),
+            w.observe(&login(State::Missing, None), at(0), LONG),
             Some(Event::Expired { expires: None })
         );
     }
