@@ -192,10 +192,14 @@ fn lock(record: &Path) -> io::Result<FileLock> {
 
 /// Removes the log of shell `shell_pid`'s server, once no server of that
 /// shell runs or is about to; `false` when it is still there (on Windows a
-/// file that a running server holds open cannot be removed).
+/// file that a running server holds open cannot be removed, or stays until
+/// it is closed).
 pub fn remove_log(state_dir: &Path, shell_pid: u32) -> bool {
-    match std::fs::remove_file(log_path(state_dir, shell_pid)) {
-        Ok(()) => true,
+    let log = log_path(state_dir, shell_pid);
+    match std::fs::remove_file(&log) {
+        // Windows may only mark a file that is open for deletion: it is
+        // gone once it is closed, and still there meanwhile.
+        Ok(()) => !log.exists(),
         Err(e) => e.kind() == io::ErrorKind::NotFound,
     }
 }
