@@ -341,22 +341,25 @@ impl Settings {
     /// resolves the settings from the process environment. A command line
     /// that names the profile and the role in full reads no project file.
     pub fn from_process(flags: &Flags) -> Result<Settings, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let config = load_config(flags.config.as_deref(), &env)?;
-        let project = if flags.names_profile_and_role() {
-            None
-        } else {
-            let cwd = std::env::current_dir()
-                .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?;
-            project_file::for_run(&cwd, &env)?
-        };
-        Settings::resolve_with_project(flags, &env, config, project)
+        Settings::from_process_with(flags, project_file::for_run)
     }
 
     /// [`from_process`](Self::from_process) for a command that only reads
     /// (`status`): an untrusted project file is left out, said on stderr
     /// unless `quiet`, instead of stopping the run or asking for trust.
     pub fn from_process_reading(flags: &Flags, quiet: bool) -> Result<Settings, Error> {
+        Settings::from_process_with(flags, |cwd, env| project_file::for_reading(cwd, env, quiet))
+    }
+
+    /// The settings of this process, with the project file that `project`
+    /// finds from the working directory.
+    fn from_process_with(
+        flags: &Flags,
+        project: impl FnOnce(
+            &Path,
+            &dyn Fn(&str) -> Option<String>,
+        ) -> Result<Option<ProjectFile>, Error>,
+    ) -> Result<Settings, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let config = load_config(flags.config.as_deref(), &env)?;
         let project = if flags.names_profile_and_role() {
@@ -364,7 +367,7 @@ impl Settings {
         } else {
             let cwd = std::env::current_dir()
                 .map_err(|e| Error::Internal(format!("cannot read the working directory: {e}")))?;
-            project_file::for_reading(&cwd, &env, quiet)?
+            project(&cwd, &env)?
         };
         Settings::resolve_with_project(flags, &env, config, project)
     }
