@@ -61,6 +61,9 @@ mod same_role;
 mod secrets;
 mod serve;
 mod shell;
+// Unix only: bash runs the clients.
+#[cfg(unix)]
+mod shell_default;
 mod shell_use;
 mod sinks;
 // Unix only: FIFOs and links to /dev/zero.

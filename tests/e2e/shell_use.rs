@@ -402,7 +402,7 @@ fn use_outside_the_shell_function_says_how_to_set_it_up() {
 }
 
 /// The server watches the pid it was given, whatever process that is, and
-/// `use` warns when a `[default]` profile would win over the endpoint.
+/// `use` says when a `[default]` profile would win over the endpoint.
 #[test]
 fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
     let w = World::new();
@@ -426,6 +426,11 @@ fn the_server_ends_with_the_watched_process_and_default_is_flagged() {
     assert!(
         stderr.contains("the [default] profile") && stderr.contains("sets credential_process"),
         "{stderr}"
+    );
+    // ... and points the shell past it (tests/e2e/shell_default.rs).
+    assert!(
+        exports.contains("export AWS_PROFILE='ssocred-use'\n"),
+        "{exports}"
     );
     assert_eq!(ssocred_processes(&w).len(), 1);
     assert_eq!(records_left(&w), 1);

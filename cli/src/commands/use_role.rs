@@ -17,8 +17,10 @@ use clap::Args;
 use ssocred_core::domain::shell::{Shell, assignment, credential_variables, region_variables};
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::variables::COMPETING;
+use ssocred_core::os::fs::TargetFile;
 use ssocred_core::pipeline::Fetch;
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
+use ssocred_core::store::setup;
 use ssocred_core::{CredentialStream, Error, ExposeSecret};
 
 use crate::deliver::Rounds;
@@ -189,9 +191,12 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
             "a local endpoint refreshed until this shell exits or `ssocred unuse`".to_owned(),
         )
     };
-    warn_about_competitors(&paths, shadow.as_ref());
-    if let Some((name, _)) = &shadow {
-        vars.push((SHADOW, name.clone()));
+    let past_default = shadow.as_ref().map(|_| route_past_default(&paths));
+    warn_about_competitors(&paths, shadow.as_ref(), past_default.as_ref());
+    match (&shadow, past_default) {
+        (Some(_), Some(Ok(_))) => vars.push(("AWS_PROFILE", BYPASS_PROFILE.to_owned())),
+        (Some((name, _)), _) => vars.push((SHADOW, name.clone())),
+        (None, _) => {}
     }
     vars.push((IN_USE, role.clone()));
     vars.push((MODE, mode.to_owned()));
@@ -455,47 +460,136 @@ fn script(shell: Shell, vars: &[(&str, String)]) -> Result<String, Error> {
     Ok(text)
 }
 
+/// The keys that give a profile credentials of its own: a profile holding
+/// one wins over the container endpoint.
+const CREDENTIAL_KEYS: [&str; 6] = [
+    "aws_access_key_id",
+    "role_arn",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "credential_process",
+];
+
+/// The profile a shell's `AWS_PROFILE` names when `[default]` would shadow
+/// its endpoint: it holds no credentials, so the SDKs pass it and reach the
+/// endpoint, while `--profile OTHER` still works.
+pub const BYPASS_PROFILE: &str = "ssocred-use";
+
+/// The line `use` writes under the profile's header.
+const BYPASS_COMMENT: &str = "Written by `ssocred use`: no credentials, so a shell whose AWS_PROFILE names it gets the role `ssocred use` serves, not [default]'s (docs/shell.md).";
+
 /// The profile that the SDKs try before the container endpoint and that
 /// gives credentials, with the key that makes it do so: `[default]` in the
 /// config or credentials file (botocore, the AWS CLI and the SDKs read it
 /// before the endpoint unless `AWS_PROFILE` names another).
 fn shadowing_profile(paths: &AwsPaths) -> Option<(String, &'static str)> {
     let files = ProfileFiles::load(paths).ok()?;
-    let keys = [
-        "aws_access_key_id",
-        "role_arn",
-        "web_identity_token_file",
-        "sso_session",
-        "sso_start_url",
-        "credential_process",
-    ];
-    keys.iter()
+    CREDENTIAL_KEYS
+        .iter()
         .find(|k| files.profile_value("default", k).is_some())
         .map(|key| ("[default]".to_owned(), *key))
 }
 
+/// What [`route_past_default`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PastDefault {
+    /// The profile was there already, without credentials.
+    Found,
+    /// It was added to the config file.
+    Added,
+}
+
+/// Makes sure [`BYPASS_PROFILE`] exists without credentials, adding it to
+/// the config file (under its lock, atomically, every other byte kept) when
+/// neither file has it. The error says why the shell cannot be routed past
+/// `[default]`: the file cannot be written, or the profile holds
+/// credentials of someone else's making.
+fn route_past_default(paths: &AwsPaths) -> Result<PastDefault, String> {
+    let holds_credentials = |files: &ProfileFiles| {
+        CREDENTIAL_KEYS
+            .iter()
+            .find(|k| files.profile_value(BYPASS_PROFILE, k).is_some())
+            .map(|key| {
+                format!(
+                    "its profile `{BYPASS_PROFILE}` sets {key}, so it is not ssocred's; remove that profile and run `ssocred use` again"
+                )
+            })
+    };
+    let files = ProfileFiles::load(paths).map_err(|e| e.to_string())?;
+    if files.sections().get_profile(BYPASS_PROFILE).is_some() {
+        return holds_credentials(&files).map_or(Ok(PastDefault::Found), Err);
+    }
+    let path = &paths.config;
+    let failed = |what: &str, e: std::io::Error| format!("cannot {what} {}: {e}", path.display());
+    let file = TargetFile::open_for_update(path).map_err(|e| failed("open", e))?;
+    let before = file
+        .read()
+        .map_err(|e| failed("read", e))?
+        .unwrap_or_default();
+    let header = setup::profile_header(BYPASS_PROFILE);
+    let after = setup::add_empty_section(&before, &header, BYPASS_COMMENT);
+    if after == before {
+        // Another `use` added it since the files were read.
+        return Ok(PastDefault::Found);
+    }
+    ssocred_core::store::profile::parse_sections(Some(&after), None).map_err(|why| {
+        format!(
+            "{} would not parse with [{header}] added ({why})",
+            path.display()
+        )
+    })?;
+    file.write(after.as_bytes())
+        .map_err(|e| failed("write", e))?;
+    Ok(PastDefault::Added)
+}
+
 /// Says on stderr what would still win over, or was unset in favour of, the
-/// credentials `use` gives: an `AWS_PROFILE` (unset now), and a profile that
-/// shadows the endpoint (environment keys come first of all, so `--static`
+/// credentials `use` gives: an `AWS_PROFILE` (replaced now), and a profile
+/// that shadows the endpoint, with how the shell was routed past it, or
+/// why it could not be (environment keys come first of all, so `--static`
 /// wins anyway).
-fn warn_about_competitors(paths: &AwsPaths, shadow: Option<&(String, &'static str)>) {
+fn warn_about_competitors(
+    paths: &AwsPaths,
+    shadow: Option<&(String, &'static str)>,
+    past_default: Option<&Result<PastDefault, String>>,
+) {
     for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
-        if let Ok(value) = std::env::var(name) {
+        if let Ok(value) = std::env::var(name)
+            .map_err(drop)
+            .and_then(|v| if v == BYPASS_PROFILE { Err(()) } else { Ok(v) })
+        {
             ssocred_core::stderr_line!(
                 "ssocred: unset {name} (was `{}`): the SDKs would use that profile instead",
                 visible(&value)
             );
         }
     }
-    if let Some((profile, key)) = shadow {
-        ssocred_core::stderr_line!(
-            "ssocred: warning: the {profile} profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, so this shell's AWS tools get {profile}'s credentials, not this role's (the prompt says so). Remove it and run `ssocred use` again, or run `ssocred use --static`",
-            paths.config.display(),
-            paths.credentials.display()
-        );
-    }
+    let Some((profile, key)) = shadow else {
+        return;
+    };
+    let why = match past_default {
+        Some(Ok(done)) => {
+            let added = match done {
+                PastDefault::Added => {
+                    format!(", added to {} with no credentials", paths.config.display())
+                }
+                PastDefault::Found => String::new(),
+            };
+            ssocred_core::stderr_line!(
+                "ssocred: the {profile} profile sets {key}, which the SDKs would use before this shell's endpoint; this shell's AWS_PROFILE is `{BYPASS_PROFILE}`{added}, so they get this role (--profile still names any other)"
+            );
+            return;
+        }
+        Some(Err(why)) => format!(" ({why})"),
+        None => String::new(),
+    };
+    ssocred_core::stderr_line!(
+        "ssocred: warning: the {profile} profile ({} or {}) sets {key}: botocore, the AWS CLI and the SDKs use it before the container endpoint, and this shell could not be pointed past it{why}, so its AWS tools get {profile}'s credentials, not this role's (the prompt says so). Remove it and run `ssocred use` again, or run `ssocred use --static`",
+        paths.config.display(),
+        paths.credentials.display()
+    );
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,6 +145,22 @@ pub fn set_section(
     Ok(after)
 }
 
+/// Adds section `[header]` with no keys and one `# comment` line under its
+/// header (who wrote it, and why), when `text` has no such section;
+/// otherwise returns `text` as it is. The rest of the file stays byte for
+/// byte ([`ini_edit::set_section`]).
+pub fn add_empty_section(text: &str, header: &str, comment: &str) -> String {
+    if ini_edit::section_headers(text).iter().any(|h| h == header) {
+        return text.to_owned();
+    }
+    let mut out = ini_edit::set_section(text, header, &[]);
+    let eol = if out.ends_with("\r\n") { "\r\n" } else { "\n" };
+    out.push_str("# ");
+    out.push_str(comment);
+    out.push_str(eol);
+    out
+}
+
 /// A unified diff of a file's text before and after an edit, both sides
 /// labelled `label`; empty when nothing changes.
 pub fn unified_diff(before: &str, after: &str, label: &str) -> String {
@@ -230,6 +246,22 @@ mod tests {
             assert_eq!(e, "may hold only letters, digits and . _ + @ -", "{bad}");
         }
         assert!(check_name("dev-Admin_1.x").is_ok());
+    }
+
+    #[test]
+    fn an_empty_section_is_added_once_and_parses_as_a_profile() {
+        let text = "[default]\r\naws_access_key_id = AKIAOLD\r\n";
+        let added = add_empty_section(text, "profile bare", "written by a test");
+        assert_eq!(
+            added,
+            "[default]\r\naws_access_key_id = AKIAOLD\r\n\r\n[profile bare]\r\n# written by a test\r\n"
+        );
+        assert_eq!(add_empty_section(&added, "profile bare", "again"), added);
+        let sections = crate::store::profile::parse_sections(Some(&added), None).unwrap();
+        let bare = sections
+            .get_profile("bare")
+            .expect("an empty profile is a profile");
+        assert_eq!(bare.get("aws_access_key_id"), None);
     }
 
     #[test]
