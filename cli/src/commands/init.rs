@@ -299,7 +299,7 @@ fn login_request(
     sso: &SsoProfile,
     region: &str,
 ) -> Result<Request, Error> {
-    let network = request::network(&args.network, paths, files, sso)?;
+    let network = request::network(&args.network, paths, files, &sso.name)?;
     let defaults = crate::flags::TokenFlags::default();
     let mut login = request::login_target(paths, files, sso, &network)?;
     // A dry run writes nothing under ~/.aws, the token cache included.

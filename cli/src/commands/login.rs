@@ -95,7 +95,7 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
         return run_all(args, &settings, &paths);
     }
     let (files, profile) = request::sso_profile(&settings, &paths)?;
-    let network = request::network(&args.network, &paths, &files, &profile)?;
+    let network = request::network(&args.network, &paths, &files, &profile.name)?;
     let target = request::login_target(&paths, &files, &profile, &network)?;
     let login_settings = args.login_settings(&settings);
     let pkce = login_settings.uses_pkce(&profile)?;
@@ -204,7 +204,7 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
                 "ssocred: sso-session {session}: logging in (profile `{}`)",
                 profile.name
             );
-            let network = request::network(&args.network, paths, &files, &profile)?;
+            let network = request::network(&args.network, paths, &files, &profile.name)?;
             let target = request::login_target(paths, &files, &profile, &network)?;
             let mut stderr = std::io::stderr();
             rt.block_on(login::obtain_token(&target, &policy, &mut stderr))?;

@@ -447,7 +447,7 @@ fn check(
         else {
             continue;
         };
-        let network = request::network(&args.network, paths, files, profile)?;
+        let network = request::network(&args.network, paths, files, &profile.name)?;
         let portal = request::portal(paths, profile, &network)?;
         report.check = match runtime.block_on(portal.check_token(&valid.token.access_token)) {
             Ok(()) => Some(Check::Accepted),

@@ -24,6 +24,7 @@ use crate::os::page::Page;
 use sso_cache::{RegistrationFile, TokenFile};
 
 mod callback;
+pub mod console;
 mod lifecycle;
 pub mod sso_cache;
 
