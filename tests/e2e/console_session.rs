@@ -13,6 +13,8 @@ use ssocred_emulator::{ConsoleLogin, SigninOutcome};
 use crate::world::*;
 
 const USER: &str = "arn:aws:iam::123456789012:user/ana";
+/// The same user's cache file, as a ssocred sign-in writes it.
+const SESSION_FILE: &str = "b2b5a3795600f77a089fcfb9343ad775fd5212cd31b1bbdc2bb1397fd1b68abf.json";
 const ADMIN: &str = "arn:aws:iam::123456789012:role/Admin";
 
 const CONSOLE_CONFIG: &str = "\
@@ -60,8 +62,9 @@ fn refreshes(w: &World) -> Vec<String> {
     w.emulator
         .signin_outcomes()
         .into_iter()
-        .map(|o| match o {
-            SigninOutcome::Refreshed(key) => key,
+        .filter_map(|o| match o {
+            SigninOutcome::Refreshed(key) => Some(key),
+            SigninOutcome::SignedIn(_) => None,
             SigninOutcome::Refused(why) => panic!("Sign-In refused a request: {why}"),
         })
         .collect()
@@ -191,7 +194,7 @@ fn an_ended_or_missing_session_asks_for_a_sign_in() {
     let out = w.run(&["-p", "console", "--sink", "json"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let text = stderr(&out);
-    assert!(text.contains("aws login --profile console"), "{text}");
+    assert!(text.contains("ssocred login -p console"), "{text}");
     assert!(text.contains("profile `console`"), "{text}");
 
     std::fs::remove_file(cache_path(&w)).unwrap();
@@ -259,4 +262,201 @@ fn exec_and_use_serve_the_session() {
     );
     let prompt = lines.next().unwrap_or_default();
     assert!(prompt.starts_with("ana@123456789012 "), "{prompt}");
+}
+
+/// The body of a GET, as a browser shows it.
+fn page(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// `ssocred login --console` signs in as `aws login` does (the test plays
+/// the browser): the profile gets `login_session` and the region, every
+/// other byte of the config kept; the session file is the CLI's, bound to
+/// the key of the sign-in (its refresh is accepted), read by botocore; and
+/// `logout` removes it.
+#[test]
+fn login_signs_in_sets_up_the_profile_and_logout_ends_it() {
+    let w = World::with_emulator(base_emulator().console_user(USER));
+    w.write_config(CONFIG);
+    let mut cmd = w.cmd();
+    cmd.args([
+        "login",
+        "--console",
+        "-p",
+        "console",
+        "--region",
+        "eu-west-1",
+    ]);
+    let run = crate::login::Running::start(cmd);
+    let authorize = crate::login::url_in(&run.line_with("/v1/authorize?"));
+    for part in [
+        "client_id=arn%3Aaws%3Asignin%3A%3A%3Adevtools%2Fsame-device",
+        "code_challenge_method=SHA-256",
+        "scope=openid",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+    ] {
+        assert!(authorize.contains(part), "{part} not in {authorize}");
+    }
+    let (status, location) = crate::login::browser_get(&authorize);
+    assert_eq!(status, 302);
+    let (status, _) = crate::login::browser_get(&location.unwrap());
+    assert_eq!(status, 200);
+    let (code, _, said) = run.finish();
+    assert!(code.success(), "{said}");
+    assert!(said.contains(&format!("signed in as {USER}")), "{said}");
+
+    let config = std::fs::read_to_string(w.config_path()).unwrap();
+    assert_eq!(
+        config,
+        format!("{CONFIG}\n[profile console]\nlogin_session = {USER}\nregion = eu-west-1\n")
+    );
+    let path = w.aws_dir().join("login").join("cache").join(SESSION_FILE);
+    assert_eq!(path, cache_path(&w));
+    assert_eq!(mode_of(&path), PRIVATE_FILE);
+    let file = read_cache(&w);
+    assert_eq!(file["clientId"], ssocred_emulator::CLI_CLIENT_ID);
+    assert_eq!(file["tokenType"], "aws_sigv4");
+    assert_eq!(file["accessToken"]["accountId"], "123456789012");
+    assert!(
+        file["dpopKey"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
+        "{file}"
+    );
+    let outcomes = w.emulator.signin_outcomes();
+    let [SigninOutcome::SignedIn(key)] = outcomes.as_slice() else {
+        panic!("{outcomes:?}");
+    };
+    let key = key.clone();
+    assert_eq!(file["accessToken"]["accessKeyId"], key.as_str());
+
+    // The session works: as it is, and refreshed with the sign-in's key.
+    let json = ok_json(&w.run(&["-p", "console", "--sink", "process"]));
+    assert_eq!(json["AccessKeyId"], key.as_str());
+    if let Some(python) = python("botocore with a session ssocred signed in") {
+        let read = python_json(&w, &python, "botocore_login.py", &["console"]);
+        assert_eq!(read["access_key"], key.as_str(), "{read}");
+    }
+    let mut expired = read_cache(&w);
+    expired["accessToken"]["expiresAt"] = "2020-01-01T00:00:00Z".into();
+    write_cache(&w, &expired);
+    ok_json(&w.run(&["-p", "console", "--sink", "process"]));
+    assert_eq!(refreshes(&w).len(), 1);
+
+    let out = w.run(&["logout", "-p", "console"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!path.exists());
+    let out = w.run(&["-p", "console", "--sink", "process"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}
+
+/// `--remote` reads the code the confirmation page shows; a code of
+/// another sign-in is refused.
+#[test]
+fn a_remote_login_takes_the_pasted_code_of_its_own_sign_in() {
+    use std::io::Write;
+    let w = World::with_emulator(base_emulator().console_user(USER));
+    w.write_config(CONSOLE_CONFIG);
+    let sign_in = |paste: &dyn Fn(&str) -> String| {
+        let mut cmd = w.cmd();
+        cmd.args(["login", "-p", "console", "--remote"]);
+        let mut run = crate::login::Running::with_stdin(cmd);
+        let authorize = crate::login::url_in(&run.line_with("/v1/authorize?"));
+        assert!(authorize.contains("devtools%2Fcross-device"), "{authorize}");
+        let body = page(&authorize);
+        let code = body
+            .split("<code id=\"verification-code\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_else(|| panic!("no code on the page: {body}"))
+            .to_owned();
+        writeln!(run.stdin.as_mut().unwrap(), "{}", paste(&code)).unwrap();
+        run.finish()
+    };
+    let (status, _, stderr) = sign_in(&|code| code.to_owned());
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        read_cache(&w)["clientId"],
+        ssocred_emulator::CROSS_DEVICE_CLIENT_ID
+    );
+    let forged = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "code=code-x&state=not-this-one",
+    );
+    let (status, _, stderr) = sign_in(&|_| forged.clone());
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("another sign-in"), "{stderr}");
+}
+
+/// A profile with credentials of another kind is not turned into a
+/// console session, as `aws login` refuses it.
+#[test]
+fn login_console_refuses_a_profile_with_other_credentials() {
+    let w = World::with_emulator(base_emulator().console_user(USER));
+    w.write_config(CONFIG);
+    let out = w.run(&[
+        "login",
+        "--console",
+        "-p",
+        "modern",
+        "--region",
+        "eu-west-1",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sso_session"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(w.config_path()).unwrap(), CONFIG);
+}
+
+/// `init --login-session` signs in and writes the profile; without a
+/// region and a terminal to ask it stops before any call.
+#[test]
+fn init_login_session_sets_up_a_console_profile() {
+    let w = World::with_emulator(base_emulator().console_user(USER));
+    let out = w.run(&["init", "--login-session", "--profile", "work"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--region"), "{}", stderr(&out));
+    assert!(w.emulator.signin_outcomes().is_empty());
+
+    let mut cmd = w.cmd();
+    cmd.args([
+        "init",
+        "--login-session",
+        "--profile",
+        "work",
+        "--region",
+        "eu-west-1",
+    ]);
+    let run = crate::login::Running::start(cmd);
+    let authorize = crate::login::url_in(&run.line_with("/v1/authorize?"));
+    let (_, location) = crate::login::browser_get(&authorize);
+    crate::login::browser_get(&location.unwrap());
+    let (code, _, said) = run.finish();
+    assert!(code.success(), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(w.config_path()).unwrap(),
+        format!("{CONFIG}\n[profile work]\nlogin_session = {USER}\nregion = eu-west-1\n")
+    );
+    let json = ok_json(&w.run(&["-p", "work", "--sink", "process"]));
+    assert_eq!(
+        json["AccessKeyId"],
+        read_cache(&w)["accessToken"]["accessKeyId"]
+    );
 }

@@ -7,6 +7,7 @@ pub mod complete;
 pub mod completions;
 pub mod config;
 pub mod console;
+pub mod console_login;
 pub mod discover;
 pub mod docker_credential;
 pub mod exec;

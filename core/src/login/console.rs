@@ -61,12 +61,22 @@ pub fn cache_file(
     home: &Path,
     var: impl Fn(&str) -> Option<String>,
 ) -> PathBuf {
-    let dir = var(CACHE_DIR_VARIABLE)
+    cache_file_in(&cache_dir(home, var), login_session)
+}
+
+/// The cache directory: `AWS_LOGIN_CACHE_DIRECTORY`, else
+/// `~/.aws/login/cache`.
+pub fn cache_dir(home: &Path, var: impl Fn(&str) -> Option<String>) -> PathBuf {
+    var(CACHE_DIR_VARIABLE)
         .filter(|d| !d.trim().is_empty())
         .map_or_else(
             || home.join(".aws").join("login").join("cache"),
             PathBuf::from,
-        );
+        )
+}
+
+/// The cache file of `login_session` in `dir`.
+pub fn cache_file_in(dir: &Path, login_session: &str) -> PathBuf {
     let digest = Sha256::digest(login_session.trim().as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     dir.join(format!("{hex}.json"))
@@ -75,7 +85,7 @@ pub fn cache_file(
 impl ConsoleSession {
     /// The command that signs this session in again.
     pub fn login_command(&self) -> String {
-        format!("aws login --profile {}", self.profile)
+        format!("ssocred login -p {}", self.profile)
     }
 
     /// The session's credentials, refreshed through Sign-In when they are

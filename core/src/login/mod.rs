@@ -25,6 +25,7 @@ use sso_cache::{RegistrationFile, TokenFile};
 
 mod callback;
 pub mod console;
+pub mod console_sign_in;
 mod lifecycle;
 pub mod sso_cache;
 

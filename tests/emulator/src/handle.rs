@@ -77,12 +77,14 @@ impl Emulator {
         };
 
         let oidc_config = config.oidc.clone();
+        let console_user = config.console_user.clone();
         let shared = Arc::new(Shared::new(config));
         let oidc = Arc::new(OidcState::new(oidc_config, Arc::clone(&shared)));
         let federation = Arc::new(FederationState::new(Arc::clone(&shared)));
         let signin = Arc::new(crate::signin::SigninState::new(
             Arc::clone(&shared),
             ca_pem.is_some(),
+            console_user,
         ));
         let app = server::router(Arc::clone(&shared))
             .merge(crate::oidc::router(Arc::clone(&oidc)))

@@ -114,5 +114,5 @@ pub use credentials::IssuedCredentials;
 pub use federation::{FederationOperation, SigninGrant, session_cookie_name};
 pub use handle::Emulator;
 pub use oidc::{OidcConfig, OidcOperation};
-pub use signin::{CLI_CLIENT_ID, ConsoleLogin, SigninOutcome};
+pub use signin::{CLI_CLIENT_ID, CROSS_DEVICE_CLIENT_ID, ConsoleLogin, SigninOutcome};
 pub use state::{Operation, StsOperation};

@@ -45,6 +45,13 @@ const IAT_WINDOW: u64 = 300;
 /// The `clientId` of the AWS CLI's same-device sign-in.
 pub const CLI_CLIENT_ID: &str = "arn:aws:signin:::devtools/same-device";
 
+/// The `clientId` of the AWS CLI's cross-device sign-in (`aws login --remote`).
+pub const CROSS_DEVICE_CLIENT_ID: &str = "arn:aws:signin:::devtools/cross-device";
+
+/// Where a cross-device sign-in sends the browser: a page showing the code
+/// to paste.
+pub(crate) const CONFIRMATION_PATH: &str = "/v1/sessions/confirmation";
+
 /// A console session that [`crate::Emulator::console_login`] started.
 /// `Debug` shows the user and the key id only.
 #[derive(Clone)]
@@ -74,6 +81,8 @@ impl fmt::Debug for ConsoleLogin {
 /// What the endpoint did with one request, for the tests' assertions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SigninOutcome {
+    /// An authorization code exchanged: the access key id issued.
+    SignedIn(String),
     /// Refreshed: the access key id issued.
     Refreshed(String),
     /// Refused: the reason, as the error message says it.
@@ -89,9 +98,19 @@ struct Grant {
     used: bool,
 }
 
+/// An authorization code not yet exchanged.
+struct PendingCode {
+    client_id: String,
+    redirect_uri: String,
+    /// The PKCE challenge: base64url of SHA-256 of the verifier, no padding.
+    challenge: String,
+    user_arn: String,
+}
+
 #[derive(Default)]
 struct Inner {
     grants: HashMap<String, Grant>,
+    codes: HashMap<String, PendingCode>,
     seen_jti: HashSet<String>,
     outcomes: Vec<SigninOutcome>,
     sessions: u64,
@@ -101,14 +120,16 @@ struct Inner {
 pub(crate) struct SigninState {
     portal: Arc<Shared>,
     scheme: &'static str,
+    console_user: Option<String>,
     inner: Mutex<Inner>,
 }
 
 impl SigninState {
-    pub(crate) fn new(portal: Arc<Shared>, tls: bool) -> Self {
+    pub(crate) fn new(portal: Arc<Shared>, tls: bool, console_user: Option<String>) -> Self {
         SigninState {
             portal,
             scheme: if tls { "https" } else { "http" },
+            console_user,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -165,21 +186,13 @@ impl SigninState {
         let request: TokenRequest = serde_json::from_slice(body).map_err(|e| {
             SigninError::validation(format!("the request body is not a token request: {e}"))
         })?;
-        if request.grant_type != "refresh_token" {
-            return Err(SigninError::validation(format!(
-                "grantType `{}` is not supported here",
-                request.grant_type
-            )));
-        }
-        if request.client_id != CLI_CLIENT_ID {
+        let cross_device = request.client_id == CROSS_DEVICE_CLIENT_ID;
+        if request.client_id != CLI_CLIENT_ID && !cross_device {
             return Err(SigninError::denied(
                 "INVALID_REQUEST",
                 format!("unknown clientId `{}`", request.client_id),
             ));
         }
-        let refresh_token = request
-            .refresh_token
-            .ok_or_else(|| SigninError::validation("refreshToken is required"))?;
         let proof = headers
             .get("dpop")
             .and_then(|v| v.to_str().ok())
@@ -191,9 +204,25 @@ impl SigninState {
         let htu = format!("{}://{host}{TOKEN_PATH}", self.scheme);
         let proven = verify_proof(proof, &htu, now_seconds()).map_err(SigninError::proof)?;
         let mut inner = self.lock();
-        if !inner.seen_jti.insert(proven.jti) {
+        if !inner.seen_jti.insert(proven.jti.clone()) {
             return Err(SigninError::proof("the proof's jti was used before"));
         }
+        match request.grant_type.as_str() {
+            "refresh_token" => {}
+            "authorization_code" => {
+                drop(inner);
+                return self.exchange_code(&request, &proven);
+            }
+            other => {
+                return Err(SigninError::validation(format!(
+                    "grantType `{other}` is not supported"
+                )));
+            }
+        }
+        let refresh_token = request
+            .refresh_token
+            .clone()
+            .ok_or_else(|| SigninError::validation("refreshToken is required"))?;
         let (user_arn, account_id) = {
             let grant = inner
                 .grants
@@ -231,6 +260,149 @@ impl SigninState {
     }
 }
 
+impl SigninState {
+    /// `GET /v1/authorize`: the console user signs in at once. Same-device
+    /// (a loopback `redirect_uri` ending `/oauth/callback`): the answer
+    /// redirects there with the code and the state. Cross-device (the
+    /// confirmation page as `redirect_uri`): a page showing the code to
+    /// paste, base64 of `code=CODE&state=STATE`, as the real page does.
+    fn authorize(&self, params: &HashMap<String, String>) -> Result<Response, String> {
+        let get = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
+        if get("response_type") != "code" || get("code_challenge_method") != "SHA-256" {
+            return Err("response_type must be code and code_challenge_method SHA-256".into());
+        }
+        if get("scope") != "openid" {
+            return Err("scope must be openid".into());
+        }
+        let challenge = get("code_challenge");
+        if challenge.len() != 43 || get("state").is_empty() {
+            return Err("a 43-character code_challenge and a state are required".into());
+        }
+        let client_id = get("client_id");
+        let redirect_uri = get("redirect_uri");
+        let cross_device = match client_id {
+            CLI_CLIENT_ID => {
+                let loopback = redirect_uri
+                    .strip_prefix("http://127.0.0.1:")
+                    .and_then(|rest| rest.split_once('/'))
+                    .is_some_and(|(port, path)| {
+                        port.parse::<u16>().is_ok() && path == "oauth/callback"
+                    });
+                if !loopback {
+                    return Err(format!(
+                        "redirect_uri {redirect_uri} is not a loopback callback"
+                    ));
+                }
+                false
+            }
+            CROSS_DEVICE_CLIENT_ID => {
+                if !redirect_uri.ends_with(CONFIRMATION_PATH) {
+                    return Err(format!(
+                        "redirect_uri {redirect_uri} is not the confirmation page"
+                    ));
+                }
+                true
+            }
+            other => return Err(format!("unknown client_id `{other}`")),
+        };
+        let Some(user_arn) = self.console_user.clone() else {
+            return Err("no console user is configured to sign in".into());
+        };
+        let mut inner = self.lock();
+        let code = format!(
+            "code-{}",
+            URL_SAFE_NO_PAD.encode(Sha256::digest(
+                format!("{}#{}", inner.codes.len(), get("state")).as_bytes()
+            ))
+        );
+        inner.codes.insert(
+            code.clone(),
+            PendingCode {
+                client_id: client_id.to_owned(),
+                redirect_uri: redirect_uri.to_owned(),
+                challenge: challenge.to_owned(),
+                user_arn,
+            },
+        );
+        let state = crate::oidc::percent_encode(get("state"));
+        let code_q = crate::oidc::percent_encode(&code);
+        if cross_device {
+            let pasted = base64::engine::general_purpose::STANDARD
+                .encode(format!("code={code_q}&state={state}"));
+            return Ok((
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "text/html")],
+                format!("<p>Paste this code: <code id=\"verification-code\">{pasted}</code></p>"),
+            )
+                .into_response());
+        }
+        let location = format!("{redirect_uri}?code={code_q}&state={state}");
+        let location = HeaderValue::from_str(&location).map_err(|_| "bad redirect".to_owned())?;
+        Ok((
+            StatusCode::FOUND,
+            [(axum::http::header::LOCATION, location)],
+        )
+            .into_response())
+    }
+
+    /// The `authorization_code` grant: the code once, for its client and
+    /// redirect URI, with the PKCE verifier of its challenge; the session's
+    /// key is the proof's.
+    fn exchange_code(&self, request: &TokenRequest, proven: &Proven) -> Result<Value, SigninError> {
+        let mut inner = self.lock();
+        let code = request.code.as_deref().unwrap_or_default();
+        let pending = inner.codes.remove(code).ok_or_else(|| {
+            SigninError::denied(
+                "AUTHCODE_EXPIRED",
+                "the authorization code is unknown or used",
+            )
+        })?;
+        if pending.client_id != request.client_id
+            || Some(pending.redirect_uri.as_str()) != request.redirect_uri.as_deref()
+        {
+            return Err(SigninError::denied(
+                "INVALID_REQUEST",
+                "clientId or redirectUri differ from the authorization's",
+            ));
+        }
+        let verifier = request.code_verifier.as_deref().unwrap_or_default();
+        if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != pending.challenge {
+            return Err(SigninError::denied(
+                "INVALID_REQUEST",
+                "the codeVerifier does not match the code_challenge",
+            ));
+        }
+        drop(inner);
+        let account_id = pending
+            .user_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or_default()
+            .to_owned();
+        let credentials = self.portal.user_credentials(&account_id, &pending.user_arn);
+        let mut inner = self.lock();
+        let (x, y) = &proven.coordinates;
+        let refresh_token = new_refresh_token(&mut inner, &pending.user_arn, &account_id, x, y);
+        inner
+            .outcomes
+            .push(SigninOutcome::SignedIn(credentials.access_key_id.clone()));
+        let claims = URL_SAFE_NO_PAD.encode(json!({"sub": pending.user_arn}).to_string());
+        let lifetime =
+            (credentials.expiration_epoch_ms / 1000).saturating_sub(now_seconds() as i64);
+        Ok(json!({
+            "accessToken": {
+                "accessKeyId": credentials.access_key_id,
+                "secretAccessKey": credentials.secret_access_key,
+                "sessionToken": credentials.session_token,
+            },
+            "tokenType": "aws_sigv4",
+            "expiresIn": lifetime,
+            "refreshToken": refresh_token,
+            "idToken": format!("eyJhbGciOiJub25lIn0.{claims}."),
+        }))
+    }
+}
+
 /// A new refresh token for the user, bound to the key `(x, y)`.
 fn new_refresh_token(
     inner: &mut Inner,
@@ -264,6 +436,9 @@ struct TokenRequest {
     client_id: String,
     grant_type: String,
     refresh_token: Option<String>,
+    code: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: Option<String>,
 }
 
 /// What a valid proof proved: its key and its `jti`.
@@ -444,9 +619,19 @@ async fn create_token(
     }
 }
 
+async fn authorize(
+    State(state): State<Arc<SigninState>>,
+    axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    state
+        .authorize(&params)
+        .unwrap_or_else(|message| (StatusCode::BAD_REQUEST, message).into_response())
+}
+
 pub(crate) fn router(state: Arc<SigninState>) -> Router {
     Router::new()
         .route(TOKEN_PATH, post(create_token))
+        .route("/v1/authorize", axum::routing::get(authorize))
         .with_state(state)
 }
 
