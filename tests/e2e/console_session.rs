@@ -460,3 +460,65 @@ fn init_login_session_sets_up_a_console_profile() {
         read_cache(&w)["accessToken"]["accessKeyId"]
     );
 }
+
+/// `status -p console` reads the session file with no call: valid, to be
+/// renewed on next use, or missing (exit 11).
+#[test]
+fn status_reports_the_session_from_its_file() {
+    let (w, _) = signed_in(false);
+    let out = w.run(&["status", "-p", "console"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = ok(&out);
+    assert!(
+        text.contains(&format!("console session of {USER}")),
+        "{text}"
+    );
+    assert!(text.contains("credentials valid for "), "{text}");
+
+    let mut file = read_cache(&w);
+    file["accessToken"]["expiresAt"] = "2020-01-01T00:00:00Z".into();
+    write_cache(&w, &file);
+    let json = ok_json(&w.run(&["status", "-p", "console", "--json"]));
+    assert_eq!(json["state"], "renews", "{json}");
+    assert_eq!(json["login_session"], USER);
+
+    std::fs::remove_file(cache_path(&w)).unwrap();
+    let out = w.run(&["status", "-p", "console"]);
+    assert_eq!(out.status.code(), Some(11));
+    assert!(stdout_of(&out).contains("ssocred login -p console"));
+    assert!(refreshes(&w).is_empty(), "status makes no call");
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The console sink signs in to the web console as a role assumed from
+/// the session.
+#[test]
+fn the_console_sink_federates_a_role_assumed_from_the_session() {
+    let (w, _) = signed_in(false);
+    let out = w
+        .cmd()
+        .env("SSOCRED_FEDERATION_ENDPOINT", w.emulator.federation_url())
+        .args([
+            "-p",
+            "console",
+            "--assume",
+            ADMIN,
+            "--sink",
+            "console,open=false",
+        ])
+        .run_to_end();
+    let url = ok(&out);
+    assert!(
+        url.trim().starts_with(&format!(
+            "{}?Action=login&Issuer=ssocred&",
+            w.emulator.federation_url()
+        )),
+        "{url}"
+    );
+    let [grant] = w.emulator.signin_grants().try_into().unwrap();
+    assert_eq!(grant.account_id, "123456789012");
+    assert_eq!(grant.role_name, "Admin");
+}

@@ -25,6 +25,7 @@ use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings, Source};
 
+mod console;
 mod watch;
 
 /// Exit code: every login asked about is valid for longer than the threshold.
@@ -175,6 +176,13 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     let settings = Settings::from_process_reading(&args.flags(), template.is_some())?;
     let paths = request::paths()?;
     let now = OffsetDateTime::now_utc();
+    if !args.all
+        && !args.watch
+        && template.is_none()
+        && super::console_login::is_console_profile(&settings, &paths)
+    {
+        return console::run(&settings.profile.value, &paths, args.json, now);
+    }
     let threshold = time::Duration::minutes(i64::from(args.threshold));
     // The prompt form reads only what one profile and its named role need.
     let prompt_one = template.is_some() && !args.all;
