@@ -15,6 +15,7 @@ mod runtime;
 mod selection;
 mod settings;
 mod shell_session;
+mod sources;
 
 // Each sink crate registers itself with inventory; a `use … as _;` line per
 // ssocred-sink-* dependency of Cargo.toml (made by build.rs) keeps the

@@ -67,6 +67,9 @@ mod shell;
 mod shell_default;
 mod shell_use;
 mod sinks;
+// Unix only: `git daemon` and symbolic links in the source's repository.
+#[cfg(unix)]
+mod sources;
 // Unix only: FIFOs and links to /dev/zero.
 #[cfg(unix)]
 mod special_files;

@@ -22,6 +22,7 @@ pub mod man;
 pub mod serve;
 pub mod shell_init;
 pub mod sinks;
+pub mod source;
 pub mod status;
 pub mod trust;
 pub mod use_role;
@@ -72,6 +73,15 @@ pub enum Command {
     List(list::ListArgs),
     /// Write one profile per account and role into the AWS config file.
     Discover(discover::DiscoverArgs),
+    /// Manage team sources: git repositories holding an organisation's
+    /// sso-sessions, profile naming, aliases, regions and tags.
+    Source {
+        #[command(subcommand)]
+        action: source::SourceCommand,
+    },
+    /// Fetch the team sources and write each one's block into the AWS
+    /// config file, all or nothing, printing the diff.
+    Sync(source::SyncArgs),
     /// Run a command with a role's credentials and region in its environment.
     Exec(exec::ExecArgs),
     /// Open the AWS Management Console as a role: a sign-in URL, printed and
@@ -137,6 +147,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Init(args)) => done(init::run(&args)),
         Some(Command::List(args)) => done(list::run(&args)),
         Some(Command::Discover(args)) => done(discover::run(&args)),
+        Some(Command::Source { action }) => done(source::run(&action)),
+        Some(Command::Sync(args)) => done(source::run_sync(&args)),
         Some(Command::Kubeconfig(args)) => done(kubeconfig::run(&args)),
         Some(Command::DockerCredential(args)) => docker_credential::run(&args),
         Some(Command::Login(args)) => done(login::run(&args)),

@@ -1,0 +1,266 @@
+//! `ssocred source add|list|remove` and `ssocred sync`: team sources, and
+//! their blocks in the AWS config file (docs/sources.md).
+
+use clap::{Args, Subcommand};
+use ssocred_core::Error;
+use ssocred_core::login;
+use ssocred_core::os::fs::TargetFile;
+use ssocred_core::store::profile::AwsPaths;
+
+use crate::output::write_stdout;
+use crate::request;
+use crate::sources::fetch::{self, DEFAULT_PATH, Fetched};
+use crate::sources::store::{Source, SourceStore, Synced, digest};
+use crate::sources::team_file::{Origin, TeamFile};
+
+/// `ssocred source ...`.
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Record a team source: a git repository holding ssocred-team.toml,
+    /// pinned to a branch, tag or commit. `ssocred sync` then fetches it.
+    Add(AddArgs),
+    /// List the team sources and what was last synced from each.
+    List,
+    /// Forget a team source and remove its block from the AWS config file.
+    Remove {
+        /// The source's name.
+        name: String,
+    },
+}
+
+/// `ssocred source add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The source's name (letters, digits, - and _).
+    pub name: String,
+    /// The git repository, as `git clone` takes it.
+    pub url: String,
+    /// A branch, tag or commit id [default: the repository's default branch].
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// The source file's path in the repository.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
+    pub path: String,
+}
+
+// `ssocred sync`: the variant doc in commands/mod.rs is its help.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The source to sync [default: every source].
+    pub name: Option<String>,
+    /// Print the unified diff of the AWS config file and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Runs `ssocred source ...`.
+pub fn run(action: &SourceCommand) -> Result<(), Error> {
+    let store = SourceStore::from_env(&env)?;
+    match action {
+        SourceCommand::Add(args) => add(&store, args),
+        SourceCommand::List => list(&store),
+        SourceCommand::Remove { name } => remove(&store, name),
+    }
+}
+
+fn add(store: &SourceStore, args: &AddArgs) -> Result<(), Error> {
+    fetch::check_source_name(&args.name)?;
+    let source = Source {
+        url: args.url.clone(),
+        git_ref: args.git_ref.clone(),
+        path: args.path.clone(),
+        synced: None,
+    };
+    fetch::check_source(&source)?;
+    store.update(|sources| {
+        if let Some(known) = sources.sources.get_mut(&args.name) {
+            if known.url == source.url && known.path == source.path {
+                // A new ref for a known source: the next sync shows the diff.
+                known.git_ref = source.git_ref.clone();
+                return Ok(());
+            }
+            return Err(Error::Usage(format!(
+                "a source named `{}` already exists ({}); remove it first",
+                args.name, known.url
+            )));
+        }
+        sources.sources.insert(args.name.clone(), source.clone());
+        Ok(())
+    })?;
+    ssocred_core::stderr_line!(
+        "ssocred: source `{}` recorded; `ssocred sync {}` fetches it and shows what it writes",
+        args.name,
+        args.name
+    );
+    Ok(())
+}
+
+fn list(store: &SourceStore) -> Result<(), Error> {
+    let mut out = String::new();
+    for (name, source) in store.load()?.sources {
+        out.push_str(&format!(
+            "{name}\t{}\tref={}\tpath={}\t{}\n",
+            source.url,
+            source.git_ref.as_deref().unwrap_or("HEAD"),
+            source.path,
+            source
+                .synced
+                .as_ref()
+                .map_or("never synced".to_owned(), |s| format!(
+                    "synced={}",
+                    s.commit
+                ))
+        ));
+    }
+    write_stdout(out.as_bytes())
+}
+
+fn remove(store: &SourceStore, name: &str) -> Result<(), Error> {
+    let known = store.load()?;
+    if !known.sources.contains_key(name) {
+        return Err(unknown(name));
+    }
+    let paths = request::paths()?;
+    edit_config(&paths, false, |text| {
+        crate::sources::remove(text, name).map_err(|why| config_error(&paths, why))
+    })?;
+    store.update(|sources| {
+        sources.sources.remove(name);
+        Ok(())
+    })?;
+    store.drop_snapshot(name)?;
+    let cache = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
+    let repository = fetch::repository(&cache, name);
+    if repository.is_dir() {
+        let _ = std::fs::remove_dir_all(&repository);
+    }
+    ssocred_core::stderr_line!("ssocred: source `{name}` removed");
+    Ok(())
+}
+
+fn unknown(name: &str) -> Error {
+    Error::Usage(format!(
+        "no team source named `{name}`; `ssocred source list` shows them"
+    ))
+}
+
+fn config_error(paths: &AwsPaths, message: String) -> Error {
+    Error::ConfigFile {
+        path: paths.config.clone(),
+        message,
+    }
+}
+
+/// Edits the AWS config file under its lock: `change` gives the new text
+/// from the old; the diff is printed, and the file written unless
+/// `dry_run`. The new text must parse, or nothing is written.
+fn edit_config(
+    paths: &AwsPaths,
+    dry_run: bool,
+    change: impl FnOnce(&str) -> Result<String, Error>,
+) -> Result<bool, Error> {
+    let path = &paths.config;
+    let io = |what: &str, e: std::io::Error| login::file_error(path, what, &e);
+    // A dry run takes no lock: its sidecar file would be a write.
+    let file = if dry_run {
+        TargetFile::open_for_reading(path)
+    } else {
+        TargetFile::open_for_update(path)
+    }
+    .map_err(|e| io("cannot open", e))?;
+    let before = file
+        .read()
+        .map_err(|e| io("cannot read", e))?
+        .unwrap_or_default();
+    ssocred_core::store::profile::parse_sections(Some(&before), None)
+        .map_err(|why| config_error(paths, why))?;
+    let after = change(&before)?;
+    ssocred_core::store::profile::parse_sections(Some(&after), None).map_err(|why| {
+        config_error(
+            paths,
+            format!("the synced file would not parse ({why}); nothing was written"),
+        )
+    })?;
+    let diff =
+        ssocred_core::store::setup::unified_diff(&before, &after, &path.display().to_string());
+    write_stdout(diff.as_bytes())?;
+    if diff.is_empty() {
+        ssocred_core::stderr_line!("ssocred: {}: nothing to change", path.display());
+        return Ok(false);
+    }
+    if dry_run {
+        ssocred_core::stderr_line!("ssocred: {}: dry run, nothing written", path.display());
+        return Ok(false);
+    }
+    file.write(after.as_bytes())
+        .map_err(|e| io("cannot write", e))?;
+    ssocred_core::stderr_line!("ssocred: {}: written", path.display());
+    Ok(true)
+}
+
+/// Runs `ssocred sync`: every chosen source is fetched and checked first;
+/// then one edit writes all their blocks, or (on any failure) nothing.
+pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
+    let store = SourceStore::from_env(&env)?;
+    let known = store.load()?;
+    let chosen: Vec<(String, Source)> = match &args.name {
+        Some(name) => {
+            let source = known.sources.get(name).ok_or_else(|| unknown(name))?;
+            vec![(name.clone(), source.clone())]
+        }
+        None => known.sources.into_iter().collect(),
+    };
+    if chosen.is_empty() {
+        return Err(Error::Usage(
+            "no team source to sync; add one with `ssocred source add NAME URL`".to_owned(),
+        ));
+    }
+    let paths = request::paths()?;
+    let cache = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
+    let mut fetched: Vec<(String, Fetched, TeamFile)> = Vec::new();
+    for (name, source) in &chosen {
+        let got = fetch::fetch(name, source, &cache)?;
+        let origin = Origin {
+            source: name,
+            file: &source.path,
+        };
+        let team = TeamFile::parse(origin, &got.text)?;
+        fetched.push((name.clone(), got, team));
+    }
+    edit_config(&paths, args.dry_run, |before| {
+        let mut text = before.to_owned();
+        for (name, got, team) in &fetched {
+            let applied = crate::sources::apply(&text, name, &got.commit, team)
+                .map_err(|why| config_error(&paths, why))?;
+            for header in &applied.clashes {
+                ssocred_core::stderr_line!(
+                    "ssocred: warning: {}: {header} of source `{name}` is left out: a section of that name exists outside its block, and yours wins; rename or delete yours to take the source's",
+                    paths.config.display()
+                );
+            }
+            text = applied.text;
+        }
+        Ok(text)
+    })?;
+    if args.dry_run {
+        return Ok(());
+    }
+    for (name, got, _) in &fetched {
+        store.keep_snapshot(name, &got.text)?;
+    }
+    store.update(|sources| {
+        for (name, got, _) in &fetched {
+            if let Some(source) = sources.sources.get_mut(name) {
+                source.synced = Some(Synced {
+                    commit: got.commit.clone(),
+                    sha256: digest(&got.text),
+                });
+            }
+        }
+        Ok(())
+    })
+}
