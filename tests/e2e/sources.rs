@@ -35,6 +35,9 @@ alias = "prod"
 region = "eu-central-1"
 tags = { env = "prod" }
 
+[account.210987654321]
+alias = "dev"
+
 [exclude]
 roles = ["Admin"]
 
@@ -370,4 +373,82 @@ fn a_moving_branch_is_synced_to_its_new_content_and_a_pinned_tag_is_not() {
     assert_eq!(again.status.code(), Some(2));
     add(&pinned, &url, &["--ref", "main"]);
     assert!(ok(&pinned.run(&["sync"])).contains("+output = table"));
+}
+
+#[test]
+fn discover_takes_the_sources_naming_regions_and_excludes_so_two_users_get_the_same_profiles() {
+    let Some(repo) = Repo::new(
+        "discovery from a team source",
+        &[("ssocred-team.toml", TEAM)],
+    ) else {
+        return;
+    };
+    let url = repo.bare().display().to_string();
+    let (alice, bob) = (world_with(MINE), world_with(MINE));
+    for w in [&alice, &bob] {
+        add(w, &url, &["--ref", "v1"]);
+        ok(&w.run(&["sync"]));
+        let out = w.run(&["discover", "-p", "team-prod"]);
+        ok(&out);
+        assert!(
+            stderr(&out).contains("from team source `team`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let text = String::from_utf8(config_of(&alice)).unwrap();
+    assert_eq!(
+        text.as_bytes(),
+        config_of(&bob),
+        "two users, the same bytes"
+    );
+    let block = &text[text
+        .find("# BEGIN ssocred discover")
+        .expect("a discover block")..];
+    for name in ["prod-ReadOnly", "dev-Developer", "dev-My.Role+x_y_z@w"] {
+        assert!(
+            block.contains(&format!("[profile {name}]\n")),
+            "{name}: {block}"
+        );
+    }
+    assert!(
+        !block.contains("Admin"),
+        "the source excludes Admin: {block}"
+    );
+    // The account's own region, else the source's.
+    let section = |name: &str| {
+        let from = block.find(&format!("[profile {name}]")).unwrap();
+        let rest = &block[from..];
+        rest[..rest[1..].find("\n[").map_or(rest.len(), |i| i + 1)].to_owned()
+    };
+    assert!(
+        section("prod-ReadOnly").contains("region = eu-central-1"),
+        "{block}"
+    );
+    assert!(
+        section("dev-Developer").contains("region = eu-west-1"),
+        "{block}"
+    );
+    // --profile-name and --region on the command line still win.
+    let out = alice.run(&[
+        "discover",
+        "-p",
+        "team-prod",
+        "--dry-run",
+        "--profile-name",
+        "x-{{role_name}}",
+        "--region",
+        "us-east-2",
+    ]);
+    let diff = ok(&out);
+    assert!(
+        diff.contains("+[profile x-ReadOnly]") && diff.contains("+region = us-east-2"),
+        "{diff}"
+    );
+
+    if let Some(python) = python("botocore reads profiles discovered from a team source") {
+        let results = python_json(&alice, &python, "boto3_profiles.py", &["prod-ReadOnly"]);
+        assert_eq!(results[0]["method"], "custom-process", "{results}");
+        assert_eq!(results[0]["region"], "eu-central-1", "{results}");
+    }
 }

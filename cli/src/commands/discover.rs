@@ -3,13 +3,15 @@
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
-use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer};
+use ssocred_core::domain::hop::Hop;
+use ssocred_core::domain::naming::{AccountFields, DEFAULT_TEMPLATE, ProfileNamer};
 use ssocred_core::sink::{SelectedRoleSink, deliver_roles};
 
 use crate::flags::{ListingCommandFlags, RegionFlag};
 use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
+use crate::sources::team_file::TeamFile;
 
 /// What a discovered profile holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,7 +38,9 @@ pub struct DiscoverArgs {
 
     /// The profile-name template (handlebars): account_id, account_name,
     /// role_name, role_arn, sso_profile, sso_session, sso_start_url,
-    /// sso_region; helpers lower and upper.
+    /// sso_region, and a team source's alias (else the account name) and
+    /// tags.KEY; helpers lower and upper [default: a synced team source's
+    /// template for the login, else {{account_id}}-{{role_name}}].
     #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_TEMPLATE)]
     pub profile_name: String,
 
@@ -72,15 +76,8 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
                 .to_owned(),
         ));
     }
-    let template = match hops.last() {
-        // The chained profiles must not take the plain profiles' names.
-        Some(last) if args.profile_name == DEFAULT_TEMPLATE => format!(
-            "{DEFAULT_TEMPLATE}-to-{}",
-            ssocred_core::domain::naming::sanitise(last.role.role_name())
-        ),
-        _ => args.profile_name.clone(),
-    };
-    let namer = ProfileNamer::new(&template)?;
+    // A template on the command line is checked before anything else.
+    ProfileNamer::new(&args.profile_name)?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let ctx = request::sink_context(&paths)?;
@@ -98,16 +95,43 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     let mut sinks = vec![SelectedRoleSink::from_spec(&spec, &ctx)?];
 
     let request = request::listing(&settings, &paths, &args.common)?;
+    let profile = &request.profile;
+    let env = |name: &str| std::env::var(name).ok();
+    let team = match &profile.session {
+        Some(session) => crate::sources::for_session(session, &env)?,
+        None => None,
+    };
+    let team = team.as_ref();
+    if let Some((name, _)) = team {
+        ssocred_core::stderr_line!(
+            "ssocred: naming, regions and excludes from team source `{name}` (docs/sources.md)"
+        );
+    }
+    let namer = ProfileNamer::new(&template(args, &hops, team.map(|(_, t)| t)))?;
     let runtime = runtime()?;
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
-    let entries = crate::selection::list(
+    let mut entries = crate::selection::list(
         &session,
         &runtime,
         request.concurrency,
         args.common.listing.quiet,
     )?;
-    let profile = &request.profile;
-    let names = namer.name_all(&entries, profile)?;
+    if let Some((_, team)) = team {
+        entries.retain(|e| !team.excludes(&e.account_id, &e.role_name));
+    }
+    let tags = team.map(|(_, t)| t.tags()).unwrap_or_default();
+    let names = namer.name_all_with(&entries, profile, &|role| AccountFields {
+        alias: team.and_then(|(_, t)| t.alias(&role.account_id)),
+        tags: tags.get(role.account_id.as_str()),
+    })?;
+    // The source's region of each account, unless --region says otherwise.
+    let regions: Vec<Option<String>> = entries
+        .iter()
+        .map(|role| match (team, &args.region.region) {
+            (Some((_, t)), None) => t.region_of(&role.account_id).map(str::to_owned),
+            _ => None,
+        })
+        .collect();
     if entries.is_empty() {
         ssocred_core::stderr_line!("ssocred: profile `{}` has no roles assigned", profile.name);
     }
@@ -117,13 +141,38 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     // accounts make this matter.
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
+    let roles = entries
+        .into_iter()
+        .zip(names)
+        .zip(regions)
+        .map(|((role, name), region)| (role, name, region));
     deliver_roles(
         profile,
         Some(&request.region),
         &hops,
-        entries.into_iter().zip(names),
+        roles,
         &mut sinks,
         &mut stdout,
     )?;
     Ok(())
+}
+
+/// The profile-name template: `--profile-name`, else the team source's,
+/// else the default; chained profiles end in `-to-ROLE` unless the command
+/// line named the template, so they never take the plain profiles' names.
+fn template(args: &DiscoverArgs, hops: &[Hop], team: Option<&TeamFile>) -> String {
+    let given = args.profile_name != DEFAULT_TEMPLATE;
+    let base = if given {
+        args.profile_name.as_str()
+    } else {
+        team.and_then(TeamFile::profile_name)
+            .unwrap_or(DEFAULT_TEMPLATE)
+    };
+    match hops.last() {
+        Some(last) if !given => format!(
+            "{base}-to-{}",
+            ssocred_core::domain::naming::sanitise(last.role.role_name())
+        ),
+        _ => base.to_owned(),
+    }
 }

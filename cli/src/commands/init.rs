@@ -516,7 +516,10 @@ fn discover(
         sso,
         Some(region),
         &[],
-        roles.into_iter().zip(names),
+        roles
+            .into_iter()
+            .zip(names)
+            .map(|(role, name)| (role, name, None)),
         &mut sinks,
         &mut stdout.lock(),
     )?;

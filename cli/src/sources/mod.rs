@@ -8,9 +8,36 @@ pub mod fetch;
 pub mod store;
 pub mod team_file;
 
+use ssocred_core::Error;
 use ssocred_core::store::{ini_edit, marked_block};
 
-use crate::sources::team_file::TeamFile;
+use crate::sources::store::SourceStore;
+use crate::sources::team_file::{Origin, TeamFile};
+
+/// The synced team source that defines `[sso-session.SESSION]`: its name
+/// and its file as last synced (the first by name, when several do), for
+/// `discover`. A synced copy changed since the sync is an error.
+pub fn for_session(
+    session: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(String, TeamFile)>, Error> {
+    let store = SourceStore::from_env(env)?;
+    for (name, source) in store.load()?.sources {
+        let Some(synced) = &source.synced else {
+            continue;
+        };
+        let text = store.snapshot(&name, synced)?;
+        let origin = Origin {
+            source: &name,
+            file: &source.path,
+        };
+        let team = TeamFile::parse(origin, &text)?;
+        if team.sessions.contains_key(session) {
+            return Ok(Some((name, team)));
+        }
+    }
+    Ok(None)
+}
 
 /// The begin marker of source `name`'s block.
 pub fn begin_marker(name: &str) -> String {

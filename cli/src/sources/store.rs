@@ -111,6 +111,25 @@ impl SourceStore {
             .map_err(|e| io_error(&path, "cannot write", &e))
     }
 
+    /// The text last synced from source `name`, checked against the
+    /// digest recorded with it: a file changed since is refused (exit 3).
+    pub fn snapshot(&self, name: &str, synced: &Synced) -> Result<String, Error> {
+        let path = self.snapshot_path(name);
+        let text = read_own(&path)?.ok_or_else(|| {
+            file_error(
+                &path,
+                format!("is missing; run `ssocred sync {name}` again"),
+            )
+        })?;
+        if digest(&text) != synced.sha256 {
+            return Err(file_error(
+                &path,
+                format!("changed since `ssocred sync {name}` wrote it; run the sync again"),
+            ));
+        }
+        Ok(text)
+    }
+
     /// Removes the synced file of source `name`, if there is one.
     pub fn drop_snapshot(&self, name: &str) -> Result<(), Error> {
         let path = self.snapshot_path(name);
@@ -191,6 +210,15 @@ mod tests {
         store.keep_snapshot("team", "[profile.x]\n").unwrap();
         let kept = state.join("ssocred/sources/team.toml");
         assert_eq!(std::fs::read_to_string(&kept).unwrap(), "[profile.x]\n");
+        let synced = Synced {
+            commit: "c".repeat(40),
+            sha256: digest("[profile.x]\n"),
+        };
+        assert_eq!(store.snapshot("team", &synced).unwrap(), "[profile.x]\n");
+        // A copy changed since the sync is refused, naming it.
+        std::fs::write(&kept, "[profile.y]\n").unwrap();
+        let e = store.snapshot("team", &synced).unwrap_err();
+        assert!(e.to_string().contains("team.toml"), "{e}");
         // A failing change writes nothing.
         let failed = store.update(|s| {
             s.sources.clear();

@@ -321,6 +321,64 @@ impl TeamFile {
         Ok(())
     }
 
+    /// The rule of an account, if the file has one.
+    pub fn account(&self, id: &str) -> Option<&AccountRule> {
+        self.account.get(id).map(Spanned::get_ref)
+    }
+
+    /// Whether `discover` leaves this role out.
+    pub fn excludes(&self, account_id: &str, role_name: &str) -> bool {
+        self.exclude.as_ref().is_some_and(|e| {
+            let e = e.get_ref();
+            e.accounts.iter().any(|a| a.get_ref() == account_id)
+                || e.roles.iter().any(|r| r.get_ref() == role_name)
+        })
+    }
+
+    /// The discovery template, if the file sets one.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.discover
+            .as_ref()
+            .and_then(|d| d.get_ref().profile_name.as_ref())
+            .map(|t| t.get_ref().as_str())
+    }
+
+    /// The region of a discovered profile of `account_id`: the account's,
+    /// else `[discover] region`.
+    pub fn region_of(&self, account_id: &str) -> Option<&str> {
+        self.account(account_id)
+            .and_then(|a| a.region.as_ref())
+            .or_else(|| {
+                self.discover
+                    .as_ref()
+                    .and_then(|d| d.get_ref().region.as_ref())
+            })
+            .map(|r| r.get_ref().as_str())
+    }
+
+    /// Each account's tags, as plain text, for the naming template.
+    pub fn tags(&self) -> BTreeMap<&str, BTreeMap<String, String>> {
+        self.account
+            .iter()
+            .map(|(id, rule)| {
+                let tags = rule
+                    .get_ref()
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                    .collect();
+                (id.as_str(), tags)
+            })
+            .collect()
+    }
+
+    /// The alias of `account_id`, if the file gives one.
+    pub fn alias(&self, account_id: &str) -> Option<&str> {
+        self.account(account_id)
+            .and_then(|a| a.alias.as_ref())
+            .map(|a| a.get_ref().as_str())
+    }
+
     /// The INI sections the file writes into its block, in order: each
     /// sso-session, then each plain profile; `(header, entries)`.
     pub fn sections(&self) -> Vec<(String, Vec<(&'static str, String)>)> {
@@ -429,6 +487,11 @@ output = "json"
             ("sso_registration_scopes", "sso:account:access".to_owned())
         );
         assert_eq!(sections[1].0, "profile tools");
+        assert_eq!(file.region_of("123456789012"), Some("eu-central-1"));
+        assert_eq!(file.region_of("210987654321"), Some("eu-west-1"));
+        assert!(file.excludes("999999999999", "Admin"));
+        assert!(file.excludes("123456789012", "Billing"));
+        assert!(!file.excludes("123456789012", "Admin"));
     }
 
     #[test]

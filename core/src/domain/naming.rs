@@ -2,9 +2,13 @@
 //!
 //! The template sees `account_id`, `account_name`, `role_name`, `role_arn`,
 //! `sso_profile`, `sso_session` (empty for legacy profiles), `sso_start_url`
-//! and `sso_region`, plus the helpers `lower` and `upper`. Strict mode makes a
+//! and `sso_region`, and what a team source says of the account: `alias`
+//! (else the account name) and `tags` (`{{tags.env}}`), plus the helpers
+//! `lower` and `upper`. Strict mode makes a
 //! misspelt field an error, and nothing is HTML-escaped. The rendered name is
 //! then sanitised to the characters every AWS SDK accepts in a profile name.
+
+use std::collections::BTreeMap;
 
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -34,7 +38,22 @@ struct Fields<'a> {
     sso_session: &'a str,
     sso_start_url: &'a str,
     sso_region: &'a str,
+    alias: &'a str,
+    tags: &'a BTreeMap<String, String>,
 }
+
+/// What a team source says of an account, for the template: its alias
+/// and its tags.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AccountFields<'a> {
+    /// `{{alias}}`; the account name when `None`.
+    pub alias: Option<&'a str>,
+    /// `{{tags.KEY}}`.
+    pub tags: Option<&'a BTreeMap<String, String>>,
+}
+
+/// No tags.
+static NO_TAGS: BTreeMap<String, String> = BTreeMap::new();
 
 mod helpers {
     use handlebars::handlebars_helper;
@@ -102,6 +121,17 @@ impl ProfileNamer {
 
     /// The sanitised name of `role`'s profile.
     pub fn name(&self, role: &RoleEntry, sso: &SsoProfile) -> Result<String, Error> {
+        self.name_with(role, sso, AccountFields::default())
+    }
+
+    /// The sanitised name of `role`'s profile, with what a team source says
+    /// of its account.
+    pub fn name_with(
+        &self,
+        role: &RoleEntry,
+        sso: &SsoProfile,
+        account: AccountFields<'_>,
+    ) -> Result<String, Error> {
         let fields = Fields {
             account_id: &role.account_id,
             account_name: &role.account_name,
@@ -111,6 +141,8 @@ impl ProfileNamer {
             sso_session: sso.session.as_deref().unwrap_or(""),
             sso_start_url: &sso.start_url,
             sso_region: &sso.sso_region,
+            alias: account.alias.unwrap_or(&role.account_name),
+            tags: account.tags.unwrap_or(&NO_TAGS),
         };
         let raw = self
             .registry
@@ -129,9 +161,20 @@ impl ProfileNamer {
     /// The names of every role, in order. Two roles with one name are an
     /// error naming both, since one profile would silently replace the other.
     pub fn name_all(&self, roles: &[RoleEntry], sso: &SsoProfile) -> Result<Vec<String>, Error> {
+        self.name_all_with(roles, sso, &|_| AccountFields::default())
+    }
+
+    /// [`name_all`](Self::name_all), with what a team source says of each
+    /// role's account.
+    pub fn name_all_with<'a>(
+        &self,
+        roles: &[RoleEntry],
+        sso: &SsoProfile,
+        account: &dyn Fn(&RoleEntry) -> AccountFields<'a>,
+    ) -> Result<Vec<String>, Error> {
         let names = roles
             .iter()
-            .map(|role| self.name(role, sso))
+            .map(|role| self.name_with(role, sso, account(role)))
             .collect::<Result<Vec<_>, _>>()?;
         // Sorting indices finds duplicates without a second copy of every name.
         let mut order: Vec<usize> = (0..names.len()).collect();
@@ -228,6 +271,30 @@ mod tests {
         let r = role("123456789012", "a", "My.Role+x=y,z@w");
         let n = ProfileNamer::new("{{role_name}}").unwrap();
         assert_eq!(n.name(&r, &sso(None)).unwrap(), "My.Role+x_y_z@w");
+    }
+
+    #[test]
+    fn a_team_sources_alias_and_tags_name_the_profile() {
+        let r = role("123456789012", "Production EU", "ReadOnly");
+        let n = ProfileNamer::new("{{alias}}-{{tags.env}}-{{role_name}}").unwrap();
+        let tags = BTreeMap::from([("env".to_owned(), "prd".to_owned())]);
+        let fields = AccountFields {
+            alias: Some("prod"),
+            tags: Some(&tags),
+        };
+        assert_eq!(
+            n.name_with(&r, &sso(None), fields).unwrap(),
+            "prod-prd-ReadOnly"
+        );
+        // No alias: the account name; a missing tag is an error naming it.
+        let n = ProfileNamer::new("{{alias}}-{{role_name}}").unwrap();
+        assert_eq!(n.name(&r, &sso(None)).unwrap(), "Production_EU-ReadOnly");
+        let n = ProfileNamer::new("{{tags.team}}").unwrap();
+        let e = n.name_with(&r, &sso(None), fields).unwrap_err();
+        assert!(e.to_string().contains("tags.team"), "{e}");
+        // Unless the template asks first.
+        let n = ProfileNamer::new("{{#if tags.team}}{{tags.team}}-{{/if}}{{role_name}}").unwrap();
+        assert_eq!(n.name_with(&r, &sso(None), fields).unwrap(), "ReadOnly");
     }
 
     #[test]

@@ -320,28 +320,29 @@ pub fn deliver(
     stdout.flush().map_err(|e| SinkError::stdout(&e))
 }
 
-/// Delivers the roles discovered through `sso`, each with its profile name,
-/// the one path for roles: every sink is told the instance, accepts every
-/// role, then commits. Roles are taken one at a time, so a caller with many
-/// can hand over its own copies as it goes. Nothing is written unless every
-/// sink accepted every role.
+/// Delivers the roles discovered through `sso`, each with its profile name
+/// and the region of its own, if it has one (else `region`): the one path
+/// for roles: every sink is told the instance, accepts every role, then
+/// commits. Roles are taken one at a time, so a caller with many can hand
+/// over its own copies as it goes. Nothing is written unless every sink
+/// accepted every role.
 pub fn deliver_roles(
     sso: &SsoProfile,
     region: Option<&str>,
     assume: &[crate::domain::hop::Hop],
-    roles: impl IntoIterator<Item = (RoleEntry, String)>,
+    roles: impl IntoIterator<Item = (RoleEntry, String, Option<String>)>,
     sinks: &mut [SelectedRoleSink],
     stdout: &mut dyn Write,
 ) -> Result<(), SinkError> {
     for selected in sinks.iter_mut() {
         selected.sink.begin_roles(sso, assume)?;
     }
-    for (role, name) in roles {
+    for (role, name, own_region) in roles {
         let profile = RoleProfile {
             name: &name,
             role: &role,
             sso,
-            region,
+            region: own_region.as_deref().or(region),
             assume,
         };
         for selected in sinks.iter_mut() {
