@@ -70,6 +70,7 @@ mod sinks;
 // Unix only: `git daemon` and symbolic links in the source's repository.
 #[cfg(unix)]
 mod sources;
+mod sources_https;
 // Unix only: FIFOs and links to /dev/zero.
 #[cfg(unix)]
 mod special_files;

@@ -17,7 +17,8 @@ use crate::sources::team_file::{Origin, TeamFile};
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
     /// Record a team source: a git repository holding ssocred-team.toml,
-    /// pinned to a branch, tag or commit. `ssocred sync` then fetches it.
+    /// pinned to a branch, tag or commit (or an https file pinned by
+    /// --sha256). `ssocred sync` then fetches it.
     Add(AddArgs),
     /// List the team sources and what was last synced from each.
     List,
@@ -33,7 +34,8 @@ pub enum SourceCommand {
 pub struct AddArgs {
     /// The source's name (letters, digits, - and _).
     pub name: String,
-    /// The git repository, as `git clone` takes it.
+    /// The git repository, as `git clone` takes it; or, with --sha256, the
+    /// https URL of the file.
     pub url: String,
     /// A branch, tag or commit id [default: the repository's default branch].
     #[arg(long = "ref", value_name = "REF")]
@@ -41,6 +43,9 @@ pub struct AddArgs {
     /// The source file's path in the repository.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_PATH)]
     pub path: String,
+    /// URL is one file over https, used only when it has this SHA-256.
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["git_ref", "path"])]
+    pub sha256: Option<String>,
 }
 
 // `ssocred sync`: the variant doc in commands/mod.rs is its help.
@@ -69,18 +74,24 @@ pub fn run(action: &SourceCommand) -> Result<(), Error> {
 
 fn add(store: &SourceStore, args: &AddArgs) -> Result<(), Error> {
     fetch::check_source_name(&args.name)?;
+    let sha256 = args.sha256.as_ref().map(|h| h.to_ascii_lowercase());
     let source = Source {
         url: args.url.clone(),
         git_ref: args.git_ref.clone(),
-        path: args.path.clone(),
+        path: match &sha256 {
+            Some(_) => crate::sources::https::file_name(&args.url),
+            None => args.path.clone(),
+        },
+        sha256,
         synced: None,
     };
     fetch::check_source(&source)?;
     store.update(|sources| {
         if let Some(known) = sources.sources.get_mut(&args.name) {
             if known.url == source.url && known.path == source.path {
-                // A new ref for a known source: the next sync shows the diff.
+                // A new pin for a known source: the next sync shows the diff.
                 known.git_ref = source.git_ref.clone();
+                known.sha256 = source.sha256.clone();
                 return Ok(());
             }
             return Err(Error::Usage(format!(
@@ -102,10 +113,13 @@ fn add(store: &SourceStore, args: &AddArgs) -> Result<(), Error> {
 fn list(store: &SourceStore) -> Result<(), Error> {
     let mut out = String::new();
     for (name, source) in store.load()?.sources {
+        let pin = match &source.sha256 {
+            Some(sha256) => format!("sha256={sha256}"),
+            None => format!("ref={}", source.git_ref.as_deref().unwrap_or("HEAD")),
+        };
         out.push_str(&format!(
-            "{name}\t{}\tref={}\tpath={}\t{}\n",
+            "{name}\t{}\t{pin}\tpath={}\t{}\n",
             source.url,
-            source.git_ref.as_deref().unwrap_or("HEAD"),
             source.path,
             source
                 .synced
@@ -223,7 +237,10 @@ pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
     let cache = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
     let mut fetched: Vec<(String, Fetched, TeamFile)> = Vec::new();
     for (name, source) in &chosen {
-        let got = fetch::fetch(name, source, &cache)?;
+        let got = match source.sha256 {
+            Some(_) => crate::sources::https::fetch(name, source, &paths)?,
+            None => fetch::fetch(name, source, &cache)?,
+        };
         let origin = Origin {
             source: name,
             file: &source.path,

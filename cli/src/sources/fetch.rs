@@ -50,8 +50,12 @@ pub fn check_source_name(name: &str) -> Result<(), Error> {
 }
 
 /// Checks a source's repository address, its ref and its file path before
-/// anything is recorded or run.
+/// anything is recorded or run; or, for a file fetched over HTTPS, its URL
+/// and SHA-256.
 pub fn check_source(source: &Source) -> Result<(), Error> {
+    if let Some(sha256) = &source.sha256 {
+        return crate::sources::https::check(&source.url, sha256);
+    }
     let url = source.url.as_str();
     let bad = |what: &str| Err(Error::Usage(format!("source URL: {what}")));
     if url.is_empty() || url.len() > 2048 {
@@ -284,6 +288,7 @@ mod tests {
             url: url.to_owned(),
             git_ref: git_ref.map(str::to_owned),
             path: path.to_owned(),
+            sha256: None,
             synced: None,
         }
     }

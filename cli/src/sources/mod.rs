@@ -1,10 +1,11 @@
-//! Team sources: a git repository holding one organisation's
-//! `ssocred-team.toml` (its sso-sessions, naming, aliases, regions and
-//! tags), recorded with `ssocred source add`, fetched by `ssocred sync`
+//! Team sources: a git repository (or an HTTPS file pinned by its
+//! SHA-256) holding one organisation's `ssocred-team.toml` (its
+//! sso-sessions, naming, aliases, regions and tags), recorded with `ssocred source add`, fetched by `ssocred sync`
 //! into one marked block per source in the AWS config file, and read by
 //! `discover`. See docs/sources.md.
 
 pub mod fetch;
+pub mod https;
 pub mod store;
 pub mod team_file;
 

@@ -32,6 +32,10 @@ pub struct Source {
     pub git_ref: Option<String>,
     /// The file's path in the repository.
     pub path: String,
+    /// For a file fetched over HTTPS instead of git: the SHA-256 it must
+    /// have, in hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// What was last synced, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced: Option<Synced>,
@@ -40,7 +44,8 @@ pub struct Source {
 /// What a sync wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Synced {
-    /// The commit the file was read at.
+    /// The commit the file was read at (`sha256:HEX` for a file fetched
+    /// over HTTPS).
     pub commit: String,
     /// The SHA-256 of the file's text, in hex.
     pub sha256: String,
@@ -198,6 +203,7 @@ mod tests {
             url: "https://git.example/team.git".to_owned(),
             git_ref: Some("v1".to_owned()),
             path: "ssocred-team.toml".to_owned(),
+            sha256: None,
             synced: None,
         };
         store

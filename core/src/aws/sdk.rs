@@ -263,6 +263,17 @@ pub const GET_TIMEOUT: Duration = Duration::from_secs(30);
 /// query, so it is never shown. An `Err` is one readable line (as
 /// [`Transport::unreachable`] words it) for an answer that never came.
 pub async fn get(url: &str, endpoint: &str, network: &Network) -> Result<(u16, Vec<u8>), String> {
+    get_bounded(url, endpoint, network, MAX_BODY).await
+}
+
+/// [`get`], reading at most `limit` bytes of body (a larger answer is an
+/// `Err`): for a file of a known bound, such as a team source's.
+pub async fn get_bounded(
+    url: &str,
+    endpoint: &str,
+    network: &Network,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), String> {
     use aws_smithy_runtime_api::client::http::HttpConnector;
     use aws_smithy_runtime_api::http::Request;
     let transport = Transport::new(endpoint, network);
@@ -283,12 +294,13 @@ pub async fn get(url: &str, endpoint: &str, network: &Network) -> Result<(u16, V
             }
         })?;
         let status = response.status().as_u16();
-        let response = read_bounded(response, MAX_BODY).await.map_err(|e| {
-            match cause::<BodyTooLarge>(&e) {
-                Some(too_large) => format!("refused the answer: {too_large}"),
-                None => format!("the answer broke off: {}", error_text(&e)),
-            }
-        })?;
+        let response =
+            read_bounded(response, limit)
+                .await
+                .map_err(|e| match cause::<BodyTooLarge>(&e) {
+                    Some(too_large) => format!("refused the answer: {too_large}"),
+                    None => format!("the answer broke off: {}", error_text(&e)),
+                })?;
         let bytes = response.into_body().bytes().unwrap_or_default().to_vec();
         Ok((status, bytes))
     };

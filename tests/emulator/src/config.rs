@@ -89,6 +89,7 @@ pub struct EmulatorConfig {
     pub(crate) assume_role_lifetime: Option<Duration>,
     pub(crate) throttle_sts_every: Option<u64>,
     pub(crate) console_user: Option<String>,
+    pub(crate) files: Vec<(String, String)>,
 }
 
 /// One statement of a role's trust policy: `source` may assume `target`,
@@ -121,6 +122,7 @@ impl Default for EmulatorConfig {
             assume_role_lifetime: None,
             throttle_sts_every: None,
             console_user: None,
+            files: Vec::new(),
         }
     }
 }
@@ -206,6 +208,14 @@ impl EmulatorConfig {
     /// counts as 1.
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
         self.rate_limit = RateLimit::new(per_second, burst);
+        self
+    }
+
+    /// Serves `body` at `GET path` (a path beginning with `/`), as a web
+    /// server holds a file: for clients that fetch a plain file over the
+    /// emulator's HTTP or HTTPS (ssocred's team sources).
+    pub fn file(mut self, path: impl Into<String>, body: impl Into<String>) -> Self {
+        self.files.push((path.into(), body.into()));
         self
     }
 

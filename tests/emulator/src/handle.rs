@@ -76,6 +76,11 @@ impl Emulator {
             }
         };
 
+        let mut files = axum::Router::new();
+        for (path, body) in &config.files {
+            let body = body.clone();
+            files = files.route(path, axum::routing::get(move || async move { body }));
+        }
         let oidc_config = config.oidc.clone();
         let console_user = config.console_user.clone();
         let shared = Arc::new(Shared::new(config));
@@ -90,7 +95,8 @@ impl Emulator {
             .merge(crate::oidc::router(Arc::clone(&oidc)))
             .merge(crate::federation::router(Arc::clone(&federation)))
             .merge(crate::signin::router(Arc::clone(&signin)))
-            .merge(crate::root::router(Arc::clone(&shared)));
+            .merge(crate::root::router(Arc::clone(&shared)))
+            .merge(files);
         let (stop, stop_requested) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("ssocred-emulator".to_owned())
