@@ -378,6 +378,27 @@ async fn exchange(
     })
 }
 
+/// The OID of P-256 (prime256v1, secp256r1).
+const P256_OID: sec1::der::asn1::ObjectIdentifier =
+    sec1::der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+/// The session key as the AWS CLI writes `dpopKey`: SEC1 `ECPrivateKey`
+/// with the curve's OID and the public key, in PEM. (The elliptic-curve
+/// crate's own SEC1 form leaves the OID out, which awscrt, botocore's
+/// reader, refuses.)
+fn sec1_pem(key: &SecretKey) -> Result<SecretString, sec1::der::Error> {
+    use sec1::der::EncodePem;
+    let secret = key.to_bytes();
+    let public = key.public_key().to_encoded_point(false);
+    let pem = sec1::EcPrivateKey {
+        private_key: &secret,
+        parameters: Some(sec1::EcParameters::NamedCurve(P256_OID)),
+        public_key: Some(public.as_bytes()),
+    }
+    .to_pem(LineEnding::LF)?;
+    Ok(SecretString::from(pem))
+}
+
 /// The `sub` claim of a JWT: the session's ARN.
 fn subject(id_token: &str) -> Option<String> {
     let payload = id_token.split('.').nth(1)?;
@@ -389,9 +410,8 @@ fn subject(id_token: &str) -> Option<String> {
 
 /// Writes the session where the AWS CLI keeps it, in its format.
 fn write_session(sign: &SignIn<'_>, token: Token, key: &SecretKey) -> Result<SignedIn, Error> {
-    let pem = key
-        .to_sec1_pem(LineEnding::LF)
-        .map_err(|e| Error::Internal(format!("cannot write the session key: {e}")))?;
+    let pem =
+        sec1_pem(key).map_err(|e| Error::Internal(format!("cannot write the session key: {e}")))?;
     let set = &token.credentials;
     let document = serde_json::json!({
         "accessToken": {
@@ -405,7 +425,7 @@ fn write_session(sign: &SignIn<'_>, token: Token, key: &SecretKey) -> Result<Sig
         "clientId": token.client,
         "refreshToken": token.refresh_token.expose_secret(),
         "idToken": token.id_token,
-        "dpopKey": pem.as_str(),
+        "dpopKey": pem.expose_secret(),
     });
     let text = SecretString::from(document.to_string());
     let cache_file = super::console::cache_file_in(&sign.cache_dir, &token.login_session);
@@ -462,6 +482,25 @@ mod tests {
         );
         assert_eq!(subject("h.e30.s"), None);
         assert_eq!(subject("nope"), None);
+    }
+
+    #[test]
+    fn the_session_key_names_its_curve_as_the_cli_writes_it() {
+        let key = new_key().unwrap();
+        let pem = sec1_pem(&key).unwrap();
+        let pem = pem.expose_secret();
+        assert!(pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n"), "{pem}");
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = STANDARD.decode(body).unwrap();
+        // SEQUENCE of 119 bytes: version 1, the 32-byte key, [0] the
+        // P-256 OID, [1] the uncompressed public key (121 bytes in all, as
+        // awscrt exports SEC1).
+        assert_eq!(der.len(), 121);
+        let oid = [
+            0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+        ];
+        assert_eq!(&der[39..51], &oid);
+        assert_eq!(SecretKey::from_sec1_pem(pem).unwrap(), key);
     }
 
     #[test]

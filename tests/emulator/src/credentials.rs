@@ -59,7 +59,9 @@ pub struct IssuedCredentials {
     /// is, the regional STS endpoint the caller meant to reach.
     pub sts_region: Option<String>,
     /// Sign-In (a console session of `aws login`): the IAM user's ARN the
-    /// credentials act as; `role_name` is then `user/NAME`.
+    /// credentials act as; `role_name` is then `user/NAME`. Left out of
+    /// `/_emulator/issued` when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_arn: Option<String>,
 }
 

@@ -146,10 +146,7 @@ impl SigninState {
         let seed = Sha256::digest(format!("{user_arn}#{}", inner.sessions).as_bytes());
         let key = SecretKey::from_slice(&seed).expect("a SHA-256 digest is a valid P-256 scalar");
         let (x, y) = public_coordinates(&key);
-        let dpop_key_pem = key
-            .to_sec1_pem(LineEnding::LF)
-            .expect("a P-256 key has a SEC1 form")
-            .to_string();
+        let dpop_key_pem = sec1_pem(&key);
         let credentials = self.portal.user_credentials(&account_id, user_arn);
         let refresh_token = new_refresh_token(&mut inner, user_arn, &account_id, &x, &y);
         let cache_json = serde_json::to_string_pretty(&json!({
@@ -447,6 +444,27 @@ struct Proven {
     coordinates: (String, String),
     jti: String,
 }
+
+/// The key as the AWS CLI writes `dpopKey`: SEC1 `ECPrivateKey` with the
+/// curve's OID and the public key (awscrt, which botocore reads it with,
+/// needs both), in PEM.
+fn sec1_pem(key: &SecretKey) -> String {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use sec1::der::EncodePem;
+    let secret = key.to_bytes();
+    let public = key.public_key().to_encoded_point(false);
+    sec1::EcPrivateKey {
+        private_key: &secret,
+        parameters: Some(sec1::EcParameters::NamedCurve(P256_OID)),
+        public_key: Some(public.as_bytes()),
+    }
+    .to_pem(LineEnding::LF)
+    .expect("a P-256 key encodes")
+}
+
+/// The OID of P-256 (prime256v1, secp256r1).
+const P256_OID: sec1::der::asn1::ObjectIdentifier =
+    sec1::der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 
 /// The public key's coordinates, base64url, as a JWK holds them.
 fn public_coordinates(key: &SecretKey) -> (String, String) {
