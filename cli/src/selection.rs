@@ -91,3 +91,59 @@ pub fn list(
     bar.finish();
     listed
 }
+
+/// Records a whole listing of `sso`'s roles in ssocred's cache directory
+/// and returns what changed since the one recorded before (none the first
+/// time). A record that cannot be written is only a warning: the listing
+/// itself was fine.
+/// With `dry_run`, the changes are read and nothing is recorded.
+pub fn record_listing(
+    paths: &AwsPaths,
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+    roles: &[RoleEntry],
+    dry_run: bool,
+) -> Option<ssocred_core::store::listing_record::Changes> {
+    use ssocred_core::store::listing_record::{changes_since, record, record_path};
+    let env = |name: &str| std::env::var(name).ok();
+    let dir = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
+    let path = record_path(&dir, sso);
+    if dry_run {
+        return changes_since(&path, roles);
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match record(&path, roles, now) {
+        Ok(changes) => changes,
+        Err(e) => {
+            ssocred_core::stderr_line!(
+                "ssocred: warning: cannot record the listing in {}: {e}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// Says on stderr which roles were added and removed since the last
+/// listing (at most [`SHOWN_CHANGES`] of each, then how many more);
+/// nothing when none was.
+pub fn report_changes(changes: &ssocred_core::store::listing_record::Changes) {
+    if changes.added.is_empty() && changes.removed.is_empty() {
+        return;
+    }
+    ssocred_core::stderr_line!(
+        "ssocred: since the last listing of this login: {} role(s) added, {} removed",
+        changes.added.len(),
+        changes.removed.len()
+    );
+    for (mark, arns) in [('+', &changes.added), ('-', &changes.removed)] {
+        for arn in arns.iter().take(SHOWN_CHANGES) {
+            ssocred_core::stderr_line!("  {mark} {}", ssocred_core::domain::text::visible(arn));
+        }
+        if arns.len() > SHOWN_CHANGES {
+            ssocred_core::stderr_line!("  {mark} … and {} more", arns.len() - SHOWN_CHANGES);
+        }
+    }
+}
+
+/// How many added (and removed) roles `discover` names on stderr.
+const SHOWN_CHANGES: usize = 20;

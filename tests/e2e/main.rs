@@ -48,6 +48,7 @@ mod hostile;
 mod hostile_files;
 mod init;
 mod interop;
+mod list_changes;
 mod login;
 mod network;
 mod profile_role;

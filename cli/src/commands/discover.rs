@@ -116,6 +116,10 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
         request.concurrency,
         args.common.listing.quiet,
     )?;
+    if let Some(changes) = crate::selection::record_listing(&paths, profile, &entries, args.dry_run)
+    {
+        crate::selection::report_changes(&changes);
+    }
     if let Some((_, team)) = team {
         entries.retain(|e| !team.excludes(&e.account_id, &e.role_name));
     }

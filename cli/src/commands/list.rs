@@ -9,6 +9,7 @@ use ssocred_core::Error;
 use ssocred_core::aws::discovery::RoleFilter;
 use ssocred_core::domain::role::RoleEntry;
 use ssocred_core::domain::text::{visible, visible_column};
+use ssocred_core::store::listing_record::Changes;
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;
@@ -33,6 +34,12 @@ pub struct ListArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the roles added (+ ARN) and removed (- ARN) since the last
+    /// listing of this login (by list or discover) instead of the table;
+    /// with --json, an object {since, added, removed}.
+    #[arg(long)]
+    pub changes: bool,
 }
 
 impl ListArgs {
@@ -44,21 +51,34 @@ impl ListArgs {
 
 /// Runs the command.
 pub fn run(args: &ListArgs) -> Result<(), Error> {
+    if args.changes && (args.account.is_some() || args.role.is_some()) {
+        return Err(Error::Usage(
+            "--changes compares whole listings; it does not go with --account or --role".to_owned(),
+        ));
+    }
     let filter = RoleFilter::new(args.account.as_deref(), args.role.as_deref())?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let request = request::listing(&settings, &paths, &args.common)?;
     let runtime = runtime()?;
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
-    let entries: Vec<RoleEntry> = crate::selection::list(
+    let listed = crate::selection::list(
         &session,
         &runtime,
         request.concurrency,
         args.common.listing.quiet,
-    )?
-    .into_iter()
-    .filter(|e| filter.matches(e))
-    .collect();
+    )?;
+    // Only a whole listing is a listing of the login.
+    let whole = args.account.is_none() && args.role.is_none();
+    let changes = if whole {
+        crate::selection::record_listing(&paths, &request.profile, &listed, false)
+    } else {
+        None
+    };
+    let entries: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();
+    if args.changes {
+        return write_changes(args, changes, &entries);
+    }
     stream_stdout(|out| {
         if args.json {
             // Machines get the names exactly as the portal sent them.
@@ -67,6 +87,38 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
         } else {
             write_table(out, &entries)
         }
+    })
+}
+
+/// `--changes`: the roles added and removed since the last listing; all
+/// of them (as added) when there was none, saying so on stderr.
+fn write_changes(
+    args: &ListArgs,
+    changes: Option<Changes>,
+    entries: &[RoleEntry],
+) -> Result<(), Error> {
+    let changes = changes.unwrap_or_else(|| {
+        ssocred_core::stderr_line!(
+            "ssocred: no earlier listing of this login; every role counts as added"
+        );
+        Changes {
+            since: 0,
+            added: entries.iter().map(|e| e.role_arn.clone()).collect(),
+            removed: Vec::new(),
+        }
+    });
+    stream_stdout(|out| {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &changes)?;
+            return writeln!(out);
+        }
+        for arn in &changes.added {
+            writeln!(out, "+ {}", visible(arn))?;
+        }
+        for arn in &changes.removed {
+            writeln!(out, "- {}", visible(arn))?;
+        }
+        Ok(())
     })
 }
 
