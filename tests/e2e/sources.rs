@@ -330,6 +330,28 @@ fn hostile_and_broken_sources_leave_the_config_byte_identical() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("sources.json"), "{}", stderr(&out));
 
+    // A server that takes the connection and never answers: git is
+    // stopped after SSOCRED_GIT_TIMEOUT_SECS, exit 6, nothing written.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("git://{}/team.git", silent.local_addr().unwrap());
+    let w = world_with(MINE);
+    add(&w, &url, &[]);
+    let started = std::time::Instant::now();
+    let out = w
+        .cmd()
+        .args(["sync"])
+        .env("SSOCRED_GIT_TIMEOUT_SECS", "2")
+        .run_to_end();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no answer within 2 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(config_of(&w), MINE.as_bytes());
+    drop(silent);
+
     // No daemon on the port: exit 6, nothing written.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,11 +9,14 @@
 //! what it is (a link), not followed, and the size is checked before a
 //! byte is read. `git` runs with no shell, its arguments as a list, and
 //! `GIT_TERMINAL_PROMPT=0`, so a missing credential fails instead of
-//! waiting for a password nobody will type.
+//! waiting for a password nobody will type; one that gives no answer within
+//! 5 minutes is stopped.
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use ssocred_core::Error;
 
@@ -112,6 +115,16 @@ pub fn check_source(source: &Source) -> Result<(), Error> {
     })
 }
 
+/// How long one `git` command may take: 5 minutes, or
+/// `SSOCRED_GIT_TIMEOUT_SECS` (which exists for tests).
+fn git_timeout() -> Duration {
+    let secs = std::env::var("SSOCRED_GIT_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
 /// The bare repository of source `name` under `cache_dir`.
 pub fn repository(cache_dir: &Path, name: &str) -> PathBuf {
     cache_dir.join("sources").join(format!("{name}.git"))
@@ -160,7 +173,7 @@ impl Git<'_> {
     /// Runs `git --git-dir DIR ARGS`; its stdout, or an error naming the
     /// source with git's last line of complaint.
     fn run(&self, args: &[&str]) -> Result<Vec<u8>, Error> {
-        let out = Command::new("git")
+        let mut child = Command::new("git")
             .arg(OsStr::new("--git-dir"))
             .arg(&self.dir)
             .args(args)
@@ -168,17 +181,64 @@ impl Git<'_> {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| {
                 Error::Usage(format!(
                     "source `{}`: cannot run `git` ({e}); a git source needs git on PATH",
                     self.name
                 ))
             })?;
-        if out.status.success() {
-            return Ok(out.stdout);
+        // Both pipes are drained meanwhile, so a full pipe never stalls git.
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let limit = MAX_SOURCE_FILE_BYTES + 64 * 1024;
+                    let _ = pipe.by_ref().take(limit).read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let patience = git_timeout();
+        let deadline = Instant::now() + patience;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(self.failed(&format!(
+                        "git {} gave no answer within {} s; check the network, or set up the repository's credentials for git",
+                        args.first().copied().unwrap_or_default(),
+                        patience.as_secs()
+                    )));
+                }
+                Err(e) => return Err(Error::Internal(format!("cannot wait for git: {e}"))),
+            }
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        if status.success() {
+            return Ok(stdout);
         }
-        let said = String::from_utf8_lossy(&out.stderr);
+        let said = String::from_utf8_lossy(&stderr);
         let last = said
             .lines()
             .rev()
