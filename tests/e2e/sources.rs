@@ -171,6 +171,22 @@ impl Drop for Daemon {
     }
 }
 
+/// `ssocred sync` on a pseudo-terminal (tests/interop/pty_run.py), typing
+/// each answer once its prompt shows.
+fn on_terminal(w: &World, python: &std::path::Path, steps: &[[&str; 2]]) -> serde_json::Value {
+    let script = format!("{}/../tests/interop/pty_run.py", env!("CARGO_MANIFEST_DIR"));
+    let out = w
+        .command(python)
+        .arg(script)
+        .arg(serde_json::json!(steps).to_string())
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .arg("sync")
+        .env("TERM", "xterm")
+        .run_to_end();
+    ok_json(&out)
+}
+
 fn world_with(config: &str) -> World {
     let w = World::new();
     w.write_config(config);
@@ -372,7 +388,7 @@ fn hostile_and_broken_sources_leave_the_config_byte_identical() {
 }
 
 #[test]
-fn a_moving_branch_is_synced_to_its_new_content_and_a_pinned_tag_is_not() {
+fn a_moving_branch_is_synced_only_once_accepted_and_a_pinned_tag_stays() {
     let Some(repo) = Repo::new("a moving team source", &[("ssocred-team.toml", TEAM)]) else {
         return;
     };
@@ -381,10 +397,37 @@ fn a_moving_branch_is_synced_to_its_new_content_and_a_pinned_tag_is_not() {
     add(&pinned, &url, &["--ref", "v1"]);
     add(&moving, &url, &["--ref", "main"]);
     ok(&pinned.run(&["sync"]));
-    ok(&moving.run(&["sync"]));
+    // Without a terminal, a branch's content is written only once accepted.
+    let refused = moving.run(&["sync"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert_eq!(config_of(&moving), MINE.as_bytes());
+    ok(&moving.run(&["sync", "--yes"]));
+    // What was accepted stays accepted.
+    assert_eq!(ok(&moving.run(&["sync"])), "");
     let changed = TEAM.replace("output = \"json\"", "output = \"table\"");
     repo.commit(&[("ssocred-team.toml", &changed)], "table output");
-    let diff = ok(&moving.run(&["sync"]));
+    let before = config_of(&moving);
+    assert_eq!(moving.run(&["sync"]).status.code(), Some(2));
+    assert_eq!(
+        config_of(&moving),
+        before,
+        "a new commit is not accepted yet"
+    );
+    let shown = ok(&moving.run(&["sync", "--dry-run"]));
+    // On a terminal the diff is shown and the question asked: no writes
+    // nothing.
+    if let Some(python) = python("sync asks on a terminal") {
+        let declined = on_terminal(&moving, &python, &[["Write this", "n\r"]]);
+        assert_eq!(declined["code"], 2, "{declined:#}");
+        let shown_there = declined["stdout"].as_str().unwrap();
+        assert!(shown_there.contains("+output = table"), "{declined:#}");
+        let screen = declined["screen"].as_str().unwrap();
+        assert!(screen.contains("not written"), "{declined:#}");
+        assert_eq!(config_of(&moving), before, "declined: nothing written");
+    }
+    let diff = ok(&moving.run(&["sync", "-y"]));
+    assert_eq!(shown, diff);
     assert!(
         diff.contains("-output = json") && diff.contains("+output = table"),
         "{diff}"
@@ -394,7 +437,7 @@ fn a_moving_branch_is_synced_to_its_new_content_and_a_pinned_tag_is_not() {
     let again = pinned.run(&["source", "add", "team", "/elsewhere.git"]);
     assert_eq!(again.status.code(), Some(2));
     add(&pinned, &url, &["--ref", "main"]);
-    assert!(ok(&pinned.run(&["sync"])).contains("+output = table"));
+    assert!(ok(&pinned.run(&["sync", "--yes"])).contains("+output = table"));
 }
 
 #[test]

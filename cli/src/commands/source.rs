@@ -56,6 +56,23 @@ pub struct SyncArgs {
     /// Print the unified diff of the AWS config file and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Accept what a moving ref (a branch) now holds without being asked:
+    /// without a terminal, sync otherwise writes only pinned refs (a tag or
+    /// a commit) and https files pinned by their SHA-256.
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
+    pub yes: bool,
+}
+
+/// How an edit of the AWS config file is written once its diff is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Not at all.
+    DryRun,
+    /// At once.
+    Now,
+    /// After a yes on the terminal.
+    AskFirst,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -139,7 +156,7 @@ fn remove(store: &SourceStore, name: &str) -> Result<(), Error> {
         return Err(unknown(name));
     }
     let paths = request::paths()?;
-    edit_config(&paths, false, |text| {
+    edit_config(&paths, Write::Now, |text| {
         crate::sources::remove(text, name).map_err(|why| config_error(&paths, why))
     })?;
     store.update(|sources| {
@@ -174,9 +191,10 @@ fn config_error(paths: &AwsPaths, message: String) -> Error {
 /// `dry_run`. The new text must parse, or nothing is written.
 fn edit_config(
     paths: &AwsPaths,
-    dry_run: bool,
+    write: Write,
     change: impl FnOnce(&str) -> Result<String, Error>,
 ) -> Result<bool, Error> {
+    let dry_run = write == Write::DryRun;
     let path = &paths.config;
     let io = |what: &str, e: std::io::Error| login::file_error(path, what, &e);
     // A dry run takes no lock: its sidecar file would be a write.
@@ -209,6 +227,18 @@ fn edit_config(
     if dry_run {
         ssocred_core::stderr_line!("ssocred: {}: dry run, nothing written", path.display());
         return Ok(false);
+    }
+    if write == Write::AskFirst {
+        let yes = inquire::Confirm::new(&format!("Write this to {}?", path.display()))
+            .with_default(false)
+            .prompt()
+            .unwrap_or(false);
+        if !yes {
+            return Err(Error::Usage(format!(
+                "{}: not written; nothing was changed",
+                path.display()
+            )));
+        }
     }
     file.write(after.as_bytes())
         .map_err(|e| io("cannot write", e))?;
@@ -248,7 +278,17 @@ pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
         let team = TeamFile::parse(origin, &got.text)?;
         fetched.push((name.clone(), got, team));
     }
-    edit_config(&paths, args.dry_run, |before| {
+    let write = match (args.dry_run, args.yes, unaccepted(&chosen, &fetched)) {
+        (true, _, _) => Write::DryRun,
+        (false, true, _) | (false, false, None) => Write::Now,
+        (false, false, Some(_)) if on_a_terminal() => Write::AskFirst,
+        (false, false, Some(name)) => {
+            return Err(Error::Usage(format!(
+                "source `{name}` follows a moving ref, and what it holds now was not accepted: without a terminal, sync writes only a pinned --ref (a tag or a commit) or a change you accept with --yes; see it with `ssocred sync --dry-run`"
+            )));
+        }
+    };
+    edit_config(&paths, write, |before| {
         let mut text = before.to_owned();
         for (name, got, team) in &fetched {
             let applied = crate::sources::apply(&text, name, &got.commit, team)
@@ -280,4 +320,26 @@ pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
         }
         Ok(())
     })
+}
+
+/// The first source whose ref moves (a branch) and now names a commit
+/// other than the one last synced: a change nobody has accepted yet.
+fn unaccepted<'a>(
+    chosen: &[(String, Source)],
+    fetched: &'a [(String, Fetched, TeamFile)],
+) -> Option<&'a str> {
+    fetched.iter().find_map(|(name, got, _)| {
+        let synced = chosen
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, s)| s.synced.as_ref());
+        let accepted = synced.is_some_and(|s| s.commit == got.commit);
+        (got.moving && !accepted).then_some(name.as_str())
+    })
+}
+
+/// Whether a person can be asked: stdin and stderr are terminals.
+fn on_a_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }

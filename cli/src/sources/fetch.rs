@@ -33,6 +33,9 @@ pub struct Fetched {
     pub commit: String,
     /// The file's text.
     pub text: String,
+    /// Whether the ref moves (a branch, or the default branch), so that
+    /// what it names is not what was pinned.
+    pub moving: bool,
 }
 
 /// Checks a source's name: 1 to 64 letters, digits, `-` and `_` (it names
@@ -157,9 +160,13 @@ pub fn fetch(name: &str, source: &Source, cache_dir: &Path) -> Result<Fetched, E
         "+refs/heads/*:refs/heads/*",
         "+refs/tags/*:refs/tags/*",
     ])?;
-    let commit = git.resolve(source.git_ref.as_deref())?;
+    let (commit, moving) = git.resolve(source.git_ref.as_deref())?;
     let text = git.read_file(&commit, &source.path)?;
-    Ok(Fetched { commit, text })
+    Ok(Fetched {
+        commit,
+        text,
+        moving,
+    })
 }
 
 /// `git` on one source's bare repository.
@@ -260,8 +267,9 @@ impl Git<'_> {
     }
 
     /// The commit `git_ref` names: a branch, then a tag, then a commit id;
-    /// the remote's default branch when none is given.
-    fn resolve(&self, git_ref: Option<&str>) -> Result<String, Error> {
+    /// the remote's default branch when none is given; and whether that
+    /// ref moves (a branch).
+    fn resolve(&self, git_ref: Option<&str>) -> Result<(String, bool), Error> {
         let candidates: Vec<String> = match git_ref {
             None => vec!["refs/ssocred/HEAD".to_owned()],
             Some(r) => vec![
@@ -275,7 +283,9 @@ impl Git<'_> {
             if let Ok(out) = self.run(&["rev-parse", "--verify", "--quiet", &spec]) {
                 let commit = String::from_utf8_lossy(&out).trim().to_owned();
                 if commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Ok(commit);
+                    let moving = candidate.starts_with("refs/heads/")
+                        || candidate.starts_with("refs/ssocred/");
+                    return Ok((commit, moving));
                 }
             }
         }

@@ -88,6 +88,7 @@ pub fn fetch(name: &str, source: &Source, paths: &AwsPaths) -> Result<Fetched, E
     Ok(Fetched {
         commit: format!("sha256:{got}"),
         text,
+        moving: false,
     })
 }
 
