@@ -88,6 +88,15 @@ fn list_changes_names_the_roles_added_and_removed_since_the_last_listing() {
         stderr(&out)
     );
 
+    // Tags come from a team source; this login has none.
+    let out = w.run(&["list", "-p", "modern", "--tag", "env=prod"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no synced team source"),
+        "{}",
+        stderr(&out)
+    );
+
     // Changes are of whole listings.
     let out = w.run(&["list", "-p", "modern", "--changes", "--account", "Prod"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

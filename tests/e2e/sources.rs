@@ -511,6 +511,16 @@ fn discover_takes_the_sources_naming_regions_and_excludes_so_two_users_get_the_s
         "{diff}"
     );
 
+    // list --tag picks the accounts the source tags so.
+    let tagged = ok(&alice.run(&["list", "-p", "team-prod", "--tag", "env=prod"]));
+    assert!(
+        tagged.contains("role/ReadOnly") && tagged.contains("role/Admin"),
+        "{tagged}"
+    );
+    assert!(!tagged.contains("Developer"), "{tagged}");
+    let none = ok(&alice.run(&["list", "-p", "team-prod", "--tag", "env=dev"]));
+    assert_eq!(none.lines().count(), 1, "the header only: {none}");
+
     if let Some(python) = python("botocore reads profiles discovered from a team source") {
         let results = python_json(&alice, &python, "boto3_profiles.py", &["prod-ReadOnly"]);
         assert_eq!(results[0]["method"], "custom-process", "{results}");

@@ -35,6 +35,11 @@ pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Only accounts a synced team source tags so (KEY=VALUE); repeatable,
+    /// every tag must match.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = tag, conflicts_with = "changes")]
+    pub tag: Vec<(String, String)>,
+
     /// Print the roles added (+ ARN) and removed (- ARN) since the last
     /// listing of this login (by list or discover) instead of the table;
     /// with --json, an object {since, added, removed}.
@@ -75,7 +80,16 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
     } else {
         None
     };
-    let entries: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();
+    let tagged = tagged_accounts(&args.tag, &request.profile)?;
+    let entries: Vec<RoleEntry> = listed
+        .into_iter()
+        .filter(|e| filter.matches(e))
+        .filter(|e| {
+            tagged
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&e.account_id))
+        })
+        .collect();
     if args.changes {
         return write_changes(args, changes, &entries);
     }
@@ -88,6 +102,44 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
             write_table(out, &entries)
         }
     })
+}
+
+/// `--tag KEY=VALUE`.
+fn tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE, such as env=prod".to_owned()),
+    }
+}
+
+/// The accounts that carry every tag of `--tag` in the synced team source
+/// of `sso`'s login; `None` without `--tag`. Tags come only from a team
+/// source, so a login no synced source defines is a usage error.
+fn tagged_accounts(
+    tags: &[(String, String)],
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+) -> Result<Option<std::collections::BTreeSet<String>>, Error> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let team = match &sso.session {
+        Some(session) => crate::sources::for_session(session, &env)?,
+        None => None,
+    };
+    let Some((_, team)) = team else {
+        return Err(Error::Usage(format!(
+            "--tag: no synced team source defines the login of profile `{}`; tags come from a team source (docs/sources.md)",
+            sso.name
+        )));
+    };
+    let ids = team
+        .tags()
+        .into_iter()
+        .filter(|(_, have)| tags.iter().all(|(k, v)| have.get(k) == Some(v)))
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    Ok(Some(ids))
 }
 
 /// `--changes`: the roles added and removed since the last listing; all
