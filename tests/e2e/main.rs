@@ -48,6 +48,12 @@ mod hostile;
 mod hostile_files;
 mod init;
 mod interop;
+// Linux only: the kernel keyring and the Secret Service.
+#[cfg(target_os = "linux")]
+mod keyring;
+// Windows only: the Credential Manager, under wine.
+#[cfg(windows)]
+mod keyring_windows;
 mod login;
 mod network;
 mod profile_role;

@@ -109,6 +109,7 @@ impl InitArgs {
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
             redirect_port: self.flow.redirect_port,
+            token_store: self.flow.token_store.clone(),
             ..Flags::default()
         }
     }
@@ -345,7 +346,8 @@ fn login_request(
 ) -> Result<Request, Error> {
     let network = request::network(&args.network, paths, files, &sso.name)?;
     let defaults = crate::flags::TokenFlags::default();
-    let mut login = request::login_target(paths, files, sso, &network)?;
+    let mut login =
+        request::login_target(paths, files, sso, &network, request::token_store(settings)?)?;
     // A dry run writes nothing under ~/.aws, the token cache included.
     login.keep_in_memory = args.dry_run;
     Ok(Request {

@@ -197,6 +197,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         watch::run(&watch::WatchSettings {
             profiles: targets.into_iter().map(|t| t.profile).collect(),
             cache_dir: paths.sso_cache_dir(),
+            store: request::token_store(&settings)?,
             threshold,
             interval: std::time::Duration::from_secs(settings.watch.interval.value),
             notify_command: settings.watch.notify_command.value.clone(),
@@ -213,6 +214,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         asked,
         role_dir: role_cache::default_dir(&paths.home),
         sso_cache_dir: paths.sso_cache_dir(),
+        store: request::token_store(&settings)?,
         now,
         threshold,
         // A shell's prompt reads only the profile's own sections.
@@ -346,6 +348,8 @@ struct Scope<'a> {
     asked: Option<RoleArn>,
     role_dir: std::path::PathBuf,
     sso_cache_dir: std::path::PathBuf,
+    /// Where the tokens are kept.
+    store: ssocred_core::login::token_store::TokenStore,
     now: OffsetDateTime,
     threshold: time::Duration,
     prompt_one: bool,
@@ -362,7 +366,13 @@ impl Scope<'_> {
     /// `all_roles` the roles the login's other profiles name.
     fn report(&self, target: Target) -> Report {
         let Target { profile, members } = target;
-        let login = status::login_status(&self.sso_cache_dir, &profile, self.now, self.threshold);
+        let login = status::login_status(
+            &self.sso_cache_dir,
+            &profile,
+            &self.store,
+            self.now,
+            self.threshold,
+        );
         let mut named: Vec<NamedRole> = Vec::new();
         let mut missing = Vec::new();
         // The chain of the settings applies to the role the command
@@ -516,10 +526,11 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
         } else {
             "not refreshable"
         };
-        out.push_str(&format!(
-            "  login: {line}; {refresh} ({})\n",
-            r.login.token_file.display()
-        ));
+        let kept = match r.login.kept_in.as_str() {
+            "the AWS CLI's cache file" => r.login.token_file.display().to_string(),
+            other => other.to_owned(),
+        };
+        out.push_str(&format!("  login: {line}; {refresh} ({kept})\n"));
         match r.check {
             Some(Check::Accepted) => out.push_str("  check: the portal accepts the token\n"),
             Some(Check::Rejected) => out.push_str(&format!(
@@ -594,6 +605,8 @@ struct JsonLogin<'a> {
     refreshable: bool,
     check: Option<&'static str>,
     token_file: String,
+    /// Where the token is kept (`[login] token_store`).
+    kept_in: &'a str,
     problem: Option<&'a str>,
 }
 
@@ -633,6 +646,7 @@ fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -
                         Check::Rejected => "rejected",
                     }),
                     token_file: r.login.token_file.display().to_string(),
+                    kept_in: &r.login.kept_in,
                     problem: r.login.problem.as_deref(),
                 },
                 roles: r

@@ -189,6 +189,8 @@ pub(super) struct WatchSettings {
     pub(super) profiles: Vec<SsoProfile>,
     /// The token cache directory.
     pub(super) cache_dir: PathBuf,
+    /// Where the tokens are kept.
+    pub(super) store: ssocred_core::login::token_store::TokenStore,
     /// The warning threshold.
     pub(super) threshold: time::Duration,
     /// How often the files are read.
@@ -218,8 +220,13 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
             // Profiles that share a login share one token file: one report.
             let mut done = std::collections::HashSet::new();
             for profile in &settings.profiles {
-                let login =
-                    status::login_status(&settings.cache_dir, profile, now, settings.threshold);
+                let login = status::login_status(
+                    &settings.cache_dir,
+                    profile,
+                    &settings.store,
+                    now,
+                    settings.threshold,
+                );
                 if !done.insert(login.token_file.clone()) {
                     continue;
                 }
@@ -305,6 +312,7 @@ mod tests {
             refreshable: false,
             refreshable_until: None,
             problem: None,
+            kept_in: String::new(),
         }
     }
 
