@@ -47,6 +47,10 @@ mod hostile;
 mod hostile_files;
 mod init;
 mod interop;
+// Windows only: cmd.exe runs the printed `cmd` line, and Windows itself the
+// PowerShell line's command line (the Unix shells' lines: eks, real_tools).
+#[cfg(windows)]
+mod kubeconfig_windows;
 mod login;
 mod network;
 mod profile_role;

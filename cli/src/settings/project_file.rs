@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
+use ssocred_core::domain::shell_line::USER_SHELL;
 use ssocred_core::os::fs::TargetFile;
 use ssocred_core::{Error, domain::hop::Hop};
 
@@ -431,7 +431,7 @@ pub fn for_reading(
         ssocred_core::stderr_line!(
             "ssocred: project file {} is not trusted (new, or changed since it was trusted), so its settings are not used; review it, then run `ssocred trust {}`",
             file.path.display(),
-            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+            USER_SHELL.typed(&file.path.to_string_lossy())
         );
     }
     Ok(None)
@@ -456,7 +456,7 @@ pub fn for_run(
         Error::Usage(format!(
             "{} is not trusted (it is new, or changed since it was trusted); review it, then run `ssocred trust {}`",
             file.path.display(),
-            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+            USER_SHELL.typed(&file.path.to_string_lossy())
         ))
     };
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
