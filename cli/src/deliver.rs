@@ -64,6 +64,10 @@ pub fn deliver(
             let stream = CredentialStream::new(|| one.fetch(), rounds.policy());
             run(runtime, stream, sinks, continuous)
         }
+        Fetch::Console(console) => {
+            let stream = CredentialStream::new(|| console.fetch(), rounds.policy());
+            run(runtime, stream, sinks, continuous)
+        }
         Fetch::Many(many) => {
             let names =
                 ProfileNamer::new(rounds.profile_name)?.name_all(many.entries(), many.profile())?;

@@ -13,9 +13,12 @@ use ssocred_core::domain::endpoints::{EndpointOptions, Service, endpoint_for};
 use ssocred_core::domain::network::{CaBundle, Network, Proxies, Trust};
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::trace::Trace;
+use ssocred_core::login::console::{self, ConsoleSession};
 use ssocred_core::login::{LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
 use ssocred_core::os::desktop::Desktop;
-use ssocred_core::pipeline::{Chain, Request, RoleChoice, RoleQuery, credentials_region};
+use ssocred_core::pipeline::{
+    Chain, ConsoleFetch, Request, RoleChoice, RoleQuery, credentials_region,
+};
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles, expand_home};
 use ssocred_core::store::role_cache::{self, RoleCache};
 use ssocred_core::{Error, RoleArn, SinkContext};
@@ -75,10 +78,10 @@ pub fn network(
     flags: &NetworkFlags,
     paths: &AwsPaths,
     files: &ProfileFiles,
-    profile: &SsoProfile,
+    profile: &str,
 ) -> Result<Network, Error> {
     let bad_profile = |problem: String| Error::BadSsoProfile {
-        profile: profile.name.clone(),
+        profile: profile.to_owned(),
         config: paths.config.clone(),
         problem,
     };
@@ -93,12 +96,12 @@ pub fn network(
                 )
             })
             .or_else(|| {
-                files.profile_value(&profile.name, "ca_bundle").map(|v| {
+                files.profile_value(profile, "ca_bundle").map(|v| {
                     (
                         expand_home(v, &paths.home),
                         format!(
                             "`ca_bundle` of profile `{}` in {}",
-                            profile.name,
+                            profile,
                             paths.config.display()
                         ),
                     )
@@ -106,7 +109,7 @@ pub fn network(
             }),
     };
     let endpoints = EndpointOptions::from_settings(env, |key| {
-        files.profile_value(&profile.name, key).map(str::to_owned)
+        files.profile_value(profile, key).map(str::to_owned)
     })
     .map_err(bad_profile)?;
     let mut network = Network {
@@ -331,8 +334,13 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
     let flags = NetworkFlags {
         ca_bundle: settings.network.ca_bundle.clone(),
     };
-    let network = self::network(&flags, paths, &files, &profile)?;
-    let chain = chain(settings, &profile, &region, &network)?;
+    let network = self::network(&flags, paths, &files, &profile.name)?;
+    let chain = chain(
+        settings,
+        ssocred_core::domain::hop::default_session_name(&profile),
+        &region,
+        &network,
+    )?;
     Ok(Request {
         chain,
         login: login_target(paths, &files, &profile, &network)?,
@@ -353,7 +361,7 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
 /// `None` without one.
 pub fn chain(
     settings: &Settings,
-    profile: &SsoProfile,
+    default_session_name: String,
     region: &str,
     network: &Network,
 ) -> Result<Option<Chain>, Error> {
@@ -365,8 +373,80 @@ pub fn chain(
     Ok(Some(Chain {
         hops: hops.clone(),
         sts: Sts::new(region, endpoint, network),
-        default_session_name: ssocred_core::domain::hop::default_session_name(profile),
+        default_session_name,
         caller_session: Default::default(),
+    }))
+}
+
+/// The console session the settings name, when their profile is a
+/// `login_session` profile of `aws login` (one with SSO settings is an SSO
+/// profile, as the SDKs read it); `None` for any other profile. Such a
+/// session has no roles to choose: a role named on the command line, in a
+/// project file or a preset is a usage error, and `--assume` chains from
+/// the session's own credentials.
+pub fn console_fetch(
+    settings: &Settings,
+    paths: &AwsPaths,
+    all: bool,
+) -> Result<Option<ConsoleFetch>, Error> {
+    let name = &settings.profile.value;
+    let Ok(files) = ProfileFiles::load_for(paths, name) else {
+        // The SSO path reports the file's problem.
+        return Ok(None);
+    };
+    let Some(login_session) = files.profile_value(name, "login_session") else {
+        return Ok(None);
+    };
+    if ["sso_session", "sso_start_url"]
+        .iter()
+        .any(|k| files.profile_value(name, k).is_some())
+    {
+        return Ok(None);
+    }
+    let trace = Trace::new(settings.verbose);
+    trace.say(|| format!("console profile `{name}` from {}", settings.profile.source));
+    if let Some(role) = settings.role.as_ref().filter(|_| !all) {
+        return Err(Error::Usage(format!(
+            "profile `{name}` is a console session of `aws login`, which has no roles to choose from, but a role was named ({}); assume a role from it with --assume ARN",
+            role.source
+        )));
+    }
+    if all {
+        return Err(Error::Usage(format!(
+            "profile `{name}` is a console session of `aws login`: --all lists the roles of an SSO login only"
+        )));
+    }
+    let region = settings
+        .region
+        .as_ref()
+        .map(|r| r.value.clone())
+        .or_else(|| files.profile_value(name, "region").map(str::to_owned))
+        .ok_or_else(|| Error::BadSsoProfile {
+            profile: name.clone(),
+            config: paths.config.clone(),
+            problem: "a console session (`login_session`) needs `region`: AWS Sign-In is regional; set it in the profile, or pass --region".to_owned(),
+        })?;
+    let flags = NetworkFlags {
+        ca_bundle: settings.network.ca_bundle.clone(),
+    };
+    let network = network(&flags, paths, &files, name)?;
+    let user = login_session.rsplit([':', '/']).next().unwrap_or(name);
+    let chain = chain(
+        settings,
+        ssocred_core::domain::hop::session_name_for_login(user),
+        &region,
+        &network,
+    )?;
+    Ok(Some(ConsoleFetch {
+        session: ConsoleSession {
+            profile: name.clone(),
+            login_session: login_session.trim().to_owned(),
+            region,
+            cache_file: console::cache_file(login_session, &paths.home, env),
+            network,
+        },
+        chain,
+        trace,
     }))
 }
 

@@ -6,12 +6,37 @@
 use ssocred_core::Error;
 use ssocred_core::domain::role::RoleEntry;
 use ssocred_core::domain::shell_line::suggested;
-use ssocred_core::pipeline::{Chooser, Fetch, Picked, Plan, Request, Session, pick};
+use ssocred_core::pipeline::{Chooser, Fetch, OneFetch, Picked, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
+use crate::flags::RoleFlags;
 use crate::progress::ListingBar;
-use crate::request::interactive;
+use crate::request::{self, interactive};
+use crate::settings::Settings;
 use crate::settings::config_file::ChooserOrder;
+use ssocred_core::store::profile::AwsPaths;
+
+/// The one set of a command that runs with one role (`exec`, `use`, its
+/// server): the console session the settings name, else the role of
+/// their SSO request (which the chooser may pick).
+pub fn one(
+    settings: &Settings,
+    paths: &AwsPaths,
+    role: &RoleFlags,
+    runtime: &Runtime,
+    quiet: bool,
+) -> Result<OneFetch, Error> {
+    if let Some(console) = request::console_fetch(settings, paths, false)? {
+        return Ok(OneFetch::Console(console));
+    }
+    let request = request::one_role(settings, paths, role)?;
+    match fetch(&request, runtime, quiet, settings.chooser_order().value)? {
+        Fetch::One(one) => Ok(OneFetch::Role(one)),
+        _ => Err(Error::Internal(
+            "a command of one role selected several".to_owned(),
+        )),
+    }
+}
 
 /// The fetch of `request`, listing on `runtime` when the plan needs it.
 pub fn fetch(

@@ -288,6 +288,20 @@ pub async fn ended(shell_pid: u32, record: PathBuf) -> End {
     }
 }
 
+/// `NAME@ACCOUNT` for the IAM user of a console session
+/// (`arn:aws:iam::ACCOUNT:user/PATH/NAME`), `root@ACCOUNT` for the root.
+fn user_label(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, "iam", _, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let name = match *resource {
+        "root" => "root",
+        user => user.strip_prefix("user/")?.rsplit('/').next()?,
+    };
+    Some(format!("{name}@{account}"))
+}
+
 /// One line for a shell prompt about what `use` set in this environment:
 /// `ROLE@ACCOUNT TIME-LEFT` (the served credentials' time left: the server
 /// refreshes them ahead of expiry, so a short time means it cannot),
@@ -313,7 +327,7 @@ pub fn prompt_line(
     }
     let label = match ssocred_core::RoleArn::parse(&in_use) {
         Ok(arn) => format!("{}@{}", arn.role_name(), arn.account_id()),
-        Err(_) => in_use.clone(),
+        Err(_) => user_label(&in_use).unwrap_or_else(|| in_use.clone()),
     };
     let label = ssocred_core::domain::text::visible(&label).into_owned();
     let (expiration, login_expired) = if mode == "serve" {
@@ -406,6 +420,15 @@ mod tests {
         record.write(&record_path(dir.path(), 42)).unwrap();
         let served = [(IN_USE, arn), (MODE, "serve"), (SESSION, "42")];
         assert_eq!(line(&served), Some("Admin@123456789012 1h05m".to_owned()));
+        assert_eq!(
+            user_label("arn:aws:iam::123456789012:user/dev/ana").as_deref(),
+            Some("ana@123456789012")
+        );
+        assert_eq!(
+            user_label("arn:aws:iam::123456789012:root").as_deref(),
+            Some("root@123456789012")
+        );
+        assert_eq!(user_label("arn:aws:sts::1:assumed-role/R/s"), None);
         let shadowed = [
             (IN_USE, arn),
             (MODE, "serve"),

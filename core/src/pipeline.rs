@@ -27,6 +27,7 @@ use crate::domain::hop::Hop;
 use crate::domain::role::RoleEntry;
 use crate::domain::sso_profile::SsoProfile;
 use crate::domain::trace::Trace;
+use crate::login::console::ConsoleSession;
 use crate::login::{LoginTarget, TokenPolicy, obtain_token};
 use crate::store::role_cache::{Kind, RoleCache, Source};
 use crate::{CredentialSet, Error};
@@ -453,7 +454,8 @@ impl Session {
     }
 }
 
-/// The rounds of one invocation: one role, or every role `--all` matched.
+/// The rounds of one invocation: one role, every role `--all` matched, or
+/// a console session of `aws login`.
 // Made once per process, so the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
@@ -462,6 +464,102 @@ pub enum Fetch {
     One(RoleFetch),
     /// Every matched role.
     Many(Box<ManyRoles>),
+    /// A `login_session` profile's credentials, and the chain from them.
+    Console(ConsoleFetch),
+}
+
+/// The rounds of a command that runs with one set of credentials (`exec`,
+/// `use` and its server): one role, or a console session.
+// Made once per process, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum OneFetch {
+    /// One role of an SSO login.
+    Role(RoleFetch),
+    /// A console session of `aws login`.
+    Console(ConsoleFetch),
+}
+
+impl OneFetch {
+    /// One round.
+    pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        match self {
+            OneFetch::Role(role) => role.fetch().await,
+            OneFetch::Console(console) => console.fetch().await,
+        }
+    }
+
+    /// The region put next to the credentials.
+    pub fn region(&self) -> &str {
+        match self {
+            OneFetch::Role(role) => role.region(),
+            OneFetch::Console(console) => &console.session.region,
+        }
+    }
+
+    /// What each round's credentials act as: the chain's last role, else
+    /// the SSO role, or the console session's user.
+    pub fn final_role(&self) -> &str {
+        match self {
+            OneFetch::Role(role) => role.final_role().as_str(),
+            OneFetch::Console(console) => console
+                .chain
+                .as_ref()
+                .and_then(|chain| chain.hops.last())
+                .map_or(&console.session.login_session, |hop| hop.role.as_str()),
+        }
+    }
+}
+
+/// A console session's rounds: the session's own credentials (the SDK's
+/// provider reads, refreshes and rewrites the AWS CLI's cache file), then
+/// the role chain, if there is one, hop by hop. The session's credentials
+/// last 15 minutes, so the hops are not cached.
+#[derive(Debug, Clone)]
+pub struct ConsoleFetch {
+    /// The session.
+    pub session: ConsoleSession,
+    /// The roles to assume from it (`--assume`), if any.
+    pub chain: Option<Chain>,
+    /// `-v` diagnostics.
+    pub trace: Trace,
+}
+
+impl ConsoleFetch {
+    /// One round.
+    pub async fn fetch(&self) -> Result<Vec<CredentialSet>, Error> {
+        let trace = self.trace;
+        trace.say(|| {
+            format!(
+                "console session {} from {}",
+                self.session.login_session,
+                self.session.cache_file.display()
+            )
+        });
+        let mut set = self.session.credentials().await?;
+        trace.say(|| got(&set));
+        let Some(chain) = &self.chain else {
+            return Ok(vec![set]);
+        };
+        for (i, hop) in chain.hops.iter().enumerate() {
+            let n = i + 1;
+            let session = match &hop.session_name {
+                Some(name) => name.clone(),
+                None => chain.session_name(&set, trace).await,
+            };
+            trace.say(|| {
+                format!(
+                    "AssumeRole {} (hop {n}) as {} at {}",
+                    hop.role,
+                    set.role_arn,
+                    chain.sts.endpoint()
+                )
+            });
+            set = chain.sts.assume(&set, hop, &session, n).await?;
+            trace.say(|| got(&set));
+        }
+        Ok(vec![set])
+    }
 }
 
 /// One role's rounds: the role cache, else the token and GetRoleCredentials.

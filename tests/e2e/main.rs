@@ -16,6 +16,7 @@ mod chooser;
 mod concurrency;
 mod config;
 mod console;
+mod console_session;
 // Windows only: HOME unset, as Windows sessions have it (Unix needs HOME).
 #[cfg(windows)]
 mod dirs_windows;

@@ -161,6 +161,7 @@ impl World {
             .env("AWS_ENDPOINT_URL_SSO", self.emulator.url())
             .env("AWS_ENDPOINT_URL_SSO_OIDC", self.emulator.url())
             .env("AWS_ENDPOINT_URL_STS", self.emulator.url())
+            .env("AWS_ENDPOINT_URL_SIGNIN", self.emulator.url())
             // Windows keeps ssocred's config and cache under these (Unix
             // ignores them): the tests' ~/.config and ~/.cache on every system.
             .env("APPDATA", self.home().join(".config"))

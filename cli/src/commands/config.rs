@@ -291,7 +291,7 @@ fn network_section(
             return Ok(out);
         }
     };
-    let network = request::network(flags, paths, &files, &profile)?;
+    let network = request::network(flags, paths, &files, &profile.name)?;
     let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
     match &network.trust {
         Trust::System => out.push_str("# ca_bundle: none, the system's trust store\n"),

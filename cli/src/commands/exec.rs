@@ -13,8 +13,6 @@ use ssocred_core::sink::stream::Event;
 use ssocred_core::{CredentialStream, Error, SinkSpec};
 use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink};
 
-use ssocred_core::pipeline::Fetch;
-
 use crate::deliver::{Rounds, log};
 use crate::flags::OneRoleFlags;
 use crate::request;
@@ -96,19 +94,14 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     let paths = request::paths()?;
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
     ssocred_core::sink::refuse_once(&sinks, "`ssocred exec`")?;
-    let request = request::one_role(&settings, &paths, &args.role.role)?;
     let runtime = runtime()?;
-    let Fetch::One(fetch) = crate::selection::fetch(
-        &request,
+    let fetch = crate::selection::one(
+        &settings,
+        &paths,
+        &args.role.role,
         &runtime,
         args.role.quiet.quiet,
-        settings.chooser_order().value,
-    )?
-    else {
-        return Err(Error::Internal(
-            "exec selected more than one role".to_owned(),
-        ));
-    };
+    )?;
     let policy = Rounds {
         watch: false,
         refresh_before: settings.refresh_before.value,
@@ -143,7 +136,7 @@ pub fn run(args: &ExecArgs) -> Result<ExitCode, Error> {
     for name in ssocred_core::domain::variables::COMPETING {
         command.env_remove(name);
     }
-    command.envs(vars).env(MARKER, fetch.final_role().as_str());
+    command.envs(vars).env(MARKER, fetch.final_role());
 
     let caught = Caught::install()?;
     let shown = args.command[0].to_string_lossy();

@@ -9,7 +9,7 @@ use ssocred_core::domain::naming::DEFAULT_TEMPLATE;
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt;
 use ssocred_core::domain::trace::Trace;
-use ssocred_core::pipeline::{Plan, credentials_region, plan};
+use ssocred_core::pipeline::{Fetch, Plan, credentials_region, plan};
 use ssocred_core::sink::SelectedSink;
 use ssocred_core::store::profile::ProfileFiles;
 use ssocred_core::store::role_cache::Kind;
@@ -148,22 +148,33 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         profile_name: &args.profile_name,
     };
     rounds.check(&sinks)?;
-    let request = request::request(RequestParts {
-        query: request::role_query(&settings, &args.role, args.all)?,
-        settings: &settings,
-        paths: &paths,
-        concurrency: args.listing.concurrency,
-    })?;
-    for sink in &mut sinks {
-        sink.sink.connect(&request.network, request.trace);
-    }
     let runtime = runtime()?;
-    let fetch = crate::selection::fetch(
-        &request,
-        &runtime,
-        args.listing.quiet,
-        settings.chooser_order().value,
-    )?;
+    let fetch = match request::console_fetch(&settings, &paths, args.all)? {
+        // A console session of `aws login`: no role to choose.
+        Some(console) => {
+            for sink in &mut sinks {
+                sink.sink.connect(&console.session.network, console.trace);
+            }
+            Fetch::Console(console)
+        }
+        None => {
+            let request = request::request(RequestParts {
+                query: request::role_query(&settings, &args.role, args.all)?,
+                settings: &settings,
+                paths: &paths,
+                concurrency: args.listing.concurrency,
+            })?;
+            for sink in &mut sinks {
+                sink.sink.connect(&request.network, request.trace);
+            }
+            crate::selection::fetch(
+                &request,
+                &runtime,
+                args.listing.quiet,
+                settings.chooser_order().value,
+            )?
+        }
+    };
     let once = !rounds.continuous(&sinks);
     deliver(&runtime, &fetch, &mut sinks, rounds)?;
     // A sink nobody chose writes static keys that go stale: say where.

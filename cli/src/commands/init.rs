@@ -65,6 +65,13 @@ pub struct InitArgs {
     #[arg(long, value_name = "REGION", value_parser = region)]
     pub region: Option<String>,
 
+    /// Set up a console session of `aws login` instead of an SSO login:
+    /// sign in (as `ssocred login --console` does) and write the profile's
+    /// `login_session` and `region` (--profile, default `console`; --region
+    /// asked on a terminal when the profile has none).
+    #[arg(long, conflicts_with_all = ["start_url", "sso_region", "session_name", "all", "role_arn", "account", "role", "dry_run"])]
+    pub login_session: bool,
+
     /// Replace the values of a section that already exists with others.
     #[arg(long)]
     pub force: bool,
@@ -108,6 +115,40 @@ impl InitArgs {
     }
 }
 
+/// `init --login-session`: the profile of a console session, signed in.
+fn init_console_session(args: &InitArgs, paths: &AwsPaths, person: bool) -> Result<(), Error> {
+    let name = args
+        .profile_name
+        .clone()
+        .unwrap_or_else(|| "console".to_owned());
+    setup::check_name(&name).map_err(|why| Error::Usage(format!("--profile {name:?}: {why}")))?;
+    let has_region = ProfileFiles::load(paths)?
+        .profile_value(&name, "region")
+        .is_some();
+    let region = match &args.region {
+        Some(region) => Some(region.clone()),
+        None if has_region => None,
+        None if person => Some(ask(
+            "AWS region of the console session:",
+            Some("us-east-1"),
+            |r| crate::flags::region(r).map(drop),
+        )?),
+        None => {
+            return Err(Error::Usage(
+                "--login-session needs --region (AWS Sign-In is regional) when the profile has none and there is no terminal to ask".to_owned(),
+            ));
+        }
+    };
+    let settings = Settings::from_process(&args.flags())?;
+    super::console_login::login(
+        &name,
+        region,
+        &args.network,
+        &request::login_settings(&settings),
+        paths,
+    )
+}
+
 /// The answers that make the `[sso-session]`.
 struct Session {
     name: String,
@@ -132,6 +173,9 @@ impl Session {
 pub fn run(args: &InitArgs) -> Result<(), Error> {
     let person = interactive();
     let paths = request::paths()?;
+    if args.login_session {
+        return init_console_session(args, &paths, person);
+    }
     // Every answer given as a flag is checked before any login or listing.
     let plan = plan(args)?;
     if let Some(name) = &args.profile_name {
@@ -302,7 +346,7 @@ fn login_request(
     sso: &SsoProfile,
     region: &str,
 ) -> Result<Request, Error> {
-    let network = request::network(&args.network, paths, files, sso)?;
+    let network = request::network(&args.network, paths, files, &sso.name)?;
     let defaults = crate::flags::TokenFlags::default();
     let mut login = request::login_target(paths, files, sso, &network)?;
     // A dry run writes nothing under ~/.aws, the token cache included.

@@ -43,6 +43,17 @@ pub struct LoginArgs {
     #[arg(long)]
     pub copy: bool,
 
+    /// Sign in to an AWS console session, as `aws login` does, and make
+    /// the profile a `login_session` profile (it need not exist yet). A
+    /// profile that already is one signs in this way without the flag.
+    #[arg(long, conflicts_with_all = ["all", "device_code"])]
+    pub console: bool,
+
+    /// With --console: the region of AWS Sign-In, written to the profile
+    /// when it has none [default: the profile's region].
+    #[arg(long, value_name = "REGION", value_parser = crate::flags::region)]
+    pub region: Option<String>,
+
     #[command(flatten)]
     pub flow: FlowFlags,
 
@@ -71,7 +82,7 @@ impl LoginArgs {
     }
 
     /// The login settings, with this command's own flags.
-    fn login_settings(&self, settings: &Settings) -> login::LoginSettings {
+    pub fn login_settings(&self, settings: &Settings) -> login::LoginSettings {
         let env = |name: &str| std::env::var(name).ok();
         let terminal = std::io::stderr().is_terminal() && desktop::terminal_may_copy(env);
         if self.copy && !terminal {
@@ -94,8 +105,17 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
     if args.all {
         return run_all(args, &settings, &paths);
     }
+    if args.console || super::console_login::is_console_profile(&settings, &paths) {
+        return super::console_login::login(
+            &settings.profile.value,
+            args.region.clone(),
+            &args.network,
+            &args.login_settings(&settings),
+            &paths,
+        );
+    }
     let (files, profile) = request::sso_profile(&settings, &paths)?;
-    let network = request::network(&args.network, &paths, &files, &profile)?;
+    let network = request::network(&args.network, &paths, &files, &profile.name)?;
     let target = request::login_target(&paths, &files, &profile, &network)?;
     let login_settings = args.login_settings(&settings);
     let pkce = login_settings.uses_pkce(&profile)?;
@@ -204,7 +224,7 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
                 "ssocred: sso-session {session}: logging in (profile `{}`)",
                 profile.name
             );
-            let network = request::network(&args.network, paths, &files, &profile)?;
+            let network = request::network(&args.network, paths, &files, &profile.name)?;
             let target = request::login_target(paths, &files, &profile, &network)?;
             let mut stderr = std::io::stderr();
             rt.block_on(login::obtain_token(&target, &policy, &mut stderr))?;

@@ -39,8 +39,11 @@ impl LogoutArgs {
 pub fn run(args: &LogoutArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
+    if super::console_login::is_console_profile(&settings, &paths) {
+        return super::console_login::logout(&settings, &paths);
+    }
     let (files, profile) = request::sso_profile(&settings, &paths)?;
-    let network = request::network(&args.network, &paths, &files, &profile)?;
+    let network = request::network(&args.network, &paths, &files, &profile.name)?;
     let target = request::login_target(&paths, &files, &profile, &network)?;
     let portal = request::portal(&paths, &profile, &network)?;
     let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;

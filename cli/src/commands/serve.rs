@@ -9,7 +9,6 @@ use ssocred_sink_serve::{DEFAULT_LISTEN, Endpoint, ServeSink, parse_listen};
 
 use std::io::Write;
 
-use ssocred_core::pipeline::Fetch;
 use ssocred_core::sink::Sink;
 use ssocred_core::{CredentialSet, CredentialStream, SecretString, SinkError};
 
@@ -146,15 +145,8 @@ fn serve_shell(
         refresh_before: settings.refresh_before.value,
         profile_name: "",
     };
-    let request = request::one_role(&settings, &paths, &RoleFlags::default())?;
     let runtime = runtime()?;
-    let Fetch::One(one) =
-        crate::selection::fetch(&request, &runtime, true, settings.chooser_order().value)?
-    else {
-        return Err(Error::Internal(
-            "use selected more than one role".to_owned(),
-        ));
-    };
+    let one = crate::selection::one(&settings, &paths, &RoleFlags::default(), &runtime, true)?;
     // The server lives as long as its shell: an ended login is waited out
     // (a client's request retries at once), never a reason to stop.
     let mut stream = CredentialStream::new(|| one.fetch(), rounds.policy()).keep_trying(wake);

@@ -26,6 +26,7 @@ use crate::request;
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings, Source};
 
+mod console;
 mod watch;
 
 /// Exit code: every login asked about is valid for longer than the threshold.
@@ -176,6 +177,13 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
     let settings = Settings::from_process_reading(&args.flags(), template.is_some())?;
     let paths = request::paths()?;
     let now = OffsetDateTime::now_utc();
+    if !args.all
+        && !args.watch
+        && template.is_none()
+        && super::console_login::is_console_profile(&settings, &paths)
+    {
+        return console::run(&settings.profile.value, &paths, args.json, now);
+    }
     let threshold = time::Duration::minutes(i64::from(args.threshold));
     // The prompt form reads only what one profile and its named role need.
     let prompt_one = template.is_some() && !args.all;
@@ -448,7 +456,7 @@ fn check(
         else {
             continue;
         };
-        let network = request::network(&args.network, paths, files, profile)?;
+        let network = request::network(&args.network, paths, files, &profile.name)?;
         let portal = request::portal(paths, profile, &network)?;
         report.check = match runtime.block_on(portal.check_token(&valid.token.access_token)) {
             Ok(()) => Some(Check::Accepted),

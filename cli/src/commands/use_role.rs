@@ -18,7 +18,7 @@ use ssocred_core::domain::shell::{Shell, assignment, credential_variables, regio
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::variables::COMPETING;
 use ssocred_core::os::fs::TargetFile;
-use ssocred_core::pipeline::Fetch;
+use ssocred_core::pipeline::OneFetch;
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::store::setup;
 use ssocred_core::{CredentialStream, Error, ExposeSecret};
@@ -124,19 +124,8 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     if matches!(settings.profile.source, Source::Default) {
         require_default_profile(&paths)?;
     }
-    let request = request::one_role(&settings, &paths, &flags.role)?;
     let runtime = runtime()?;
-    let Fetch::One(fetch) = crate::selection::fetch(
-        &request,
-        &runtime,
-        flags.quiet.quiet,
-        settings.chooser_order().value,
-    )?
-    else {
-        return Err(Error::Internal(
-            "use selected more than one role".to_owned(),
-        ));
-    };
+    let fetch = crate::selection::one(&settings, &paths, &flags.role, &runtime, flags.quiet.quiet)?;
     let policy = Rounds {
         watch: false,
         refresh_before: settings.refresh_before.value,
@@ -170,14 +159,17 @@ pub fn run(args: &UseArgs) -> Result<(), Error> {
     } else {
         // The server serves exactly this: the SSO role chosen (the chooser
         // does not run again) and everything else as resolved here.
-        let source = settings
-            .role
-            .as_ref()
-            .map_or(Source::Default, |r| r.source.clone());
-        settings.role = Some(Sourced {
-            value: RoleChoice::Arn(fetch.role().as_str().to_owned()),
-            source,
-        });
+        // A console session has no role to pin.
+        if let OneFetch::Role(fetch) = &fetch {
+            let source = settings
+                .role
+                .as_ref()
+                .map_or(Source::Default, |r| r.source.clone());
+            settings.role = Some(Sourced {
+                value: RoleChoice::Arn(fetch.role().as_str().to_owned()),
+                source,
+            });
+        }
         let line = ServeRequest::new(settings).to_line()?;
         let digest = ServeRequest::digest(&line);
         let mut vars = match reusable(&record, &digest) {

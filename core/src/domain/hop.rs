@@ -258,7 +258,13 @@ fn check_text(
 /// `ssocred-` and the login's `sso-session` (or, for a legacy profile, the
 /// profile name), reduced to the characters STS accepts and 64 characters.
 pub fn default_session_name(profile: &SsoProfile) -> String {
-    let login = profile.session.as_deref().unwrap_or(&profile.name);
+    session_name_for_login(profile.session.as_deref().unwrap_or(&profile.name))
+}
+
+/// `ssocred-LOGIN`, with what a role session name may not hold replaced by
+/// `-`, at most 64 characters: the session name of a hop that names none
+/// when the caller's own cannot be learnt.
+pub fn session_name_for_login(login: &str) -> String {
     let mut name: String = "ssocred-"
         .chars()
         .chain(login.chars().map(|c| {

@@ -24,6 +24,8 @@ use crate::os::page::Page;
 use sso_cache::{RegistrationFile, TokenFile};
 
 mod callback;
+pub mod console;
+pub mod console_sign_in;
 mod lifecycle;
 pub mod sso_cache;
 

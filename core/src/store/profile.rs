@@ -239,6 +239,11 @@ impl ProfileFiles {
             }
             None => match (get("sso_start_url"), get("sso_region")) {
                 (Some(url), Some(region)) => (None, url.to_owned(), region.to_owned()),
+                (None, None) if get("login_session").is_some() => {
+                    return Err(bad(format!(
+                        "it is a console session of `aws login` (login_session), not an SSO profile; console sessions give credentials to the sinks (`ssocred -p {name} --sink ...`), `exec` and `use` (docs/console-sessions.md), not to this command"
+                    )));
+                }
                 (None, None) => {
                     return Err(Error::NotSsoProfile {
                         profile: name.to_owned(),

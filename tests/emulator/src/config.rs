@@ -88,6 +88,7 @@ pub struct EmulatorConfig {
     pub(crate) trust: Vec<Trust>,
     pub(crate) assume_role_lifetime: Option<Duration>,
     pub(crate) throttle_sts_every: Option<u64>,
+    pub(crate) console_user: Option<String>,
 }
 
 /// One statement of a role's trust policy: `source` may assume `target`,
@@ -119,6 +120,7 @@ impl Default for EmulatorConfig {
             trust: Vec::new(),
             assume_role_lifetime: None,
             throttle_sts_every: None,
+            console_user: None,
         }
     }
 }
@@ -290,6 +292,14 @@ impl EmulatorConfig {
         self.throttle_sts_every = (n > 0).then_some(n);
         self
     }
+
+    /// The IAM user (`arn:aws:iam::ACCOUNT:user/NAME`) who signs in at
+    /// Sign-In's `/v1/authorize`, as a browser sign-in to the console
+    /// would; without one, every authorization is refused.
+    pub fn console_user(mut self, user_arn: impl Into<String>) -> Self {
+        self.console_user = Some(user_arn.into());
+        self
+    }
 }
 
 /// Tokens are redacted: they are bearer credentials, even in tests.
@@ -309,6 +319,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("trust", &self.trust)
             .field("assume_role_lifetime", &self.assume_role_lifetime)
             .field("throttle_sts_every", &self.throttle_sts_every)
+            .field("console_user", &self.console_user)
             .finish()
     }
 }

@@ -58,6 +58,11 @@ pub struct IssuedCredentials {
     /// AssumeRole: the region of the request's SigV4 credential scope, that
     /// is, the regional STS endpoint the caller meant to reach.
     pub sts_region: Option<String>,
+    /// Sign-In (a console session of `aws login`): the IAM user's ARN the
+    /// credentials act as; `role_name` is then `user/NAME`. Left out of
+    /// `/_emulator/issued` when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
 }
 
 impl fmt::Debug for IssuedCredentials {
@@ -76,6 +81,7 @@ impl fmt::Debug for IssuedCredentials {
             .field("source_identity", &self.source_identity)
             .field("duration_seconds", &self.duration_seconds)
             .field("sts_region", &self.sts_region)
+            .field("user_arn", &self.user_arn)
             .finish()
     }
 }
@@ -127,6 +133,7 @@ impl IssuedCredentials {
             source_identity: None,
             duration_seconds: None,
             sts_region: None,
+            user_arn: None,
         }
     }
 
@@ -136,7 +143,7 @@ impl IssuedCredentials {
     /// `role/aws-reserved/sso.amazonaws.com/`, but ssocred's `-r` ARNs and
     /// the emulator's trust use this plain form).
     pub(crate) fn iam_role_arn(&self, partition: &str) -> String {
-        match &self.role_arn {
+        match self.role_arn.as_ref().or(self.user_arn.as_ref()) {
             Some(arn) => arn.clone(),
             None => format!(
                 "arn:{partition}:iam::{}:role/{}",
@@ -147,7 +154,11 @@ impl IssuedCredentials {
 
     /// The session's principal, `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`;
     /// AssumeRole credentials carry their own partition.
+    /// A console session's credentials are the IAM user's own.
     pub(crate) fn session_arn(&self, partition: &str) -> String {
+        if let Some(user) = &self.user_arn {
+            return user.clone();
+        }
         let partition = self
             .role_arn
             .as_deref()

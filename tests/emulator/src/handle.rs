@@ -36,6 +36,7 @@ pub struct Emulator {
     shared: Arc<Shared>,
     oidc: Arc<OidcState>,
     federation: Arc<FederationState>,
+    signin: Arc<crate::signin::SigninState>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -76,12 +77,19 @@ impl Emulator {
         };
 
         let oidc_config = config.oidc.clone();
+        let console_user = config.console_user.clone();
         let shared = Arc::new(Shared::new(config));
         let oidc = Arc::new(OidcState::new(oidc_config, Arc::clone(&shared)));
         let federation = Arc::new(FederationState::new(Arc::clone(&shared)));
+        let signin = Arc::new(crate::signin::SigninState::new(
+            Arc::clone(&shared),
+            ca_pem.is_some(),
+            console_user,
+        ));
         let app = server::router(Arc::clone(&shared))
             .merge(crate::oidc::router(Arc::clone(&oidc)))
             .merge(crate::federation::router(Arc::clone(&federation)))
+            .merge(crate::signin::router(Arc::clone(&signin)))
             .merge(crate::root::router(Arc::clone(&shared)));
         let (stop, stop_requested) = watch::channel(false);
         let thread = std::thread::Builder::new()
@@ -94,6 +102,7 @@ impl Emulator {
             shared,
             oidc,
             federation,
+            signin,
             stop,
             thread: Some(thread),
         })
@@ -199,6 +208,20 @@ impl Emulator {
     /// oldest first.
     pub fn issued(&self) -> Vec<IssuedCredentials> {
         self.shared.issued()
+    }
+
+    /// Starts a console session of `aws login` for the IAM user `user_arn`
+    /// (`arn:aws:iam::ACCOUNT:user/NAME`), as the browser sign-in would:
+    /// the session's key, its first credentials and a refresh token bound
+    /// to the key, with the cache file the AWS CLI would write. Its
+    /// refreshes go to `POST /v1/token` (`AWS_ENDPOINT_URL_SIGNIN`).
+    pub fn console_login(&self, user_arn: &str) -> crate::ConsoleLogin {
+        self.signin.login(user_arn)
+    }
+
+    /// What Sign-In's token endpoint did with each request, in order.
+    pub fn signin_outcomes(&self) -> Vec<crate::SigninOutcome> {
+        self.signin.outcomes()
     }
 
     /// The credentials issued with `access_key_id` (by the portal or by

@@ -228,6 +228,23 @@ impl Shared {
         Ok(issued)
     }
 
+    /// Credentials of the IAM user `user_arn` in `account_id`, for a
+    /// console session (Sign-In), recorded as every issued set is.
+    pub(crate) fn user_credentials(&self, account_id: &str, user_arn: &str) -> IssuedCredentials {
+        let mut inner = self.lock();
+        let sequence = inner.issued.len() as u64 + 1;
+        let name = user_arn.rsplit(':').next().unwrap_or(user_arn);
+        let mut issued = IssuedCredentials::generate(
+            account_id,
+            name,
+            sequence,
+            inner.config.credential_lifetime,
+        );
+        issued.user_arn = Some(user_arn.to_owned());
+        inner.issued.push(issued.clone());
+        issued
+    }
+
     pub(crate) fn list_accounts(
         &self,
         request: PageRequest<'_>,
