@@ -54,6 +54,10 @@ mod keyring;
 // Windows only: the Credential Manager, under wine.
 #[cfg(windows)]
 mod keyring_windows;
+// Windows only: cmd.exe runs the printed `cmd` line, and Windows itself the
+// PowerShell line's command line (the Unix shells' lines: eks, real_tools).
+#[cfg(windows)]
+mod kubeconfig_windows;
 mod login;
 mod network;
 mod profile_role;

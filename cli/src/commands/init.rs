@@ -10,6 +10,7 @@ use clap::Args;
 use ssocred_core::aws::discovery::RoleFilter;
 use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer, sanitise};
 use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::shell_line::{USER_SHELL, suggested};
 use ssocred_core::domain::sso_profile::{SsoProfile, without_user_info};
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
@@ -225,9 +226,11 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
             write_config(args, &paths, &session, &name, &entries, person)?;
             if !args.dry_run {
                 ssocred_core::stderr_line!(
-                    "ssocred: profile `{name}` uses {} in {}; try `ssocred -p {name} --sink json` or `aws sts get-caller-identity --profile {name}`",
+                    "ssocred: profile `{name}` uses {} in {}; try `{}` or `aws sts get-caller-identity --profile {}`",
                     role.role_name,
-                    role.account_id
+                    role.account_id,
+                    suggested(&["-p", &name, "--sink", "json"]),
+                    USER_SHELL.typed(&name)
                 );
             }
             Ok(())

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
+use ssocred_core::domain::shell_line::suggested;
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt::utc_z;
@@ -534,8 +535,8 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
         match r.check {
             Some(Check::Accepted) => out.push_str("  check: the portal accepts the token\n"),
             Some(Check::Rejected) => out.push_str(&format!(
-                "  check: the portal rejected the token; run `ssocred login -p {}`\n",
-                p.name
+                "  check: the portal rejected the token; run `{}`\n",
+                suggested(&["login", "-p", &p.name])
             )),
             None => {}
         }
@@ -560,8 +561,10 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
         }
         for gone in &r.missing {
             let line = format!(
-                "  profile {}: its credential_process program {} is gone; run `ssocred discover -p {}` again",
-                gone.profile, gone.program, p.name
+                "  profile {}: its credential_process program {} is gone; run `{}` again",
+                gone.profile,
+                gone.program,
+                suggested(&["discover", "-p", &p.name])
             );
             out.push_str(&visible(&line));
             out.push('\n');

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ssocred_core::Error;
+use ssocred_core::aws::portal::login_command;
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt::utc_z;
@@ -80,16 +81,19 @@ impl Event {
     fn message(&self, profile: &str, now: OffsetDateTime) -> String {
         match self {
             Event::Expiring { expires } => format!(
-                "the SSO login of profile {profile} expires in {} (at {}); run `ssocred login -p {profile}`",
+                "the SSO login of profile {profile} expires in {} (at {}); run `{}`",
                 short_duration((*expires - now).whole_seconds()),
-                utc_z(*expires)
+                utc_z(*expires),
+                login_command(profile)
             ),
             Event::Expired { expires: Some(at) } => format!(
-                "the SSO login of profile {profile} expired at {}; run `ssocred login -p {profile}`",
-                utc_z(*at)
+                "the SSO login of profile {profile} expired at {}; run `{}`",
+                utc_z(*at),
+                login_command(profile)
             ),
             Event::Expired { expires: None } => format!(
-                "profile {profile} has no valid SSO login; run `ssocred login -p {profile}`"
+                "profile {profile} has no valid SSO login; run `{}`",
+                login_command(profile)
             ),
             Event::Renewed { expires } => format!(
                 "the SSO login of profile {profile} was renewed; valid until {}",
@@ -104,9 +108,10 @@ impl Event {
                 )
             }
             Event::RefreshEnding { until } => format!(
-                "the SSO login of profile {profile} can renew itself for {} more (until {}); then run `ssocred login -p {profile}`",
+                "the SSO login of profile {profile} can renew itself for {} more (until {}); then run `{}`",
                 short_duration((*until - now).whole_seconds()),
-                utc_z(*until)
+                utc_z(*until),
+                login_command(profile)
             ),
         }
     }
