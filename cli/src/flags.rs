@@ -176,6 +176,13 @@ pub struct FlowFlags {
         conflicts_with = "device_code"
     )]
     pub redirect_port: Option<u16>,
+
+    /// Where the SSO token is kept: `file` (the AWS CLI's cache file, read
+    /// by the CLI and the SDKs), `keyring` (the OS credential store only)
+    /// or `both` [env: SSOCRED_TOKEN_STORE; config: [login] token_store;
+    /// default: file].
+    #[arg(long, value_name = "STORE", value_parser = ["file", "keyring", "both"])]
+    pub token_store: Option<String>,
 }
 
 // The console's browser (`ssocred console`, `config show`).

@@ -14,6 +14,7 @@ use ssocred_core::domain::network::{CaBundle, Network, Proxies, Trust};
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::login::console::{self, ConsoleSession};
+use ssocred_core::login::token_store::{TokenStore, TokenStoreKind};
 use ssocred_core::login::{LoginSettings, LoginTarget, OnExpiry, TokenPolicy};
 use ssocred_core::os::desktop::Desktop;
 use ssocred_core::pipeline::{
@@ -26,6 +27,7 @@ use ssocred_core::{Error, RoleArn, SinkContext};
 use crate::flags::{NetworkFlags, RoleFlags};
 use crate::settings::config_file::LoginMethod;
 use crate::settings::config_file::SettingsFile;
+use crate::settings::layer::TokenStoreSetting;
 use crate::settings::{self, Settings, Source};
 
 /// How long a login waits for the user.
@@ -147,12 +149,33 @@ pub fn endpoint(
     })
 }
 
-/// The login of `profile`, its OIDC client at the resolved endpoint.
+/// Where the settings keep the SSO token, the store opened (an OS
+/// credential store that cannot be reached is an error naming the setting).
+pub fn token_store(settings: &Settings) -> Result<TokenStore, Error> {
+    let setting = &settings.login.token_store;
+    let kind = match setting.value {
+        TokenStoreSetting::File => TokenStoreKind::File,
+        TokenStoreSetting::Keyring => TokenStoreKind::Keyring,
+        TokenStoreSetting::Both => TokenStoreKind::Both,
+    };
+    kind.open(
+        settings.login.keyring.value.as_deref(),
+        &format!(
+            "token_store = \"{}\", {}",
+            setting.value.as_str(),
+            setting.source
+        ),
+    )
+}
+
+/// The login of `profile`, its OIDC client at the resolved endpoint, its
+/// token kept in `store`.
 pub fn login_target(
     paths: &AwsPaths,
     files: &ProfileFiles,
     profile: &SsoProfile,
     network: &Network,
+    store: TokenStore,
 ) -> Result<LoginTarget, Error> {
     Ok(LoginTarget {
         profile: profile.clone(),
@@ -165,6 +188,7 @@ pub fn login_target(
             network.clone(),
         ),
         keep_in_memory: false,
+        store,
     })
 }
 
@@ -237,7 +261,10 @@ pub fn role_cache(settings: &Settings, paths: &AwsPaths) -> Option<RoleCache> {
     // and the refresh would come round again at once.
     let window = (u64::from(settings.cache.window_minutes.value) * 60)
         .max(settings.refresh_before.value.saturating_add(60));
-    settings.cache.enabled.value.then(|| {
+    // In keyring mode nothing of the login is kept on disk, role
+    // credentials included.
+    let on_disk = settings.login.token_store.value != TokenStoreSetting::Keyring;
+    (settings.cache.enabled.value && on_disk).then(|| {
         RoleCache::new(
             role_cache::default_dir(&paths.home),
             Duration::from_secs(window),
@@ -343,7 +370,7 @@ pub fn request(parts: RequestParts<'_>) -> Result<Request, Error> {
     )?;
     Ok(Request {
         chain,
-        login: login_target(paths, &files, &profile, &network)?,
+        login: login_target(paths, &files, &profile, &network, token_store(settings)?)?,
         token: token_policy(settings),
         cache: role_cache(settings, paths),
         portal: portal(paths, &profile, &network)?,

@@ -5,6 +5,7 @@
 
 use ssocred_core::Error;
 use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::shell_line::suggested;
 use ssocred_core::pipeline::{Chooser, Fetch, OneFetch, Picked, Plan, Request, Session, pick};
 use tokio::runtime::Runtime;
 
@@ -57,7 +58,8 @@ pub fn fetch(
     if matches!(plan, Plan::Unselected) && !person {
         let name = &request.profile.name;
         return Err(Error::Usage(format!(
-            "no role selected and no terminal for the interactive chooser: pass -r/--role-arn ARN, or --account ID --role NAME, or --all with --account/--role patterns, or set sso_account_id and sso_role_name in profile `{name}`; `ssocred list -p {name}` shows the roles you have"
+            "no role selected and no terminal for the interactive chooser: pass -r/--role-arn ARN, or --account ID --role NAME, or --all with --account/--role patterns, or set sso_account_id and sso_role_name in profile `{name}`; `{}` shows the roles you have",
+            suggested(&["list", "-p", name])
         )));
     }
     // The chooser and --all need the role listing, so the token is needed

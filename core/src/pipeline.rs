@@ -381,9 +381,10 @@ pub fn pick(
     let name = &profile.name;
     if !listed.iter().any(|e| filter.matches(e)) {
         return Err(Error::Usage(format!(
-            "no role of profile `{name}` matches {}{}; `ssocred list -p {name}` shows the roles you have",
+            "no role of profile `{name}` matches {}{}; `{}` shows the roles you have",
             filter.describe(),
             crate::domain::text::did_you_mean(&filter.near_roles(&listed)),
+            crate::domain::shell_line::suggested(&["list", "-p", name]),
         )));
     }
     let mut matches: Vec<RoleEntry> = listed.into_iter().filter(|e| filter.matches(e)).collect();

@@ -83,12 +83,17 @@ pub struct LoginStatus {
     pub refreshable_until: Option<OffsetDateTime>,
     /// What is wrong with an unusable file (never its contents).
     pub problem: Option<String>,
+    /// Where the token is kept: the file, or the OS keyring
+    /// (`[login] token_store`).
+    pub kept_in: String,
 }
 
-/// The login of `profile` at `now`, from `sso_cache_dir`.
+/// The login of `profile` at `now`, from `sso_cache_dir` or, in keyring
+/// mode, from the OS keyring (`store`).
 pub fn login_status(
     sso_cache_dir: &Path,
     profile: &SsoProfile,
+    store: &crate::login::token_store::TokenStore,
     now: OffsetDateTime,
     threshold: time::Duration,
 ) -> LoginStatus {
@@ -100,16 +105,25 @@ pub fn login_status(
         refreshable: false,
         refreshable_until: None,
         problem: None,
+        kept_in: store.describe(),
     };
-    let bytes = match crate::os::fs::read_bounded(
-        &status.token_file,
-        crate::os::fs::MAX_CACHE_FILE_BYTES,
-    ) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return status,
-        Err(e) => {
+    let read = match store.keyring() {
+        Some(_) => store.load("sso-token", &status.token_file),
+        None => match crate::os::fs::read_bounded(
+            &status.token_file,
+            crate::os::fs::MAX_CACHE_FILE_BYTES,
+        ) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let bytes = match read {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return status,
+        Err(problem) => {
             status.state = State::Unusable;
-            status.problem = Some(e.to_string());
+            status.problem = Some(problem);
             return status;
         }
     };

@@ -49,24 +49,35 @@ impl<'a> Terminal<'a> {
         let bin = env!("CARGO_BIN_EXE_ssocred");
         let line = format!("'{bin}' {args} > out; echo $? > rc");
         let _ = self.tmux_cmd().arg("kill-server").output();
-        let status = self
-            .tmux_cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "120",
-                "-y",
-                "40",
-            ])
-            .arg(line)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        // The server killed above may still be going away when the new one
+        // starts on the same socket ("server exited unexpectedly" on a
+        // loaded machine): a few tries, then the last error.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = self
+                .tmux_cmd()
+                .args([
+                    "-f",
+                    "/dev/null",
+                    "new-session",
+                    "-d",
+                    "-s",
+                    "t",
+                    "-x",
+                    "120",
+                    "-y",
+                    "40",
+                ])
+                .arg(&line)
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("tmux new-session failed: {last}");
     }
 
     fn screen(&self) -> String {

@@ -258,6 +258,8 @@ open_browser = true  # default\n\
 # redirect_port: none, a random port  # default\n\
 # browser: none, the system's  # default\n\
 auto_login = false  # default\n\
+token_store = \"file\"  # default\n\
+# keyring: none, the system's default store  # default\n\
 \n\
 [cache]\n\
 enabled = true  # default\n\

@@ -325,6 +325,8 @@ fn kubeconfig_prints_the_user_entry_and_the_kubectl_command() {
         "legacy",
         "-r",
         READ_ONLY_ARN,
+        "--shell",
+        "sh",
     ]));
     assert_eq!(
         out,
@@ -349,6 +351,8 @@ fn kubeconfig_prints_the_user_entry_and_the_kubectl_command() {
         "--exec-api-version",
         "v1",
         "--kubectl",
+        "--shell",
+        "sh",
     ]));
     assert_eq!(
         out,
@@ -357,6 +361,41 @@ fn kubeconfig_prints_the_user_entry_and_the_kubectl_command() {
         )
     );
     assert_eq!(w.emulator.count(Operation::GetRoleCredentials), 0);
+}
+
+/// Without --shell, the command is written for the system's shell: sh on
+/// Unix, PowerShell on Windows (`kubeconfig_windows` runs both Windows
+/// forms there).
+#[test]
+fn kubeconfig_writes_the_command_for_the_system_shell_by_default() {
+    let w = World::new();
+    let args = [
+        "kubeconfig",
+        "--cluster",
+        CLUSTER,
+        "-r",
+        READ_ONLY_ARN,
+        "--kubectl",
+    ];
+    let default = ok(&w.run(&args));
+    let system = if cfg!(windows) { "powershell" } else { "sh" };
+    assert_eq!(
+        default,
+        ok(&w.run(&[&args[..], &["--shell", system]].concat()))
+    );
+    let start = if cfg!(windows) {
+        "Start-Process -FilePath kubectl -ArgumentList 'config set-credentials "
+    } else {
+        "kubectl config set-credentials "
+    };
+    assert!(default.starts_with(start), "{default}");
+    let cmd = ok(&w.run(&[&args[..], &["--shell", "cmd"]].concat()));
+    assert_eq!(
+        cmd,
+        format!(
+            "kubectl config set-credentials ssocred-{CLUSTER} --exec-api-version={V1BETA1} --exec-command=ssocred --exec-arg=-r --exec-arg={READ_ONLY_ARN} --exec-arg=--sink --exec-arg=\\\"eks,cluster={CLUSTER}\\\"\n"
+        )
+    );
 }
 
 #[test]

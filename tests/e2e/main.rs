@@ -48,6 +48,16 @@ mod hostile;
 mod hostile_files;
 mod init;
 mod interop;
+// Linux only: the kernel keyring and the Secret Service.
+#[cfg(target_os = "linux")]
+mod keyring;
+// Windows only: the Credential Manager, under wine.
+#[cfg(windows)]
+mod keyring_windows;
+// Windows only: cmd.exe runs the printed `cmd` line, and Windows itself the
+// PowerShell line's command line (the Unix shells' lines: eks, real_tools).
+#[cfg(windows)]
+mod kubeconfig_windows;
 mod list_changes;
 mod login;
 mod network;

@@ -135,6 +135,7 @@ impl ShowArgs {
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
             redirect_port: self.flow.redirect_port,
+            token_store: self.flow.token_store.clone(),
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,
@@ -171,6 +172,7 @@ impl ShowArgs {
                 device_code: all.device_code,
                 no_browser: all.no_browser,
                 redirect_port: all.redirect_port,
+                token_store: all.token_store.clone(),
                 ..base
             },
             ForCommand::Discover => Flags {
@@ -178,6 +180,7 @@ impl ShowArgs {
                 device_code: all.device_code,
                 no_browser: all.no_browser,
                 redirect_port: all.redirect_port,
+                token_store: all.token_store.clone(),
                 ..base
             },
             ForCommand::Logout => base,

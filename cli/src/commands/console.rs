@@ -7,6 +7,7 @@
 use clap::Args;
 use ssocred_core::domain::naming::DEFAULT_TEMPLATE;
 use ssocred_core::domain::network::{CaBundle, Network, Proxies, Trust};
+use ssocred_core::domain::shell_line::suggested;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::{CredentialSet, Error, RoleArn, SecretString, SinkSpec, sink};
@@ -166,9 +167,10 @@ fn environment_set(paths: &AwsPaths) -> Result<CredentialSet, Error> {
                 ),
                 _ => {
                     return Err(Error::Usage(format!(
-                        "--from-env: profile `{profile}` (AWS_PROFILE) holds no aws_access_key_id and aws_secret_access_key in {} or {}; for an SSO profile use `ssocred console -p {profile} -r ARN`",
+                        "--from-env: profile `{profile}` (AWS_PROFILE) holds no aws_access_key_id and aws_secret_access_key in {} or {}; for an SSO profile use `{} -r ARN`",
                         paths.config.display(),
-                        paths.credentials.display()
+                        paths.credentials.display(),
+                        suggested(&["console", "-p", &profile])
                     )));
                 }
             }

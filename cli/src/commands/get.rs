@@ -122,6 +122,7 @@ impl GetArgs {
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
             redirect_port: self.flow.redirect_port,
+            token_store: self.flow.token_store.clone(),
             no_cache: self.cache.no_cache,
             cache_window: self.cache.cache_window,
             refresh_before: self.refresh.refresh_before,

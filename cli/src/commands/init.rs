@@ -10,6 +10,7 @@ use clap::Args;
 use ssocred_core::aws::discovery::RoleFilter;
 use ssocred_core::domain::naming::{DEFAULT_TEMPLATE, ProfileNamer, sanitise};
 use ssocred_core::domain::role::RoleEntry;
+use ssocred_core::domain::shell_line::{USER_SHELL, suggested};
 use ssocred_core::domain::sso_profile::{SsoProfile, without_user_info};
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::login::{self, OnExpiry, TokenPolicy};
@@ -109,6 +110,7 @@ impl InitArgs {
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
             redirect_port: self.flow.redirect_port,
+            token_store: self.flow.token_store.clone(),
             ..Flags::default()
         }
     }
@@ -224,9 +226,11 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
             write_config(args, &paths, &session, &name, &entries, person)?;
             if !args.dry_run {
                 ssocred_core::stderr_line!(
-                    "ssocred: profile `{name}` uses {} in {}; try `ssocred -p {name} --sink json` or `aws sts get-caller-identity --profile {name}`",
+                    "ssocred: profile `{name}` uses {} in {}; try `{}` or `aws sts get-caller-identity --profile {}`",
                     role.role_name,
-                    role.account_id
+                    role.account_id,
+                    suggested(&["-p", &name, "--sink", "json"]),
+                    USER_SHELL.typed(&name)
                 );
             }
             Ok(())
@@ -345,7 +349,8 @@ fn login_request(
 ) -> Result<Request, Error> {
     let network = request::network(&args.network, paths, files, &sso.name)?;
     let defaults = crate::flags::TokenFlags::default();
-    let mut login = request::login_target(paths, files, sso, &network)?;
+    let mut login =
+        request::login_target(paths, files, sso, &network, request::token_store(settings)?)?;
     // A dry run writes nothing under ~/.aws, the token cache included.
     login.keep_in_memory = args.dry_run;
     Ok(Request {

@@ -1,13 +1,14 @@
 //! `ssocred kubeconfig --cluster NAME -p P [-r ARN]`: the kubeconfig `users[]`
 //! entry whose exec plugin runs ssocred with the `eks` sink, and the
-//! `kubectl config set-credentials` command that installs it. The cluster
+//! `kubectl config set-credentials` command that installs it, written for
+//! the shell `--shell` names (default: the system's, sh or PowerShell). The cluster
 //! entry (endpoint and CA) is left to `aws eks update-kubeconfig`. Without
 //! a role flag, the profile must name its own role (`sso_account_id` and
 //! `sso_role_name`), which each run then reads, as `--sink` does.
 
 use clap::{Args, ValueEnum};
 use ssocred_core::Error;
-use ssocred_core::domain::shell::sh_quote;
+use ssocred_core::domain::shell_line::{LineShell, USER_SHELL};
 use ssocred_core::sink::{SinkContext, SinkSpec, validate};
 
 use crate::flags::{AssumeFlags, ProfileFlag, RoleFlags};
@@ -48,6 +49,33 @@ pub struct KubeconfigArgs {
     /// Print only the `kubectl config set-credentials` command.
     #[arg(long)]
     pub kubectl: bool,
+
+    /// The shell the kubectl command is written for (default: sh, or
+    /// powershell on Windows).
+    #[arg(long, value_enum, value_name = "SHELL")]
+    pub shell: Option<KubectlShell>,
+}
+
+/// The shells the kubectl command can be written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KubectlShell {
+    /// POSIX sh, bash, zsh.
+    Sh,
+    /// Windows cmd.exe.
+    Cmd,
+    /// Windows PowerShell 5.1 and PowerShell 7.
+    Powershell,
+}
+
+impl KubectlShell {
+    fn line_shell(shell: Option<KubectlShell>) -> LineShell {
+        match shell {
+            None => USER_SHELL,
+            Some(KubectlShell::Sh) => LineShell::Sh,
+            Some(KubectlShell::Cmd) => LineShell::Cmd,
+            Some(KubectlShell::Powershell) => LineShell::PowerShell,
+        }
+    }
 }
 
 /// The ExecCredential versions kubectl speaks.
@@ -96,7 +124,7 @@ pub fn run(args: &KubeconfigArgs) -> Result<(), Error> {
             "--user `{user}`: a kubeconfig user name must not be empty or start with `-`"
         )));
     }
-    let kubectl = kubectl_command(args, &user, &exec_args);
+    let kubectl = kubectl_command(args, &user, &exec_args)?;
     let text = if args.kubectl {
         format!("{kubectl}\n")
     } else {
@@ -219,19 +247,6 @@ fn users_yaml(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> String
     )
 }
 
-/// `word` for POSIX sh: as is when nothing in it is special, else quoted.
-fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+%".contains(&b));
-    if plain {
-        word.to_owned()
-    } else {
-        sh_quote(word)
-    }
-}
-
 /// One value of kubectl's `--exec-arg`, a string-slice flag that reads each
 /// value as a CSV record: `a,b` would become two arguments and a bare `"`
 /// is a parse error, so anything but a plain word is one quoted CSV field
@@ -249,22 +264,37 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-fn kubectl_command(args: &KubeconfigArgs, user: &str, exec_args: &[String]) -> String {
+/// The command for the chosen shell, or a usage error saying why that
+/// shell cannot hold one of the values.
+fn kubectl_command(
+    args: &KubeconfigArgs,
+    user: &str,
+    exec_args: &[String],
+) -> Result<String, Error> {
     let mut words = vec![
-        "kubectl".to_owned(),
         "config".to_owned(),
         "set-credentials".to_owned(),
-        shell_word(user),
+        user.to_owned(),
         format!("--exec-api-version={}", args.exec_api_version.api_version()),
-        shell_word(&format!("--exec-command={}", args.command)),
+        format!("--exec-command={}", args.command),
     ];
     for arg in exec_args {
-        words.push(shell_word(&format!("--exec-arg={}", csv_field(arg))));
+        words.push(format!("--exec-arg={}", csv_field(arg)));
     }
     // v1beta1 defaults to IfAvailable, and kubectl before 1.23 has no such
     // flag: only v1, which requires the field, names it.
     if args.exec_api_version == ExecApi::V1 {
         words.push(format!("--exec-interactive-mode={INTERACTIVE_MODE}"));
     }
-    words.join(" ")
+    let shell = KubectlShell::line_shell(args.shell);
+    shell.line("kubectl", &words).map_err(|why| {
+        let name = match shell {
+            LineShell::Sh => "sh",
+            LineShell::Cmd => "cmd",
+            LineShell::PowerShell => "powershell",
+        };
+        Error::Usage(format!(
+            "--shell {name}: a value cannot be written into the kubectl command ({why}); the YAML entry (without --kubectl) holds any value"
+        ))
+    })
 }

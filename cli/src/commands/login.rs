@@ -77,6 +77,7 @@ impl LoginArgs {
             device_code: self.flow.device_code,
             no_browser: self.flow.no_browser,
             redirect_port: self.flow.redirect_port,
+            token_store: self.flow.token_store.clone(),
             ..Flags::default()
         }
     }
@@ -116,7 +117,13 @@ pub fn run(args: &LoginArgs) -> Result<(), Error> {
     }
     let (files, profile) = request::sso_profile(&settings, &paths)?;
     let network = request::network(&args.network, &paths, &files, &profile.name)?;
-    let target = request::login_target(&paths, &files, &profile, &network)?;
+    let target = request::login_target(
+        &paths,
+        &files,
+        &profile,
+        &network,
+        request::token_store(&settings)?,
+    )?;
     let login_settings = args.login_settings(&settings);
     let pkce = login_settings.uses_pkce(&profile)?;
     if args.verbose.verbose {
@@ -225,7 +232,13 @@ fn run_all(args: &LoginArgs, settings: &Settings, paths: &AwsPaths) -> Result<()
                 profile.name
             );
             let network = request::network(&args.network, paths, &files, &profile.name)?;
-            let target = request::login_target(paths, &files, &profile, &network)?;
+            let target = request::login_target(
+                paths,
+                &files,
+                &profile,
+                &network,
+                request::token_store(settings)?,
+            )?;
             let mut stderr = std::io::stderr();
             rt.block_on(login::obtain_token(&target, &policy, &mut stderr))?;
             Ok(())

@@ -44,7 +44,13 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
     }
     let (files, profile) = request::sso_profile(&settings, &paths)?;
     let network = request::network(&args.network, &paths, &files, &profile.name)?;
-    let target = request::login_target(&paths, &files, &profile, &network)?;
+    let target = request::login_target(
+        &paths,
+        &files,
+        &profile,
+        &network,
+        request::token_store(&settings)?,
+    )?;
     let portal = request::portal(&paths, &profile, &network)?;
     let outcome = runtime()?.block_on(login::logout(&target, &portal, LOGIN_TIMEOUT))?;
     // Role credentials obtained with the token die with it. The AWS CLI's
@@ -87,17 +93,19 @@ pub fn run(args: &LogoutArgs) -> Result<(), Error> {
             ecr_cache.dir().display()
         );
     }
-    match &outcome.removed {
-        Some(path) => ssocred_core::stderr_line!(
-            "Logged out of profile `{}`: removed {}",
+    if outcome.removed.is_empty() {
+        ssocred_core::stderr_line!(
+            "Profile `{}` was not logged in (no token in {}; token file {}).",
             profile.name,
-            path.display()
-        ),
-        None => ssocred_core::stderr_line!(
-            "Profile `{}` was not logged in (no token file {}).",
-            profile.name,
+            target.store.describe(),
             target.token_path().display()
-        ),
+        );
+    } else {
+        ssocred_core::stderr_line!(
+            "Logged out of profile `{}`: removed the token from {}",
+            profile.name,
+            outcome.removed.join(" and ")
+        );
     }
     match outcome.portal_error {
         None => Ok(()),

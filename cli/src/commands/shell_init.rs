@@ -48,3 +48,28 @@ pub fn script(shell: InitShell) -> &'static str {
 pub fn run(args: &ShellInitArgs) -> Result<(), Error> {
     write_stdout(script(args.shell).as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PowerShell function is what docs/shell.md describes: the line
+    /// for `$PROFILE`, `use` and `unuse` run with the session's `$PID` and
+    /// their output evaluated, every other subcommand passed through.
+    #[test]
+    fn the_powershell_function_is_the_documented_one() {
+        let script = script(InitShell::Powershell);
+        let docs = include_str!("../../../docs/shell.md");
+        let rc_line = "ssocred shell-init powershell | Out-String | Invoke-Expression";
+        assert!(docs.contains(&rc_line.replace('|', "\\|")), "docs/shell.md");
+        assert!(script.contains(&format!("# Add to $PROFILE: {rc_line}")));
+        assert!(script.contains("function ssocred {"));
+        assert!(script.contains("$args[0] -eq 'use' -or $args[0] -eq 'unuse'"));
+        assert!(script.contains("--shell powershell --shell-pid $PID @rest"));
+        assert!(script.contains("Invoke-Expression ($out -join \"`n\")"));
+        // A failed `use` is not evaluated; everything else runs as is.
+        assert!(script.contains("if ($LASTEXITCODE -ne 0) { return }"));
+        assert!(script.contains("& $ssocredExe @args"));
+        assert!(docs.contains("| PowerShell | `$PID` |"));
+    }
+}

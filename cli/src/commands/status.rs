@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
+use ssocred_core::domain::shell_line::suggested;
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt::utc_z;
@@ -197,6 +198,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         watch::run(&watch::WatchSettings {
             profiles: targets.into_iter().map(|t| t.profile).collect(),
             cache_dir: paths.sso_cache_dir(),
+            store: request::token_store(&settings)?,
             threshold,
             interval: std::time::Duration::from_secs(settings.watch.interval.value),
             notify_command: settings.watch.notify_command.value.clone(),
@@ -213,6 +215,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
         asked,
         role_dir: role_cache::default_dir(&paths.home),
         sso_cache_dir: paths.sso_cache_dir(),
+        store: request::token_store(&settings)?,
         now,
         threshold,
         // A shell's prompt reads only the profile's own sections.
@@ -346,6 +349,8 @@ struct Scope<'a> {
     asked: Option<RoleArn>,
     role_dir: std::path::PathBuf,
     sso_cache_dir: std::path::PathBuf,
+    /// Where the tokens are kept.
+    store: ssocred_core::login::token_store::TokenStore,
     now: OffsetDateTime,
     threshold: time::Duration,
     prompt_one: bool,
@@ -362,7 +367,13 @@ impl Scope<'_> {
     /// `all_roles` the roles the login's other profiles name.
     fn report(&self, target: Target) -> Report {
         let Target { profile, members } = target;
-        let login = status::login_status(&self.sso_cache_dir, &profile, self.now, self.threshold);
+        let login = status::login_status(
+            &self.sso_cache_dir,
+            &profile,
+            &self.store,
+            self.now,
+            self.threshold,
+        );
         let mut named: Vec<NamedRole> = Vec::new();
         let mut missing = Vec::new();
         // The chain of the settings applies to the role the command
@@ -516,15 +527,16 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
         } else {
             "not refreshable"
         };
-        out.push_str(&format!(
-            "  login: {line}; {refresh} ({})\n",
-            r.login.token_file.display()
-        ));
+        let kept = match r.login.kept_in.as_str() {
+            "the AWS CLI's cache file" => r.login.token_file.display().to_string(),
+            other => other.to_owned(),
+        };
+        out.push_str(&format!("  login: {line}; {refresh} ({kept})\n"));
         match r.check {
             Some(Check::Accepted) => out.push_str("  check: the portal accepts the token\n"),
             Some(Check::Rejected) => out.push_str(&format!(
-                "  check: the portal rejected the token; run `ssocred login -p {}`\n",
-                p.name
+                "  check: the portal rejected the token; run `{}`\n",
+                suggested(&["login", "-p", &p.name])
             )),
             None => {}
         }
@@ -549,8 +561,10 @@ fn human(reports: &[Report], now: OffsetDateTime) -> String {
         }
         for gone in &r.missing {
             let line = format!(
-                "  profile {}: its credential_process program {} is gone; run `ssocred discover -p {}` again",
-                gone.profile, gone.program, p.name
+                "  profile {}: its credential_process program {} is gone; run `{}` again",
+                gone.profile,
+                gone.program,
+                suggested(&["discover", "-p", &p.name])
             );
             out.push_str(&visible(&line));
             out.push('\n');
@@ -594,6 +608,8 @@ struct JsonLogin<'a> {
     refreshable: bool,
     check: Option<&'static str>,
     token_file: String,
+    /// Where the token is kept (`[login] token_store`).
+    kept_in: &'a str,
     problem: Option<&'a str>,
 }
 
@@ -633,6 +649,7 @@ fn json(reports: &[Report], now: OffsetDateTime, threshold: u32, worst: State) -
                         Check::Rejected => "rejected",
                     }),
                     token_file: r.login.token_file.display().to_string(),
+                    kept_in: &r.login.kept_in,
                     problem: r.login.problem.as_deref(),
                 },
                 roles: r

@@ -205,6 +205,15 @@ pub const LOGIN_AUTO: Key = key(
     Some("--auto-login"),
     &["SSOCRED_AUTO_LOGIN"],
 );
+/// `[login] token_store`.
+pub const LOGIN_TOKEN_STORE: Key = key(
+    "login.token_store",
+    Some("--token-store"),
+    &["SSOCRED_TOKEN_STORE"],
+);
+/// `[login] keyring`.
+pub const LOGIN_KEYRING: Key =
+    key("login.keyring", None, &["SSOCRED_KEYRING"]).or_none("the system's default store");
 /// `[cache] enabled`.
 pub const CACHE_ENABLED: Key = key("cache.enabled", Some("--no-cache"), &["SSOCRED_NO_CACHE"]);
 /// `[cache] window_minutes`.
@@ -246,6 +255,8 @@ pub const KEYS: &[&Key] = &[
     &LOGIN_REDIRECT_PORT,
     &LOGIN_BROWSER,
     &LOGIN_AUTO,
+    &LOGIN_TOKEN_STORE,
+    &LOGIN_KEYRING,
     &CACHE_ENABLED,
     &CACHE_WINDOW,
     &STATUS_NOTIFY,
@@ -349,10 +360,24 @@ impl Layer {
                 })
             })
             .transpose()?;
+        let token_store = var(&LOGIN_TOKEN_STORE)
+            .map(|(name, v)| {
+                TokenStoreSetting::from_name(&v).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "environment {name}={v}: expected one of {}",
+                        TokenStoreSetting::ALL
+                            .map(TokenStoreSetting::as_str)
+                            .join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
         let login = Login {
             method,
             open_browser: flag(&LOGIN_OPEN_BROWSER)?.map(|no| !no),
             auto_login: flag(&LOGIN_AUTO)?,
+            token_store,
+            keyring: var(&LOGIN_KEYRING).map(|(_, v)| v),
             ..Login::default()
         };
         let cache = Cache {
@@ -584,6 +609,48 @@ pub struct Login {
     /// Log in when the login has expired even without a terminal (from a
     /// `credential_process` line, say).
     pub auto_login: Option<bool>,
+    /// Where the SSO token is kept: `file`, `keyring` or `both`.
+    pub token_store: Option<TokenStoreSetting>,
+    /// The OS credential store of `keyring` and `both` (else the
+    /// system's default).
+    pub keyring: Option<String>,
+}
+
+/// Where the SSO token and registration are kept (docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenStoreSetting {
+    /// The AWS CLI's cache files.
+    File,
+    /// The OS credential store only.
+    Keyring,
+    /// The OS credential store and the files.
+    Both,
+}
+
+impl TokenStoreSetting {
+    /// Every value.
+    pub const ALL: [TokenStoreSetting; 3] = [
+        TokenStoreSetting::File,
+        TokenStoreSetting::Keyring,
+        TokenStoreSetting::Both,
+    ];
+
+    /// The value a name stands for.
+    pub fn from_name(name: &str) -> Option<TokenStoreSetting> {
+        TokenStoreSetting::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+    }
+
+    /// The name used in files, flags and variables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStoreSetting::File => "file",
+            TokenStoreSetting::Keyring => "keyring",
+            TokenStoreSetting::Both => "both",
+        }
+    }
 }
 
 /// The login flows.
@@ -646,6 +713,8 @@ open_browser = true
 redirect_port = 1
 browser = "b"
 auto_login = true
+token_store = "both"
+keyring = "keyutils"
 [cache]
 enabled = true
 window_minutes = 1

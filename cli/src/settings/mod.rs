@@ -147,6 +147,9 @@ pub struct Flags {
     pub no_browser: bool,
     /// `--redirect-port`.
     pub redirect_port: Option<u16>,
+    /// `--token-store` (clap allows only the names of
+    /// [`layer::TokenStoreSetting`]).
+    pub token_store: Option<String>,
     /// `--no-cache`.
     pub no_cache: bool,
     /// `--cache-window`.
@@ -181,6 +184,7 @@ impl Flags {
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
             redirect_port: f.flow.redirect_port,
+            token_store: f.flow.token_store.clone(),
             token: f.token.clone(),
             network: f.network.clone(),
             verbose: f.verbose.verbose,
@@ -202,6 +206,7 @@ impl Flags {
             device_code: f.flow.device_code,
             no_browser: f.flow.no_browser,
             redirect_port: f.flow.redirect_port,
+            token_store: f.flow.token_store.clone(),
             no_cache: f.cache.no_cache,
             cache_window: f.cache.cache_window,
             refresh_before: f.refresh.refresh_before,
@@ -231,6 +236,11 @@ impl Flags {
             redirect_port: self.redirect_port,
             auto_login: some(self.token.auto_login).map(|()| true),
             browser: None,
+            token_store: self
+                .token_store
+                .as_deref()
+                .and_then(layer::TokenStoreSetting::from_name),
+            keyring: None,
         };
         let cache = layer::Cache {
             enabled: some(self.no_cache).map(|()| false),

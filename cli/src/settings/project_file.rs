@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssocred_core::domain::command_line::COMMAND_LINE_RULES;
+use ssocred_core::domain::shell_line::suggested;
 use ssocred_core::os::fs::TargetFile;
 use ssocred_core::{Error, domain::hop::Hop};
 
@@ -429,9 +429,9 @@ pub fn for_reading(
     }
     if !quiet {
         ssocred_core::stderr_line!(
-            "ssocred: project file {} is not trusted (new, or changed since it was trusted), so its settings are not used; review it, then run `ssocred trust {}`",
+            "ssocred: project file {} is not trusted (new, or changed since it was trusted), so its settings are not used; review it, then run `{}`",
             file.path.display(),
-            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+            suggested(&["trust", &file.path.to_string_lossy()])
         );
     }
     Ok(None)
@@ -454,9 +454,9 @@ pub fn for_run(
     }
     let untrusted = || {
         Error::Usage(format!(
-            "{} is not trusted (it is new, or changed since it was trusted); review it, then run `ssocred trust {}`",
+            "{} is not trusted (it is new, or changed since it was trusted); review it, then run `{}`",
             file.path.display(),
-            COMMAND_LINE_RULES.typed(&file.path.to_string_lossy())
+            suggested(&["trust", &file.path.to_string_lossy()])
         ))
     };
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

@@ -36,6 +36,11 @@ pub struct LoginSettings {
     pub browser: Sourced<Option<String>>,
     /// Whether a run without a terminal may log in.
     pub auto_login: Sourced<bool>,
+    /// Where the SSO token is kept.
+    pub token_store: Sourced<layer::TokenStoreSetting>,
+    /// The OS credential store of `keyring` and `both`; `None` for the
+    /// system's default.
+    pub keyring: Sourced<Option<String>>,
 }
 
 impl LoginSettings {
@@ -69,6 +74,12 @@ impl LoginSettings {
             redirect_port,
             browser: optional(stack, &layer::LOGIN_BROWSER, |l| login(l)?.browser),
             auto_login: stack.get_or(&layer::LOGIN_AUTO, |l| login(l)?.auto_login, false),
+            token_store: stack.get_or(
+                &layer::LOGIN_TOKEN_STORE,
+                |l| login(l)?.token_store,
+                layer::TokenStoreSetting::File,
+            ),
+            keyring: optional(stack, &layer::LOGIN_KEYRING, |l| login(l)?.keyring),
         })
     }
 }

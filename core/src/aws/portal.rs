@@ -279,5 +279,5 @@ fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bo
 
 /// The command that logs profile `profile` in.
 pub fn login_command(profile: &str) -> String {
-    format!("ssocred login -p {profile}")
+    crate::domain::shell_line::suggested(&["login", "-p", profile])
 }

@@ -43,7 +43,7 @@ pub const COMMAND_LINE_RULES: Rules = if crate::os::process::CMD_SHELL {
 
 /// Why a word cannot be written into a `credential_process` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unwritable(&'static str);
+pub struct Unwritable(pub(crate) &'static str);
 
 impl fmt::Display for Unwritable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,24 +89,6 @@ impl Rules {
                 Ok(comment_proof(&format!("'{word}'"), '\''))
             }
             Rules::Windows => bare_windows(word, "=,").map(str::to_owned),
-        }
-    }
-
-    /// `word` as the user would type it at this system's usual shell, for
-    /// a command ssocred suggests: bare when it holds only safe characters,
-    /// else in single quotes for `sh` (a quote as `'\''`), or in double
-    /// quotes on Windows, which `cmd` and PowerShell both read (a path there
-    /// holds no `"`).
-    pub fn typed(self, word: &str) -> String {
-        let plain = |c: char| {
-            c.is_alphanumeric() || "-_./:@+=,~".contains(c) || (self == Rules::Windows && c == '\\')
-        };
-        if !word.is_empty() && word.chars().all(plain) {
-            return word.to_owned();
-        }
-        match self {
-            Rules::Posix => crate::domain::shell::sh_quote(word),
-            Rules::Windows => format!("\"{word}\""),
         }
     }
 

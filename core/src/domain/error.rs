@@ -68,7 +68,8 @@ pub enum Error {
     },
     /// The portal says the role is not assigned to this login.
     #[error(
-        "role `{role_name}` in account {account_id} is not assigned to SSO profile `{profile}`; run `ssocred list -p {profile}` to see the roles you have"
+        "role `{role_name}` in account {account_id} is not assigned to SSO profile `{profile}`; run `{}` to see the roles you have",
+        crate::domain::shell_line::suggested(&["list", "-p", .profile.as_str()])
     )]
     RoleNotAssigned {
         /// The account asked for.

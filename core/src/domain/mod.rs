@@ -16,6 +16,7 @@ pub mod naming;
 pub mod network;
 pub mod role;
 pub mod shell;
+pub mod shell_line;
 pub mod sink_error;
 pub mod sso_profile;
 pub mod text;

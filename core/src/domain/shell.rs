@@ -62,9 +62,11 @@ fn fish_quote(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
-/// PowerShell single quotes: a quote is doubled. PowerShell also treats the
-/// typographic single quotes as quote characters, so they are doubled too.
-fn powershell_quote(value: &str) -> String {
+/// PowerShell single quotes: nothing inside is expanded (`$`, backticks,
+/// double quotes and line breaks are kept), and a quote is doubled.
+/// PowerShell also treats the typographic single quotes as quote
+/// characters, so they are doubled too.
+pub fn powershell_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {

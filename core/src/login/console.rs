@@ -85,7 +85,7 @@ pub fn cache_file_in(dir: &Path, login_session: &str) -> PathBuf {
 impl ConsoleSession {
     /// The command that signs this session in again.
     pub fn login_command(&self) -> String {
-        format!("ssocred login -p {}", self.profile)
+        crate::aws::portal::login_command(&self.profile)
     }
 
     /// The session's credentials, refreshed through Sign-In when they are

@@ -449,7 +449,7 @@ fn failed(sign: &SignIn<'_>, why: &str) -> Error {
             "sign-in of the console session of profile `{}` failed: {why}",
             visible(sign.profile)
         ),
-        login_command: format!("ssocred login -p {}", sign.profile),
+        login_command: crate::aws::portal::login_command(sign.profile),
     }
 }
 

@@ -4,7 +4,6 @@
 //! processes; and logout.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -242,7 +241,7 @@ fn say_why_login(
 fn read_token(target: &LoginTarget) -> (Option<TokenFile>, Option<String>) {
     let path = target.token_path();
     let key = target.profile.token_cache_key();
-    match sso_cache::read_optional(&path) {
+    match target.store.load("sso-token", &path) {
         Ok(Some(bytes)) => match TokenFile::parse(&bytes) {
             Ok(file) if file.expiry().is_some() => (Some(file), None),
             Ok(file) => (
@@ -351,8 +350,8 @@ fn run_login_command(target: &LoginTarget, template: &str) -> Result<(), Error> 
 /// What [`logout`] did.
 #[derive(Debug)]
 pub struct LogoutOutcome {
-    /// The token file removed, if there was one.
-    pub removed: Option<PathBuf>,
+    /// Where the token was removed from: the OS keyring, the file.
+    pub removed: Vec<String>,
     /// Why the portal's Logout could not be called or failed, if it did.
     pub portal_error: Option<Error>,
 }
@@ -374,13 +373,16 @@ pub async fn logout(
         Some(file) => portal.logout(&file.access_token).await.err(),
         None => None,
     };
-    let removed = match std::fs::remove_file(&path) {
-        Ok(()) => Some(path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(file_error(&path, "cannot remove the SSO token file", &e));
-        }
-    };
+    let removed = target.store.remove("sso-token", &path)?;
+    // A registration is reused by the next login; in the keyring it goes
+    // with the token, so nothing of this login stays there.
+    if let Some(k) = target.store.keyring() {
+        let item = super::token_store::item_name("sso-registration", &target.registration_path());
+        k.delete(&item).map_err(|e| Error::Output {
+            target: "the OS credential store ([login] token_store)".to_owned(),
+            message: e.0,
+        })?;
+    }
     Ok(LogoutOutcome {
         removed,
         portal_error,

@@ -19,7 +19,6 @@ use crate::domain::sso_profile::SsoProfile;
 use crate::domain::text::visible;
 use crate::domain::time_fmt;
 use crate::os::desktop::{self, Desktop};
-use crate::os::fs::write_atomic;
 use crate::os::page::Page;
 use sso_cache::{RegistrationFile, TokenFile};
 
@@ -28,6 +27,7 @@ pub mod console;
 pub mod console_sign_in;
 mod lifecycle;
 pub mod sso_cache;
+pub mod token_store;
 
 pub use lifecycle::{
     LogoutOutcome, OnExpiry, TokenPolicy, expand_command, logout, obtain_token, refresh,
@@ -65,6 +65,8 @@ pub struct LoginTarget {
     /// refresh writes nothing to the cache (`init --dry-run`, which writes
     /// nothing under ~/.aws).
     pub keep_in_memory: bool,
+    /// Where the token and the registration are kept (`[login] token_store`).
+    pub store: token_store::TokenStore,
 }
 
 impl LoginTarget {
@@ -215,8 +217,9 @@ fn write_token(target: &LoginTarget, file: &TokenFile) -> Result<(), Error> {
         return Ok(());
     }
     let path = target.token_path();
-    write_atomic(&path, &file.to_json())
-        .map_err(|e| file_error(&path, "cannot write the SSO token cache", &e))
+    target
+        .store
+        .save("sso-token", &path, &file.to_json(), "SSO token cache")
 }
 
 /// A cache or lock file that cannot be written: the "output" failure class.
@@ -232,7 +235,9 @@ pub fn file_error(path: &Path, what: &str, err: &std::io::Error) -> Error {
 async fn registration(target: &LoginTarget, pkce: bool) -> Result<RegistrationFile, Error> {
     let path = target.registration_path();
     let now = OffsetDateTime::now_utc();
-    let cached = sso_cache::read_optional(&path)
+    let cached = target
+        .store
+        .load("sso-registration", &path)
         .ok()
         .flatten()
         .and_then(|bytes| serde_json::from_slice::<RegistrationFile>(&bytes).ok())
@@ -280,8 +285,12 @@ async fn registration(target: &LoginTarget, pkce: bool) -> Result<RegistrationFi
         other: Default::default(),
     };
     if !target.keep_in_memory {
-        write_atomic(&path, &file.to_json())
-            .map_err(|e| file_error(&path, "cannot write the SSO registration cache", &e))?;
+        target.store.save(
+            "sso-registration",
+            &path,
+            &file.to_json(),
+            "SSO registration cache",
+        )?;
     }
     Ok(file)
 }
@@ -724,6 +733,7 @@ mod tests {
                 crate::domain::network::Network::default(),
             ),
             keep_in_memory: false,
+            store: token_store::TokenStore::File,
         }
     }
 

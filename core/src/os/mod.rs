@@ -12,6 +12,9 @@
 //! - [`limits`]: resource limits.
 //! - [`helper_link`]: installing `docker-credential-ssocred`.
 //! - [`browser`]: how a URL is opened, and whether a desktop can show it.
+//! - [`keyring`]: the OS credential stores tokens may be kept in; [`secrets`]
+//!   reads and writes them, in pieces where a store caps a value's size,
+//!   never waiting on a store that cannot answer.
 //! - [`dirs`]: the home directory and ssocred's config, cache, state and
 //!   runtime directories, over each system's conventions (`paths`).
 //! - [`fs`]: safe file writes (temp file, fsync, rename, sidecar locks)
@@ -39,7 +42,7 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
-pub use imp::{browser, file, helper_link, limits, process};
+pub use imp::{browser, file, helper_link, keyring, limits, process};
 // The systems' directory conventions, reached through `dirs` alone.
 use imp::paths;
 
@@ -48,6 +51,7 @@ pub mod dirs;
 pub mod fs;
 pub mod own_path;
 pub mod page;
+pub mod secrets;
 pub mod stderr;
 
 /// Signal (or console-event) handlers could not be installed; the message

@@ -549,6 +549,42 @@ pub mod helper_link {
     }
 }
 
+/// The OS credential stores tokens may be kept in (`[login] token_store`;
+/// docs/security.md): on Linux the Secret Service over D-Bus (a desktop's
+/// GNOME Keyring or KWallet) and the kernel keyring (keyutils, for
+/// machines without a desktop); on macOS the login Keychain.
+pub mod keyring {
+    use std::sync::Arc;
+
+    use keyring_core::CredentialStore;
+
+    /// This system's stores, its default first.
+    #[cfg(target_os = "linux")]
+    pub const STORES: &[&str] = &["secret-service", "keyutils"];
+    /// This system's stores, its default first.
+    #[cfg(target_os = "macos")]
+    pub const STORES: &[&str] = &["keychain"];
+    /// This system's stores, its default first.
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    pub const STORES: &[&str] = &[];
+
+    /// Opens store `name`, one of [`STORES`].
+    pub fn open(name: &str) -> Result<Arc<CredentialStore>, keyring_core::Error> {
+        match name {
+            #[cfg(target_os = "linux")]
+            "secret-service" => Ok(dbus_secret_service_keyring_store::Store::new()?),
+            #[cfg(target_os = "linux")]
+            "keyutils" => Ok(linux_keyutils_keyring_store::Store::new()?),
+            #[cfg(target_os = "macos")]
+            "keychain" => Ok(apple_native_keyring_store::keychain::Store::new()?),
+            other => Err(keyring_core::Error::Invalid(
+                "store".to_owned(),
+                format!("no store `{other}` on this system"),
+            )),
+        }
+    }
+}
+
 /// Opening a URL in the desktop's browser.
 pub mod browser {
     /// The command that opens a URL given as its last argument: `open` on

@@ -576,6 +576,29 @@ pub mod helper_link {
     }
 }
 
+/// The OS credential store tokens may be kept in (`[login] token_store`;
+/// docs/security.md): the Credential Manager (generic credentials of the
+/// user, at most 2,560 bytes each: `os::secrets` splits longer values).
+pub mod keyring {
+    use std::sync::Arc;
+
+    use keyring_core::CredentialStore;
+
+    /// This system's stores, its default first.
+    pub const STORES: &[&str] = &["credential-manager"];
+
+    /// Opens store `name`, one of [`STORES`].
+    pub fn open(name: &str) -> Result<Arc<CredentialStore>, keyring_core::Error> {
+        match name {
+            "credential-manager" => Ok(windows_native_keyring_store::Store::new()?),
+            other => Err(keyring_core::Error::Invalid(
+                "store".to_owned(),
+                format!("no store `{other}` on this system"),
+            )),
+        }
+    }
+}
+
 /// Opening a URL in the desktop's browser.
 pub mod browser {
     /// The URL handler of the shell, which opens the default browser

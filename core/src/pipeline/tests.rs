@@ -162,6 +162,7 @@ fn request(emulator: &Emulator, dir: &Path, query: RoleQuery, cached: bool) -> R
         lock_dir: dir.join("locks"),
         oidc: Oidc::new(&profile.sso_region, emulator.url(), Network::default()),
         keep_in_memory: false,
+        store: Default::default(),
     };
     let path = target.token_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -241,7 +241,8 @@ impl ProfileFiles {
                 (Some(url), Some(region)) => (None, url.to_owned(), region.to_owned()),
                 (None, None) if get("login_session").is_some() => {
                     return Err(bad(format!(
-                        "it is a console session of `aws login` (login_session), not an SSO profile; console sessions give credentials to the sinks (`ssocred -p {name} --sink ...`), `exec` and `use` (docs/console-sessions.md), not to this command"
+                        "it is a console session of `aws login` (login_session), not an SSO profile; console sessions give credentials to the sinks (`{} --sink ...`), `exec` and `use` (docs/console-sessions.md), not to this command",
+                        crate::domain::shell_line::suggested(&["-p", name])
                     )));
                 }
                 (None, None) => {

@@ -108,15 +108,7 @@ pub fn sh(s: &str) -> String {
 /// PowerShell single quotes: quote characters, typographic ones included,
 /// are doubled.
 pub fn powershell(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
+    ssocred_core::domain::shell::powershell_quote(s)
 }
 
 /// An HCL quoted string: JSON-style escapes, plus `$${` and `%%{` so

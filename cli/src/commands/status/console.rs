@@ -81,8 +81,8 @@ fn human(s: &SessionStatus<'_>) -> String {
             format!("credentials expired at {at}; renewed through AWS Sign-In on next use")
         }
         _ => format!(
-            "no usable session file; sign in with `ssocred login -p {}`",
-            s.profile
+            "no usable session file; sign in with `{}`",
+            ssocred_core::aws::portal::login_command(s.profile)
         ),
     };
     format!(

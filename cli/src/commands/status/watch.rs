@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ssocred_core::Error;
+use ssocred_core::aws::portal::login_command;
 use ssocred_core::domain::sso_profile::SsoProfile;
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::time_fmt::utc_z;
@@ -80,16 +81,19 @@ impl Event {
     fn message(&self, profile: &str, now: OffsetDateTime) -> String {
         match self {
             Event::Expiring { expires } => format!(
-                "the SSO login of profile {profile} expires in {} (at {}); run `ssocred login -p {profile}`",
+                "the SSO login of profile {profile} expires in {} (at {}); run `{}`",
                 short_duration((*expires - now).whole_seconds()),
-                utc_z(*expires)
+                utc_z(*expires),
+                login_command(profile)
             ),
             Event::Expired { expires: Some(at) } => format!(
-                "the SSO login of profile {profile} expired at {}; run `ssocred login -p {profile}`",
-                utc_z(*at)
+                "the SSO login of profile {profile} expired at {}; run `{}`",
+                utc_z(*at),
+                login_command(profile)
             ),
             Event::Expired { expires: None } => format!(
-                "profile {profile} has no valid SSO login; run `ssocred login -p {profile}`"
+                "profile {profile} has no valid SSO login; run `{}`",
+                login_command(profile)
             ),
             Event::Renewed { expires } => format!(
                 "the SSO login of profile {profile} was renewed; valid until {}",
@@ -104,9 +108,10 @@ impl Event {
                 )
             }
             Event::RefreshEnding { until } => format!(
-                "the SSO login of profile {profile} can renew itself for {} more (until {}); then run `ssocred login -p {profile}`",
+                "the SSO login of profile {profile} can renew itself for {} more (until {}); then run `{}`",
                 short_duration((*until - now).whole_seconds()),
-                utc_z(*until)
+                utc_z(*until),
+                login_command(profile)
             ),
         }
     }
@@ -189,6 +194,8 @@ pub(super) struct WatchSettings {
     pub(super) profiles: Vec<SsoProfile>,
     /// The token cache directory.
     pub(super) cache_dir: PathBuf,
+    /// Where the tokens are kept.
+    pub(super) store: ssocred_core::login::token_store::TokenStore,
     /// The warning threshold.
     pub(super) threshold: time::Duration,
     /// How often the files are read.
@@ -218,8 +225,13 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
             // Profiles that share a login share one token file: one report.
             let mut done = std::collections::HashSet::new();
             for profile in &settings.profiles {
-                let login =
-                    status::login_status(&settings.cache_dir, profile, now, settings.threshold);
+                let login = status::login_status(
+                    &settings.cache_dir,
+                    profile,
+                    &settings.store,
+                    now,
+                    settings.threshold,
+                );
                 if !done.insert(login.token_file.clone()) {
                     continue;
                 }
@@ -305,6 +317,7 @@ mod tests {
             refreshable: false,
             refreshable_until: None,
             problem: None,
+            kept_in: String::new(),
         }
     }
 

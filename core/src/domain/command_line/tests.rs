@@ -137,26 +137,3 @@ fn posix_lines_split_as_sh_does() {
     assert!(Rules::Posix.split("x \"open").is_none());
     assert!(Rules::Posix.split("x end\\").is_none());
 }
-
-#[test]
-fn typed_words_are_bare_when_plain_else_quoted_for_the_usual_shell() {
-    assert_eq!(
-        Rules::Posix.typed("/home/u/repo/.ssocred.toml"),
-        "/home/u/repo/.ssocred.toml"
-    );
-    assert_eq!(
-        Rules::Posix.typed("/home/u/my repo/x"),
-        "'/home/u/my repo/x'"
-    );
-    assert_eq!(Rules::Posix.typed("/a/it's"), r"'/a/it'\''s'");
-    assert_eq!(Rules::Posix.typed(r"/a\b"), r"'/a\b'");
-    assert_eq!(
-        Rules::Windows.typed(r"C:\u\repo\.ssocred.toml"),
-        r"C:\u\repo\.ssocred.toml"
-    );
-    assert_eq!(
-        Rules::Windows.typed(r"C:\Users\Ann Lee\x"),
-        r#""C:\Users\Ann Lee\x""#
-    );
-    assert_eq!(Rules::Windows.typed("a&b"), r#""a&b""#);
-}
