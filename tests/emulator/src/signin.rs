@@ -714,4 +714,44 @@ mod tests {
             assert!(e.contains(why), "{why}: {e}");
         }
     }
+
+    /// The token endpoint itself: a refresh with a good proof works once;
+    /// a replayed `jti`, a proof of another key than the session's, and a
+    /// used refresh token are refused, each saying why.
+    #[test]
+    fn refreshes_need_the_sessions_key_a_fresh_jti_and_an_unused_token() {
+        let state = SigninState::new(
+            Arc::new(Shared::new(crate::EmulatorConfig::new())),
+            false,
+            None,
+        );
+        let login = state.login("arn:aws:iam::123456789012:user/ana");
+        let session_key = SecretKey::from_sec1_pem(&login.dpop_key_pem).unwrap();
+        let host = "127.0.0.1:9";
+        let htu = format!("http://{host}{TOKEN_PATH}");
+        let now = now_seconds();
+        let call = |key: &SecretKey, jti: &str, refresh_token: &str| {
+            let claims = json!({"jti": jti, "htm": "POST", "htu": htu, "iat": now});
+            let mut headers = HeaderMap::new();
+            headers.insert("host", HeaderValue::from_static("127.0.0.1:9"));
+            headers.insert(
+                "dpop",
+                HeaderValue::from_str(&proof(key, key, &claims)).unwrap(),
+            );
+            let body = json!({"clientId": CLI_CLIENT_ID, "grantType": "refresh_token",
+                "refreshToken": refresh_token});
+            state.token(&headers, body.to_string().as_bytes())
+        };
+        let other = key(9);
+        let e = call(&other, "j-1", &login.refresh_token).unwrap_err();
+        assert!(e.message.contains("another key"), "{e:?}");
+        let answer = call(&session_key, "j-2", &login.refresh_token).unwrap();
+        let next = answer["refreshToken"].as_str().unwrap().to_owned();
+        assert_ne!(next, login.refresh_token);
+        let e = call(&session_key, "j-2", &next).unwrap_err();
+        assert!(e.message.contains("jti was used before"), "{e:?}");
+        let e = call(&session_key, "j-3", &login.refresh_token).unwrap_err();
+        assert_eq!(e.code, "TOKEN_EXPIRED", "{e:?}");
+        assert!(call(&session_key, "j-4", &next).is_ok());
+    }
 }
