@@ -522,3 +522,42 @@ fn the_console_sink_federates_a_role_assumed_from_the_session() {
     assert_eq!(grant.account_id, "123456789012");
     assert_eq!(grant.role_name, "Admin");
 }
+
+/// The Docker credential helper gives ECR passwords from a console
+/// session: the user's own for a registry of its account, none for
+/// another account's, and a mapped registry's through the preset's chain.
+#[test]
+fn the_docker_helper_serves_ecr_from_the_session_and_its_chain() {
+    let (w, login) = signed_in(false);
+    let get = |registry: &str| {
+        let mut cmd = w.cmd();
+        cmd.args(["docker-credential", "get"])
+            .env("AWS_ENDPOINT_URL_ECR", w.emulator.url())
+            .env("AWS_PROFILE", "console");
+        ssocred_test_support::run_with_stdin(&mut cmd, registry.as_bytes())
+    };
+    let password = |out: &std::process::Output| -> String {
+        let json = ok_json(out);
+        json["Secret"].as_str().unwrap().to_owned()
+    };
+    let own = get("123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+    let owner = w.emulator.ecr_token_owner(&password(&own)).unwrap();
+    assert_eq!(owner.account_id, "123456789012");
+    assert_eq!(owner.access_key_id, login.credentials.access_key_id);
+
+    let other = get("210987654321.dkr.ecr.eu-west-1.amazonaws.com");
+    assert_eq!(other.status.code(), Some(1), "{}", stderr(&other));
+
+    let dir = w.home().join(".config").join("ssocred");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[preset.admin]\nprofile = \"console\"\nassume = [\"{ADMIN}\"]\n\n[[registry]]\nmatch = \"210987654321\"\npreset = \"admin\"\n"
+        ),
+    )
+    .unwrap();
+    let mapped = get("210987654321.dkr.ecr.eu-west-1.amazonaws.com");
+    let owner = w.emulator.ecr_token_owner(&password(&mapped)).unwrap();
+    assert_eq!(owner.role_name, "Admin");
+}

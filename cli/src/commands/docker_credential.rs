@@ -20,7 +20,7 @@ use ssocred_core::aws::ecr::{self, CachedToken, Ecr, Registry};
 use ssocred_core::domain::text::visible;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::os::helper_link::{self, Installed};
-use ssocred_core::pipeline::{Plan, Request};
+use ssocred_core::pipeline::{ConsoleFetch, Plan, Request};
 use ssocred_core::store::ecr_token_cache::{self, TokenCache};
 use ssocred_core::store::profile::AwsPaths;
 use ssocred_core::{Error, ExposeSecret, RoleArn};
@@ -213,6 +213,11 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         config,
     )?;
     let paths = request::paths()?;
+    // A console session of `aws login` (docs/console-sessions.md): its own
+    // credentials, or its chain's last role's.
+    if let Some(console) = request::console_fetch(&settings, &paths, false)? {
+        return console_ecr_token(&console, &registry, mapping.is_none(), trace);
+    }
     let request = match request::request(RequestParts {
         query: request::role_query(&settings, &RoleFlags::default(), false)?,
         settings: &settings,
@@ -264,6 +269,55 @@ fn credentials_for(url: &str, flags: &HelperFlags) -> Result<Option<CachedToken>
         return Ok(None);
     }
     ecr_token(&request, &settings, &paths, &role, &registry, trace).map(Some)
+}
+
+/// The ECR token for `registry` from a console session (and its chain):
+/// always fetched, since the ECR token cache is keyed by the SSO login. An
+/// unmapped registry of another account than the credentials' is not
+/// served (Docker goes on without them), as for the default role.
+fn console_ecr_token(
+    console: &ConsoleFetch,
+    registry: &Registry,
+    unmapped: bool,
+    trace: Trace,
+) -> Result<Option<CachedToken>, Error> {
+    let identity = console
+        .chain
+        .as_ref()
+        .and_then(|chain| chain.hops.last())
+        .map_or(console.session.login_session.clone(), |hop| {
+            hop.role.as_str().to_owned()
+        });
+    let account = identity.split(':').nth(4).unwrap_or_default();
+    if unmapped && account != registry.account_id {
+        trace.say(|| {
+            format!(
+                "the console session's {identity} is in another account than {}: not found",
+                registry.account_id
+            )
+        });
+        return Ok(None);
+    }
+    let runtime = runtime()?;
+    let set = runtime
+        .block_on(console.fetch())?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal("the console session gave no credentials".to_owned()))?;
+    let client = Ecr::new(
+        &registry.region,
+        ecr::endpoint_for(registry, |name| std::env::var(name).ok()),
+        &console.session.network,
+    );
+    trace.say(|| {
+        format!(
+            "GetAuthorizationToken as {identity} at {}",
+            client.endpoint()
+        )
+    });
+    runtime
+        .block_on(client.authorization_token(registry, &set))
+        .map(Some)
 }
 
 /// The ECR token of `role` (and the settings' chain) for `registry`: from
