@@ -109,6 +109,15 @@ impl Default for ListingFlags {
     }
 }
 
+// `--refresh` of `list`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ListingRefreshFlag {
+    /// List the roles anew, even when the recorded listing is younger than
+    /// `[listing] max_age_hours` (and record the new one for the chooser).
+    #[arg(long)]
+    pub refresh: bool,
+}
+
 // `-q/--quiet` alone, for commands whose listing (for the chooser) runs at
 // the default concurrency.
 #[derive(Debug, Clone, Copy, Default, Args)]

@@ -18,13 +18,17 @@ use crate::settings::config_file::ChooserOrder;
 /// The chooser for [`ssocred_core::pipeline::pick`] on a terminal: the index
 /// of the entry chosen. With frecency, the choice is remembered in the
 /// state directory (a failure to remember is only a warning).
-pub fn choose_on_terminal(entries: &[RoleEntry], order: ChooserOrder) -> Result<usize, Error> {
+pub fn choose_on_terminal(
+    entries: &[RoleEntry],
+    order: ChooserOrder,
+    tags: &AccountTags,
+) -> Result<usize, Error> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let history = match (history_file(), order) {
         (Some(path), ChooserOrder::Frecency) => RoleHistory::load(&path),
         _ => RoleHistory::default(),
     };
-    let index = choose(entries, &history, now, &mut TerminalPrompt)?;
+    let index = choose(entries, &history, now, tags, &mut TerminalPrompt)?;
     remember(&entries[index].role_arn, order);
     Ok(index)
 }
@@ -56,6 +60,11 @@ fn history_file() -> Option<std::path::PathBuf> {
         .map(|dir| history_path(&dir))
 }
 
+/// The tags a synced team source gives accounts, by account id, as the
+/// chooser shows them after the role (`env=prod team=web`): typed words
+/// match them as they match the rest of the line.
+pub type AccountTags = std::collections::BTreeMap<String, String>;
+
 /// A way to ask the user to pick one of several options.
 pub trait Prompt {
     /// The index of the option chosen.
@@ -69,6 +78,7 @@ pub fn choose(
     entries: &[RoleEntry],
     history: &RoleHistory,
     now: i64,
+    tags: &AccountTags,
     prompt: &mut dyn Prompt,
 ) -> Result<usize, Error> {
     match entries.len() {
@@ -77,7 +87,7 @@ pub fn choose(
         _ => {}
     }
     let order = ordered(entries, history, now);
-    let labels = labels(entries, &order);
+    let labels = labels(entries, &order, tags);
     let picked = prompt.select("Role:", labels)?;
     order
         .get(picked)
@@ -113,8 +123,9 @@ fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize>
 
 /// One line per role, in `order`, in aligned columns: account name (cut
 /// to [`MAX_COLUMN`](ssocred_core::domain::text::MAX_COLUMN) characters, so
-/// one huge name pads no line), account id, role name; names escaped.
-fn labels(entries: &[RoleEntry], order: &[usize]) -> Vec<String> {
+/// one huge name pads no line), account id, role name, then the account's
+/// tags if it has any; names escaped.
+fn labels(entries: &[RoleEntry], order: &[usize], tags: &AccountTags) -> Vec<String> {
     let names: Vec<String> = order
         .iter()
         .map(|i| visible_column(&entries[*i].account_name).into_owned())
@@ -125,11 +136,16 @@ fn labels(entries: &[RoleEntry], order: &[usize]) -> Vec<String> {
         .zip(names)
         .map(|(i, name)| {
             let e = &entries[*i];
-            format!(
+            let mut line = format!(
                 "{name:<width$}  {}  {}",
                 visible(&e.account_id),
                 visible(&e.role_name)
-            )
+            );
+            if let Some(tags) = tags.get(&e.account_id) {
+                line.push_str("  ");
+                line.push_str(&visible(tags));
+            }
+            line
         })
         .collect()
 }
@@ -209,7 +225,14 @@ mod tests {
             answer: "Dev   222222222222  ReadOnly",
             shown: vec![],
         };
-        let chosen = choose(&entries, &RoleHistory::default(), 0, &mut p).unwrap();
+        let chosen = choose(
+            &entries,
+            &RoleHistory::default(),
+            0,
+            &AccountTags::new(),
+            &mut p,
+        )
+        .unwrap();
         assert_eq!(chosen, 3);
         assert_eq!(
             p.shown,
@@ -233,7 +256,10 @@ mod tests {
             answer: "Admin",
             shown: vec![],
         };
-        assert_eq!(choose(&entries, &history, 10, &mut p).unwrap(), 1);
+        assert_eq!(
+            choose(&entries, &history, 10, &AccountTags::new(), &mut p).unwrap(),
+            1
+        );
         assert_eq!(
             p.shown,
             [
@@ -261,7 +287,10 @@ mod tests {
             history.score(&entries[1].role_arn, 300),
             history.score(&entries[2].role_arn, 300)
         );
-        assert_eq!(choose(&entries, &history, 300, &mut p).unwrap(), 1);
+        assert_eq!(
+            choose(&entries, &history, 300, &AccountTags::new(), &mut p).unwrap(),
+            1
+        );
         assert_eq!(
             p.shown,
             [
@@ -300,7 +329,14 @@ mod tests {
             shown: vec![],
         };
         assert_eq!(
-            choose(&entries, &RoleHistory::default(), 0, &mut p).unwrap(),
+            choose(
+                &entries,
+                &RoleHistory::default(),
+                0,
+                &AccountTags::new(),
+                &mut p
+            )
+            .unwrap(),
             0
         );
         assert!(
@@ -316,7 +352,55 @@ mod tests {
             p.shown
         );
         let one = [entry("333333333333", "Solo", "Only")];
-        assert_eq!(choose(&one, &RoleHistory::default(), 0, &mut p).unwrap(), 0);
-        assert!(choose(&[], &RoleHistory::default(), 0, &mut p).is_err());
+        assert_eq!(
+            choose(
+                &one,
+                &RoleHistory::default(),
+                0,
+                &AccountTags::new(),
+                &mut p
+            )
+            .unwrap(),
+            0
+        );
+        assert!(choose(&[], &RoleHistory::default(), 0, &AccountTags::new(), &mut p).is_err());
+    }
+
+    /// A synced source's tags follow the role, and typed words match them.
+    #[test]
+    fn tags_are_shown_after_the_role_and_matched_like_the_rest() {
+        let entries = roles();
+        let tags = AccountTags::from([(
+            "111111111111".to_owned(),
+            "env=prod team=\u{1b}web".to_owned(),
+        )]);
+        let mut p = Scripted {
+            answer: "Developer",
+            shown: vec![],
+        };
+        choose(&entries, &RoleHistory::default(), 0, &tags, &mut p).unwrap();
+        let prod: Vec<&String> = p.shown.iter().filter(|l| l.contains("1111")).collect();
+        assert_eq!(prod.len(), 2, "{:?}", p.shown);
+        assert!(
+            prod.iter()
+                .all(|l| l.ends_with(r"  env=prod team=\u{1b}web")),
+            "{prod:?}"
+        );
+        let m = SkimMatcherV2::default();
+        let matching: Vec<&String> = p
+            .shown
+            .iter()
+            .filter(|l| match_score(&m, "env=prod admin", l).is_some())
+            .collect();
+        assert_eq!(matching.len(), 1, "{matching:?}");
+        assert!(matching[0].contains("Admin"), "{matching:?}");
+        assert!(
+            p.shown
+                .iter()
+                .filter(|l| l.contains("2222"))
+                .all(|l| !l.contains("env=")),
+            "{:?}",
+            p.shown
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::flags::RoleFlags;
 use crate::progress::ListingBar;
 use crate::request::{self, interactive};
 use crate::settings::Settings;
-use crate::settings::config_file::ChooserOrder;
+use ssocred_core::store::listing_record;
 use ssocred_core::store::profile::AwsPaths;
 
 /// The one set of a command that runs with one role (`exec`, `use`, its
@@ -30,7 +30,7 @@ pub fn one(
         return Ok(OneFetch::Console(console));
     }
     let request = request::one_role(settings, paths, role)?;
-    match fetch(&request, runtime, quiet, settings.chooser_order().value)? {
+    match fetch(&request, settings, paths, runtime, quiet)? {
         Fetch::One(one) => Ok(OneFetch::Role(one)),
         _ => Err(Error::Internal(
             "a command of one role selected several".to_owned(),
@@ -39,12 +39,17 @@ pub fn one(
 }
 
 /// The fetch of `request`, listing on `runtime` when the plan needs it.
+/// One role out of several (the chooser, or patterns) is picked from the
+/// recorded listing while it is fresh ([`recorded_listing`]); `--all`
+/// always lists anew.
 pub fn fetch(
     request: &Request,
+    settings: &Settings,
+    paths: &AwsPaths,
     runtime: &Runtime,
     quiet: bool,
-    order: ChooserOrder,
 ) -> Result<Fetch, Error> {
+    let order = settings.chooser_order().value;
     let plan = request.plan()?;
     let person = interactive();
     if let Plan::Role(role) = plan {
@@ -65,11 +70,28 @@ pub fn fetch(
     // The chooser and --all need the role listing, so the token is needed
     // before the first round.
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
-    let listed = list(&session, runtime, request.concurrency, quiet)?;
+    let recorded = match &plan {
+        Plan::One(filter) => recorded_listing(paths, &request.profile, settings)
+            // A role the recorded listing lacks may be new: list anew.
+            .filter(|l| l.roles.iter().any(|e| filter.matches(e))),
+        Plan::Unselected => recorded_listing(paths, &request.profile, settings),
+        Plan::All(_) | Plan::Role(_) => None,
+    };
+    let listed = match recorded {
+        Some(listing) => listing.roles,
+        None => {
+            let listed = list(&session, runtime, request.concurrency, quiet)?;
+            let changes = record_listing(paths, &request.profile, &listed, false);
+            if let (Some(changes), true, false) = (changes, person, quiet) {
+                report_changes(&changes);
+            }
+            listed
+        }
+    };
     let mut chosen = false;
     let mut choose = |entries: &[RoleEntry]| {
         chosen = true;
-        crate::prompt::choose_on_terminal(entries, order)
+        crate::prompt::choose_on_terminal(entries, order, &account_tags(&request.profile))
     };
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     let picked = pick(plan, listed, &request.profile, chooser)?;
@@ -79,6 +101,34 @@ pub fn fetch(
         crate::prompt::remember(&entry.role_arn, order);
     }
     request.fetch(picked, session)
+}
+
+/// The tags the synced team source of `sso`'s login gives its accounts,
+/// for the chooser; none without one. A source that cannot be read is a
+/// warning: the chooser works without tags.
+pub fn account_tags(
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+) -> crate::prompt::AccountTags {
+    let Some(session) = &sso.session else {
+        return crate::prompt::AccountTags::new();
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    match crate::sources::for_session(session, &env) {
+        Ok(Some((_, team))) => team
+            .tags()
+            .into_iter()
+            .filter(|(_, tags)| !tags.is_empty())
+            .map(|(id, tags)| {
+                let words: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                (id.to_owned(), words.join(" "))
+            })
+            .collect(),
+        Ok(None) => crate::prompt::AccountTags::new(),
+        Err(e) => {
+            ssocred_core::stderr_line!("ssocred: warning: the chooser shows no tags: {e}");
+            crate::prompt::AccountTags::new()
+        }
+    }
 }
 
 /// Every role of the session, with a progress bar unless `quiet`.
@@ -94,6 +144,32 @@ pub fn list(
     listed
 }
 
+/// The recorded listing of `sso`'s roles, if it is younger than the
+/// settings' `[listing] max_age_hours` (never with 0 or `--refresh`).
+pub fn recorded_listing(
+    paths: &AwsPaths,
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+    settings: &Settings,
+) -> Option<listing_record::Listing> {
+    let max_age = settings.listing.max_age_secs();
+    if max_age == 0 {
+        return None;
+    }
+    let listing = listing_record::load(&listing_path(paths, sso))?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    (listing.age(now)? < max_age).then_some(listing)
+}
+
+/// Where the listing of `sso`'s roles is recorded.
+fn listing_path(
+    paths: &AwsPaths,
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+) -> std::path::PathBuf {
+    let env = |name: &str| std::env::var(name).ok();
+    let dir = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
+    listing_record::record_path(&dir, sso)
+}
+
 /// Records a whole listing of `sso`'s roles in ssocred's cache directory
 /// and returns what changed since the one recorded before (none the first
 /// time). A record that cannot be written is only a warning: the listing
@@ -104,16 +180,13 @@ pub fn record_listing(
     sso: &ssocred_core::domain::sso_profile::SsoProfile,
     roles: &[RoleEntry],
     dry_run: bool,
-) -> Option<ssocred_core::store::listing_record::Changes> {
-    use ssocred_core::store::listing_record::{changes_since, record, record_path};
-    let env = |name: &str| std::env::var(name).ok();
-    let dir = ssocred_core::os::dirs::ssocred_cache_dir(&env, &paths.home);
-    let path = record_path(&dir, sso);
+) -> Option<listing_record::Changes> {
+    let path = listing_path(paths, sso);
     if dry_run {
-        return changes_since(&path, roles);
+        return listing_record::changes_since(&path, roles);
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    match record(&path, roles, now) {
+    match listing_record::record(&path, roles, now) {
         Ok(changes) => changes,
         Err(e) => {
             ssocred_core::stderr_line!(
@@ -128,7 +201,7 @@ pub fn record_listing(
 /// Says on stderr which roles were added and removed since the last
 /// listing (at most [`SHOWN_CHANGES`] of each, then how many more);
 /// nothing when none was.
-pub fn report_changes(changes: &ssocred_core::store::listing_record::Changes) {
+pub fn report_changes(changes: &listing_record::Changes) {
     if changes.added.is_empty() && changes.removed.is_empty() {
         return;
     }

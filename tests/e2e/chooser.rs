@@ -293,3 +293,47 @@ fn the_filter_takes_readline_keys_and_says_when_nothing_matches() {
     assert!(out.contains(PROD), "{out}");
     assert_eq!(w.emulator.issued().last().unwrap().role_name, "Admin");
 }
+
+/// The tags a synced team source gives an account follow its roles in the
+/// chooser, and typed words match them: `env=prod` keeps the two roles of
+/// the account tagged so, which nothing else on their lines would match.
+#[test]
+fn the_chooser_shows_and_matches_a_team_sources_tags() {
+    let Some(tmux) = shell("tmux") else {
+        return;
+    };
+    let Some(repo) = crate::sources::Repo::new(
+        "the chooser's tags",
+        &[("ssocred-team.toml", crate::sources::TEAM)],
+    ) else {
+        return;
+    };
+    let w = World::new();
+    let url = repo.bare().display().to_string();
+    ok(&w.run(&["source", "add", "team", &url, "--ref", "v1"]));
+    ok(&w.run(&["sync"]));
+    let t = Terminal::new(&w, tmux);
+    t.start("-p modern --sink process");
+    let screen = t.wait_for("the chooser", |s| listed(s).len() == 4);
+    let tagged = [
+        format!("{PROD_ADMIN} env=prod"),
+        format!("{PROD_READ_ONLY} env=prod"),
+    ];
+    assert_eq!(
+        listed(&screen),
+        [
+            DEV_DEVELOPER,
+            DEV_MY_ROLE,
+            tagged[0].as_str(),
+            tagged[1].as_str()
+        ],
+        "{screen}"
+    );
+    t.keys(&["-l", "env=prod read"]);
+    let screen = t.wait_for("the filter", |s| listed(s).len() == 1);
+    assert_eq!(listed(&screen), [tagged[1].as_str()], "{screen}");
+    t.keys(&["Enter"]);
+    let (code, out) = t.finished();
+    assert_eq!(code, 0, "{}", t.screen());
+    assert!(out.contains(PROD), "{out}");
+}

@@ -268,6 +268,9 @@ window_minutes = 5  # config [preset.ci]\n\
 [chooser]\n\
 order = \"frecency\"  # default\n\
 \n\
+[listing]\n\
+max_age_hours = 24  # default\n\
+\n\
 # presets: ci\n\
 # final role: arn:aws:iam::210987654321:role/Developer\n",
             cfg.display()

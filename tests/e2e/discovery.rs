@@ -160,7 +160,7 @@ fn throttling_is_retried_until_the_give_up_time() {
     let out = w
         .cmd()
         .env("SSOCRED_THROTTLE_GIVE_UP_SECS", "1")
-        .args(["list", "-p", "modern"])
+        .args(["list", "-p", "modern", "--refresh"])
         .run_to_end();
     assert_eq!(code(&out), Some(6), "{}", stderr(&out));
     assert!(

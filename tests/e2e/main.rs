@@ -59,6 +59,7 @@ mod keyring_windows;
 #[cfg(windows)]
 mod kubeconfig_windows;
 mod list_changes;
+mod listing_cache;
 mod login;
 mod network;
 mod profile_role;

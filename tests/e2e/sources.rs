@@ -20,7 +20,7 @@ const MINE: &str =
     "# my own\n[profile mine]\nregion   =  us-west-2\n\n[profile tools]\nregion = ap-south-1\n";
 
 /// A team file: the corp login, naming rules and two plain profiles.
-const TEAM: &str = r#"# the platform team's file
+pub(crate) const TEAM: &str = r#"# the platform team's file
 [sso-session.corp]
 start_url = "https://d-corp.awsapps.com/start"
 region = "us-east-1"
@@ -53,7 +53,7 @@ region = "eu-west-1"
 "#;
 
 /// A git repository of files, and its bare clone that sources read.
-struct Repo {
+pub(crate) struct Repo {
     git: PathBuf,
     dir: tempfile::TempDir,
 }
@@ -61,7 +61,7 @@ struct Repo {
 impl Repo {
     /// A repository whose first commit holds `files` (path, text), tagged
     /// `v1`; `None` without git (after a loud skip).
-    fn new(what: &str, files: &[(&str, &str)]) -> Option<Repo> {
+    pub(crate) fn new(what: &str, files: &[(&str, &str)]) -> Option<Repo> {
         let git = real_tool("git", what)?;
         let repo = Repo {
             git,
@@ -120,7 +120,7 @@ impl Repo {
         }
     }
 
-    fn bare(&self) -> PathBuf {
+    pub(crate) fn bare(&self) -> PathBuf {
         self.dir.path().join("team.git")
     }
 

@@ -29,7 +29,15 @@ fn list_and_discover_get_every_role_from_a_rate_limited_portal() {
     );
     for args in [
         &["list", "-p", "modern", "--json"][..],
-        &["list", "-p", "modern", "--json", "--concurrency", "4"],
+        &[
+            "list",
+            "-p",
+            "modern",
+            "--json",
+            "--concurrency",
+            "4",
+            "--refresh",
+        ],
     ] {
         w.emulator.reset_counts();
         let rows: Vec<serde_json::Value> = serde_json::from_str(&ok(&w.run(args))).unwrap();

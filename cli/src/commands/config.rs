@@ -8,8 +8,8 @@ use ssocred_core::pipeline::Plan;
 use ssocred_core::{Error, SinkContext, sink};
 
 use crate::flags::{
-    AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, NetworkFlags,
-    ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
+    AssumeFlags, CacheFlags, ConfigFlags, ConsoleBrowserFlags, FlowFlags, ListingRefreshFlag,
+    NetworkFlags, ProfileFlag, RefreshFlag, RegionFlag, RoleFlags, SinkFlags, WatchFlags,
 };
 use crate::output::write_stdout;
 use crate::request;
@@ -61,15 +61,19 @@ impl ForCommand {
     pub fn topics(self) -> &'static [Topic] {
         use Topic::*;
         match self {
-            ForCommand::Get | ForCommand::Exec | ForCommand::Serve => &[
+            ForCommand::Get | ForCommand::Exec => &[
+                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Chooser, Listing,
+            ],
+            ForCommand::Serve => &[
                 Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Chooser,
             ],
-            ForCommand::List | ForCommand::Login => &[Profile, Login],
+            ForCommand::List => &[Profile, Login, Listing],
+            ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],
             ForCommand::Status => &[Profile, Watch],
             ForCommand::Console => &[
-                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Console,
+                Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Console, Listing,
             ],
         }
     }
@@ -118,6 +122,9 @@ pub struct ShowArgs {
 
     #[command(flatten)]
     pub console: ConsoleBrowserFlags,
+
+    #[command(flatten)]
+    pub listing_refresh: ListingRefreshFlag,
 }
 
 impl ShowArgs {
@@ -173,6 +180,7 @@ impl ShowArgs {
                 no_browser: all.no_browser,
                 redirect_port: all.redirect_port,
                 token_store: all.token_store.clone(),
+                refresh_listing: self.command == ForCommand::List && self.listing_refresh.refresh,
                 ..base
             },
             ForCommand::Discover => Flags {

@@ -168,12 +168,7 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
             for sink in &mut sinks {
                 sink.sink.connect(&request.network, request.trace);
             }
-            crate::selection::fetch(
-                &request,
-                &runtime,
-                args.listing.quiet,
-                settings.chooser_order().value,
-            )?
+            crate::selection::fetch(&request, &settings, &paths, &runtime, args.listing.quiet)?
         }
     };
     let once = !rounds.continuous(&sinks);

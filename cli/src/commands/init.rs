@@ -211,8 +211,11 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
     let runtime = runtime()?;
     let portal = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let listed = crate::selection::list(&portal, &runtime, request.concurrency, args.quiet.quiet)?;
+    crate::selection::record_listing(&paths, &sso, &listed, false);
     let order = settings.chooser_order().value;
-    let mut choose = |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order);
+    let tags = crate::selection::account_tags(&sso);
+    let mut choose =
+        |entries: &[RoleEntry]| crate::prompt::choose_on_terminal(entries, order, &tags);
     let chooser: Chooser<'_> = if person { Some(&mut choose) } else { None };
     match pick(plan, listed, &sso, chooser)? {
         Picked::One(role) => {

@@ -23,6 +23,9 @@ pub struct ListArgs {
     #[command(flatten)]
     pub common: ListingCommandFlags,
 
+    #[command(flatten)]
+    pub listing_refresh: crate::flags::ListingRefreshFlag,
+
     /// Only accounts whose id or name matches this glob (case-insensitive).
     #[arg(long, value_name = "GLOB")]
     pub account: Option<String>,
@@ -50,7 +53,10 @@ pub struct ListArgs {
 impl ListArgs {
     /// What the flags say about the settings.
     pub fn flags(&self) -> Flags {
-        Flags::listing(&self.common, None)
+        Flags {
+            refresh_listing: self.listing_refresh.refresh,
+            ..Flags::listing(&self.common, None)
+        }
     }
 }
 
@@ -65,20 +71,34 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
     let request = request::listing(&settings, &paths, &args.common)?;
-    let runtime = runtime()?;
-    let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
-    let listed = crate::selection::list(
-        &session,
-        &runtime,
-        request.concurrency,
-        args.common.listing.quiet,
-    )?;
-    // Only a whole listing is a listing of the login.
-    let whole = args.account.is_none() && args.role.is_none();
-    let changes = if whole {
-        crate::selection::record_listing(&paths, &request.profile, &listed, false)
-    } else {
+    // A fresh recorded listing answers at once, with no login and no call;
+    // `--changes` compares a new listing with it.
+    let recorded = if args.changes {
         None
+    } else {
+        crate::selection::recorded_listing(&paths, &request.profile, &settings)
+    };
+    let (listed, changes) = match recorded {
+        Some(listing) => {
+            if !args.common.listing.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                say_recorded(&listing);
+            }
+            (listing.roles, None)
+        }
+        None => {
+            let runtime = runtime()?;
+            let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
+            let listed = crate::selection::list(
+                &session,
+                &runtime,
+                request.concurrency,
+                args.common.listing.quiet,
+            )?;
+            // The listing is always whole: --account and --role filter it.
+            let changes =
+                crate::selection::record_listing(&paths, &request.profile, &listed, false);
+            (listed, changes)
+        }
     };
     let tagged = tagged_accounts(&args.tag, &request.profile)?;
     let entries: Vec<RoleEntry> = listed
@@ -93,6 +113,12 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
     if args.changes {
         return write_changes(args, changes, &entries);
     }
+    if let Some(changes) = &changes
+        && !args.common.listing.quiet
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
+    {
+        crate::selection::report_changes(changes);
+    }
     stream_stdout(|out| {
         if args.json {
             // Machines get the names exactly as the portal sent them.
@@ -102,6 +128,21 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
             write_table(out, &entries)
         }
     })
+}
+
+/// Tells a person that the roles shown are the recorded listing, and how
+/// old it is.
+fn say_recorded(listing: &ssocred_core::store::listing_record::Listing) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let minutes = listing.age(now).unwrap_or_default() / 60;
+    let age = match minutes {
+        0 => "less than a minute".to_owned(),
+        m if m < 120 => format!("{m} min"),
+        m => format!("{} h", m / 60),
+    };
+    ssocred_core::stderr_line!(
+        "ssocred: the roles as listed {age} ago ([listing] max_age_hours); `ssocred list --refresh` lists them anew"
+    );
 }
 
 /// `--tag KEY=VALUE`.

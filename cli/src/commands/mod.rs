@@ -338,6 +338,8 @@ interval = 23
 [console]
 browser = "top-browser"
 browser_profile = "top-profile"
+[listing]
+max_age_hours = 7
 [preset.p]
 profile = "preset-profile"
 region = "preset-1"
@@ -359,6 +361,8 @@ interval = 22
 [preset.p.console]
 browser = "preset-browser"
 browser_profile = "auto"
+[preset.p.listing]
+max_age_hours = 6
 "#;
 
     /// A project file with every key it may hold that the table checks.
@@ -569,6 +573,13 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 flag: &["--cache-window", "7"],
                 env: Some(("SSOCRED_CACHE_WINDOW", "8")),
                 values: ["7", "8", NOT_IN_PROJECT, "9", "10", "15"],
+            },
+            Case {
+                topic: Topic::Listing,
+                key: "max_age_hours",
+                flag: &["--refresh"],
+                env: Some(("SSOCRED_LISTING_MAX_AGE_HOURS", "5")),
+                values: ["0", "5", NOT_IN_PROJECT, "6", "7", "24"],
             },
         ]
     }

@@ -96,12 +96,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
     rounds.check(&sinks)?;
     let request = request::one_role(&settings, &paths, &args.role.role)?;
     let runtime = runtime()?;
-    let fetch = crate::selection::fetch(
-        &request,
-        &runtime,
-        args.role.quiet.quiet,
-        settings.chooser_order().value,
-    )?;
+    let fetch =
+        crate::selection::fetch(&request, &settings, &paths, &runtime, args.role.quiet.quiet)?;
     deliver(&runtime, &fetch, &mut sinks, rounds)
 }
 

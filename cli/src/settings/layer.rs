@@ -66,6 +66,10 @@ pub struct Layer {
     /// The interactive chooser (it is about the person, not a role).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chooser: Option<Chooser>,
+    /// The recorded listing of a login's roles, which `list` and the
+    /// chooser answer from while it is fresh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing: Option<ListingTable>,
     /// Docker registries mapped to roles (`[[registry]]`), for
     /// `ssocred docker-credential`; the first match wins.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,6 +237,12 @@ pub const CONSOLE_BROWSER: Key =
 /// `[console] browser_profile`.
 pub const CONSOLE_PROFILE: Key = key("console.browser_profile", Some("--browser-profile"), &[])
     .or_none("the browser's own profile");
+/// `[listing] max_age_hours`.
+pub const LISTING_MAX_AGE: Key = key(
+    "listing.max_age_hours",
+    Some("--refresh"),
+    &["SSOCRED_LISTING_MAX_AGE_HOURS"],
+);
 /// `[chooser] order`.
 pub const CHOOSER_ORDER: Key = top_only("chooser.order");
 /// `[[registry]]`.
@@ -263,6 +273,7 @@ pub const KEYS: &[&Key] = &[
     &STATUS_INTERVAL,
     &CONSOLE_BROWSER,
     &CONSOLE_PROFILE,
+    &LISTING_MAX_AGE,
     &CHOOSER_ORDER,
     &REGISTRY,
 ];
@@ -384,6 +395,15 @@ impl Layer {
             enabled: flag(&CACHE_ENABLED)?.map(|no| !no),
             window_minutes: window,
         };
+        let max_age_hours = number(&LISTING_MAX_AGE, "hours")?
+            .map(|h| {
+                u32::try_from(h).map_err(|_| {
+                    Error::Usage(format!(
+                        "environment SSOCRED_LISTING_MAX_AGE_HOURS={h}: too large"
+                    ))
+                })
+            })
+            .transpose()?;
         Ok(Layer {
             profile: var(&PROFILE).map(|(_, v)| v),
             region: var(&REGION).map(|(_, v)| v),
@@ -391,6 +411,9 @@ impl Layer {
             refresh_before: number(&REFRESH_BEFORE, "seconds")?,
             login: (login != Login::default()).then_some(login),
             cache: (cache != Cache::default()).then_some(cache),
+            listing: max_age_hours.map(|h| ListingTable {
+                max_age_hours: Some(h),
+            }),
             ..Layer::default()
         })
     }
@@ -563,6 +586,15 @@ pub struct Cache {
     pub window_minutes: Option<u32>,
 }
 
+/// The `[listing]` table: the recorded listing of a login's roles.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListingTable {
+    /// `list` and the chooser answer from a listing younger than this;
+    /// 0 lists every time.
+    pub max_age_hours: Option<u32>,
+}
+
 /// The `[chooser]` table.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -726,6 +758,8 @@ browser = "b"
 browser_profile = "auto"
 [chooser]
 order = "frecency"
+[listing]
+max_age_hours = 1
 [[sink]]
 type = "json"
 [[registry]]

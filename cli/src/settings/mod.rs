@@ -41,7 +41,8 @@ pub use show::Topic;
 #[cfg(test)]
 pub use show::spec_text;
 pub use topics::{
-    CacheSettings, ConsoleSettings, LoginSettings, NetworkSettings, TokenSettings, WatchSettings,
+    CacheSettings, ConsoleSettings, ListingSettings, LoginSettings, NetworkSettings, TokenSettings,
+    WatchSettings,
 };
 
 use stack::{Origin, Stack};
@@ -154,6 +155,8 @@ pub struct Flags {
     pub no_cache: bool,
     /// `--cache-window`.
     pub cache_window: Option<u32>,
+    /// `list --refresh`: a listing of no age.
+    pub refresh_listing: bool,
     /// `--refresh-before`.
     pub refresh_before: Option<u64>,
     /// `--notify-command` (`status --watch`).
@@ -282,6 +285,9 @@ impl Flags {
             cache: (cache != layer::Cache::default()).then_some(cache),
             status: (status != layer::StatusTable::default()).then_some(status),
             console: (console != layer::ConsoleTable::default()).then_some(console),
+            listing: self.refresh_listing.then_some(layer::ListingTable {
+                max_age_hours: Some(0),
+            }),
             ..Layer::default()
         }
     }
@@ -326,6 +332,8 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// The chooser's order.
     pub chooser: Sourced<ChooserOrder>,
+    /// The recorded listing's time to live.
+    pub listing: ListingSettings,
     /// The token flags.
     pub token: TokenSettings,
     /// The CA bundle flag.
@@ -441,6 +449,7 @@ impl Settings {
         let watch = WatchSettings::resolve(&stack)?;
         let console = ConsoleSettings::resolve(&stack);
         let chooser = topics::chooser_order(&stack);
+        let listing = ListingSettings::resolve(&stack);
         drop(stack);
         Ok(Settings {
             preset,
@@ -456,6 +465,7 @@ impl Settings {
             watch,
             console,
             chooser,
+            listing,
             token: TokenSettings::of(&flags.token),
             network: NetworkSettings {
                 ca_bundle: flags.network.ca_bundle.clone(),

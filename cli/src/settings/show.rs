@@ -32,6 +32,8 @@ pub enum Topic {
     Watch,
     /// The console's browser.
     Console,
+    /// The recorded listing's time to live.
+    Listing,
 }
 
 /// `key = value  # source`.
@@ -103,6 +105,7 @@ impl Settings {
             Topic::Watch => table(out, "status", &self.watch),
             Topic::Console => table(out, "console", &self.console),
             Topic::Cache => table(out, "cache", &self.cache),
+            Topic::Listing => table(out, "listing", &self.listing),
             Topic::Chooser => table(
                 out,
                 "chooser",

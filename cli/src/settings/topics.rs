@@ -210,6 +210,37 @@ pub fn chooser_order(stack: &Stack<'_>) -> Sourced<ChooserOrder> {
     )
 }
 
+/// How old a recorded listing of a login's roles may be for `list` and
+/// the chooser to answer from it, when nothing sets it: a day. Roles are
+/// granted and withdrawn rarely, and `list --refresh` is at hand.
+pub const DEFAULT_LISTING_MAX_AGE_HOURS: u32 = 24;
+
+/// The recorded listing's time to live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingSettings {
+    /// `list` and the chooser answer from a listing younger than this many
+    /// hours; 0 lists every time.
+    pub max_age_hours: Sourced<u32>,
+}
+
+impl ListingSettings {
+    /// Resolves the `[listing]` keys.
+    pub fn resolve(stack: &Stack<'_>) -> ListingSettings {
+        ListingSettings {
+            max_age_hours: stack.get_or(
+                &layer::LISTING_MAX_AGE,
+                |l| l.listing.as_ref()?.max_age_hours,
+                DEFAULT_LISTING_MAX_AGE_HOURS,
+            ),
+        }
+    }
+
+    /// The time to live in seconds.
+    pub fn max_age_secs(&self) -> u64 {
+        u64::from(self.max_age_hours.value) * 3600
+    }
+}
+
 /// The refresh margin of the long-running modes.
 pub fn refresh_before(stack: &Stack<'_>) -> Sourced<u64> {
     stack.get_or(
