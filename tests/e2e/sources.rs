@@ -527,3 +527,100 @@ fn discover_takes_the_sources_naming_regions_and_excludes_so_two_users_get_the_s
         assert_eq!(results[0]["region"], "eu-central-1", "{results}");
     }
 }
+
+/// `[sources] sync = "daily"`: a credential call gives its answer, then
+/// starts the due sync as a process of its own, which writes what a sync
+/// without a terminal writes; the next one a day later. Without the
+/// setting nothing is synced unasked.
+#[test]
+fn a_daily_sync_runs_after_a_credential_answer_once_a_day() {
+    let Some(repo) = Repo::new("the daily sync", &[("ssocred-team.toml", TEAM)]) else {
+        return;
+    };
+    let url = repo.bare().display().to_string();
+    let w = world_with(MINE);
+    add(&w, &url, &["--ref", "v1"]);
+    ok(&w.run(&["sync"]));
+    let pin = |tag: &str, output: &str| {
+        let changed = TEAM.replace("output = \"json\"", &format!("output = \"{output}\""));
+        repo.commit(&[("ssocred-team.toml", &changed)], output);
+        repo.run(&["tag", tag], Some("work"));
+        repo.run(&["push", "--quiet", "--tags", "../team.git"], Some("work"));
+        add(&w, &url, &["--ref", tag]);
+    };
+    let answer = || {
+        let out = w.run(&["-p", "team-prod", "--sink", "process"]);
+        assert_eq!(ok_json(&out)["Version"], 1);
+    };
+    let stamp = w.state_dir().join("auto-sync.stamp");
+    let synced_to = |output: &str| {
+        let line = format!("\noutput = {output}\n");
+        wait_for(std::time::Duration::from_secs(30), || {
+            let text = String::from_utf8(config_of(&w)).unwrap();
+            if text.contains(&line) {
+                Ok(())
+            } else {
+                let log = std::fs::read_to_string(w.state_dir().join("auto-sync.log"));
+                Err(format!("not synced to {output}: {text}\nlog: {log:?}"))
+            }
+        });
+    };
+
+    // The default is manual: a new pin waits for `ssocred sync`.
+    pin("v2", "text");
+    answer();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(!stamp.exists());
+    assert!(
+        String::from_utf8(config_of(&w))
+            .unwrap()
+            .contains("\noutput = json\n")
+    );
+
+    let config = w.home().join(".config/ssocred/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[sources]\nsync = \"daily\"\n").unwrap();
+    answer();
+    synced_to("text");
+    let log = std::fs::read_to_string(w.state_dir().join("auto-sync.log")).unwrap();
+    assert!(log.contains("the daily sync of team sources"), "{log}");
+    assert!(
+        log.contains("+output = text"),
+        "the log holds the diff: {log}"
+    );
+    let began = std::fs::read_to_string(&stamp).unwrap();
+
+    // Within the day: no second sync.
+    pin("v3", "table");
+    answer();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(std::fs::read_to_string(&stamp).unwrap(), began);
+    assert!(
+        String::from_utf8(config_of(&w))
+            .unwrap()
+            .contains("\noutput = text\n")
+    );
+    // A day later: the next.
+    let day_ago: i64 = began.trim().parse::<i64>().unwrap() - 24 * 3600;
+    std::fs::write(&stamp, day_ago.to_string()).unwrap();
+    answer();
+    synced_to("table");
+    // A moving ref's new content is not accepted unasked: the log says so.
+    let moved = TEAM.replace("output = \"json\"", "output = \"yaml\"");
+    repo.commit(&[("ssocred-team.toml", &moved)], "yaml");
+    add(&w, &url, &["--ref", "main"]);
+    std::fs::write(&stamp, day_ago.to_string()).unwrap();
+    answer();
+    wait_for(
+        std::time::Duration::from_secs(30),
+        || match std::fs::read_to_string(w.state_dir().join("auto-sync.log")) {
+            Ok(log) if log.contains("--yes") => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    assert!(
+        String::from_utf8(config_of(&w))
+            .unwrap()
+            .contains("\noutput = table\n")
+    );
+}

@@ -63,6 +63,7 @@ impl ForCommand {
         match self {
             ForCommand::Get | ForCommand::Exec => &[
                 Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Chooser, Listing,
+                Sources,
             ],
             ForCommand::Serve => &[
                 Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Chooser,
@@ -71,7 +72,7 @@ impl ForCommand {
             ForCommand::Login => &[Profile, Login],
             ForCommand::Discover => &[Profile, Region, Login],
             ForCommand::Logout => &[Profile],
-            ForCommand::Status => &[Profile, Watch],
+            ForCommand::Status => &[Profile, Watch, Sources],
             ForCommand::Console => &[
                 Profile, Region, Role, Chain, Sinks, Refresh, Login, Cache, Console, Listing,
             ],

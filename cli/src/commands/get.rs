@@ -137,9 +137,21 @@ impl GetArgs {
 /// Runs the command.
 pub fn run(args: &GetArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
-    if let Some(answer) = answer_from_cache(args, &settings) {
-        return answer;
+    let answered = match answer_from_cache(args, &settings) {
+        Some(answer) => answer,
+        None => fetch_and_deliver(args, &settings),
+    };
+    // The answer is out: a daily sync of team sources that is due starts
+    // now, in a process of its own.
+    if answered.is_ok() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        crate::sources::auto::start_if_due(settings.sources.sync.value, now);
     }
+    answered
+}
+
+/// Everything but the role-cache hit: the sinks, the request, the fetch.
+fn fetch_and_deliver(args: &GetArgs, settings: &Settings) -> Result<(), Error> {
     let paths = request::paths()?;
     // Sinks are built first, so a bad --sink fails before any network call.
     let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
@@ -150,7 +162,7 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     };
     rounds.check(&sinks)?;
     let runtime = runtime()?;
-    let fetch = match request::console_fetch(&settings, &paths, args.all)? {
+    let fetch = match request::console_fetch(settings, &paths, args.all)? {
         // A console session of `aws login`: no role to choose.
         Some(console) => {
             for sink in &mut sinks {
@@ -160,15 +172,15 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
         }
         None => {
             let request = request::request(RequestParts {
-                query: request::role_query(&settings, &args.role, args.all)?,
-                settings: &settings,
+                query: request::role_query(settings, &args.role, args.all)?,
+                settings,
                 paths: &paths,
                 concurrency: args.listing.concurrency,
             })?;
             for sink in &mut sinks {
                 sink.sink.connect(&request.network, request.trace);
             }
-            crate::selection::fetch(&request, &settings, &paths, &runtime, args.listing.quiet)?
+            crate::selection::fetch(&request, settings, &paths, &runtime, args.listing.quiet)?
         }
     };
     let once = !rounds.continuous(&sinks);

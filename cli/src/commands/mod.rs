@@ -340,6 +340,8 @@ browser = "top-browser"
 browser_profile = "top-profile"
 [listing]
 max_age_hours = 7
+[sources]
+sync = "daily"
 [preset.p]
 profile = "preset-profile"
 region = "preset-1"
@@ -375,6 +377,10 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
 
     /// A value a project file cannot set: the project row is skipped.
     const NOT_IN_PROJECT: &str = "-";
+
+    /// A value a preset cannot set (a top-level-only key): the preset row
+    /// is skipped (the config test refuses such a preset).
+    const NOT_IN_PRESET: &str = "-preset";
 
     /// One setting: the flag that sets it, the environment variable, and
     /// the value (as `config show` prints it) each source gives.
@@ -581,6 +587,20 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                 env: Some(("SSOCRED_LISTING_MAX_AGE_HOURS", "5")),
                 values: ["0", "5", NOT_IN_PROJECT, "6", "7", "24"],
             },
+            Case {
+                topic: Topic::Sources,
+                key: "sync",
+                flag: &[],
+                env: Some(("SSOCRED_SOURCES_SYNC", "manual")),
+                values: [
+                    "",
+                    "\"manual\"",
+                    NOT_IN_PROJECT,
+                    NOT_IN_PRESET,
+                    "\"daily\"",
+                    "\"manual\"",
+                ],
+            },
         ]
     }
 
@@ -680,6 +700,9 @@ assume = ["arn:aws:iam::444444444444:role/ProjectHop"]
                             (config, project) = (CONFIG, PROJECT);
                         }
                         3 => {
+                            if *want == NOT_IN_PRESET {
+                                continue;
+                            }
                             argv.extend(["--preset", "p"]);
                             config = CONFIG;
                         }

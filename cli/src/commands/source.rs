@@ -62,6 +62,11 @@ pub struct SyncArgs {
     /// a commit) and https files pinned by their SHA-256.
     #[arg(long, short = 'y', conflicts_with = "dry_run")]
     pub yes: bool,
+
+    /// The daily sync's own run (`[sources] sync = "daily"`): as without a
+    /// terminal, and says when it ran.
+    #[arg(long, hide = true, conflicts_with_all = ["dry_run", "yes"])]
+    pub auto: bool,
 }
 
 /// How an edit of the AWS config file is written once its diff is shown.
@@ -249,6 +254,13 @@ fn edit_config(
 /// Runs `ssocred sync`: every chosen source is fetched and checked first;
 /// then one edit writes all their blocks, or (on any failure) nothing.
 pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
+    if args.auto {
+        let now = time::OffsetDateTime::now_utc();
+        ssocred_core::stderr_line!(
+            "ssocred: the daily sync of team sources ([sources] sync = \"daily\"), begun {}",
+            ssocred_core::domain::time_fmt::utc_z(now)
+        );
+    }
     let store = SourceStore::from_env(&env)?;
     let known = store.load()?;
     let chosen: Vec<(String, Source)> = match &args.name {
@@ -281,7 +293,7 @@ pub fn run_sync(args: &SyncArgs) -> Result<(), Error> {
     let write = match (args.dry_run, args.yes, unaccepted(&chosen, &fetched)) {
         (true, _, _) => Write::DryRun,
         (false, true, _) | (false, false, None) => Write::Now,
-        (false, false, Some(_)) if on_a_terminal() => Write::AskFirst,
+        (false, false, Some(_)) if !args.auto && on_a_terminal() => Write::AskFirst,
         (false, false, Some(name)) => {
             return Err(Error::Usage(format!(
                 "source `{name}` follows a moving ref, and what it holds now was not accepted: without a terminal, sync writes only a pinned --ref (a tag or a commit) or a change you accept with --yes; see it with `ssocred sync --dry-run`"

@@ -202,6 +202,7 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Error> {
             threshold,
             interval: std::time::Duration::from_secs(settings.watch.interval.value),
             notify_command: settings.watch.notify_command.value.clone(),
+            sources_sync: settings.sources.sync.value,
         })?;
         return Ok(ExitCode::from(VALID));
     }

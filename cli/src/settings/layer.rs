@@ -70,6 +70,9 @@ pub struct Layer {
     /// chooser answer from while it is fresh.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listing: Option<ListingTable>,
+    /// Team profile sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<SourcesTable>,
     /// Docker registries mapped to roles (`[[registry]]`), for
     /// `ssocred docker-credential`; the first match wins.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,6 +246,12 @@ pub const LISTING_MAX_AGE: Key = key(
     Some("--refresh"),
     &["SSOCRED_LISTING_MAX_AGE_HOURS"],
 );
+/// `[sources] sync` (about the person's machine, not a role: top level
+/// only).
+pub const SOURCES_SYNC: Key = Key {
+    env: &["SSOCRED_SOURCES_SYNC"],
+    ..top_only("sources.sync")
+};
 /// `[chooser] order`.
 pub const CHOOSER_ORDER: Key = top_only("chooser.order");
 /// `[[registry]]`.
@@ -274,6 +283,7 @@ pub const KEYS: &[&Key] = &[
     &CONSOLE_BROWSER,
     &CONSOLE_PROFILE,
     &LISTING_MAX_AGE,
+    &SOURCES_SYNC,
     &CHOOSER_ORDER,
     &REGISTRY,
 ];
@@ -371,6 +381,16 @@ impl Layer {
                 })
             })
             .transpose()?;
+        let sources_sync = var(&SOURCES_SYNC)
+            .map(|(name, v)| {
+                SourcesSync::from_name(&v).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "environment {name}={v}: expected one of {}",
+                        SourcesSync::ALL.map(SourcesSync::as_str).join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
         let token_store = var(&LOGIN_TOKEN_STORE)
             .map(|(name, v)| {
                 TokenStoreSetting::from_name(&v).ok_or_else(|| {
@@ -414,6 +434,7 @@ impl Layer {
             listing: max_age_hours.map(|h| ListingTable {
                 max_age_hours: Some(h),
             }),
+            sources: sources_sync.map(|sync| SourcesTable { sync: Some(sync) }),
             ..Layer::default()
         })
     }
@@ -595,6 +616,44 @@ pub struct ListingTable {
     pub max_age_hours: Option<u32>,
 }
 
+/// The `[sources]` table: team profile sources.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesTable {
+    /// When the sources are synced without being asked.
+    pub sync: Option<SourcesSync>,
+}
+
+/// When team sources are synced without being asked.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourcesSync {
+    /// Only by `ssocred sync`.
+    #[default]
+    Manual,
+    /// Once a day, after a command's answer (a credential call, `status
+    /// --watch`), in a process of its own.
+    Daily,
+}
+
+impl SourcesSync {
+    /// Every value, for messages.
+    pub const ALL: [SourcesSync; 2] = [SourcesSync::Manual, SourcesSync::Daily];
+
+    /// The value as a file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourcesSync::Manual => "manual",
+            SourcesSync::Daily => "daily",
+        }
+    }
+
+    /// The value named `name`.
+    pub fn from_name(name: &str) -> Option<SourcesSync> {
+        Self::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+}
+
 /// The `[chooser]` table.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -760,6 +819,8 @@ browser_profile = "auto"
 order = "frecency"
 [listing]
 max_age_hours = 1
+[sources]
+sync = "daily"
 [[sink]]
 type = "json"
 [[registry]]

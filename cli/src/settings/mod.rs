@@ -41,8 +41,8 @@ pub use show::Topic;
 #[cfg(test)]
 pub use show::spec_text;
 pub use topics::{
-    CacheSettings, ConsoleSettings, ListingSettings, LoginSettings, NetworkSettings, TokenSettings,
-    WatchSettings,
+    CacheSettings, ConsoleSettings, ListingSettings, LoginSettings, NetworkSettings,
+    SourcesSettings, TokenSettings, WatchSettings,
 };
 
 use stack::{Origin, Stack};
@@ -334,6 +334,8 @@ pub struct Settings {
     pub chooser: Sourced<ChooserOrder>,
     /// The recorded listing's time to live.
     pub listing: ListingSettings,
+    /// When team sources are synced without being asked.
+    pub sources: SourcesSettings,
     /// The token flags.
     pub token: TokenSettings,
     /// The CA bundle flag.
@@ -450,6 +452,7 @@ impl Settings {
         let console = ConsoleSettings::resolve(&stack);
         let chooser = topics::chooser_order(&stack);
         let listing = ListingSettings::resolve(&stack);
+        let sources = SourcesSettings::resolve(&stack);
         drop(stack);
         Ok(Settings {
             preset,
@@ -466,6 +469,7 @@ impl Settings {
             console,
             chooser,
             listing,
+            sources,
             token: TokenSettings::of(&flags.token),
             network: NetworkSettings {
                 ca_bundle: flags.network.ca_bundle.clone(),

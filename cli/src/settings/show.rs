@@ -34,6 +34,8 @@ pub enum Topic {
     Console,
     /// The recorded listing's time to live.
     Listing,
+    /// When team sources are synced.
+    Sources,
 }
 
 /// `key = value  # source`.
@@ -106,6 +108,7 @@ impl Settings {
             Topic::Console => table(out, "console", &self.console),
             Topic::Cache => table(out, "cache", &self.cache),
             Topic::Listing => table(out, "listing", &self.listing),
+            Topic::Sources => table(out, "sources", &self.sources),
             Topic::Chooser => table(
                 out,
                 "chooser",

@@ -241,6 +241,26 @@ impl ListingSettings {
     }
 }
 
+/// When team sources are synced without being asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcesSettings {
+    /// `manual` or `daily`.
+    pub sync: Sourced<layer::SourcesSync>,
+}
+
+impl SourcesSettings {
+    /// Resolves the `[sources]` keys.
+    pub fn resolve(stack: &Stack<'_>) -> SourcesSettings {
+        SourcesSettings {
+            sync: stack.get_or(
+                &layer::SOURCES_SYNC,
+                |l| l.sources.as_ref()?.sync,
+                layer::SourcesSync::Manual,
+            ),
+        }
+    }
+}
+
 /// The refresh margin of the long-running modes.
 pub fn refresh_before(stack: &Stack<'_>) -> Sourced<u64> {
     stack.get_or(

@@ -4,6 +4,7 @@
 //! into one marked block per source in the AWS config file, and read by
 //! `discover`. See docs/sources.md.
 
+pub mod auto;
 pub mod fetch;
 pub mod https;
 pub mod store;

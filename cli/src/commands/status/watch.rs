@@ -202,6 +202,8 @@ pub(super) struct WatchSettings {
     pub(super) interval: Duration,
     /// A shell command to run instead of a desktop notification.
     pub(super) notify_command: Option<String>,
+    /// When team sources are synced without being asked.
+    pub(super) sources_sync: crate::settings::layer::SourcesSync,
 }
 
 /// Watches until SIGINT or SIGTERM, then returns `Ok`.
@@ -239,6 +241,7 @@ pub(super) fn run(settings: &WatchSettings) -> Result<(), Error> {
                     report(settings, profile, &event, now, &mut failed_notifier);
                 }
             }
+            crate::sources::auto::start_if_due(settings.sources_sync, now.unix_timestamp());
             tokio::select! {
                 signal = &mut stopped => {
                     ssocred_core::stderr_line!("ssocred: stopping on {signal}");
