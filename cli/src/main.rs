@@ -11,6 +11,7 @@ mod output;
 mod progress;
 mod prompt;
 mod request;
+mod role_table;
 mod runtime;
 mod selection;
 mod settings;

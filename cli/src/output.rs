@@ -17,7 +17,8 @@ pub fn stream_stdout(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // 64 KiB: a listing of 30,000 roles is a few MB, in few writes.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| Error::stdout(&e)),

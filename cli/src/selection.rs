@@ -71,14 +71,14 @@ pub fn fetch(
     // before the first round.
     let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
     let recorded = match &plan {
-        Plan::One(filter) => recorded_listing(paths, &request.profile, settings)
+        Plan::One(filter) => recorded_entries(paths, &request.profile, settings)
             // A role the recorded listing lacks may be new: list anew.
-            .filter(|l| l.roles.iter().any(|e| filter.matches(e))),
-        Plan::Unselected => recorded_listing(paths, &request.profile, settings),
+            .filter(|entries| entries.iter().any(|e| filter.matches(e))),
+        Plan::Unselected => recorded_entries(paths, &request.profile, settings),
         Plan::All(_) | Plan::Role(_) => None,
     };
     let listed = match recorded {
-        Some(listing) => listing.roles,
+        Some(entries) => entries,
         None => {
             let listed = list(&session, runtime, request.concurrency, quiet)?;
             let changes = record_listing(paths, &request.profile, &listed, false);
@@ -145,7 +145,8 @@ pub fn list(
 }
 
 /// The recorded listing of `sso`'s roles, if it is younger than the
-/// settings' `[listing] max_age_hours` (never with 0 or `--refresh`).
+/// settings' `[listing] max_age_hours` (never with 0 or `--refresh`); its
+/// roles are checked as they are read.
 pub fn recorded_listing(
     paths: &AwsPaths,
     sso: &ssocred_core::domain::sso_profile::SsoProfile,
@@ -155,13 +156,22 @@ pub fn recorded_listing(
     if max_age == 0 {
         return None;
     }
-    let listing = listing_record::load(&listing_path(paths, sso))?;
+    let listing = listing_record::open(&listing_path(paths, sso))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     (listing.age(now)? < max_age).then_some(listing)
 }
 
+/// The roles of the recorded listing, if it is fresh and reads whole.
+fn recorded_entries(
+    paths: &AwsPaths,
+    sso: &ssocred_core::domain::sso_profile::SsoProfile,
+    settings: &Settings,
+) -> Option<Vec<RoleEntry>> {
+    recorded_listing(paths, sso, settings)?.entries().ok()
+}
+
 /// Where the listing of `sso`'s roles is recorded.
-fn listing_path(
+pub fn listing_path(
     paths: &AwsPaths,
     sso: &ssocred_core::domain::sso_profile::SsoProfile,
 ) -> std::path::PathBuf {
@@ -186,7 +196,10 @@ pub fn record_listing(
         return listing_record::changes_since(&path, roles);
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    match listing_record::record(&path, roles, now) {
+    // `list`'s table of every role, rendered once here: a `list` of the
+    // recorded listing then copies it.
+    let table = |out: &mut dyn std::io::Write| crate::role_table::table_of(out, roles);
+    match listing_record::record_with_table(&path, roles, now, Some(&table)) {
         Ok(changes) => changes,
         Err(e) => {
             ssocred_core::stderr_line!(

@@ -271,6 +271,9 @@ order = \"frecency\"  # default\n\
 [listing]\n\
 max_age_hours = 24  # default\n\
 \n\
+[sources]\n\
+sync = \"manual\"  # default\n\
+\n\
 # presets: ci\n\
 # final role: arn:aws:iam::210987654321:role/Developer\n",
             cfg.display()

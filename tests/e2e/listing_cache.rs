@@ -165,10 +165,55 @@ fn a_garbled_listing_is_listed_anew_and_replaced() {
     let w = World::new();
     ok(&w.run(&["list", "-p", "modern"]));
     let file = listing_files(&w).remove(0);
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    std::fs::write(&file, format!("ssocred-listing 1 {now}\nnot\ta listing\n")).unwrap();
+    // Fresh, and (unlike the table beside it) not of the first listing's
+    // second.
+    let then = time::OffsetDateTime::now_utc().unix_timestamp() - 100;
+    std::fs::write(&file, format!("ssocred-listing 1 {then}\nnot\ta listing\n")).unwrap();
     ok(&w.run(&["list", "-p", "modern"]));
     assert_eq!(listings(&w), 2);
     ok(&w.run(&["list", "-p", "modern"]));
     assert_eq!(listings(&w), 2, "the listing was replaced with a good one");
+}
+
+/// The table of every role, rendered when the listing was recorded, is
+/// what `list` copies; one of another listing is passed over, and one that
+/// would put a control character on the terminal is refused (exit 3,
+/// naming it) without printing it.
+#[test]
+fn the_recorded_table_is_copied_checked_and_matched_to_its_listing() {
+    let w = World::new();
+    let first = ok(&w.run(&["list", "-p", "modern"]));
+    let table = listing_files(&w).remove(0).with_extension("table");
+    let text = std::fs::read_to_string(&table).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    assert!(header.starts_with("ssocred-table 1 "), "{header}");
+    assert_eq!(body, first, "the table is what list printed");
+    // The copy is what is printed: a change to it shows.
+    std::fs::write(
+        &table,
+        format!("{header}\n{}", body.replace("Prod", "Pr0d")),
+    )
+    .unwrap();
+    assert!(ok(&w.run(&["list", "-p", "modern"])).contains("Pr0d"));
+    // Another listing's table: the roles are read from the listing itself.
+    std::fs::write(&table, "ssocred-table 1 12345\nstale\n").unwrap();
+    assert_eq!(ok(&w.run(&["list", "-p", "modern"])), first);
+    // A control character: refused, never printed.
+    std::fs::write(&table, format!("{header}\n{body}\u{1b}[2J\n")).unwrap();
+    let out = w.run(&["list", "-p", "modern"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!out.stdout.contains(&0x1b), "{}", text_of(&out.stdout));
+    assert!(
+        stderr(&out).contains(&table.display().to_string()) && stderr(&out).contains("--refresh"),
+        "{}",
+        stderr(&out)
+    );
+    // Filters and --json read the listing, not the table.
+    let json = ok_json(&w.run(&["list", "-p", "modern", "--json"]));
+    assert_eq!(json.as_array().unwrap().len(), 4);
+    assert_eq!(listings(&w), 1);
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

@@ -1,21 +1,20 @@
 //! `ssocred list`: every account and role the login may use, as a table or
 //! JSON.
 
-use std::borrow::Cow;
-use std::io::Write;
-
 use clap::Args;
 use ssocred_core::Error;
 use ssocred_core::aws::discovery::RoleFilter;
-use ssocred_core::domain::role::RoleEntry;
-use ssocred_core::domain::text::{visible, visible_column};
-use ssocred_core::store::listing_record::Changes;
+use ssocred_core::domain::role::RoleView;
+use ssocred_core::domain::text::visible;
+use ssocred_core::store::listing_record::{self, Changes};
 
 use crate::flags::ListingCommandFlags;
 use crate::output::stream_stdout;
 use crate::request;
+use crate::role_table::{Shown, widths, write_table};
 use crate::runtime::runtime;
 use crate::settings::{Flags, Settings};
+use ssocred_core::store::profile::ProfileFiles;
 
 // `ssocred list`: the variant doc in commands/mod.rs is its help.
 #[derive(Debug, Args)]
@@ -70,72 +69,174 @@ pub fn run(args: &ListArgs) -> Result<(), Error> {
     let filter = RoleFilter::new(args.account.as_deref(), args.role.as_deref())?;
     let settings = Settings::from_process(&args.flags())?;
     let paths = request::paths()?;
+    // A fresh recorded listing answers at once, with no login and no call
+    // (and the profile found as a credential call finds it); `--changes`
+    // compares a new listing with it. One that proves damaged is listed
+    // anew.
+    if !args.changes
+        && let Ok(sso) = ProfileFiles::load_config(&paths, &settings.profile.value)
+            .and_then(|files| files.sso_profile(&settings.profile.value))
+        && let Some(recorded) = crate::selection::recorded_listing(&paths, &sso, &settings)
+    {
+        let age = recorded.age(time::OffsetDateTime::now_utc().unix_timestamp());
+        let tagged = tagged_accounts(&args.tag, &sso)?;
+        let say = || {
+            if !args.common.listing.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                say_recorded(age.unwrap_or_default());
+            }
+        };
+        // Every role as a table: the one rendered when the listing was
+        // recorded, copied.
+        if filter.is_everything() && tagged.is_none() && !args.json {
+            let path = crate::selection::listing_path(&paths, &sso);
+            let (mut usable, mut damaged) = (false, None);
+            let done =
+                stream_stdout(
+                    |out| match listing_record::copy_table(&path, &recorded, out) {
+                        None => Ok(()),
+                        Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            damaged = Some(e);
+                            Ok(())
+                        }
+                        Some(copied) => {
+                            usable = true;
+                            copied
+                        }
+                    },
+                );
+            if let Some(e) = damaged {
+                return Err(Error::ConfigFile {
+                    path: listing_record::table_path(&path),
+                    message: e.to_string(),
+                });
+            }
+            if usable {
+                say();
+                return done;
+            }
+        }
+        if let Some(done) = show(args, &filter, &tagged, &Listed::Recorded(recorded), None) {
+            say();
+            return done;
+        }
+    }
     let request = request::listing(&settings, &paths, &args.common)?;
-    // A fresh recorded listing answers at once, with no login and no call;
-    // `--changes` compares a new listing with it.
-    let recorded = if args.changes {
+    let runtime = runtime()?;
+    let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
+    let listed = crate::selection::list(
+        &session,
+        &runtime,
+        request.concurrency,
+        args.common.listing.quiet,
+    )?;
+    // The listing is always whole: --account and --role filter it.
+    let changes = crate::selection::record_listing(&paths, &request.profile, &listed, false);
+    let tagged = tagged_accounts(&args.tag, &request.profile)?;
+    show(args, &filter, &tagged, &Listed::Fresh(listed), changes).unwrap_or_else(|| {
+        Err(Error::Internal(
+            "a listing held in memory could not be read".to_owned(),
+        ))
+    })
+}
+
+/// Prints the roles of `listed` that the filter and tags let through, as
+/// the flags ask; `None`, before anything is printed, when a recorded
+/// listing proves damaged.
+fn show(
+    args: &ListArgs,
+    filter: &RoleFilter,
+    tagged: &Option<std::collections::BTreeSet<String>>,
+    listed: &Listed,
+    changes: Option<Changes>,
+) -> Option<Result<(), Error>> {
+    // The roles shown, viewed where they are, as often as needed: 30,000 of
+    // them are shown without a copy of each name or a list of them all.
+    let everything = filter.is_everything() && tagged.is_none();
+    let shown: &Shown<'_> = &|each| {
+        if everything {
+            return listed.each(each);
+        }
+        listed.each(&mut |e| {
+            let wanted = filter.matches_names(&e.account_id, &e.account_name, &e.role_name)
+                && tagged
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(e.account_id.as_ref()));
+            if wanted { each(e) } else { Ok(()) }
+        })
+    };
+    if args.changes {
+        return Some(write_changes(args, changes, shown));
+    }
+    // The table's widths, or a JSON array's check: a read through before a
+    // byte is printed.
+    let widths = if args.json {
+        shown(&mut |_| Ok(())).ok()?;
         None
     } else {
-        crate::selection::recorded_listing(&paths, &request.profile, &settings)
+        Some(widths(shown).ok()?)
     };
-    let (listed, changes) = match recorded {
-        Some(listing) => {
-            if !args.common.listing.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                say_recorded(&listing);
-            }
-            (listing.roles, None)
-        }
-        None => {
-            let runtime = runtime()?;
-            let session = runtime.block_on(request.open_session(&mut std::io::stderr()))?;
-            let listed = crate::selection::list(
-                &session,
-                &runtime,
-                request.concurrency,
-                args.common.listing.quiet,
-            )?;
-            // The listing is always whole: --account and --role filter it.
-            let changes =
-                crate::selection::record_listing(&paths, &request.profile, &listed, false);
-            (listed, changes)
-        }
-    };
-    let tagged = tagged_accounts(&args.tag, &request.profile)?;
-    let entries: Vec<RoleEntry> = listed
-        .into_iter()
-        .filter(|e| filter.matches(e))
-        .filter(|e| {
-            tagged
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&e.account_id))
-        })
-        .collect();
-    if args.changes {
-        return write_changes(args, changes, &entries);
-    }
     if let Some(changes) = &changes
         && !args.common.listing.quiet
         && std::io::IsTerminal::is_terminal(&std::io::stderr())
     {
         crate::selection::report_changes(changes);
     }
-    stream_stdout(|out| {
-        if args.json {
-            // Machines get the names exactly as the portal sent them.
-            serde_json::to_writer_pretty(&mut *out, &entries)?;
+    Some(stream_stdout(|out| match widths {
+        // Machines get the names exactly as the portal sent them.
+        None => {
+            serde_json::to_writer_pretty(&mut *out, &Seq(shown))?;
             writeln!(out)
-        } else {
-            write_table(out, &entries)
         }
-    })
+        Some(widths) => write_table(out, shown, widths),
+    }))
+}
+
+/// The roles listed: the recorded listing, or a new one.
+enum Listed {
+    Recorded(ssocred_core::store::listing_record::Listing),
+    Fresh(Vec<ssocred_core::domain::role::RoleEntry>),
+}
+
+impl Listed {
+    /// Calls `each` with every role, borrowed, until it fails.
+    fn each(
+        &self,
+        each: &mut dyn FnMut(RoleView<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self {
+            Listed::Recorded(listing) => listing.for_each(each),
+            Listed::Fresh(entries) => entries.iter().try_for_each(|e| each(RoleView::from(e))),
+        }
+    }
+}
+
+/// The roles shown, as a JSON array.
+struct Seq<'s, 'a>(&'s Shown<'a>);
+
+impl serde::Serialize for Seq<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut failed = None;
+        let read = (self.0)(&mut |role| {
+            seq.serialize_element(&role).map_err(|e| {
+                let shown = std::io::Error::other(e.to_string());
+                failed = Some(e);
+                shown
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        read.map_err(S::Error::custom)?;
+        seq.end()
+    }
 }
 
 /// Tells a person that the roles shown are the recorded listing, and how
-/// old it is.
-fn say_recorded(listing: &ssocred_core::store::listing_record::Listing) {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let minutes = listing.age(now).unwrap_or_default() / 60;
-    let age = match minutes {
+/// old it is (`age` seconds).
+fn say_recorded(age: u64) {
+    let age = match age / 60 {
         0 => "less than a minute".to_owned(),
         m if m < 120 => format!("{m} min"),
         m => format!("{} h", m / 60),
@@ -188,18 +289,27 @@ fn tagged_accounts(
 fn write_changes(
     args: &ListArgs,
     changes: Option<Changes>,
-    entries: &[RoleEntry],
+    shown: &Shown<'_>,
 ) -> Result<(), Error> {
-    let changes = changes.unwrap_or_else(|| {
-        ssocred_core::stderr_line!(
-            "ssocred: no earlier listing of this login; every role counts as added"
-        );
-        Changes {
-            since: 0,
-            added: entries.iter().map(|e| e.role_arn.clone()).collect(),
-            removed: Vec::new(),
+    let changes = match changes {
+        Some(changes) => changes,
+        None => {
+            ssocred_core::stderr_line!(
+                "ssocred: no earlier listing of this login; every role counts as added"
+            );
+            let mut added = Vec::new();
+            shown(&mut |e| {
+                added.push(e.role_arn.into_owned());
+                Ok(())
+            })
+            .map_err(|e| Error::Internal(format!("the listing: {e}")))?;
+            Changes {
+                since: 0,
+                added,
+                removed: Vec::new(),
+            }
         }
-    });
+    };
     stream_stdout(|out| {
         if args.json {
             serde_json::to_writer_pretty(&mut *out, &changes)?;
@@ -213,99 +323,4 @@ fn write_changes(
         }
         Ok(())
     })
-}
-
-/// An aligned table: account id, account name, role, role ARN, with server
-/// text escaped for the terminal and the padded columns capped at
-/// [`MAX_COLUMN`](ssocred_core::domain::text::MAX_COLUMN) characters
-/// (`--json` has every name whole).
-fn write_table(out: &mut dyn Write, entries: &[RoleEntry]) -> std::io::Result<()> {
-    let rows: Vec<[Cow<'_, str>; 4]> = entries
-        .iter()
-        .map(|e| {
-            [
-                visible(&e.account_id),
-                visible_column(&e.account_name),
-                visible_column(&e.role_name),
-                visible(&e.role_arn),
-            ]
-        })
-        .collect();
-    let width = |header: &str, column: usize| {
-        rows.iter()
-            .map(|row| row[column].chars().count())
-            .chain([header.len()])
-            .max()
-            .unwrap_or(0)
-    };
-    let name_w = width("ACCOUNT NAME", 1);
-    let role_w = width("ROLE", 2);
-    let row = |out: &mut dyn Write, id: &str, name: &str, role: &str, arn: &str| {
-        let pad = |text: &str, w: usize| " ".repeat(w.saturating_sub(text.chars().count()));
-        writeln!(
-            out,
-            "{id:<12}  {name}{}  {role}{}  {arn}",
-            pad(name, name_w),
-            pad(role, role_w)
-        )
-    };
-    row(out, "ACCOUNT ID", "ACCOUNT NAME", "ROLE", "ROLE ARN")?;
-    for [id, name, role, arn] in &rows {
-        row(out, id, name, role, arn)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ssocred_core::domain::text::{CUT_MARK, MAX_COLUMN};
-
-    fn entry(account_name: &str, role_name: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: "123456789012".to_owned(),
-            account_name: account_name.to_owned(),
-            role_name: role_name.to_owned(),
-            role_arn: format!("arn:aws:iam::123456789012:role/{role_name}"),
-        }
-    }
-
-    #[test]
-    fn a_huge_name_is_cut_and_pads_no_row_past_the_cap() {
-        let huge = "N".repeat(900_000);
-        let mut entries = vec![entry(&huge, "Dev")];
-        entries.extend((0..400).map(|i| entry(&format!("acct-{i}"), "ReadOnly")));
-        let mut out = Vec::new();
-        write_table(&mut out, &entries).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
-        // id, name, role (each padded, capped) and the ARN.
-        assert!(
-            longest < 12 + 2 + MAX_COLUMN + 2 + MAX_COLUMN + 2 + 60,
-            "{longest}"
-        );
-        let cut = format!("{}{CUT_MARK}", "N".repeat(MAX_COLUMN - 1));
-        assert!(
-            text.contains(&format!("123456789012  {cut}  Dev")),
-            "the cut name is marked"
-        );
-        assert!(text.contains("acct-7 "), "{}", &text[..200]);
-    }
-
-    #[test]
-    fn names_within_the_cap_are_whole_and_aligned() {
-        let name = "A".repeat(MAX_COLUMN);
-        let entries = [entry(&name, "Dev"), entry("short", "Admin")];
-        let mut out = Vec::new();
-        write_table(&mut out, &entries).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains(&format!("{name}  Dev ")), "{text}");
-        assert!(!text.contains(CUT_MARK), "{text}");
-        let starts: Vec<usize> = text
-            .lines()
-            .map(|l| l.find("arn:").unwrap_or(0))
-            .skip(1)
-            .collect();
-        assert_eq!(starts[0], starts[1], "{text}");
-    }
 }

@@ -404,8 +404,19 @@ impl RoleFilter {
         })
     }
 
+    /// Whether it lets every role through (no pattern).
+    pub fn is_everything(&self) -> bool {
+        self.account.is_none() && self.role.is_none()
+    }
+
     /// Whether `entry` is selected.
     pub fn matches(&self, entry: &RoleEntry) -> bool {
+        self.matches_names(&entry.account_id, &entry.account_name, &entry.role_name)
+    }
+
+    /// [`RoleFilter::matches`] for a role given by its account id, account
+    /// name and role name.
+    pub fn matches_names(&self, account_id: &str, account_name: &str, role_name: &str) -> bool {
         let options = glob::MatchOptions {
             case_sensitive: false,
             require_literal_separator: false,
@@ -414,11 +425,8 @@ impl RoleFilter {
         let hit = |p: &glob::Pattern, text: &str| p.matches_with(text, options);
         self.account
             .as_ref()
-            .is_none_or(|(_, p)| hit(p, &entry.account_id) || hit(p, &entry.account_name))
-            && self
-                .role
-                .as_ref()
-                .is_none_or(|(_, p)| hit(p, &entry.role_name))
+            .is_none_or(|(_, p)| hit(p, account_id) || hit(p, account_name))
+            && self.role.as_ref().is_none_or(|(_, p)| hit(p, role_name))
     }
 
     /// The role names of `listed` closest to a `--role` name that matched

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 /// Only for terminals and messages: machine output such as `list --json`
 /// keeps values exact and lets its own format escape them.
 pub fn visible(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    if printable_ascii(text) || !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -38,6 +38,34 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `text` is printable ASCII alone, the common case: checked a
+/// byte at a time with no early exit, so that it runs on whole vectors.
+fn printable_ascii(text: &str) -> bool {
+    text.bytes()
+        .fold(true, |all, b| all & (b.wrapping_sub(0x20) < 0x5f))
+}
+
+/// [`visible`] and its width in characters, in one look at plain text.
+pub fn visible_width(text: &str) -> (Cow<'_, str>, usize) {
+    if printable_ascii(text) {
+        return (Cow::Borrowed(text), text.len());
+    }
+    let shown = visible(text);
+    let width = shown.chars().count();
+    (shown, width)
+}
+
+/// [`visible_column`] and its width in characters, in one look at plain
+/// text: for a table that pads 30,000 rows.
+pub fn visible_column_width(text: &str) -> (Cow<'_, str>, usize) {
+    if printable_ascii(text) && text.len() <= MAX_COLUMN {
+        return (Cow::Borrowed(text), text.len());
+    }
+    let shown = visible_column(text);
+    let width = shown.chars().count();
+    (shown, width)
+}
+
 /// The widest a padded column of server text grows (an account or role
 /// name in `list` or the role chooser): a table pads every row to its
 /// widest cell, so one huge name would otherwise be repeated as padding on
@@ -51,7 +79,8 @@ pub const CUT_MARK: char = '…';
 /// characters, the last one [`CUT_MARK`], when longer.
 pub fn visible_column(text: &str) -> Cow<'_, str> {
     let shown = visible(text);
-    if shown.chars().count() <= MAX_COLUMN {
+    // No more bytes than that is no more characters either.
+    if shown.len() <= MAX_COLUMN || shown.chars().count() <= MAX_COLUMN {
         return shown;
     }
     let mut cut: String = shown.chars().take(MAX_COLUMN - 1).collect();
@@ -59,12 +88,22 @@ pub fn visible_column(text: &str) -> Cow<'_, str> {
     Cow::Owned(cut)
 }
 
+/// Whether `text` reaches a terminal as it is: nothing in it but newlines
+/// that [`visible_lines`] would escape. Printable ASCII is checked a byte at
+/// a time, for whole tables.
+pub fn shows_as_is(text: &str) -> bool {
+    let plain = text.bytes().fold(true, |all, b| {
+        all & (b.wrapping_sub(0x20) < 0x5f || b == b'\n')
+    });
+    plain || !text.chars().any(|c| c != '\n' && needs_escape(c))
+}
+
 /// [`visible`] for a message that may span lines on purpose: newlines stay,
 /// every other character a terminal would act on is escaped. For the last
 /// line of defence (ssocred's own error messages), not for server text,
 /// which goes through [`visible`] where it enters a message.
 pub fn visible_lines(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && needs_escape(c)) {
+    if shows_as_is(text) {
         return Cow::Borrowed(text);
     }
     let lines: Vec<Cow<'_, str>> = text.split('\n').map(visible).collect();
@@ -181,6 +220,35 @@ pub fn did_you_mean(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-look widths agree with the plain functions on every kind of
+    /// text: plain, non-ASCII, escaped, long, long and non-ASCII.
+    #[test]
+    fn widths_in_one_look_agree_with_counting() {
+        let long = "x".repeat(MAX_COLUMN + 5);
+        let long_wide = "é".repeat(MAX_COLUMN - 10);
+        for text in [
+            "",
+            "Prod",
+            "Dev ünïcode 'quoted'",
+            "tab\there",
+            "bell\u{7}",
+            "del\u{7f}",
+            "bidi\u{202e}",
+            &long,
+            &long_wide,
+            &"ü".repeat(MAX_COLUMN + 1),
+        ] {
+            let (shown, width) = visible_width(text);
+            assert_eq!(shown, visible(text), "{text:?}");
+            assert_eq!(width, visible(text).chars().count(), "{text:?}");
+            let (shown, width) = visible_column_width(text);
+            assert_eq!(shown, visible_column(text), "{text:?}");
+            assert_eq!(width, visible_column(text).chars().count(), "{text:?}");
+        }
+        assert_eq!(visible_column_width(&long).1, MAX_COLUMN);
+        assert_eq!(visible_width("del\u{7f}").0, "del\\u{7f}");
+    }
 
     #[test]
     fn near_misses_get_the_closest_names() {
