@@ -297,6 +297,7 @@ fn the_filter_takes_readline_keys_and_says_when_nothing_matches() {
 /// The tags a synced team source gives an account follow its roles in the
 /// chooser, and typed words match them: `env=prod` keeps the two roles of
 /// the account tagged so, which nothing else on their lines would match.
+#[cfg(unix)]
 #[test]
 fn the_chooser_shows_and_matches_a_team_sources_tags() {
     let Some(tmux) = shell("tmux") else {
