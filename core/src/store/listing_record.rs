@@ -311,16 +311,32 @@ pub fn record_with_table(
 /// nothing (a dry run); `None` when none was recorded.
 pub fn changes_since(path: &Path, roles: &[RoleEntry]) -> Option<Changes> {
     let old = open(path)?;
-    let mut before: Vec<String> = Vec::new();
+    // The old listing is read once and never held: each of its ARNs is
+    // looked up among the new ones (sorted), marking those it had.
+    let now = sorted_arns(roles);
+    let mut had = vec![false; now.len()];
+    let mut removed = Vec::new();
     old.for_each(|role| {
-        before.push(role.role_arn.into_owned());
+        match now.binary_search(&role.role_arn.as_ref()) {
+            Ok(i) => had[i] = true,
+            Err(_) => removed.push(role.role_arn.into_owned()),
+        }
         Ok::<(), io::Error>(())
     })
     .ok()?;
-    before.sort_unstable();
-    before.dedup();
-    let before: Vec<&str> = before.iter().map(String::as_str).collect();
-    Some(compare(old.listed_at, &before, &sorted_arns(roles)))
+    removed.sort_unstable();
+    removed.dedup();
+    let added = now
+        .iter()
+        .zip(&had)
+        .filter(|(_, had)| !**had)
+        .map(|(arn, _)| (*arn).to_owned())
+        .collect();
+    Some(Changes {
+        since: old.listed_at,
+        added,
+        removed,
+    })
 }
 
 /// The listing recorded at `path`, if there is a whole, well-formed one
@@ -410,39 +426,6 @@ fn sorted_arns(roles: &[RoleEntry]) -> Vec<&str> {
     arns.sort_unstable();
     arns.dedup();
     arns
-}
-
-/// What changed from the ARNs `before`, listed at `since`, to `after`; both
-/// sorted.
-fn compare(since: i64, before: &[&str], after: &[&str]) -> Changes {
-    let (mut added, mut removed) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < before.len() || j < after.len() {
-        match (before.get(i), after.get(j)) {
-            (Some(a), Some(b)) if a == b => {
-                i += 1;
-                j += 1;
-            }
-            (Some(a), Some(b)) if a < b => {
-                removed.push((*a).to_owned());
-                i += 1;
-            }
-            (Some(a), None) => {
-                removed.push((*a).to_owned());
-                i += 1;
-            }
-            (_, Some(b)) => {
-                added.push((*b).to_owned());
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    Changes {
-        since,
-        added,
-        removed,
-    }
 }
 
 #[cfg(test)]
