@@ -162,15 +162,47 @@ pub fn add_empty_section(text: &str, header: &str, comment: &str) -> String {
 }
 
 /// A unified diff of a file's text before and after an edit, both sides
-/// labelled `label`; empty when nothing changes.
+/// labelled `label`; empty when nothing changes. The value of a secret key
+/// (`aws_secret_access_key`, `aws_session_token`, `aws_security_token`),
+/// which the AWS config file may hold, is shown as `<redacted>` wherever
+/// the diff shows its line, context lines included: the diff goes to a
+/// terminal and to the daily sync's log.
 pub fn unified_diff(before: &str, after: &str, label: &str) -> String {
     if before == after {
         return String::new();
     }
-    similar::TextDiff::from_lines(before, after)
+    let diff = similar::TextDiff::from_lines(before, after)
         .unified_diff()
         .header(label, label)
-        .to_string()
+        .to_string();
+    diff.split_inclusive('\n').map(redacted_line).collect()
+}
+
+/// A diff line with a secret key's value redacted; other lines as they are.
+fn redacted_line(line: &str) -> std::borrow::Cow<'_, str> {
+    const SECRET_KEYS: [&str; 3] = [
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_security_token",
+    ];
+    let Some(mark) = line.chars().next().filter(|c| matches!(c, ' ' | '+' | '-')) else {
+        return line.into();
+    };
+    let body = &line[1..];
+    let Some((key, _)) = body.split_once('=') else {
+        return line.into();
+    };
+    if !SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str()) || line.starts_with("---") {
+        return line.into();
+    }
+    let eol = if line.ends_with("\r\n") {
+        "\r\n"
+    } else if line.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    format!("{mark}{key}= <redacted>{eol}").into()
 }
 
 #[cfg(test)]
@@ -287,8 +319,19 @@ mod tests {
     }
 
     #[test]
-    fn a_diff_is_empty_when_nothing_changes() {
+    fn a_diff_is_empty_when_nothing_changes_and_never_shows_a_secret() {
         assert_eq!(unified_diff("a\n", "a\n", "f"), "");
+        // A secret next to the change, or in it, never shows.
+        let before = "[profile k]\naws_secret_access_key = wJalrSECRET\nAWS_Session_Token=FwoSECRET\nregion = a\n";
+        let after = "[profile k]\naws_secret_access_key = wJalrSECRET\nAWS_Session_Token=FwoSECRET2\nregion = b\n";
+        let diff = unified_diff(before, after, "/h/.aws/config");
+        assert!(!diff.contains("SECRET"), "{diff}");
+        assert!(
+            diff.contains(" aws_secret_access_key = <redacted>\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("+AWS_Session_Token= <redacted>\n"), "{diff}");
+        assert!(diff.contains("+region = b\n"), "{diff}");
         let diff = unified_diff("a\n", "a\nb\n", "/h/.aws/config");
         assert!(
             diff.starts_with("--- /h/.aws/config\n+++ /h/.aws/config\n"),
