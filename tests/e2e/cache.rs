@@ -75,6 +75,77 @@ fn a_second_call_is_answered_from_the_cache() {
     assert_eq!(entries(&w).len(), 3);
 }
 
+/// Every sink that needs nothing but the set is answered from the role
+/// cache, with the output the fetch gave it: the file sinks write the same
+/// bytes, and a file that already holds them is left alone.
+#[test]
+fn every_sink_gets_from_the_cache_what_the_fetch_gave_it() {
+    let w = World::new();
+    let sinks = [
+        "process",
+        "env",
+        "env:fish",
+        "env:powershell",
+        "env:cmd",
+        "json",
+        "json:array",
+        "dotenv",
+        "docker-env",
+        "template:credentials-ini",
+        "template:github-actions",
+    ];
+    for (n, sink) in sinks.iter().enumerate() {
+        let _ = std::fs::remove_dir_all(cache_dir(&w));
+        let argv = ["-p", "modern", "-r", READ_ONLY_ARN, "--sink", sink];
+        let fetched = ok(&w.run(&argv));
+        assert_eq!(calls(&w), n as u64 + 1, "{sink}: the first call fetches");
+        let cached = ok(&w.run(&argv));
+        assert_eq!(calls(&w), n as u64 + 1, "{sink}: the second call fetched");
+        assert_eq!(cached, fetched, "{sink}");
+        assert!(!cached.is_empty(), "{sink}");
+    }
+
+    // A file sink, named or the default.
+    let credentials = w.aws_dir().join("credentials");
+    let before = calls(&w);
+    let _ = std::fs::remove_dir_all(cache_dir(&w));
+    let fetched = w.run(&["-p", "modern", "-r", READ_ONLY_ARN]);
+    ok(&fetched);
+    let written = std::fs::read_to_string(&credentials).unwrap();
+    let modified = std::fs::metadata(&credentials).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let cached = w.run(&["-p", "modern", "-r", READ_ONLY_ARN]);
+    ok(&cached);
+    assert_eq!(calls(&w), before + 1);
+    assert_eq!(std::fs::read_to_string(&credentials).unwrap(), written);
+    assert_eq!(
+        std::fs::metadata(&credentials).unwrap().modified().unwrap(),
+        modified,
+        "the credentials file was rewritten with what it held"
+    );
+    // The default sink says where the keys went, either way.
+    assert!(
+        stderr(&fetched).contains("wrote [default] in "),
+        "{}",
+        stderr(&fetched)
+    );
+    assert_eq!(stderr(&cached), stderr(&fetched));
+    ok(&w.run(&[
+        "-p",
+        "modern",
+        "-r",
+        READ_ONLY_ARN,
+        "--sink",
+        "credentials-file:other",
+    ]));
+    assert_eq!(calls(&w), before + 1);
+    let both = std::fs::read_to_string(&credentials).unwrap();
+    assert!(
+        both.starts_with(&written) && both.contains("[other]"),
+        "{both}"
+    );
+}
+
 #[test]
 fn no_cache_neither_reads_nor_writes() {
     let w = World::new();

@@ -11,9 +11,9 @@ use ssocred_core::domain::time_fmt;
 use ssocred_core::domain::trace::Trace;
 use ssocred_core::pipeline::{Fetch, Plan, credentials_region, plan};
 use ssocred_core::sink::SelectedSink;
-use ssocred_core::store::profile::ProfileFiles;
+use ssocred_core::store::profile::{AwsPaths, ProfileFiles};
 use ssocred_core::store::role_cache::Kind;
-use ssocred_core::{Error, SinkContext, deliver as deliver_sets};
+use ssocred_core::{CredentialSet, Error, deliver as deliver_sets};
 use time::OffsetDateTime;
 
 use crate::deliver::{Rounds, deliver};
@@ -137,10 +137,28 @@ impl GetArgs {
 /// Runs the command.
 pub fn run(args: &GetArgs) -> Result<(), Error> {
     let settings = Settings::from_process(&args.flags())?;
-    let answered = match answer_from_cache(args, &settings) {
-        Some(answer) => answer,
-        None => fetch_and_deliver(args, &settings),
+    let paths = request::paths()?;
+    // Sinks are built first, so a bad --sink fails before anything is
+    // read or fetched.
+    let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
+    let rounds = Rounds {
+        watch: args.watch,
+        refresh_before: settings.refresh_before.value,
+        profile_name: &args.profile_name,
     };
+    rounds.check(&sinks)?;
+    let once = !rounds.continuous(&sinks);
+    let answered = match cached_round(args, &settings, &paths, &sinks) {
+        // The round the fetch would have produced, delivered the one way
+        // every round is.
+        Some(set) => deliver_sets(std::slice::from_ref(&set), None, &mut sinks, &mut stdout())
+            .map_err(Error::from),
+        None => fetch_and_deliver(args, &settings, &paths, &mut sinks, rounds),
+    };
+    // A sink nobody chose writes static keys that go stale: say where.
+    if answered.is_ok() && once && settings.sinks.source == Source::Default && !args.listing.quiet {
+        say_written(&sinks, &paths.home);
+    }
     // The answer is out: a daily sync of team sources that is due starts
     // now, in a process of its own.
     if answered.is_ok() {
@@ -150,22 +168,24 @@ pub fn run(args: &GetArgs) -> Result<(), Error> {
     answered
 }
 
-/// Everything but the role-cache hit: the sinks, the request, the fetch.
-fn fetch_and_deliver(args: &GetArgs, settings: &Settings) -> Result<(), Error> {
-    let paths = request::paths()?;
-    // Sinks are built first, so a bad --sink fails before any network call.
-    let mut sinks = settings.build_sinks(&request::sink_context(&paths)?)?;
-    let rounds = Rounds {
-        watch: args.watch,
-        refresh_before: settings.refresh_before.value,
-        profile_name: &args.profile_name,
-    };
-    rounds.check(&sinks)?;
+fn stdout() -> std::io::StdoutLock<'static> {
+    std::io::stdout().lock()
+}
+
+/// Everything but the role-cache hit: the request, the fetch, and the
+/// rounds.
+fn fetch_and_deliver(
+    args: &GetArgs,
+    settings: &Settings,
+    paths: &AwsPaths,
+    sinks: &mut [SelectedSink],
+    rounds: Rounds<'_>,
+) -> Result<(), Error> {
     let runtime = runtime()?;
-    let fetch = match request::console_fetch(settings, &paths, args.all)? {
+    let fetch = match request::console_fetch(settings, paths, args.all)? {
         // A console session of `aws login`: no role to choose.
         Some(console) => {
-            for sink in &mut sinks {
+            for sink in sinks.iter_mut() {
                 sink.sink.connect(&console.session.network, console.trace);
             }
             Fetch::Console(console)
@@ -174,22 +194,16 @@ fn fetch_and_deliver(args: &GetArgs, settings: &Settings) -> Result<(), Error> {
             let request = request::request(RequestParts {
                 query: request::role_query(settings, &args.role, args.all)?,
                 settings,
-                paths: &paths,
+                paths,
                 concurrency: args.listing.concurrency,
             })?;
-            for sink in &mut sinks {
+            for sink in sinks.iter_mut() {
                 sink.sink.connect(&request.network, request.trace);
             }
-            crate::selection::fetch(&request, settings, &paths, &runtime, args.listing.quiet)?
+            crate::selection::fetch(&request, settings, paths, &runtime, args.listing.quiet)?
         }
     };
-    let once = !rounds.continuous(&sinks);
-    deliver(&runtime, &fetch, &mut sinks, rounds)?;
-    // A sink nobody chose writes static keys that go stale: say where.
-    if once && settings.sinks.source == Source::Default && !args.listing.quiet {
-        say_written(&sinks, &paths.home);
-    }
-    Ok(())
+    deliver(&runtime, &fetch, sinks, rounds)
 }
 
 /// One line on stderr per section the sinks wrote: which, in which file
@@ -210,28 +224,32 @@ fn say_written(sinks: &[SelectedSink], home: &Path) {
     }
 }
 
-/// Answers a `--sink process` (or `eks`) call from the role cache, before anything else
-/// an invocation does: it reads two small files (the AWS config and one
-/// cache entry), starts no async runtime, builds no SDK client and never
-/// touches the token cache or the credentials file. `None` means the full
-/// pipeline must run: the cache is off or missed, or the call is not one
-/// the fast path serves; the pipeline then reports any error with its
-/// proper message and exit code. The settings are the full pipeline's own,
-/// so both agree on the profile, role, region and sinks.
-fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), Error>> {
+/// The one round of a call the role cache can answer, read before anything
+/// else the fetch would do: two small files (the AWS config and one cache
+/// entry), no async runtime, no SDK client, never the token cache. `None`
+/// means the fetch must run: the cache is off or missed, or the call is not
+/// one round of one named role for sinks that need nothing but the set
+/// (`--watch`, a sink that serves or calls out itself, `--all`, the
+/// chooser, a console session); the fetch then reports any error with its
+/// proper message and exit code. The settings are the fetch's own, so both
+/// agree on the profile, role, region and sinks.
+fn cached_round(
+    args: &GetArgs,
+    settings: &Settings,
+    paths: &AwsPaths,
+    sinks: &[SelectedSink],
+) -> Option<CredentialSet> {
     if args.watch || args.discover_roles {
         return None;
     }
-    let [choice] = settings.sinks.value.as_slice() else {
-        return None;
-    };
-    // The sinks that print one set on stdout and read nothing else.
-    if !["process", "eks"].contains(&choice.spec.name.as_str()) {
+    if sinks
+        .iter()
+        .any(|s| s.sink.serves_continuously() || s.sink.calls_out())
+    {
         return None;
     }
-    let paths = request::paths().ok()?;
-    let cache = request::role_cache(settings, &paths)?;
-    let profile = ProfileFiles::load_config(&paths, &settings.profile.value)
+    let cache = request::role_cache(settings, paths)?;
+    let profile = ProfileFiles::load_config(paths, &settings.profile.value)
         .and_then(|files| files.sso_profile(&settings.profile.value))
         .ok()?;
     // Only a role named outright; the chooser and --all need the portal.
@@ -268,22 +286,7 @@ fn answer_from_cache(args: &GetArgs, settings: &Settings) -> Option<Result<(), E
             set.expiration_utc()
         )
     });
-    let ctx = SinkContext {
-        config_file: paths.config.clone(),
-        credentials_file: paths.credentials.clone(),
-        cwd: std::path::PathBuf::new(),
-    };
-    Some((|| {
-        let mut sinks = settings.build_sinks(&ctx)?;
-        let stdout = std::io::stdout();
-        deliver_sets(
-            std::slice::from_ref(&set),
-            None,
-            &mut sinks,
-            &mut stdout.lock(),
-        )?;
-        Ok(())
-    })())
+    Some(set)
 }
 
 #[cfg(test)]

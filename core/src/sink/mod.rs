@@ -139,9 +139,18 @@ pub trait Sink {
         self.accept(set)
     }
 
+    /// Whether the sink calls a remote endpoint itself, and so needs
+    /// [`connect`](Sink::connect) before its first round. A round of such a
+    /// sink is never answered from the role cache alone. The default, for a
+    /// sink that needs nothing but the sets, is `false`.
+    fn calls_out(&self) -> bool {
+        false
+    }
+
     /// Hands over the invocation's network (CA bundle, proxies) and its `-v`
     /// trace, once, before the first round, to a sink that calls a remote
-    /// endpoint itself. The default ignores them.
+    /// endpoint itself ([`calls_out`](Sink::calls_out)). The default ignores
+    /// them.
     fn connect(&mut self, network: &Network, trace: Trace) {
         let _ = (network, trace);
     }

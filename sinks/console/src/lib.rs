@@ -139,6 +139,10 @@ impl Sink for ConsoleSink {
         Some("its output is for a person, once")
     }
 
+    fn calls_out(&self) -> bool {
+        true
+    }
+
     fn connect(&mut self, network: &Network, trace: Trace) {
         self.network = network.clone();
         self.trace = trace;

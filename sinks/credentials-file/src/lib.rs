@@ -154,7 +154,7 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
         path: path.to_path_buf(),
         detail,
     })?;
-    let mut after = before;
+    let mut after = before.clone();
     for section in sections {
         let entries: Vec<(&str, &str)> = section
             .entries
@@ -162,6 +162,11 @@ fn update(path: &Path, sections: &[Pending]) -> Result<(), SinkError> {
             .map(|(k, v)| (*k, v.as_str()))
             .collect();
         after = ini_edit::set_section(&after, &section.profile, &entries);
+    }
+    // The file already holds these sections as they are (a second call
+    // answered from the role cache): it is left alone, mtime and all.
+    if after == before {
+        return Ok(());
     }
     file.write(after.as_bytes())
         .map_err(|e| failed("write it", e))
@@ -285,6 +290,26 @@ mod tests {
         // The user's file keeps its mode; only a file the sink creates is
         // private.
         assert_eq!(mode(), mode_before);
+    }
+
+    #[test]
+    fn a_file_that_already_holds_the_set_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        run(&path, "credentials-file:dev").unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(first.contains("aws_access_key_id = ASIAEXAMPLE"), "{first}");
+        // A second write would replace the file, with a later mtime.
+        let stamp = || std::fs::metadata(&path).unwrap().modified().unwrap();
+        let before = stamp();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        run(&path, "credentials-file:dev").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+        assert_eq!(stamp(), before, "the unchanged file was rewritten");
+        // A changed set is still written.
+        std::fs::write(&path, first.replace("ASIAEXAMPLE", "ASIAOLD")).unwrap();
+        run(&path, "credentials-file:dev").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
     }
 
     #[test]
