@@ -39,7 +39,7 @@ fn main() -> std::process::ExitCode {
     }
     // `ssocred` alone, where nothing is set up, shows how to start.
     let bare = argv.len() == 1;
-    let cli = <commands::Cli as clap::Parser>::parse_from(argv);
+    let cli = commands::Cli::from_argv(argv);
     let result = if bare && commands::getting_started::nothing_set_up() {
         commands::getting_started::show().map(|()| std::process::ExitCode::SUCCESS)
     } else {

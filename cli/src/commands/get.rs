@@ -95,7 +95,110 @@ pub struct GetArgs {
     pub cache: CacheFlags,
 }
 
+impl Default for GetArgs {
+    /// What clap gives a command line with none of the flags.
+    fn default() -> Self {
+        GetArgs {
+            profile: ProfileFlag::default(),
+            role: RoleFlags::default(),
+            assume: AssumeFlags::default(),
+            all: false,
+            profile_name: DEFAULT_TEMPLATE.to_owned(),
+            listing: ListingFlags::default(),
+            discover_roles: false,
+            region: RegionFlag::default(),
+            sinks: SinkFlags::default(),
+            env_vars: false,
+            external_source: false,
+            verbose: VerboseFlag::default(),
+            watch: false,
+            refresh: RefreshFlag::default(),
+            flow: FlowFlags::default(),
+            token: TokenFlags::default(),
+            network: NetworkFlags::default(),
+            config: ConfigFlags::default(),
+            cache: CacheFlags::default(),
+        }
+    }
+}
+
+/// The environment variables clap reads for these flags (`env = ...`):
+/// while one is set, clap parses the line.
+const FLAG_ENV: [&str; 3] = [
+    "SSOCRED_LOCK_TIMEOUT",
+    "SSOCRED_LOGIN_COMMAND",
+    "SSOCRED_REFRESH_WINDOW",
+];
+
 impl GetArgs {
+    /// The arguments of the commonest command line, the one a
+    /// `credential_process` line or a script runs on every call
+    /// (`-p P -r ARN --sink S`, and `--account`, `--role`, `--region`,
+    /// `--preset`, `--config`, `-v`, in any order, `--flag=value` too),
+    /// read without building clap's parser: exactly what clap gives for
+    /// the same line (a test holds the two together). `None` for anything
+    /// else, which clap then parses, reporting any error: another flag, a
+    /// subcommand, a repeated or conflicting flag, a value that is empty,
+    /// starts with `-` or is not UTF-8, a `--region` clap would refuse, or
+    /// one of [`FLAG_ENV`] set (`is_set`).
+    pub fn from_plain_argv(
+        args: &[std::ffi::OsString],
+        is_set: impl Fn(&str) -> bool,
+    ) -> Option<GetArgs> {
+        if FLAG_ENV.iter().any(|name| is_set(name)) {
+            return None;
+        }
+        let mut get = GetArgs::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let arg = arg.to_str()?;
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+                _ => (arg, None),
+            };
+            if matches!(flag, "-v" | "--verbose") {
+                if inline.is_some() || get.verbose.verbose {
+                    return None;
+                }
+                get.verbose.verbose = true;
+                continue;
+            }
+            let value = match inline {
+                Some(value) => value,
+                None => args.next()?.to_str()?,
+            };
+            if value.is_empty() || value.starts_with('-') {
+                return None;
+            }
+            let once =
+                |slot: &mut Option<String>| slot.is_none().then(|| *slot = Some(value.to_owned()));
+            match flag {
+                "-p" | "--profile" => once(&mut get.profile.profile)?,
+                "-r" | "--role-arn" => once(&mut get.role.role_arn)?,
+                "--account" => once(&mut get.role.account)?,
+                "--role" => once(&mut get.role.role)?,
+                "--preset" => once(&mut get.config.preset)?,
+                "--region" => {
+                    crate::flags::region(value).ok()?;
+                    once(&mut get.region.region)?;
+                }
+                "--config" => {
+                    if get.config.config.is_some() {
+                        return None;
+                    }
+                    get.config.config = Some(value.into());
+                }
+                "-s" | "--sink" => get.sinks.sinks.push(value.to_owned()),
+                _ => return None,
+            }
+        }
+        let role = &get.role;
+        if role.role_arn.is_some() && (role.account.is_some() || role.role.is_some()) {
+            return None;
+        }
+        Some(get)
+    }
+
     /// The sink specs the flags give, the predecessor's flags last.
     pub fn sink_specs(&self) -> Vec<String> {
         let mut specs = self.sinks.sinks.clone();
@@ -302,6 +405,142 @@ mod tests {
     struct Main {
         #[command(flatten)]
         get: GetArgs,
+    }
+
+    fn argv(line: &[&str]) -> Vec<std::ffi::OsString> {
+        line.iter().map(std::ffi::OsString::from).collect()
+    }
+
+    /// What the binary's clap parser makes of `line`, as text.
+    fn by_clap(line: &[&str]) -> Result<String, clap::error::ErrorKind> {
+        let mut full = vec!["ssocred"];
+        full.extend(line);
+        crate::commands::Cli::try_parse_from(full)
+            .map(|cli| format!("{:?}", cli.get))
+            .map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn the_plain_line_is_read_as_clap_reads_it() {
+        const ARN: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+        let plain: &[&[&str]] = &[
+            &["-p", "dev", "-r", ARN, "--sink", "process"],
+            &["--profile", "dev", "--role-arn", ARN, "-s", "env:fish"],
+            &["--profile=dev", "--role-arn=", "x"],
+            &["-r", ARN],
+            &["--sink", "process"],
+            &[
+                "--account",
+                "123456789012",
+                "--role",
+                "ReadOnly",
+                "--sink",
+                "json",
+            ],
+            &["--account=1234*", "--role=Read*", "-v"],
+            &[
+                "-p",
+                "dev",
+                "-r",
+                ARN,
+                "--region",
+                "eu-west-1",
+                "--sink",
+                "env",
+                "-s",
+                "dotenv",
+            ],
+            &[
+                "--preset",
+                "ci",
+                "--config",
+                "/tmp/c.toml",
+                "-p",
+                "a=b",
+                "-r",
+                ARN,
+            ],
+            &["-p", "sinks", "-r", ARN],
+            &[
+                "-p",
+                "dev",
+                "-r",
+                ARN,
+                "--sink",
+                "template:k8s-secret,out=x.yaml",
+            ],
+            &["--sink=credentials-file:dev", "-p", "dev", "-r", ARN],
+        ];
+        let none = |_: &str| false;
+        let mut read = 0;
+        for line in plain {
+            let Some(get) = GetArgs::from_plain_argv(&argv(line), none) else {
+                // Only lines clap refuses may be left to it here.
+                assert!(by_clap(line).is_err(), "{line:?} was left to clap");
+                continue;
+            };
+            read += 1;
+            assert_eq!(Ok(format!("{get:?}")), by_clap(line), "{line:?}");
+        }
+        assert_eq!(read, plain.len() - 1, "every valid plain line is read");
+
+        // Everything else is clap's, valid or not.
+        let others: &[&[&str]] = &[
+            &["sinks"],
+            &["-p", "dev", "--all"],
+            &["-p", "dev", "-r", ARN, "--no-cache"],
+            &["-p", "dev", "-p", "other"],
+            &["-r", ARN, "--account", "1"],
+            &["-p"],
+            &["-p", ""],
+            &["-p", "-r", ARN],
+            &["-pdev", "-r", ARN],
+            &["-v", "-v"],
+            &["--verbose=true"],
+            &["-p", "dev", "--region", "not a region"],
+            &["-p", "dev", "--", "-r"],
+            &["--config", "a", "--config", "b"],
+            &["--help"],
+            &["-p", "dev", "-r", ARN, "stray"],
+        ];
+        for line in others {
+            assert!(
+                GetArgs::from_plain_argv(&argv(line), none).is_none(),
+                "{line:?} was read without clap"
+            );
+        }
+        let non_utf8 = vec![std::ffi::OsString::from("-p"), non_utf8_value()];
+        assert!(GetArgs::from_plain_argv(&non_utf8, none).is_none());
+
+        // A variable clap reads for these flags leaves the line to clap;
+        // the list is every one the flags declare.
+        let command = <crate::commands::Cli as clap::CommandFactory>::command();
+        let mut declared: Vec<String> = command
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        declared.sort();
+        assert_eq!(declared, FLAG_ENV);
+        let line = argv(&["-p", "dev", "-r", ARN]);
+        for name in FLAG_ENV {
+            assert!(
+                GetArgs::from_plain_argv(&line, |n| n == name).is_none(),
+                "{name}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    fn non_utf8_value() -> std::ffi::OsString {
+        use std::os::unix::ffi::OsStringExt;
+        std::ffi::OsString::from_vec(vec![0x66, 0xff])
+    }
+
+    #[cfg(windows)]
+    fn non_utf8_value() -> std::ffi::OsString {
+        use std::os::windows::ffi::OsStringExt;
+        std::ffi::OsString::from_wide(&[0x66, 0xd800])
     }
 
     const CONFIG: &str = r#"

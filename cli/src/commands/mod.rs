@@ -135,6 +135,25 @@ pub enum Command {
     },
 }
 
+impl Cli {
+    /// The command line `argv` (program name first): the commonest line
+    /// without clap ([`get::GetArgs::from_plain_argv`]), any other through
+    /// it. Exits on a usage error, `--help` or `--version`, as clap does.
+    pub fn from_argv(argv: Vec<std::ffi::OsString>) -> Cli {
+        // `ssocred` alone is clap's too (getting started, or the chooser).
+        let plain = argv
+            .get(1..)
+            .filter(|args| !args.is_empty())
+            .and_then(|args| {
+                get::GetArgs::from_plain_argv(args, |name| std::env::var_os(name).is_some())
+            });
+        match plain {
+            Some(get) => Cli { command: None, get },
+            None => Cli::parse_from(argv),
+        }
+    }
+}
+
 /// Runs the command the line names.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let done = |result: Result<(), Error>| result.map(|()| ExitCode::SUCCESS);
