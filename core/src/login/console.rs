@@ -78,7 +78,7 @@ pub fn cache_dir(home: &Path, var: impl Fn(&str) -> Option<String>) -> PathBuf {
 /// The cache file of `login_session` in `dir`.
 pub fn cache_file_in(dir: &Path, login_session: &str) -> PathBuf {
     let digest = Sha256::digest(login_session.trim().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(digest);
     dir.join(format!("{hex}.json"))
 }
 

@@ -581,7 +581,7 @@ fn random_verifier() -> String {
 }
 
 fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(random_bytes(n))
 }
 
 /// Where the PKCE URL must be opened: on this machine, or (a fixed port

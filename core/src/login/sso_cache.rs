@@ -34,11 +34,7 @@ use crate::domain::time_fmt;
 /// the start URL; for a registration, the JSON text of its arguments
 /// ([`registration_file_name`]).
 pub fn cache_file_name(key: &str) -> String {
-    let digest = Sha1::digest(key.as_bytes());
-    let mut name = String::with_capacity(45);
-    for byte in digest {
-        name.push_str(&format!("{byte:02x}"));
-    }
+    let mut name = hex::encode(Sha1::digest(key.as_bytes()));
     name.push_str(".json");
     name
 }

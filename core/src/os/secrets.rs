@@ -274,7 +274,7 @@ fn parse_manifest(head: &[u8]) -> Option<(usize, String)> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn timed_out(name: &str) -> KeyringError {

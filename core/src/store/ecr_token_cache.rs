@@ -145,7 +145,7 @@ impl TokenCache {
     /// the region cannot be forged.
     pub fn path(&self, identity: &str, region: &str) -> PathBuf {
         let digest = Sha256::digest(format!("{identity}\n{region}").as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(digest);
         self.dir.join(format!("{hex}.json"))
     }
 

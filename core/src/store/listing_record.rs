@@ -243,10 +243,7 @@ pub fn record_path(cache_dir: &Path, sso: &SsoProfile) -> PathBuf {
         sso.start_url,
         sso.session.as_deref().unwrap_or_default()
     );
-    let hex: String = Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = hex::encode(Sha256::digest(key.as_bytes()));
     cache_dir.join("listings").join(format!("{hex}.listing"))
 }
 

@@ -99,13 +99,7 @@ fn prefix_keys(
         "],\"login\":{login},\"ssoRole\":{}}}",
         serde_json::Value::from(sso_role.as_str())
     );
-    let hex = |digest: Sha1| -> String {
-        digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let hex = |digest: Sha1| -> String { hex::encode(digest.finalize()) };
     let mut running = Sha1::new();
     running.update(b"{\"chain\":[");
     let mut keys = Vec::with_capacity(hops.len() + 1);
@@ -159,8 +153,7 @@ pub fn cache_key(profile: &SsoProfile, account_id: &str, role_name: &str) -> Str
         }
     }
     json.push('}');
-    let digest = Sha1::digest(json.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha1::digest(json.as_bytes()))
 }
 
 /// Appends `text` as Python's `json.dumps` writes a string (see
