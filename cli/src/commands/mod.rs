@@ -27,6 +27,7 @@ pub mod status;
 pub mod trust;
 pub mod use_role;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -149,9 +150,32 @@ impl Cli {
             });
         match plain {
             Some(get) => Cli { command: None, get },
-            None => Cli::parse_from(argv),
+            None => Cli::try_parse_from(argv).unwrap_or_else(|e| exit_on(&e)),
         }
     }
+}
+
+/// Ends the process as clap's `Error::exit` does, but writes `--help` and
+/// `--version` to stdout in one piece: clap writes styled text span by
+/// span, a write(2) per line through stdout's line buffer. A console that
+/// needs Windows' own colour calls is left to clap.
+fn exit_on(error: &clap::Error) -> ! {
+    if !error.use_stderr() {
+        let choice = anstream::AutoStream::choice(&std::io::stdout());
+        let rendered = error.render();
+        let text = match choice {
+            anstream::ColorChoice::Never => Some(rendered.to_string()),
+            _ if cfg!(windows) => None,
+            _ => Some(rendered.ansi().to_string()),
+        };
+        if let Some(text) = text {
+            // As clap does: a closed stdout does not change the exit code.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+            std::process::exit(error.exit_code());
+        }
+    }
+    error.exit()
 }
 
 /// Runs the command the line names.
