@@ -89,18 +89,25 @@ def timed(argv, env):
     return (time.perf_counter() - start) * 1000
 
 
-def interleaved(pairs, env, runs, warmup=10):
+def interleaved(pairs, env, runs, warmup=10, envs=None):
     """Times every (old argv, new argv) pair `runs` times, old and new back to
     back, the order flipping each round (A B, B A, ...), so load drift and
     whichever of the two runs second is favoured by warm caches hit both
     equally. Returns {name: (old samples, new samples)}, sample i of old and
-    new from the same round."""
+    new from the same round.
+
+    Optional: `envs` maps a name to the environment of that command (default:
+    `env`), and an old argv of None (a command the old revision lacks) times
+    the new one alone, leaving its old samples empty."""
     samples = {name: ([], []) for name in pairs}
+    envs = envs or {}
     for round_ in range(warmup + runs):
         for name, (old, new) in pairs.items():
             order = [(0, old), (1, new)] if round_ % 2 == 0 else [(1, new), (0, old)]
             for side, argv in order:
-                ms = timed(argv, env)
+                if argv is None:
+                    continue
+                ms = timed(argv, envs.get(name, env))
                 if round_ >= warmup:
                     samples[name][side].append(ms)
     return samples
