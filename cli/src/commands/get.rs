@@ -509,7 +509,8 @@ mod tests {
                 "{line:?} was read without clap"
             );
         }
-        let non_utf8 = vec![std::ffi::OsString::from("-p"), non_utf8_value()];
+        let word = ssocred_core::os::process::non_unicode_word();
+        let non_utf8 = vec![std::ffi::OsString::from("-p"), word];
         assert!(GetArgs::from_plain_argv(&non_utf8, none).is_none());
 
         // A variable clap reads for these flags leaves the line to clap;
@@ -529,18 +530,6 @@ mod tests {
                 "{name}"
             );
         }
-    }
-
-    #[cfg(unix)]
-    fn non_utf8_value() -> std::ffi::OsString {
-        use std::os::unix::ffi::OsStringExt;
-        std::ffi::OsString::from_vec(vec![0x66, 0xff])
-    }
-
-    #[cfg(windows)]
-    fn non_utf8_value() -> std::ffi::OsString {
-        use std::os::windows::ffi::OsStringExt;
-        std::ffi::OsString::from_wide(&[0x66, 0xd800])
     }
 
     const CONFIG: &str = r#"

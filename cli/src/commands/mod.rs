@@ -165,7 +165,7 @@ fn exit_on(error: &clap::Error) -> ! {
         let rendered = error.render();
         let text = match choice {
             anstream::ColorChoice::Never => Some(rendered.to_string()),
-            _ if cfg!(windows) => None,
+            _ if ssocred_core::os::process::COLOURS_NEED_CONSOLE_CALLS => None,
             _ => Some(rendered.ansi().to_string()),
         };
         if let Some(text) = text {

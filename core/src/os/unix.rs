@@ -266,6 +266,7 @@ pub mod file {
 
 /// The process: the non-dumpable flag, signals, a child's exit code.
 pub mod process {
+    use std::ffi::OsString;
     use std::future::Future;
     use std::process::{Child, ExitStatus};
     use std::thread::JoinHandle;
@@ -278,6 +279,17 @@ pub mod process {
     use tokio::sync::oneshot;
 
     use crate::os::SignalError;
+
+    /// Whether coloured text must be written through the console's own
+    /// calls rather than as ANSI escapes in the text: never here.
+    pub const COLOURS_NEED_CONSOLE_CALLS: bool = false;
+
+    /// A command-line word that is not Unicode (bytes that are not UTF-8),
+    /// for the tests of what refuses one.
+    pub fn non_unicode_word() -> OsString {
+        use std::os::unix::ffi::OsStringExt;
+        OsString::from_vec(vec![b'f', 0xff])
+    }
 
     /// Whether [`shell`] runs a line with `cmd.exe /C` (Windows) rather than
     /// `sh -c`: it decides the quoting of a `credential_process` line.

@@ -245,6 +245,7 @@ pub mod file {
 /// The process: Ctrl-C and Ctrl-Break, a Job Object for `exec`'s child,
 /// exit codes.
 pub mod process {
+    use std::ffi::OsString;
     use std::future::Future;
     use std::os::windows::io::AsRawHandle;
     use std::process::{Child, ExitStatus};
@@ -263,6 +264,18 @@ pub mod process {
     };
 
     use crate::os::SignalError;
+
+    /// Whether coloured text must be written through the console's own
+    /// calls rather than as ANSI escapes in the text: a console of an older
+    /// Windows knows no escapes.
+    pub const COLOURS_NEED_CONSOLE_CALLS: bool = true;
+
+    /// A command-line word that is not Unicode (an unpaired surrogate),
+    /// for the tests of what refuses one.
+    pub fn non_unicode_word() -> OsString {
+        use std::os::windows::ffi::OsStringExt;
+        OsString::from_wide(&[u16::from(b'f'), 0xd800])
+    }
 
     /// Whether [`shell`] runs a line with `cmd.exe /C` (Windows) rather than
     /// `sh -c`: it decides the quoting of a `credential_process` line.
