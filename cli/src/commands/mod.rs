@@ -148,10 +148,39 @@ impl Cli {
             .and_then(|args| {
                 get::GetArgs::from_plain_argv(args, |name| std::env::var_os(name).is_some())
             });
-        match plain {
-            Some(get) => Cli { command: None, get },
-            None => Cli::try_parse_from(argv).unwrap_or_else(|e| exit_on(&e)),
+        if let Some(get) = plain {
+            return Cli { command: None, get };
         }
+        if let Some(status) = StatusLine::parse(&argv) {
+            return status;
+        }
+        Cli::try_parse_from(argv).unwrap_or_else(|e| exit_on(&e))
+    }
+}
+
+/// `ssocred status ...`, which a prompt runs on every draw, read by a
+/// parser of `status`'s own arguments: the same [`status::StatusArgs`],
+/// without building the main command's flags and every subcommand around
+/// them. A line it refuses (an error, `--help`) goes to the whole parser,
+/// which says what the user sees.
+#[derive(Parser)]
+#[command(name = "ssocred status")]
+struct StatusLine {
+    #[command(flatten)]
+    args: status::StatusArgs,
+}
+
+impl StatusLine {
+    fn parse(argv: &[std::ffi::OsString]) -> Option<Cli> {
+        if argv.get(1).is_none_or(|command| command != "status") {
+            return None;
+        }
+        let line = std::iter::once("ssocred status".into()).chain(argv[2..].iter().cloned());
+        let parsed = StatusLine::try_parse_from(line).ok()?;
+        Some(Cli {
+            command: Some(Command::Status(parsed.args)),
+            get: get::GetArgs::default(),
+        })
     }
 }
 
@@ -250,6 +279,72 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_status_line_is_read_as_the_whole_parser_reads_it() {
+        const ARN: &str = "arn:aws:iam::123456789012:role/ReadOnly";
+        let argv = |line: &[&str]| -> Vec<std::ffi::OsString> {
+            std::iter::once("ssocred")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect()
+        };
+        let valid: &[&[&str]] = &[
+            &["status"],
+            &["status", "-p", "dev", "--format", "{{remaining}}"],
+            &["status", "--json", "--all"],
+            &["status", "--all-roles", "--check", "--threshold", "30"],
+            &[
+                "status",
+                "-r",
+                ARN,
+                "--assume",
+                ARN,
+                "--ca-bundle",
+                "/x.pem",
+            ],
+            &[
+                "status",
+                "--watch",
+                "--interval",
+                "5",
+                "--notify-command",
+                "true",
+            ],
+            &[
+                "status",
+                "--preset",
+                "ci",
+                "--config",
+                "c.toml",
+                "--account",
+                "1",
+                "--role",
+                "R",
+            ],
+        ];
+        for line in valid {
+            let whole = Cli::try_parse_from(argv(line)).unwrap();
+            let own = StatusLine::parse(&argv(line)).expect("read by status's parser");
+            assert_eq!(format!("{own:?}"), format!("{whole:?}"), "{line:?}");
+        }
+        // What the whole parser refuses, status's refuses too (and then the
+        // whole parser says why); other commands are not status's.
+        let refused: &[&[&str]] = &[
+            &["status", "--json", "--format", "x"],
+            &["status", "--all", "-p", "dev"],
+            &["status", "--interval", "0"],
+            &["status", "--help"],
+            &["status", "--bogus"],
+            &["status", "-r", ARN, "--account", "1"],
+        ];
+        for line in refused {
+            assert!(Cli::try_parse_from(argv(line)).is_err(), "{line:?}");
+            assert!(StatusLine::parse(&argv(line)).is_none(), "{line:?}");
+        }
+        assert!(StatusLine::parse(&argv(&["sinks"])).is_none());
+        assert!(StatusLine::parse(&argv(&["-p", "status"])).is_none());
     }
 
     #[test]
