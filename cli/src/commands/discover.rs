@@ -128,14 +128,6 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
         alias: team.and_then(|(_, t)| t.alias(&role.account_id)),
         tags: tags.get(role.account_id.as_str()),
     })?;
-    // The source's region of each account, unless --region says otherwise.
-    let regions: Vec<Option<String>> = entries
-        .iter()
-        .map(|role| match (team, &args.region.region) {
-            (Some((_, t)), None) => t.region_of(&role.account_id).map(str::to_owned),
-            _ => None,
-        })
-        .collect();
     if entries.is_empty() {
         ssocred_core::stderr_line!("ssocred: profile `{}` has no roles assigned", profile.name);
     }
@@ -145,11 +137,17 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     // accounts make this matter.
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    let roles = entries
-        .into_iter()
-        .zip(names)
-        .zip(regions)
-        .map(|((role, name), region)| (role, name, region));
+    // The source's region of each account, unless --region says otherwise,
+    // found as each role goes.
+    let region_of = |role: &ssocred_core::domain::role::RoleEntry| match (team, &args.region.region)
+    {
+        (Some((_, t)), None) => t.region_of(&role.account_id).map(str::to_owned),
+        _ => None,
+    };
+    let roles = entries.into_iter().zip(names).map(|(role, name)| {
+        let region = region_of(&role);
+        (role, name, region)
+    });
     deliver_roles(
         profile,
         Some(&request.region),

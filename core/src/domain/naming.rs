@@ -172,10 +172,10 @@ impl ProfileNamer {
         sso: &SsoProfile,
         account: &dyn Fn(&RoleEntry) -> AccountFields<'a>,
     ) -> Result<Vec<String>, Error> {
-        let names = roles
-            .iter()
-            .map(|role| self.name_with(role, sso, account(role)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut names = Vec::with_capacity(roles.len());
+        for role in roles {
+            names.push(self.name_with(role, sso, account(role))?);
+        }
         // Sorting indices finds duplicates without a second copy of every name.
         let mut order: Vec<usize> = (0..names.len()).collect();
         order.sort_by(|&a, &b| names[a].cmp(&names[b]).then(a.cmp(&b)));
