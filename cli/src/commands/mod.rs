@@ -154,6 +154,9 @@ impl Cli {
         if let Some(status) = StatusLine::parse(&argv) {
             return status;
         }
+        if let Some(sinks) = sinks_line(&argv) {
+            return sinks;
+        }
         Cli::try_parse_from(argv).unwrap_or_else(|e| exit_on(&e))
     }
 }
@@ -182,6 +185,19 @@ impl StatusLine {
             get: get::GetArgs::default(),
         })
     }
+}
+
+/// `ssocred sinks [-v]` as clap reads it, without building the parser.
+fn sinks_line(argv: &[std::ffi::OsString]) -> Option<Cli> {
+    let verbose = match argv.get(1..)? {
+        [command] if command == "sinks" => false,
+        [command, flag] if command == "sinks" && (flag == "-v" || flag == "--verbose") => true,
+        _ => return None,
+    };
+    Some(Cli {
+        command: Some(Command::Sinks { verbose }),
+        get: get::GetArgs::default(),
+    })
 }
 
 /// Ends the process as clap's `Error::exit` does, but writes `--help` and
@@ -281,15 +297,17 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// `line` after the program's name, as `main` gets it.
+    fn argv(line: &[&str]) -> Vec<std::ffi::OsString> {
+        std::iter::once("ssocred")
+            .chain(line.iter().copied())
+            .map(Into::into)
+            .collect()
+    }
+
     #[test]
     fn a_status_line_is_read_as_the_whole_parser_reads_it() {
         const ARN: &str = "arn:aws:iam::123456789012:role/ReadOnly";
-        let argv = |line: &[&str]| -> Vec<std::ffi::OsString> {
-            std::iter::once("ssocred")
-                .chain(line.iter().copied())
-                .map(Into::into)
-                .collect()
-        };
         let valid: &[&[&str]] = &[
             &["status"],
             &["status", "-p", "dev", "--format", "{{remaining}}"],
@@ -345,6 +363,23 @@ mod tests {
         }
         assert!(StatusLine::parse(&argv(&["sinks"])).is_none());
         assert!(StatusLine::parse(&argv(&["-p", "status"])).is_none());
+    }
+
+    #[test]
+    fn a_sinks_line_is_read_as_the_whole_parser_reads_it() {
+        for line in [&["sinks"][..], &["sinks", "-v"], &["sinks", "--verbose"]] {
+            let whole = Cli::try_parse_from(argv(line)).unwrap();
+            let quick = sinks_line(&argv(line)).expect("read without clap");
+            assert_eq!(format!("{quick:?}"), format!("{whole:?}"), "{line:?}");
+        }
+        for line in [
+            &["sinks", "-v", "-v"][..],
+            &["sinks", "--help"],
+            &["sinks", "x"],
+            &["-v", "sinks"],
+        ] {
+            assert!(sinks_line(&argv(line)).is_none(), "{line:?}");
+        }
     }
 
     #[test]
