@@ -401,13 +401,29 @@ impl TargetFile {
     /// Reads the file as UTF-8, or `None` when it does not exist yet. Only a
     /// regular file is read, and not through a symlink.
     pub fn read(&self) -> io::Result<Option<String>> {
+        let Some(mut file) = self.reader()? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not valid UTF-8"))
+    }
+
+    /// The file opened for reading as it is, for a caller that reads it in
+    /// pieces (a large file need not be held whole); `None` when it does
+    /// not exist yet. The checks of [`read`](Self::read) apply. Under the
+    /// lock of [`open_for_update`](Self::open_for_update), each call gives
+    /// the same bytes.
+    pub fn reader(&self) -> io::Result<Option<File>> {
         let Target::Replace(real) = &self.target else {
             return Err(refusal(format!(
                 "{} is not a regular file",
                 self.target.path().display()
             )));
         };
-        let mut file = match os_file::read_no_follow_options().open(real) {
+        let file = match os_file::read_no_follow_options().open(real) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -415,11 +431,7 @@ impl TargetFile {
         if !file.metadata()?.is_file() {
             return Err(refusal(format!("{} is not a regular file", real.display())));
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not valid UTF-8"))
+        Ok(Some(file))
     }
 
     /// Writes `contents`: see [`write_with`](Self::write_with).

@@ -127,27 +127,29 @@ impl Pending {
         Body::new(&self.chunks[spot.chunk as usize][start..start + spot.body_len as usize])
     }
 
-    /// Every profile, sorted by name; two with one name are refused.
-    fn sorted(&mut self) -> Result<Vec<(&str, Body<'_>)>, SinkError> {
+    /// Sorts the profiles by name; two with one name are refused.
+    fn sort(&mut self) -> Result<(), SinkError> {
         let mut spots = std::mem::take(&mut self.spots);
         spots.sort_unstable_by(|a, b| self.name(a).cmp(self.name(b)));
         self.spots = spots;
-        let this = &*self;
-        if let Some(pair) = this
+        if let Some(pair) = self
             .spots
             .windows(2)
-            .find(|w| this.name(&w[0]) == this.name(&w[1]))
+            .find(|w| self.name(&w[0]) == self.name(&w[1]))
         {
             return Err(SinkError::refused(
                 NAME,
-                format!("two roles share the profile name `{}`", this.name(&pair[0])),
+                format!("two roles share the profile name `{}`", self.name(&pair[0])),
             ));
         }
-        Ok(this
-            .spots
+        Ok(())
+    }
+
+    /// Every profile, in the order of the spots (by name once sorted).
+    fn profiles(&self) -> impl Iterator<Item = (&str, Body<'_>)> {
+        self.spots
             .iter()
-            .map(|spot| (this.name(spot), this.body(spot)))
-            .collect())
+            .map(|spot| (self.name(spot), self.body(spot)))
     }
 }
 
@@ -277,6 +279,12 @@ impl ConfigProfilesSink {
         }
     }
 
+    /// Rewrites the instance's block with `pending` merged in. A large
+    /// file is never held whole: it is read line by line, once to find the
+    /// block and check the text around it, once to check the new profiles,
+    /// once to compare the new file with the old (an unchanged file is
+    /// left alone), and once more to write it; the old block's profiles are
+    /// read one at a time, in step with the sorted new ones.
     fn update(
         &self,
         instance: &str,
@@ -284,56 +292,67 @@ impl ConfigProfilesSink {
         stdout: &mut dyn Write,
     ) -> Result<(), SinkError> {
         let path = &self.path;
+        let io = |e: std::io::Error| SinkError::io(path, &e);
         // A dry run takes no lock: its sidecar file would be a write.
         let file = if self.dry_run {
             TargetFile::open_for_reading(path)
         } else {
             TargetFile::open_for_update(path)
         }
-        .map_err(|e| SinkError::io(path, &e))?;
-        let before = file
-            .read()
-            .map_err(|e| SinkError::io(path, &e))?
-            .unwrap_or_default();
+        .map_err(io)?;
         let unparseable = |detail: String| SinkError::Unparseable {
             path: path.clone(),
             detail,
         };
-        let split = Split::find(&before, instance).map_err(&unparseable)?;
+        let first = file.reader().map_err(io)?;
+        let stamp = first.as_ref().map(Stamp::of).transpose().map_err(io)?;
+        let scan = Scan::read(first, instance).map_err(|e| e.into_sink_error(path))?;
         // Everything but ssocred's own block must parse. The block is parsed
         // by ssocred alone and replaced whole, so a large block never goes
         // through the SDK parser in one piece (it needs ~1.5 KiB per profile).
-        let outside = format!("{}{}", split.before, split.after);
-        let taken: BTreeSet<String> = match profile::parse_sections(Some(&outside), None) {
+        let taken: BTreeSet<String> = match profile::parse_sections(Some(&scan.outside), None) {
             Ok(sections) => sections.profiles().map(str::to_owned).collect(),
             // Line numbers in the error should count the whole file.
             Err(detail) => {
+                let before = file.read().map_err(io)?.unwrap_or_default();
                 let whole = profile::parse_sections(Some(&before), None).err();
                 return Err(unparseable(whole.unwrap_or(detail)));
             }
         };
-        drop(outside);
-        // The old block's profiles borrow from the file text and the new
-        // ones from `pending`: a rerun over 30,000 profiles copies none.
-        let old = parse_block(split.block);
+        pending.sort()?;
+        let clashes: Vec<&str> = pending
+            .profiles()
+            .map(|(name, _)| name)
+            .filter(|name| taken.contains(*name))
+            .collect();
+        let walk = Walk {
+            scan: &scan,
+            instance,
+            pending: &pending,
+            taken: &taken,
+            prune: self.prune,
+        };
+        let reopen = || reopen(&file, stamp, path);
 
-        let (next, clashes, report) = merge(pending.sorted()?, old, &taken, self.prune);
-
-        validate_block(&next).map_err(|detail| {
-            SinkError::refused(
-                NAME,
-                format!(
-                    "the new block for {} would not parse ({detail}); nothing was written",
-                    path.display()
+        let report = walk
+            .new_profiles(reopen()?, validator())
+            .map_err(|stop| match stop {
+                Stop::Invalid(detail) => SinkError::refused(
+                    NAME,
+                    format!(
+                        "the new block for {} would not parse ({detail}); nothing was written",
+                        path.display()
+                    ),
                 ),
-            )
-        })?;
-        let eol = line_ending(&before);
-        let new_file = |out: &mut dyn fmt::Write| split.write_with(out, eol, instance, &next);
+                other => other.into_sink_error(path),
+            })?;
         // Compared as it is rendered, so an unchanged file is never built.
-        let mut same = SameAs::new(&before);
-        new_file(&mut same).expect("comparing never fails");
-        let changed = !same.matched();
+        let changed = {
+            let mut same = SameAs::new(reopen()?);
+            walk.render(reopen()?, &mut same)
+                .map_err(|e| e.into_sink_error(path))?;
+            !same.matched().map_err(io)?
+        };
 
         for name in &clashes {
             ssocred_core::stderr_line!(
@@ -341,15 +360,17 @@ impl ConfigProfilesSink {
                 path.display()
             );
         }
-        let io = |e: std::io::Error| SinkError::stdout(&e);
         if self.dry_run {
             if changed {
-                let size = before.len() + block_size(instance, &next, eol) + 4;
-                let mut after = String::with_capacity(size);
-                new_file(&mut after).expect("a String takes any text");
+                let before = file.read().map_err(io)?.unwrap_or_default();
+                let mut after = String::with_capacity(before.len());
+                walk.render(reopen()?, &mut after)
+                    .map_err(|e| e.into_sink_error(path))?;
                 let shown = path.display().to_string();
                 let diff = ssocred_core::store::setup::unified_diff(&before, &after, &shown);
-                stdout.write_all(diff.as_bytes()).map_err(io)?;
+                stdout
+                    .write_all(diff.as_bytes())
+                    .map_err(|e| SinkError::stdout(&e))?;
             }
             ssocred_core::stderr_line!(
                 "ssocred: {}: dry run, nothing written; {}",
@@ -359,16 +380,23 @@ impl ConfigProfilesSink {
             return Ok(());
         }
         if changed {
-            // Streamed into the temp file: the new text never exists whole
-            // next to the old one.
+            // Streamed into the temp file: the new text never exists whole.
+            let source = reopen()?;
             file.write_with(|file| {
                 let mut out = IoText {
                     inner: file,
                     error: None,
                 };
-                new_file(&mut out).map_err(|fmt::Error| out.take_error())
+                let rendered = walk.render(source, &mut out);
+                rendered.map(drop).map_err(|stop| match stop {
+                    Stop::Fmt => out.take_error(),
+                    Stop::Io(e) => e,
+                    Stop::Invalid(detail) | Stop::Unparseable(detail) => {
+                        std::io::Error::other(detail)
+                    }
+                })
             })
-            .map_err(|e| SinkError::io(path, &e))?;
+            .map_err(io)?;
         }
         ssocred_core::stderr_line!(
             "ssocred: {}: {}",
@@ -379,39 +407,463 @@ impl ConfigProfilesSink {
     }
 }
 
-/// The new block: the pending profiles, but for the names taken outside
-/// ssocred's block (the clashes, left alone), and the old block's profiles
-/// that are not pending (kept, or dropped with `prune`); with the counts of
-/// what changed.
-fn merge<'a>(
-    pending: Vec<(&'a str, Body<'a>)>,
-    old: BTreeMap<&'a str, Body<'a>>,
-    taken: &BTreeSet<String>,
-    prune: bool,
-) -> (BTreeMap<&'a str, Body<'a>>, Vec<&'a str>, Report) {
-    let mut next: BTreeMap<&str, Body<'_>> = BTreeMap::new();
-    let mut clashes = Vec::new();
-    for (name, body) in pending {
-        if taken.contains(name) {
-            clashes.push(name);
-        } else {
-            next.insert(name, body);
+/// What stops a pass over the file.
+#[derive(Debug)]
+enum Stop {
+    /// Reading the file failed.
+    Io(std::io::Error),
+    /// The file's markers are broken (a line number, and what).
+    Unparseable(String),
+    /// A new profile would not be read back.
+    Invalid(String),
+    /// The text could not be written where it goes.
+    Fmt,
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+impl From<fmt::Error> for Stop {
+    fn from(_: fmt::Error) -> Self {
+        Stop::Fmt
+    }
+}
+
+impl Stop {
+    fn into_sink_error(self, path: &Path) -> SinkError {
+        match self {
+            Stop::Io(e) => SinkError::io(path, &e),
+            Stop::Unparseable(detail) => SinkError::Unparseable {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Stop::Invalid(detail) => SinkError::refused(NAME, detail),
+            Stop::Fmt => SinkError::io(
+                path,
+                &std::io::Error::other("the profile block could not be rendered"),
+            ),
         }
     }
-    let mut report = Report::default();
-    for (name, body) in old {
-        match next.get(name) {
-            Some(new) if *new == body => report.unchanged += 1,
-            Some(_) => report.changed += 1,
-            None if prune => report.removed += 1,
-            None => {
-                report.kept += 1;
-                next.insert(name, body);
+}
+
+/// The file opened anew for another pass, checked to be as it was at the
+/// first read (`stamp`): a program that edits it without ssocred's lock in
+/// between fails the run, and nothing is written.
+fn reopen(
+    file: &TargetFile,
+    stamp: Option<Stamp>,
+    path: &Path,
+) -> Result<Option<std::fs::File>, SinkError> {
+    let io = |e: std::io::Error| SinkError::io(path, &e);
+    let again = file.reader().map_err(io)?;
+    let now = again.as_ref().map(Stamp::of).transpose().map_err(io)?;
+    if now != stamp {
+        return Err(io(std::io::Error::other(
+            "the file changed while ssocred was updating it; nothing was written, run the command again",
+        )));
+    }
+    Ok(again)
+}
+
+/// The file's length and modification time when it was first read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(file: &std::fs::File) -> std::io::Result<Stamp> {
+        let meta = file.metadata()?;
+        Ok(Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+/// A file's lines, each with its line end, read into one reused buffer.
+struct Lines<R> {
+    reader: std::io::BufReader<R>,
+    line: String,
+}
+
+impl<R: std::io::Read> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            reader: std::io::BufReader::with_capacity(64 * 1024, inner),
+            line: String::new(),
+        }
+    }
+
+    /// The next line with its end, `None` at the end of the file.
+    fn next_line(&mut self) -> std::io::Result<Option<&str>> {
+        use std::io::BufRead as _;
+        self.line.clear();
+        if self.reader.read_line(&mut self.line)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(&self.line))
+    }
+}
+
+/// A line without its line end.
+fn content(line: &str) -> &str {
+    line.trim_end_matches(['\n', '\r'])
+}
+
+/// The profile a section header line names, if the line is one.
+fn header_name(content: &str) -> Option<&str> {
+    let header = content.strip_prefix('[')?;
+    let inner = header.split(']').next().unwrap_or_default().trim();
+    Some(inner.strip_prefix("profile").map_or(inner, str::trim))
+}
+
+/// What the first read of the file found.
+struct Scan {
+    /// The text before and after ssocred's block: the whole file when it has
+    /// none.
+    outside: String,
+    /// Whether the file holds the instance's block.
+    found: bool,
+    /// Whether the block's profile names rise strictly, as ssocred writes
+    /// them. Then its profiles are read one at a time, in step with the new
+    /// ones; otherwise (a block edited by hand) they are read and sorted
+    /// first.
+    sorted: bool,
+    /// The file's line ending.
+    eol: &'static str,
+}
+
+impl Scan {
+    fn read(file: Option<std::fs::File>, instance: &str) -> Result<Scan, Stop> {
+        let (begin, end) = (begin_marker(instance), end_marker(instance));
+        let mut scan = Scan {
+            outside: String::new(),
+            found: false,
+            sorted: true,
+            eol: "\n",
+        };
+        let Some(file) = file else {
+            return Ok(scan);
+        };
+        let mut lines = Lines::new(file);
+        let (mut crlf, mut lf) = (0usize, 0usize);
+        // The line of the begin marker while inside the block, and of the
+        // end marker after it.
+        let (mut started, mut ended): (Option<usize>, Option<usize>) = (None, None);
+        let mut last: Option<String> = None;
+        let mut number = 0;
+        while let Some(line) = lines.next_line()? {
+            number += 1;
+            crlf += usize::from(line.ends_with("\r\n"));
+            lf += usize::from(line.ends_with('\n'));
+            let text = content(line);
+            match (started, ended) {
+                (None, _) if text == begin => started = Some(number),
+                (None, _) if text == end => {
+                    return Err(Stop::Unparseable(format!(
+                        "line {number}: `{end}` without its `{begin}`"
+                    )));
+                }
+                (Some(_), None) if text == begin => {
+                    return Err(Stop::Unparseable(format!(
+                        "line {number}: a second `{begin}`; remove one of the blocks"
+                    )));
+                }
+                (Some(_), None) if text == end => ended = Some(number),
+                (Some(_), None) => {
+                    if let Some(name) = header_name(text) {
+                        if last.as_deref().is_some_and(|last| last >= name) {
+                            scan.sorted = false;
+                        }
+                        let last = last.get_or_insert_with(String::new);
+                        last.clear();
+                        last.push_str(name);
+                    }
+                }
+                (Some(_), Some(end_line)) if text == begin => {
+                    return Err(Stop::Unparseable(format!(
+                        "a second `{begin}` after line {end_line}; remove one of the blocks"
+                    )));
+                }
+                _ => scan.outside.push_str(line),
+            }
+        }
+        if let (Some(line), None) = (started, ended) {
+            return Err(Stop::Unparseable(format!(
+                "line {line}: `{begin}` has no `{end}` after it; restore the end marker or delete the block"
+            )));
+        }
+        scan.found = started.is_some();
+        if crlf > 0 && crlf * 2 > lf {
+            scan.eol = "\r\n";
+        }
+        Ok(scan)
+    }
+}
+
+/// The profiles of the old block, read from `lines` (just past its begin
+/// marker) up to and including its end marker: each one's name and its
+/// setting lines, joined by `\n`.
+struct OldBlock<'a, R> {
+    lines: &'a mut Lines<R>,
+    end: String,
+    /// The name of the profile whose header was read last.
+    next: Option<String>,
+    done: bool,
+}
+
+impl<R: std::io::Read> Iterator for OldBlock<'_, R> {
+    type Item = std::io::Result<(String, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut body = String::new();
+        loop {
+            if self.done {
+                return self.next.take().map(|name| Ok((name, body)));
+            }
+            let line = match self.lines.next_line() {
+                Ok(Some(line)) => content(line),
+                Ok(None) => {
+                    self.done = true;
+                    continue;
+                }
+                Err(e) => {
+                    self.done = true;
+                    self.next = None;
+                    return Some(Err(e));
+                }
+            };
+            if line == self.end {
+                self.done = true;
+            } else if let Some(name) = header_name(line) {
+                let name = name.to_owned();
+                if let Some(current) = self.next.replace(name) {
+                    return Some(Ok((current, body)));
+                }
+            } else if self.next.is_some() && !line.trim().is_empty() && !line.starts_with('#') {
+                body.push_str(line);
+                body.push('\n');
             }
         }
     }
-    report.added = next.len() - report.unchanged - report.changed - report.kept;
-    (next, clashes, report)
+}
+
+/// A piece of the new file, in order.
+enum Piece<'a> {
+    /// Text outside the block, as it was.
+    Text(&'a str),
+    /// Where the block starts (only when it holds a profile).
+    BlockStart,
+    /// One profile of the new block.
+    Profile(&'a str, Body<'a>),
+    /// Where the block ends.
+    BlockEnd,
+}
+
+/// The new file, produced piece by piece from the old one and the pending
+/// profiles.
+struct Walk<'a> {
+    scan: &'a Scan,
+    instance: &'a str,
+    pending: &'a Pending,
+    taken: &'a BTreeSet<String>,
+    prune: bool,
+}
+
+impl Walk<'_> {
+    /// Reads the file once and hands over the new file's pieces; returns
+    /// what changed.
+    fn pieces(
+        &self,
+        file: Option<std::fs::File>,
+        piece: &mut dyn FnMut(Piece<'_>) -> Result<(), Stop>,
+    ) -> Result<Report, Stop> {
+        let begin = begin_marker(self.instance);
+        let Some(file) = file else {
+            return self.block(std::iter::empty(), piece);
+        };
+        let mut lines = Lines::new(file);
+        let mut found = false;
+        while let Some(line) = lines.next_line()? {
+            if content(line) == begin {
+                found = true;
+                break;
+            }
+            piece(Piece::Text(line))?;
+        }
+        if !found {
+            return self.block(std::iter::empty(), piece);
+        }
+        let old = OldBlock {
+            lines: &mut lines,
+            end: end_marker(self.instance),
+            next: None,
+            done: false,
+        };
+        let report = if self.scan.sorted {
+            self.block(old, piece)?
+        } else {
+            // Sorted first; a name given twice keeps its last profile.
+            let mut all = BTreeMap::new();
+            for profile in old {
+                let (name, body) = profile?;
+                all.insert(name, body);
+            }
+            self.block(all.into_iter().map(Ok), piece)?
+        };
+        while let Some(line) = lines.next_line()? {
+            piece(Piece::Text(line))?;
+        }
+        Ok(report)
+    }
+
+    /// The new block: the pending profiles, but for the names taken outside
+    /// ssocred's block (the clashes, left alone), and the old block's
+    /// profiles that are not pending (kept, or dropped with `prune`),
+    /// merged in name order; with the counts of what changed. `old` comes
+    /// sorted by name.
+    fn block(
+        &self,
+        mut old: impl Iterator<Item = std::io::Result<(String, String)>>,
+        piece: &mut dyn FnMut(Piece<'_>) -> Result<(), Stop>,
+    ) -> Result<Report, Stop> {
+        let mut report = Report::default();
+        let mut started = false;
+        let mut give = |name: &str, body: Body<'_>| -> Result<(), Stop> {
+            if !started {
+                started = true;
+                piece(Piece::BlockStart)?;
+            }
+            piece(Piece::Profile(name, body))
+        };
+        let mut current = old.next().transpose()?;
+        let new = self
+            .pending
+            .profiles()
+            .filter(|(name, _)| !self.taken.contains(*name));
+        for (name, body) in new {
+            while let Some((old_name, old_body)) = &current
+                && old_name.as_str() < name
+            {
+                if self.prune {
+                    report.removed += 1;
+                } else {
+                    report.kept += 1;
+                    give(old_name, Body::new(old_body))?;
+                }
+                current = old.next().transpose()?;
+            }
+            match &current {
+                Some((old_name, old_body)) if old_name == name => {
+                    if Body::new(old_body) == body {
+                        report.unchanged += 1;
+                    } else {
+                        report.changed += 1;
+                    }
+                    current = old.next().transpose()?;
+                }
+                _ => report.added += 1,
+            }
+            give(name, body)?;
+        }
+        while let Some((old_name, old_body)) = &current {
+            if self.prune {
+                report.removed += 1;
+            } else {
+                report.kept += 1;
+                give(old_name, Body::new(old_body))?;
+            }
+            current = old.next().transpose()?;
+        }
+        if started {
+            piece(Piece::BlockEnd)?;
+        }
+        Ok(report)
+    }
+
+    /// The new profiles, each handed to `check`; returns what changed.
+    fn new_profiles(
+        &self,
+        file: Option<std::fs::File>,
+        mut check: impl FnMut(Option<(&str, Body<'_>)>) -> Result<(), Stop>,
+    ) -> Result<Report, Stop> {
+        let report = self.pieces(file, &mut |piece| match piece {
+            Piece::Profile(name, body) => check(Some((name, body))),
+            _ => Ok(()),
+        })?;
+        check(None)?;
+        Ok(report)
+    }
+
+    /// Writes the new file: the text outside the block as it was, and the
+    /// block in place of the old one (appended after a blank line when
+    /// there was none; the old one removed when there are no profiles).
+    fn render(
+        &self,
+        file: Option<std::fs::File>,
+        out: &mut dyn fmt::Write,
+    ) -> Result<Report, Stop> {
+        let (instance, eol) = (self.instance, self.scan.eol);
+        self.pieces(file, &mut |piece| {
+            match piece {
+                Piece::Text(text) => out.write_str(text)?,
+                Piece::BlockStart => {
+                    if !self.scan.found {
+                        out.write_str(&separator(&self.scan.outside, eol))?;
+                    }
+                    write!(out, "{}{eol}{NOTE}{eol}", begin_marker(instance))?;
+                }
+                Piece::Profile(name, body) => {
+                    write!(out, "{eol}[profile {name}]{eol}")?;
+                    for line in body.lines() {
+                        out.write_str(line)?;
+                        out.write_str(eol)?;
+                    }
+                }
+                Piece::BlockEnd => write!(out, "{eol}{}{eol}", end_marker(instance))?,
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Checks the new profiles with the SDK's parser, a bounded number at a
+/// time so memory stays flat however many roles there are; `None` checks
+/// what is left.
+fn validator() -> impl FnMut(Option<(&str, Body<'_>)>) -> Result<(), Stop> {
+    const CHUNK: usize = 256;
+    let mut names: Vec<String> = Vec::with_capacity(CHUNK);
+    let mut text = String::new();
+    move |profile| {
+        if let Some((name, body)) = profile {
+            text.push_str("[profile ");
+            text.push_str(name);
+            text.push_str("]\n");
+            for line in body.lines() {
+                text.push_str(line);
+                text.push('\n');
+            }
+            names.push(name.to_owned());
+            if names.len() < CHUNK {
+                return Ok(());
+            }
+        }
+        let sections = profile::parse_sections(Some(&text), None).map_err(Stop::Invalid)?;
+        // The SDK drops a profile whose name it rejects, with only a log line.
+        if let Some(lost) = names.iter().find(|n| sections.get_profile(n).is_none()) {
+            return Err(Stop::Invalid(format!(
+                "profile `{lost}` is not read by the AWS SDKs"
+            )));
+        }
+        names.clear();
+        text.clear();
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -444,89 +896,6 @@ impl Report {
     }
 }
 
-/// The file cut around one instance's block.
-struct Split<'a> {
-    before: &'a str,
-    block: &'a str,
-    after: &'a str,
-    found: bool,
-}
-
-impl<'a> Split<'a> {
-    fn find(text: &'a str, instance: &str) -> Result<Self, String> {
-        let (begin, end) = (begin_marker(instance), end_marker(instance));
-        let mut offset = 0;
-        let mut start: Option<(usize, usize)> = None;
-        for (number, line) in text.split_inclusive('\n').enumerate() {
-            let content = line.trim_end_matches(['\n', '\r']);
-            if content == begin {
-                if start.is_some() {
-                    return Err(format!(
-                        "line {}: a second `{begin}`; remove one of the blocks",
-                        number + 1
-                    ));
-                }
-                start = Some((offset, number + 1));
-            } else if content == end {
-                let Some((from, _)) = start else {
-                    return Err(format!(
-                        "line {}: `{end}` without its `{begin}`",
-                        number + 1
-                    ));
-                };
-                let to = offset + line.len();
-                if text[to..]
-                    .lines()
-                    .any(|l| l.trim_end_matches('\r') == begin)
-                {
-                    return Err(format!(
-                        "a second `{begin}` after line {}; remove one of the blocks",
-                        number + 1
-                    ));
-                }
-                return Ok(Split {
-                    before: &text[..from],
-                    block: &text[from..to],
-                    after: &text[to..],
-                    found: true,
-                });
-            }
-            offset += line.len();
-        }
-        match start {
-            Some((_, line)) => Err(format!(
-                "line {line}: `{begin}` has no `{end}` after it; restore the end marker or delete the block"
-            )),
-            None => Ok(Split {
-                before: text,
-                block: "",
-                after: "",
-                found: false,
-            }),
-        }
-    }
-
-    /// Writes the file with a block of `profiles` in place of the old one
-    /// (appended after a blank line when there was none; the old one removed
-    /// when there are no profiles).
-    fn write_with(
-        &self,
-        out: &mut dyn fmt::Write,
-        eol: &str,
-        instance: &str,
-        profiles: &BTreeMap<&str, Body<'_>>,
-    ) -> fmt::Result {
-        out.write_str(self.before)?;
-        if !profiles.is_empty() {
-            if !self.found {
-                out.write_str(&separator(self.before, eol))?;
-            }
-            render_block(out, instance, profiles, eol)?;
-        }
-        out.write_str(self.after)
-    }
-}
-
 /// What goes between the user's text and a newly appended block: an end to
 /// an unfinished last line, then one blank line, unless the text is empty,
 /// already ends in a blank line, or is a lone line ending.
@@ -551,32 +920,70 @@ fn separator(before: &str, eol: &str) -> String {
     tail.split_off(kept)
 }
 
-/// A `fmt::Write` that checks the text written equals `expected`, keeping
-/// none of it.
-struct SameAs<'a> {
-    rest: &'a str,
+/// A `fmt::Write` that checks the text written equals a file's bytes,
+/// reading the file as it goes and keeping none of it.
+struct SameAs<R> {
+    file: Option<std::io::BufReader<R>>,
     same: bool,
+    error: Option<std::io::Error>,
 }
 
-impl<'a> SameAs<'a> {
-    fn new(expected: &'a str) -> Self {
+impl<R: std::io::Read> SameAs<R> {
+    fn new(file: Option<R>) -> Self {
         SameAs {
-            rest: expected,
+            file: file.map(|f| std::io::BufReader::with_capacity(64 * 1024, f)),
             same: true,
+            error: None,
         }
     }
 
-    /// Whether everything written, and nothing more, was `expected`.
-    fn matched(&self) -> bool {
-        self.same && self.rest.is_empty()
+    /// Whether everything written, and nothing more, was the file (none:
+    /// nothing at all).
+    fn matched(mut self) -> std::io::Result<bool> {
+        use std::io::BufRead as _;
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if !self.same {
+            return Ok(false);
+        }
+        match &mut self.file {
+            None => Ok(true),
+            Some(file) => Ok(file.fill_buf()?.is_empty()),
+        }
+    }
+
+    fn compare(&mut self, mut s: &[u8]) -> std::io::Result<bool> {
+        use std::io::BufRead as _;
+        let Some(file) = &mut self.file else {
+            return Ok(s.is_empty());
+        };
+        while !s.is_empty() {
+            let have = file.fill_buf()?;
+            if have.is_empty() {
+                return Ok(false);
+            }
+            let n = have.len().min(s.len());
+            if have[..n] != s[..n] {
+                return Ok(false);
+            }
+            file.consume(n);
+            s = &s[n..];
+        }
+        Ok(true)
     }
 }
 
-impl fmt::Write for SameAs<'_> {
+impl<R: std::io::Read> fmt::Write for SameAs<R> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        match self.rest.strip_prefix(s) {
-            Some(rest) if self.same => self.rest = rest,
-            _ => self.same = false,
+        if self.same {
+            match self.compare(s.as_bytes()) {
+                Ok(same) => self.same = same,
+                Err(e) => {
+                    self.error = Some(e);
+                    return Err(fmt::Error);
+                }
+            }
         }
         Ok(())
     }
@@ -628,107 +1035,6 @@ impl<'a> Body<'a> {
 impl PartialEq for Body<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.lines().eq(other.lines())
-    }
-}
-
-/// The profiles of an existing block, by name, borrowing from `block`.
-fn parse_block(block: &str) -> BTreeMap<&str, Body<'_>> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<(&str, usize)> = None;
-    let mut offset = 0;
-    for line in block.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if let Some(header) = content.strip_prefix('[') {
-            if let Some((name, from)) = current.take() {
-                out.insert(name, Body::new(&block[from..offset]));
-            }
-            let inner = header.split(']').next().unwrap_or_default().trim();
-            let name = inner.strip_prefix("profile").map_or(inner, str::trim);
-            current = Some((name, offset + line.len()));
-        }
-        offset += line.len();
-    }
-    if let Some((name, from)) = current {
-        // The end marker and anything after the last profile are comments
-        // or blank, which `Body::lines` skips.
-        out.insert(name, Body::new(&block[from..]));
-    }
-    out
-}
-
-/// Checks the generated profiles with the SDK's parser, a bounded number at a
-/// time so memory stays flat however many roles there are.
-fn validate_block(profiles: &BTreeMap<&str, Body<'_>>) -> Result<(), String> {
-    const CHUNK: usize = 256;
-    let mut names: Vec<&str> = Vec::with_capacity(CHUNK);
-    let mut text = String::new();
-    let check = |names: &mut Vec<&str>, text: &mut String| -> Result<(), String> {
-        let sections = profile::parse_sections(Some(text), None)?;
-        // The SDK drops a profile whose name it rejects, with only a log line.
-        if let Some(lost) = names.iter().find(|n| sections.get_profile(n).is_none()) {
-            return Err(format!("profile `{lost}` is not read by the AWS SDKs"));
-        }
-        names.clear();
-        text.clear();
-        Ok(())
-    };
-    for (name, body) in profiles {
-        text.push_str(&format!("[profile {name}]\n"));
-        for line in body.lines() {
-            text.push_str(line);
-            text.push('\n');
-        }
-        names.push(name);
-        if names.len() == CHUNK {
-            check(&mut names, &mut text)?;
-        }
-    }
-    check(&mut names, &mut text)
-}
-
-/// The exact length [`render_block`] writes; 0 for no profiles.
-fn block_size(instance: &str, profiles: &BTreeMap<&str, Body<'_>>, eol: &str) -> usize {
-    if profiles.is_empty() {
-        return 0;
-    }
-    let (mut lines, mut text) = (0, 0);
-    for (name, body) in profiles {
-        text += "[profile ]".len() + name.len();
-        for line in body.lines() {
-            lines += 1;
-            text += line.len();
-        }
-    }
-    begin_marker(instance).len()
-        + NOTE.len()
-        + end_marker(instance).len()
-        + text
-        + eol.len() * (4 + 2 * profiles.len() + lines)
-}
-
-fn render_block(
-    out: &mut dyn fmt::Write,
-    instance: &str,
-    profiles: &BTreeMap<&str, Body<'_>>,
-    eol: &str,
-) -> fmt::Result {
-    write!(out, "{}{eol}{NOTE}{eol}", begin_marker(instance))?;
-    for (name, body) in profiles {
-        write!(out, "{eol}[profile {name}]{eol}")?;
-        for line in body.lines() {
-            out.write_str(line)?;
-            out.write_str(eol)?;
-        }
-    }
-    write!(out, "{eol}{}{eol}", end_marker(instance))
-}
-
-fn line_ending(text: &str) -> &'static str {
-    let crlf = text.matches("\r\n").count();
-    if crlf > 0 && crlf * 2 > text.matches('\n').count() {
-        "\r\n"
-    } else {
-        "\n"
     }
 }
 

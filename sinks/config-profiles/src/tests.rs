@@ -149,6 +149,108 @@ fn keeps_every_byte_outside_the_block_and_reruns_identically() {
 }
 
 #[test]
+fn a_block_edited_out_of_order_is_merged_as_a_sorted_one_is() {
+    // Read in step with the new profiles, a sorted block; sorted first, one
+    // a hand reordered (with a profile given twice, whose last wins).
+    let f = Fixture::new(Some("[default]\n"));
+    f.run("", &sso(None), &two()).unwrap();
+    let sorted = f.text();
+    let old = role("000000000000", "Old");
+    let body = |id: &str, role: &str, region: &str| {
+        format!(
+            "[profile {id}-{role}]\ncredential_process = {COMMAND_WORD} -p corp -r arn:aws:iam::{id}:role/{role} --sink process\nregion = {region}\n"
+        )
+    };
+    let block = |profiles: &[String]| {
+        format!(
+            "[default]\n\n# BEGIN ssocred discover: start URL https://d-1.awsapps.com/start\n{}# END ssocred discover: start URL https://d-1.awsapps.com/start\n",
+            profiles.concat()
+        )
+    };
+    let kept = body(&old.account_id, &old.role_name, "eu-central-1");
+    let read_only = body("111111111111", "ReadOnly", "eu-central-1");
+    let stale_read_only = body("111111111111", "ReadOnly", "us-east-1");
+    let admin = body("111111111111", "Admin", "us-west-2");
+    for (name, text) in [
+        (
+            "sorted",
+            block(&[kept.clone(), admin.clone(), read_only.clone()]),
+        ),
+        (
+            "hand-ordered",
+            block(&[
+                read_only.clone(),
+                stale_read_only.clone(),
+                kept.clone(),
+                admin.clone(),
+                read_only.clone(),
+            ]),
+        ),
+    ] {
+        std::fs::write(&f.path, &text).unwrap();
+        f.run("", &sso(None), &two()).unwrap();
+        let merged = f.text();
+        assert!(merged.contains(&kept), "{name}: {merged}");
+        let at = |what: &str| merged.find(what).unwrap();
+        assert!(
+            at("000000000000-Old") < at("111111111111-Admin")
+                && at("111111111111-Admin") < at("111111111111-ReadOnly"),
+            "{name}: {merged}"
+        );
+        assert_eq!(merged.matches("-ReadOnly]").count(), 1, "{name}: {merged}");
+        assert!(
+            !merged.contains("us-west-2"),
+            "{name}: the new Admin replaces the old"
+        );
+        f.run(",prune=true", &sso(None), &two()).unwrap();
+        assert_eq!(f.text(), sorted, "{name}");
+    }
+}
+
+#[test]
+fn an_unchanged_file_is_not_written_again() {
+    let f = Fixture::new(Some("[default]\nregion = x\n"));
+    f.run("", &sso(None), &two()).unwrap();
+    let first = std::fs::metadata(&f.path).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    f.run("", &sso(None), &two()).unwrap();
+    let again = std::fs::metadata(&f.path).unwrap().modified().unwrap();
+    assert_eq!(again, first, "neither written nor replaced");
+    // One changed byte in the block is put right.
+    let text = f
+        .text()
+        .replace("region = eu-central-1", "region = eu-central-2");
+    std::fs::write(&f.path, &text).unwrap();
+    f.run("", &sso(None), &two()).unwrap();
+    assert!(!f.text().contains("eu-central-2"));
+}
+
+#[test]
+fn a_file_changed_between_two_reads_is_not_written() {
+    let f = Fixture::new(Some("[default]\n"));
+    let file = TargetFile::open_for_update(&f.path).unwrap();
+    let stamp = Some(Stamp::of(&file.reader().unwrap().unwrap()).unwrap());
+    assert!(
+        reopen(&file, stamp, &f.path).unwrap().is_some(),
+        "as it was"
+    );
+    // Another program, which takes no lock, edits the file meanwhile.
+    std::fs::write(&f.path, "[default]\nregion = x\n").unwrap();
+    let e = reopen(&file, stamp, &f.path).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("changed while ssocred was updating it"),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), ssocred_core::domain::exit::ExitClass::Output);
+    // A file that appears where there was none is a change too.
+    let gone = f.path.with_file_name("new");
+    let file = TargetFile::open_for_update(&gone).unwrap();
+    std::fs::write(&gone, "").unwrap();
+    assert!(reopen(&file, None, &gone).is_err());
+}
+
+#[test]
 fn prune_replaces_the_block_contents() {
     let f = Fixture::new(Some("[default]\nregion = x\n"));
     f.run("", &sso(None), &two()).unwrap();
@@ -344,23 +446,6 @@ fn refuses_credentials_and_bad_options() {
 }
 
 #[test]
-fn block_size_is_exact() {
-    let mut profiles = BTreeMap::new();
-    profiles.insert("a", Body::new("k = v\n\n# note\nregion = x\r\n"));
-    profiles.insert("bb", Body::new("credential_process = \"/x y\" -p p\n"));
-    for eol in ["\n", "\r\n"] {
-        let mut out = String::new();
-        render_block(&mut out, "sso-session s", &profiles, eol).unwrap();
-        assert_eq!(
-            out.len(),
-            block_size("sso-session s", &profiles, eol),
-            "{eol:?}"
-        );
-    }
-    assert_eq!(block_size("x", &BTreeMap::new(), "\n"), 0);
-}
-
-#[test]
 fn a_profile_body_compares_by_its_setting_lines() {
     let plain = Body::new("a = 1\nb = 2\n");
     assert_eq!(plain, Body::new("a = 1\r\n\n# c\nb = 2"));
@@ -371,10 +456,24 @@ fn a_profile_body_compares_by_its_setting_lines() {
 
 #[test]
 fn an_existing_block_is_read_back_profile_by_profile() {
-    let block = parse_block(BLOCK_TWO);
-    let names: Vec<&str> = block.keys().copied().collect();
+    let mut lines = Lines::new(BLOCK_TWO.as_bytes());
+    // Just past the begin marker, as the walk hands the block over.
+    while lines
+        .next_line()
+        .unwrap()
+        .is_some_and(|l| !l.starts_with("# BEGIN"))
+    {}
+    let block: Vec<(String, String)> = OldBlock {
+        lines: &mut lines,
+        end: end_marker("sso-session corp"),
+        next: None,
+        done: false,
+    }
+    .collect::<Result<_, _>>()
+    .unwrap();
+    let names: Vec<&str> = block.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, ["111111111111-Admin", "111111111111-ReadOnly"]);
-    let admin: Vec<&str> = block["111111111111-Admin"].lines().collect();
+    let admin: Vec<&str> = Body::new(&block[0].1).lines().collect();
     assert_eq!(
         admin,
         [
@@ -406,11 +505,11 @@ fn an_appended_block_is_set_off_by_exactly_one_blank_line() {
 fn same_as_tells_an_identical_rendering_from_any_other() {
     use std::fmt::Write as _;
     let check = |pieces: &[&str]| {
-        let mut same = SameAs::new("abc\ndef\n");
+        let mut same = SameAs::new(Some("abc\ndef\n".as_bytes()));
         for p in pieces {
             same.write_str(p).unwrap();
         }
-        same.matched()
+        same.matched().unwrap()
     };
     assert!(check(&["abc\n", "def\n"]));
     assert!(check(&["a", "bc\nde", "f\n"]));
@@ -418,6 +517,12 @@ fn same_as_tells_an_identical_rendering_from_any_other() {
     assert!(!check(&["abc\n", "def\n", "x"]), "nor is a longer text");
     assert!(!check(&["abc\n", "dEf\n"]));
     assert!(!check(&["abd", "c\ndef\n"]), "a mismatch is never undone");
+    let mut none = SameAs::<&[u8]>::new(None);
+    none.write_str("").unwrap();
+    assert!(none.matched().unwrap(), "no file is the empty text");
+    let mut none = SameAs::<&[u8]>::new(None);
+    none.write_str("x").unwrap();
+    assert!(!none.matched().unwrap());
 }
 
 #[test]
@@ -453,10 +558,10 @@ fn a_refused_profile_leaves_no_trace_in_the_pending_set() {
             Ok(())
         })
         .unwrap();
-    let all = pending.sorted().unwrap();
-    let seen: Vec<(&str, Vec<&str>)> = all
-        .iter()
-        .map(|(name, body)| (*name, body.lines().collect()))
+    pending.sort().unwrap();
+    let seen: Vec<(&str, Vec<&str>)> = pending
+        .profiles()
+        .map(|(name, body)| (name, body.lines().collect()))
         .collect();
     assert_eq!(seen, [("a", vec!["k = 1"]), ("c", vec!["k = 3"])]);
 }
@@ -487,7 +592,8 @@ fn pending_profiles_survive_many_chunks_and_one_larger_than_a_chunk() {
             .all(|c| c.len() <= c.capacity() && c.capacity() >= CHUNK),
         "no chunk grew past what it was given"
     );
-    let all = pending.sorted().unwrap();
+    pending.sort().unwrap();
+    let all: Vec<_> = pending.profiles().collect();
     assert_eq!(all.len(), 3000);
     for (i, (name, body)) in all.iter().enumerate() {
         assert_eq!(*name, format!("p{i:05}"));
