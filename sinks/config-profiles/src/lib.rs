@@ -742,22 +742,35 @@ impl Walk<'_> {
             piece(Piece::Profile(name, body))
         };
         let mut current = old.next().transpose()?;
-        let new = self
+        let mut new = self
             .pending
             .profiles()
-            .filter(|(name, _)| !self.taken.contains(*name));
-        for (name, body) in new {
-            while let Some((old_name, old_body)) = &current
-                && old_name.as_str() < name
-            {
-                if self.prune {
-                    report.removed += 1;
-                } else {
-                    report.kept += 1;
-                    give(old_name, Body::new(old_body))?;
+            .filter(|(name, _)| !self.taken.contains(*name))
+            .peekable();
+        loop {
+            // An old profile goes first while its name comes before the
+            // next new one's.
+            let old_first = match (&current, new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((old_name, _)), Some((name, _))) => old_name.as_str() < *name,
+            };
+            if old_first {
+                if let Some((old_name, old_body)) = &current {
+                    if self.prune {
+                        report.removed += 1;
+                    } else {
+                        report.kept += 1;
+                        give(old_name, Body::new(old_body))?;
+                    }
                 }
                 current = old.next().transpose()?;
+                continue;
             }
+            let Some((name, body)) = new.next() else {
+                break;
+            };
             match &current {
                 Some((old_name, old_body)) if old_name == name => {
                     if Body::new(old_body) == body {
@@ -770,15 +783,6 @@ impl Walk<'_> {
                 _ => report.added += 1,
             }
             give(name, body)?;
-        }
-        while let Some((old_name, old_body)) = &current {
-            if self.prune {
-                report.removed += 1;
-            } else {
-                report.kept += 1;
-                give(old_name, Body::new(old_body))?;
-            }
-            current = old.next().transpose()?;
         }
         if started {
             piece(Piece::BlockEnd)?;
