@@ -29,7 +29,7 @@ pub fn choose_on_terminal(
         _ => RoleHistory::default(),
     };
     let index = choose(entries, &history, now, tags, &mut TerminalPrompt)?;
-    remember(&entries[index].role_arn, order);
+    remember(entries[index].role_arn(), order);
     Ok(index)
 }
 
@@ -103,17 +103,17 @@ fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize>
     let key = |i: &usize| {
         let e = &entries[*i];
         (
-            e.account_name.to_lowercase(),
-            e.account_id.clone(),
-            e.role_name.to_lowercase(),
+            e.account_name().to_lowercase(),
+            e.account_id(),
+            e.role_name().to_lowercase(),
         )
     };
     order.sort_by(|a, b| {
         let (sa, sb) = (
-            history.score(&entries[*a].role_arn, now),
-            history.score(&entries[*b].role_arn, now),
+            history.score(entries[*a].role_arn(), now),
+            history.score(entries[*b].role_arn(), now),
         );
-        let last = |i: &usize| history.last_used(&entries[*i].role_arn);
+        let last = |i: &usize| history.last_used(entries[*i].role_arn());
         sb.total_cmp(&sa)
             .then_with(|| last(b).cmp(&last(a)))
             .then_with(|| key(a).cmp(&key(b)))
@@ -128,7 +128,7 @@ fn ordered(entries: &[RoleEntry], history: &RoleHistory, now: i64) -> Vec<usize>
 fn labels(entries: &[RoleEntry], order: &[usize], tags: &AccountTags) -> Vec<String> {
     let names: Vec<String> = order
         .iter()
-        .map(|i| visible_column(&entries[*i].account_name).into_owned())
+        .map(|i| visible_column(entries[*i].account_name()).into_owned())
         .collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     order
@@ -138,10 +138,10 @@ fn labels(entries: &[RoleEntry], order: &[usize], tags: &AccountTags) -> Vec<Str
             let e = &entries[*i];
             let mut line = format!(
                 "{name:<width$}  {}  {}",
-                visible(&e.account_id),
-                visible(&e.role_name)
+                visible(e.account_id()),
+                visible(e.role_name())
             );
-            if let Some(tags) = tags.get(&e.account_id) {
+            if let Some(tags) = tags.get(e.account_id()) {
                 line.push_str("  ");
                 line.push_str(&visible(tags));
             }
@@ -183,12 +183,7 @@ mod tests {
     use super::*;
 
     fn entry(id: &str, name: &str, role: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: id.into(),
-            account_name: name.into(),
-            role_name: role.into(),
-            role_arn: format!("arn:aws:iam::{id}:role/{role}"),
-        }
+        RoleEntry::new(id, name, role, &format!("arn:aws:iam::{id}:role/{role}"))
     }
 
     /// Answers with the option that contains the scripted text, and
@@ -249,9 +244,9 @@ mod tests {
     fn frecent_roles_come_first() {
         let entries = roles();
         let mut history = RoleHistory::default();
-        history.note(&entries[0].role_arn, 10);
-        history.note(&entries[0].role_arn, 10);
-        history.note(&entries[3].role_arn, 10);
+        history.note(entries[0].role_arn(), 10);
+        history.note(entries[0].role_arn(), 10);
+        history.note(entries[3].role_arn(), 10);
         let mut p = Scripted {
             answer: "Admin",
             shown: vec![],
@@ -277,15 +272,15 @@ mod tests {
         let mut history = RoleHistory::default();
         // Both once within the hour: the same score; Prod Admin, used
         // last, comes first although Dev sorts before it.
-        history.note(&entries[2].role_arn, 100);
-        history.note(&entries[1].role_arn, 200);
+        history.note(entries[2].role_arn(), 100);
+        history.note(entries[1].role_arn(), 200);
         let mut p = Scripted {
             answer: "Admin",
             shown: vec![],
         };
         assert_eq!(
-            history.score(&entries[1].role_arn, 300),
-            history.score(&entries[2].role_arn, 300)
+            history.score(entries[1].role_arn(), 300),
+            history.score(entries[2].role_arn(), 300)
         );
         assert_eq!(
             choose(&entries, &history, 300, &AccountTags::new(), &mut p).unwrap(),

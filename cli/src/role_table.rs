@@ -93,12 +93,12 @@ mod tests {
     use ssocred_core::domain::text::{CUT_MARK, MAX_COLUMN};
 
     fn entry(account_name: &str, role_name: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: "123456789012".to_owned(),
-            account_name: account_name.to_owned(),
-            role_name: role_name.to_owned(),
-            role_arn: format!("arn:aws:iam::123456789012:role/{role_name}"),
-        }
+        RoleEntry::new(
+            "123456789012",
+            account_name,
+            role_name,
+            &format!("arn:aws:iam::123456789012:role/{role_name}"),
+        )
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn fetch(
     // The chooser remembers its own pick; a single match of the patterns
     // is the person's pick too.
     if let (Picked::One(entry), true, false) = (&picked, person, chosen) {
-        crate::prompt::remember(&entry.role_arn, order);
+        crate::prompt::remember(entry.role_arn(), order);
     }
     request.fetch(picked, session)
 }

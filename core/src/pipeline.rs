@@ -298,8 +298,8 @@ impl Request {
         Ok(match picked {
             Picked::One(entry) => {
                 let role =
-                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
-                Fetch::One(self.role_fetch(role, Some(entry.account_name)))
+                    RoleArn::parse(entry.role_arn()).map_err(|e| Error::Internal(e.to_string()))?;
+                Fetch::One(self.role_fetch(role, Some(entry.account_name().to_owned())))
             }
             Picked::All(entries) => Fetch::Many(Box::new(self.many_roles(session, entries))),
         })
@@ -401,11 +401,7 @@ pub fn pick(
         }
         return Ok(Picked::One(matches.swap_remove(index)));
     }
-    let shown: Vec<&str> = matches
-        .iter()
-        .take(10)
-        .map(|e| e.role_arn.as_str())
-        .collect();
+    let shown: Vec<&str> = matches.iter().take(10).map(|e| e.role_arn()).collect();
     Err(Error::Usage(format!(
         "{} roles match {}: {}{}; pass -r ARN for one of them, narrow the patterns, or add --all to take every one",
         matches.len(),

@@ -121,12 +121,12 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
         crate::selection::report_changes(&changes);
     }
     if let Some((_, team)) = team {
-        entries.retain(|e| !team.excludes(&e.account_id, &e.role_name));
+        entries.retain(|e| !team.excludes(e.account_id(), e.role_name()));
     }
     let tags = team.map(|(_, t)| t.tags()).unwrap_or_default();
     let names = namer.name_all_with(&entries, profile, &|role| AccountFields {
-        alias: team.and_then(|(_, t)| t.alias(&role.account_id)),
-        tags: tags.get(role.account_id.as_str()),
+        alias: team.and_then(|(_, t)| t.alias(role.account_id())),
+        tags: tags.get(role.account_id()),
     })?;
     if entries.is_empty() {
         ssocred_core::stderr_line!("ssocred: profile `{}` has no roles assigned", profile.name);
@@ -141,7 +141,7 @@ pub fn run(args: &DiscoverArgs) -> Result<(), Error> {
     // found as each role goes.
     let region_of = |role: &ssocred_core::domain::role::RoleEntry| match (team, &args.region.region)
     {
-        (Some((_, t)), None) => t.region_of(&role.account_id).map(str::to_owned),
+        (Some((_, t)), None) => t.region_of(role.account_id()).map(str::to_owned),
         _ => None,
     };
     let roles = entries.into_iter().zip(names).map(|(role, name)| {

@@ -222,16 +222,16 @@ pub fn run(args: &InitArgs) -> Result<(), Error> {
             let name = profile_name(args, &files, &session, Some(&role), person)?;
             let entries = [
                 ("sso_session", session.name.as_str()),
-                ("sso_account_id", role.account_id.as_str()),
-                ("sso_role_name", role.role_name.as_str()),
+                ("sso_account_id", role.account_id()),
+                ("sso_role_name", role.role_name()),
                 ("region", region.as_str()),
             ];
             write_config(args, &paths, &session, &name, &entries, person)?;
             if !args.dry_run {
                 ssocred_core::stderr_line!(
                     "ssocred: profile `{name}` uses {} in {}; try `{}` or `aws sts get-caller-identity --profile {}`",
-                    role.role_name,
-                    role.account_id,
+                    role.role_name(),
+                    role.account_id(),
                     suggested(&["-p", &name, "--sink", "json"]),
                     USER_SHELL.typed(&name)
                 );
@@ -417,8 +417,8 @@ fn profile_name(
     let value = |profile: &str, key: &str| files.profile_value(profile, key).map(str::to_owned);
     let holds_it = |profile: &&str| {
         value(profile, "sso_session").as_deref() == Some(session.name.as_str())
-            && value(profile, "sso_account_id").as_deref() == role.map(|r| r.account_id.as_str())
-            && value(profile, "sso_role_name").as_deref() == role.map(|r| r.role_name.as_str())
+            && value(profile, "sso_account_id").as_deref() == role.map(|r| r.account_id())
+            && value(profile, "sso_role_name").as_deref() == role.map(|r| r.role_name())
     };
     let existing = files
         .sections()
@@ -426,7 +426,7 @@ fn profile_name(
         .find(holds_it)
         .map(str::to_owned);
     let suggestion = existing.unwrap_or_else(|| match role {
-        Some(r) => sanitise(&format!("{}-{}", r.role_name, r.account_id)),
+        Some(r) => sanitise(&format!("{}-{}", r.role_name(), r.account_id())),
         None => session.name.clone(),
     });
     if person {

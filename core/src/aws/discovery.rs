@@ -141,12 +141,12 @@ impl Portal {
                             message: format!("the portal listed a role that has no valid ARN: {e}"),
                         }
                     })?;
-                entries.push(RoleEntry {
-                    account_id: account.id.clone(),
-                    account_name: account.name.clone(),
-                    role_name,
-                    role_arn: arn.as_str().to_owned(),
-                });
+                entries.push(RoleEntry::new(
+                    &account.id,
+                    &account.name,
+                    &role_name,
+                    arn.as_str(),
+                ));
             }
         }
         Ok(entries)
@@ -242,10 +242,10 @@ impl Portal {
             while running.len() < concurrency.max(1) && next < roles.len() {
                 let entry = &roles[next];
                 let arn =
-                    RoleArn::parse(&entry.role_arn).map_err(|e| Error::Internal(e.to_string()))?;
+                    RoleArn::parse(entry.role_arn()).map_err(|e| Error::Internal(e.to_string()))?;
                 let (portal, token, profile, region) =
                     (self.clone(), token.clone(), profile.clone(), region.clone());
-                let (index, account_name) = (next, entry.account_name.clone());
+                let (index, account_name) = (next, entry.account_name().to_owned());
                 running.spawn(async move {
                     let set = portal.credential_set(&token, &profile, &arn, region).await;
                     (
@@ -411,7 +411,7 @@ impl RoleFilter {
 
     /// Whether `entry` is selected.
     pub fn matches(&self, entry: &RoleEntry) -> bool {
-        self.matches_names(&entry.account_id, &entry.account_name, &entry.role_name)
+        self.matches_names(entry.account_id(), entry.account_name(), entry.role_name())
     }
 
     /// [`RoleFilter::matches`] for a role given by its account id, account
@@ -443,7 +443,7 @@ impl RoleFilter {
         let names = listed
             .iter()
             .filter(|e| account_only.matches(e))
-            .map(|e| e.role_name.as_str());
+            .map(|e| e.role_name());
         crate::domain::text::closest(text, names)
     }
 
@@ -553,7 +553,7 @@ mod tests {
         let token = SecretString::from(TOKEN);
         let roles = block_on(portal.list_roles(&token, 16, &mut |p| reports.push(p))).unwrap();
         assert_eq!(roles.len(), 120);
-        assert_eq!(roles[119].account_id, "100000000039");
+        assert_eq!(roles[119].account_id(), "100000000039");
         assert!(emulator.throttled() > 0, "the portal never throttled");
         // Each 429 was sent again, and nothing else was repeated.
         let sent =
@@ -568,12 +568,7 @@ mod tests {
     }
 
     fn entry(id: &str, name: &str, role: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: id.into(),
-            account_name: name.into(),
-            role_name: role.into(),
-            role_arn: format!("arn:aws:iam::{id}:role/{role}"),
-        }
+        RoleEntry::new(id, name, role, &format!("arn:aws:iam::{id}:role/{role}"))
     }
 
     #[test]

@@ -133,15 +133,15 @@ impl ProfileNamer {
         account: AccountFields<'_>,
     ) -> Result<String, Error> {
         let fields = Fields {
-            account_id: &role.account_id,
-            account_name: &role.account_name,
-            role_name: &role.role_name,
-            role_arn: &role.role_arn,
+            account_id: role.account_id(),
+            account_name: role.account_name(),
+            role_name: role.role_name(),
+            role_arn: role.role_arn(),
             sso_profile: &sso.name,
             sso_session: sso.session.as_deref().unwrap_or(""),
             sso_start_url: &sso.start_url,
             sso_region: &sso.sso_region,
-            alias: account.alias.unwrap_or(&role.account_name),
+            alias: account.alias.unwrap_or(role.account_name()),
             tags: account.tags.unwrap_or(&NO_TAGS),
         };
         let raw = self
@@ -152,7 +152,8 @@ impl ProfileNamer {
         if name.is_empty() {
             return Err(Error::Usage(format!(
                 "--profile-name `{}` gives an empty name for {}",
-                self.template, role.role_arn
+                self.template,
+                role.role_arn()
             )));
         }
         Ok(name)
@@ -183,7 +184,10 @@ impl ProfileNamer {
             let (first, second) = (&roles[pair[0]], &roles[pair[1]]);
             return Err(Error::Usage(format!(
                 "--profile-name `{}` gives both {} and {} the profile name `{}`; add fields such as {{{{account_id}}}} and {{{{role_name}}}} so every role gets its own name",
-                self.template, first.role_arn, second.role_arn, names[pair[0]]
+                self.template,
+                first.role_arn(),
+                second.role_arn(),
+                names[pair[0]]
             )));
         }
         Ok(names)
@@ -250,12 +254,7 @@ mod tests {
     }
 
     fn role(id: &str, name: &str, role: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: id.into(),
-            account_name: name.into(),
-            role_name: role.into(),
-            role_arn: format!("arn:aws:iam::{id}:role/{role}"),
-        }
+        RoleEntry::new(id, name, role, &format!("arn:aws:iam::{id}:role/{role}"))
     }
 
     #[test]

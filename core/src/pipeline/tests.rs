@@ -93,12 +93,12 @@ fn plans_each_way_of_naming_a_role() {
 }
 
 fn entry(account: &str, name: &str, role: &str) -> RoleEntry {
-    RoleEntry {
-        account_id: account.into(),
-        account_name: name.into(),
-        role_name: role.into(),
-        role_arn: format!("arn:aws:iam::{account}:role/{role}"),
-    }
+    RoleEntry::new(
+        account,
+        name,
+        role,
+        &format!("arn:aws:iam::{account}:role/{role}"),
+    )
 }
 
 fn listed() -> Vec<RoleEntry> {
@@ -116,7 +116,7 @@ fn picks_the_match_every_match_or_the_chosen_one() {
     let Picked::One(e) = pick(one(Some("dev"), None), listed(), &p, None).unwrap() else {
         panic!("one match is one role");
     };
-    assert_eq!(e.role_name, "Developer");
+    assert_eq!(e.role_name(), "Developer");
     let Picked::All(all) = pick(
         Plan::All(RoleFilter::new(Some("Prod"), None).unwrap()),
         listed(),
@@ -137,7 +137,7 @@ fn picks_the_match_every_match_or_the_chosen_one() {
     else {
         panic!("chosen");
     };
-    assert_eq!((seen, e.role_name.as_str()), (2, "Admin"));
+    assert_eq!((seen, e.role_name()), (2, "Admin"));
     // Without a chooser, several matches are a usage error naming them.
     let e = pick(Plan::Unselected, listed(), &p, None).unwrap_err();
     assert!(e.to_string().starts_with("3 roles match no filter"), "{e}");

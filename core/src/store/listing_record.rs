@@ -284,10 +284,10 @@ pub fn record_with_table(
         writeln!(out, "{MAGIC} {now}")?;
         for role in roles {
             for (i, field) in [
-                &role.account_id,
-                &role.role_name,
-                &role.role_arn,
-                &role.account_name,
+                role.account_id(),
+                role.role_name(),
+                role.role_arn(),
+                role.account_name(),
             ]
             .into_iter()
             .enumerate()
@@ -419,7 +419,7 @@ fn unescape(field: &str) -> Option<Cow<'_, str>> {
 }
 
 fn sorted_arns(roles: &[RoleEntry]) -> Vec<&str> {
-    let mut arns: Vec<&str> = roles.iter().map(|r| r.role_arn.as_str()).collect();
+    let mut arns: Vec<&str> = roles.iter().map(|r| r.role_arn()).collect();
     arns.sort_unstable();
     arns.dedup();
     arns
@@ -430,12 +430,7 @@ mod tests {
     use super::*;
 
     fn role(arn: &str) -> RoleEntry {
-        RoleEntry {
-            account_id: "123456789012".into(),
-            account_name: "a".into(),
-            role_name: "r".into(),
-            role_arn: arn.into(),
-        }
+        RoleEntry::new("123456789012", "a", "r", arn)
     }
 
     #[test]
@@ -472,16 +467,18 @@ mod tests {
     fn a_listing_reads_back_as_written_whatever_its_names_hold() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("listings").join("x.listing");
-        let odd = RoleEntry {
-            account_id: "123456789012".into(),
-            account_name: "tab\there, line\nbreak, back\\slash\r \\t".into(),
-            role_name: "Admin".into(),
-            role_arn: "arn:aws:iam::123456789012:role/Admin".into(),
-        };
-        let plain = RoleEntry {
-            account_name: "Prod ünïcode".into(),
-            ..role("arn:aws:iam::123456789012:role/ReadOnly")
-        };
+        let odd = RoleEntry::new(
+            "123456789012",
+            "tab\there, line\nbreak, back\\slash\r \\t",
+            "Admin",
+            "arn:aws:iam::123456789012:role/Admin",
+        );
+        let plain = RoleEntry::new(
+            "123456789012",
+            "Prod ünïcode",
+            "r",
+            "arn:aws:iam::123456789012:role/ReadOnly",
+        );
         let roles = vec![odd, plain];
         record(&path, &roles, 1_700_000_000).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -523,7 +520,7 @@ mod tests {
         let long = "n".repeat(3 * CHUNK);
         std::fs::write(&path, format!("ssocred-listing 1 5\n1\tr\tarn\t{long}\n")).unwrap();
         assert_eq!(
-            load(&path).unwrap().entries().unwrap()[0].account_name,
+            load(&path).unwrap().entries().unwrap()[0].account_name(),
             long
         );
     }

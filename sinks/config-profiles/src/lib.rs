@@ -219,7 +219,7 @@ fn render(
             let mut line = format!(
                 "{command} -p {} -r {}",
                 shell_word(&role.sso.name)?,
-                shell_word(&role.role.role_arn)?
+                shell_word(role.role.role_arn())?
             );
             for hop in role.assume {
                 line.push_str(" --assume ");
@@ -236,8 +236,8 @@ fn render(
                     entries.push(("sso_region", role.sso.sso_region.clone()));
                 }
             }
-            entries.push(("sso_account_id", role.role.account_id.clone()));
-            entries.push(("sso_role_name", role.role.role_name.clone()));
+            entries.push(("sso_account_id", role.role.account_id().to_owned()));
+            entries.push(("sso_role_name", role.role.role_name().to_owned()));
         }
     }
     if let Some(region) = role.region {

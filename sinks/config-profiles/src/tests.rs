@@ -15,12 +15,12 @@ fn sso(session: Option<&str>) -> SsoProfile {
 }
 
 fn role(id: &str, name: &str) -> RoleEntry {
-    RoleEntry {
-        account_id: id.into(),
-        account_name: format!("acct {id}"),
-        role_name: name.into(),
-        role_arn: format!("arn:aws:iam::{id}:role/{name}"),
-    }
+    RoleEntry::new(
+        id,
+        &format!("acct {id}"),
+        name,
+        &format!("arn:aws:iam::{id}:role/{name}"),
+    )
 }
 
 struct Fixture {
@@ -59,7 +59,7 @@ impl Fixture {
         sink.begin_roles(sso, &[])?;
         let names: Vec<String> = roles
             .iter()
-            .map(|r| format!("{}-{}", r.account_id, r.role_name))
+            .map(|r| format!("{}-{}", r.account_id(), r.role_name()))
             .collect();
         for (role, name) in roles.iter().zip(&names) {
             let profile = RoleProfile {
@@ -167,7 +167,7 @@ fn a_block_edited_out_of_order_is_merged_as_a_sorted_one_is() {
             profiles.concat()
         )
     };
-    let kept = body(&old.account_id, &old.role_name, "eu-central-1");
+    let kept = body(old.account_id(), old.role_name(), "eu-central-1");
     let read_only = body("111111111111", "ReadOnly", "eu-central-1");
     let stale_read_only = body("111111111111", "ReadOnly", "us-east-1");
     let admin = body("111111111111", "Admin", "us-west-2");
