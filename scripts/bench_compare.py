@@ -8,8 +8,10 @@ with this checkout's target directory, so the dependencies both revisions
 share are compiled once and stored once; its `ssocred` is then copied to
 target/bench-compare/<commit>/ssocred and reused by later runs. The caller
 builds the current revision afterwards, which puts the current binary back
-in target/release.
+in target/release: the revision's build ends by forgetting what cargo knows
+of the workspace's own crates (forget_workspace_builds says why).
 """
+import json
 import os
 import random
 import shutil
@@ -47,11 +49,34 @@ def build_revision(rev):
         ["cargo", "build", "--quiet", "--release", "--locked", "-p", "ssocred"],
         cwd=src, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(ROOT / "target")},
     )
+    forget_workspace_builds()
     # Copy, then rename: an interrupted copy never passes for a finished build.
     partial = out / "ssocred.partial"
     shutil.copy2(ROOT / "target" / "release" / "ssocred", partial)
     partial.rename(binary)
     return commit, binary
+
+
+def forget_workspace_builds():
+    """Removes the release fingerprints of the workspace's own crates, so the
+    next build of them recompiles from its sources. Cargo gives a workspace
+    crate the same unit hash wherever its sources lie, and the revision's
+    files are newer than the working tree's: without this, a working tree
+    built before the comparison counted as fresh afterwards and target/release
+    kept the revision's binary (seen 2026-12-07: "identical: nothing to
+    compare", and a plain `cargo build --release` left the old binary). The
+    dependencies' fingerprints stay: they are the revision's and ours alike."""
+    members = json.loads(subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1", "--locked"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout)["packages"]
+    fingerprints = ROOT / "target" / "release" / ".fingerprint"
+    for member in members:
+        for unit in fingerprints.glob(f"{member['name']}-*"):
+            # `ssocred-*` would also match `ssocred-core-*`: only this
+            # member's own units (name, dash, hash without a dash).
+            if "-" not in unit.name[len(member["name"]) + 1:]:
+                shutil.rmtree(unit)
 
 
 def staged(binary, name):
