@@ -3,6 +3,9 @@
 
 // Diagnostics go through `ssocred_core::stderr_line!`, which never panics.
 #![warn(clippy::print_stderr)]
+// The C runtime calls `main` below directly (see there); a test build keeps
+// the test harness's.
+#![cfg_attr(not(test), no_main)]
 
 mod commands;
 mod deliver;
@@ -23,11 +26,50 @@ mod sources;
 // linker from dropping it.
 include!(concat!(env!("OUT_DIR"), "/sinks.rs"));
 
-fn main() -> std::process::ExitCode {
+/// The program's entry point, called by the C runtime in place of the
+/// standard library's start-up, which ssocred skips for speed: on Linux
+/// that start-up asks glibc where the main thread's stack lies, and glibc
+/// answers by reading and scanning `/proc/self/maps`, which cost 8 % of a
+/// whole role-cache hit (docs/benchmarks.md). The stack's bounds only serve
+/// the message of a stack overflow, which now ends the process with
+/// SIGSEGV instead of that message and SIGABRT. What else the start-up did
+/// that ssocred relies on, [`start::prepare`] does: a closed standard
+/// descriptor is opened on `/dev/null`, and a closed pipe is an error to
+/// write to, not a fatal signal.
+///
+/// [`start::prepare`]: ssocred_core::os::start::prepare
+#[cfg(not(test))]
+// `no_mangle` can clash with another symbol of the same name: nothing else
+// in the program defines `main`, since the standard library does not
+// under `no_main`.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    ssocred_core::os::start::prepare();
+    // SAFETY: `argc` and `argv` are `main`'s own, as the C runtime passes
+    // them: `argc` strings, alive until the process ends.
+    let argv = unsafe { ssocred_core::os::start::args(argc, argv) };
+    let code = run(argv);
+    // `exit` flushes stdout, as a return from the standard library's main
+    // would.
+    std::process::exit(exit_status(code))
+}
+
+/// The number `code` holds. `ExitCode` shows it only by comparison
+/// (`exit_process` is unstable); ssocred makes each of its codes from a
+/// byte, so one of the 256 compares equal.
+fn exit_status(code: std::process::ExitCode) -> std::ffi::c_int {
+    (0..=u8::MAX)
+        .find(|&n| std::process::ExitCode::from(n) == code)
+        .map_or(1, std::ffi::c_int::from)
+}
+
+#[cfg_attr(test, allow(dead_code))]
+fn run(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     make_undumpable();
     // Run as `docker-credential-ssocred ACTION`, this is
     // `ssocred docker-credential ACTION`.
-    let argv = commands::docker_credential::helper_argv(std::env::args_os().collect());
+    let argv = commands::docker_credential::helper_argv(argv);
     // The completion scripts' helper: answered before any parsing, so a Tab
     // costs no more than reading the files it lists.
     if argv.get(1).is_some_and(|a| a == commands::complete::NAME) {
@@ -66,4 +108,18 @@ fn main() -> std::process::ExitCode {
 /// is nothing better to do than go on.
 fn make_undumpable() {
     ssocred_core::os::process::make_undumpable();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::ExitCode;
+
+    #[test]
+    fn every_exit_code_gives_back_its_number() {
+        for n in 0..=u8::MAX {
+            assert_eq!(super::exit_status(ExitCode::from(n)), i32::from(n));
+        }
+        assert_eq!(super::exit_status(ExitCode::SUCCESS), 0);
+        assert_eq!(super::exit_status(ExitCode::FAILURE), 1);
+    }
 }

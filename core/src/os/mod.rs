@@ -42,7 +42,7 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
-pub use imp::{browser, file, helper_link, keyring, limits, process};
+pub use imp::{browser, file, helper_link, keyring, limits, process, start};
 // The systems' directory conventions, reached through `dirs` alone.
 use imp::paths;
 

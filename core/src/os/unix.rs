@@ -514,6 +514,115 @@ pub mod process {
     }
 }
 
+/// What the binary's entry point does before anything else, in place of
+/// the standard library's start-up (cli/src/main.rs says why ssocred has an
+/// entry point of its own).
+pub mod start {
+    use std::ffi::{CStr, OsString, c_char, c_int};
+    use std::os::fd::{IntoRawFd, RawFd};
+    use std::os::unix::ffi::OsStringExt;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    /// The command line as the C runtime handed it to `main`. Read from
+    /// `argv` itself: the standard library learns it there too, in a
+    /// start-up ssocred skips (only glibc shows it to the library
+    /// another way).
+    ///
+    /// # Safety
+    ///
+    /// `argv` is null or holds `argc` pointers, each to a NUL-terminated
+    /// string, alive for the whole call: what `main` receives.
+    #[allow(unsafe_code)]
+    pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+        if argv.is_null() {
+            return Vec::new();
+        }
+        let count = usize::try_from(argc).unwrap_or(0);
+        let mut words = Vec::with_capacity(count);
+        for i in 0..count {
+            // SAFETY: `i < argc`, so `argv.add(i)` is one of the caller's
+            // `argc` pointers.
+            let word = unsafe { *argv.add(i) };
+            if word.is_null() {
+                break;
+            }
+            // SAFETY: the caller promises a NUL-terminated string that
+            // outlives this call; its bytes are copied out at once.
+            let bytes = unsafe { CStr::from_ptr(word) }.to_bytes().to_vec();
+            words.push(OsString::from_vec(bytes));
+        }
+        words
+    }
+
+    /// What the standard library's start-up did that ssocred relies on:
+    ///
+    /// - A closed standard descriptor (0, 1 or 2) is opened on `/dev/null`.
+    ///   Otherwise the next file opened takes its number, and text meant
+    ///   for stdout, credentials among it, lands in that file. Without
+    ///   `/dev/null` the process aborts, as the standard library's does.
+    /// - A write to a closed pipe fails with EPIPE rather than killing the
+    ///   process (`ssocred list | head` exits 0; a closed stderr keeps the
+    ///   documented exit code). The standard library ignored SIGPIPE; this
+    ///   catches it with a handler that only sets a flag, which no program
+    ///   `exec` starts inherits (an ignored signal would be).
+    pub fn prepare() {
+        for fd in 0..=2 {
+            if !is_open(fd) && !opens_on_null(fd) {
+                std::process::abort();
+            }
+        }
+        let _ = signal_hook::flag::register(
+            signal_hook::consts::SIGPIPE,
+            Arc::new(AtomicBool::new(false)),
+        );
+    }
+
+    /// Whether descriptor `fd` (0, 1 or 2) is open: `fcntl(F_GETFD)`
+    /// answers EBADF for a closed one.
+    fn is_open(fd: RawFd) -> bool {
+        match fd {
+            0 => rustix::io::fcntl_getfd(std::io::stdin()).is_ok(),
+            1 => rustix::io::fcntl_getfd(std::io::stdout()).is_ok(),
+            _ => rustix::io::fcntl_getfd(std::io::stderr()).is_ok(),
+        }
+    }
+
+    /// Opens `/dev/null`, which takes the lowest free number: `fd`, the
+    /// lowest closed one. Kept open for the whole process.
+    fn opens_on_null(fd: RawFd) -> bool {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .is_ok_and(|null| null.into_raw_fd() == fd)
+    }
+
+    #[cfg(test)]
+    #[allow(unsafe_code)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn args_are_argv_byte_for_byte_up_to_argc() {
+            let words = [c"ssocred", c"-p", c"f\xff", c"not counted"];
+            let mut argv: Vec<*const c_char> = words.iter().map(|w| w.as_ptr()).collect();
+            argv.push(std::ptr::null());
+            // SAFETY: `argv` holds four pointers to the C strings above,
+            // which outlive the calls, then a null.
+            let read = unsafe { args(3, argv.as_ptr()) };
+            let expected: Vec<OsString> = vec![
+                "ssocred".into(),
+                "-p".into(),
+                OsString::from_vec(vec![b'f', 0xff]),
+            ];
+            assert_eq!(read, expected);
+            // SAFETY: a null `argv` is allowed and read as empty.
+            assert!(unsafe { args(2, std::ptr::null()) }.is_empty());
+        }
+    }
+}
+
 /// Resource limits.
 pub mod limits {
     /// The soft limit on open file descriptors, when there is one.

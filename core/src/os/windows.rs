@@ -540,6 +540,30 @@ pub mod process {
     }
 }
 
+/// What the binary's entry point does before anything else, in place of
+/// the standard library's start-up (cli/src/main.rs says why ssocred has an
+/// entry point of its own).
+pub mod start {
+    use std::ffi::{OsString, c_char, c_int};
+
+    /// The command line as Windows keeps it (UTF-16, `GetCommandLineW`):
+    /// the C runtime's `argv` is in the ANSI code page and loses what that
+    /// cannot encode.
+    ///
+    /// # Safety
+    ///
+    /// Nothing is asked of the caller here; the Unix version reads `argv`,
+    /// and the signature is the same on every system.
+    pub unsafe fn args(_argc: c_int, _argv: *const *const c_char) -> Vec<OsString> {
+        std::env::args_os().collect()
+    }
+
+    /// Nothing: of the standard library's start-up, ssocred relies on no
+    /// part on Windows (there is no SIGPIPE, and a missing standard handle
+    /// is not handed to the next file opened).
+    pub fn prepare() {}
+}
+
 /// Resource limits: Windows has no per-process limit on open handles that
 /// serve's connections could reach.
 pub mod limits {
