@@ -354,6 +354,40 @@ fn discovered_lines_name_the_link_on_path_and_survive_an_upgrade() {
     );
 }
 
+/// Run through a link of another name on PATH, a line names that link: the
+/// name comes from the command line's first word, which ssocred's own entry
+/// point reads from `argv` (without it, the line would name the versioned
+/// file the link leads to).
+// Unix only, as `brew_install`.
+#[cfg(unix)]
+#[test]
+fn discovered_lines_name_the_link_that_was_run_under_its_own_name() {
+    let w = World::new();
+    let root = w.home().join("brew");
+    brew_install(&root, "1.0");
+    let link = root.join("bin/creds");
+    std::os::unix::fs::symlink(root.join("Cellar/ssocred/1.0/bin/ssocred"), &link).unwrap();
+    std::fs::remove_file(root.join("bin/ssocred")).unwrap();
+    let mut path = vec![root.join("bin")];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    let path = std::env::join_paths(path).unwrap();
+    let out = w
+        .command("sh")
+        .env("PATH", &path)
+        .args(["-c", "creds discover -p modern"])
+        .run_to_end();
+    ok(&out);
+    let text = std::fs::read_to_string(w.config_path()).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("credential_process = "))
+        .unwrap();
+    assert!(
+        line.starts_with(&format!("\"{}\" -p modern -r ", link.display())),
+        "{text}"
+    );
+}
+
 #[test]
 fn discover_writes_a_managed_block_and_reruns_identically() {
     let w = World::new();

@@ -48,7 +48,7 @@ impl Started {
         };
         Ok(Started {
             exe: std::env::current_exe()?,
-            argv0: std::env::args_os().next(),
+            argv0: crate::os::start::argv0(),
             path: std::env::var_os("PATH"),
             extensions,
             cwd: std::env::current_dir()?,

@@ -521,8 +521,8 @@ pub mod start {
     use std::ffi::{CStr, OsString, c_char, c_int};
     use std::os::fd::{IntoRawFd, RawFd};
     use std::os::unix::ffi::OsStringExt;
-    use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, OnceLock};
 
     /// The command line as the C runtime handed it to `main`. Read from
     /// `argv` itself: the standard library learns it there too, in a
@@ -552,8 +552,22 @@ pub mod start {
             let bytes = unsafe { CStr::from_ptr(word) }.to_bytes().to_vec();
             words.push(OsString::from_vec(bytes));
         }
+        if let Some(first) = words.first() {
+            let _ = FIRST.set(first.clone());
+        }
         words
     }
+
+    /// The command line's first word, as [`args`] read it ([`own_path`]
+    /// needs it); in a process that did not start through [`args`] (a
+    /// test), the standard library's.
+    ///
+    /// [`own_path`]: crate::os::own_path
+    pub fn argv0() -> Option<OsString> {
+        FIRST.get().cloned().or_else(|| std::env::args_os().next())
+    }
+
+    static FIRST: OnceLock<OsString> = OnceLock::new();
 
     /// What the standard library's start-up did that ssocred relies on:
     ///

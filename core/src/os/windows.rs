@@ -558,6 +558,13 @@ pub mod start {
         std::env::args_os().collect()
     }
 
+    /// The command line's first word ([`own_path`] needs it).
+    ///
+    /// [`own_path`]: crate::os::own_path
+    pub fn argv0() -> Option<OsString> {
+        std::env::args_os().next()
+    }
+
     /// Nothing: of the standard library's start-up, ssocred relies on no
     /// part on Windows (there is no SIGPIPE, and a missing standard handle
     /// is not handed to the next file opened).
