@@ -174,9 +174,12 @@ impl Template {
             .check(sets.len())
             .map_err(|why| limit_error(&self.label, &why))?;
         let mut out = limits::Capped::default();
+        // The context takes the data as it is: `render_to_write` would
+        // serialise it into a second copy first.
+        let context = handlebars::Context::from(data::context(sets));
         match self
             .registry
-            .render_to_write(&self.label, &data::context(sets), &mut out)
+            .render_with_context_to_write(&self.label, &context, &mut out)
         {
             Ok(()) => String::from_utf8(out.bytes)
                 .map_err(|_| limit_error(&self.label, "the output is not UTF-8 text")),
