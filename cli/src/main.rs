@@ -29,8 +29,8 @@ include!(concat!(env!("OUT_DIR"), "/sinks.rs"));
 /// The program's entry point, called by the C runtime in place of the
 /// standard library's start-up, which ssocred skips for speed: on Linux
 /// that start-up asks glibc where the main thread's stack lies, and glibc
-/// answers by reading and scanning `/proc/self/maps`, which cost 8 % of a
-/// whole role-cache hit (docs/benchmarks.md). The stack's bounds only serve
+/// answers by reading and scanning `/proc/self/maps`, which cost 6 to 8 %
+/// of every command, a role-cache hit included (docs/benchmarks.md). The stack's bounds only serve
 /// the message of a stack overflow, which now ends the process with
 /// SIGSEGV instead of that message and SIGABRT. What else the start-up did
 /// that ssocred relies on, [`start::prepare`] does: a closed standard
@@ -64,6 +64,8 @@ fn exit_status(code: std::process::ExitCode) -> std::ffi::c_int {
         .map_or(1, std::ffi::c_int::from)
 }
 
+/// Everything after the entry point: the command line (its first word the
+/// program's name) to an exit code.
 #[cfg_attr(test, allow(dead_code))]
 fn run(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
     make_undumpable();
