@@ -323,25 +323,8 @@ fn discovered_lines_name_the_link_on_path_and_survive_an_upgrade() {
     let w = World::new();
     let root = w.home().join("brew");
     brew_install(&root, "1.0");
-    let mut path = vec![root.join("bin")];
-    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
-    let path = std::env::join_paths(path).unwrap();
-    let out = w
-        .command("sh")
-        .env("PATH", &path)
-        .args(["-c", "ssocred discover -p modern"])
-        .run_to_end();
-    ok(&out);
-    let text = std::fs::read_to_string(w.config_path()).unwrap();
-    let link = root.join("bin/ssocred");
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("credential_process = "))
-        .unwrap();
-    assert!(
-        line.starts_with(&format!("\"{}\" -p modern -r ", link.display())),
-        "{text}"
-    );
+    let line = discover_as(&w, &root.join("bin"), "ssocred");
+    let line = line.as_str();
 
     // The upgrade: a new version, the old one deleted, the link moved.
     brew_install(&root, "2.0");
@@ -368,24 +351,35 @@ fn discovered_lines_name_the_link_that_was_run_under_its_own_name() {
     let link = root.join("bin/creds");
     std::os::unix::fs::symlink(root.join("Cellar/ssocred/1.0/bin/ssocred"), &link).unwrap();
     std::fs::remove_file(root.join("bin/ssocred")).unwrap();
-    let mut path = vec![root.join("bin")];
+    discover_as(&w, &root.join("bin"), "creds");
+}
+
+/// Runs `NAME discover -p modern` from a shell, `dir` first on PATH, and
+/// returns the first `credential_process` line written, checked to name
+/// `dir/NAME`, the link that was run.
+// Unix only, as `brew_install`.
+#[cfg(unix)]
+fn discover_as(w: &World, dir: &std::path::Path, name: &str) -> String {
+    let mut path = vec![dir.to_path_buf()];
     path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
     let path = std::env::join_paths(path).unwrap();
     let out = w
         .command("sh")
         .env("PATH", &path)
-        .args(["-c", "creds discover -p modern"])
+        .args(["-c", &format!("{name} discover -p modern")])
         .run_to_end();
     ok(&out);
     let text = std::fs::read_to_string(w.config_path()).unwrap();
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix("credential_process = "))
-        .unwrap();
+        .unwrap_or_else(|| panic!("no credential_process line:\n{text}"));
+    let link = dir.join(name);
     assert!(
         line.starts_with(&format!("\"{}\" -p modern -r ", link.display())),
         "{text}"
     );
+    line.to_owned()
 }
 
 #[test]
