@@ -2,6 +2,9 @@
 //! line per `ssocred-sink-*` dependency in Cargo.toml (an optional one only
 //! with its feature), so adding a sink is adding its dependency line. The
 //! names of the crates linked go to the tests as `SSOCRED_SINK_CRATES`.
+//!
+//! On glibc Linux it also has the binary carry the unwinder and `pow`, so
+//! that the loader maps the C library alone (src/c_runtime.rs).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -42,4 +45,22 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("sinks.rs"), code).expect("OUT_DIR is writable");
     println!("cargo::rustc-env=SSOCRED_SINK_CRATES={}", linked.join(","));
+
+    link_c_runtime();
+}
+
+/// On glibc Linux (the target's, not the build machine's): the unwinder
+/// comes from GCC's static `libgcc_eh.a`, linked whole so that it is in
+/// place before the standard library asks for `libgcc_s.so.1` (which the
+/// linker's `--as-needed` then leaves out), and the binary defines `pow`
+/// under the cfg `own_c_runtime` (src/c_runtime.rs), so `libm.so.6` goes
+/// too. Every target of the package links the same way: the tests run the
+/// unwinder that ships.
+fn link_c_runtime() {
+    println!("cargo::rustc-check-cfg=cfg(own_c_runtime)");
+    let target = |key: &str| std::env::var(key).unwrap_or_default();
+    if target("CARGO_CFG_TARGET_OS") == "linux" && target("CARGO_CFG_TARGET_ENV") == "gnu" {
+        println!("cargo::rustc-link-lib=static:+whole-archive=gcc_eh");
+        println!("cargo::rustc-cfg=own_c_runtime");
+    }
 }

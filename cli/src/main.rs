@@ -7,6 +7,8 @@
 // the test harness's.
 #![cfg_attr(not(test), no_main)]
 
+#[cfg(own_c_runtime)]
+mod c_runtime;
 mod commands;
 mod deliver;
 mod flags;

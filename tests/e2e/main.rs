@@ -58,6 +58,10 @@ mod keyring_windows;
 // PowerShell line's command line (the Unix shells' lines: eks, real_tools).
 #[cfg(windows)]
 mod kubeconfig_windows;
+// glibc Linux only: there the binary carries its unwinder and `pow`
+// (cli/build.rs); elsewhere it links the system's as it is.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod linking;
 mod list_changes;
 mod listing_cache;
 mod login;
