@@ -500,3 +500,39 @@ fn a_bare_ssocred_with_nothing_set_up_shows_how_to_start() {
     assert!(w.credentials_path().exists());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("ssocred init"));
 }
+
+/// Help and usage errors are plain text where no stream shows colours
+/// (clap's styles are then plain, so nothing is left to strip), and
+/// styled where colours are forced: for the main command and a
+/// subcommand alike.
+#[test]
+fn help_and_usage_errors_are_styled_only_where_colours_show() {
+    let w = World::new();
+    for line in [
+        &["--help"][..],
+        &["use", "--help"],
+        &["list", "--no-such-flag"],
+    ] {
+        let plain = w.run(line);
+        let forced = w.cmd().args(line).env("CLICOLOR_FORCE", "1").run_to_end();
+        for out in [&plain, &forced] {
+            assert_eq!(out.status, plain.status, "{line:?}");
+        }
+        let (plain, forced) = if plain.status.success() {
+            (plain.stdout, forced.stdout)
+        } else {
+            (plain.stderr, forced.stderr)
+        };
+        let plain = String::from_utf8(plain).unwrap();
+        let forced = String::from_utf8(forced).unwrap();
+        assert!(plain.contains("Usage:"), "{line:?}: {plain}");
+        assert!(
+            !plain.contains('\x1b'),
+            "{line:?} has escapes without colours: {plain:?}"
+        );
+        assert!(
+            forced.contains("\x1b["),
+            "{line:?} has no colours when forced: {forced:?}"
+        );
+    }
+}

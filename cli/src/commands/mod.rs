@@ -30,7 +30,7 @@ pub mod use_role;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches as _, Parser, Subcommand};
 use ssocred_core::Error;
 
 use crate::flags::{ListingCommandFlags, ProfileFlag, RegionFlag};
@@ -157,8 +157,26 @@ impl Cli {
         if let Some(sinks) = sinks_line(&argv) {
             return sinks;
         }
-        Cli::try_parse_from(argv).unwrap_or_else(|e| exit_on(&e))
+        let mut command = Cli::command();
+        if !colours_shown() {
+            // Styles that render as nothing: clap's output then holds no
+            // escapes for `exit_on` to strip (a quarter of `--help`'s work).
+            command = command.styles(clap::builder::Styles::plain());
+        }
+        command
+            .try_get_matches_from_mut(argv)
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+            .map_err(|e| e.format(&mut command))
+            .unwrap_or_else(|e| exit_on(&e))
     }
+}
+
+/// Whether clap's help or error, on stdout or stderr, shows colours there
+/// (a terminal, `CLICOLOR_FORCE`; not under `NO_COLOR`).
+fn colours_shown() -> bool {
+    let never = anstream::ColorChoice::Never;
+    anstream::AutoStream::choice(&std::io::stdout()) != never
+        || anstream::AutoStream::choice(&std::io::stderr()) != never
 }
 
 /// `ssocred status ...`, which a prompt runs on every draw, read by a
@@ -209,7 +227,15 @@ fn exit_on(error: &clap::Error) -> ! {
         let choice = anstream::AutoStream::choice(&std::io::stdout());
         let rendered = error.render();
         let text = match choice {
-            anstream::ColorChoice::Never => Some(rendered.to_string()),
+            anstream::ColorChoice::Never => {
+                // Plain styles left no escape to strip (`Cli::from_argv`).
+                let styled = rendered.ansi().to_string();
+                if styled.contains('\x1b') {
+                    Some(rendered.to_string())
+                } else {
+                    Some(styled)
+                }
+            }
             _ if ssocred_core::os::process::COLOURS_NEED_CONSOLE_CALLS => None,
             _ => Some(rendered.ansi().to_string()),
         };
