@@ -55,7 +55,9 @@ fn main() {
 /// linker's `--as-needed` then leaves out), and the binary defines `pow`
 /// under the cfg `own_c_runtime` (src/c_runtime.rs), so `libm.so.6` goes
 /// too. Every target of the package links the same way: the tests run the
-/// unwinder that ships.
+/// unwinder that ships. GCC 12's and later's `libgcc_eh.a` calls glibc's
+/// `_dl_find_object`, so the binary needs glibc 2.35, the minimum
+/// docs/packages.md gives (tests/e2e/linking.rs holds it there).
 fn link_c_runtime() {
     println!("cargo::rustc-check-cfg=cfg(own_c_runtime)");
     let target = |key: &str| std::env::var(key).unwrap_or_default();

@@ -49,3 +49,44 @@ fn panics_unwind_and_backtraces_resolve_without_libgcc_s() {
     let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
     assert!(!maps.contains("libgcc_s"), "libgcc_s is mapped:\n{maps}");
 }
+
+/// The newest glibc symbol version the binary asks for is at most 2.35,
+/// the minimum docs/packages.md gives (Ubuntu 22.04). The static unwinder
+/// of GCC 12 or newer asks for 2.35 itself (`_dl_find_object`), where the
+/// shared `libgcc_s` did not: nothing may raise it further unnoticed.
+#[test]
+fn the_binary_needs_no_glibc_newer_than_2_35() {
+    let output = Command::new("ldd")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_ssocred"))
+        .output()
+        .expect("ldd runs (glibc's libc-bin)");
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "ldd -v failed: {listed}");
+    // The binary's own block of "Version information:" comes first; the
+    // libraries' blocks after it start with their paths.
+    let own: Vec<&str> = listed
+        .lines()
+        .skip_while(|line| line.trim() != "Version information:")
+        .skip(2)
+        .take_while(|line| line.starts_with("\t\t"))
+        .collect();
+    let versions: Vec<(u32, u32)> = own
+        .iter()
+        .filter_map(|line| line.split("(GLIBC_").nth(1)?.split(')').next())
+        .filter_map(|version| {
+            let mut parts = version.split('.').map(str::parse::<u32>);
+            Some((parts.next()?.ok()?, parts.next()?.ok()?))
+        })
+        .collect();
+    assert!(
+        versions.len() > 10,
+        "no glibc versions read from:\n{listed}"
+    );
+    let newest = versions.iter().max().unwrap();
+    assert!(
+        *newest <= (2, 35),
+        "the binary needs glibc 2.{}:\n{listed}",
+        newest.1
+    );
+}
