@@ -5,16 +5,23 @@
 
 use std::process::Command;
 
-/// Every shared library `ldd` lists for the binary: it runs the loader
-/// itself, which maps what the binary needs and prints each one.
-#[test]
-fn the_loader_maps_the_c_library_alone() {
+/// What `ldd` (glibc's libc-bin) prints for the binary, with `options`
+/// before it; it runs the loader itself, which maps what the binary needs.
+fn ldd(options: &[&str]) -> String {
     let output = Command::new("ldd")
+        .args(options)
         .arg(env!("CARGO_BIN_EXE_ssocred"))
         .output()
         .expect("ldd runs (glibc's libc-bin)");
-    let listed = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "ldd failed: {listed}");
+    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "ldd {options:?} failed: {listed}");
+    listed
+}
+
+/// Every shared library `ldd` lists for the binary.
+#[test]
+fn the_loader_maps_the_c_library_alone() {
+    let listed = ldd(&[]);
     let libraries: Vec<&str> = listed
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -56,13 +63,7 @@ fn panics_unwind_and_backtraces_resolve_without_libgcc_s() {
 /// shared `libgcc_s` did not: nothing may raise it further unnoticed.
 #[test]
 fn the_binary_needs_no_glibc_newer_than_2_35() {
-    let output = Command::new("ldd")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_ssocred"))
-        .output()
-        .expect("ldd runs (glibc's libc-bin)");
-    let listed = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "ldd -v failed: {listed}");
+    let listed = ldd(&["-v"]);
     // The binary's own block of "Version information:" comes first; the
     // libraries' blocks after it start with their paths.
     let own: Vec<&str> = listed
